@@ -1,0 +1,213 @@
+"""The policy file's schema: a company's sales process, as typed data.
+
+Every block forbids unknown keys, so a typo is an error with its line number rather than a rule
+that silently does nothing. Owners are named by email, queues by name, so one policy serves the
+same company on any CRM.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as 'America/Chicago'"
+        ) from None
+    return value
+
+
+class BusinessHours(Strict):
+    start: time = Field(time(9), description="Local start of the working day.")
+    end: time = Field(time(17), description="Local end of the working day.")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class CalendarPolicy(Strict):
+    """When the clock runs for business-day and business-hour deadlines."""
+
+    time_zone: str = Field("America/New_York", description="For owners without a time zone.")
+    country: str = Field("US", description="Public holidays of this country (ISO code).")
+    subdivision: str | None = Field(None, description="State or province for regional holidays.")
+    working_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    business_hours: BusinessHours = BusinessHours()
+    extra_holidays: tuple[date, ...] = Field((), description="Company days off beyond the public ones.")
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+    @model_validator(mode="after")
+    def _known_country(self) -> CalendarPolicy:
+        try:
+            holidays.country_holidays(self.country, subdiv=self.subdivision)
+        except NotImplementedError:
+            raise ValueError(
+                f"no holiday calendar for country {self.country!r} / subdivision {self.subdivision!r}"
+            ) from None
+        if not self.working_days:
+            raise ValueError("working_days is empty: name at least one day")
+        return self
+
+
+class OwnerPolicy(Strict):
+    """What the CRM does not know about a person: availability and share of new work."""
+
+    email: str
+    time_zone: str | None = None
+    out_of_office: bool = False
+    weight: float = Field(1.0, gt=0, description="Share of round-robin assignments.")
+    cap: int | None = Field(None, ge=0, description="Most new assignments per day.")
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+
+class Team(Strict):
+    name: str
+    manager: str = Field(description="The manager's email.")
+    members: tuple[str, ...] = Field(description="Members' emails.")
+
+
+class Stage(Strict):
+    name: str
+    required: tuple[str, ...] = Field((), description="Fields that must be filled in this stage.")
+    probability: float | None = Field(None, ge=0, le=100, description="Fixed win probability, percent.")
+    closed: bool = False
+    won: bool = False
+
+
+class Stages(Strict):
+    """The two sales cycles: lead statuses, then opportunity stages, in order."""
+
+    lead: tuple[Stage, ...] = ()
+    opportunity: tuple[Stage, ...] = ()
+
+
+class Duration(Strict):
+    """Exactly one of business hours, business days or calendar days."""
+
+    business_hours: float | None = Field(None, gt=0)
+    business_days: int | None = Field(None, gt=0)
+    days: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Duration:
+        given = [v for v in (self.business_hours, self.business_days, self.days) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of business_hours, business_days, days")
+        return self
+
+    def describe(self) -> str:
+        if self.business_hours is not None:
+            return f"{self.business_hours:g} business hours"
+        if self.business_days is not None:
+            return f"{self.business_days} business days"
+        return f"{self.days} days"
+
+
+class RoundRobin(Strict):
+    kind: Literal["round_robin"]
+    team: str | None = Field(None, description="Team to rotate in; default: the current owner's team.")
+
+
+class ToQueue(Strict):
+    kind: Literal["queue"]
+    queue: str = Field(description="Name of the queue (a CRM queue or owner flagged as one).")
+
+
+class ToManager(Strict):
+    kind: Literal["manager"]
+
+
+ReassignTarget = Annotated[RoundRobin | ToQueue | ToManager, Field(discriminator="kind")]
+
+
+class FollowUpTask(Strict):
+    """The task a rule creates so a person knows why something landed on their desk."""
+
+    subject: str
+    due_in_business_days: int = Field(1, ge=0)
+    priority: Literal["low", "normal", "high"] = "normal"
+    task_type: Literal["call", "email", "todo"] = "todo"
+
+
+class RuleBase(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable id used in keys and reports.")
+    enabled: bool = True
+    schedule: str = Field("*/15 * * * *", description="Cron expression, company time zone.")
+
+
+class SlaRule(RuleBase):
+    """New work that nobody acted on in time goes to someone who will."""
+
+    kind: Literal["sla"]
+    object: Literal["lead", "opportunity"]
+    within: Duration
+    statuses: tuple[str, ...] = Field(
+        (), description="Only records in these lead statuses / opportunity stages (empty: all open)."
+    )
+    reassign_to: ReassignTarget
+    escalate_after: int = Field(
+        2, ge=1, description="After this many reassignments of one record, go to the manager instead."
+    )
+    task: FollowUpTask
+
+
+Rule = Annotated[SlaRule, Field(discriminator="kind")]
+
+
+class Policy(Strict):
+    version: Literal[1] = 1
+    calendar: CalendarPolicy = CalendarPolicy()
+    owners: tuple[OwnerPolicy, ...] = ()
+    teams: tuple[Team, ...] = ()
+    queues: tuple[str, ...] = Field((), description="Names of queues rules may send work to.")
+    stages: Stages = Stages()
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
+        team_names = {t.name for t in self.teams}
+        for rule in self.rules:
+            target = rule.reassign_to
+            if isinstance(target, ToQueue) and target.queue not in self.queues:
+                raise ValueError(f"rule {rule.id!r} sends work to queue {target.queue!r}, not in queues")
+            if isinstance(target, RoundRobin) and target.team and target.team not in team_names:
+                raise ValueError(f"rule {rule.id!r} rotates in team {target.team!r}, not in teams")
+        return self
+
+    def owner_policy(self, email: str | None) -> OwnerPolicy | None:
+        if email is None:
+            return None
+        wanted = email.lower()
+        return next((o for o in self.owners if o.email.lower() == wanted), None)
+
+    def team_of(self, email: str | None) -> Team | None:
+        if email is None:
+            return None
+        wanted = email.lower()
+        return next((t for t in self.teams if wanted in (m.lower() for m in t.members)), None)
