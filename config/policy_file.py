@@ -64,7 +64,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise PolicyError(source, [PolicyProblem("", line, f"not valid YAML: {exc}")]) from None
+        what = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
+        raise PolicyError(source, [PolicyProblem("", line, f"not valid YAML: {what or exc}")]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

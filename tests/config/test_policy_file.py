@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from config.policy_file import PolicyError, load_policy, parse_policy
+from config.settings import PACKAGED_POLICY
+
+GOOD = """\
+version: 1
+queues: [Marketing Queue]
+rules:
+  - id: sla-a
+    kind: sla
+    object: lead
+    within: {business_hours: 2}
+    reassign_to: {kind: queue, queue: Marketing Queue}
+    task: {subject: Call}
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, "p.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_packaged_policy_is_valid_and_encodes_the_seed_rules() -> None:
+    """The shipped policy loads and carries the 4-business-day and 2-hour SLAs from the seeds."""
+    policy = load_policy(PACKAGED_POLICY)
+    windows = {r.id: r.within.describe() for r in policy.rules}
+    assert windows["sla-new-opportunity"] == "4 business days"
+    assert windows["sla-first-contact"] == "2 business hours"
+
+
+def test_unknown_key_is_named_with_its_line() -> None:
+    """A typo in a rule block is reported with the key path and the line it is on."""
+    found = problems(GOOD.replace("    within:", "    withn:"))
+    assert any("line 7: rules.0.sla.withn" in p and "Extra inputs" in p for p in found)
+    assert any("rules.0.sla.within" in p and "Field required" in p for p in found)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """Two independent mistakes both show up in one check."""
+    text = GOOD.replace("business_hours: 2", "business_hours: -1").replace("object: lead", "object: deal")
+    found = problems(text)
+    assert any(p.startswith("line 6:") and "object" in p for p in found)
+    assert any(p.startswith("line 7:") and "business_hours" in p for p in found)
+
+
+def test_reference_to_missing_queue_is_an_error() -> None:
+    """A rule that sends work to a queue the policy does not declare is refused."""
+    found = problems(GOOD.replace("queues: [Marketing Queue]", "queues: []"))
+    assert any("queue 'Marketing Queue', not in queues" in p for p in found)
+
+
+def test_bad_time_zone_and_yaml_syntax() -> None:
+    """An unknown IANA zone names the zone; broken YAML names its line."""
+    assert any("Mars/Olympus" in p for p in problems("calendar: {time_zone: Mars/Olympus}\n"))
+    broken = problems("version: 1\nqueues: [a, b\nrules: []\n")
+    assert any(p.startswith("line 3:") and "flow sequence" in p for p in broken)
+
+
+def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
+    """A path that does not exist is a clear error, not a traceback."""
+    with pytest.raises(PolicyError, match="cannot read the file"):
+        load_policy(tmp_path / "nope.yaml")
