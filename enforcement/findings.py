@@ -58,6 +58,8 @@ class Action:
     reason: str
     rule: str
     payload: dict[str, Any] = field(default_factory=dict)
+    requires: str | None = None
+    """Key of an action that must be applied first (a task for the new owner needs the reassignment)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,83 @@
+"""Choosing who gets reassigned work: weighted round-robin within a team, or a queue, or a manager."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from config.policy import ReassignTarget, RoundRobin, ToManager, ToQueue
+from connectors.records import Owner
+from enforcement.context import RuleContext
+
+
+@dataclass(frozen=True)
+class Assignee:
+    owner: Owner
+    how: str
+    """How the assignee was chosen, for the reason text: ``round-robin in East``, ``manager``..."""
+
+
+@dataclass
+class Rotation:
+    """Weighted round-robin across one run: whoever has the least work per unit of weight goes next.
+
+    Owners marked out of office are skipped; an owner at their daily cap (assignments applied today
+    plus those planned in this run) is skipped too. Ties are broken by a hash of the record id so that
+    equal owners share work evenly without depending on the order records arrive in.
+    """
+
+    ctx: RuleContext
+    planned: Counter[str] = field(default_factory=Counter)
+
+    def choose(self, target: ReassignTarget, current: Owner, record_id: str) -> Assignee | None:
+        if isinstance(target, ToQueue):
+            queue = self.ctx.queue(target.queue)
+            return Assignee(queue, f"queue {queue.name}") if queue else None
+        if isinstance(target, ToManager):
+            return self.to_manager(current)
+        return self._round_robin(target, current, record_id) or self.to_manager(current)
+
+    def to_manager(self, current: Owner) -> Assignee | None:
+        manager = self.ctx.manager_of(current)
+        if manager is None:
+            return None
+        self.planned[manager.id] += 1
+        return Assignee(manager, "manager")
+
+    def _round_robin(self, target: RoundRobin, current: Owner, record_id: str) -> Assignee | None:
+        team = (
+            next((t for t in self.ctx.policy.teams if t.name == target.team), None)
+            if target.team
+            else self.ctx.team_of(current)
+        )
+        if team is None:
+            return None
+        candidates = [c for c in (self.ctx.owner_by_email(m) for m in team.members) if c is not None]
+        eligible = [(c, w) for c in candidates if c.id != current.id and (w := self._weight(c)) is not None]
+        if not eligible:
+            return None
+        tiebreak = zlib.crc32(record_id.encode())
+
+        def load(item: tuple[Owner, float]) -> tuple[float, int]:
+            owner, weight = item
+            return ((self.planned[owner.id] + 1) / weight, zlib.crc32(owner.id.encode()) ^ tiebreak)
+
+        chosen, _ = min(eligible, key=load)
+        self.planned[chosen.id] += 1
+        return Assignee(chosen, f"round-robin in {team.name}")
+
+    def _weight(self, owner: Owner) -> float | None:
+        """The owner's share of new work, or None when they cannot take any now."""
+        if not owner.active:
+            return None
+        settings = self.ctx.owner_policy(owner)
+        if settings is None:
+            return 1.0
+        if settings.out_of_office:
+            return None
+        if settings.cap is not None:
+            assigned = self.ctx.history.assigned_today.get(owner.id, 0) + self.planned[owner.id]
+            if assigned >= settings.cap:
+                return None
+        return settings.weight

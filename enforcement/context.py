@@ -1,0 +1,89 @@
+"""What every rule receives: the org's data (read-only), the policy, a calendar, a clock and history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from config.policy import OwnerPolicy, Policy, Team
+from connectors.records import ObjectType, Owner, Record
+from enforcement.calendar import BusinessCalendar
+
+
+class OrgData(Protocol):
+    """Read-only access to the mirrored org: the store implements it, tests use ``InMemoryOrg``."""
+
+    def records(self, object_type: ObjectType) -> Iterable[Record]:
+        """Every live record of one type (streamed; do not assume it fits in a list)."""
+        ...
+
+    def owners(self) -> Mapping[str, Owner]:
+        """Users and queues by id."""
+        ...
+
+    def last_activity(self) -> Mapping[str, datetime]:
+        """Latest completed task per record id it is about (what_id or who_id)."""
+        ...
+
+
+@dataclass(frozen=True)
+class History:
+    """What earlier runs did, from the ledger: rules need it to escalate and to share work fairly."""
+
+    reassignments: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """(rule id, record id) -> applied reassignments so far."""
+    last_reassigned: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
+    """(rule id, record id) -> when the latest reassignment was applied."""
+    assigned_today: Mapping[str, int] = field(default_factory=dict)
+    """Owner id -> records assigned to them by any rule since the start of the day."""
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    policy: Policy
+    calendar: BusinessCalendar
+    now: datetime
+    owners: Mapping[str, Owner]
+    history: History = History()
+
+    def owner(self, owner_id: str | None) -> Owner | None:
+        return self.owners.get(owner_id) if owner_id else None
+
+    def owner_by_email(self, email: str) -> Owner | None:
+        wanted = email.lower()
+        return next(
+            (o for o in self.owners.values() if o.email and o.email.lower() == wanted and not o.is_queue),
+            None,
+        )
+
+    def queue(self, name: str) -> Owner | None:
+        return next((o for o in self.owners.values() if o.is_queue and o.name == name), None)
+
+    def owner_policy(self, owner: Owner) -> OwnerPolicy | None:
+        return self.policy.owner_policy(owner.email)
+
+    def team_of(self, owner: Owner) -> Team | None:
+        return self.policy.team_of(owner.email)
+
+    def time_zone(self, owner: Owner | None) -> str:
+        """The owner's zone: the policy's override, then the CRM profile, then the company default."""
+        if owner is not None:
+            override = self.owner_policy(owner)
+            if override is not None and override.time_zone:
+                return override.time_zone
+            if owner.time_zone:
+                return owner.time_zone
+        return self.policy.calendar.time_zone
+
+    def manager_of(self, owner: Owner) -> Owner | None:
+        """The CRM's manager field first, then the manager of the owner's team in the policy."""
+        if owner.manager_id and (manager := self.owners.get(owner.manager_id)) and manager.active:
+            return manager
+        team = self.team_of(owner)
+        if team is not None:
+            manager = self.owner_by_email(team.manager)
+            if manager is not None and manager.active and manager.id != owner.id:
+                return manager
+        return None

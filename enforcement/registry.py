@@ -1,0 +1,45 @@
+"""Which rule kinds exist, which job runs them, and the function that evaluates each.
+
+Adding a rule family is one ``register`` line here plus its module and its policy schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from config.policy import Policy, SlaRule
+from enforcement import sla
+from enforcement.context import OrgData, RuleContext
+from enforcement.findings import RuleResult
+
+Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
+
+
+@dataclass(frozen=True)
+class Family:
+    kind: str
+    job: str
+    rule_type: type
+    evaluate: Evaluate
+
+
+FAMILIES: dict[str, Family] = {}
+JOBS = ("sla", "stale", "cadence", "overdue", "gates")
+
+
+def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
+    FAMILIES[kind] = Family(kind, job, rule_type, evaluate)
+
+
+register("sla", "sla", SlaRule, sla.evaluate)
+
+
+def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:
+    """The enabled rules of the policy that ``job`` runs (``all``: every registered family)."""
+    return [
+        (rule, FAMILIES[rule.kind])
+        for rule in policy.rules
+        if rule.enabled and rule.kind in FAMILIES and (job == "all" or FAMILIES[rule.kind].job == job)
+    ]

@@ -1,0 +1,159 @@
+"""SLA reassignment: new work that its owner did not act on in time goes to someone who will.
+
+Seed 000: "If Sales does not explicitly act on a new Opportunity within four business days, the
+Opportunity is reassigned." Acting means a completed activity on the record or a stage (status)
+change after the record landed on the owner's desk. The clock starts when the record was created,
+or when this rule last reassigned it, and runs in the owner's business calendar and time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from config.policy import SlaRule, Stage
+from connectors.records import Lead, ObjectType, Opportunity, Owner, Record
+from enforcement.assignment import Rotation
+from enforcement.context import OrgData, RuleContext
+from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.wording import record_label, when
+
+
+def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
+    """Find the rule's breaches in the org and plan a reassignment (and a task) for each."""
+    object_type = ObjectType(rule.object)
+    result = RuleResult()
+    rotation = Rotation(ctx)
+    activity = org.last_activity()
+    closed = _closed_stages(ctx, object_type)
+    for record in _candidates(org.records(object_type), rule, closed):
+        _judge(rule, ctx, record, activity.get(record.id), rotation, result)
+    return result
+
+
+def _closed_stages(ctx: RuleContext, object_type: ObjectType) -> set[str]:
+    stages: tuple[Stage, ...] = (
+        ctx.policy.stages.lead if object_type is ObjectType.LEAD else ctx.policy.stages.opportunity
+    )
+    return {s.name for s in stages if s.closed}
+
+
+def _candidates(records: Iterable[Record], rule: SlaRule, closed: set[str]) -> Iterable[Lead | Opportunity]:
+    for record in records:
+        if isinstance(record, Opportunity):
+            if record.is_closed or record.stage in closed:
+                continue
+            stage = record.stage
+        elif isinstance(record, Lead):
+            if record.status in closed:
+                continue
+            stage = record.status
+        else:
+            continue
+        if rule.statuses and stage not in rule.statuses:
+            continue
+        yield record
+
+
+def _acted_at(record: Lead | Opportunity, last_activity: datetime | None) -> datetime | None:
+    changed = record.stage_changed_at if isinstance(record, Opportunity) else record.status_changed_at
+    moments = [m for m in (changed, last_activity) if m is not None]
+    return max(moments) if moments else None
+
+
+def _judge(
+    rule: SlaRule,
+    ctx: RuleContext,
+    record: Lead | Opportunity,
+    last_activity: datetime | None,
+    rotation: Rotation,
+    result: RuleResult,
+) -> None:
+    object_type = ObjectType(rule.object)
+    owner = ctx.owner(record.owner_id)
+    if owner is None:
+        why = "it has no owner" if record.owner_id is None else f"its owner {record.owner_id} is unknown"
+        result.skips.append(Skip(rule.id, object_type, record.id, f"cannot judge the SLA: {why}"))
+        return
+    if owner.is_queue:
+        return  # work waiting in a queue has nobody to breach it yet
+    start = max(record.created_at, ctx.history.last_reassigned.get((rule.id, record.id), record.created_at))
+    acted = _acted_at(record, last_activity)
+    if owner.active and acted is not None and acted > start:
+        return
+    zone = ctx.time_zone(owner)
+    due = ctx.calendar.deadline(start, rule.within, zone)
+    if owner.active and ctx.now < due:
+        return
+    _plan_reassignment(rule, ctx, record, owner, start, due, acted, rotation, result)
+
+
+def _plan_reassignment(
+    rule: SlaRule,
+    ctx: RuleContext,
+    record: Lead | Opportunity,
+    owner: Owner,
+    start: datetime,
+    due: datetime,
+    acted: datetime | None,
+    rotation: Rotation,
+    result: RuleResult,
+) -> None:
+    object_type = ObjectType(rule.object)
+    zone = ctx.time_zone(owner)
+    times = ctx.history.reassignments.get((rule.id, record.id), 0)
+    escalate = times >= rule.escalate_after
+    assignee = rotation.to_manager(owner) if escalate else rotation.choose(rule.reassign_to, owner, record.id)
+    if not owner.active:
+        breach = f"its owner {owner.name} is deactivated"
+    else:
+        breach = (
+            f"{owner.name} did not act on it within {rule.within.describe()} "
+            f"(due {when(due, zone)}; no activity or stage change since {when(start, zone)})"
+        )
+    label = record_label(record)
+    evidence = {
+        "policy": f"rules[id={rule.id}] within {rule.within.describe()}",
+        "owner": owner.email or owner.name,
+        "owner_active": owner.active,
+        "owner_time_zone": zone,
+        "clock_started": start.isoformat(),
+        "due": due.isoformat(),
+        "business_hours_elapsed": round(ctx.calendar.business_hours_between(start, ctx.now, zone), 1),
+        "last_action": acted.isoformat() if acted else None,
+        "times_reassigned": times,
+    }
+    if assignee is None:
+        result.findings.append(
+            Finding(rule.id, object_type, record.id, owner.id, f"{label}: {breach}; nobody to reassign it to "
+                    "(no eligible teammate, queue or manager in the policy)", evidence)
+        )
+        return
+    how = "escalated to the manager after {times} reassignments" if escalate else assignee.how
+    reason = f"{label}: {breach}. Reassign to {assignee.owner.name} ({how.format(times=times)})."
+    evidence["new_owner"] = assignee.owner.email or assignee.owner.name
+    result.findings.append(Finding(rule.id, object_type, record.id, owner.id, reason, evidence))
+    key = f"{rule.id}:{object_type}:{record.id}:{start.isoformat()}"
+    result.actions.append(
+        Action(ActionKind.REASSIGN, object_type, record.id, key, reason, rule.id,
+               {"owner_id": assignee.owner.id, "previous_owner_id": owner.id})
+    )
+    if assignee.owner.is_queue:
+        return
+    due_date = ctx.calendar.add_working_days_to_date(
+        ctx.calendar.local_date(ctx.now, ctx.time_zone(assignee.owner)), rule.task.due_in_business_days
+    )
+    task = {
+        "subject": rule.task.subject,
+        "description": reason,
+        "owner_id": assignee.owner.id,
+        "due_date": due_date.isoformat(),
+        "priority": rule.task.priority,
+        "task_type": rule.task.task_type,
+        "what_id": record.id if object_type is ObjectType.OPPORTUNITY else None,
+        "who_id": record.id if object_type is ObjectType.LEAD else None,
+    }
+    result.actions.append(
+        Action(ActionKind.CREATE_TASK, object_type, record.id, f"{key}:task", reason, rule.id, task,
+               requires=key)
+    )
