@@ -1,0 +1,87 @@
+"""The exactly-once gate: an action may call the CRM only while it holds its key's claim.
+
+A claim is a row in ``idempotency`` keyed by the action's idempotency key. The database's unique
+key decides races between processes; the holder's status decides what a later claimant may do:
+``applied`` blocks for good, ``failed`` is taken over, and ``planned`` is taken over only when its
+holder is no longer working on it (its run ended, or the claim is older than the lease: a crash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from enforcement.findings import ActionStatus
+from store.models import ActionRow, ClaimRow, RunRow
+from store.upsert import conflict_insert
+
+ATTEMPTS = 5
+"""A claim row can vanish between our insert and our read only if its holder rolled back: retry."""
+
+
+class UnknownActionError(LookupError):
+    """An action id that the ledger never recorded."""
+
+
+class ClaimContendedError(RuntimeError):
+    """The claim kept changing hands while we tried to read it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    proceed: bool
+    reason: str | None = None
+    """Why not, when ``proceed`` is False (e.g. ``already applied in run <id>``)."""
+
+
+def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta) -> Claim:
+    """Take the claim for ``action_id``'s key, or say why another action keeps it."""
+    with sessions() as session:
+        action = session.get(ActionRow, action_id)
+        if action is None:
+            raise UnknownActionError(f"no action with id {action_id} in the ledger: record the plan first")
+        key, run_id = action.key, action.run_id
+    for _ in range(ATTEMPTS):
+        with sessions.begin() as session:
+            if _insert_claim(session, key, action_id, run_id, now):
+                return Claim(proceed=True)
+            held = session.scalars(select(ClaimRow).where(ClaimRow.key == key).with_for_update()).first()
+            if held is not None:
+                return _decide(session, held, action_id, run_id, now, lease)
+    raise ClaimContendedError(f"could not claim key {key!r} for action {action_id} after {ATTEMPTS} attempts")
+
+
+def _insert_claim(session: Session, key: str, action_id: int, run_id: str, now: datetime) -> bool:
+    stmt = conflict_insert(session, ClaimRow).values(
+        key=key, action_id=action_id, status=ActionStatus.PLANNED.value, run_id=run_id, updated_at=now
+    )
+    return session.scalar(stmt.on_conflict_do_nothing().returning(ClaimRow.key)) is not None
+
+
+def _decide(
+    session: Session, held: ClaimRow, action_id: int, run_id: str, now: datetime, lease: timedelta
+) -> Claim:
+    if held.status == ActionStatus.APPLIED and held.action_id != action_id:
+        return _refuse(session, action_id, now, f"already applied in run {held.run_id}")
+    if held.status == ActionStatus.APPLIED:
+        return Claim(proceed=False, reason=f"already applied in run {held.run_id}")
+    if held.action_id != action_id and held.status == ActionStatus.PLANNED and _in_progress(session, held, now, lease):
+        return _refuse(session, action_id, now, f"being applied by run {held.run_id} since {held.updated_at:%H:%M:%S}")
+    held.action_id, held.run_id = action_id, run_id
+    held.status, held.updated_at = ActionStatus.PLANNED.value, now
+    return Claim(proceed=True)
+
+
+def _in_progress(session: Session, held: ClaimRow, now: datetime, lease: timedelta) -> bool:
+    """Whether the holder may still be working: its run is running and the lease has not expired."""
+    holder_status = session.scalar(select(RunRow.status).where(RunRow.id == held.run_id))
+    return holder_status == "running" and now - held.updated_at < lease
+
+
+def _refuse(session: Session, action_id: int, now: datetime, reason: str) -> Claim:
+    action = session.get_one(ActionRow, action_id)
+    action.status, action.error, action.updated_at = ActionStatus.SKIPPED.value, reason, now
+    return Claim(proceed=False, reason=reason)

@@ -1,0 +1,184 @@
+"""The mirror: an incremental copy of each connection's records, and the readers rules use.
+
+``sync`` pulls only what changed since each object's watermark and commits per chunk together
+with the advanced watermark, so an interrupted sync resumes where it stopped and memory stays
+flat however large the org is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Reader
+from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, TaskStatus
+from store.models import MIRROR_ROWS, Base, TaskRow
+from store.upsert import conflict_insert
+from store.watermarks import get_watermark, set_watermark
+
+CHUNK_SIZE = 2000
+COLUMNS: dict[ObjectType, tuple[str, ...]] = {
+    obj: tuple(f.name for f in dataclasses.fields(cls) if f.name != "deleted")
+    for obj, cls in RECORD_CLASSES.items()
+}
+"""Record fields stored as columns, in dataclass order (``deleted`` is always the last field)."""
+SYNCED_INCREMENTALLY = tuple(obj for obj in ObjectType if obj is not ObjectType.OWNER)
+
+
+@dataclass
+class ObjectCounts:
+    upserted: int = 0
+    deleted: int = 0
+
+
+@dataclass
+class SyncReport:
+    objects: dict[ObjectType, ObjectCounts] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {str(obj): dataclasses.asdict(c) for obj, c in self.objects.items()}
+        return {**counts, "elapsed_seconds": round(self.elapsed_seconds, 3)}
+
+
+def sync(
+    reader: Reader,
+    database: Engine | sessionmaker[Session],
+    connection: str,
+    objects: Sequence[ObjectType] = tuple(ObjectType),
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    clock: Callable[[], float] = time.perf_counter,
+) -> SyncReport:
+    """Bring the mirror of ``connection`` up to date with what ``reader`` reports changed."""
+    sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
+    started = clock()
+    report = SyncReport()
+    for obj in objects:
+        if obj is ObjectType.OWNER:
+            report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
+        else:
+            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size)
+    report.elapsed_seconds = clock() - started
+    return report
+
+
+def _sync_changes(
+    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int
+) -> ObjectCounts:
+    with sessions() as session:
+        since = get_watermark(session, connection, obj)
+    counts = ObjectCounts()
+    changes = reader.iter_changed(obj, since)
+    while chunk := list(islice(changes, chunk_size)):
+        with sessions.begin() as session:
+            upserted, deleted = _write_chunk(session, obj, connection, chunk)
+            newest = max(r.updated_at for r in chunk if r.updated_at is not None)
+            set_watermark(session, connection, obj, max(newest, since or newest), datetime.now(UTC))
+        counts.upserted += upserted
+        counts.deleted += deleted
+    return counts
+
+
+def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connection: str) -> ObjectCounts:
+    """Owners are few and have no reliable change date: take the full list, forget the absent."""
+    table = _table(ObjectType.OWNER)
+    live = {o.id for o in owners if not o.deleted}
+    with sessions.begin() as session:
+        upserted, _ = _write_chunk(session, ObjectType.OWNER, connection, [o for o in owners if o.id in live])
+        known = session.scalars(select(table.c.id).where(table.c.connection == connection)).all()
+        gone = [owner_id for owner_id in known if owner_id not in live]
+        for start in range(0, len(gone), CHUNK_SIZE):
+            _delete(session, table, connection, gone[start : start + CHUNK_SIZE])
+    return ObjectCounts(upserted=upserted, deleted=len(gone))
+
+
+def _write_chunk(session: Session, obj: ObjectType, connection: str, chunk: Sequence[Record]) -> tuple[int, int]:
+    """Upsert the live records of a chunk and delete the deleted ones; the last version of an id wins."""
+    latest = {r.id: r for r in chunk}
+    names = COLUMNS[obj]
+    rows = [
+        {"connection": connection, **{n: getattr(r, n) for n in names}} for r in latest.values() if not r.deleted
+    ]
+    gone = [r.id for r in latest.values() if r.deleted]
+    table = _table(obj)
+    if rows:
+        session.execute(_upsert(session, table), rows)
+    if gone:
+        _delete(session, table, connection, gone)
+    return len(rows), len(gone)
+
+
+def _delete(session: Session, table: Table, connection: str, ids: Sequence[str]) -> None:
+    session.execute(delete(table).where(table.c.connection == connection, table.c.id.in_(ids)))
+
+
+def _upsert(session: Session, table: Table) -> Executable:
+    stmt = conflict_insert(session, table)
+    changed = {c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key}
+    return stmt.on_conflict_do_update(index_elements=list(table.primary_key), set_=changed)
+
+
+def _table(obj: ObjectType) -> Table:
+    return Base.metadata.tables[MIRROR_ROWS[obj].__tablename__]
+
+
+def iter_records(
+    session: Session, connection: str, obj: ObjectType, *, where: ColumnElement[bool] | None = None
+) -> Iterator[Record]:
+    """Stream the mirrored records of one type, optionally filtered by a condition on its table."""
+    table = _table(obj)
+    build = RECORD_CLASSES[obj]
+    stmt = select(*(table.c[n] for n in COLUMNS[obj])).where(table.c.connection == connection)
+    if where is not None:
+        stmt = stmt.where(where)
+    for row in session.execute(stmt.execution_options(yield_per=CHUNK_SIZE)):
+        yield build(*row)
+
+
+def owners(session: Session, connection: str) -> dict[str, Owner]:
+    """Every mirrored user and queue of a connection, by id."""
+    return {o.id: o for o in iter_records(session, connection, ObjectType.OWNER) if isinstance(o, Owner)}
+
+
+def last_activity(session: Session, connection: str) -> dict[str, datetime]:
+    """Latest completion of a completed task per record it is about (``what_id`` or ``who_id``)."""
+    latest: dict[str, datetime] = {}
+    for about in (TaskRow.what_id, TaskRow.who_id):
+        stmt = (
+            select(about, func.max(TaskRow.completed_at))
+            .where(TaskRow.connection == connection, TaskRow.status == TaskStatus.COMPLETED)
+            .where(about.is_not(None), TaskRow.completed_at.is_not(None))
+            .group_by(about)
+        )
+        for record_id, completed_at in session.execute(stmt):
+            if record_id is None or completed_at is None:
+                continue
+            if record_id not in latest or completed_at > latest[record_id]:
+                latest[record_id] = completed_at
+    return latest
+
+
+class MirrorOrg:
+    """One connection's mirror as the rules see it (``enforcement.context.OrgData``)."""
+
+    def __init__(self, session: Session, connection: str) -> None:
+        self._session = session
+        self._connection = connection
+
+    def records(self, object_type: ObjectType) -> Iterable[Record]:
+        return iter_records(self._session, self._connection, object_type)
+
+    def owners(self) -> dict[str, Owner]:
+        return owners(self._session, self._connection)
+
+    def last_activity(self) -> dict[str, datetime]:
+        return last_activity(self._session, self._connection)

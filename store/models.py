@@ -1,0 +1,264 @@
+"""Declarative models: the mirror of each CRM connection's records, and the ledger of what runs did.
+
+Mirror tables have one typed column per field of the matching record in ``connectors.records``
+(``deleted`` excepted: deleted records leave the mirror) and the primary key (connection, id), so
+one database can mirror several CRMs. Ledger tables record runs, findings, skips, actions, the
+idempotency claims that make apply exactly-once, merge snapshots and sync watermarks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from connectors.records import ObjectType, TaskPriority, TaskStatus, TaskType
+from store.db import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type[Any]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class MirrorRow(Base):
+    """Columns every mirrored record has: which connection it came from and its CRM id."""
+
+    __abstract__ = True
+    connection: Mapped[str] = mapped_column(String, primary_key=True, sort_order=-2)
+    id: Mapped[str] = mapped_column(String, primary_key=True, sort_order=-1)
+
+
+def _by_connection(table: str, *columns: str) -> Index:
+    return Index(f"ix_{table}_{'_'.join(columns)}", "connection", *columns)
+
+
+class OwnerRow(MirrorRow):
+    __tablename__ = "owners"
+    name: Mapped[str]
+    email: Mapped[str | None]
+    active: Mapped[bool]
+    is_queue: Mapped[bool]
+    manager_id: Mapped[str | None]
+    time_zone: Mapped[str | None]
+    updated_at: Mapped[datetime | None]
+
+
+class AccountRow(MirrorRow):
+    __tablename__ = "accounts"
+    __table_args__ = (_by_connection("accounts", "updated_at"), _by_connection("accounts", "owner_id"))
+    name: Mapped[str]
+    owner_id: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    website: Mapped[str | None]
+    phone: Mapped[str | None]
+    billing_city: Mapped[str | None]
+    billing_postcode: Mapped[str | None]
+    billing_country: Mapped[str | None]
+    account_type: Mapped[str | None]
+    extra: Mapped[dict[str, Any]]
+
+
+class ContactRow(MirrorRow):
+    __tablename__ = "contacts"
+    __table_args__ = (_by_connection("contacts", "updated_at"), _by_connection("contacts", "account_id"))
+    name: Mapped[str]
+    account_id: Mapped[str | None]
+    owner_id: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    email: Mapped[str | None]
+    phone: Mapped[str | None]
+
+
+class LeadRow(MirrorRow):
+    __tablename__ = "leads"
+    __table_args__ = (_by_connection("leads", "updated_at"), _by_connection("leads", "owner_id"))
+    name: Mapped[str]
+    company: Mapped[str | None]
+    owner_id: Mapped[str | None]
+    status: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime | None]
+    email: Mapped[str | None]
+    phone: Mapped[str | None]
+    extra: Mapped[dict[str, Any]]
+
+
+class OpportunityRow(MirrorRow):
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        _by_connection("opportunities", "updated_at"),
+        _by_connection("opportunities", "owner_id"),
+        _by_connection("opportunities", "stage_changed_at"),
+        _by_connection("opportunities", "account_id"),
+    )
+    name: Mapped[str]
+    account_id: Mapped[str | None]
+    owner_id: Mapped[str | None]
+    stage: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    stage_changed_at: Mapped[datetime | None]
+    amount: Mapped[float | None]
+    probability: Mapped[float | None]
+    close_date: Mapped[date | None]
+    is_closed: Mapped[bool]
+    is_won: Mapped[bool]
+    pipeline: Mapped[str | None]
+    partner_account_id: Mapped[str | None]
+    extra: Mapped[dict[str, Any]]
+
+
+class TaskRow(MirrorRow):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        _by_connection("tasks", "updated_at"),
+        _by_connection("tasks", "what_id"),
+        _by_connection("tasks", "who_id"),
+        _by_connection("tasks", "owner_id"),
+        _by_connection("tasks", "status"),
+    )
+    subject: Mapped[str]
+    owner_id: Mapped[str | None]
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus))
+    task_type: Mapped[TaskType] = mapped_column(_enum(TaskType))
+    priority: Mapped[TaskPriority] = mapped_column(_enum(TaskPriority))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    due_date: Mapped[date | None]
+    completed_at: Mapped[datetime | None]
+    what_id: Mapped[str | None]
+    who_id: Mapped[str | None]
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class NoteRow(MirrorRow):
+    __tablename__ = "notes"
+    __table_args__ = (_by_connection("notes", "updated_at"), _by_connection("notes", "parent_id"))
+    parent_id: Mapped[str]
+    title: Mapped[str]
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+MIRROR_ROWS: dict[ObjectType, type[MirrorRow]] = {
+    ObjectType.OWNER: OwnerRow,
+    ObjectType.ACCOUNT: AccountRow,
+    ObjectType.CONTACT: ContactRow,
+    ObjectType.LEAD: LeadRow,
+    ObjectType.OPPORTUNITY: OpportunityRow,
+    ObjectType.TASK: TaskRow,
+    ObjectType.NOTE: NoteRow,
+}
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_started_at", "started_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job: Mapped[str]
+    connection: Mapped[str]
+    dry_run: Mapped[bool]
+    now: Mapped[datetime]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str]
+    """running, finished, failed or stopped."""
+    summary: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+def _run_id() -> Mapped[str]:
+    return mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = _run_id()
+    rule: Mapped[str]
+    object: Mapped[str]
+    record_id: Mapped[str]
+    owner_id: Mapped[str | None]
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]]
+
+
+class SkipRow(Base):
+    __tablename__ = "skips"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = _run_id()
+    rule: Mapped[str]
+    object: Mapped[str]
+    record_id: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ActionRow(Base):
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_rule_record_id_status", "rule", "record_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = _run_id()
+    key: Mapped[str] = mapped_column(index=True)
+    kind: Mapped[str]
+    object: Mapped[str]
+    record_id: Mapped[str]
+    rule: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str]
+    """planned, applied, failed or skipped."""
+    error: Mapped[str | None] = mapped_column(Text)
+    result_id: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ClaimRow(Base):
+    """One row per idempotency key: whichever action holds it is the only one allowed to apply it."""
+
+    __tablename__ = "idempotency"
+    key: Mapped[str] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str]
+    run_id: Mapped[str]
+    updated_at: Mapped[datetime]
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = _run_id()
+    action_key: Mapped[str] = mapped_column(index=True)
+    object: Mapped[str]
+    record_id: Mapped[str]
+    data: Mapped[dict[str, Any]]
+    children: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class WatermarkRow(Base):
+    """Where the next incremental sync of one object type of one connection starts."""
+
+    __tablename__ = "watermarks"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    object: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from connectors.base import Snapshot
+from connectors.records import ObjectType
+from enforcement.findings import Action, ActionKind, ActionStatus, Finding, Skip
+from store.claims import UnknownActionError
+from store.db import make_engine, session_factory
+from store.ledger import Ledger
+from store.run_report import UnknownRunError
+
+T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(engine: Engine, clock: Clock) -> Ledger:
+    return Ledger(session_factory(engine), clock=clock)
+
+
+def reassign(record_id: str = "006A", owner_id: str = "005B", rule: str = "opp-sla") -> Action:
+    return Action(ActionKind.REASSIGN, ObjectType.OPPORTUNITY, record_id, f"{rule}:{record_id}:2026-05-01",
+                  "untouched for 4 business days", rule, {"owner_id": owner_id})
+
+
+def planned(ledger: Ledger, *actions: Action) -> tuple[str, list[int]]:
+    run_id = ledger.start_run("sla", "local", dry_run=False, now=T0)
+    return run_id, ledger.record_actions(run_id, actions)
+
+
+def test_run_report_gives_back_what_the_run_recorded(ledger: Ledger) -> None:
+    """A finished run's report holds its status, summary, findings, skips and each action's outcome."""
+    finding = Finding("opp-sla", ObjectType.OPPORTUNITY, "006A", "005A", "untouched", {"age_days": 6})
+    skip = Skip("opp-sla", ObjectType.OPPORTUNITY, "006Z", "owner 005X is not in the mirror")
+    task = Action(ActionKind.CREATE_TASK, ObjectType.OPPORTUNITY, "006A", "k:task", "follow up", "opp-sla",
+                  {"subject": "Call back", "owner_id": "005B"})
+    run_id, (first, second) = planned(ledger, reassign(), task)
+    ledger.record_findings(run_id, [finding])
+    ledger.record_skips(run_id, [skip])
+    ledger.mark_applied(first, result_id="006A")
+    ledger.mark_failed(second, "INVALID_CROSS_REFERENCE_KEY on 005B: invalid cross reference id")
+    ledger.finish_run(run_id, "finished", {"findings": {"opp-sla": 1}})
+    report = ledger.run_report(run_id)
+    assert (report.run.status, report.run.summary, report.run.now) == ("finished", {"findings": {"opp-sla": 1}}, T0)
+    assert report.findings == [finding] and report.skips == [skip]
+    assert [(a.kind, a.status, a.result_id, a.error) for a in report.actions] == [
+        (ActionKind.REASSIGN, ActionStatus.APPLIED, "006A", None),
+        (ActionKind.CREATE_TASK, ActionStatus.FAILED, None,
+         "INVALID_CROSS_REFERENCE_KEY on 005B: invalid cross reference id"),
+    ]
+    assert report.actions[1].payload == {"subject": "Call back", "owner_id": "005B"}
+
+
+def test_latest_runs_come_newest_first(ledger: Ledger, clock: Clock) -> None:
+    """Listing runs shows the most recent first, as many as asked for."""
+    older = ledger.start_run("sla", "local", dry_run=True, now=T0)
+    clock.now += timedelta(minutes=15)
+    newer = ledger.start_run("all", "local", dry_run=True, now=T0)
+    assert [r.id for r in ledger.latest_runs(5)] == [newer, older]
+    assert [r.id for r in ledger.latest_runs(1)] == [newer]
+
+
+def test_unknown_runs_and_statuses_are_reported_by_name(ledger: Ledger) -> None:
+    """Asking for a run that does not exist, or finishing with a made-up status, names the culprit."""
+    with pytest.raises(UnknownRunError, match="no run with id 'nope'"):
+        ledger.run_report("nope")
+    run_id = ledger.start_run("sla", "local", dry_run=True, now=T0)
+    with pytest.raises(ValueError, match="cannot finish as 'done': use one of finished, failed, stopped"):
+        ledger.finish_run(run_id, "done", {})
+    with pytest.raises(UnknownActionError, match="no action with id 999"):
+        ledger.claim(999)
+
+
+def test_second_apply_of_the_same_key_is_skipped(ledger: Ledger) -> None:
+    """Once an action's key was applied, the same action planned by a later run is not applied again."""
+    first_run, (first,) = planned(ledger, reassign())
+    assert ledger.claim(first).proceed
+    ledger.mark_applied(first)
+    _, (again,) = planned(ledger, reassign())
+    claim = ledger.claim(again)
+    assert not claim.proceed
+    assert claim.reason == f"already applied in run {first_run}"
+    assert ledger.action_statuses([first, again]) == {
+        first: ("applied", None), again: ("skipped", f"already applied in run {first_run}"),
+    }
+
+
+def test_reclaiming_an_applied_action_leaves_it_applied(ledger: Ledger) -> None:
+    """Claiming the very action that applied a key refuses without rewriting its status."""
+    _, (action_id,) = planned(ledger, reassign())
+    assert ledger.claim(action_id).proceed
+    assert ledger.claim(action_id).proceed
+    ledger.mark_applied(action_id)
+    assert not ledger.claim(action_id).proceed
+    assert ledger.action_statuses([action_id])[action_id] == ("applied", None)
+
+
+def test_failed_action_is_retried_by_the_next_run(ledger: Ledger) -> None:
+    """A key whose apply failed is free again: the next run takes it over and applies it once."""
+    _, (failed,) = planned(ledger, reassign())
+    assert ledger.claim(failed).proceed
+    ledger.mark_failed(failed, "UNABLE_TO_LOCK_ROW on 006A")
+    second_run, (retry,) = planned(ledger, reassign())
+    assert ledger.claim(retry).proceed
+    ledger.mark_applied(retry)
+    _, (third,) = planned(ledger, reassign())
+    assert ledger.claim(third).reason == f"already applied in run {second_run}"
+
+
+@pytest.mark.parametrize("crash", ["run ended", "lease expired"])
+def test_claim_left_by_a_crash_is_taken_over(ledger: Ledger, clock: Clock, crash: str) -> None:
+    """A claim whose holder died mid-apply (run ended, or silent past the lease) goes to the next claimant."""
+    crashed_run, (stuck,) = planned(ledger, reassign())
+    assert ledger.claim(stuck).proceed
+    if crash == "run ended":
+        ledger.finish_run(crashed_run, "failed", {}, error="KeyboardInterrupt")
+    else:
+        clock.now += timedelta(hours=1)
+    _, (next_try,) = planned(ledger, reassign())
+    assert ledger.claim(next_try).proceed
+
+
+def test_claim_held_by_a_live_run_is_respected(ledger: Ledger) -> None:
+    """While another running run holds a fresh claim on the key, this action stands aside."""
+    holder_run, (holder,) = planned(ledger, reassign())
+    assert ledger.claim(holder).proceed
+    _, (other,) = planned(ledger, reassign())
+    claim = ledger.claim(other)
+    assert not claim.proceed
+    assert claim.reason is not None and claim.reason.startswith(f"being applied by run {holder_run}")
+
+
+@pytest.fixture
+def second_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_racing_claims_have_exactly_one_winner(ledger: Ledger, engine: Engine, second_engine: Engine) -> None:
+    """Two processes claiming the same keys at once: for every key exactly one of them proceeds."""
+    records = [f"006{n:03d}" for n in range(12)]
+    _, ours = planned(ledger, *(reassign(r) for r in records))
+    _, theirs = planned(ledger, *(reassign(r) for r in records))
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, bool] = {}
+
+    def claim_all(engine_: Engine, action_ids: list[int]) -> None:
+        racer = Ledger(session_factory(engine_))
+        barrier.wait()
+        for action_id in action_ids:
+            outcomes[action_id] = racer.claim(action_id).proceed
+
+    threads = [threading.Thread(target=claim_all, args=(e, ids))
+               for e, ids in ((engine, ours), (second_engine, theirs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2 * len(records)
+    assert all(outcomes[a] != outcomes[b] for a, b in zip(ours, theirs, strict=True))
+
+
+def test_applied_count_counts_applied_reassignments_per_record(ledger: Ledger) -> None:
+    """Escalation sees how many times each record was actually reassigned by a rule, zero when never."""
+    task = Action(ActionKind.CREATE_TASK, ObjectType.OPPORTUNITY, "006A", "t", "r", "opp-sla", {})
+    _, ids = planned(ledger, reassign("006A"), task, reassign("006B"), reassign("006A", rule="lead-sla"))
+    for action_id in ids:
+        ledger.mark_applied(action_id)
+    _, (failed,) = planned(ledger, Action(ActionKind.REASSIGN, ObjectType.OPPORTUNITY, "006A", "x", "r", "opp-sla"))
+    ledger.mark_failed(failed, "boom")
+    assert ledger.applied_count("opp-sla", ["006A", "006B", "006C"]) == {"006A": 1, "006B": 1, "006C": 0}
+    history = ledger.applied_history()
+    assert history[("opp-sla", "006A")] == (1, T0)
+    assert set(history) == {("opp-sla", "006A"), ("opp-sla", "006B"), ("lead-sla", "006A")}
+
+
+def test_assignments_since_counts_new_owners_of_applied_reassignments(ledger: Ledger, clock: Clock) -> None:
+    """Caps see how many records each owner received since a time; planned or earlier ones do not count."""
+    _, (old,) = planned(ledger, reassign("006A", owner_id="005B"))
+    ledger.mark_applied(old)
+    clock.now += timedelta(days=1)
+    _, ids = planned(ledger, reassign("006B", "005B"), reassign("006C", "005B"), reassign("006D", "005C"))
+    for action_id in ids[:2]:
+        ledger.mark_applied(action_id)
+    assert ledger.assignments_since(T0 + timedelta(hours=12)) == {"005B": 2}
+
+
+def test_snapshots_come_back_by_action_key_or_run(ledger: Ledger) -> None:
+    """What a merge snapshotted can be fetched for one merge action or for the whole run."""
+    run_id = ledger.start_run("dedupe", "local", dry_run=False, now=T0)
+    master = Snapshot(ObjectType.ACCOUNT, "001A", {"Name": "Acme Products"}, {"contact": [{"Id": "003A"}]})
+    loser = Snapshot(ObjectType.ACCOUNT, "001B", {"Name": "Acme Products, Inc."})
+    other = Snapshot(ObjectType.ACCOUNT, "001C", {"Name": "Globex"})
+    ledger.save_snapshots(run_id, "merge:001A", [master, loser])
+    ledger.save_snapshots(run_id, "merge:001C", [other])
+    assert ledger.snapshots_for("merge:001A") == [master, loser]
+    assert ledger.snapshots_for(run_id) == [master, loser, other]
+    assert ledger.snapshots_for("merge:unknown") == []
