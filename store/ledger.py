@@ -130,16 +130,6 @@ class Ledger:
                 counts.update(dict(session.execute(stmt).all()))
         return counts
 
-    def applied_history(self, kind: ActionKind = ActionKind.REASSIGN) -> dict[tuple[str, str], tuple[int, datetime]]:
-        """(rule, record id) -> (applied ``kind`` actions, when the latest was applied)."""
-        stmt = (
-            select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
-            .where(ActionRow.kind == kind.value, ActionRow.status == ActionStatus.APPLIED.value)
-            .group_by(ActionRow.rule, ActionRow.record_id)
-        )
-        with self._sessions() as session:
-            return {(rule, rid): (n, last) for rule, rid, n, last in session.execute(stmt)}
-
     def assignments_since(self, since: datetime) -> dict[str, int]:
         """Applied reassignments per new owner id (``payload["owner_id"]``) since ``since``."""
         new_owner = ActionRow.payload["owner_id"].as_string()
