@@ -14,8 +14,8 @@ NEW_YORK = "America/New_York"
 ZONE = ZoneInfo(NEW_YORK)
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def schedule(*expressions: str, zone: str = NEW_YORK) -> CronSchedule:
