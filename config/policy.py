@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.connections import Connections
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -184,6 +186,7 @@ class Policy(Strict):
     queues: tuple[str, ...] = Field((), description="Names of queues rules may send work to.")
     stages: Stages = Stages()
     rules: tuple[Rule, ...] = ()
+    connections: Connections = Field((), description="CRM connections; none: one named after WARDEN_CRM.")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
