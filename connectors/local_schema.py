@@ -65,8 +65,6 @@ def _encode_date(value: Any) -> str:
     return (value if isinstance(value, date) else date.fromisoformat(value)).isoformat()
 
 
-def _decode_datetime(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +75,15 @@ class Codec:
 
 
 def _enum_codec(enum: type[StrEnum]) -> Codec:
-    return Codec("TEXT", lambda v: enum(v).value, enum)
+    members = {member.value: member for member in enum}
+    return Codec("TEXT", lambda v: enum(v).value, members.__getitem__)
 
 
 TEXT = Codec("TEXT", str, lambda v: v)
 REAL = Codec("REAL", float, lambda v: v)
 BOOL = Codec("INTEGER", lambda v: 1 if v else 0, bool)
-DATETIME = Codec("TEXT", _encode_datetime, _decode_datetime)
+DATETIME = Codec("TEXT", _encode_datetime, datetime.fromisoformat)
+"""Stored text always ends in +00:00, so parsing it gives an aware UTC datetime."""
 DATE = Codec("TEXT", _encode_date, date.fromisoformat)
 JSON = Codec("TEXT", lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str), json.loads)
 
@@ -118,6 +118,8 @@ class Table:
     record_fields: tuple[str, ...]
     defaults: dict[str, Any]
     """Stored values for columns a row may leave out (``deleted`` 0, ``extra`` ``{}``)."""
+    decoders: tuple[Callable[[Any], Any], ...]
+    """The record fields' decoders, in field order."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -133,11 +135,8 @@ class Table:
 
     def decode_record(self, row: Sequence[Any]) -> Record:
         """Build the normalized record from a row selected with ``select_list``."""
-        values: dict[str, Any] = {
-            name: None if value is None else self.codecs[name].decode(value)
-            for name, value in zip(self.record_fields, row, strict=False)
-        }
-        return self.record_class(**values)
+        values: list[Any] = [None if v is None else decode(v) for decode, v in zip(self.decoders, row, strict=False)]
+        return self.record_class(*values)
 
     def encode_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """A record-shaped mapping as a tuple in column order; left-out values take their defaults."""
@@ -190,7 +189,8 @@ def _table(obj: ObjectType) -> Table:
     for internal in INTERNAL_COLUMNS[obj]:
         codecs[internal] = TEXT
     defaults = {name: codecs[name].encode(value) for name, value in _field_defaults(cls).items()}
-    return Table(obj, TABLES[obj], cls, codecs, names, defaults)
+    decoders = tuple(codecs[name].decode for name in names)
+    return Table(obj, TABLES[obj], cls, codecs, names, defaults, decoders)
 
 
 SCHEMA: dict[ObjectType, Table] = {obj: _table(obj) for obj in ObjectType}
