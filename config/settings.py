@@ -29,6 +29,12 @@ class SalesforceSettings(_Section):
     username: str | None = None
     private_key_file: Path | None = None
     api_version: str = "59.0"
+    task_key_field: str = Field(
+        "Warden_Key__c", description="Task External ID field that holds each created task's idempotency key."
+    )
+    api_share: float = Field(
+        0.5, gt=0, le=1, description="Stop a run before the org has used more than this share of its daily API calls."
+    )
 
 
 class HubSpotSettings(_Section):

@@ -1,0 +1,194 @@
+"""An in-memory Salesforce org: the data and the operations the fake server exposes.
+
+Rows are kept in Salesforce's JSON form (field names, ``2026-05-01T07:25:37.000+0000`` datetimes).
+Writes stamp ``SystemModstamp`` from a clock that advances one millisecond per write, so runs are
+deterministic and cassettes recorded from it match on replay.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.connectors import sf_soql
+
+STAMPS = ["Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDate"]
+SCHEMA: dict[str, list[str]] = {
+    "User": ["Name", "Email", "IsActive", "ManagerId", "TimeZoneSidKey"],
+    "Group": ["Name", "Email", "Type"],
+    "Account": ["Name", "OwnerId", "Website", "Phone", "BillingCity", "BillingPostalCode", "BillingCountry",
+                "Type", "MasterRecordId"],
+    "Contact": ["Name", "AccountId", "OwnerId", "Email", "Phone", "MasterRecordId"],
+    "Lead": ["Name", "Company", "OwnerId", "Status", "Email", "Phone", "MasterRecordId"],
+    "Opportunity": ["Name", "AccountId", "OwnerId", "StageName", "LastStageChangeDate", "Amount", "Probability",
+                    "CloseDate", "IsClosed", "IsWon", "PartnerAccountId"],
+    "Task": ["Subject", "OwnerId", "Status", "IsClosed", "TaskSubtype", "Type", "Priority", "ActivityDate",
+             "CompletedDateTime", "WhatId", "WhoId", "Description", "Warden_Key__c"],
+    "Note": ["ParentId", "Title", "Body"],
+}
+PREFIXES = {"User": "005", "Group": "00G", "Account": "001", "Contact": "003", "Lead": "00Q",
+            "Opportunity": "006", "Task": "00T", "Note": "002"}
+READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDate", "MasterRecordId", "IsClosed",
+             "IsWon", "LastStageChangeDate", "CompletedDateTime"}
+REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerId": ("User",),
+              "PartnerAccountId": ("Account",), "WhatId": ("Account", "Opportunity"), "WhoId": ("Contact", "Lead"),
+              "ParentId": ("Account", "Contact", "Lead", "Opportunity")}
+MERGE_CHILDREN = {
+    "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId"), ("Note", "ParentId")],
+    "Contact": [("Task", "WhoId"), ("Note", "ParentId")],
+    "Lead": [("Task", "WhoId"), ("Note", "ParentId")],
+}
+UNIQUE = {"Task": "Warden_Key__c"}
+
+
+def sf_datetime(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+class Refused(Exception):
+    """A request-level error: HTTP status, errorCode, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Org:
+    tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {name: {} for name in SCHEMA})
+    now: datetime = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    max_page: int = 2000
+    locked: dict[str, int] = field(default_factory=dict)
+    """Record id -> how many more writes to refuse with UNABLE_TO_LOCK_ROW."""
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def tick(self) -> str:
+        self.now += timedelta(milliseconds=1)
+        return sf_datetime(self.now)
+
+    def new_id(self, sobject: str) -> str:
+        return f"{PREFIXES[sobject]}{next(self._ids):012d}AAA"
+
+    def add(self, sobject: str, **values: Any) -> str:
+        """Seed one record directly (no API call); returns its id."""
+        stamp = self.tick()
+        record_id = str(values.pop("Id", None) or self.new_id(sobject))
+        row: dict[str, Any] = dict.fromkeys(SCHEMA[sobject])
+        row |= {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp, "SystemModstamp": stamp,
+                "LastModifiedDate": stamp, **values}
+        self.tables[sobject][record_id] = row
+        return record_id
+
+    def touch(self, sobject: str, record_id: str, **values: Any) -> None:
+        """Change a record as a user would, stamping it."""
+        row = self.tables[sobject][record_id]
+        if "StageName" in values and values["StageName"] != row.get("StageName"):
+            row["LastStageChangeDate"] = sf_datetime(self.now)
+        row.update(values)
+        row["SystemModstamp"] = row["LastModifiedDate"] = self.tick()
+        if sobject == "Task":
+            row["IsClosed"] = row.get("Status") == "Completed"
+
+    def find(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
+        sobject = next((s for s, p in PREFIXES.items() if record_id.startswith(p)), None)
+        if sobject is None or record_id not in self.tables[sobject]:
+            return None
+        return sobject, self.tables[sobject][record_id]
+
+    def query(self, soql: str, include_deleted: bool) -> list[dict[str, Any]]:
+        """Every matching row, projected to the selected fields with Salesforce's ``attributes``."""
+        try:
+            q = sf_soql.parse(soql)
+        except (sf_soql.MalformedQuery, IndexError, ValueError) as exc:
+            raise Refused(400, "MALFORMED_QUERY", str(exc)) from None
+        if q.sobject not in SCHEMA:
+            raise Refused(400, "INVALID_TYPE", f"sObject type '{q.sobject}' is not supported.")
+        known = set(STAMPS) | set(SCHEMA[q.sobject])
+        for name in [*q.fields, *(c.field for c in q.conditions)]:
+            if name not in known:
+                raise Refused(400, "INVALID_FIELD", f"No such column '{name}' on entity '{q.sobject}'.")
+        rows = [r for r in self.tables[q.sobject].values() if include_deleted or not r["IsDeleted"]]
+        rows = [r for r in rows if all(sf_soql.matches(r, c) for c in q.conditions)]
+        rows.sort(key=lambda r: sf_soql.sort_key(r, q.order))
+        return [self._project(q.sobject, r, q.fields) for r in rows[: q.limit]]
+
+    @staticmethod
+    def _project(sobject: str, row: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        url = f"/services/data/v59.0/sobjects/{sobject}/{row['Id']}"
+        return {"attributes": {"type": sobject, "url": url}, **{f: row.get(f) for f in fields}}
+
+    def write(self, method: str, record: dict[str, Any]) -> dict[str, Any]:
+        """One record of an sObject Collections call; returns its per-record answer."""
+        sobject = record.get("attributes", {}).get("type", "")
+        values = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
+        try:
+            self._check(sobject, values)
+            if method == "POST":
+                return {"id": self._create(sobject, values), "success": True, "errors": []}
+            return {"id": self._update(sobject, str(record.get("Id")), values), "success": True, "errors": []}
+        except Refused as exc:
+            return {"success": False, "errors": [{"statusCode": exc.code, "message": exc.message, "fields": []}]}
+
+    def _check(self, sobject: str, values: dict[str, Any]) -> None:
+        if sobject not in SCHEMA:
+            raise Refused(400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
+        for name, value in values.items():
+            if name not in SCHEMA[sobject] or name in READ_ONLY or (name == "Name" and sobject in ("Contact", "Lead")):
+                raise Refused(400, "INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {name}.")
+            targets = REFERENCES.get(name)
+            if value is not None and targets and not self._live(str(value), targets):
+                raise Refused(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+        unique = UNIQUE.get(sobject)
+        if unique and values.get(unique) is not None:
+            clash = [r for r in self.tables[sobject].values() if r.get(unique) == values[unique] and not r["IsDeleted"]]
+            if clash:
+                raise Refused(400, "DUPLICATE_VALUE", f"duplicate value found: {unique} duplicates value on record "
+                                                      f"with id: {clash[0]['Id']}")
+
+    def _live(self, record_id: str, sobjects: tuple[str, ...]) -> bool:
+        found = self.find(record_id)
+        return found is not None and found[0] in sobjects and not found[1]["IsDeleted"]
+
+    def _create(self, sobject: str, values: dict[str, Any]) -> str:
+        record_id = self.add(sobject, **values)
+        if sobject == "Task":
+            self.tables["Task"][record_id]["IsClosed"] = values.get("Status") == "Completed"
+        return record_id
+
+    def _update(self, sobject: str, record_id: str, values: dict[str, Any]) -> str:
+        row = self.tables[sobject].get(record_id)
+        if row is None:
+            raise Refused(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+        if row["IsDeleted"]:
+            raise Refused(404, "ENTITY_IS_DELETED", "entity is deleted")
+        if self.locked.get(record_id, 0) > 0:
+            self.locked[record_id] -= 1
+            raise Refused(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
+        self.touch(sobject, record_id, **values)
+        return record_id
+
+    def merge(self, sobject: str, master_id: str, loser_ids: list[str]) -> dict[str, Any]:
+        """One merge request: children move to the master, losers go to the recycle bin."""
+        if not self._live(master_id, (sobject,)) or not all(self._live(i, (sobject,)) for i in loser_ids):
+            bad = next(i for i in [master_id, *loser_ids] if not self._live(i, (sobject,)))
+            return {"success": False, "errors": [("ENTITY_IS_DELETED", f"entity is deleted or not a {sobject}: {bad}")]}
+        moved = []
+        for child, pointer in MERGE_CHILDREN[sobject]:
+            for row in self.tables[child].values():
+                if row.get(pointer) in loser_ids and not row["IsDeleted"]:
+                    self.touch(child, row["Id"], **{pointer: master_id})
+                    moved.append(row["Id"])
+        for loser in loser_ids:
+            self.touch(sobject, loser, IsDeleted=True, MasterRecordId=master_id)
+        return {"success": True, "id": master_id, "merged": loser_ids, "related": moved}
+
+    def undelete(self, record_id: str) -> tuple[bool, str]:
+        found = self.find(record_id)
+        if found is None or not found[1]["IsDeleted"]:
+            return False, "UNDELETE_FAILED"
+        self.touch(found[0], record_id, IsDeleted=False, MasterRecordId=None)
+        return True, ""

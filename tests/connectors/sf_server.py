@@ -1,0 +1,230 @@
+"""A local HTTPS server that speaks Salesforce's wire format (../shared/API-FACTS.md) over an ``Org``.
+
+Endpoints: OAuth token (client credentials, JWT bearer), query/queryAll with ``nextRecordsUrl``
+paging, ``/limits`` and the ``Sforce-Limit-Info`` header, sObject Collections POST/PATCH with
+per-record failures, SOAP ``merge`` and ``undelete``. Faults are queued with ``fail_next`` and fire
+on the next matching request (optionally after the request took effect, as a lost answer does);
+``expire_sessions`` makes every issued token fail with ``INVALID_SESSION_ID``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import jwt
+import trustme
+
+from tests.connectors import sf_soap_server
+from tests.connectors.sf_org import Org, Refused
+
+API = re.compile(r"^/services/data/v(?P<version>[\d.]+)/(?P<rest>.*?)/?$")
+ERROR_TEXT = {
+    "INVALID_SESSION_ID": (401, "Session expired or invalid"),
+    "REQUEST_LIMIT_EXCEEDED": (403, "TotalRequests Limit exceeded."),
+    "UNABLE_TO_LOCK_ROW": (400, "unable to obtain exclusive access to this record"),
+    "SERVER_UNAVAILABLE": (503, "Service temporarily unavailable"),
+}
+
+
+@dataclass
+class Fault:
+    code: str
+    path: str = ""
+    """Fire only on requests whose path contains this (``query``, ``composite``, ``Soap``...)."""
+    after: bool = False
+    """Let the request take effect, then answer with the fault (a lost response)."""
+
+
+@dataclass
+class FakeSalesforce:
+    org: Org = field(default_factory=Org)
+    client_id: str = "test-client"
+    client_secret: str = "test-secret"
+    jwt_public_key: str | None = None
+    api_max: int = 15000
+    api_used: int = 0
+    latency: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    url: str = ""
+    tokens: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(self, code: str, path: str = "", *, after: bool = False, times: int = 1) -> None:
+        self.faults.extend(Fault(code, path, after) for _ in range(times))
+
+    def expire_sessions(self) -> None:
+        self.tokens.clear()
+
+    def issue_token(self) -> dict[str, Any]:
+        token = f"00D000000000001!AR8.{len(self.tokens) + 1:06d}"
+        self.tokens.add(token)
+        return {"access_token": token, "instance_url": self.url, "id": f"{self.url}/id/00D000000000001/005",
+                "token_type": "Bearer", "issued_at": "1777622400000", "signature": "c2lnbmF0dXJl"}
+
+    def take_fault(self, path: str) -> Fault | None:
+        fault = next((f for f in self.faults if f.path in path), None)
+        if fault is not None:
+            self.faults.remove(fault)
+        return fault
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def _handle(self, method: str) -> None:
+        fake = self.server.fake
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if fake.latency:
+            time.sleep(fake.latency)
+        path = urlparse(self.path).path
+        with fake.lock:
+            fake.requests[f"{method} {_kind(path)}"] += 1
+            status, headers, payload = self._route(fake, method, path, body)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _route(self, fake: FakeSalesforce, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/services/oauth2/token":
+            return _token(fake, parse_qs(body.decode()))
+        if path.startswith("/services/Soap/u/"):
+            return sf_soap_server.handle(fake, self.headers.get("SOAPAction", ""), body)
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
+            return _error(*ERROR_TEXT["INVALID_SESSION_ID"], "INVALID_SESSION_ID")
+        fault = fake.take_fault(path)
+        if fault and not fault.after:
+            return _error(*ERROR_TEXT[fault.code], fault.code)
+        fake.api_used += 1
+        if fake.api_used > fake.api_max:
+            return _error(*ERROR_TEXT["REQUEST_LIMIT_EXCEEDED"], "REQUEST_LIMIT_EXCEEDED")
+        match = API.match(path)
+        try:
+            status, answer = _rest(fake, method, match["rest"] if match else "", self.path, body, self.headers)
+        except Refused as exc:
+            return _error(exc.status, exc.message, exc.code)
+        if fault:
+            return _error(*ERROR_TEXT[fault.code], fault.code)
+        headers = {"Content-Type": "application/json;charset=UTF-8",
+                   "Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
+        return status, headers, json.dumps(answer).encode()
+
+
+def _kind(path: str) -> str:
+    for kind in ("oauth2", "Soap", "queryAll", "query", "composite", "limits"):
+        if kind in path:
+            return kind
+    return "other"
+
+
+def _error(status: int, message: str, code: str) -> tuple[int, dict[str, str], bytes]:
+    payload = [{"message": message, "errorCode": code, "fields": []}]
+    return status, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(payload).encode()
+
+
+def _token(fake: FakeSalesforce, form: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+    grant = form.get("grant_type", [""])[0]
+    ok = grant == "client_credentials" and form.get("client_id") == [fake.client_id] and form.get(
+        "client_secret") == [fake.client_secret]
+    if grant.endswith("jwt-bearer") and fake.jwt_public_key:
+        try:
+            claims = jwt.decode(form["assertion"][0], fake.jwt_public_key, algorithms=["RS256"], audience=fake.url)
+            ok = claims["iss"] == fake.client_id
+        except jwt.PyJWTError:
+            ok = False
+    if not ok:
+        payload = {"error": "invalid_client", "error_description": "invalid client credentials"}
+        return 400, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+    return 200, {"Content-Type": "application/json"}, json.dumps(fake.issue_token()).encode()
+
+
+def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: bytes, headers: Any) -> tuple[int, Any]:
+    org = fake.org
+    if rest == "limits":
+        return 200, {"DailyApiRequests": {"Max": fake.api_max, "Remaining": fake.api_max - fake.api_used}}
+    if rest in ("query", "queryAll"):
+        soql = parse_qs(urlparse(raw_path).query)["q"][0]
+        rows = org.query(soql, include_deleted=rest == "queryAll")
+        return 200, _page(org, rows, _batch_size(org, headers), rest)
+    if rest.startswith(("query/", "queryAll/")):
+        cursor, offset = rest.split("/", 1)[1].rsplit("-", 1)
+        if cursor not in org.cursors:
+            raise Refused(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return 200, _page(org, org.cursors[cursor], _batch_size(org, headers), rest.split("/")[0], cursor, int(offset))
+    if rest == "composite/sobjects" and method in ("POST", "PATCH"):
+        records = json.loads(body)["records"]
+        if len(records) > 200:
+            raise Refused(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
+        return 200, [org.write(method, record) for record in records]
+    raise Refused(404, "NOT_FOUND", f"The requested resource does not exist: {raw_path}")
+
+
+def _batch_size(org: Org, headers: Any) -> int:
+    options = headers.get("Sforce-Query-Options", "")
+    wanted = int(options.split("=")[1]) if "batchSize=" in options else 2000
+    return max(200, min(wanted, org.max_page))
+
+
+def _page(org: Org, rows: list[dict[str, Any]], size: int, endpoint: str, cursor: str = "", offset: int = 0) -> Any:
+    page = {"totalSize": len(rows), "done": offset + size >= len(rows), "records": rows[offset : offset + size]}
+    if not page["done"]:
+        if not cursor:
+            cursor = f"01g{len(org.cursors) + 1:015d}"
+            org.cursors[cursor] = rows
+        page["nextRecordsUrl"] = f"/services/data/v59.0/{endpoint}/{cursor}-{offset + size}"
+    return page
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeSalesforce
+
+
+@contextmanager
+def serve(fake: FakeSalesforce | None = None, *, ca_dir: Path) -> Iterator[tuple[FakeSalesforce, str]]:
+    """Run the server on a free localhost port; yields the fake and the CA bundle path to trust."""
+    fake = fake or FakeSalesforce()
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    server = _Server(("127.0.0.1", 0), Handler)
+    server.fake = fake
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    fake.url = f"https://localhost:{server.server_address[1]}"
+    bundle = ca_dir / "sf-test-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake, str(bundle)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,92 @@
+from datetime import UTC, date, datetime, timedelta
+
+from connectors.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
+from connectors.salesforce import SalesforceConnector
+from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
+from tests.connectors.sf_server import FakeSalesforce
+
+__all__ = ["connector", "fake", "seeded", "sf_server", "sleeps"]
+
+
+def test_first_sync_maps_every_standard_object(connector: SalesforceConnector, seeded: Seeded) -> None:
+    """Accounts, opportunities (stage date, partner) and tasks come back as normalized records."""
+    accounts = {a.id: a for a in connector.iter_changed(ObjectType.ACCOUNT, None)}
+    acme = accounts[seeded["acme"]]
+    assert isinstance(acme, Account)
+    assert (acme.name, acme.owner_id, acme.website, acme.account_type) == (
+        "Acme Products", seeded["rep"], "acme.example", "Customer")
+    [opp] = connector.iter_changed(ObjectType.OPPORTUNITY, None)
+    assert isinstance(opp, Opportunity)
+    assert opp.stage_changed_at == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    assert (opp.partner_account_id, opp.close_date, opp.amount) == (seeded["partner"], date(2026, 6, 30), 12000.0)
+    [task] = connector.iter_changed(ObjectType.TASK, None)
+    assert isinstance(task, Task)
+    assert (task.task_type, task.priority, task.status) == (TaskType.CALL, TaskPriority.HIGH, TaskStatus.OPEN)
+    assert (task.due_date, task.what_id, task.who_id) == (date(2026, 5, 4), seeded["acme_co"], seeded["contact"])
+
+
+def test_owners_include_queues_managers_and_time_zones(connector: SalesforceConnector, seeded: Seeded) -> None:
+    """Users carry manager, time zone and active flag; the queue comes back flagged as a queue."""
+    owners = {o.id: o for o in connector.owners()}
+    rep = owners[seeded["rep"]]
+    assert (rep.manager_id, rep.time_zone, rep.active) == (seeded["manager"], "America/New_York", True)
+    assert owners[seeded["rep2"]].active is False
+    queue = owners[seeded["queue"]]
+    assert isinstance(queue, Owner) and queue.is_queue and queue.name == "Marketing Queue"
+
+
+def test_paging_follows_next_records_url_in_pages_of_the_requested_size(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded
+) -> None:
+    """450 accounts in pages of 200 take three read calls and arrive once each, oldest first."""
+    for n in range(446):
+        fake.org.add("Account", Name=f"Bulk {n}", OwnerId=seeded["rep"])
+    sf = connect(fake, sf_server[1], page_size=200)
+    accounts = list(sf.iter_changed(ObjectType.ACCOUNT, None))
+    assert len({a.id for a in accounts}) == len(accounts) == 450
+    stamps = [a.updated_at for a in accounts if isinstance(a, Account)]
+    assert stamps == sorted(stamps)
+    assert sf.usage.calls["read"] == 3
+    assert fake.requests["GET query"] == 3
+
+
+def test_server_may_shorten_pages_and_the_sync_still_gets_everything(
+    fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded
+) -> None:
+    """When Salesforce answers 1,000-record pages instead of 2,000, no record is lost."""
+    fake.org.max_page = 1000
+    for n in range(2496):
+        fake.org.add("Lead", Name=f"Lead {n}", Company="X", OwnerId=seeded["queue"], Status="Open")
+    assert sum(1 for _ in connector.iter_changed(ObjectType.LEAD, None)) == 2497
+    assert connector.usage.calls["read"] == 3
+
+
+def test_incremental_sync_reads_only_changes_and_reports_deletions(
+    fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded
+) -> None:
+    """After the watermark, only the touched and the deleted account come back, the deleted one flagged."""
+    last_seen = max(a.updated_at for a in connector.iter_changed(ObjectType.ACCOUNT, None) if isinstance(a, Account))
+    watermark = last_seen + timedelta(seconds=1)  # SOQL datetimes are whole seconds
+    fake.org.now = last_seen + timedelta(minutes=1)
+    fake.org.touch("Account", seeded["acme"], Name="Acme Products (renamed)")
+    fake.org.touch("Account", seeded["acme_co"], IsDeleted=True)
+    changed = {a.id: a for a in connector.iter_changed(ObjectType.ACCOUNT, watermark)}
+    assert set(changed) == {seeded["acme"], seeded["acme_co"]}
+    assert changed[seeded["acme_co"]].deleted and not changed[seeded["acme"]].deleted
+    assert fake.requests["GET queryAll"] == 1
+
+
+def test_custom_fields_come_from_the_overridable_map(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded
+) -> None:
+    """A mapped custom field lands in ``extra`` and an override replaces a standard field."""
+    from tests.connectors.sf_org import SCHEMA
+
+    SCHEMA["Lead"].append("BANT_Budget__c")
+    try:
+        fake.org.touch("Lead", seeded["lead"], BANT_Budget__c="50k")
+        sf = connect(fake, sf_server[1], fields={ObjectType.LEAD: {"bant_budget": "BANT_Budget__c"}})
+        [lead] = sf.iter_changed(ObjectType.LEAD, None)
+        assert isinstance(lead, Lead) and lead.extra == {"bant_budget": "50k"}
+    finally:
+        SCHEMA["Lead"].remove("BANT_Budget__c")
