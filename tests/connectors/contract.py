@@ -133,6 +133,12 @@ class ConnectorContract:
         tasks = list(crm.connector.iter_changed(ObjectType.TASK, None))
         assert crm.connector.usage.calls["read"] - before == math.ceil(len(tasks) / crm.page_size)
 
+    def test_iter_changed_reads_pages_only_as_consumed(self, crm: ContractCRM) -> None:
+        """Taking the first record costs one read call, not a read of the whole table."""
+        before = crm.connector.usage.calls.get("read", 0)
+        next(iter(crm.connector.iter_changed(ObjectType.TASK, None)))
+        assert crm.connector.usage.calls["read"] - before == 1
+
     def test_watermark_is_inclusive(self, crm: ContractCRM) -> None:
         """A watermark equal to a record's updated_at includes it and everything later."""
         since = CONTRACT_START - timedelta(days=3)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import RecordUpdate
-from connectors.errors import FatalConnectorError
+from connectors.base import NewTask, RecordUpdate
+from connectors.errors import FatalConnectorError, RecordError
 from connectors.local import LocalCRM
 from connectors.local_schema import utc_text
-from connectors.records import ObjectType
+from connectors.records import ObjectType, Task
 from tests.connectors.contract import CONTRACT_START, ConnectorContract, ContractCRM, FakeClock, known_org
 
 
@@ -77,3 +77,68 @@ def test_stored_datetime_text_sorts_like_time(first: datetime, second: datetime)
     first_utc, second_utc = first.astimezone(UTC), second.astimezone(UTC)
     assert (utc_text(first) < utc_text(second)) == (first_utc < second_utc)
     assert (utc_text(first) == utc_text(second)) == (first_utc == second_utc)
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[LocalCRM]:
+    crm = LocalCRM(tmp_path / "crm.db", clock=lambda: CONTRACT_START)
+    crm.insert_records(known_org(CONTRACT_START))
+    yield crm
+    crm.close()
+
+
+@pytest.mark.parametrize(
+    ("obj", "record_id", "fields", "code", "named"),
+    [
+        (ObjectType.OPPORTUNITY, "opp-1", {"close_date": "next week"}, "INVALID_TYPE_ON_FIELD_IN_RECORD", "close_date"),
+        (ObjectType.OPPORTUNITY, "opp-1", {"created_at": CONTRACT_START}, "INVALID_FIELD", "created_at"),
+        (ObjectType.TASK, "tsk-1", {"bant_budget": "x"}, "INVALID_FIELD", "bant_budget"),
+        (ObjectType.LEAD, "lead-1", {"owner_id": None}, "INVALID_CROSS_REFERENCE_KEY", "lead-1"),
+        (ObjectType.LEAD, "lead-1", {"owner_id": "usr-nobody"}, "INVALID_CROSS_REFERENCE_KEY", "usr-nobody"),
+        (ObjectType.CONTACT, "con-404", {"name": "x"}, "ENTITY_IS_DELETED", "contact con-404"),
+    ],
+)
+def test_refused_updates_name_the_record_and_field(
+    local: LocalCRM, obj: ObjectType, record_id: str, fields: dict[str, object], code: str, named: str
+) -> None:
+    """Each refused update carries the CRM's error code and names what was wrong."""
+    (result,) = local.update([RecordUpdate("k", obj, record_id, fields)])
+    assert not result.ok and result.error is not None
+    assert result.error.startswith(code) and named in result.error
+
+
+def test_completing_a_task_stamps_its_completion(local: LocalCRM) -> None:
+    """Setting a task's status to completed records when it was completed."""
+    (result,) = local.update([RecordUpdate("k", ObjectType.TASK, "tsk-1", {"status": "completed"})])
+    assert result.ok, result.error
+    task = next(t for t in local.iter_changed(ObjectType.TASK, None) if t.id == "tsk-1")
+    assert isinstance(task, Task) and task.completed_at == CONTRACT_START
+
+
+def test_task_about_a_missing_record_is_refused(local: LocalCRM) -> None:
+    """A new task whose what_id does not exist fails with INVALID_CROSS_REFERENCE_KEY naming it."""
+    (result,) = local.create_tasks([NewTask("k", "Call", "usr-ann", date(2026, 3, 3), what_id="opp-404")])
+    assert not result.ok and result.error is not None
+    assert result.error.startswith("INVALID_CROSS_REFERENCE_KEY") and "opp-404" in result.error
+
+
+@pytest.mark.parametrize(
+    ("master", "losers", "code"),
+    [
+        ("acc-1", [], "REQUIRED_FIELD_MISSING"),
+        ("acc-1", ["acc-1"], "DUPLICATE_VALUE"),
+        ("acc-1", ["acc-2", "acc-2"], "DUPLICATE_VALUE"),
+        ("acc-1", ["acc-404"], "ENTITY_IS_DELETED"),
+    ],
+)
+def test_impossible_merges_change_nothing(local: LocalCRM, master: str, losers: list[str], code: str) -> None:
+    """A merge the CRM cannot run says why and leaves every account in place."""
+    result = local.merge(ObjectType.ACCOUNT, master, losers)
+    assert not result.ok and result.error is not None and result.error.startswith(code)
+    assert local.count(ObjectType.ACCOUNT) == 5
+
+
+def test_snapshot_of_a_missing_record_is_an_error(local: LocalCRM) -> None:
+    """Snapshotting an unknown id raises a RecordError naming it."""
+    with pytest.raises(RecordError, match="acc-404"):
+        local.snapshot(ObjectType.ACCOUNT, ["acc-404"])
