@@ -7,6 +7,7 @@ same company on any CRM.
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -175,7 +176,133 @@ class SlaRule(RuleBase):
     task: FollowUpTask
 
 
-Rule = Annotated[SlaRule, Field(discriminator="kind")]
+StaleOutcome = Literal["pull_back", "close_lost"]
+AccountCategory = Literal["customer", "prospect", "partner"]
+
+
+class StaleDealRule(RuleBase):
+    """Deals whose stage has not moved: warn the owner, then pull back or close lost (seed 000)."""
+
+    kind: Literal["stale_deal"]
+    after_days: int = Field(60, gt=0, description="Days a stage may stay unchanged before the owner is warned.")
+    grace_days: int = Field(
+        14, ge=0, description="Days after the warning (counted from after_days) before the deal is taken away."
+    )
+    warning: FollowUpTask = Field(description="The task that warns the owner the deal is stale.")
+    partner_deals: StaleOutcome = Field(
+        "pull_back", description="Deals with a channel partner: back to the partner account's owner, or close lost."
+    )
+    direct_deals: StaleOutcome = Field("close_lost", description="Deals without a channel partner.")
+    pipelines: dict[str, StaleOutcome] = Field(
+        default_factory=dict, description="Pipeline name -> outcome, overriding partner_deals/direct_deals."
+    )
+    closed_lost_stage: str = Field("Closed Lost", description="Opportunity stage a stale deal is closed into.")
+    close_reason: str = Field("Stale: stage unchanged past the policy limit", description="Reason written on close.")
+    close_reason_field: str = Field("close_reason", description="Field (or custom field) that holds the reason.")
+
+
+class StaleLeadRule(RuleBase):
+    """Qualified leads nobody touched go back to marketing (seed 000)."""
+
+    kind: Literal["stale_lead"]
+    statuses: tuple[str, ...] = Field(min_length=1, description="Lead statuses that count as qualified.")
+    after_days: int = Field(30, gt=0, description="Days without activity or status change before returning it.")
+    return_to: ToQueue = Field(description="The queue that takes stale leads back.")
+    set_status: str = Field(description="Lead status to set when the lead is returned.")
+
+
+class CadenceRule(RuleBase):
+    """Every account of the given categories needs a completed call every N days (seed 001)."""
+
+    kind: Literal["cadence"]
+    every_days: int = Field(90, gt=0, description="Longest allowed gap between completed calls.")
+    categories: tuple[AccountCategory, ...] = Field(
+        ("customer",), min_length=1, description="Account categories (see account_types) the cadence covers."
+    )
+    task: FollowUpTask = Field(description="The call task created for the account owner.")
+
+
+class OverdueRule(RuleBase):
+    """Open tasks past their due date alert the assignee, then their manager (seed 002)."""
+
+    kind: Literal["overdue"]
+    manager_after_days: int = Field(3, ge=0, description="Days overdue after which the manager is told too.")
+    high_priority_to_manager: bool = Field(True, description="Tell the manager at once about high-priority tasks.")
+
+
+class GateRule(RuleBase):
+    """Records sitting in a stage without the stage's required data (seeds 001 and 002)."""
+
+    kind: Literal["gates"]
+    object: Literal["lead", "opportunity"]
+    action: Literal["task", "move_back"] = Field(
+        "task", description="Ask the owner to complete the record, or move it back to the last stage it qualifies for."
+    )
+    check_probability: bool = Field(True, description="Flag a probability that differs from the stage's fixed one.")
+    task: FollowUpTask = Field(description="The task asking the owner to complete the record.")
+
+
+class AccountTypes(Strict):
+    """How the CRM's account type values map to the categories rules reason about."""
+
+    source_field: str = Field(
+        "account_type", description="Account field, or custom field, whose value decides the category."
+    )
+    values: dict[str, AccountCategory] = Field(
+        default_factory=dict, description="CRM value -> category, matched ignoring case and surrounding spaces."
+    )
+
+    def category(self, value: object) -> AccountCategory | None:
+        """The category of a CRM value, or None when the policy does not map it."""
+        if not isinstance(value, str):
+            return None
+        wanted = value.strip().lower()
+        return next((c for v, c in self.values.items() if v.strip().lower() == wanted), None)
+
+
+Rule = Annotated[
+    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule, Field(discriminator="kind")
+]
+
+
+def _target_of(rule: Rule) -> ReassignTarget | None:
+    if isinstance(rule, SlaRule):
+        return rule.reassign_to
+    return rule.return_to if isinstance(rule, StaleLeadRule) else None
+
+
+EMAIL_SHAPE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]+$")
+
+
+def looks_like_email(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a deliverable address (``name@domain.tld``), nothing more."""
+    return value is not None and EMAIL_SHAPE.fullmatch(value.strip()) is not None
+
+
+def _check_email(value: str) -> str:
+    if not looks_like_email(value):
+        raise ValueError(f"{value!r} is not an email address: write it as name@example.com")
+    return value.strip()
+
+
+class DigestPolicy(Strict):
+    """Who gets the managers' email digests, and when."""
+
+    period: Literal["daily", "weekly"] = Field("weekly", description="One digest per manager per day or per week.")
+    send_hour: int = Field(8, ge=0, le=23, description="Local hour (the recipient's time zone) a period starts.")
+    fallback_recipient: str = Field(
+        description="Gets the work of owners with no manager, or whose manager has no usable address."
+    )
+    morning_list: tuple[str, ...] = Field(
+        (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
+    )
+
+    _fallback = field_validator("fallback_recipient")(_check_email)
+
+    @field_validator("morning_list")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_email(v) for v in value)
 
 
 class Policy(Strict):
@@ -185,8 +312,10 @@ class Policy(Strict):
     teams: tuple[Team, ...] = ()
     queues: tuple[str, ...] = Field((), description="Names of queues rules may send work to.")
     stages: Stages = Stages()
+    account_types: AccountTypes = AccountTypes()
     rules: tuple[Rule, ...] = ()
     connections: Connections = Field((), description="CRM connections; none: one named after WARDEN_CRM.")
+    digest: DigestPolicy | None = Field(None, description="Managers' email digests (notify/).")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
@@ -196,12 +325,26 @@ class Policy(Strict):
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
         team_names = {t.name for t in self.teams}
         for rule in self.rules:
-            target = rule.reassign_to
+            self._check_stages(rule)
+            target = _target_of(rule)
             if isinstance(target, ToQueue) and target.queue not in self.queues:
                 raise ValueError(f"rule {rule.id!r} sends work to queue {target.queue!r}, not in queues")
             if isinstance(target, RoundRobin) and target.team and target.team not in team_names:
                 raise ValueError(f"rule {rule.id!r} rotates in team {target.team!r}, not in teams")
         return self
+
+    def _check_stages(self, rule: Rule) -> None:
+        lead = {s.name for s in self.stages.lead}
+        closed_lost = {s.name for s in self.stages.opportunity if s.closed and not s.won}
+        if isinstance(rule, StaleDealRule) and rule.closed_lost_stage not in closed_lost:
+            raise ValueError(
+                f"rule {rule.id!r} closes into {rule.closed_lost_stage!r}, which is not a closed, not won "
+                "opportunity stage in stages.opportunity"
+            )
+        if isinstance(rule, StaleLeadRule):
+            unknown = [s for s in (*rule.statuses, rule.set_status) if s not in lead]
+            if unknown:
+                raise ValueError(f"rule {rule.id!r} names lead statuses not in stages.lead: {', '.join(unknown)}")
 
     def owner_policy(self, email: str | None) -> OwnerPolicy | None:
         if email is None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from config.policy import OwnerPolicy, Policy, Team
-from connectors.records import ObjectType, Owner, Record
+from connectors.records import ObjectType, Owner, Record, Task
 from enforcement.calendar import BusinessCalendar
 
 
@@ -25,6 +25,18 @@ class OrgData(Protocol):
 
     def last_activity(self) -> Mapping[str, datetime]:
         """Latest completed task per record id it is about (what_id or who_id)."""
+        ...
+
+    def last_call(self) -> Mapping[str, datetime]:
+        """Latest completed call per record it is about (``what_id``), computed once, not per record."""
+        ...
+
+    def open_calls(self) -> Collection[str]:
+        """Ids of the records (``what_id``) that have an open call task scheduled."""
+        ...
+
+    def open_tasks(self) -> Iterable[Task]:
+        """Every open task (streamed)."""
         ...
 
 
@@ -76,6 +88,10 @@ class RuleContext:
             if owner.time_zone:
                 return owner.time_zone
         return self.policy.calendar.time_zone
+
+    def acting_owner(self, owner: Owner) -> Owner | None:
+        """Who answers for the owner's work: the owner, or their manager once the owner has left."""
+        return owner if owner.active else self.manager_of(owner)
 
     def manager_of(self, owner: Owner) -> Owner | None:
         """The CRM's manager field first, then the manager of the owner's team in the policy."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
-from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus
+from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus, TaskType
 
 
 class InMemoryOrg:
@@ -33,3 +33,22 @@ class InMemoryOrg:
                 if about and (about not in latest or latest[about] < task.completed_at):
                     latest[about] = task.completed_at
         return latest
+
+    def last_call(self) -> Mapping[str, datetime]:
+        latest: dict[str, datetime] = {}
+        for task in self._tasks(TaskStatus.COMPLETED, TaskType.CALL):
+            about, done = task.what_id, task.completed_at
+            if about and done and (about not in latest or latest[about] < done):
+                latest[about] = done
+        return latest
+
+    def open_calls(self) -> set[str]:
+        return {t.what_id for t in self._tasks(TaskStatus.OPEN, TaskType.CALL) if t.what_id}
+
+    def open_tasks(self) -> Iterable[Task]:
+        return self._tasks(TaskStatus.OPEN)
+
+    def _tasks(self, status: TaskStatus, task_type: TaskType | None = None) -> Iterator[Task]:
+        for task in self._by_type[ObjectType.TASK]:
+            if isinstance(task, Task) and task.status is status and task_type in (None, task.task_type):
+                yield task

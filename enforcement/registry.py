@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from config.policy import Policy, SlaRule
-from enforcement import sla
+from config.policy import CadenceRule, GateRule, OverdueRule, Policy, SlaRule, StaleDealRule, StaleLeadRule
+from enforcement import cadence, gates, overdue, sla, stale
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import RuleResult
 
@@ -34,6 +34,11 @@ def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
 
 
 register("sla", "sla", SlaRule, sla.evaluate)
+register("stale_deal", "stale", StaleDealRule, stale.evaluate_deals)
+register("stale_lead", "stale", StaleLeadRule, stale.evaluate_leads)
+register("cadence", "cadence", CadenceRule, cadence.evaluate)
+register("overdue", "overdue", OverdueRule, overdue.evaluate)
+register("gates", "gates", GateRule, gates.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

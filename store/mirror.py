@@ -19,7 +19,8 @@ from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, func, s
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Reader
-from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, TaskStatus
+from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus
+from store import aggregates
 from store.models import MIRROR_ROWS, Base, TaskRow
 from store.upsert import conflict_insert
 from store.watermarks import get_watermark, set_watermark
@@ -182,3 +183,12 @@ class MirrorOrg:
 
     def last_activity(self) -> dict[str, datetime]:
         return last_activity(self._session, self._connection)
+
+    def last_call(self) -> dict[str, datetime]:
+        return aggregates.last_call(self._session, self._connection)
+
+    def open_calls(self) -> set[str]:
+        return aggregates.open_calls(self._session, self._connection)
+
+    def open_tasks(self) -> Iterator[Task]:
+        return aggregates.open_tasks(self._session, self._connection)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from config.policy import SlaRule
 from config.policy_file import PolicyError, load_policy, parse_policy
 from config.settings import PACKAGED_POLICY
 
@@ -27,7 +28,7 @@ def problems(text: str) -> list[str]:
 def test_packaged_policy_is_valid_and_encodes_the_seed_rules() -> None:
     """The shipped policy loads and carries the 4-business-day and 2-hour SLAs from the seeds."""
     policy = load_policy(PACKAGED_POLICY)
-    windows = {r.id: r.within.describe() for r in policy.rules}
+    windows = {r.id: r.within.describe() for r in policy.rules if isinstance(r, SlaRule)}
     assert windows["sla-new-opportunity"] == "4 business days"
     assert windows["sla-first-contact"] == "2 business hours"
 

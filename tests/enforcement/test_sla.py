@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.policy import Policy
+from config.policy import Policy, SlaRule
 from config.policy_file import parse_policy
 from connectors.records import (
     Lead,
@@ -79,7 +79,7 @@ def opp(id: str = "o1", owner: str = "u-a", created: datetime = MONDAY_10, **kw:
 def evaluate(
     policy: Policy, rule_id: str, records: list[Record], now: datetime, history: History | None = None
 ) -> RuleResult:
-    rule = next(r for r in policy.rules if r.id == rule_id)
+    rule = next(r for r in policy.rules if r.id == rule_id and isinstance(r, SlaRule))
     ctx = RuleContext(policy, BusinessCalendar(policy.calendar), now, {o.id: o for o in OWNERS}, history or History())
     return sla.evaluate(rule, ctx, InMemoryOrg([*OWNERS, *records]))
 

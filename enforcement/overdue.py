@@ -1,0 +1,97 @@
+"""Overdue tasks (seed 002): open tasks past their due date alert the assignee, then the manager.
+
+A task is overdue once its due date has passed in the assignee's own time zone: a task due today is
+not overdue until their midnight. The assignee is told every day it stays overdue; their manager too
+once it is ``manager_after_days`` late, or at once for a high-priority task. When the assignee has
+left, only the manager is told. The actions are ``notify``: recorded in the ledger and delivered by
+the digest job, never written to the CRM. Keys are per task, day and recipient, so a re-run on the
+same day notifies nobody twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from config.policy import OverdueRule
+from connectors.records import ObjectType, Owner, Task, TaskPriority
+from enforcement.context import OrgData, RuleContext
+from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.wording import record_label
+
+_TASK = ObjectType.TASK
+
+
+class _Owners:
+    """Per-owner facts every task of that owner shares, worked out once per run."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self._ctx = ctx
+        self._today: dict[str, date] = {}
+        self._manager: dict[str, Owner | None] = {}
+
+    def today(self, owner: Owner) -> date:
+        if owner.id not in self._today:
+            self._today[owner.id] = self._ctx.calendar.local_date(self._ctx.now, self._ctx.time_zone(owner))
+        return self._today[owner.id]
+
+    def manager(self, owner: Owner) -> Owner | None:
+        if owner.id not in self._manager:
+            self._manager[owner.id] = self._ctx.manager_of(owner)
+        return self._manager[owner.id]
+
+
+def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
+    """Plan a notification for each overdue open task's assignee and, when due, their manager."""
+    result = RuleResult()
+    owners = _Owners(ctx)
+    for task in org.open_tasks():
+        if task.due_date is None:
+            continue
+        owner = ctx.owner(task.owner_id)
+        if owner is None:
+            why = "it has no assignee" if task.owner_id is None else f"its assignee {task.owner_id} is unknown"
+            result.skips.append(Skip(rule.id, _TASK, task.id, f"cannot judge whether it is overdue: {why}"))
+            continue
+        if owner.is_queue:
+            continue  # nobody has picked it up yet: the SLA rules deal with unworked queues
+        today = owners.today(owner)
+        if today > task.due_date:
+            _judge(rule, ctx, task, owner, today, owners.manager(owner), result)
+    return result
+
+
+def _judge(
+    rule: OverdueRule, ctx: RuleContext, task: Task, owner: Owner, today: date, manager: Owner | None,
+    result: RuleResult,
+) -> None:
+    due = task.due_date or today
+    late = (today - due).days
+    urgent = rule.high_priority_to_manager and task.priority is TaskPriority.HIGH
+    escalate = not owner.active or urgent or late >= rule.manager_after_days
+    recipients: list[tuple[Owner, str]] = [(owner, "assignee")] if owner.active else []
+    if escalate and manager is not None:
+        recipients.append((manager, "manager"))
+    reason = (f"{record_label(task)} ({task.priority} priority) was due {due} and is {late} "
+              f"day{'s' if late != 1 else ''} overdue for {owner.name}")
+    if not owner.active:
+        reason += ", who has left"
+    if recipients:
+        reason += ". Tell " + " and ".join(f"{o.name} ({role})" for o, role in recipients) + "."
+    else:
+        reason += "; nobody to tell: no active manager found in the CRM or the policy's teams."
+    evidence = {
+        "policy": f"rules[id={rule.id}] manager after {rule.manager_after_days} days",
+        "due_date": due.isoformat(),
+        "days_overdue": late,
+        "priority": str(task.priority),
+        "assignee": owner.email or owner.name,
+        "assignee_active": owner.active,
+        "assignee_time_zone": ctx.time_zone(owner),
+        "manager": (manager.email or manager.name) if escalate and manager else None,
+    }
+    result.findings.append(Finding(rule.id, _TASK, task.id, owner.id, reason, evidence))
+    for recipient, role in recipients:
+        key = f"{rule.id}:{_TASK}:{task.id}:{today.isoformat()}:{recipient.id}"
+        payload = {"recipient_id": recipient.id, "role": role, "task_id": task.id, "subject": task.subject,
+                   "due_date": evidence["due_date"], "days_overdue": late, "assignee_id": owner.id}
+        result.actions.append(Action(ActionKind.NOTIFY, _TASK, task.id, key, reason, rule.id, payload))

@@ -1,0 +1,173 @@
+"""Stale deals and stale leads (seed 000).
+
+"Deals that haven't moved in 60 days are eligible to be closed or pulled back from the channel
+partner": an open opportunity whose stage has not changed for ``after_days`` gets a warning task for
+its owner; once ``after_days + grace_days`` have passed it is pulled back to the partner's channel
+manager or closed lost, as the policy says for its pipeline or segment. Only a stage change counts
+as movement (a pushed close date does not); a pull-back by this rule restarts the clock.
+
+"Qualified leads that have gone stale are returned to marketing": a lead in a qualified status with
+no activity and no status change for ``after_days`` goes to the marketing queue with a new status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from config.policy import StaleDealRule, StaleLeadRule, StaleOutcome
+from connectors.records import Account, Lead, ObjectType, Opportunity, Owner
+from enforcement.context import OrgData, RuleContext
+from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.tasks import task_payload
+from enforcement.wording import record_label, when
+
+_OPP = ObjectType.OPPORTUNITY
+
+
+@dataclass(frozen=True)
+class _Stale:
+    deal: Opportunity
+    owner: Owner
+    since: datetime
+    days: int
+
+
+def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleResult:
+    """Warn owners of deals stuck in a stage, then pull back or close the ones still stuck."""
+    result = RuleResult()
+    closed = {s.name for s in ctx.policy.stages.opportunity if s.closed}
+    expired: list[_Stale] = []
+    for deal in org.records(_OPP):
+        if not isinstance(deal, Opportunity) or deal.is_closed or deal.stage in closed:
+            continue
+        since = max(deal.stage_changed_at or deal.created_at,
+                    ctx.history.last_reassigned.get((rule.id, deal.id), deal.created_at))
+        days = (ctx.now - since).days
+        if days < rule.after_days:
+            continue
+        owner = ctx.owner(deal.owner_id)
+        if owner is None:
+            why = "it has no owner" if deal.owner_id is None else f"its owner {deal.owner_id} is unknown"
+            result.skips.append(Skip(rule.id, _OPP, deal.id, f"cannot judge staleness: {why}"))
+        elif days < rule.after_days + rule.grace_days:
+            _warn(rule, ctx, _Stale(deal, owner, since, days), result)
+        else:
+            expired.append(_Stale(deal, owner, since, days))
+    partners = _account_owners(org, {s.deal.partner_account_id for s in expired if s.deal.partner_account_id})
+    for stale in expired:
+        _take_away(rule, ctx, stale, partners, result)
+    return result
+
+
+def _account_owners(org: OrgData, account_ids: set[str | None]) -> dict[str, str | None]:
+    """Owners of the named accounts, in one pass over the accounts (only when some deal needs one)."""
+    if not account_ids:
+        return {}
+    return {a.id: a.owner_id for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account) and a.id in account_ids}
+
+
+def _outcome(rule: StaleDealRule, deal: Opportunity) -> StaleOutcome:
+    if deal.pipeline is not None and deal.pipeline in rule.pipelines:
+        return rule.pipelines[deal.pipeline]
+    return rule.partner_deals if deal.partner_account_id else rule.direct_deals
+
+
+def _evidence(rule: StaleDealRule, ctx: RuleContext, stale: _Stale) -> dict[str, object]:
+    deal = stale.deal
+    return {
+        "policy": f"rules[id={rule.id}] after {rule.after_days} days, grace {rule.grace_days} days",
+        "stage": deal.stage,
+        "unmoved_since": stale.since.isoformat(),
+        "days_unmoved": stale.days,
+        "close_date": deal.close_date.isoformat() if deal.close_date else None,
+        "partner_account_id": deal.partner_account_id,
+        "pipeline": deal.pipeline,
+        "owner": stale.owner.email or stale.owner.name,
+        "owner_active": stale.owner.active,
+    }
+
+
+def _stuck(ctx: RuleContext, stale: _Stale) -> str:
+    zone = ctx.time_zone(stale.owner)
+    return (f"{record_label(stale.deal)} has sat in stage {stale.deal.stage!r} for {stale.days} days "
+            f"(since {when(stale.since, zone)})")
+
+
+def _warn(rule: StaleDealRule, ctx: RuleContext, stale: _Stale, result: RuleResult) -> None:
+    deal, left = stale.deal, rule.after_days + rule.grace_days - stale.days
+    outcome = "pulled back from the partner" if _outcome(rule, deal) == "pull_back" else "closed lost"
+    reason = f"{_stuck(ctx, stale)}; it will be {outcome} in {left} days unless its stage moves"
+    assignee = ctx.acting_owner(stale.owner)
+    evidence = _evidence(rule, ctx, stale)
+    if assignee is None:
+        reason += f"; its owner {stale.owner.name} has left and has no manager to warn"
+        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        return
+    reason += f". Warn {assignee.name}."
+    evidence["warned"] = assignee.email or assignee.name
+    result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+    key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:warn"
+    payload = task_payload(ctx, rule.warning, assignee, reason, what_id=deal.id)
+    result.actions.append(Action(ActionKind.CREATE_TASK, _OPP, deal.id, key, reason, rule.id, payload))
+
+
+def _take_away(
+    rule: StaleDealRule, ctx: RuleContext, stale: _Stale, partners: dict[str, str | None], result: RuleResult
+) -> None:
+    deal, outcome = stale.deal, _outcome(rule, stale.deal)
+    evidence = {**_evidence(rule, ctx, stale), "outcome": outcome}
+    key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:{outcome}"
+    limit = f"past the {rule.after_days}-day limit and {rule.grace_days}-day grace period"
+    if outcome == "close_lost":
+        reason = f"{_stuck(ctx, stale)}, {limit}. Close it as {rule.closed_lost_stage!r}."
+        payload = {"stage": rule.closed_lost_stage, "is_closed": True,
+                   rule.close_reason_field: f"{rule.close_reason} ({stale.days} days in {deal.stage})"}
+        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        result.actions.append(Action(ActionKind.CLOSE, _OPP, deal.id, key, reason, rule.id, payload))
+        return
+    channel_manager = ctx.owner(partners.get(deal.partner_account_id or ""))
+    if channel_manager is None or not channel_manager.active:
+        reason = (f"{_stuck(ctx, stale)}, {limit}; cannot pull it back: the partner account "
+                  f"{deal.partner_account_id or '(none)'} has no active owner to act as channel manager")
+        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        return
+    reason = f"{_stuck(ctx, stale)}, {limit}. Pull it back from the partner to {channel_manager.name}."
+    evidence["channel_manager"] = channel_manager.email or channel_manager.name
+    payload = {"owner_id": channel_manager.id, "partner_account_id": None, "previous_owner_id": deal.owner_id}
+    result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+    result.actions.append(Action(ActionKind.REASSIGN, _OPP, deal.id, key, reason, rule.id, payload))
+
+
+def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleResult:
+    """Return qualified leads nobody touched for ``after_days`` to the marketing queue."""
+    result = RuleResult()
+    activity = org.last_activity()
+    queue = ctx.queue(rule.return_to.queue)
+    for lead in _qualified(org.records(ObjectType.LEAD), rule):
+        touched = max(m for m in (lead.created_at, lead.status_changed_at, activity.get(lead.id)) if m)
+        days = (ctx.now - touched).days
+        owner = ctx.owner(lead.owner_id)
+        if days < rule.after_days or (owner is not None and owner.is_queue):
+            continue
+        who = owner.name if owner else "nobody"
+        reason = (f"{record_label(lead)} is {lead.status!r} with no activity or status change for {days} days "
+                  f"(since {when(touched, ctx.time_zone(owner))}, owner {who}); the policy allows "
+                  f"{rule.after_days} days")
+        evidence = {"policy": f"rules[id={rule.id}] after {rule.after_days} days", "status": lead.status,
+                    "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue}
+        if queue is None:
+            reason += f"; the CRM has no queue named {rule.return_to.queue!r} to return it to: create it"
+            result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+            continue
+        reason += f". Return it to {queue.name} as {rule.set_status!r}."
+        result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+        payload = {"owner_id": queue.id, "status": rule.set_status, "previous_owner_id": lead.owner_id}
+        key = f"{rule.id}:{ObjectType.LEAD}:{lead.id}:{touched.isoformat()}"
+        result.actions.append(Action(ActionKind.REASSIGN, ObjectType.LEAD, lead.id, key, reason, rule.id, payload))
+    return result
+
+
+def _qualified(records: Iterable[object], rule: StaleLeadRule) -> Iterable[Lead]:
+    return (r for r in records if isinstance(r, Lead) and r.status in rule.statuses)

@@ -1,0 +1,33 @@
+"""The payload of a ``create_task`` action, built the same way by every rule that asks someone to act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.policy import FollowUpTask
+from connectors.records import Owner
+from enforcement.context import RuleContext
+
+
+def task_payload(
+    ctx: RuleContext,
+    spec: FollowUpTask,
+    assignee: Owner,
+    description: str,
+    *,
+    what_id: str | None = None,
+    who_id: str | None = None,
+) -> dict[str, Any]:
+    """The task the policy describes, for ``assignee``, due in business days of their own calendar."""
+    today = ctx.calendar.local_date(ctx.now, ctx.time_zone(assignee))
+    due = ctx.calendar.add_working_days_to_date(today, spec.due_in_business_days)
+    return {
+        "subject": spec.subject,
+        "description": description,
+        "owner_id": assignee.id,
+        "due_date": due.isoformat(),
+        "priority": spec.priority,
+        "task_type": spec.task_type,
+        "what_id": what_id,
+        "who_id": who_id,
+    }
