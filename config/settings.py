@@ -75,6 +75,13 @@ class Settings(_Section):
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     hubspot: HubSpotSettings = Field(default_factory=HubSpotSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    metrics_port: int | None = Field(
+        None, validation_alias=AliasChoices("WARDEN_METRICS_PORT"),
+        description="Serve /healthz and Prometheus /metrics from the worker on this port (none: off).",
+    )
+    celery_broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", validation_alias=AliasChoices("WARDEN_CELERY_BROKER_URL")
+    )
 
     def policy_path(self) -> Path:
         """The policy file to load: the configured one, or the packaged example when it is absent."""
