@@ -1,0 +1,269 @@
+"""The endpoints of the local HubSpot server: request JSON in, HubSpot's response JSON out.
+
+Shapes follow API-FACTS.md: list paging by ``paging.next.after`` (100 per page, no ``paging`` on
+the last page), search with ``filterGroups``/``sorts``/offset ``after`` (200 per page, 400 past
+10,000 results), batch calls of at most 100 inputs answering 207 with per-record errors, v4
+associations with numeric ``toObjectId``, and the company merge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.connectors.hubspot_portal import (
+    ASSOCIATION_TYPES,
+    MODIFIED,
+    READ_ONLY,
+    HubObject,
+    Portal,
+    PortalError,
+    iso,
+    to_ms,
+)
+
+Query = dict[str, list[str]]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+def _props(query: Query) -> list[str]:
+    return [p for value in query.get("properties", []) for p in value.split(",") if p]
+
+
+def list_objects(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    limit = int(query.get("limit", ["10"])[0])
+    if limit > 100:
+        raise PortalError(400, "VALIDATION_ERROR", "limit must be at most 100")
+    archived = query.get("archived", ["false"])[0].lower() == "true"
+    after = int(query.get("after", ["0"])[0])
+    with portal.lock:
+        rows = sorted((o for o in portal.objects[kind].values() if (o.archived_ms is not None) == archived
+                       and int(o.id) >= after), key=lambda o: int(o.id))[: limit + 1]
+    reply: dict[str, Any] = {"results": [o.as_json(_props(query), kind) for o in rows[:limit]]}
+    if len(rows) > limit:
+        nxt = rows[limit].id
+        reply["paging"] = {"next": {"after": nxt, "link": f"/crm/v3/objects/{kind}?after={nxt}"}}
+    return Reply(200, reply)
+
+
+def get_object(portal: Portal, query: Query, body: Any, kind: str, object_id: str) -> Reply:
+    obj = portal.resolve(kind, object_id)
+    if obj is None:
+        raise PortalError(404, "OBJECT_NOT_FOUND", f"resource not found: {kind} {object_id}")
+    return Reply(200, obj.as_json(_props(query), kind))
+
+
+def update_object(portal: Portal, query: Query, body: Any, kind: str, object_id: str) -> Reply:
+    obj = portal.update(kind, object_id, body.get("properties", {}))
+    if obj is None:
+        raise PortalError(404, "OBJECT_NOT_FOUND", f"resource not found: {kind} {object_id}")
+    return Reply(200, obj.as_json(list(obj.properties), kind))
+
+
+def create_object(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    obj = portal.create(kind, body.get("properties", {}))
+    _associate_inputs(portal, kind, obj.id, body.get("associations", []))
+    return Reply(201, obj.as_json(list(obj.properties), kind))
+
+
+def _associate_inputs(portal: Portal, kind: str, object_id: str, associations: list[dict[str, Any]]) -> None:
+    by_type = {v: b for (a, b), v in ASSOCIATION_TYPES.items() if a == kind}
+    for link in associations:
+        for spec in link["types"]:
+            to_kind = by_type[int(spec["associationTypeId"])]
+            portal.associate(kind, object_id, to_kind, str(link["to"]["id"]), {int(spec["associationTypeId"])})
+
+
+def _batch_reply(kind: str, verb: str, results: list[dict[str, Any]], missing: list[str],
+                 refused: dict[str, str], status: int = 200) -> Reply:
+    now = iso(int(time.time() * 1000))
+    body: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+    errors = [{"status": "error", "category": "VALIDATION_ERROR", "message": msg, "context": {"ids": [i]}}
+              for i, msg in refused.items()]
+    if missing:
+        errors.append({"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
+                       "message": f"Could not {verb} some {kind} objects, they may be deleted or not exist."})
+    if errors:
+        body |= {"numErrors": len(errors), "errors": errors}
+    return Reply(207 if errors else status, body)
+
+
+def _check_batch(inputs: list[dict[str, Any]], key: str | None = "id") -> None:
+    if len(inputs) > 100:
+        raise PortalError(400, "VALIDATION_ERROR", f"Batch of {len(inputs)} inputs; at most 100 allowed.")
+    ids = [str(i[key]) for i in inputs] if key else []
+    if len(set(ids)) != len(ids):
+        raise PortalError(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input.")
+
+
+def batch(portal: Portal, query: Query, body: Any, kind: str, verb: str) -> Reply:
+    inputs = body.get("inputs", [])
+    _check_batch(inputs, None if verb == "create" else "id")
+    results: list[dict[str, Any]] = []
+    missing: list[str] = []
+    refused = {str(i["id"]): portal.refused[str(i["id"])] for i in inputs
+               if verb == "update" and str(i.get("id")) in portal.refused}
+    for item in inputs:
+        if verb == "create":
+            obj: HubObject | None = portal.create(kind, item.get("properties", {}))
+            assert obj is not None
+            _associate_inputs(portal, kind, obj.id, item.get("associations", []))
+        elif verb == "update":
+            portal.check_properties(kind, item.get("properties", {}))
+            if str(item["id"]) in refused:
+                continue
+            obj = portal.update(kind, str(item["id"]), item.get("properties", {}))
+        else:
+            obj = portal.resolve(kind, str(item["id"]))
+        if obj is None:
+            missing.append(str(item["id"]))
+        else:
+            results.append(obj.as_json(body.get("properties") or list(obj.properties), kind))
+    if verb == "create":
+        results.reverse()  # HubSpot does not promise input order; neither do we.
+    return _batch_reply(kind, verb, results, missing, refused, 201 if verb == "create" else 200)
+
+
+def _value(text: str | None) -> float | str | None:
+    if text is None or text == "":
+        return None
+    try:
+        return float(to_ms(text)) if ("T" in text and text.endswith("Z")) else float(text)
+    except ValueError:
+        return text.lower()
+
+
+def _matches(obj: HubObject, flt: dict[str, Any]) -> bool:
+    have, op = _value(obj.properties.get(flt["propertyName"])), flt["operator"]
+    if op == "HAS_PROPERTY":
+        return have is not None
+    if op == "NOT_HAS_PROPERTY":
+        return have is None
+    if op in ("IN", "NOT_IN"):
+        inside = have in {_value(str(v)) for v in flt["values"]}
+        return inside if op == "IN" else not inside
+    want = _value(str(flt["value"]))
+    if op == "EQ":
+        return have == want
+    if op == "NEQ":
+        return have != want
+    if have is None or want is None or type(have) is not type(want):
+        return False
+    tests: dict[str, Callable[[Any, Any], bool]] = {
+        "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b, "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
+    return tests[op](have, want)
+
+
+def search(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
+    groups = body.get("filterGroups", [])
+    if limit > 200:
+        raise PortalError(400, "VALIDATION_ERROR", "limit must be at most 200")
+    if len(groups) > 5 or any(len(g.get("filters", [])) > 6 for g in groups):
+        raise PortalError(400, "VALIDATION_ERROR", "at most 5 filterGroups of at most 6 filters")
+    if after >= portal.search_cap:
+        raise PortalError(400, "VALIDATION_ERROR", f"Cannot page beyond {portal.search_cap} results; narrow the query.")
+    with portal.lock:
+        found = [o for o in portal.objects[kind].values() if o.archived_ms is None
+                 and (not groups or any(all(_matches(o, f) for f in g["filters"]) for g in groups))]
+    for sort in reversed(body.get("sorts") or []):
+        name, reverse = sort["propertyName"], sort.get("direction") == "DESCENDING"
+        found.sort(key=lambda o, n=name: (_value(o.properties.get(n)) is None, _value(o.properties.get(n)) or 0),
+                   reverse=reverse)
+    page = found[after: after + limit]
+    reply: dict[str, Any] = {"total": len(found),
+                             "results": [o.as_json(body.get("properties"), kind) for o in page]}
+    if after + limit < len(found):
+        reply["paging"] = {"next": {"after": str(after + limit)}}
+    return Reply(200, reply)
+
+
+def merge(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    merged = portal.merge(kind, str(body["primaryObjectId"]), str(body["objectIdToMerge"]))
+    return Reply(200, merged.as_json(list(merged.properties), kind))
+
+
+def _links(portal: Portal, kind: str, object_id: str, to_kind: str) -> list[dict[str, Any]]:
+    return [{"toObjectId": int(to_id), "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in sorted(types)]}
+            for to_id, types in sorted(portal.associations(kind, object_id, to_kind).items())]
+
+
+def list_associations(portal: Portal, query: Query, body: Any, kind: str, object_id: str, to_kind: str) -> Reply:
+    links = _links(portal, kind, object_id, to_kind)
+    after, limit = int(query.get("after", ["0"])[0]), int(query.get("limit", ["500"])[0])
+    reply: dict[str, Any] = {"results": links[after: after + limit]}
+    if after + limit < len(links):
+        reply["paging"] = {"next": {"after": str(after + limit)}}
+    return Reply(200, reply)
+
+
+def batch_associations(portal: Portal, query: Query, body: Any, kind: str, to_kind: str, verb: str) -> Reply:
+    inputs = body.get("inputs", [])
+    if len(inputs) > 1000:
+        raise PortalError(400, "VALIDATION_ERROR", "at most 1000 inputs per association batch")
+    if verb == "archive":
+        for item in inputs:
+            for to in item["to"]:
+                portal.dissociate(kind, str(item["from"]["id"]), to_kind, str(to["id"]))
+        return Reply(204, None)
+    if verb == "create":
+        for item in inputs:
+            types = {int(t["associationTypeId"]) for t in item["types"]}
+            portal.associate(kind, str(item["from"]["id"]), to_kind, str(item["to"]["id"]), types)
+        return _batch_reply(kind, verb, [], [], {}, 201)
+    results, missing = [], []
+    for item in inputs:
+        links = _links(portal, kind, str(item["id"]), to_kind)
+        if links:
+            results.append({"from": {"id": str(item["id"])}, "to": links})
+        else:
+            missing.append(str(item["id"]))
+    return _batch_reply(kind, verb, results, missing, {})
+
+
+def owners(portal: Portal, query: Query, body: Any) -> Reply:
+    after, limit = int(query.get("after", ["0"])[0]), int(query.get("limit", ["100"])[0])
+    archived = query.get("archived", ["false"])[0].lower() == "true"
+    chosen = [o for o in portal.owners if o["archived"] == archived]
+    reply: dict[str, Any] = {"results": chosen[after: after + limit]}
+    if after + limit < len(chosen):
+        reply["paging"] = {"next": {"after": str(after + limit)}}
+    return Reply(200, reply)
+
+
+def pipelines(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    return Reply(200, {"results": portal.pipelines})
+
+
+def properties(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    return Reply(200, {"results": [
+        {"name": name, "label": name, "type": "string", "fieldType": "text", "calculated": False,
+         "modificationMetadata": {"archivable": True, "readOnlyDefinition": True,
+                                  "readOnlyValue": name in READ_ONLY or name == MODIFIED[kind]}}
+        for name in portal.property_names(kind)]})
+
+
+_KIND = "([a-z_]+)"
+_ID = "([0-9]+)"
+ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [
+    ("GET", f"/crm/v3/objects/{_KIND}", list_objects),
+    ("GET", f"/crm/v3/objects/{_KIND}/{_ID}", get_object),
+    ("POST", f"/crm/v3/objects/{_KIND}", create_object),
+    ("PATCH", f"/crm/v3/objects/{_KIND}/{_ID}", update_object),
+    ("POST", f"/crm/v3/objects/{_KIND}/search", search),
+    ("POST", f"/crm/v3/objects/{_KIND}/merge", merge),
+    ("POST", f"/crm/v3/objects/{_KIND}/batch/(read|create|update)", batch),
+    ("GET", f"/crm/v4/objects/{_KIND}/{_ID}/associations/{_KIND}", list_associations),
+    ("POST", f"/crm/v4/associations/{_KIND}/{_KIND}/batch/(read|create|archive)", batch_associations),
+    ("GET", "/crm/v3/owners/?", owners),
+    ("GET", f"/crm/v3/pipelines/{_KIND}", pipelines),
+    ("GET", f"/crm/v3/properties/{_KIND}", properties),
+]
