@@ -1,0 +1,96 @@
+"""Clusters from links: union-find, a size cap, and no transitive chaining of weak links.
+
+Chaining rule (chosen and tested): links by rules that ``chain`` (equal name keys, or names backed by
+independent evidence) join clusters by union-find. A fuzzy name-only link is weak: it joins two
+clusters only when every member of one is linked to every member of the other (complete linkage).
+So "Acme Prod" ~ "Acme Products" ~ "Acme Productions" never pulls the first and last together unless
+they match each other too. Auto clusters use evidence-backed links only; review clusters use all.
+A cluster above ``max_size`` is not proposed as a merge: it is reported as oversized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dedupe.score import Match, Tier
+
+
+class UnionFind:
+    """Disjoint sets over positions ``0..size-1``; each root knows its members."""
+
+    def __init__(self) -> None:
+        self._parent: dict[int, int] = {}
+        self._members: dict[int, list[int]] = {}
+
+    def find(self, item: int) -> int:
+        """The root of ``item``'s set."""
+        root = self._parent.setdefault(item, item)
+        while root != self._parent[root]:
+            root = self._parent[root]
+        while item != root:
+            self._parent[item], item = root, self._parent[item]
+        return root
+
+    def members(self, item: int) -> list[int]:
+        """All positions in ``item``'s set."""
+        root = self.find(item)
+        return self._members.get(root, [root])
+
+    def union(self, left: int, right: int) -> None:
+        """Join the sets of ``left`` and ``right``."""
+        small, large = sorted((self.find(left), self.find(right)), key=lambda root: len(self.members(root)))
+        if small == large:
+            return
+        self._members[large] = self.members(large) + self.members(small)
+        self._members.pop(small, None)
+        self._parent[small] = large
+
+    def groups(self) -> list[list[int]]:
+        """Every set with more than one member, members sorted."""
+        return [sorted(members) for members in self._members.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    auto: list[list[int]]
+    """Clusters held together by evidence-backed links only."""
+    review: list[list[int]]
+    """Clusters that need an admin: name-only links, or an auto cluster grown by them."""
+    oversized: list[list[int]]
+    """Review-level groups above the size cap: reported, never merged (auto clusters inside stay)."""
+
+
+def _linked_pairs(matches: Iterable[Match]) -> set[tuple[int, int]]:
+    return {(min(m.left, m.right), max(m.left, m.right)) for m in matches}
+
+
+def _fully_linked(left: list[int], right: list[int], linked: set[tuple[int, int]]) -> bool:
+    return all((min(a, b), max(a, b)) in linked for a in left for b in right)
+
+
+def _split_by_size(groups: list[list[int]], max_size: int) -> tuple[list[list[int]], list[list[int]]]:
+    return [g for g in groups if len(g) <= max_size], [g for g in groups if len(g) > max_size]
+
+
+def cluster(matches: Sequence[Match], max_size: int = 30) -> Clustering:
+    """Group matched positions into auto clusters, review clusters and oversized groups."""
+    auto_sets = UnionFind()
+    all_sets = UnionFind()
+    for match in matches:
+        if match.rule.tier is Tier.AUTO:
+            auto_sets.union(match.left, match.right)
+        if match.rule.chains:
+            all_sets.union(match.left, match.right)
+    linked = _linked_pairs(matches)
+    weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
+    for match in weak:
+        if all_sets.find(match.left) == all_sets.find(match.right):
+            continue
+        if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked):
+            all_sets.union(match.left, match.right)
+    auto, _ = _split_by_size(auto_sets.groups(), max_size)
+    everything, oversized = _split_by_size(all_sets.groups(), max_size)
+    auto_keys = {tuple(group) for group in auto}
+    review = [group for group in everything if tuple(group) not in auto_keys]
+    return Clustering(auto=auto, review=review, oversized=oversized)

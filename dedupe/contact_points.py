@@ -1,0 +1,96 @@
+"""Normalized website domains, phones, postcodes and street addresses: the evidence beside a name.
+
+Each function returns ``None`` when the value cannot serve as evidence (empty, too short, or a
+public mail domain that thousands of unrelated companies share).
+"""
+
+from __future__ import annotations
+
+import re
+
+from dedupe.normalize import fold_text
+
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "rocketmail.com",
+        "outlook.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "live.com", "msn.com", "aol.com",
+        "icloud.com", "me.com", "mac.com", "protonmail.com", "proton.me", "gmx.com", "gmx.de", "gmx.net",
+        "web.de", "mail.com", "mail.ru", "yandex.ru", "yandex.com", "qq.com", "163.com", "126.com",
+        "zoho.com", "fastmail.com", "comcast.net", "att.net", "verizon.net", "sbcglobal.net", "orange.fr",
+        "free.fr", "libero.it", "t-online.de", "btinternet.com", "naver.com", "hanmail.net",
+    }
+)  # fmt: skip
+"""Mail providers whose domain says nothing about which company a record belongs to."""
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_NANP_LENGTH = 10
+_MIN_PHONE_DIGITS = 7
+_ZIP_PLUS_FOUR_LENGTH = 9
+_STREET_WORDS = {
+    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "boulevard": "blvd", "drive": "dr",
+    "place": "pl", "lane": "ln", "court": "ct", "parkway": "pkwy", "highway": "hwy", "suite": "ste",
+    "north": "n", "south": "s", "east": "e", "west": "w", "square": "sq", "terrace": "ter",
+}  # fmt: skip
+_STREET_TYPES = frozenset({"st", "ave", "rd", "blvd", "dr", "pl", "ln", "ct", "pkwy", "hwy", "sq", "ter", "way"})
+
+
+def normalize_domain(website_or_email: str | None) -> str | None:
+    """The host of a website or email address: no scheme, ``www.``, port, path or trailing dot; IDN as ASCII."""
+    if not website_or_email:
+        return None
+    text = website_or_email.strip().casefold()
+    text = text.rsplit("@", 1)[-1]
+    text = _SCHEME.sub("", text)
+    host = re.split(r"[/?#:\s]", text, maxsplit=1)[0].strip(".")
+    host = host.removeprefix("www.")
+    if "." not in host:
+        return None
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def evidence_domain(website_or_email: str | None) -> str | None:
+    """The normalized domain, or ``None`` for a public mail domain that is no evidence of identity."""
+    domain = normalize_domain(website_or_email)
+    return None if domain in PUBLIC_MAIL_DOMAINS else domain
+
+
+def normalize_phone(phone: str | None, country: str | None = None) -> str | None:
+    """Digits of a phone number; NANP numbers (US, CA...) lose their leading 1 and any extension.
+
+    Numbers shorter than seven digits are no evidence and give ``None``.
+    """
+    if not phone:
+        return None
+    number = re.split(r"(?i)\s*(?:x|ext\.?|extension|#)\s*\d+\s*$", phone.strip())[0]
+    digits = "".join(char for char in number if char.isdigit())
+    is_nanp = country is None or fold_text(country).strip() in {"us", "usa", "united states", "ca", "canada"}
+    if is_nanp and len(digits) == _NANP_LENGTH + 1 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) >= _MIN_PHONE_DIGITS else None
+
+
+def normalize_postcode(postcode: str | None) -> str | None:
+    """Upper-case letters and digits of a postcode; a US ZIP+4 keeps its five-digit ZIP."""
+    if not postcode:
+        return None
+    code = "".join(char for char in fold_text(postcode).upper() if char.isalnum())
+    if len(code) == _ZIP_PLUS_FOUR_LENGTH and code.isdigit():
+        code = code[:5]
+    return code or None
+
+
+def normalize_street(street: str | None) -> str | None:
+    """A street line with postal abbreviations ("West" -> "w"), no punctuation and no trailing street type.
+
+    "4217 West 18th Street" and "4217 W. 18th St." both give "4217 w 18th"; the type ("St", "Ave") is
+    dropped because one system writes it and another leaves it out.
+    """
+    if not street:
+        return None
+    words = [_STREET_WORDS.get(word, word) for word in re.sub(r"[\W_]+", " ", fold_text(street)).split()]
+    while len(words) > 1 and words[-1] in _STREET_TYPES:
+        words.pop()
+    return " ".join(words) or None

@@ -1,0 +1,88 @@
+"""The matching pipeline: candidates in, proposed merges (with their reasons) and findings out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from connectors.records import ObjectType
+from dedupe.blocking import candidate_pairs
+from dedupe.candidate import Candidate, Profile, profile
+from dedupe.cluster import cluster
+from dedupe.score import Match, Thresholds, Tier, score_pair
+from enforcement.findings import Finding
+
+OVERSIZED_RULE = "dedupe.oversized_cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    max_block: int = 50
+    """Blocks with more accounts than this are not compared (see ``dedupe.blocking``)."""
+    max_cluster: int = 30
+    """Clusters with more accounts than this become a finding instead of a merge."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedMerge:
+    """Accounts that are one company, the tier that may merge them, and the links that say so."""
+
+    tier: Tier
+    account_ids: tuple[str, ...]
+    matches: tuple[Match, ...]
+
+    def reasons(self, candidates: Sequence[Candidate]) -> list[str]:
+        """One sentence per link, naming the two accounts."""
+        return [
+            f"{candidates[m.left].id} and {candidates[m.right].id}: {m.sentence()}" for m in self.matches
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeResult:
+    merges: list[ProposedMerge]
+    findings: list[Finding]
+    pairs_compared: int
+
+
+def _oversized_finding(group: list[int], candidates: Sequence[Candidate]) -> Finding:
+    ids = [candidates[position].id for position in group]
+    return Finding(
+        rule=OVERSIZED_RULE,
+        object=ObjectType.ACCOUNT,
+        record_id=ids[0],
+        owner_id=None,
+        reason=(
+            f"{len(ids)} accounts like {candidates[group[0]].name!r} look alike, more than one merge should "
+            "take: review them by hand, or raise dedupe's max_cluster if they really are one company"
+        ),
+        evidence={"account_ids": ids},
+    )
+
+
+def _proposal(tier: Tier, group: list[int], matches: list[Match], candidates: Sequence[Candidate]) -> ProposedMerge:
+    members = set(group)
+    links = tuple(m for m in matches if m.left in members and m.right in members)
+    if tier is Tier.AUTO:
+        links = tuple(m for m in links if m.rule.tier is Tier.AUTO)
+    return ProposedMerge(tier, tuple(candidates[p].id for p in group), links)
+
+
+def score_pairs(profiles: Sequence[Profile], pairs: list[tuple[int, int]], thresholds: Thresholds) -> list[Match]:
+    """Every pair that matches by some rule."""
+    matches = (score_pair(profiles[i], profiles[j], (i, j), thresholds) for i, j in pairs)
+    return [match for match in matches if match is not None]
+
+
+def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None) -> DedupeResult:
+    """Propose merges for ``candidates``: auto clusters, review clusters, and oversized-cluster findings."""
+    settings = settings or MatchSettings()
+    profiles = [profile(candidate) for candidate in candidates]
+    blocking = candidate_pairs(profiles, settings.max_block)
+    matches = score_pairs(profiles, blocking.pairs, settings.thresholds)
+    clustering = cluster(matches, settings.max_cluster)
+    merges = [_proposal(Tier.AUTO, group, matches, candidates) for group in clustering.auto]
+    merges += [_proposal(Tier.REVIEW, group, matches, candidates) for group in clustering.review]
+    findings = [_oversized_finding(group, candidates) for group in clustering.oversized]
+    return DedupeResult(merges=merges, findings=findings, pairs_compared=len(blocking.pairs))

@@ -1,0 +1,181 @@
+"""Pair scoring: does this pair of accounts describe one company, by which rule, on what evidence.
+
+Guards come first: a pair never matches when its markers differ (numbers, roman numerals,
+directions), when the names share no distinctive word (one typo allowed), or when both accounts have
+a website domain, street address, postcode or city and they differ (branches and namesakes elsewhere
+stay separate accounts). Then the name
+similarity (rapidfuzz, generic words weighing little) and the independent evidence (same website
+domain, phone, or street address in the same place) pick the rule:
+
+=========================  ============================================  =======
+rule                       needs                                         tier
+=========================  ============================================  =======
+same name + evidence       equal name keys and one piece of evidence     auto
+similar name + evidence    name score >= ``evidence_name_score``, and    auto
+                           one piece of evidence
+shared word + evidence     a shared distinctive word and two pieces      review
+same name                  equal name keys                               review
+similar name               name score >= ``name_only_score``             review
+=========================  ============================================  =======
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from dedupe.candidate import Profile
+
+_TYPO_MIN_LENGTH = 5
+
+
+class Tier(StrEnum):
+    AUTO = "auto"
+    """Safe to merge unattended: the names agree and independent evidence confirms it."""
+    REVIEW = "review"
+    """Name-only: an admin approves the merge."""
+
+
+class MatchRule(StrEnum):
+    SAME_NAME_AND_EVIDENCE = "same name + evidence"
+    SIMILAR_NAME_AND_EVIDENCE = "similar name + evidence"
+    SHARED_WORD_AND_EVIDENCE = "shared word + evidence"
+    SAME_NAME = "same name"
+    SIMILAR_NAME = "similar name"
+
+    @property
+    def tier(self) -> Tier:
+        """The tier a link by this rule earns."""
+        evidence_backed = self in {MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE}
+        return Tier.AUTO if evidence_backed else Tier.REVIEW
+
+    @property
+    def chains(self) -> bool:
+        """Whether links by this rule may join clusters transitively (all but fuzzy name-only links)."""
+        return self is not MatchRule.SIMILAR_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    name_only_score: float = 92.0
+    """Name score a pair needs without evidence; such links never chain (see ``dedupe.cluster``)."""
+    evidence_name_score: float = 85.0
+    """Name score a pair needs when a domain, phone or street address confirms it."""
+    shared_word_evidence: int = 2
+    """Pieces of evidence that let names sharing only a distinctive word match (for review)."""
+    generic_weight: float = 0.3
+    """Weight of the full names (generic words included) against the distinctive words alone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A scored link between two accounts, with everything needed to explain it."""
+
+    left: int
+    right: int
+    """Positions of the two accounts in the matched list."""
+    rule: MatchRule
+    score: float
+    left_key: str
+    right_key: str
+    evidence: tuple[str, ...]
+    """Independent evidence, e.g. ``("domain acme.com", "phone 3125550100")``."""
+
+    def sentence(self) -> str:
+        """The match in one sentence, for the review queue and the merge plan."""
+        relation = "=" if self.left_key == self.right_key else "~"
+        evidence = f"same {', same '.join(self.evidence)}" if self.evidence else "no other evidence"
+        names = f'"{self.left_key}" {relation} "{self.right_key}"'
+        rule = f"{self.rule.value.capitalize()} ({self.rule.tier.value} tier)"
+        return f"{rule}: {names}, score {self.score:.0f}; {evidence}."
+
+
+def _same_place(left: Profile, right: Profile) -> bool:
+    if left.postcode and right.postcode:
+        return left.postcode == right.postcode
+    return not (left.city and right.city) or left.city == right.city
+
+
+def _differ(mine: str | None, theirs: str | None) -> bool:
+    return mine is not None and theirs is not None and mine != theirs
+
+
+def places_conflict(left: Profile, right: Profile) -> bool:
+    """Whether both accounts have a website domain, street line, postcode or city, and they differ."""
+    return (
+        _differ(left.domain, right.domain)
+        or _differ(left.street, right.street)
+        or _differ(left.postcode, right.postcode)
+        or _differ(left.city, right.city)
+    )
+
+
+def share_distinctive_word(left: Profile, right: Profile) -> bool:
+    """Whether the names share a distinctive word, allowing one typo in words of five letters or more."""
+    if left.distinctive & right.distinctive:
+        return True
+    return any(
+        len(mine) >= _TYPO_MIN_LENGTH and OSA.distance(mine, theirs, score_cutoff=1) <= 1
+        for mine in left.distinctive
+        for theirs in right.distinctive
+    )
+
+
+def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
+    """The independent facts two accounts share: website domain, phone, street address in the same place."""
+    facts = []
+    if left.domain and left.domain == right.domain:
+        facts.append(f"domain {left.domain}")
+    if left.phone and left.phone == right.phone:
+        facts.append(f"phone {left.phone}")
+    if left.street and left.street == right.street and _same_place(left, right):
+        facts.append(f"address {left.street}")
+    return tuple(facts)
+
+
+def _coverage(words: frozenset[str], other_tokens: tuple[str, ...]) -> float:
+    """How well ``other_tokens`` cover ``words``: best-match similarity per word, weighted by length."""
+    total = sum(len(word) for word in words)
+    matched = sum(len(word) * max(fuzz.ratio(word, other) for other in other_tokens) for word in words)
+    return matched / total if total else 100.0
+
+
+def name_score(left: Profile, right: Profile, generic_weight: float) -> float:
+    """Similarity of two names, 0-100, with generic words ("group", "services") weighing little.
+
+    Each side's distinctive words are looked up among all the other side's words, so a typo in a
+    generic word ("Prodcts") costs little, while a different distinctive word costs a lot.
+    """
+    full = fuzz.token_sort_ratio(left.key, right.key)
+    distinctive = min(_coverage(left.distinctive, right.tokens), _coverage(right.distinctive, left.tokens))
+    return generic_weight * full + (1 - generic_weight) * distinctive
+
+
+def _rule(
+    left: Profile, right: Profile, evidence: tuple[str, ...], thresholds: Thresholds
+) -> tuple[MatchRule, float] | None:
+    if left.key == right.key:
+        return (MatchRule.SAME_NAME_AND_EVIDENCE if evidence else MatchRule.SAME_NAME), 100.0
+    score = name_score(left, right, thresholds.generic_weight)
+    if evidence and score >= thresholds.evidence_name_score:
+        return MatchRule.SIMILAR_NAME_AND_EVIDENCE, score
+    if score >= thresholds.name_only_score:
+        return MatchRule.SIMILAR_NAME, score
+    if len(evidence) >= thresholds.shared_word_evidence:
+        return MatchRule.SHARED_WORD_AND_EVIDENCE, score
+    return None
+
+
+def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresholds: Thresholds) -> Match | None:
+    """Score one pair; ``None`` when the guards refuse it or no rule's threshold is met."""
+    if left.markers != right.markers or places_conflict(left, right) or not share_distinctive_word(left, right):
+        return None
+    evidence = shared_evidence(left, right)
+    found = _rule(left, right, evidence, thresholds)
+    if found is None:
+        return None
+    rule, score = found
+    return Match(positions[0], positions[1], rule, score, left.key, right.key, evidence)

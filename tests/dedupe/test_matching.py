@@ -1,0 +1,86 @@
+from dedupe.candidate import Candidate
+from dedupe.matcher import MatchSettings, find_duplicates
+from dedupe.score import Tier
+
+
+def merged_groups(candidates: list[Candidate], tier: Tier | None = None) -> set[frozenset[str]]:
+    result = find_duplicates(candidates)
+    return {frozenset(m.account_ids) for m in result.merges if tier is None or m.tier is tier}
+
+
+def accounts(*names: str, website: str | None = None, phone: str | None = None) -> list[Candidate]:
+    return [Candidate(f"a{index}", name, website=website, phone=phone) for index, name in enumerate(names)]
+
+
+def test_seed_acme_spellings_form_one_cluster() -> None:
+    """The seed's four spellings of Acme Products are proposed as one merge."""
+    candidates = accounts("Acme Products", "Acme Products, Inc.", "Acme Products, Inc", "Acme Products, Incorporated")
+    assert merged_groups(candidates) == {frozenset({"a0", "a1", "a2", "a3"})}
+
+
+def test_directions_never_merge() -> None:
+    """"Bank of the West" and "Bank of the East" stay apart, even on the same website."""
+    candidates = accounts("Bank of the West", "Bank of the East", website="bank.example.com")
+    assert merged_groups(candidates) == set()
+
+
+def test_roman_numerals_never_merge() -> None:
+    """"Northwind II" and "Northwind III" stay apart, even with the same phone."""
+    candidates = accounts("Northwind II", "Northwind III", "Northwind II Ltd", phone="312 555 0100")
+    assert merged_groups(candidates) == {frozenset({"a0", "a2"})}
+
+
+def test_generic_words_alone_do_not_match() -> None:
+    """Names that share only generic words ("Consulting Group") are different companies."""
+    candidates = accounts("Summit Consulting Group", "Peak Consulting Group", "Apex Consulting Group")
+    assert merged_groups(candidates) == set()
+
+
+def test_auto_tier_needs_independent_evidence() -> None:
+    """Equal names with a shared domain merge automatically; equal names alone go to review."""
+    with_domain = accounts("Acme Products", "ACME PRODUCTS LLC", website="https://www.acme.com")
+    without = accounts("Acme Products", "ACME PRODUCTS LLC")
+    assert merged_groups(with_domain, Tier.AUTO) == {frozenset({"a0", "a1"})}
+    assert merged_groups(without, Tier.AUTO) == set()
+    assert merged_groups(without, Tier.REVIEW) == {frozenset({"a0", "a1"})}
+
+
+def test_public_mail_domain_is_not_evidence() -> None:
+    """Two accounts on gmail.com are not auto-merged for sharing it."""
+    assert merged_groups(accounts("Acme Products", "Acme Products Inc", website="gmail.com"), Tier.AUTO) == set()
+
+
+def test_different_addresses_keep_namesakes_apart() -> None:
+    """Same name in different cities is two companies."""
+    candidates = [Candidate("a0", "Acme Plumbing", city="Boston"), Candidate("a1", "Acme Plumbing", city="Denver")]
+    assert merged_groups(candidates) == set()
+
+
+def test_typo_matches_for_review() -> None:
+    """A transposed letter still finds its twin, for an admin to confirm."""
+    assert merged_groups(accounts("Northwind Traders", "Northwind Tradres Inc")) == {frozenset({"a0", "a1"})}
+
+
+def test_weak_links_do_not_chain() -> None:
+    """A fuzzy name-only link between two clusters does not join them unless every member matches."""
+    candidates = accounts("Zentrix Analytica", "Zentrix Analytic", "Zentrix Analyt", "Zentrix Analy")
+    assert merged_groups(candidates) == {frozenset({"a0", "a1"}), frozenset({"a2", "a3"})}
+
+
+def test_oversized_cluster_becomes_a_finding() -> None:
+    """More look-alikes than the cap are reported, not merged."""
+    candidates = accounts(*["Acme Products Inc"] * 6)
+    result = find_duplicates(candidates, MatchSettings(max_cluster=5))
+    assert result.merges == []
+    assert [finding.evidence["account_ids"] for finding in result.findings] == [[f"a{i}" for i in range(6)]]
+    assert "6 accounts" in result.findings[0].reason
+
+
+def test_every_merge_explains_itself() -> None:
+    """Each link names the rule, the normalized forms, the score and the evidence."""
+    candidates = accounts("The Acme Products, Inc.", "ACME PRODUCTS", phone="(312) 555-0100")
+    (merge,) = find_duplicates(candidates).merges
+    assert merge.reasons(candidates) == [
+        'a0 and a1: Same name + evidence (auto tier): "acme products" = "acme products", score 100; '
+        "same phone 3125550100."
+    ]
