@@ -53,7 +53,6 @@ class LocalCRM:
             raise ValueError(f"page_size ({page_size}) and batch_size ({batch_size}) must be at least 1")
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self.clock = clock
         self.page_size = page_size
         self.batch_size = batch_size
@@ -71,14 +70,14 @@ class LocalCRM:
             self._custom_fields.setdefault(obj, set()).add(name)
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> LocalCRM:
+    def from_url(cls, url: str, clock: Callable[[], datetime] = _utc_now) -> LocalCRM:
         """Open the CRM named by a URL such as ``sqlite:///.warden/local_crm.db``."""
         if not url.startswith(URL_PREFIX) or url == URL_PREFIX:
             raise FatalConnectorError(
                 f"local CRM URL {url!r} is not a SQLite file URL: set WARDEN_LOCAL_CRM_URL to "
                 "sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
-        return cls(url.removeprefix(URL_PREFIX), **options)
+        return cls(url.removeprefix(URL_PREFIX), clock=clock)
 
     def close(self) -> None:
         self._conn.close()

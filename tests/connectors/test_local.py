@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import NewTask, RecordUpdate
+from connectors.base import Connector, NewTask, RecordUpdate
 from connectors.errors import FatalConnectorError, RecordError
 from connectors.local import LocalCRM
 from connectors.local_schema import utc_text
@@ -26,6 +26,11 @@ class TestLocalContract(ConnectorContract):
         connector.insert_records(known_org(CONTRACT_START))
         yield ContractCRM(connector, clock, page_size=2, batch_size=2)
         connector.close()
+
+
+def test_local_crm_is_a_connector(tmp_path: Path) -> None:
+    """LocalCRM has the shape of the Connector protocol, so jobs can take it like any CRM."""
+    assert isinstance(LocalCRM(tmp_path / "crm.db"), Connector)
 
 
 def test_from_url_opens_the_file_and_creates_its_folder(tmp_path: Path) -> None:
