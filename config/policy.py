@@ -198,7 +198,9 @@ class StaleDealRule(RuleBase):
     )
     closed_lost_stage: str = Field("Closed Lost", description="Opportunity stage a stale deal is closed into.")
     close_reason: str = Field("Stale: stage unchanged past the policy limit", description="Reason written on close.")
-    close_reason_field: str = Field("close_reason", description="Field (or custom field) that holds the reason.")
+    close_reason_field: str | None = Field(
+        "close_reason", description="Field (or custom field) for the reason; null: keep it in the ledger only."
+    )
 
 
 class StaleLeadRule(RuleBase):

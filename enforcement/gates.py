@@ -90,7 +90,8 @@ def _plan(rule: GateRule, ctx: RuleContext, breach: _Breach, result: RuleResult)
     record, object_type = breach.record, ObjectType(rule.object)
     entered = (record.stage_changed_at if isinstance(record, Opportunity) else record.status_changed_at)
     key = f"{rule.id}:{object_type}:{record.id}:{breach.stage.name}:{(entered or record.created_at).isoformat()}"
-    reason = f"{record_label(record)} is in stage {breach.stage.name!r} but {_problems(breach)}"
+    step = "stage" if isinstance(record, Opportunity) else "status"
+    reason = f"{record_label(record)} is in {step} {breach.stage.name!r} but {_problems(breach)}"
     evidence: dict[str, Any] = {
         "policy": f"stages.{rule.object}[name={breach.stage.name}] via rules[id={rule.id}]",
         "stage": breach.stage.name,
@@ -142,5 +143,5 @@ def _move_back(rule: GateRule, breach: _Breach, key: str) -> tuple[str, _Fix] | 
     payload: dict[str, Any] = {field: target.name}
     if isinstance(record, Opportunity) and target.probability is not None:
         payload["probability"] = target.probability
-    return (f"Move it back to {target.name!r}, the last stage its data qualifies for.",
+    return (f"Move it back to {target.name!r}, the last step its data qualifies for.",
             _Fix(ActionKind.UPDATE, f"{key}:move_back", payload))

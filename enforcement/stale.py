@@ -122,8 +122,9 @@ def _take_away(
     limit = f"past the {rule.after_days}-day limit and {rule.grace_days}-day grace period"
     if outcome == "close_lost":
         reason = f"{_stuck(ctx, stale)}, {limit}. Close it as {rule.closed_lost_stage!r}."
-        payload = {"stage": rule.closed_lost_stage, "is_closed": True,
-                   rule.close_reason_field: f"{rule.close_reason} ({stale.days} days in {deal.stage})"}
+        payload: dict[str, object] = {"stage": rule.closed_lost_stage, "is_closed": True}
+        if rule.close_reason_field:
+            payload[rule.close_reason_field] = f"{rule.close_reason} ({stale.days} days in {deal.stage})"
         result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
         result.actions.append(Action(ActionKind.CLOSE, _OPP, deal.id, key, reason, rule.id, payload))
         return
@@ -135,7 +136,7 @@ def _take_away(
         return
     reason = f"{_stuck(ctx, stale)}, {limit}. Pull it back from the partner to {channel_manager.name}."
     evidence["channel_manager"] = channel_manager.email or channel_manager.name
-    payload = {"owner_id": channel_manager.id, "partner_account_id": None, "previous_owner_id": deal.owner_id}
+    payload = {"owner_id": channel_manager.id, "partner_account_id": None}
     result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
     result.actions.append(Action(ActionKind.REASSIGN, _OPP, deal.id, key, reason, rule.id, payload))
 
@@ -163,7 +164,7 @@ def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleR
             continue
         reason += f". Return it to {queue.name} as {rule.set_status!r}."
         result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
-        payload = {"owner_id": queue.id, "status": rule.set_status, "previous_owner_id": lead.owner_id}
+        payload = {"owner_id": queue.id, "status": rule.set_status}
         key = f"{rule.id}:{ObjectType.LEAD}:{lead.id}:{touched.isoformat()}"
         result.actions.append(Action(ActionKind.REASSIGN, ObjectType.LEAD, lead.id, key, reason, rule.id, payload))
     return result

@@ -50,7 +50,7 @@ def test_partner_deal_past_grace_is_pulled_back_to_the_channel_manager() -> None
     result = evaluate("stale-deals", [partner, deal])
     [action] = result.actions
     assert action.kind is ActionKind.REASSIGN
-    assert action.payload == {"owner_id": "u-cm", "partner_account_id": None, "previous_owner_id": "u-a"}
+    assert action.payload == {"owner_id": "u-cm", "partner_account_id": None}
     assert "Pull it back from the partner to Channel Carla" in result.findings[0].reason
 
 
@@ -95,7 +95,7 @@ def test_qualified_lead_idle_for_thirty_days_returns_to_marketing() -> None:
     assert not evaluate("stale-leads", [lead(idle_days=29)]).findings
     [action] = evaluate("stale-leads", [lead(idle_days=31)]).actions
     assert action.kind is ActionKind.REASSIGN and action.object is ObjectType.LEAD
-    assert action.payload == {"owner_id": "q-mkt", "status": "Returned to Marketing", "previous_owner_id": "u-a"}
+    assert action.payload == {"owner_id": "q-mkt", "status": "Returned to Marketing"}
 
 
 def test_recent_activity_keeps_a_lead_fresh() -> None:
