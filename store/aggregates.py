@@ -24,7 +24,7 @@ def last_call(session: Session, connection: str) -> dict[str, datetime]:
         .where(TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None), TaskRow.completed_at.is_not(None))
         .group_by(TaskRow.what_id)
     )
-    return {about: done for about, done in session.execute(stmt).tuples() if about and done}
+    return {about: done for about, done in session.execute(stmt) if about and done}
 
 
 def open_calls(session: Session, connection: str) -> set[str]:

@@ -1,0 +1,41 @@
+from datetime import date, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from connectors.records import Owner, Task, TaskPriority, TaskStatus, TaskType
+from enforcement.memory import InMemoryOrg
+from store import mirror
+from store.mirror import MirrorOrg
+from tests.store.fake_reader import T0, FakeReader
+
+
+def _task(id: str, status: TaskStatus, kind: TaskType, what: str | None, done_days: int | None = None) -> Task:
+    done = T0 + timedelta(days=done_days) if done_days is not None else None
+    return Task(id, f"Task {id}", "u1", status, kind, TaskPriority.NORMAL, T0, T0, due_date=date(2026, 5, 3),
+                completed_at=done, what_id=what)
+
+
+TASKS = [
+    _task("t1", TaskStatus.COMPLETED, TaskType.CALL, "a1", done_days=1),
+    _task("t2", TaskStatus.COMPLETED, TaskType.CALL, "a1", done_days=5),
+    _task("t3", TaskStatus.COMPLETED, TaskType.EMAIL, "a2", done_days=9),
+    _task("t4", TaskStatus.OPEN, TaskType.CALL, "a2"),
+    _task("t5", TaskStatus.OPEN, TaskType.TODO, "a3"),
+    _task("t6", TaskStatus.OPEN, TaskType.CALL, None),
+]
+
+
+def test_mirror_aggregates_match_the_in_memory_org(engine: Engine) -> None:
+    """Latest call, accounts with a scheduled call and open tasks read the same from the mirror as from memory."""
+    reader = FakeReader()
+    reader.owner_list = [Owner("u1", "Ann")]
+    reader.put(*TASKS)
+    mirror.sync(reader, engine, "local")
+    expected = InMemoryOrg([*reader.owner_list, *TASKS])
+    with Session(engine) as session:
+        org = MirrorOrg(session, "local")
+        assert dict(org.last_call()) == {"a1": T0 + timedelta(days=5)} == expected.last_call()
+        assert set(org.open_calls()) == {"a2"} == expected.open_calls()
+        assert sorted(t.id for t in org.open_tasks()) == ["t4", "t5", "t6"]
+        assert sorted(org.open_tasks(), key=lambda t: t.id) == sorted(expected.open_tasks(), key=lambda t: t.id)
