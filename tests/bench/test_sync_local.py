@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.sync_local import main
+from connectors.records import ObjectType, Opportunity
+from store import mirror
+from store.db import make_engine, session_factory
+from store.models import OpportunityRow
+
+
+def test_sync_after_one_percent_changed_reads_only_the_changed_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At a tiny scale the incremental sync reads the changed records (plus owners), the naive one everything."""
+    seed, first, change, incremental, naive = main(["--scale", "0.0002", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    for phase in ("seed CRM", "first sync", "change via CRM", "1% changed sync", "naive full re-read"):
+        assert phase in out
+    assert first.records == naive.records > seed.records
+    owners_and_watermark_boundary = first.records - seed.records + 3
+    assert change.records <= incremental.records <= change.records + owners_and_watermark_boundary
+    assert incremental.records < naive.records / 10
+    engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")
+    with session_factory(engine)() as session:
+        changed = list(mirror.iter_records(session, "local", ObjectType.OPPORTUNITY,
+                                           where=OpportunityRow.id == "opp-000000100"))
+    engine.dispose()
+    assert [o.amount for o in changed if isinstance(o, Opportunity)] == [4200.0]
