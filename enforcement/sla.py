@@ -136,7 +136,7 @@ def _plan_reassignment(
     key = f"{rule.id}:{object_type}:{record.id}:{start.isoformat()}"
     result.actions.append(
         Action(ActionKind.REASSIGN, object_type, record.id, key, reason, rule.id,
-               {"owner_id": assignee.owner.id, "previous_owner_id": owner.id})
+               {"owner_id": assignee.owner.id})
     )
     if assignee.owner.is_queue:
         return

@@ -1,0 +1,147 @@
+"""Apply a plan: the only place where CRM Warden changes a CRM.
+
+Each action is claimed in the ledger (its idempotency key) before the connector is called, then
+marked applied or failed with the CRM's own words. A key already applied by an earlier run is
+skipped, so a re-run or a restart after a crash changes nothing twice. Writes go out in the
+largest batches the connector allows; one refused record fails only its own action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import structlog
+
+from connectors.base import Connector, NewTask, RecordUpdate, WriteResult
+from connectors.errors import BudgetExhausted, ConnectorError
+from connectors.records import TaskPriority, TaskType
+from enforcement.findings import Action, ActionKind
+from store.ledger import Ledger
+
+log = structlog.get_logger(__name__)
+
+_UPDATE_KINDS = (ActionKind.REASSIGN, ActionKind.UPDATE, ActionKind.CLOSE)
+
+
+@dataclass
+class ApplyOutcome:
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    stopped: str | None = None
+    """Why apply stopped early (API budget spent); the rest stays planned for the next run."""
+    errors: list[str] = field(default_factory=list)
+
+
+def apply_actions(
+    connector: Connector, ledger: Ledger, actions: Sequence[tuple[int, Action]]
+) -> ApplyOutcome:
+    """Carry out ``(ledger action id, action)`` pairs; prerequisites first, dependents after."""
+    outcome = ApplyOutcome()
+    done: dict[str, bool] = {}
+    first = [(i, a) for i, a in actions if a.requires is None]
+    later = [(i, a) for i, a in actions if a.requires is not None]
+    for wave in (first, later):
+        if outcome.stopped:
+            break
+        ready = [(i, a) for i, a in wave if _prerequisite_met(ledger, i, a, done, outcome)]
+        claimed = [(i, a) for i, a in ready if _claim(ledger, i, a, done, outcome)]
+        try:
+            _write(connector, ledger, claimed, done, outcome)
+        except BudgetExhausted as exc:
+            outcome.stopped = str(exc)
+            log.warning("apply.stopped", reason=str(exc))
+    return outcome
+
+
+def _prerequisite_met(
+    ledger: Ledger, action_id: int, action: Action, done: dict[str, bool], outcome: ApplyOutcome
+) -> bool:
+    if action.requires is None or done.get(action.requires, False):
+        return True
+    ledger.mark_skipped(action_id, f"not done because {action.requires} was not applied")
+    outcome.skipped += 1
+    return False
+
+
+def _claim(ledger: Ledger, action_id: int, action: Action, done: dict[str, bool], outcome: ApplyOutcome) -> bool:
+    claim = ledger.claim(action_id)
+    if not claim.proceed:
+        done[action.key] = True  # applied by an earlier run: dependents may go ahead
+        outcome.skipped += 1
+    return claim.proceed
+
+
+def _write(
+    connector: Connector,
+    ledger: Ledger,
+    claimed: list[tuple[int, Action]],
+    done: dict[str, bool],
+    outcome: ApplyOutcome,
+) -> None:
+    updates = [(i, a) for i, a in claimed if a.kind in _UPDATE_KINDS]
+    tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
+    notices = [(i, a) for i, a in claimed if a.kind is ActionKind.NOTIFY]
+    others = [(i, a) for i, a in claimed if a.kind not in (*_UPDATE_KINDS, ActionKind.CREATE_TASK, ActionKind.NOTIFY)]
+    if updates:
+        batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in updates]
+        _record(ledger, updates, _call(lambda: connector.update(batch), [u.key for u in batch]), done, outcome)
+    if tasks:
+        new = [_new_task(a) for _, a in tasks]
+        _record(ledger, tasks, _call(lambda: connector.create_tasks(new), [t.key for t in new]), done, outcome)
+    for action_id, action in notices:  # ledger-only: the digest job delivers them, the CRM never sees them
+        ledger.mark_applied(action_id)
+        done[action.key] = True
+        outcome.applied += 1
+    for action_id, action in others:
+        ledger.mark_failed(action_id, f"{action.kind} actions are not applied by this job")
+        outcome.failed += 1
+
+
+def _call(write: Callable[[], list[WriteResult]], keys: list[str]) -> list[WriteResult]:
+    """Run one connector write; a whole-call failure fails each of its records with the reason."""
+    try:
+        return write()
+    except BudgetExhausted:
+        raise
+    except ConnectorError as exc:
+        return [WriteResult(key, ok=False, error=str(exc)) for key in keys]
+
+
+def _record(
+    ledger: Ledger,
+    pairs: list[tuple[int, Action]],
+    results: list[WriteResult],
+    done: dict[str, bool],
+    outcome: ApplyOutcome,
+) -> None:
+    by_key = {r.key: r for r in results}
+    for action_id, action in pairs:
+        result = by_key.get(action.key)
+        if result is not None and result.ok:
+            ledger.mark_applied(action_id, result.record_id)
+            done[action.key] = True
+            outcome.applied += 1
+        else:
+            error = result.error if result and result.error else "the CRM returned no result for it"
+            ledger.mark_failed(action_id, error)
+            outcome.failed += 1
+            outcome.errors.append(f"{action.object} {action.record_id}: {error}")
+            log.warning("apply.failed", key=action.key, record_id=action.record_id, error=error)
+
+
+def _new_task(action: Action) -> NewTask:
+    p = action.payload
+    return NewTask(
+        key=action.key,
+        subject=p["subject"],
+        owner_id=p["owner_id"],
+        due_date=date.fromisoformat(p["due_date"]),
+        task_type=TaskType(p.get("task_type", "todo")),
+        priority=TaskPriority(p.get("priority", "normal")),
+        description=p.get("description", ""),
+        what_id=p.get("what_id"),
+        who_id=p.get("who_id"),
+    )

@@ -1,0 +1,139 @@
+"""The ``warden`` command: the front door to every job. Dry run is the default everywhere."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from connectors.demo_org import seed_demo
+from rich.console import Console
+
+from config.policy import Policy
+from config.policy_file import PolicyError, load_policy
+from config.settings import Settings
+from connectors.local import LocalCRM
+from enforcement.registry import JOBS
+from jobs import logging as warden_logging
+from jobs.connections import UnknownCrm, open_connector
+from jobs.ledger_view import print_ledger_run
+from jobs.pipeline import RunResult, run_job
+from jobs.report import as_json, print_run
+from store.db import make_engine, migrate, session_factory
+
+app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
+                  "unless given --apply.", no_args_is_help=True, add_completion=False)
+policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(ledger_app, name="ledger")
+console = Console()
+err = Console(stderr=True)
+
+NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 with offset), e.g. 2026-11-20T15:00:00Z.")]
+ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print the plan.")]
+
+
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 date-time", param_hint="--now") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} has no UTC offset: add Z or +HH:MM", param_hint="--now")
+    return moment.astimezone(UTC)
+
+
+def _policy(settings: Settings, path: Path | None) -> Policy:
+    try:
+        return load_policy(path or settings.policy_path())
+    except PolicyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
+    try:
+        connector = open_connector(settings, crm)
+    except (UnknownCrm, ValueError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return run_job(job, connector=connector, connection=crm, policy=policy,
+                   sessions=session_factory(engine), now=now, apply=apply)
+
+
+@app.command()
+def run(
+    job: Annotated[str, typer.Argument(help=f"One of: {' '.join((*JOBS, 'all'))}.")],
+    crm: Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")] = None,
+    now: NowOption = None,
+    apply: ApplyOption = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Sync, evaluate a job's rules and print the plan; with --apply, carry it out."""
+    if job not in (*JOBS, "all"):
+        raise typer.BadParameter(f"unknown job {job!r}: use one of {', '.join((*JOBS, 'all'))}", param_hint="JOB")
+    warden_logging.configure(json_output=True if json_output else None)
+    settings = Settings()
+    result = _execute(job, crm or settings.crm, settings, _policy(settings, policy), _now(now), apply)
+    if json_output:
+        sys.stdout.write(as_json(result) + "\n")
+    else:
+        print_run(result, console)
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
+    """Seed the embedded demo CRM (once) and run every rule on it."""
+    warden_logging.configure()
+    settings = Settings()
+    moment = _now(now)
+    crm = LocalCRM.from_url(settings.local_crm_url)
+    seed_demo(crm, moment)
+    result = _execute("all", "local", settings, _policy(settings, None), moment, apply)
+    print_run(result, console)
+    console.print(f"\nDemo CRM: {settings.local_crm_url}   ledger: {settings.database_url}")
+    console.print(f"See this run again: warden ledger show {result.run_id}")
+    if result.dry_run:
+        console.print("Apply the plan to the demo CRM: warden demo --apply")
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs on the policy's schedule (not built yet: use `warden run` from cron meanwhile)."""
+    err.print("warden worker is not available yet: run `warden run all --apply` from a scheduler instead.")
+    raise typer.Exit(2)
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument(help="The policy YAML file.")]) -> None:
+    """Validate a policy file; print every problem with its key and line; exit 1 if any."""
+    try:
+        loaded = load_policy(file)
+    except PolicyError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"{file}: OK ({len(loaded.rules)} rules, {len(loaded.teams)} teams)")
+
+
+@ledger_app.command("show")
+def ledger_show(
+    run_id: Annotated[str, typer.Argument(help="A run id printed by `warden run` (or `latest`).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print what a run found and did."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    if not print_ledger_run(session_factory(engine), run_id, console, json_output=json_output):
+        err.print(f"no run {run_id!r} in {settings.database_url}")
+        raise typer.Exit(1)

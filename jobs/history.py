@@ -1,0 +1,42 @@
+"""Read from the ledger what rules need to know about earlier runs (see ``enforcement.context.History``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from enforcement.calendar import BusinessCalendar, zone_named
+from enforcement.context import History
+from enforcement.findings import ActionKind, ActionStatus
+from store.models import ActionRow, RunRow
+
+
+def load_history(
+    sessions: sessionmaker[Session], connection: str, now: datetime, calendar: BusinessCalendar
+) -> History:
+    """Applied reassignments per (rule, record), and per new owner since the company's midnight."""
+    applied = (
+        select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
+               ActionRow.status == ActionStatus.APPLIED.value)
+        .group_by(ActionRow.rule, ActionRow.record_id)
+    )
+    midnight = datetime.combine(calendar.local_date(now, None), time(), zone_named(calendar.policy.time_zone))
+    today = (
+        select(ActionRow.payload)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
+               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= midnight)
+    )
+    with sessions() as session:
+        counts: dict[tuple[str, str], int] = {}
+        latest: dict[tuple[str, str], datetime] = {}
+        for rule, record_id, count, last in session.execute(applied):
+            counts[(rule, record_id)] = count
+            latest[(rule, record_id)] = last
+        assigned = Counter(str(p.get("owner_id")) for p in session.scalars(today))
+    return History(reassignments=counts, last_reassigned=latest, assigned_today=dict(assigned))

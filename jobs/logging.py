@@ -1,0 +1,44 @@
+"""structlog set-up: readable on a terminal, JSON lines elsewhere, secrets never printed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api_key|apikey|session_id", re.I)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/!=-]+")
+REDACTED = "[redacted]"
+
+
+def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Blank every value whose key names a secret, and bearer tokens inside any string."""
+    for key, value in list(event_dict.items()):
+        if _SECRET_KEY.search(key):
+            event_dict[key] = REDACTED
+        elif isinstance(value, str) and "Bearer" in value:
+            event_dict[key] = _BEARER.sub(r"\1" + REDACTED, value)
+    return event_dict
+
+
+def configure(json_output: bool | None = None, level: int = logging.INFO) -> None:
+    """Configure once, at the entry point. ``json_output`` None means: JSON unless on a terminal."""
+    if json_output is None:
+        json_output = not sys.stderr.isatty()
+    renderer: Any = structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

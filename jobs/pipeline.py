@@ -1,0 +1,138 @@
+"""One run of a job: sync the mirror, evaluate the rules, record the plan, apply it if asked.
+
+This is the data flow of DESIGN.md in one function, in order: connector -> mirror -> rules ->
+plan -> ledger -> apply. Nothing here decides what is wrong (the rules do) or how to write to a
+CRM (the connector does).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy import Policy
+from connectors.base import Connector
+from enforcement.calendar import BusinessCalendar
+from enforcement.context import RuleContext
+from enforcement.findings import Action, ActionStatus, Finding, RuleResult, Skip
+from enforcement.registry import rules_for
+from jobs.apply import ApplyOutcome, apply_actions
+from jobs.history import load_history
+from store import mirror
+from store.ledger import Ledger
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ActionOutcome:
+    action: Action
+    status: str
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    job: str
+    crm: str
+    dry_run: bool
+    now: datetime
+    findings: list[Finding] = field(default_factory=list)
+    actions: list[ActionOutcome] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "findings": dict(Counter(f.rule for f in self.findings)),
+            "actions": {
+                rule: dict(Counter(a.status for a in self.actions if a.action.rule == rule))
+                for rule in sorted({a.action.rule for a in self.actions})
+            },
+            "actions_by_status": dict(Counter(a.status for a in self.actions)),
+            "skipped_records": len(self.skips),
+            "errors": self.errors,
+            "stopped": self.stopped,
+            "api_calls": self.api_calls,
+        }
+
+
+def run_job(
+    job: str,
+    *,
+    connector: Connector,
+    connection: str,
+    policy: Policy,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    apply: bool,
+) -> RunResult:
+    """Run ``job`` (a rule family or ``all``) once against one CRM connection."""
+    ledger = Ledger(sessions)
+    run_id = ledger.start_run(job, connection, dry_run=not apply, now=now)
+    structlog.contextvars.bind_contextvars(run_id=run_id, job=job, crm=connection)
+    result = RunResult(run_id, job, connection, not apply, now)
+    try:
+        _run(result, connector, ledger, policy, sessions, apply)
+    except Exception as exc:
+        ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id", "job", "crm")
+    status = "stopped" if result.stopped else "finished"
+    ledger.finish_run(run_id, status, result.summary())
+    return result
+
+
+def _run(
+    result: RunResult,
+    connector: Connector,
+    ledger: Ledger,
+    policy: Policy,
+    sessions: sessionmaker[Session],
+    apply: bool,
+) -> None:
+    report = mirror.sync(connector, sessions, result.crm)
+    log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
+    plan = _evaluate(result, policy, sessions)
+    ledger.record_findings(result.run_id, plan.findings)
+    ledger.record_skips(result.run_id, plan.skips)
+    action_ids = ledger.record_actions(result.run_id, plan.actions)
+    result.findings, result.skips = plan.findings, plan.skips
+    outcome = apply_actions(connector, ledger, list(zip(action_ids, plan.actions, strict=True))) if apply else None
+    statuses = ledger.action_statuses(action_ids)
+    result.actions = [
+        ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
+        for i, a in zip(action_ids, plan.actions, strict=True)
+    ]
+    result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
+    result.api_calls = connector.usage.as_dict()
+    log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
+
+
+def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]) -> RuleResult:
+    calendar = BusinessCalendar(policy.calendar)
+    plan = RuleResult()
+    with sessions() as session:
+        org = mirror.MirrorOrg(session, result.crm)
+        history = load_history(sessions, result.crm, result.now, calendar)
+        ctx = RuleContext(policy, calendar, result.now, org.owners(), history)
+        for rule, family in rules_for(policy, result.job):
+            try:
+                found = family.evaluate(rule, ctx, org)
+            except Exception as exc:  # a broken rule must not stop the others
+                log.exception("rule.failed", rule=rule.id)
+                result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
+                continue
+            plan.findings.extend(found.findings)
+            plan.actions.extend(found.actions)
+            plan.skips.extend(found.skips)
+    return plan

@@ -1,0 +1,112 @@
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from config.policy import Policy
+from config.policy_file import parse_policy
+from connectors.base import RecordUpdate, WriteResult
+from connectors.local import LocalCRM
+from connectors.records import ObjectType, Opportunity, Owner, Task, TaskStatus
+from jobs.pipeline import run_job
+from store.db import session_factory
+
+NY = ZoneInfo("America/New_York")
+CREATED = datetime(2026, 10, 19, 10, 0, tzinfo=NY).astimezone(UTC)
+NOW = datetime(2026, 10, 30, 12, 0, tzinfo=NY).astimezone(UTC)
+POLICY = """\
+calendar: {time_zone: America/New_York}
+teams:
+  - {name: East, manager: boss@x.com, members: [a@x.com, b@x.com]}
+rules:
+  - id: opp-sla
+    kind: sla
+    object: opportunity
+    within: {business_days: 4}
+    reassign_to: {kind: round_robin}
+    task: {subject: Act on it, due_in_business_days: 1}
+"""
+
+
+class RefusingCRM(LocalCRM):
+    """A local CRM that refuses updates to one record, as a CRM validation rule would."""
+
+    refused = "o2"
+
+    def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
+        allowed = [u for u in updates if u.record_id != self.refused]
+        results = {r.key: r for r in super().update(allowed)}
+        refusal = "FIELD_CUSTOM_VALIDATION_EXCEPTION on {}"
+        return [results.get(u.key) or WriteResult(u.key, ok=False, error=refusal.format(u.record_id)) for u in updates]
+
+
+@pytest.fixture
+def policy() -> Policy:
+    return parse_policy(POLICY)
+
+
+@pytest.fixture
+def crm(tmp_path: Path) -> Iterator[LocalCRM]:
+    crm = RefusingCRM(tmp_path / "crm.db", clock=lambda: NOW)
+    crm.insert_records([
+        Owner("u-a", "Ann A", "a@x.com", time_zone="America/New_York"),
+        Owner("u-b", "Bob B", "b@x.com", time_zone="America/New_York"),
+        Owner("u-boss", "Boss", "boss@x.com"),
+        *[Opportunity(f"o{i}", f"Deal {i}", None, "u-a", "Discovery", CREATED, CREATED, stage_changed_at=CREATED)
+          for i in range(1, 4)],
+        Opportunity("o9", "Fresh deal", None, "u-a", "Discovery", NOW - timedelta(hours=2), NOW - timedelta(hours=2)),
+    ])
+    yield crm
+    crm.close()
+
+
+def run(crm: LocalCRM, engine: Engine, policy: Policy, apply: bool):  # type: ignore[no-untyped-def]
+    return run_job("all", connector=crm, connection="local", policy=policy, sessions=session_factory(engine),
+                   now=NOW, apply=apply)
+
+
+def owners(crm: LocalCRM) -> dict[str, str | None]:
+    return {r.id: r.owner_id for r in crm.iter_changed(ObjectType.OPPORTUNITY, None) if isinstance(r, Opportunity)}
+
+
+def test_dry_run_plans_but_changes_nothing(crm: LocalCRM, engine: Engine, policy: Policy) -> None:
+    """The default run finds the three idle deals, plans their reassignment, and leaves the CRM alone."""
+    before = owners(crm)
+    result = run(crm, engine, policy, apply=False)
+    assert sorted(f.record_id for f in result.findings) == ["o1", "o2", "o3"]
+    assert {a.status for a in result.actions} == {"planned"}
+    assert owners(crm) == before
+
+
+def test_apply_twice_applies_once_and_a_refused_record_fails_alone(
+    crm: LocalCRM, engine: Engine, policy: Policy
+) -> None:
+    """Apply reassigns and creates tasks; the refused record fails with the CRM's words; a rerun does nothing."""
+    first = run(crm, engine, policy, apply=True)
+    statuses = {(a.action.record_id, str(a.action.kind)): (a.status, a.error) for a in first.actions}
+    assert statuses[("o1", "reassign")] == ("applied", None)
+    assert statuses[("o2", "reassign")][0] == "failed"
+    assert "FIELD_CUSTOM_VALIDATION_EXCEPTION on o2" in str(statuses[("o2", "reassign")][1])
+    assert statuses[("o2", "create_task")][0] == "skipped"  # no task for a reassignment that did not happen
+    assert owners(crm)["o1"] == "u-b" and owners(crm)["o2"] == "u-a"
+    tasks = [t for t in crm.iter_changed(ObjectType.TASK, None) if isinstance(t, Task)]
+    assert sorted(t.what_id or "" for t in tasks) == ["o1", "o3"]
+    assert all(t.owner_id == "u-b" and t.status is TaskStatus.OPEN for t in tasks)
+    assert first.api_calls["write"] == 2  # one batch of reassignments, one batch of tasks
+
+    crm.refused = "none"  # the admin fixed the validation rule
+    second = run(crm, engine, policy, apply=True)
+    applied = [a for a in second.actions if a.status == "applied"]
+    assert [a.action.record_id for a in applied] == ["o2", "o2"]  # only the failed one is retried
+    assert len([t for t in crm.iter_changed(ObjectType.TASK, None)]) == 3
+
+
+def test_rerun_with_nothing_new_applies_nothing(crm: LocalCRM, engine: Engine, policy: Policy) -> None:
+    """Once every breach is fixed, the next apply run has nothing to do."""
+    crm.refused = "none"
+    run(crm, engine, policy, apply=True)
+    again = run(crm, engine, policy, apply=True)
+    assert again.findings == [] and again.actions == []
