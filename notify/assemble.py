@@ -1,0 +1,62 @@
+"""Gather from the ledger and the mirror everything a run's digests say, one digest per recipient."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy import DigestPolicy, Policy
+from enforcement.calendar import BusinessCalendar
+from enforcement.context import RuleContext
+from notify.collect import counts_at, open_findings
+from notify.links import RecordLinks
+from notify.model import Digest, build_digest, rule_titles
+from notify.periods import period_at
+from notify.recipients import Recipient, route
+from store import mirror
+
+
+@dataclass(frozen=True)
+class Assembled:
+    digests: list[Digest]
+    problems: list[str]
+    """Malformed or missing manager addresses, to report before anything is sent."""
+
+
+def assemble_digests(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    settings: DigestPolicy,
+    connection: str,
+    now: datetime,
+    links: RecordLinks,
+) -> Assembled:
+    """Every recipient's digest for the period ``now`` falls in; recipients with nothing to say get none."""
+    titles = rule_titles(policy)
+    with sessions() as session:
+        owners = mirror.owners(session, connection)
+        found = open_findings(session, connection, policy, now)
+        ctx = RuleContext(policy, BusinessCalendar(policy.calendar), now, owners)
+        routing = route([*owners, None, *(f.finding.owner_id for f in found)], ctx, settings.fallback_recipient)
+        cached: dict[datetime, Counter[tuple[str | None, str]]] = {}
+
+        def counts(at: datetime) -> Counter[tuple[str | None, str]]:
+            if at not in cached:
+                cached[at] = counts_at(session, connection, policy, at)
+            return cached[at]
+
+        recipients = {r.key: r for r in routing.by_owner.values()}
+        digests = []
+        for recipient in sorted(recipients.values(), key=lambda r: r.key):
+            period = period_at(now, settings.period, _zone(ctx, recipient), settings.send_hour)
+            digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, titles)
+            if digest.total or digest.previous_total:
+                digests.append(digest)
+    return Assembled(digests, routing.problems)
+
+
+def _zone(ctx: RuleContext, recipient: Recipient) -> str:
+    return ctx.time_zone(recipient.owner)

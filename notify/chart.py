@@ -1,0 +1,59 @@
+"""The digest's picture: open items by rep and rule, and the trend over the last periods, as a PNG.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global state), so
+it is safe in a worker process and renders the same everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from notify.model import Digest
+
+REPS_SHOWN = 8
+COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d")
+
+
+def render_chart(digest: Digest) -> bytes:
+    """A 720x300 PNG: stacked bars of open items per rep and rule, and the team's trend line."""
+    figure = Figure(figsize=(7.2, 3.0), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    by_rep, trend = figure.subplots(1, 2, width_ratios=(3, 2))
+    _bars(by_rep, digest)
+    _trend(trend, digest)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _bars(axes: Axes, digest: Digest) -> None:
+    reps = [r for r in digest.reps if r.total][:REPS_SHOWN][::-1]
+    titles = sorted({g.title for r in reps for g in r.rules})
+    left = [0] * len(reps)
+    for colour, title in zip(COLOURS * 3, titles, strict=False):
+        counts = [sum(g.count for g in r.rules if g.title == title) for r in reps]
+        axes.barh([r.name for r in reps], counts, left=left, color=colour, label=title, height=0.6)
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    axes.set_title("Open items by rep", fontsize=10, loc="left")
+    axes.tick_params(labelsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    if titles:
+        axes.legend(fontsize=7, frameon=False, loc="lower right")
+    else:
+        axes.text(0.5, 0.5, "Nothing open", ha="center", va="center", transform=axes.transAxes)
+
+
+def _trend(axes: Axes, digest: Digest) -> None:
+    labels = [label for label, _ in digest.trend]
+    values = [count for _, count in digest.trend]
+    axes.plot(labels, values, marker="o", color="#2c3e50")
+    axes.fill_between(labels, values, color="#2c3e50", alpha=0.08)
+    axes.set_title("Team total, last periods", fontsize=10, loc="left")
+    axes.set_ylim(bottom=0, top=max([*values, 1]) * 1.2)
+    axes.tick_params(labelsize=7)
+    axes.tick_params(axis="x", labelrotation=30)
+    axes.spines[["top", "right"]].set_visible(False)

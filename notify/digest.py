@@ -1,0 +1,151 @@
+"""The digest run, which the CLI's ``warden digest`` calls.
+
+Builds every manager's digest for the current period, writes previews, and sends through the
+ledger so that each is delivered exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy import DigestPolicy, Policy, looks_like_email
+from config.settings import SmtpSettings
+from notify.assemble import assemble_digests
+from notify.chart import render_chart
+from notify.delivery import already_sent, deliver
+from notify.links import RecordLinks
+from notify.model import Digest
+from notify.render import compose, render_html
+from notify.smtp import SmtpSender
+from store.ledger import Ledger
+
+log = structlog.get_logger(__name__)
+PREVIEW_SENDER = "crm-warden@localhost"
+JOB = "digest"
+
+
+class DigestConfigError(ValueError):
+    """The digest cannot run as configured (no ``digest:`` block, no SMTP settings, a bad sender)."""
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    recipient: str
+    subject: str
+    key: str
+    items: int
+    status: str
+    """``planned`` (dry run), ``previewed``, ``sent``, ``already sent``, ``failed``, ``not attempted``
+    (the server went away first) or ``held`` (another run is sending it right now)."""
+    error: str | None = None
+    files: tuple[Path, ...] = ()
+    """The preview's ``.eml`` and ``.html`` files."""
+
+
+@dataclass
+class DigestReport:
+    connection: str
+    now: datetime
+    run_id: str | None = None
+    """The ledger run that sent the digests (None when nothing was sent)."""
+    digests: list[DigestOutcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[DigestOutcome]:
+        return [d for d in self.digests if d.status in ("failed", "not attempted")]
+
+
+def run_digest(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    connection: str,
+    now: datetime,
+    *,
+    smtp: SmtpSettings | None,
+    preview_dir: Path | None,
+    send: bool,
+    link_base: RecordLinks,
+    tls_context: ssl.SSLContext | None = None,
+) -> DigestReport:
+    """Build this period's digests of ``connection``; preview them into ``preview_dir``; send if ``send``.
+
+    Without ``send`` nothing is written to the ledger. Problems (malformed manager addresses) are
+    in the report and logged before anything is sent.
+    """
+    settings = _digest_settings(policy)
+    sender = _check_sender(smtp, send)
+    assembled = assemble_digests(sessions, policy, settings, connection, now, link_base)
+    report = DigestReport(connection, now, problems=assembled.problems)
+    for problem in assembled.problems:
+        log.warning("digest.address_problem", problem=problem)
+    done = already_sent(sessions, [d.key for d in assembled.digests]) if send else set()
+    pending = [d for d in assembled.digests if d.key not in done]
+    charts = {d.key: render_chart(d) for d in pending}
+    letters = [(d, compose(d, sender or PREVIEW_SENDER, charts[d.key], now)) for d in pending]
+    files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
+    statuses: dict[str, tuple[str, str | None]] = {
+        d.key: ("already sent", None) for d in assembled.digests if d.key in done
+    }
+    if send and smtp is not None and letters:
+        ledger = Ledger(sessions)
+        report.run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
+        try:
+            with SmtpSender(smtp, tls_context) as transport:
+                deliveries = deliver(ledger, report.run_id, letters, transport)
+        except BaseException as exc:  # an interrupted run must end, so its claims can be taken over
+            ledger.finish_run(report.run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
+            raise
+        statuses.update({d.key: (d.status, d.error) for d in deliveries})
+        ledger.finish_run(report.run_id, "finished", {"digests": dict(Counter(s for s, _ in statuses.values()))})
+    default = "previewed" if preview_dir is not None else "planned"
+    for digest in assembled.digests:
+        status, error = statuses.get(digest.key, (default, None))
+        report.digests.append(DigestOutcome(
+            digest.recipient.email, digest.subject, digest.key, digest.total, status, error, files.get(digest.key, ())
+        ))
+    return report
+
+
+def _digest_settings(policy: Policy) -> DigestPolicy:
+    if policy.digest is None:
+        raise DigestConfigError(
+            "the policy has no digest: block; add one with at least fallback_recipient (and period, send_hour)"
+        )
+    return policy.digest
+
+
+def _check_sender(smtp: SmtpSettings | None, send: bool) -> str | None:
+    if smtp is None:
+        if send:
+            raise DigestConfigError("sending digests needs SMTP settings: set SMTP_HOST, SMTP_PORT and SMTP_SENDER")
+        return None
+    if not looks_like_email(smtp.sender):
+        raise DigestConfigError(
+            f"SMTP_SENDER={smtp.sender!r} is not an email address: set it to e.g. warden@example.com"
+        )
+    return smtp.sender
+
+
+def _write_previews(
+    folder: Path, letters: list[tuple[Digest, EmailMessage]], charts: dict[str, bytes]
+) -> dict[str, tuple[Path, ...]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, tuple[Path, ...]] = {}
+    for digest, message in letters:
+        stem = re.sub(r"[^a-z0-9]+", "-", digest.recipient.key).strip("-")
+        eml, html, png = (folder / f"{stem}.{ext}" for ext in ("eml", "html", "png"))
+        eml.write_bytes(message.as_bytes())
+        png.write_bytes(charts[digest.key])
+        html.write_text(render_html(digest, png.name), encoding="utf-8")
+        written[digest.key] = (eml, html)
+    return written
