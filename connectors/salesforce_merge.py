@@ -71,17 +71,19 @@ class SoapMerger:
         if object_type not in CHILDREN:
             return MergeResult(master_id, (), False, f"Salesforce cannot merge {object_type} records ({master_id})")
         left, merged, errors = list(loser_ids), [], []
-        for _ in range(self._max_rounds):
+        for attempt in range(self._max_rounds):
             if not left:
                 break
+            if attempt:
+                self._client.sleep(min(10.0, 0.5 * 2**attempt))
             try:
                 request = merge_body(SOBJECTS[object_type], master_id, left)
                 body = self._client.soap("merge", "merge", request, retry=False)
             except RetriableConnectorError as exc:
-                errors = [str(exc)]
                 done = self._already_merged(object_type, master_id, left)
                 merged += done
                 left = [rid for rid in left if rid not in done]
+                errors = [str(exc)] if left else []
                 continue
             errors = [record_error(r.id or master_id, [{"statusCode": c, "message": m} for c, m in r.errors])
                       for r in results(body) if not r.success]

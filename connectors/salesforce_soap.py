@@ -79,8 +79,8 @@ def parse_soap_response(status: int, content: bytes, what: str) -> ElementTree.E
     body = root.find(f"{{{SOAPENV}}}Body")
     fault = body.find(f"{{{SOAPENV}}}Fault") if body is not None else None
     if body is None or fault is not None or status != 200:
-        code = (fault.findtext("faultcode", "") if fault is not None else "").split(":")[-1]
-        message = fault.findtext("faultstring", "") if fault is not None else "no SOAP body"
+        code = (fault.findtext("{*}faultcode", "") if fault is not None else "").split(":")[-1]
+        message = fault.findtext("{*}faultstring", "") if fault is not None else "no SOAP body"
         raise translate(status, code, message, what)
     return body
 

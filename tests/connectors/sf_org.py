@@ -21,8 +21,8 @@ SCHEMA: dict[str, list[str]] = {
     "Group": ["Name", "Email", "Type"],
     "Account": ["Name", "OwnerId", "Website", "Phone", "BillingCity", "BillingPostalCode", "BillingCountry",
                 "Type", "MasterRecordId"],
-    "Contact": ["Name", "AccountId", "OwnerId", "Email", "Phone", "MasterRecordId"],
-    "Lead": ["Name", "Company", "OwnerId", "Status", "Email", "Phone", "MasterRecordId"],
+    "Contact": ["Name", "FirstName", "LastName", "AccountId", "OwnerId", "Email", "Phone", "MasterRecordId"],
+    "Lead": ["Name", "FirstName", "LastName", "Company", "OwnerId", "Status", "Email", "Phone", "MasterRecordId"],
     "Opportunity": ["Name", "AccountId", "OwnerId", "StageName", "LastStageChangeDate", "Amount", "Probability",
                     "CloseDate", "IsClosed", "IsWon", "PartnerAccountId"],
     "Task": ["Subject", "OwnerId", "Status", "IsClosed", "TaskSubtype", "Type", "Priority", "ActivityDate",
@@ -154,6 +154,8 @@ class Org:
         return found is not None and found[0] in sobjects and not found[1]["IsDeleted"]
 
     def _create(self, sobject: str, values: dict[str, Any]) -> str:
+        if sobject in ("Contact", "Lead"):
+            values["Name"] = " ".join(filter(None, (values.get("FirstName"), values.get("LastName"))))
         record_id = self.add(sobject, **values)
         if sobject == "Task":
             self.tables["Task"][record_id]["IsClosed"] = values.get("Status") == "Completed"

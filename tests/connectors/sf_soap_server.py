@@ -20,10 +20,10 @@ S = "{urn:sobject.partner.soap.sforce.com}"
 MERGEABLE = ("Account", "Contact", "Lead")
 
 
-def _envelope(inner: str) -> bytes:
+def _envelope(inner: str, namespace: str = 'xmlns="urn:partner.soap.sforce.com"') -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
-        'envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f'envelope/" {namespace} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f"<soapenv:Body>{inner}</soapenv:Body></soapenv:Envelope>"
     ).encode()
 
@@ -31,7 +31,8 @@ def _envelope(inner: str) -> bytes:
 def fault(code: str, message: str) -> tuple[int, dict[str, str], bytes]:
     inner = (f"<soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{escape(code)}: {escape(message)}"
              "</faultstring></soapenv:Fault>")
-    return 500, {"Content-Type": "text/xml;charset=UTF-8"}, _envelope(inner)
+    namespace = 'xmlns:sf="urn:fault.partner.soap.sforce.com"'
+    return 500, {"Content-Type": "text/xml;charset=UTF-8"}, _envelope(inner, namespace)
 
 
 def _result(ok: bool, record_id: str | None, errors: list[tuple[str, str]], extra: str = "") -> str:
