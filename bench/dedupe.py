@@ -1,0 +1,101 @@
+"""Dedupe speed: seconds and peak memory to normalize, block, score and cluster N generated accounts.
+
+    python bench/dedupe.py                       # 1,000,000 accounts, splink on a 100,000 sample
+    python bench/dedupe.py --n 20000 --splink-n 0
+
+Accounts come from ``bench/generate_companies.py`` (generation is not timed). Peak memory is the
+process's peak resident set size, generated accounts included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate_companies import generate
+from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
+from dedupe.blocking import candidate_pairs
+from dedupe.candidate import Candidate, profile
+from dedupe.cluster import cluster
+from dedupe.matcher import MatchSettings, score_pairs
+
+
+def accounts(count: int) -> list[Candidate]:
+    rows = islice(generate(count, seed=11), count)
+    return [
+        Candidate(
+            id=f"a{index}",
+            name=row["name"],
+            website=row["website"] or None,
+            phone=row["phone"] or None,
+            street=row["street"] or None,
+            city=row["city"] or None,
+            postcode=row["postcode"] or None,
+            country=row["country"],
+        )
+        for index, row in enumerate(rows)
+    ]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ours(candidates: list[Candidate]) -> float:
+    settings = MatchSettings()
+    stages: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    profiles = [profile(candidate) for candidate in candidates]
+    stages.append(("normalize", time.perf_counter()))
+    blocking = candidate_pairs(profiles, settings.max_block)
+    stages.append(("block", time.perf_counter()))
+    matches = score_pairs(profiles, blocking.pairs, settings.thresholds)
+    stages.append(("score", time.perf_counter()))
+    clustering = cluster(matches, settings.max_cluster)
+    stages.append(("cluster", time.perf_counter()))
+    previous = started
+    for name, at in stages:
+        print(f"  {name:<10} {at - previous:7.2f} s")
+        previous = at
+    total = previous - started
+    count = len(candidates)
+    print(f"  total      {total:7.2f} s   {count / total:,.0f} records/s   peak RSS {peak_mb():,.0f} MB")
+    print(f"  pairs compared {len(blocking.pairs):,} of {count * (count - 1) // 2:,} all-pairs "
+          f"({len(blocking.pairs) / max(count, 1):.2f} per account), matches {len(matches):,}")  # fmt: skip
+    print(f"  clusters: auto {len(clustering.auto):,}, review {len(clustering.review):,}, "
+          f"oversized {len(clustering.oversized):,}")  # fmt: skip
+    return count / total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="generated accounts to dedupe")
+    parser.add_argument("--splink-n", type=int, default=100_000, help="sample for splink; 0 to skip it")
+    args = parser.parse_args()
+    candidates = accounts(args.n)
+    gc.collect()
+    gc.freeze()
+    print(f"== ours: {len(candidates):,} accounts")
+    rate = ours(candidates)
+    if args.splink_n <= 0:
+        return 0
+    if not splink_installed():
+        print(MISSING_MESSAGE)
+        return 0
+    sample = candidates[: args.splink_n]
+    run = run_splink(sample)
+    splink_rate = len(sample) / run.seconds
+    print(f"== splink (DuckDB): {len(sample):,} accounts in {run.seconds:.2f} s, {splink_rate:,.0f} records/s")
+    print(f"== ours / splink records per second: {rate / splink_rate:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Pairwise precision and recall of proposed merges, ours and splink's, on labeled duplicate sets.
+
+    python bench/dedupe_quality.py               # generated set + Chicago set + splink
+    python bench/dedupe_quality.py --no-splink   # ours only
+    python bench/dedupe_quality.py --limit 500   # first 500 records of each set (smoke test)
+
+The generated set is ``bench/data/company_duplicates.csv``; the Chicago early-childhood set is read
+from ``../shared/data/`` (never copied into the project). splink is scored at every threshold of a
+grid; its best threshold is the one with the highest F1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.labeled import LabeledSet, PairQuality, load_chicago, load_generated, pairs_of, quality, true_pairs
+from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
+from dedupe.matcher import find_duplicates
+from dedupe.score import Tier
+
+SPLINK_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+def f1(result: PairQuality) -> float:
+    total = result.precision + result.recall
+    return 2 * result.precision * result.recall / total if total else 0.0
+
+
+def ours(labeled: LabeledSet) -> None:
+    result = find_duplicates(labeled.candidates)
+    position = {candidate.id: index for index, candidate in enumerate(labeled.candidates)}
+    truth = true_pairs(labeled.truth)
+    for label, tiers in (("ours, auto tier", {Tier.AUTO}), ("ours, auto + review", {Tier.AUTO, Tier.REVIEW})):
+        groups = [[position[i] for i in merge.account_ids] for merge in result.merges if merge.tier in tiers]
+        print(quality(pairs_of(groups), truth).line(label))
+    print(f"{'':<34} oversized-cluster findings {len(result.findings)}, pairs compared {result.pairs_compared}")
+
+
+def splink(labeled: LabeledSet) -> None:
+    run = run_splink(labeled.candidates)
+    truth = true_pairs(labeled.truth)
+    scored = {
+        threshold: quality({(min(a, b), max(a, b)) for a, b, p in run.edges if p >= threshold}, truth)
+        for threshold in SPLINK_THRESHOLDS
+    }
+    best = max(scored, key=lambda threshold: f1(scored[threshold]))
+    print(scored[best].line(f"splink, best F1 (p >= {best})"))
+    precise = [t for t in SPLINK_THRESHOLDS if scored[t].precision >= 0.99]
+    if precise:
+        print(scored[precise[0]].line(f"splink, precision>=0.99 (p >= {precise[0]})"))
+    print(f"{'':<34} splink seconds {run.seconds:.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-splink", action="store_true", help="measure ours only")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N records of each set")
+    args = parser.parse_args()
+    with_splink = not args.no_splink and splink_installed()
+    if not args.no_splink and not with_splink:
+        print(MISSING_MESSAGE)
+    sets = [load_generated(), load_chicago()]
+    if sets[1] is None:
+        print("Chicago set not found at ../shared/data/chicago_early_childhood_sites.csv: skipping it")
+    for labeled in filter(None, sets):
+        if args.limit:
+            labeled = LabeledSet(labeled.name, labeled.candidates[: args.limit], labeled.truth[: args.limit])
+        print(f"== {labeled.name}: {len(labeled.candidates)} records")
+        ours(labeled)
+        if with_splink:
+            splink(labeled)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Labeled duplicate sets and pairwise precision/recall, shared by the dedupe benchmarks."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dedupe.candidate import Candidate
+
+REPO = Path(__file__).resolve().parent.parent
+CHICAGO_CSV = REPO.parent / "shared" / "data" / "chicago_early_childhood_sites.csv"
+GENERATED_CSV = REPO / "bench" / "data" / "company_duplicates.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class LabeledSet:
+    name: str
+    candidates: list[Candidate]
+    truth: list[str]
+    """The true entity of each candidate, by position."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairQuality:
+    precision: float
+    recall: float
+    proposed: int
+    true_pairs: int
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<34} precision {self.precision:.4f}  recall {self.recall:.4f}  "
+            f"pairs proposed {self.proposed:>7}  true pairs {self.true_pairs:>7}"
+        )
+
+
+def pairs_of(groups: Iterable[Iterable[int]]) -> set[tuple[int, int]]:
+    """All unordered pairs inside each group."""
+    pairs: set[tuple[int, int]] = set()
+    for group in groups:
+        members = sorted(group)
+        pairs.update((a, b) for index, a in enumerate(members) for b in members[index + 1 :])
+    return pairs
+
+
+def true_pairs(truth: list[str]) -> set[tuple[int, int]]:
+    entities: defaultdict[str, list[int]] = defaultdict(list)
+    for position, entity in enumerate(truth):
+        entities[entity].append(position)
+    return pairs_of(entities.values())
+
+
+def quality(proposed: set[tuple[int, int]], truth: set[tuple[int, int]]) -> PairQuality:
+    hits = len(proposed & truth)
+    precision = hits / len(proposed) if proposed else 1.0
+    return PairQuality(precision, hits / len(truth) if truth else 1.0, len(proposed), len(truth))
+
+
+def load_chicago(path: Path = CHICAGO_CSV) -> LabeledSet | None:
+    """The Chicago early-childhood sites, or ``None`` when the shared data folder is absent."""
+    if not path.exists():
+        return None
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    candidates = [
+        Candidate(
+            id=str(index),
+            name=row["Site name"],
+            street=row["Address"],
+            city="Chicago",
+            postcode=row["Zip"] or None,
+            phone=row["Phone"] or None,
+        )
+        for index, row in enumerate(rows)
+    ]
+    return LabeledSet("chicago", candidates, [row["True Id"] for row in rows])
+
+
+def load_generated(path: Path = GENERATED_CSV) -> LabeledSet:
+    """The committed labeled set of company-name duplicates (see ``bench/generate_companies.py``)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    candidates = [
+        Candidate(
+            id=row["id"],
+            name=row["name"],
+            website=row["website"] or None,
+            phone=row["phone"] or None,
+            street=row["street"] or None,
+            city=row["city"] or None,
+            postcode=row["postcode"] or None,
+            country=row["country"] or None,
+        )
+        for row in rows
+    ]
+    return LabeledSet("generated", candidates, [row["entity"] for row in rows])
