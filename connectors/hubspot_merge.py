@@ -58,7 +58,9 @@ class HubSpotMerger:
 
     def merge(self, object_type: ObjectType, master_id: str, loser_ids: Sequence[str]) -> MergeResult:
         """Merge the losers into the master one pair per call; the result names the final survivor id."""
-        _companies_only(object_type)
+        if object_type is not ObjectType.ACCOUNT:
+            return MergeResult(master_id, (), False, f"HubSpot merges are done here for companies only, not "
+                               f"{object_type.value} records; merge {master_id} by hand in HubSpot")
         survivor, merged = master_id, list[str]()
         for loser in loser_ids:
             request = {"primaryObjectId": survivor, "objectIdToMerge": loser}

@@ -150,7 +150,11 @@ class HubSpotWriter:
                                   lambda c: c.crm.objects.batch_api.create("tasks", request, _preload_content=False),
                                   repeatable=False).body
         except RecordError as exc:
-            return {t.key: WriteResult(t.key, False, None, f"task {t.key}: {exc}") for t in tasks}
+            hint = ""
+            if "PROPERTY_DOESNT_EXIST" in str(exc) and self.task_key_property in str(exc):
+                hint = (f" (create the task property {self.task_key_property!r} in HubSpot as single-line text, "
+                        "or name an existing one as the task key property)")
+            return {t.key: WriteResult(t.key, False, None, f"task {t.key}: {exc}{hint}") for t in tasks}
         made = {r["properties"].get(self.task_key_property): str(r["id"]) for r in body.get("results", [])}
         failed = _errors_by_trace(body)
         return {t.key: WriteResult(t.key, True, made[t.key]) if t.key in made else WriteResult(

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from config.settings import HubSpotSettings
+from connectors.base import NewTask, RecordUpdate
+from connectors.errors import BudgetExhausted, ConnectorError, FatalConnectorError, RecordError, RetriableConnectorError
+from connectors.hubspot import HubSpotConnector
+from connectors.records import ObjectType
+from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
+from tests.connectors.hubspot_seed import seed
+from tests.connectors.hubspot_server import Fault, HubSpotServer
+
+FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401"]
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def _oauth_connector(server: HubSpotServer, clock: SecondsClock) -> HubSpotConnector:
+    settings = HubSpotSettings(access_token=SecretStr("test-token"), api_base=server.url, client_id="app",
+                               client_secret=SecretStr("shh"), refresh_token=SecretStr("test-refresh"))
+    return HubSpotConnector.from_settings(settings, clock=clock, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_batch_update_survives_fault_without_lost_updates(kind: str) -> None:
+    """Every update lands exactly once whatever fault hits the second batch call."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 150, deals_per=0, tasks_per=0)
+        server.state.faults.append(Fault("/batch/update", kind, skip=1))
+        updates = [RecordUpdate(f"k{i}", ObjectType.ACCOUNT, i, {"phone": f"+1-{i}"}) for i in seeded.companies]
+        results = _oauth_connector(server, clock).update(updates)
+        assert [r.ok for r in results] == [True] * 150
+        assert all(o.properties["phone"] == f"+1-{o.id}" for o in server.portal.objects["companies"].values())
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_task_creation_survives_fault_without_lost_or_doubled_tasks(kind: str) -> None:
+    """After any fault on a create call every task exists exactly once and each result names it."""
+    with hubspot() as (server, clock):
+        server.state.faults.append(Fault("/tasks/batch/create", kind, skip=1))
+        tasks = [NewTask(f"key-{n}", f"Call {n}", "32900489", date(2026, 3, 3)) for n in range(150)]
+        results = _oauth_connector(server, clock).create_tasks(tasks)
+        stored = {o.properties["warden_key"]: o.id for o in server.portal.objects["tasks"].values()}
+        assert len(server.portal.objects["tasks"]) == 150 == len(stored)
+        assert [(r.ok, r.record_id) for r in results] == [(True, stored[t.key]) for t in tasks]
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_incremental_read_survives_fault_without_lost_or_doubled_records(kind: str) -> None:
+    """A fault on the second search page still yields each changed deal exactly once."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 450, tasks_per=0)
+        server.state.faults.append(Fault("/deals/search", kind, skip=1))
+        deals = [d.id for d in _oauth_connector(server, clock).iter_changed(ObjectType.OPPORTUNITY, LONG_AGO)]
+        assert deals == seeded.deals
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_first_sync_survives_fault_on_a_list_page(kind: str) -> None:
+    """A fault on the third list page still yields every company once."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 250, deals_per=0, tasks_per=0)
+        server.state.faults.append(Fault("/crm/v3/objects/companies", kind, skip=2, method="GET"))
+        accounts = [a.id for a in _oauth_connector(server, clock).iter_changed(ObjectType.ACCOUNT, None)]
+        assert accounts == seeded.companies
+
+
+def test_an_expired_token_is_refreshed_once_and_the_run_goes_on() -> None:
+    """When the access token expires mid-run the connector refreshes it once and keeps reading."""
+    with hubspot() as (server, clock):
+        seed(server.portal, 3, deals_per=0, tasks_per=0)
+        connector = _oauth_connector(server, clock)
+        server.state.tokens.clear()
+        assert len(list(connector.iter_changed(ObjectType.ACCOUNT, None))) == 3
+        assert connector.usage.calls["other"] == 1
+
+
+def test_an_expired_token_without_oauth_stops_the_run_naming_the_setting() -> None:
+    """A private-app token HubSpot refuses stops the run and says which variable to fix."""
+    with hubspot() as (server, clock):
+        server.state.tokens.clear()
+        with pytest.raises(FatalConnectorError, match="HUBSPOT_ACCESS_TOKEN"):
+            connect(server, clock).owners()
+
+
+def test_missing_credentials_name_the_variables() -> None:
+    """A connector without any credential says which variables to set."""
+    with pytest.raises(FatalConnectorError, match="HUBSPOT_ACCESS_TOKEN"):
+        HubSpotConnector.from_settings(HubSpotSettings(access_token=None, client_id=None))
+
+
+@pytest.mark.parametrize(("fault", "error"), [
+    ("400", RecordError), ("404", RecordError), ("403", FatalConnectorError), ("500", RetriableConnectorError),
+    ("daily", BudgetExhausted)])
+def test_status_translates_into_the_error_the_caller_acts_on(fault: str, error: type[ConnectorError]) -> None:
+    """Each persistent HubSpot status becomes the connector error class that says what to do."""
+    with hubspot() as (server, clock):
+        server.state.faults.append(Fault("/crm/v3/owners", fault, times=99))
+        with pytest.raises(error) as raised:
+            connect(server, clock).owners()
+        assert type(raised.value) is error
+        assert "test-token" not in str(raised.value)
+
+
+def test_daily_limit_stops_cleanly_with_the_calls_spent_counted() -> None:
+    """Hitting the daily limit raises BudgetExhausted after counting every call already made."""
+    with hubspot() as (server, clock):
+        seed(server.portal, 250, deals_per=0, tasks_per=0)
+        server.state.faults.append(Fault("/crm/v3/objects/companies", "daily", skip=1, method="GET"))
+        connector = connect(server, clock)
+        with pytest.raises(BudgetExhausted, match="resumes"):
+            list(connector.iter_changed(ObjectType.ACCOUNT, None))
+        assert connector.usage.calls["read"] == 3  # deal pipelines, page one, the refused page two
+
+
+def test_rate_limit_headers_report_the_daily_budget() -> None:
+    """The daily allowance HubSpot reports in its headers shows up in usage."""
+    with hubspot() as (server, clock):
+        connector = connect(server, clock)
+        connector.owners()
+        assert (connector.usage.daily_limit, connector.usage.daily_remaining) == (250_000, 250_000 - 2)
