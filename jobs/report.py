@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.table import Table
 from jobs.pipeline import RunResult
 
 MAX_ROWS = 40
+EXAMPLES_PER_RULE = 3
 
 
 def as_json(result: RunResult) -> str:
@@ -54,32 +56,40 @@ def as_json(result: RunResult) -> str:
 
 
 def print_run(result: RunResult, console: Console) -> None:
-    """A sales manager's view: what is wrong, what will be (or was) done, what was skipped."""
+    """A sales manager's view: per rule, how much is wrong and a few examples, then the plan's totals."""
     mode = "DRY RUN: nothing was changed in the CRM" if result.dry_run else "APPLIED"
     console.print(f"[bold]Run {result.run_id}[/] job={result.job} crm={result.crm} "
                   f"now={result.now:%Y-%m-%d %H:%M %Z} [yellow]{mode}[/]")
-    findings = Table(title=f"Findings ({len(result.findings)})", show_lines=False, expand=True)
-    findings.add_column("Rule", style="cyan", no_wrap=True)
-    findings.add_column("Record", no_wrap=True)
-    findings.add_column("Why", ratio=1)
-    for f in result.findings[:MAX_ROWS]:
-        findings.add_row(f.rule, f.record_id, f.reason)
-    console.print(findings)
-    if len(result.findings) > MAX_ROWS:
-        console.print(f"... and {len(result.findings) - MAX_ROWS} more (use --json for all)")
-    actions = Table(title=f"Plan ({len(result.actions)} actions)", expand=True)
-    for column in ("Status", "Kind", "Record", "Key"):
-        actions.add_column(column, no_wrap=column != "Key")
-    actions.add_column("Error", ratio=1)
-    for a in result.actions[:MAX_ROWS]:
-        actions.add_row(a.status, str(a.action.kind), a.action.record_id, a.action.key, a.error or "")
-    console.print(actions)
-    summary = result.summary()
-    console.print(f"Actions by status: {summary['actions_by_status'] or 'none'}; "
-                  f"records skipped: {len(result.skips)}; API calls: {result.api_calls}")
-    for skip in result.skips[:10]:
+    _print_by_rule(result, console)
+    for rule in sorted({f.rule for f in result.findings}):
+        examples = Table(title=f"{rule}: examples", expand=True, show_header=False)
+        examples.add_column("Record", style="cyan", no_wrap=True)
+        examples.add_column("Why", ratio=1)
+        for f in [f for f in result.findings if f.rule == rule][:EXAMPLES_PER_RULE]:
+            examples.add_row(f.record_id, f.reason)
+        console.print(examples)
+    failed = [a for a in result.actions if a.status == "failed"]
+    for a in failed[:MAX_ROWS]:
+        console.print(f"[red]failed[/] {a.action.kind} {a.action.object} {a.action.record_id}: {a.error}")
+    console.print(f"Records skipped: {len(result.skips)}; API calls: {result.api_calls}")
+    for skip in result.skips[:EXAMPLES_PER_RULE * 2]:
         console.print(f"  skipped {skip.object} {skip.record_id} ({skip.rule}): {skip.reason}")
     for error in result.errors:
         console.print(f"[red]error:[/] {error}")
     if result.stopped:
         console.print(f"[yellow]stopped early:[/] {result.stopped}; the rest is applied by the next run")
+    console.print("All findings and actions: add --json, or `warden ledger show " + result.run_id + " --json`.")
+
+
+def _print_by_rule(result: RunResult, console: Console) -> None:
+    table = Table(title="Findings and plan by rule")
+    table.add_column("Rule", style="cyan")
+    table.add_column("Findings", justify="right")
+    statuses = sorted({a.status for a in result.actions})
+    for status in statuses:
+        table.add_column(f"Actions {status}", justify="right")
+    findings = Counter(f.rule for f in result.findings)
+    actions = Counter((a.action.rule, a.status) for a in result.actions)
+    for rule in sorted(set(findings) | {r for r, _ in actions}):
+        table.add_row(rule, str(findings[rule]), *(str(actions[(rule, s)]) for s in statuses))
+    console.print(table)
