@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from connectors.demo_org import seed_demo
 from rich.console import Console
 
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
+from connectors.demo_org import seed_demo
+from connectors.errors import ConnectorError
 from connectors.local import LocalCRM
 from enforcement.registry import JOBS
 from jobs import logging as warden_logging
@@ -59,13 +60,17 @@ def _policy(settings: Settings, path: Path | None) -> Policy:
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
     try:
         connector = open_connector(settings, crm)
-    except (UnknownCrm, ValueError) as exc:
+    except (UnknownCrm, ConnectorError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return run_job(job, connector=connector, connection=crm, policy=policy,
-                   sessions=session_factory(engine), now=now, apply=apply)
+    try:
+        return run_job(job, connector=connector, connection=crm, policy=policy,
+                       sessions=session_factory(engine), now=now, apply=apply)
+    except ConnectorError as exc:
+        err.print(f"[red]the run failed and was recorded as failed in the ledger: {exc}[/]")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from config.settings import Settings
 from connectors.base import Connector
+from connectors.hubspot import HubSpotConnector
 from connectors.local import LocalCRM
+from connectors.salesforce import SalesforceConnector
 
 
 class UnknownCrm(ValueError):
@@ -18,8 +20,18 @@ def _local(settings: Settings) -> Connector:
     return LocalCRM.from_url(settings.local_crm_url)
 
 
+def _salesforce(settings: Settings) -> Connector:
+    return SalesforceConnector.from_settings(settings.salesforce)
+
+
+def _hubspot(settings: Settings) -> Connector:
+    return HubSpotConnector.from_settings(settings.hubspot)
+
+
 FACTORIES: dict[str, Callable[[Settings], Connector]] = {
     "local": _local,
+    "salesforce": _salesforce,
+    "hubspot": _hubspot,
 }
 
 

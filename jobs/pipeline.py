@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from connectors.base import Connector
+from connectors.errors import BudgetExhausted
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.findings import Action, ActionStatus, Finding, RuleResult, Skip
@@ -100,7 +101,13 @@ def _run(
     sessions: sessionmaker[Session],
     apply: bool,
 ) -> None:
-    report = mirror.sync(connector, sessions, result.crm)
+    try:
+        report = mirror.sync(connector, sessions, result.crm)
+    except BudgetExhausted as exc:
+        result.stopped = f"sync stopped: {exc}"
+        result.api_calls = connector.usage.as_dict()
+        log.warning("sync.stopped", reason=str(exc))
+        return
     log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
     plan = _evaluate(result, policy, sessions)
     ledger.record_findings(result.run_id, plan.findings)
