@@ -18,6 +18,7 @@ from config.policy import CadenceRule
 from connectors.records import Account, ObjectType
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value
 from enforcement.tasks import task_payload
 from enforcement.wording import record_label
@@ -39,18 +40,19 @@ def evaluate(rule: CadenceRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     scheduled = org.open_calls()
     period = period_start(ctx.calendar.local_date(ctx.now, None), rule.every_days)
     mapping = ctx.policy.account_types
+    facts = OwnerFacts(ctx)
     for account in org.records(_ACCOUNT):
         if not isinstance(account, Account):
             continue
         category = mapping.category(field_value(account, mapping.source_field))
         if category in rule.categories:
-            _judge(rule, ctx, account, category, calls, scheduled, period, result)
+            _judge(rule, facts, account, category, calls, scheduled, period, result)
     return result
 
 
 def _judge(
     rule: CadenceRule,
-    ctx: RuleContext,
+    facts: OwnerFacts,
     account: Account,
     category: str,
     calls: Mapping[str, datetime],
@@ -58,6 +60,7 @@ def _judge(
     period: date,
     result: RuleResult,
 ) -> None:
+    ctx = facts.ctx
     last_call = calls.get(account.id)
     days = (ctx.now - (last_call or account.created_at)).days
     if days < rule.every_days:
@@ -81,7 +84,7 @@ def _judge(
         "call_scheduled": account.id in scheduled,
         "period_start": period.isoformat(),
     }
-    assignee = ctx.acting_owner(owner)
+    assignee = facts.acting(owner)
     if account.id in scheduled:
         reason += "; a call is already scheduled."
     elif assignee is None:
@@ -89,6 +92,6 @@ def _judge(
     else:
         reason += f". Schedule a call for {assignee.name}."
         key = f"{rule.id}:{_ACCOUNT}:{account.id}:{period.isoformat()}"
-        payload = task_payload(ctx, rule.task, assignee, reason, what_id=account.id)
+        payload = task_payload(facts, rule.task, assignee, reason, what_id=account.id)
         result.actions.append(Action(ActionKind.CREATE_TASK, _ACCOUNT, account.id, key, reason, rule.id, payload))
     result.findings.append(Finding(rule.id, _ACCOUNT, account.id, owner.id, reason, evidence))

@@ -89,10 +89,6 @@ class RuleContext:
                 return owner.time_zone
         return self.policy.calendar.time_zone
 
-    def acting_owner(self, owner: Owner) -> Owner | None:
-        """Who answers for the owner's work: the owner, or their manager once the owner has left."""
-        return owner if owner.active else self.manager_of(owner)
-
     def manager_of(self, owner: Owner) -> Owner | None:
         """The CRM's manager field first, then the manager of the owner's team in the policy."""
         if owner.manager_id and (manager := self.owners.get(owner.manager_id)) and manager.active:

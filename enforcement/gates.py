@@ -17,6 +17,7 @@ from config.policy import GateRule, Stage
 from connectors.records import Lead, ObjectType, Opportunity
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value, is_blank
 from enforcement.tasks import task_payload
 from enforcement.wording import record_label
@@ -40,6 +41,7 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     stages = ctx.policy.stages.lead if object_type is ObjectType.LEAD else ctx.policy.stages.opportunity
     position = {s.name: i for i, s in enumerate(stages)}
     result = RuleResult()
+    facts = OwnerFacts(ctx)
     for record in org.records(object_type):
         if not isinstance(record, Lead | Opportunity) or (isinstance(record, Opportunity) and record.is_closed):
             continue
@@ -57,7 +59,7 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
         missing = [f for f in stage.required if is_blank(field_value(record, f))]
         wrong = rule.check_probability and _probability_differs(record, stage)
         if missing or wrong:
-            _plan(rule, ctx, _Breach(record, stage, missing, wrong, stages[:index]), result)
+            _plan(rule, facts, _Breach(record, stage, missing, wrong, stages[:index]), result)
     return result
 
 
@@ -86,7 +88,7 @@ def _problems(breach: _Breach) -> str:
     return " and ".join(parts)
 
 
-def _plan(rule: GateRule, ctx: RuleContext, breach: _Breach, result: RuleResult) -> None:
+def _plan(rule: GateRule, facts: OwnerFacts, breach: _Breach, result: RuleResult) -> None:
     record, object_type = breach.record, ObjectType(rule.object)
     entered = (record.stage_changed_at if isinstance(record, Opportunity) else record.status_changed_at)
     key = f"{rule.id}:{object_type}:{record.id}:{breach.stage.name}:{(entered or record.created_at).isoformat()}"
@@ -109,8 +111,8 @@ def _plan(rule: GateRule, ctx: RuleContext, breach: _Breach, result: RuleResult)
         return
     if rule.action == "move_back":
         reason += "; no earlier stage's requirements are met either"
-    owner = ctx.owner(record.owner_id)
-    assignee = ctx.acting_owner(owner) if owner is not None and not owner.is_queue else None
+    owner = facts.ctx.owner(record.owner_id)
+    assignee = facts.acting(owner) if owner is not None and not owner.is_queue else None
     if assignee is None:
         reason += "; nobody to ask: the record has no active owner or manager."
         result.findings.append(Finding(rule.id, object_type, record.id, record.owner_id, reason, evidence))
@@ -118,7 +120,7 @@ def _plan(rule: GateRule, ctx: RuleContext, breach: _Breach, result: RuleResult)
     reason += f". Ask {assignee.name} to complete it."
     result.findings.append(Finding(rule.id, object_type, record.id, record.owner_id, reason, evidence))
     about = {"what_id": record.id} if isinstance(record, Opportunity) else {"who_id": record.id}
-    payload = task_payload(ctx, rule.task, assignee, reason, **about)
+    payload = task_payload(facts, rule.task, assignee, reason, **about)
     result.actions.append(Action(ActionKind.CREATE_TASK, object_type, record.id, f"{key}:task", reason, rule.id,
                                  payload))
 

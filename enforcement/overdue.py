@@ -16,34 +16,16 @@ from config.policy import OverdueRule
 from connectors.records import ObjectType, Owner, Task, TaskPriority
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.owner_facts import OwnerFacts
 from enforcement.wording import record_label
 
 _TASK = ObjectType.TASK
 
 
-class _Owners:
-    """Per-owner facts every task of that owner shares, worked out once per run."""
-
-    def __init__(self, ctx: RuleContext) -> None:
-        self._ctx = ctx
-        self._today: dict[str, date] = {}
-        self._manager: dict[str, Owner | None] = {}
-
-    def today(self, owner: Owner) -> date:
-        if owner.id not in self._today:
-            self._today[owner.id] = self._ctx.calendar.local_date(self._ctx.now, self._ctx.time_zone(owner))
-        return self._today[owner.id]
-
-    def manager(self, owner: Owner) -> Owner | None:
-        if owner.id not in self._manager:
-            self._manager[owner.id] = self._ctx.manager_of(owner)
-        return self._manager[owner.id]
-
-
 def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Plan a notification for each overdue open task's assignee and, when due, their manager."""
     result = RuleResult()
-    owners = _Owners(ctx)
+    owners = OwnerFacts(ctx)
     for task in org.open_tasks():
         if task.due_date is None:
             continue
@@ -56,14 +38,12 @@ def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
             continue  # nobody has picked it up yet: the SLA rules deal with unworked queues
         today = owners.today(owner)
         if today > task.due_date:
-            _judge(rule, ctx, task, owner, today, owners.manager(owner), result)
+            _judge(rule, owners, task, owner, today, result)
     return result
 
 
-def _judge(
-    rule: OverdueRule, ctx: RuleContext, task: Task, owner: Owner, today: date, manager: Owner | None,
-    result: RuleResult,
-) -> None:
+def _judge(rule: OverdueRule, owners: OwnerFacts, task: Task, owner: Owner, today: date, result: RuleResult) -> None:
+    manager = owners.manager(owner)
     due = task.due_date or today
     late = (today - due).days
     urgent = rule.high_priority_to_manager and task.priority is TaskPriority.HIGH
@@ -86,7 +66,7 @@ def _judge(
         "priority": str(task.priority),
         "assignee": owner.email or owner.name,
         "assignee_active": owner.active,
-        "assignee_time_zone": ctx.time_zone(owner),
+        "assignee_time_zone": owners.zone(owner),
         "manager": (manager.email or manager.name) if escalate and manager else None,
     }
     result.findings.append(Finding(rule.id, _TASK, task.id, owner.id, reason, evidence))

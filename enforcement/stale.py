@@ -20,6 +20,7 @@ from config.policy import StaleDealRule, StaleLeadRule, StaleOutcome
 from connectors.records import Account, Lead, ObjectType, Opportunity, Owner
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.owner_facts import OwnerFacts
 from enforcement.tasks import task_payload
 from enforcement.wording import record_label, when
 
@@ -37,6 +38,7 @@ class _Stale:
 def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Warn owners of deals stuck in a stage, then pull back or close the ones still stuck."""
     result = RuleResult()
+    facts = OwnerFacts(ctx)
     closed = {s.name for s in ctx.policy.stages.opportunity if s.closed}
     expired: list[_Stale] = []
     for deal in org.records(_OPP):
@@ -52,12 +54,12 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
             why = "it has no owner" if deal.owner_id is None else f"its owner {deal.owner_id} is unknown"
             result.skips.append(Skip(rule.id, _OPP, deal.id, f"cannot judge staleness: {why}"))
         elif days < rule.after_days + rule.grace_days:
-            _warn(rule, ctx, _Stale(deal, owner, since, days), result)
+            _warn(rule, facts, _Stale(deal, owner, since, days), result)
         else:
             expired.append(_Stale(deal, owner, since, days))
     partners = _account_owners(org, {s.deal.partner_account_id for s in expired if s.deal.partner_account_id})
     for stale in expired:
-        _take_away(rule, ctx, stale, partners, result)
+        _take_away(rule, facts, stale, partners, result)
     return result
 
 
@@ -74,7 +76,7 @@ def _outcome(rule: StaleDealRule, deal: Opportunity) -> StaleOutcome:
     return rule.partner_deals if deal.partner_account_id else rule.direct_deals
 
 
-def _evidence(rule: StaleDealRule, ctx: RuleContext, stale: _Stale) -> dict[str, object]:
+def _evidence(rule: StaleDealRule, stale: _Stale) -> dict[str, object]:
     deal = stale.deal
     return {
         "policy": f"rules[id={rule.id}] after {rule.after_days} days, grace {rule.grace_days} days",
@@ -89,18 +91,18 @@ def _evidence(rule: StaleDealRule, ctx: RuleContext, stale: _Stale) -> dict[str,
     }
 
 
-def _stuck(ctx: RuleContext, stale: _Stale) -> str:
-    zone = ctx.time_zone(stale.owner)
+def _stuck(facts: OwnerFacts, stale: _Stale) -> str:
+    zone = facts.zone(stale.owner)
     return (f"{record_label(stale.deal)} has sat in stage {stale.deal.stage!r} for {stale.days} days "
             f"(since {when(stale.since, zone)})")
 
 
-def _warn(rule: StaleDealRule, ctx: RuleContext, stale: _Stale, result: RuleResult) -> None:
+def _warn(rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, result: RuleResult) -> None:
     deal, left = stale.deal, rule.after_days + rule.grace_days - stale.days
     outcome = "pulled back from the partner" if _outcome(rule, deal) == "pull_back" else "closed lost"
-    reason = f"{_stuck(ctx, stale)}; it will be {outcome} in {left} days unless its stage moves"
-    assignee = ctx.acting_owner(stale.owner)
-    evidence = _evidence(rule, ctx, stale)
+    reason = f"{_stuck(facts, stale)}; it will be {outcome} in {left} days unless its stage moves"
+    assignee = facts.acting(stale.owner)
+    evidence = _evidence(rule, stale)
     if assignee is None:
         reason += f"; its owner {stale.owner.name} has left and has no manager to warn"
         result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
@@ -109,32 +111,32 @@ def _warn(rule: StaleDealRule, ctx: RuleContext, stale: _Stale, result: RuleResu
     evidence["warned"] = assignee.email or assignee.name
     result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
     key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:warn"
-    payload = task_payload(ctx, rule.warning, assignee, reason, what_id=deal.id)
+    payload = task_payload(facts, rule.warning, assignee, reason, what_id=deal.id)
     result.actions.append(Action(ActionKind.CREATE_TASK, _OPP, deal.id, key, reason, rule.id, payload))
 
 
 def _take_away(
-    rule: StaleDealRule, ctx: RuleContext, stale: _Stale, partners: dict[str, str | None], result: RuleResult
+    rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, partners: dict[str, str | None], result: RuleResult
 ) -> None:
     deal, outcome = stale.deal, _outcome(rule, stale.deal)
-    evidence = {**_evidence(rule, ctx, stale), "outcome": outcome}
+    evidence = {**_evidence(rule, stale), "outcome": outcome}
     key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:{outcome}"
     limit = f"past the {rule.after_days}-day limit and {rule.grace_days}-day grace period"
     if outcome == "close_lost":
-        reason = f"{_stuck(ctx, stale)}, {limit}. Close it as {rule.closed_lost_stage!r}."
+        reason = f"{_stuck(facts, stale)}, {limit}. Close it as {rule.closed_lost_stage!r}."
         payload: dict[str, object] = {"stage": rule.closed_lost_stage, "is_closed": True}
         if rule.close_reason_field:
             payload[rule.close_reason_field] = f"{rule.close_reason} ({stale.days} days in {deal.stage})"
         result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
         result.actions.append(Action(ActionKind.CLOSE, _OPP, deal.id, key, reason, rule.id, payload))
         return
-    channel_manager = ctx.owner(partners.get(deal.partner_account_id or ""))
+    channel_manager = facts.ctx.owner(partners.get(deal.partner_account_id or ""))
     if channel_manager is None or not channel_manager.active:
-        reason = (f"{_stuck(ctx, stale)}, {limit}; cannot pull it back: the partner account "
+        reason = (f"{_stuck(facts, stale)}, {limit}; cannot pull it back: the partner account "
                   f"{deal.partner_account_id or '(none)'} has no active owner to act as channel manager")
         result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
         return
-    reason = f"{_stuck(ctx, stale)}, {limit}. Pull it back from the partner to {channel_manager.name}."
+    reason = f"{_stuck(facts, stale)}, {limit}. Pull it back from the partner to {channel_manager.name}."
     evidence["channel_manager"] = channel_manager.email or channel_manager.name
     payload = {"owner_id": channel_manager.id, "partner_account_id": None}
     result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
@@ -146,6 +148,7 @@ def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleR
     result = RuleResult()
     activity = org.last_activity()
     queue = ctx.queue(rule.return_to.queue)
+    facts = OwnerFacts(ctx)
     for lead in _qualified(org.records(ObjectType.LEAD), rule):
         touched = max(m for m in (lead.created_at, lead.status_changed_at, activity.get(lead.id)) if m)
         days = (ctx.now - touched).days
@@ -154,7 +157,7 @@ def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleR
             continue
         who = owner.name if owner else "nobody"
         reason = (f"{record_label(lead)} is {lead.status!r} with no activity or status change for {days} days "
-                  f"(since {when(touched, ctx.time_zone(owner))}, owner {who}); the policy allows "
+                  f"(since {when(touched, facts.zone(owner))}, owner {who}); the policy allows "
                   f"{rule.after_days} days")
         evidence = {"policy": f"rules[id={rule.id}] after {rule.after_days} days", "status": lead.status,
                     "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue}

@@ -6,11 +6,11 @@ from typing import Any
 
 from config.policy import FollowUpTask
 from connectors.records import Owner
-from enforcement.context import RuleContext
+from enforcement.owner_facts import OwnerFacts
 
 
 def task_payload(
-    ctx: RuleContext,
+    facts: OwnerFacts,
     spec: FollowUpTask,
     assignee: Owner,
     description: str,
@@ -19,13 +19,11 @@ def task_payload(
     who_id: str | None = None,
 ) -> dict[str, Any]:
     """The task the policy describes, for ``assignee``, due in business days of their own calendar."""
-    today = ctx.calendar.local_date(ctx.now, ctx.time_zone(assignee))
-    due = ctx.calendar.add_working_days_to_date(today, spec.due_in_business_days)
     return {
         "subject": spec.subject,
         "description": description,
         "owner_id": assignee.id,
-        "due_date": due.isoformat(),
+        "due_date": facts.due_date(assignee, spec.due_in_business_days).isoformat(),
         "priority": spec.priority,
         "task_type": spec.task_type,
         "what_id": what_id,

@@ -1,0 +1,147 @@
+"""Benchmark: every rule family over a generated org in the mirror, against the naive per-record re-scan.
+
+    .venv/bin/python -m bench.rules [--scale 1.0] [--database-url URL] [--naive-sample 2]
+
+Scale 1.0 is the issue's org: 1,000,000 opportunities, 300,000 accounts, 3,000,000 tasks (and 100,000
+leads). The org is written straight into the mirror in a child process, so the peak memory printed
+for the rules is the evaluating process's own. The naive way is what a rule would cost if it walked
+every task for each record it judges (as a per-record ``last call`` lookup would); it is timed on a
+small sample of records and extrapolated, and labelled as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from bench.rules_org import CONNECTION, Size, build
+from config.policy import CadenceRule, GateRule, OverdueRule, Policy, SlaRule, StaleDealRule, StaleLeadRule
+from config.policy_file import load_policy
+from config.settings import PACKAGED_POLICY
+from connectors.records import ObjectType, Task, TaskStatus, TaskType
+from enforcement.calendar import BusinessCalendar
+from enforcement.context import History, RuleContext
+from enforcement.registry import rules_for
+from store.db import make_engine, migrate
+from store.mirror import MirrorOrg
+from store.models import MIRROR_ROWS
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+GOAL_SECONDS = 60.0
+_JUDGES: dict[type, ObjectType] = {StaleDealRule: ObjectType.OPPORTUNITY, StaleLeadRule: ObjectType.LEAD,
+                                   CadenceRule: ObjectType.ACCOUNT, OverdueRule: ObjectType.TASK}
+
+
+def _judged(rule: object) -> ObjectType:
+    """The object type whose records a rule judges (its throughput is counted in those)."""
+    if isinstance(rule, SlaRule | GateRule):
+        return ObjectType(rule.object)
+    return _JUDGES[type(rule)]
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _build(url: str, size: Size) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    build(engine, load_policy(PACKAGED_POLICY), size, NOW)
+    engine.dispose()
+
+
+def _populated(engine: Engine) -> bool:
+    """Whether ``engine`` already holds a benchmark org (a kept ``--database-url`` is reused)."""
+    if not inspect(engine).has_table(MIRROR_ROWS[ObjectType.OPPORTUNITY].__tablename__):
+        return False
+    with Session(engine) as session:
+        return _count(session, ObjectType.OPPORTUNITY) > 0
+
+
+def _count(session: Session, obj: ObjectType) -> int:
+    row = MIRROR_ROWS[obj]
+    return session.scalar(select(func.count()).select_from(row).where(row.connection == CONNECTION)) or 0
+
+
+def run_rules(session: Session, policy: Policy) -> float:
+    """Evaluate every enabled rule once over the mirror; print each rule's throughput; return the total time."""
+    org = MirrorOrg(session, CONNECTION)
+    ctx = RuleContext(policy, BusinessCalendar(policy.calendar), NOW, org.owners(), History())
+    counts = {obj: _count(session, obj) for obj in ObjectType}
+    total = 0.0
+    print(f"{'rule':24} {'judges':>12} {'records':>11} {'seconds':>8} {'records/s':>12} {'findings':>9}")
+    for rule, family in rules_for(policy, "all"):
+        started = time.perf_counter()
+        result = family.evaluate(rule, ctx, org)
+        elapsed = time.perf_counter() - started
+        total += elapsed
+        n = counts[_judged(rule)]
+        print(f"{rule.id:24} {_judged(rule):>12} {n:>11,} {elapsed:>8.2f} {n / elapsed:>12,.0f} "
+              f"{len(result.findings):>9,}")
+    print(f"{'all rules':24} {'':>12} {'':>11} {total:>8.2f}   goal < {GOAL_SECONDS:.0f} s: "
+          f"{'met' if total < GOAL_SECONDS else 'NOT met'}")
+    return total
+
+
+def run_naive(session: Session, sample: int) -> None:
+    """Time a per-record re-scan of every task on ``sample`` accounts and extrapolate to the whole org."""
+    org = MirrorOrg(session, CONNECTION)
+    accounts = [a.id for a, _ in zip(org.records(ObjectType.ACCOUNT), range(sample), strict=False)]
+    started = time.perf_counter()
+    for account_id in accounts:
+        latest = None
+        for task in org.records(ObjectType.TASK):
+            if (isinstance(task, Task) and task.what_id == account_id and task.task_type is TaskType.CALL
+                    and task.status is TaskStatus.COMPLETED and task.completed_at
+                    and (latest is None or task.completed_at > latest)):
+                latest = task.completed_at
+    per_record = (time.perf_counter() - started) / max(1, len(accounts))
+    print(f"naive (EXTRAPOLATED from {len(accounts)} measured re-scans of all tasks, {per_record:.2f} s each):")
+    for obj in (ObjectType.ACCOUNT, ObjectType.OPPORTUNITY):
+        n = _count(session, obj)
+        print(f"  one rule judging {n:,} {obj}s: {n * per_record / 3600:,.1f} hours, {1 / per_record:,.2f} records/s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1M opportunities, 300k accounts, 3M tasks")
+    parser.add_argument("--database-url", help="mirror database, reused if it holds an org (default: a temp SQLite)")
+    parser.add_argument("--naive-sample", type=int, default=2, help="records timed for the naive re-scan (0: skip)")
+    args = parser.parse_args(argv)
+    size = Size.scaled(args.scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'rules_bench.db'}"
+        engine = make_engine(url)
+        if not _populated(engine):
+            print(f"building {size} in {url.split('@')[-1]} ...", flush=True)
+            started = time.perf_counter()
+            child = multiprocessing.get_context("fork").Process(target=_build, args=(url, size))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                print(f"building the org failed (exit code {child.exitcode})", file=sys.stderr)
+                return 1
+            builder_peak = _peak_mb(resource.RUSAGE_CHILDREN)
+            print(f"built in {time.perf_counter() - started:.1f} s (builder peak {builder_peak:,.0f} MB)")
+        else:
+            print(f"reusing the org already in {url.split('@')[-1]} (--scale ignored)")
+        with Session(engine) as session:
+            run_rules(session, load_policy(PACKAGED_POLICY))
+            print(f"peak memory of the evaluating process: {_peak_mb(resource.RUSAGE_SELF):,.0f} MB")
+            if args.naive_sample > 0:
+                run_naive(session, args.naive_sample)
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
