@@ -41,9 +41,9 @@ def assemble_digests(
         found = open_findings(session, connection, policy, now)
         ctx = RuleContext(policy, BusinessCalendar(policy.calendar), now, owners)
         routing = route([*owners, None, *(f.finding.owner_id for f in found)], ctx, settings.fallback_recipient)
-        cached: dict[datetime, Counter[tuple[str | None, str]]] = {}
+        cached: dict[datetime, Counter[tuple[str | None, str]] | None] = {}
 
-        def counts(at: datetime) -> Counter[tuple[str | None, str]]:
+        def counts(at: datetime) -> Counter[tuple[str | None, str]] | None:
             if at not in cached:
                 cached[at] = counts_at(session, connection, policy, at)
             return cached[at]

@@ -15,12 +15,13 @@ from matplotlib.figure import Figure
 from notify.model import Digest
 
 REPS_SHOWN = 8
-COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d")
+COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d", "#d35400", "#27ae60",
+           "#2c3e50", "#e84393", "#00cec9")
 
 
 def render_chart(digest: Digest) -> bytes:
-    """A 720x300 PNG: stacked bars of open items per rep and rule, and the team's trend line."""
-    figure = Figure(figsize=(7.2, 3.0), dpi=100, layout="constrained")
+    """A 720x380 PNG: stacked bars of open items per rep and rule, and the team's trend line."""
+    figure = Figure(figsize=(7.2, 3.8), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     by_rep, trend = figure.subplots(1, 2, width_ratios=(3, 2))
     _bars(by_rep, digest)
@@ -34,7 +35,7 @@ def _bars(axes: Axes, digest: Digest) -> None:
     reps = [r for r in digest.reps if r.total][:REPS_SHOWN][::-1]
     titles = sorted({g.title for r in reps for g in r.rules})
     left = [0] * len(reps)
-    for colour, title in zip(COLOURS * 3, titles, strict=False):
+    for colour, title in zip(COLOURS * 2, titles, strict=False):
         counts = [sum(g.count for g in r.rules if g.title == title) for r in reps]
         axes.barh([r.name for r in reps], counts, left=left, color=colour, label=title, height=0.6)
         left = [a + b for a, b in zip(left, counts, strict=True)]
@@ -42,7 +43,7 @@ def _bars(axes: Axes, digest: Digest) -> None:
     axes.tick_params(labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     if titles:
-        axes.legend(fontsize=7, frameon=False, loc="lower right")
+        axes.figure.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=3)
     else:
         axes.text(0.5, 0.5, "Nothing open", ha="center", va="center", transform=axes.transAxes)
 

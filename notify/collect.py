@@ -24,6 +24,14 @@ from store.models import ActionRow, FindingRow, RunRow
 SETTLED_RUNS = ("finished", "stopped")
 """Runs whose findings are complete (a stopped run ran out of API budget while applying)."""
 BATCH = 500
+ACTION_NOUNS = {
+    "reassign": ("reassignment", "reassigned"),
+    "update": ("update", "updated"),
+    "create_task": ("follow-up task", "follow-up task created"),
+    "close": ("closing", "closed"),
+    "merge": ("merge", "merged"),
+    "notify": ("alert", "owner or manager alerted"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class OpenFinding:
     finding: Finding
     first_seen: datetime
     done: tuple[str, ...]
-    """What the run did about it, e.g. ``reassign applied``."""
+    """What the run did about it, in words: ``reassigned``, ``follow-up task planned``..."""
 
 
 def rule_jobs(policy: Policy) -> dict[str, str]:
@@ -59,10 +67,15 @@ def latest_runs(session: Session, connection: str, policy: Policy, at: datetime)
     return by_rule
 
 
-def counts_at(session: Session, connection: str, policy: Policy, at: datetime) -> Counter[tuple[str | None, str]]:
-    """Open findings per (owner id, rule id) as the ledger stood at ``at``."""
+def counts_at(
+    session: Session, connection: str, policy: Policy, at: datetime
+) -> Counter[tuple[str | None, str]] | None:
+    """Open findings per (owner id, rule id) as the ledger stood at ``at``; None if no rule had run yet."""
+    latest = latest_runs(session, connection, policy, at)
+    if not latest:
+        return None
     counts: Counter[tuple[str | None, str]] = Counter()
-    for run_id, rules in _rules_by_run(latest_runs(session, connection, policy, at)).items():
+    for run_id, rules in _rules_by_run(latest).items():
         stmt = (
             select(FindingRow.owner_id, FindingRow.rule, func.count())
             .where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules))
@@ -117,11 +130,14 @@ def _first_seen(
 
 
 def _actions_taken(session: Session, run_ids: Iterable[str]) -> dict[tuple[str, str, str], list[str]]:
-    """(run id, rule, record id) -> ``kind status`` of each action that run planned for the record."""
+    """(run id, rule, record id) -> what became of each action that run planned for the record, in words."""
     done: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     stmt = select(ActionRow.run_id, ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status).where(
         ActionRow.run_id.in_(list(run_ids))
     )
     for run_id, rule, record_id, kind, status in session.execute(stmt.order_by(ActionRow.id)):
-        done[(run_id, rule, record_id)].append(f"{kind.replace('_', ' ')} {status}")
+        noun, past = ACTION_NOUNS.get(kind, (kind, kind))
+        said = past if status == "applied" else f"{noun} {status}"
+        if said not in done[(run_id, rule, record_id)]:
+            done[(run_id, rule, record_id)].append(said)
     return done

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from config.policy import Policy, SlaRule
+from config.policy import Policy
 from connectors.records import Owner
 from notify.collect import OpenFinding
 from notify.links import RecordLinks
@@ -29,11 +29,14 @@ KIND_TITLES: Mapping[str, str] = {
     "overdue": "Overdue tasks",
     "gates": "Stage data missing",
 }
-SLA_TITLES: Mapping[str, str] = {
-    "lead": "New leads not contacted in time",
-    "opportunity": "New opportunities not acted on in time",
+OBJECT_TITLES: Mapping[tuple[str, str], str] = {
+    ("sla", "lead"): "New leads not contacted in time",
+    ("sla", "opportunity"): "New opportunities not acted on in time",
+    ("gates", "lead"): "Leads missing their stage's data",
+    ("gates", "opportunity"): "Opportunities missing their stage's data",
 }
-CountsAt = Callable[[datetime], Counter[tuple[str | None, str]]]
+CountsAt = Callable[[datetime], Counter[tuple[str | None, str]] | None]
+"""Open findings per (owner id, rule id) at a moment; None before the ledger's first run."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class Digest:
     reps: list[RepGroup]
     previous_total: int
     trend: list[tuple[str, int]]
-    """(period label, open items) for the last periods, oldest first, ending with now."""
+    """(date, open items) at the start of the last periods, oldest first, then ``now``."""
     notes: list[str]
     """Whose work reached this recipient only because nobody else could take it."""
 
@@ -88,6 +91,14 @@ class Digest:
     @property
     def change(self) -> int:
         return self.total - self.previous_total
+
+    @property
+    def by_rule(self) -> list[tuple[str, int]]:
+        """(rule title, open items) over the whole team, most first."""
+        counts: Counter[str] = Counter()
+        for rep in self.reps:
+            counts.update({g.title: g.count for g in rep.rules})
+        return sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
 
     @property
     def key(self) -> str:
@@ -107,10 +118,15 @@ def signed(number: int) -> str:
 
 def rule_titles(policy: Policy) -> dict[str, str]:
     """Rule id -> what a manager calls that kind of problem; two rules of one kind add their id."""
-    titles = {r.id: SLA_TITLES[r.object] if isinstance(r, SlaRule) else KIND_TITLES.get(r.kind, r.id)
-              for r in policy.rules}
+    titles = {r.id: _title(r.kind, getattr(r, "object", None), r.id) for r in policy.rules}
     repeated = {t for t in titles.values() if list(titles.values()).count(t) > 1}
     return {rule: f"{t} ({rule})" if t in repeated else t for rule, t in titles.items()}
+
+
+def _title(kind: str, object_name: str | None, rule_id: str) -> str:
+    if object_name is not None and (kind, object_name) in OBJECT_TITLES:
+        return OBJECT_TITLES[(kind, object_name)]
+    return KIND_TITLES.get(kind, rule_id)
 
 
 def build_digest(
@@ -127,7 +143,7 @@ def build_digest(
 ) -> Digest:
     """The digest of one recipient: the open findings of the owners routed to them."""
     team = {owner for owner, r in routing.by_owner.items() if r.key == recipient.key}
-    previous = Counter({k: n for k, n in counts_at(period.starts).items() if k[0] in team})
+    previous = Counter({k: n for k, n in (counts_at(period.starts) or {}).items() if k[0] in team})
     mine = [f for f in findings if f.finding.owner_id in team]
     reps = [
         _rep(owner_id, owners, [f for f in mine if f.finding.owner_id == owner_id], previous, links, now, rule_titles)
@@ -135,7 +151,8 @@ def build_digest(
     ]
     reps = [r for r in reps if r.total or r.previous]
     reps.sort(key=lambda r: (-r.total, -r.change, r.name))
-    trend = [(p.label, _team_total(counts_at(p.starts), team)) for p in period.history(TREND_PERIODS)[:-1]]
+    earlier = [(f"{p.day:%d %b}", counts_at(p.starts)) for p in period.history(TREND_PERIODS)]
+    trend = [(label, _team_total(counts, team)) for label, counts in earlier if counts is not None]
     trend.append(("now", len(mine)))
     shown = {r.owner_id for r in reps}
     notes = [why for owner_id, why in routing.notes.items() if owner_id in shown]

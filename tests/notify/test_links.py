@@ -1,0 +1,36 @@
+"""Links from digest items to the records in each CRM."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.records import ObjectType
+from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks
+
+
+@pytest.mark.parametrize(
+    ("links", "object_type", "record_id", "expected"),
+    [
+        (SalesforceLinks("acme.my.salesforce.com"), ObjectType.OPPORTUNITY, "006Dn000001abcdIAA",
+         "https://acme.my.salesforce.com/lightning/r/Opportunity/006Dn000001abcdIAA/view"),
+        (SalesforceLinks("https://acme.lightning.force.com/"), ObjectType.LEAD, "00Q5e00000AbCdE",
+         "https://acme.lightning.force.com/lightning/r/Lead/00Q5e00000AbCdE/view"),
+        (HubSpotLinks("4711"), ObjectType.ACCOUNT, "406260751575",
+         "https://app.hubspot.com/contacts/4711/record/0-2/406260751575"),
+        (HubSpotLinks("4711"), ObjectType.OPPORTUNITY, "5790939450",
+         "https://app.hubspot.com/contacts/4711/record/0-3/5790939450"),
+        (HubSpotLinks("4711"), ObjectType.TASK, "99", "https://app.hubspot.com/contacts/4711/record/0-27/99"),
+        (HubSpotLinks("4711"), ObjectType.OWNER, "32900489", None),
+        (LocalLinks(), ObjectType.ACCOUNT, "acc-000001", None),
+    ],
+)
+def test_record_url(links: RecordLinks, object_type: ObjectType, record_id: str, expected: str | None) -> None:
+    """Each CRM's record page address, or no link where the CRM has no page."""
+    assert links.url(object_type, record_id) == expected
+
+
+def test_ids_are_escaped_in_urls() -> None:
+    """An id with URL-special characters cannot break out of its path segment."""
+    assert SalesforceLinks("x.my.salesforce.com").url(ObjectType.ACCOUNT, "a/b?c") == (
+        "https://x.my.salesforce.com/lightning/r/Account/a%2Fb%3Fc/view"
+    )
