@@ -161,7 +161,7 @@ def to_record(object_type: ObjectType, raw: dict[str, Any], mapping: Mapping[str
     values["deleted"] = bool(raw.get("IsDeleted"))
     if object_type is ObjectType.OWNER:
         values["active"] = bool(values.get("active", True))
-        values["is_queue"] = str(raw.get("Id", "")).startswith("00G")
+        values["is_queue"] = raw.get("attributes", {}).get("type") == "Group"
     return cls(**values)
 
 

@@ -25,13 +25,14 @@ CHILDREN: dict[ObjectType, tuple[tuple[ObjectType, str], ...]] = {
     ObjectType.ACCOUNT: (
         (ObjectType.CONTACT, "AccountId"),
         (ObjectType.OPPORTUNITY, "AccountId"),
+        (ObjectType.OPPORTUNITY, "PartnerAccountId"),
         (ObjectType.TASK, "WhatId"),
         (ObjectType.NOTE, "ParentId"),
     ),
     ObjectType.CONTACT: ((ObjectType.TASK, "WhoId"), (ObjectType.NOTE, "ParentId")),
     ObjectType.LEAD: ((ObjectType.TASK, "WhoId"), (ObjectType.NOTE, "ParentId")),
 }
-"""What a merge moves: for each mergeable type, the child types and the field pointing at the parent."""
+"""What a merge moves: for each mergeable type, the child types and the lookup pointing at the parent."""
 
 
 class SoapMerger:
@@ -69,7 +70,8 @@ class SoapMerger:
         losers already point at the master and merges only the rest.
         """
         if object_type not in CHILDREN:
-            return MergeResult(master_id, (), False, f"Salesforce cannot merge {object_type} records ({master_id})")
+            reason = f"Salesforce merges only accounts, contacts and leads, not {object_type}"
+            return MergeResult(master_id, (), False, f"INVALID_TYPE_FOR_OPERATION on {master_id}: {reason}")
         left, merged, errors = list(loser_ids), [], []
         for attempt in range(self._max_rounds):
             if not left:
@@ -138,5 +140,5 @@ def _restore_rows(snapshot: Snapshot) -> Pending:
     for child_type, children in snapshot.children.items():
         child_sobject = SOBJECTS[ObjectType(child_type)]
         for child in children:
-            rows[child["Id"]] = {"attributes": {"type": child_sobject}, **child}
+            rows.setdefault(child["Id"], {"attributes": {"type": child_sobject}}).update(child)
     return rows

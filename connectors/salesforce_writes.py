@@ -63,7 +63,8 @@ class CollectionWriter:
             try:
                 fields = to_sf_fields(update.object_type, update.fields, self._maps[update.object_type])
             except UnmappedField as exc:
-                results[update.key] = WriteResult(update.key, False, update.record_id, f"{update.record_id}: {exc}")
+                error = f"INVALID_FIELD on {update.record_id}: {exc}"
+                results[update.key] = WriteResult(update.key, False, update.record_id, error)
                 continue
             sobject = SOBJECTS[update.object_type]
             pending[update.key] = {"attributes": {"type": sobject}, "Id": update.record_id, **fields}

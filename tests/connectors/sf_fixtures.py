@@ -34,7 +34,8 @@ def seed(org: Org) -> Seeded:
                            TimeZoneSidKey="America/Chicago"))
     add("rep", org.add("User", Name="Rex Rep", Email="rex@example.com", IsActive=True, ManagerId=s["manager"],
                        TimeZoneSidKey="America/New_York"))
-    add("rep2", org.add("User", Name="Ria Rep", Email="ria@example.com", IsActive=False, ManagerId=s["manager"]))
+    add("rep2", org.add("User", Name="Ria Rep", Email="ria@example.com", IsActive=True, ManagerId=s["manager"]))
+    add("retired", org.add("User", Name="Ray Retired", Email="ray@example.com", IsActive=False))
     add("queue", org.add("Group", Name="Marketing Queue", Type="Queue"))
     add("acme", org.add("Account", Name="Acme Products", OwnerId=s["rep"], Website="acme.example", Type="Customer",
                         BillingCity="Austin"))

@@ -7,8 +7,9 @@ deterministic and cassettes recorded from it match on replay.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,11 +37,6 @@ READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDa
 REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerId": ("User",),
               "PartnerAccountId": ("Account",), "WhatId": ("Account", "Opportunity"), "WhoId": ("Contact", "Lead"),
               "ParentId": ("Account", "Contact", "Lead", "Opportunity")}
-MERGE_CHILDREN = {
-    "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId"), ("Note", "ParentId")],
-    "Contact": [("Task", "WhoId"), ("Note", "ParentId")],
-    "Lead": [("Task", "WhoId"), ("Note", "ParentId")],
-}
 UNIQUE = {"Task": "Warden_Key__c"}
 
 
@@ -58,8 +54,12 @@ class Refused(Exception):
 
 @dataclass
 class Org:
+    schema: dict[str, list[str]] = field(default_factory=lambda: copy.deepcopy(SCHEMA))
+    """Fields per object; add custom fields (``Tier__c``) to an org's own copy."""
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {name: {} for name in SCHEMA})
     now: datetime = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    clock: Callable[[], datetime] | None = None
+    """When set, writes are stamped with its time instead of the one-millisecond ticks."""
     max_page: int = 2000
     locked: dict[str, int] = field(default_factory=dict)
     """Record id -> how many more writes to refuse with UNABLE_TO_LOCK_ROW."""
@@ -67,7 +67,7 @@ class Org:
     cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def tick(self) -> str:
-        self.now += timedelta(milliseconds=1)
+        self.now = self.clock() if self.clock else self.now + timedelta(milliseconds=1)
         return sf_datetime(self.now)
 
     def new_id(self, sobject: str) -> str:
@@ -77,7 +77,7 @@ class Org:
         """Seed one record directly (no API call); returns its id."""
         stamp = self.tick()
         record_id = str(values.pop("Id", None) or self.new_id(sobject))
-        row: dict[str, Any] = dict.fromkeys(SCHEMA[sobject])
+        row: dict[str, Any] = dict.fromkeys(self.schema[sobject])
         row |= {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp, "SystemModstamp": stamp,
                 "LastModifiedDate": stamp, **values}
         self.tables[sobject][record_id] = row
@@ -86,18 +86,19 @@ class Org:
     def touch(self, sobject: str, record_id: str, **values: Any) -> None:
         """Change a record as a user would, stamping it."""
         row = self.tables[sobject][record_id]
+        stamp = self.tick()
         if "StageName" in values and values["StageName"] != row.get("StageName"):
-            row["LastStageChangeDate"] = sf_datetime(self.now)
+            row["LastStageChangeDate"] = stamp
         row.update(values)
-        row["SystemModstamp"] = row["LastModifiedDate"] = self.tick()
+        row["SystemModstamp"] = row["LastModifiedDate"] = stamp
         if sobject == "Task":
             row["IsClosed"] = row.get("Status") == "Completed"
 
     def find(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
-        sobject = next((s for s, p in PREFIXES.items() if record_id.startswith(p)), None)
-        if sobject is None or record_id not in self.tables[sobject]:
-            return None
-        return sobject, self.tables[sobject][record_id]
+        for sobject, table in self.tables.items():
+            if record_id in table:
+                return sobject, table[record_id]
+        return None
 
     def query(self, soql: str, include_deleted: bool) -> list[dict[str, Any]]:
         """Every matching row, projected to the selected fields with Salesforce's ``attributes``."""
@@ -105,9 +106,9 @@ class Org:
             q = sf_soql.parse(soql)
         except (sf_soql.MalformedQuery, IndexError, ValueError) as exc:
             raise Refused(400, "MALFORMED_QUERY", str(exc)) from None
-        if q.sobject not in SCHEMA:
+        if q.sobject not in self.schema:
             raise Refused(400, "INVALID_TYPE", f"sObject type '{q.sobject}' is not supported.")
-        known = set(STAMPS) | set(SCHEMA[q.sobject])
+        known = set(STAMPS) | set(self.schema[q.sobject])
         for name in [*q.fields, *(c.field for c in q.conditions)]:
             if name not in known:
                 raise Refused(400, "INVALID_FIELD", f"No such column '{name}' on entity '{q.sobject}'.")
@@ -134,14 +135,17 @@ class Org:
             return {"success": False, "errors": [{"statusCode": exc.code, "message": exc.message, "fields": []}]}
 
     def _check(self, sobject: str, values: dict[str, Any]) -> None:
-        if sobject not in SCHEMA:
+        if sobject not in self.schema:
             raise Refused(400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
         for name, value in values.items():
-            if name not in SCHEMA[sobject] or name in READ_ONLY or (name == "Name" and sobject in ("Contact", "Lead")):
+            computed = name in READ_ONLY or (name == "Name" and sobject in ("Contact", "Lead"))
+            if name not in self.schema[sobject] or computed:
                 raise Refused(400, "INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {name}.")
             targets = REFERENCES.get(name)
             if value is not None and targets and not self._live(str(value), targets):
                 raise Refused(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+            if name == "OwnerId" and value is not None and self.tables["User"].get(value, {}).get("IsActive") is False:
+                raise Refused(400, "INACTIVE_OWNER_OR_USER", "operation performed with inactive user")
         unique = UNIQUE.get(sobject)
         if unique and values.get(unique) is not None:
             clash = [r for r in self.tables[sobject].values() if r.get(unique) == values[unique] and not r["IsDeleted"]]
@@ -163,9 +167,7 @@ class Org:
 
     def _update(self, sobject: str, record_id: str, values: dict[str, Any]) -> str:
         row = self.tables[sobject].get(record_id)
-        if row is None:
-            raise Refused(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
-        if row["IsDeleted"]:
+        if row is None or row["IsDeleted"]:
             raise Refused(404, "ENTITY_IS_DELETED", "entity is deleted")
         if self.locked.get(record_id, 0) > 0:
             self.locked[record_id] -= 1
@@ -174,18 +176,20 @@ class Org:
         return record_id
 
     def merge(self, sobject: str, master_id: str, loser_ids: list[str]) -> dict[str, Any]:
-        """One merge request: children move to the master, losers go to the recycle bin."""
+        """One merge request: every lookup to a loser moves to the master, losers go to the recycle bin."""
         if not self._live(master_id, (sobject,)) or not all(self._live(i, (sobject,)) for i in loser_ids):
             bad = next(i for i in [master_id, *loser_ids] if not self._live(i, (sobject,)))
             return {"success": False, "errors": [("ENTITY_IS_DELETED", f"entity is deleted or not a {sobject}: {bad}")]}
         moved = []
-        for child, pointer in MERGE_CHILDREN[sobject]:
-            for row in self.tables[child].values():
-                if row.get(pointer) in loser_ids and not row["IsDeleted"]:
-                    self.touch(child, row["Id"], **{pointer: master_id})
+        for child, table in self.tables.items():
+            for row in table.values():
+                pointers = {f: master_id for f in REFERENCES if f in row and row[f] in loser_ids}
+                if pointers and not row["IsDeleted"] and row["Id"] not in loser_ids:
+                    self.touch(child, row["Id"], **pointers)
                     moved.append(row["Id"])
         for loser in loser_ids:
             self.touch(sobject, loser, IsDeleted=True, MasterRecordId=master_id)
+        self.touch(sobject, master_id)
         return {"success": True, "id": master_id, "merged": loser_ids, "related": moved}
 
     def undelete(self, record_id: str) -> tuple[bool, str]:

@@ -190,7 +190,7 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
 def _batch_size(org: Org, headers: Any) -> int:
     options = headers.get("Sforce-Query-Options", "")
     wanted = int(options.split("=")[1]) if "batchSize=" in options else 2000
-    return max(200, min(wanted, org.max_page))
+    return min(max(200, wanted), org.max_page)
 
 
 def _page(org: Org, rows: list[dict[str, Any]], size: int, endpoint: str, cursor: str = "", offset: int = 0) -> Any:

@@ -96,7 +96,7 @@ def test_a_failed_merge_request_names_the_record(
 def test_opportunities_cannot_be_merged(connector: SalesforceConnector, seeded: Seeded) -> None:
     """Salesforce merges only accounts, contacts and leads; an opportunity merge is refused up front."""
     result = connector.merge(ObjectType.OPPORTUNITY, seeded["opp"], ["006000000000999AAA"])
-    assert not result.ok and "cannot merge opportunity" in str(result.error)
+    assert not result.ok and "INVALID_TYPE_FOR_OPERATION" in str(result.error)
     assert connector.usage.total == 0
 
 

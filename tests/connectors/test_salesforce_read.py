@@ -30,7 +30,7 @@ def test_owners_include_queues_managers_and_time_zones(connector: SalesforceConn
     owners = {o.id: o for o in connector.owners()}
     rep = owners[seeded["rep"]]
     assert (rep.manager_id, rep.time_zone, rep.active) == (seeded["manager"], "America/New_York", True)
-    assert owners[seeded["rep2"]].active is False
+    assert owners[seeded["retired"]].active is False
     queue = owners[seeded["queue"]]
     assert isinstance(queue, Owner) and queue.is_queue and queue.name == "Marketing Queue"
 
@@ -80,13 +80,8 @@ def test_custom_fields_come_from_the_overridable_map(
     fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded
 ) -> None:
     """A mapped custom field lands in ``extra`` and an override replaces a standard field."""
-    from tests.connectors.sf_org import SCHEMA
-
-    SCHEMA["Lead"].append("BANT_Budget__c")
-    try:
-        fake.org.touch("Lead", seeded["lead"], BANT_Budget__c="50k")
-        sf = connect(fake, sf_server[1], fields={ObjectType.LEAD: {"bant_budget": "BANT_Budget__c"}})
-        [lead] = sf.iter_changed(ObjectType.LEAD, None)
-        assert isinstance(lead, Lead) and lead.extra == {"bant_budget": "50k"}
-    finally:
-        SCHEMA["Lead"].remove("BANT_Budget__c")
+    fake.org.schema["Lead"].append("BANT_Budget__c")
+    fake.org.touch("Lead", seeded["lead"], BANT_Budget__c="50k")
+    sf = connect(fake, sf_server[1], fields={ObjectType.LEAD: {"bant_budget": "BANT_Budget__c"}})
+    [lead] = sf.iter_changed(ObjectType.LEAD, None)
+    assert isinstance(lead, Lead) and lead.extra == {"bant_budget": "50k"}
