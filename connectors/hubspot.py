@@ -31,7 +31,7 @@ from connectors.hubspot_mapping import (
 )
 from connectors.hubspot_merge import HubSpotMerger
 from connectors.hubspot_ratelimit import Clock, RateLimiter, Sleep
-from connectors.hubspot_read import HubSpotReader, JsonObject, chunked
+from connectors.hubspot_read import LINKS_PER_CALL, HubSpotReader, JsonObject, chunked, inline_links
 from connectors.hubspot_write import HubSpotWriter
 from connectors.records import ObjectType, Owner, Record
 
@@ -100,28 +100,23 @@ class HubSpotConnector:
             return
         spec = self.spec(object_type)
         mapper = Mapper(self.catalog, self.custom)
-        for chunk in chunked(self._changed_objects(object_type, spec, since), 1000):
-            links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in chunk], to) for to in spec.links}
-            for obj in chunk:
-                record = mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
-                yield record
-                if since is not None and object_type is ObjectType.ACCOUNT:
-                    yield from self._merged_away(obj, since)
-        if since is not None:
-            yield from self._archived(object_type, spec, since)
-
-    def _changed_objects(self, object_type: ObjectType, spec: ObjectSpec,
-                         since: datetime | None) -> Iterator[JsonObject]:
         props = self._properties(object_type, spec)
         contact_leads = object_type is ObjectType.LEAD and spec is CONTACT_LEADS
-        if since is not None:
-            filters = [{"propertyName": "lifecyclestage", "operator": "IN", "values": list(self.lead_stages)}]
-            yield from self.reader.search_since(spec.hubspot_type, spec.modified, int(since.timestamp() * 1000),
-                                                props, filters if contact_leads else ())
+        if since is None:
+            for obj in self.reader.list_all(spec.hubspot_type, props, associations=spec.links):
+                if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
+                    yield mapper.record(object_type, obj, inline_links(obj, spec.links), spec)
             return
-        for obj in self.reader.list_all(spec.hubspot_type, props):
-            if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
-                yield obj
+        filters = [{"propertyName": "lifecyclestage", "operator": "IN", "values": list(self.lead_stages)}]
+        changed = self.reader.search_since(spec.hubspot_type, spec.modified, int(since.timestamp() * 1000),
+                                           props, filters if contact_leads else ())
+        for chunk in chunked(changed, LINKS_PER_CALL):
+            links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in chunk], to) for to in spec.links}
+            for obj in chunk:
+                yield mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
+                if object_type is ObjectType.ACCOUNT:
+                    yield from self._merged_away(obj, since)
+        yield from self._archived(object_type, spec, since)
 
     def _merged_away(self, obj: JsonObject, when: datetime) -> Iterator[Record]:
         for old_id in (obj["properties"].get("hs_merged_object_ids") or "").split(";"):

@@ -52,16 +52,16 @@ class RateLimiter:
     Args:
         burst: requests allowed per ``interval_s`` (``HUBSPOT_BURST_LIMIT``).
         interval_s: the burst window, 10 s on HubSpot.
-        search_per_s: search requests allowed per second.
+        search_per_s: search requests allowed per ``search_interval_s`` (one second on HubSpot).
         clock: monotonic seconds; injected so tests run on a fake clock.
         sleep: how to wait; injected likewise.
         margin: fraction added to each window to absorb clock skew and latency.
     """
 
     def __init__(self, burst: int, *, clock: Clock, sleep: Sleep, interval_s: float = 10.0,
-                 search_per_s: int = 5, margin: float = 0.02) -> None:
+                 search_per_s: int = 5, search_interval_s: float = 1.0, margin: float = 0.02) -> None:
         self.burst = RollingWindow(burst, interval_s * (1 + margin))
-        self.search = RollingWindow(search_per_s, 1.0 * (1 + margin))
+        self.search = RollingWindow(search_per_s, search_interval_s * (1 + margin))
         self._clock = clock
         self._sleep = sleep
         self.waited_s = 0.0

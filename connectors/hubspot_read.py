@@ -35,6 +35,12 @@ def _next_after(body: JsonObject) -> str | None:
     return None if after is None else str(after)
 
 
+def inline_links(obj: JsonObject, kinds: Sequence[str]) -> dict[str, list[str]]:
+    """The associated ids a list response carried inline, by object type, each id once."""
+    found = obj.get("associations", {})
+    return {k: list(dict.fromkeys(str(r["id"]) for r in found.get(k, {}).get("results", []))) for k in kinds}
+
+
 def _epoch_ms(obj: JsonObject, prop: str) -> int:
     when = parse_datetime(obj["properties"].get(prop)) or parse_datetime(obj["updatedAt"])
     assert when is not None
@@ -45,13 +51,19 @@ class HubSpotReader:
     def __init__(self, http: HubSpotHttp) -> None:
         self.http = http
 
-    def list_all(self, kind: str, properties: Sequence[str], *, archived: bool = False) -> Iterator[JsonObject]:
-        """Every object of ``kind`` (or every archived one), 100 per call."""
+    def list_all(self, kind: str, properties: Sequence[str], *, archived: bool = False,
+                 associations: Sequence[str] = ()) -> Iterator[JsonObject]:
+        """Every object of ``kind`` (or every archived one), 100 per call, with inline associations.
+
+        The list endpoint returns the associations it is asked for with each object, so a first sync
+        spends no calls on them (the search API cannot, see :meth:`links`).
+        """
         after: str | None = None
         while True:
             def send(c: Any, after: str | None = after) -> Any:
-                return c.crm.objects.basic_api.get_page(kind, limit=LIST_PAGE, after=after, archived=archived,
-                                                        properties=list(properties), _preload_content=False)
+                return c.crm.objects.basic_api.get_page(
+                    kind, limit=LIST_PAGE, after=after, archived=archived, properties=list(properties),
+                    associations=list(associations) or None, _preload_content=False)
 
             body = self.http.call("read", f"list of {kind}", send).body
             yield from body["results"]

@@ -9,6 +9,7 @@ associations with numeric ``toObjectId``, and the company merge.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,16 +38,35 @@ def _props(query: Query) -> list[str]:
     return [p for value in query.get("properties", []) for p in value.split(",") if p]
 
 
+def _inline_associations(portal: Portal, kind: str, object_id: str, query: Query) -> dict[str, Any]:
+    """The v3 list's ``associations`` block: only the kinds asked for that have links."""
+    wanted = [k for value in query.get("associations", []) for k in value.split(",") if k]
+    block = {}
+    for to_kind in wanted:
+        links = portal.associations(kind, object_id, to_kind)
+        if links:
+            label = f"{kind.rstrip('s')}_to_{to_kind.rstrip('s')}".replace("companie", "company")
+            block[to_kind] = {"results": [{"id": i, "type": label} for i in sorted(links)]}
+    return {"associations": block} if block else {}
+
+
 def list_objects(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
     limit = int(query.get("limit", ["10"])[0])
     if limit > 100:
         raise PortalError(400, "VALIDATION_ERROR", "limit must be at most 100")
     archived = query.get("archived", ["false"])[0].lower() == "true"
-    after = int(query.get("after", ["0"])[0])
+    rows: list[HubObject] = []
     with portal.lock:
-        rows = sorted((o for o in portal.objects[kind].values() if (o.archived_ms is not None) == archived
-                       and int(o.id) >= after), key=lambda o: int(o.id))[: limit + 1]
-    reply: dict[str, Any] = {"results": [o.as_json(_props(query), kind) for o in rows[:limit]]}
+        ids, objects = portal.order[kind], portal.objects[kind]
+        index = bisect_left(ids, int(query.get("after", ["0"])[0]))
+        while index < len(ids) and len(rows) <= limit:
+            obj = objects.get(str(ids[index]))
+            if obj is not None and (obj.archived_ms is not None) == archived:
+                rows.append(obj)
+            index += 1
+        results = [o.as_json(_props(query), kind) | _inline_associations(portal, kind, o.id, query)
+                   for o in rows[:limit]]
+    reply: dict[str, Any] = {"results": results}
     if len(rows) > limit:
         nxt = rows[limit].id
         reply["paging"] = {"next": {"after": nxt, "link": f"/crm/v3/objects/{kind}?after={nxt}"}}
@@ -140,8 +160,13 @@ def _value(text: str | None) -> float | str | None:
         return text.lower()
 
 
-def _matches(obj: HubObject, flt: dict[str, Any]) -> bool:
-    have, op = _value(obj.properties.get(flt["propertyName"])), flt["operator"]
+def _prop(obj: HubObject, name: str, kind: str) -> float | str | None:
+    """A property's comparable value; the modification date straight from the object, for speed."""
+    return float(obj.updated_ms) if name == MODIFIED[kind] else _value(obj.properties.get(name))
+
+
+def _matches(obj: HubObject, flt: dict[str, Any], kind: str) -> bool:
+    have, op = _prop(obj, flt["propertyName"], kind), flt["operator"]
     if op == "HAS_PROPERTY":
         return have is not None
     if op == "NOT_HAS_PROPERTY":
@@ -172,11 +197,10 @@ def search(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
         raise PortalError(400, "VALIDATION_ERROR", f"Cannot page beyond {portal.search_cap} results; narrow the query.")
     with portal.lock:
         found = [o for o in portal.objects[kind].values() if o.archived_ms is None
-                 and (not groups or any(all(_matches(o, f) for f in g["filters"]) for g in groups))]
+                 and (not groups or any(all(_matches(o, f, kind) for f in g["filters"]) for g in groups))]
     for sort in reversed(body.get("sorts") or []):
         name, reverse = sort["propertyName"], sort.get("direction") == "DESCENDING"
-        found.sort(key=lambda o, n=name: (_value(o.properties.get(n)) is None, _value(o.properties.get(n)) or 0),
-                   reverse=reverse)
+        found.sort(key=lambda o, n=name: (_prop(o, n, kind) is None, _prop(o, n, kind) or 0), reverse=reverse)
     page = found[after: after + limit]
     reply: dict[str, Any] = {"total": len(found),
                              "results": [o.as_json(body.get("properties"), kind) for o in page]}

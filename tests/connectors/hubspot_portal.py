@@ -93,6 +93,8 @@ class Portal:
     search_cap: int = 10_000
     objects: dict[str, dict[str, HubObject]] = field(default_factory=lambda: {t: {} for t in OBJECT_TYPES})
     custom: dict[str, set[str]] = field(default_factory=lambda: {t: set() for t in OBJECT_TYPES})
+    order: dict[str, list[int]] = field(default_factory=lambda: {t: [] for t in OBJECT_TYPES})
+    """Ids of each type ever created, ascending: list paging walks it."""
     edges: dict[tuple[str, str, str], dict[str, set[int]]] = field(default_factory=dict)
     merged_into: dict[str, str] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
@@ -131,6 +133,7 @@ class Portal:
             values.update({"hs_object_id": object_id, CREATED[kind]: iso(created), MODIFIED[kind]: iso(now)})
             obj = HubObject(object_id, values, created, now)
             self.objects[kind][object_id] = obj
+            self.order[kind].append(int(object_id))
             return obj
 
     def resolve(self, kind: str, object_id: str) -> HubObject | None:
@@ -216,4 +219,5 @@ class Portal:
         self.merged_into[obj.id] = new_id
         obj.id = obj.properties["hs_object_id"] = new_id
         self.objects[kind][new_id] = obj
+        self.order[kind].append(int(new_id))
         return obj

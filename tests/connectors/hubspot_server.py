@@ -109,6 +109,7 @@ def error_body(category: str, message: str, **extra: Any) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes: do not wait 40 ms between them
     state: ServerState
 
     def log_message(self, format: str, *args: Any) -> None:
