@@ -1,0 +1,64 @@
+"""Re-read the policy file before each run, and keep the last good one when an edit does not validate.
+
+An edit takes effect at the next run. A broken edit never reaches a run: the worker goes on with
+the policy it last loaded, logs why the edit was refused, and reports it in ``warden status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from config.policy import Policy
+from config.policy_file import PolicyError, load_policy
+from jobs.job_table import ScheduledJob, job_table
+from jobs.schedule import ScheduleError
+
+log = structlog.get_logger(__name__)
+
+
+class NoGoodPolicyError(RuntimeError):
+    """The policy has never loaded, so there is nothing to run."""
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    jobs: list[ScheduledJob]
+
+
+class PolicyKeeper:
+    """Holds the last policy that loaded and scheduled cleanly, and why a newer edit did not."""
+
+    def __init__(self, path: Path, default_crm: str) -> None:
+        self.path = path
+        self._default_crm = default_crm
+        self._good: LoadedPolicy | None = None
+        self.error: str | None = None
+
+    def refresh(self) -> LoadedPolicy:
+        """Load the file again; on failure keep the last good policy and record the reason.
+
+        Raises:
+            NoGoodPolicyError: the file is invalid and no earlier version ever loaded.
+        """
+        try:
+            policy = load_policy(self.path)
+            loaded = LoadedPolicy(policy, job_table(policy, self._default_crm))
+        except (PolicyError, ScheduleError, OSError) as exc:
+            return self._keep_last_good(str(exc))
+        if self.error is not None:
+            log.info("policy.accepted", path=str(self.path))
+        self._good, self.error = loaded, None
+        return loaded
+
+    def _keep_last_good(self, reason: str) -> LoadedPolicy:
+        if reason != self.error:
+            log.error("policy.rejected", path=str(self.path), reason=reason,
+                      running="last good policy" if self._good else "nothing")
+        self.error = reason
+        if self._good is None:
+            raise NoGoodPolicyError(f"policy {self.path} cannot be used, and no earlier version loaded: {reason}")
+        return self._good

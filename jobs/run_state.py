@@ -1,0 +1,57 @@
+"""What the ledger says about each job's runs: the latest one, and runs left behind by a dead worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.models import RunRow
+from store.run_report import RunInfo
+
+INTERRUPTED = (
+    "interrupted: the process running it died; what it applied is kept in the ledger and the rest "
+    "is planned again by the next run"
+)
+
+
+def latest_runs(sessions: sessionmaker[Session]) -> dict[tuple[str, str], RunInfo]:
+    """The most recent run of each (connection, job)."""
+    newest = (
+        select(RunRow.connection, RunRow.job, func.max(RunRow.started_at).label("started_at"))
+        .group_by(RunRow.connection, RunRow.job)
+        .subquery()
+    )
+    stmt = select(RunRow).join(
+        newest,
+        (RunRow.connection == newest.c.connection) & (RunRow.job == newest.c.job)
+        & (RunRow.started_at == newest.c.started_at),
+    )
+    with sessions() as session:
+        return {(r.connection, r.job): _info(r) for r in session.scalars(stmt)}
+
+
+def close_abandoned_runs(sessions: sessionmaker[Session], job: str, connection: str, now: datetime) -> list[str]:
+    """Mark ``running`` runs of this job and connection as failed; call only while holding its lock.
+
+    Holding the lock proves nobody else is running the job, so such a run's process died (SIGKILL,
+    power loss). Closing it lets the next run take over the idempotency claims it held at once
+    instead of waiting out their lease. Returns the ids of the runs closed.
+    """
+    abandoned = (RunRow.job == job) & (RunRow.connection == connection) & (RunRow.status == "running")
+    with sessions.begin() as session:
+        run_ids = list(session.scalars(select(RunRow.id).where(abandoned).with_for_update()))
+        if run_ids:
+            session.execute(
+                update(RunRow).where(RunRow.id.in_(run_ids)).values(status="failed", error=INTERRUPTED, finished_at=now)
+            )
+    return run_ids
+
+
+def _info(row: RunRow) -> RunInfo:
+    return RunInfo(
+        id=row.id, job=row.job, connection=row.connection, dry_run=row.dry_run, now=row.now,
+        started_at=row.started_at, finished_at=row.finished_at, status=row.status, summary=row.summary,
+        error=row.error,
+    )

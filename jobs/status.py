@@ -1,0 +1,109 @@
+"""``warden status``: what an operator needs to know, read from the ledger and the policy.
+
+Per connection and job: the last run, its outcome, the next run. Per connection: API calls spent
+since the company's midnight, actions still pending (planned by an applying run, not yet done) and
+digests pending (``notify`` actions). Per worker: its heartbeat age, and a refused policy edit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from enforcement.findings import ActionKind, ActionStatus
+from jobs.heartbeat import heartbeats
+from jobs.policy_keeper import LoadedPolicy
+from jobs.run_state import latest_runs
+from jobs.schedule import decide
+from store.models import ActionRow, RunRow
+
+WORKERS_SHOWN_FOR = timedelta(days=1)
+"""Workers silent for longer are gone for good and left out."""
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    connection: str
+    job: str
+    schedule: tuple[str, ...]
+    last_run_id: str | None
+    last_run_at: datetime | None
+    outcome: str | None
+    error: str | None
+    next_run_at: datetime
+    due_now: bool
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    name: str
+    crm: str
+    api_calls_today: int
+    pending_actions: int
+    pending_digests: int
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    worker_id: str
+    state: str
+    job: str | None
+    connection: str | None
+    heartbeat_age_seconds: float
+    policy_error: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    now: datetime
+    policy_source: str
+    policy_error: str | None
+    jobs: list[JobStatus]
+    connections: list[ConnectionStatus]
+    workers: list[WorkerStatus]
+
+
+def collect_status(
+    sessions: sessionmaker[Session], loaded: LoadedPolicy, policy_source: str, policy_error: str | None, now: datetime
+) -> StatusReport:
+    """Everything ``warden status`` prints, as plain values (also its ``--json`` output)."""
+    runs = latest_runs(sessions)
+    jobs = []
+    for scheduled in loaded.jobs:
+        last = runs.get((scheduled.connection.name, scheduled.job))
+        decision = decide(scheduled.schedule, last.now if last else None, now)
+        jobs.append(JobStatus(
+            scheduled.connection.name, scheduled.job, scheduled.schedule.expressions,
+            last.id if last else None, last.started_at if last else None, last.status if last else None,
+            (last.error or last.summary.get("stopped")) if last else None, decision.next_fire, decision.due,
+        ))
+    midnight = datetime.combine(now.astimezone(ZoneInfo(loaded.policy.calendar.time_zone)).date(), time(),
+                                ZoneInfo(loaded.policy.calendar.time_zone))
+    crm_of = {j.connection.name: j.connection.crm for j in loaded.jobs}
+    connections = [_connection_status(sessions, name, crm, midnight) for name, crm in crm_of.items()]
+    workers = [
+        WorkerStatus(b.worker_id, b.state, b.job, b.connection, (now - b.beat_at).total_seconds(), b.policy_error)
+        for b in heartbeats(sessions)
+        if now - b.beat_at < WORKERS_SHOWN_FOR
+    ]
+    return StatusReport(now, policy_source, policy_error, jobs, connections, workers)
+
+
+def _connection_status(sessions: sessionmaker[Session], name: str, crm: str, since: datetime) -> ConnectionStatus:
+    today = select(RunRow.summary).where(RunRow.connection == name, RunRow.started_at >= since)
+    pending = (
+        select(ActionRow.kind, func.count())
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == name, RunRow.dry_run.is_(False), ActionRow.status == ActionStatus.PLANNED.value)
+        .group_by(ActionRow.kind)
+    )
+    with sessions() as session:
+        calls = sum(int((s or {}).get("api_calls", {}).get("total", 0)) for s in session.scalars(today))
+        by_kind = Counter({kind: n for kind, n in session.execute(pending)})
+    digests = by_kind.pop(ActionKind.NOTIFY.value, 0)
+    return ConnectionStatus(name, crm, calls, sum(by_kind.values()), digests)

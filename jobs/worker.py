@@ -1,0 +1,99 @@
+"""``warden worker``: one process that runs every job of every connection on the policy's schedule.
+
+Each pass re-reads the policy, asks the schedule which jobs are due (missed fires collapse into
+one run), and runs them one after another under their locks. Between passes it sleeps until the
+next fire (at most ``idle_seconds``, so heartbeats keep coming). SIGTERM stops it after the current
+CRM call; a job interrupted that way, or by a crash, runs again as soon as the worker starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from jobs.heartbeat import Heartbeat
+from jobs.job_runner import JobOutcome, JobRunner
+from jobs.job_table import ScheduledJob
+from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
+from jobs.run_state import latest_runs
+from jobs.schedule import Decision, decide
+from store.run_report import RunInfo
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Worker:
+    keeper: PolicyKeeper
+    runner: JobRunner
+    heartbeat: Heartbeat
+    clock: Callable[[], datetime]
+    idle_seconds: float = 30.0
+    on_outcome: Callable[[JobOutcome], None] = lambda _outcome: None
+    on_progress: Callable[[bool], None] = lambda _policy_ok: None
+    """Called at each job start and pass end with whether the latest policy edit loaded."""
+    _seen: set[str] = field(default_factory=set)
+
+    def tick(self) -> list[JobOutcome]:
+        """Run every job that is due now, once each; returns what happened to each."""
+        outcomes: list[JobOutcome] = []
+        for scheduled in self._due(self._refresh()):
+            if self.runner.shutdown.requested:
+                break
+            loaded = self._refresh()  # an edit made while earlier jobs ran applies to this one
+            current = next((j for j in loaded.jobs if j.name == scheduled.name), None)
+            if current is None:
+                continue
+            self._beat("running", current)
+            self.on_progress(self.keeper.error is None)
+            outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock())
+            self.on_outcome(outcome)
+            outcomes.append(outcome)
+        self._beat("stopping" if self.runner.shutdown.requested else "idle")
+        self.on_progress(self.keeper.error is None)
+        return outcomes
+
+    def run_forever(self) -> None:
+        """Tick until SIGTERM; sleep between ticks until the next fire or the heartbeat interval."""
+        log.info("worker.started", worker=self.heartbeat.worker_id, apply=self.runner.apply)
+        while not self.runner.shutdown.requested:
+            self.tick()
+            self.runner.shutdown.wait(self.seconds_until_next_fire())
+        self._beat("stopped")
+        log.info("worker.stopped", worker=self.heartbeat.worker_id, reason=self.runner.shutdown.signal_name)
+
+    def seconds_until_next_fire(self) -> float:
+        now = self.clock()
+        decisions = [d for _, d in self._decisions(self._refresh(), now)]
+        soonest = min((d.next_fire for d in decisions), default=now + timedelta(seconds=self.idle_seconds))
+        return min(max((soonest - now).total_seconds(), 0.0), self.idle_seconds)
+
+    def _due(self, loaded: LoadedPolicy) -> list[ScheduledJob]:
+        due = [job for job, decision in self._decisions(loaded, self.clock()) if decision.due]
+        self._seen.update(job.name for job in loaded.jobs)
+        return due
+
+    def _decisions(self, loaded: LoadedPolicy, now: datetime) -> list[tuple[ScheduledJob, Decision]]:
+        runs = latest_runs(self.runner.sessions)
+        return [(job, self._decide(job, runs.get((job.connection.name, job.job)), now)) for job in loaded.jobs]
+
+    def _decide(self, job: ScheduledJob, last: RunInfo | None, now: datetime) -> Decision:
+        if last is not None and last.status != "finished" and job.name not in self._seen:
+            log.info("job.resuming", job=job.job, crm=job.connection.name, last_run=last.id, last_status=last.status)
+            return Decision(due=True, next_fire=job.schedule.next_after(now))
+        decision = decide(job.schedule, last.now if last else None, now)
+        if decision.missed > 1:
+            log.info("job.coalesced", job=job.job, crm=job.connection.name, missed=decision.missed)
+        return decision
+
+    def _refresh(self) -> LoadedPolicy:
+        return self.keeper.refresh()
+
+    def _beat(self, state: str, job: ScheduledJob | None = None) -> None:
+        self.heartbeat.beat(
+            state, job=job.job if job else None, connection=job.connection.name if job else None,
+            policy_source=str(self.keeper.path), policy_error=self.keeper.error,
+        )

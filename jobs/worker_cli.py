@@ -1,0 +1,131 @@
+"""``warden worker`` and ``warden status``: the scheduled worker's commands.
+
+``jobs.cli`` registers them with ``app.command()(worker)`` and ``app.command()(status)``; this
+module also runs on its own (``python -m jobs.worker_cli``) with both commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import Settings
+from jobs import logging as warden_logging
+from jobs.heartbeat import Heartbeat
+from jobs.metrics import WorkerMetrics, serve
+from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
+from jobs.shutdown import ShutdownFlag
+from jobs.status import StatusReport, collect_status
+from jobs.worker import Worker
+from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+
+app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
+
+
+def _loaded(keeper: PolicyKeeper) -> None:
+    try:
+        keeper.refresh()
+    except NoGoodPolicyError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def worker(
+    apply: Annotated[bool, typer.Option("--apply", help="Change the CRMs. Without it every run is a dry run.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit (for cron or tests).")] = False,
+    policy: PolicyOption = None,
+    idle_seconds: Annotated[float, typer.Option(help="Longest sleep between passes (heartbeat interval).")] = 30.0,
+) -> None:
+    """Run every job of every connection on the policy's schedule until SIGTERM."""
+    warden_logging.configure()
+    settings = Settings()
+    engine, sessions = open_store(settings)
+    keeper = policy_keeper(settings, policy)
+    _loaded(keeper)
+    shutdown = ShutdownFlag()
+    shutdown.install()
+    metrics = WorkerMetrics(stale_after=max(600.0, idle_seconds * 3))
+    server = serve(metrics, settings.metrics_port) if settings.metrics_port else None
+    runner = build_runner(settings, engine, sessions, apply=apply, shutdown=shutdown)
+    loop = Worker(keeper, runner, Heartbeat(sessions, utc_now), utc_now, idle_seconds,
+                  on_outcome=metrics.record, on_progress=metrics.progressed)
+    try:
+        if once:
+            loop.tick()
+        else:
+            loop.run_forever()
+    finally:
+        if server is not None:
+            server.shutdown()
+        engine.dispose()
+
+
+@app.command()
+def status(
+    policy: PolicyOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Last and next run of each job per connection, API calls today, pending work, worker heartbeats."""
+    settings = Settings()
+    _, sessions = open_store(settings)
+    keeper = policy_keeper(settings, policy)
+    _loaded(keeper)
+    loaded = keeper.refresh()
+    report = collect_status(sessions, loaded, str(keeper.path), keeper.error, utc_now())
+    if json_output:
+        sys.stdout.write(json.dumps(dataclasses.asdict(report), default=_json_value) + "\n")
+    else:
+        print_status(report, console)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = (moment - now).total_seconds()
+    span = f"{abs(seconds) / 3600:.1f} h" if abs(seconds) >= 5400 else f"{abs(seconds) / 60:.0f} min"
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({'in ' + span if seconds > 0 else span + ' ago'})"
+
+
+def print_status(report: StatusReport, out: Console) -> None:
+    """The operator's view: jobs, connections, workers, and any refused policy edit."""
+    if report.policy_error:
+        out.print(f"[red]Policy edit refused; the last good policy is running.[/]\n{report.policy_error}\n")
+    jobs = Table("connection", "job", "schedule", "last run", "outcome", "next run", title="Jobs")
+    for j in report.jobs:
+        outcome = (j.outcome or "-") + (f": {j.error}" if j.error else "")
+        next_run = "due now" if j.due_now else _when(j.next_run_at, report.now)
+        jobs.add_row(j.connection, j.job, " | ".join(j.schedule), _when(j.last_run_at, report.now), outcome, next_run)
+    out.print(jobs)
+    crms = Table("connection", "crm", "API calls today", "pending actions", "pending digests", title="Connections")
+    for c in report.connections:
+        crms.add_row(c.name, c.crm, str(c.api_calls_today), str(c.pending_actions), str(c.pending_digests))
+    out.print(crms)
+    workers = Table("worker", "state", "doing", "heartbeat", "policy", title="Workers")
+    for w in report.workers:
+        doing = f"{w.connection}/{w.job}" if w.job else "-"
+        workers.add_row(w.worker_id, w.state, doing, f"{w.heartbeat_age_seconds:.0f} s ago",
+                        "refused edit" if w.policy_error else "ok")
+    out.print(workers if report.workers else "No worker checked in during the last day: is `warden worker` running?")
+
+
+if __name__ == "__main__":
+    app()

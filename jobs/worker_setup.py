@@ -1,0 +1,54 @@
+"""Wire a worker from settings: the store, its locks, the policy keeper and the connectors.
+
+Shared by ``warden worker``, ``warden status`` and the Celery app, so every entry point reads the
+same settings the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.connections import ConnectionPolicy
+from config.settings import Settings
+from connectors.base import Connector
+from jobs.connection_connectors import open_connection
+from jobs.job_runner import JobRunner
+from jobs.locks import locks_for
+from jobs.policy_keeper import PolicyKeeper
+from jobs.shutdown import ShutdownFlag
+from store.db import make_engine, migrate, session_factory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_store(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """The migrated store named by ``WARDEN_DATABASE_URL``."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine, session_factory(engine)
+
+
+def policy_keeper(settings: Settings, policy: Path | None = None) -> PolicyKeeper:
+    return PolicyKeeper(policy or settings.policy_path(), settings.crm)
+
+
+def build_runner(
+    settings: Settings,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    *,
+    apply: bool,
+    shutdown: ShutdownFlag,
+    connector_for: Callable[[ConnectionPolicy], Connector] | None = None,
+) -> JobRunner:
+    """A job runner on the store's locks; connectors come from settings unless given."""
+    return JobRunner(
+        sessions, locks_for(engine), connector_for or (lambda c: open_connection(settings, c)), apply, shutdown
+    )

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from structlog.testing import capture_logs
+
+from config.connections import ConnectionPolicy
+from connectors.base import Connector
+from connectors.local import LocalCRM
+from connectors.records import Owner
+from jobs.job_runner import JobOutcome
+from jobs.locks import locks_for
+from jobs.status import collect_status
+from store.db import session_factory
+from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
+
+JOBS = ["sla", "stale", "cadence", "overdue", "gates"]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seed_small_crm(tmp_path_factory.mktemp("seeded") / "crm.db")
+
+
+@pytest.fixture
+def crm_path(seeded: Path, tmp_path: Path) -> Path:
+    return copy_crm(seeded, tmp_path)
+
+
+@pytest.fixture
+def policy_path(tmp_path: Path) -> Path:
+    return copy_policy(tmp_path)
+
+
+def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
+    return {o.job: o.status for o in outcomes}
+
+
+def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
+    engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """First pass runs all five jobs; a minute later nothing is due; at the quarter hour only sla is."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    assert statuses(worker.tick()) == dict.fromkeys(JOBS, "finished")
+    clock.advance(minutes=1)
+    assert worker.tick() == []
+    clock.advance(minutes=15)
+    assert statuses(worker.tick()) == {"sla": "finished"}
+
+
+def test_missed_runs_after_downtime_run_once(engine: Engine, crm_path: Path, policy_path: Path) -> None:
+    """Three days down: each job runs once, and the log says how many fires it stood for."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker.tick()
+    clock.advance(days=3)
+    with capture_logs() as logs:
+        outcomes = worker.tick()
+    assert sorted(o.job for o in outcomes) == sorted(JOBS)
+    coalesced = {e["job"]: e["missed"] for e in logs if e["event"] == "job.coalesced"}
+    assert coalesced["sla"] == 3 * 24 * 4
+    assert coalesced["overdue"] == 3
+
+
+def test_an_invalid_policy_edit_keeps_the_last_good_policy_and_says_why(
+    engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """A broken edit is logged and shown in status while the jobs keep running on the old policy."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker.tick()
+    policy_path.write_text(policy_path.read_text().replace("kind: sla", "kind: slaa", 1))
+    clock.advance(minutes=16)
+    with capture_logs() as logs:
+        assert statuses(worker.tick()) == {"sla": "finished"}
+    rejected = [e for e in logs if e["event"] == "policy.rejected"]
+    assert len(rejected) == 1 and "rules.0" in rejected[0]["reason"]
+    report = collect_status(session_factory(engine), worker.keeper.refresh(), str(policy_path),
+                            worker.keeper.error, clock())
+    assert report.policy_error is not None and "slaa" in report.policy_error
+    assert report.workers[0].policy_error == report.policy_error
+
+
+def test_a_policy_edit_applies_at_the_next_run(engine: Engine, crm_path: Path, policy_path: Path) -> None:
+    """Moving the gates rules to every five minutes makes gates due at the next five-minute mark."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker.tick()
+    policy_path.write_text(policy_path.read_text().replace('schedule: "30 * * * *"', 'schedule: "*/5 * * * *"'))
+    clock.advance(minutes=5)
+    assert statuses(worker.tick()) == {"gates": "finished"}
+
+
+class BlockingCRM(LocalCRM):
+    """A local CRM whose owner listing waits for the test, so a job stays in progress."""
+
+    entered = threading.Event()
+    release = threading.Event()
+
+    def owners(self) -> list[Owner]:
+        self.entered.set()
+        self.release.wait(10)
+        return super().owners()
+
+
+@pytest.fixture
+def blocking() -> Iterator[type[BlockingCRM]]:
+    BlockingCRM.entered.clear()
+    BlockingCRM.release.clear()
+    yield BlockingCRM
+    BlockingCRM.release.set()
+
+
+def test_two_workers_contend_and_only_one_runs_a_job(
+    engine: Engine, crm_path: Path, policy_path: Path, blocking: type[BlockingCRM]
+) -> None:
+    """While one worker is inside the sla job, a second worker skips it as locked."""
+    clock = FakeClock()
+
+    def slow(_connection: ConnectionPolicy) -> Connector:
+        return blocking(crm_path, clock=clock)
+
+    first = make_worker(engine, policy_path, slow, clock)
+    second = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    results: list[JobOutcome] = []
+    thread = threading.Thread(target=lambda: results.extend(first.tick()[:1]))
+    thread.start()
+    assert blocking.entered.wait(10)
+    contended = second.tick()
+    blocking.release.set()
+    thread.join(30)
+    assert statuses(contended)["sla"] == "locked"
+    assert statuses(results) == {"sla": "finished"}
+
+
+def test_a_job_locked_elsewhere_is_not_run(engine: Engine, crm_path: Path, policy_path: Path) -> None:
+    """A lock held by another process on one connection's job leaves the other jobs running."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    with locks_for(engine).hold("stale", "local") as taken:
+        assert taken
+        assert statuses(worker.tick())["stale"] == "locked"
+
+
+def test_status_shows_last_and_next_runs_budget_and_heartbeat(
+    engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """After a pass, status names each job's outcome and next run, today's API calls, a fresh heartbeat."""
+    clock = FakeClock()
+    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker.tick()
+    clock.advance(minutes=2)
+    report = collect_status(session_factory(engine), worker.keeper.refresh(), str(policy_path), None, clock())
+    sla = next(j for j in report.jobs if j.job == "sla")
+    assert (sla.connection, sla.outcome, sla.due_now) == ("local", "finished", False)
+    assert sla.next_run_at - clock() == timedelta(minutes=13)
+    (connection,) = report.connections
+    assert connection.api_calls_today >= 5 * 7
+    assert connection.pending_actions == 0  # a dry run plans, it leaves nothing pending
+    (beat,) = report.workers
+    assert beat.state == "idle" and beat.heartbeat_age_seconds == 120
