@@ -18,6 +18,7 @@ from connectors.errors import ConnectorError
 from connectors.local import LocalCRM
 from enforcement.registry import JOBS
 from jobs import logging as warden_logging
+from jobs import worker_cli
 from jobs.connections import UnknownCrm, open_connector
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
@@ -112,11 +113,8 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
         console.print("Apply the plan to the demo CRM: warden demo --apply")
 
 
-@app.command()
-def worker() -> None:
-    """Run jobs on the policy's schedule (not built yet: use `warden run` from cron meanwhile)."""
-    err.print("warden worker is not available yet: run `warden run all --apply` from a scheduler instead.")
-    raise typer.Exit(2)
+app.command()(worker_cli.worker)
+app.command()(worker_cli.status)
 
 
 @policy_app.command("check")
