@@ -99,7 +99,7 @@ class HubSpotConnector:
             yield from self.owners()
             return
         spec = self.spec(object_type)
-        mapper = Mapper(self.catalog, self.custom)
+        mapper = Mapper(self.catalog if object_type is ObjectType.OPPORTUNITY else StageCatalog(), self.custom)
         props = self._properties(object_type, spec)
         contact_leads = object_type is ObjectType.LEAD and spec is CONTACT_LEADS
         if since is None:
@@ -134,7 +134,7 @@ class HubSpotConnector:
         return [owner(o) for o in self.reader.owners()]
 
     def _writer(self) -> HubSpotWriter:
-        return HubSpotWriter(self.http, self.spec, self.catalog, self.custom, self._task_key_property)
+        return HubSpotWriter(self.http, self.spec, lambda: self.catalog, self.custom, self._task_key_property)
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         return self._writer().update(updates)

@@ -43,7 +43,8 @@ def _distinct_batches(updates: Sequence[tuple[int, RecordUpdate]]) -> Iterator[l
 
 
 class HubSpotWriter:
-    def __init__(self, http: HubSpotHttp, spec_of: Callable[[ObjectType], ObjectSpec], catalog: StageCatalog,
+    def __init__(self, http: HubSpotHttp, spec_of: Callable[[ObjectType], ObjectSpec],
+                 catalog: Callable[[], StageCatalog],
                  custom: Mapping[ObjectType, Mapping[str, str]], task_key_property: str,
                  attempts: int = 3) -> None:
         self.http, self.spec_of, self.catalog, self.custom = http, spec_of, catalog, custom
@@ -67,7 +68,7 @@ class HubSpotWriter:
             return format_date(value)
         text = str(value)
         encoders: dict[str, Callable[[str], str]] = {
-            "stage": self.catalog.stage_id, "probability": lambda v: str(float(v) / 100),
+            "stage": lambda v: self.catalog().stage_id(v), "probability": lambda v: str(float(v) / 100),
             "close_date": lambda v: format_date(date.fromisoformat(v[:10])),
             "due_date": lambda v: format_date(date.fromisoformat(v[:10])),
             "status": lambda v: {"completed": "COMPLETED", "open": "NOT_STARTED"}.get(v, v),
@@ -150,6 +151,9 @@ class HubSpotWriter:
                                   lambda c: c.crm.objects.batch_api.create("tasks", request, _preload_content=False),
                                   repeatable=False).body
         except RecordError as exc:
+            if len(tasks) > 1 and "PROPERTY_DOESNT_EXIST" not in str(exc):
+                half = len(tasks) // 2
+                return self._create(tasks[:half]) | self._create(tasks[half:])
             hint = ""
             if "PROPERTY_DOESNT_EXIST" in str(exc) and self.task_key_property in str(exc):
                 hint = (f" (create the task property {self.task_key_property!r} in HubSpot as single-line text, "

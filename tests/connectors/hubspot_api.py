@@ -9,7 +9,6 @@ associations with numeric ``toObjectId``, and the company merge.
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +57,7 @@ def list_objects(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
     rows: list[HubObject] = []
     with portal.lock:
         ids, objects = portal.order[kind], portal.objects[kind]
-        index = bisect_left(ids, int(query.get("after", ["0"])[0]))
+        index = portal.position[kind].get(query.get("after", [""])[0], 0)
         while index < len(ids) and len(rows) <= limit:
             obj = objects.get(str(ids[index]))
             if obj is not None and (obj.archived_ms is not None) == archived:
@@ -81,6 +80,7 @@ def get_object(portal: Portal, query: Query, body: Any, kind: str, object_id: st
 
 
 def update_object(portal: Portal, query: Query, body: Any, kind: str, object_id: str) -> Reply:
+    portal.check_owner(body.get("properties", {}))
     obj = portal.update(kind, object_id, body.get("properties", {}))
     if obj is None:
         raise PortalError(404, "OBJECT_NOT_FOUND", f"resource not found: {kind} {object_id}")
@@ -88,6 +88,7 @@ def update_object(portal: Portal, query: Query, body: Any, kind: str, object_id:
 
 
 def create_object(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    portal.check_owner(body.get("properties", {}))
     obj = portal.create(kind, body.get("properties", {}))
     _associate_inputs(portal, kind, obj.id, body.get("associations", []))
     return Reply(201, obj.as_json(list(obj.properties), kind))
@@ -126,6 +127,8 @@ def _check_batch(inputs: list[dict[str, Any]], key: str | None = "id") -> None:
 def batch(portal: Portal, query: Query, body: Any, kind: str, verb: str) -> Reply:
     inputs = body.get("inputs", [])
     _check_batch(inputs, None if verb == "create" else "id")
+    for item in inputs:
+        portal.check_owner(item.get("properties", {}))
     results: list[dict[str, Any]] = []
     missing: list[str] = []
     refused = {str(i["id"]): portal.refused[str(i["id"])] for i in inputs
@@ -276,7 +279,7 @@ def properties(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
 
 
 _KIND = "([a-z_]+)"
-_ID = "([0-9]+)"
+_ID = "([^/]+)"
 ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [
     ("GET", f"/crm/v3/objects/{_KIND}", list_objects),
     ("GET", f"/crm/v3/objects/{_KIND}/{_ID}", get_object),

@@ -93,8 +93,9 @@ class Portal:
     search_cap: int = 10_000
     objects: dict[str, dict[str, HubObject]] = field(default_factory=lambda: {t: {} for t in OBJECT_TYPES})
     custom: dict[str, set[str]] = field(default_factory=lambda: {t: set() for t in OBJECT_TYPES})
-    order: dict[str, list[int]] = field(default_factory=lambda: {t: [] for t in OBJECT_TYPES})
-    """Ids of each type ever created, ascending: list paging walks it."""
+    order: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in OBJECT_TYPES})
+    """Ids of each type in creation order: list paging walks it, its cursor is the next id."""
+    position: dict[str, dict[str, int]] = field(default_factory=lambda: {t: {} for t in OBJECT_TYPES})
     edges: dict[tuple[str, str, str], dict[str, set[int]]] = field(default_factory=dict)
     merged_into: dict[str, str] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
@@ -122,18 +123,28 @@ class Portal:
                        "error": "PROPERTY_DOESNT_EXIST", "name": n} for n in bad]
             raise PortalError(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(detail)}")
 
-    def create(self, kind: str, props: dict[str, Any], created_ms: int | None = None) -> HubObject:
-        """A new object; values are stored as strings, as HubSpot stores them."""
+    def check_owner(self, props: dict[str, Any]) -> None:
+        """HubSpot refuses an owner id that is not an active owner of the portal."""
+        owner = props.get("hubspot_owner_id")
+        active = {o["id"] for o in self.owners if not o.get("archived")}
+        if owner and owner not in active:
+            detail = [{"isValid": False, "message": f"{owner} was not a valid owner ID", "error": "INVALID_OWNER_ID",
+                       "name": "hubspot_owner_id"}]
+            raise PortalError(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(detail)}")
+
+    def create(self, kind: str, props: dict[str, Any], created_ms: int | None = None,
+               object_id: str | None = None) -> HubObject:
+        """A new object (with the next id unless given one); values are stored as strings, as HubSpot does."""
         self.check_properties(kind, props)
         with self.lock:
             now = self.now()
-            object_id = str(next(self._ids))
+            object_id = object_id or str(next(self._ids))
             values: dict[str, str | None] = {k: None if v is None else str(v) for k, v in props.items()}
             created = created_ms or now
             values.update({"hs_object_id": object_id, CREATED[kind]: iso(created), MODIFIED[kind]: iso(now)})
             obj = HubObject(object_id, values, created, now)
             self.objects[kind][object_id] = obj
-            self.order[kind].append(int(object_id))
+            self._remember(kind, object_id)
             return obj
 
     def resolve(self, kind: str, object_id: str) -> HubObject | None:
@@ -149,8 +160,11 @@ class Portal:
             obj = self.objects[kind].get(object_id)
             if obj is None or obj.archived_ms is not None:
                 return None
+            stage = props.get("dealstage")
             obj.properties.update({k: None if v in (None, "") else str(v) for k, v in props.items()})
             obj.updated_ms = self.now()
+            if kind == "deals" and stage:
+                obj.properties[f"hs_date_entered_{stage}"] = iso(obj.updated_ms)
             obj.properties[MODIFIED[kind]] = iso(obj.updated_ms)
             return obj
 
@@ -219,5 +233,9 @@ class Portal:
         self.merged_into[obj.id] = new_id
         obj.id = obj.properties["hs_object_id"] = new_id
         self.objects[kind][new_id] = obj
-        self.order[kind].append(int(new_id))
+        self._remember(kind, new_id)
         return obj
+
+    def _remember(self, kind: str, object_id: str) -> None:
+        self.position[kind][object_id] = len(self.order[kind])
+        self.order[kind].append(object_id)

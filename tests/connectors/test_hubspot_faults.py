@@ -113,7 +113,7 @@ def test_daily_limit_stops_cleanly_with_the_calls_spent_counted() -> None:
         connector = connect(server, clock)
         with pytest.raises(BudgetExhausted, match="resumes"):
             list(connector.iter_changed(ObjectType.ACCOUNT, None))
-        assert connector.usage.calls["read"] == 3  # deal pipelines, page one, the refused page two
+        assert connector.usage.calls["read"] == 2  # page one, and the refused page two
 
 
 def test_rate_limit_headers_report_the_daily_budget() -> None:
