@@ -107,6 +107,9 @@ def _codec_for(hint: Any) -> Codec:
     return TEXT
 
 
+_ABSENT = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     """One record type's table: its columns in order and how to convert each value."""
@@ -120,6 +123,8 @@ class Table:
     """Stored values for columns a row may leave out (``deleted`` 0, ``extra`` ``{}``)."""
     decoders: tuple[Callable[[Any], Any], ...]
     """The record fields' decoders, in field order."""
+    encoders: tuple[tuple[str, Callable[[Any], Any], Any], ...]
+    """(column, encoder, default) for every column, in column order: the seeding hot path."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -140,9 +145,10 @@ class Table:
 
     def encode_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """A record-shaped mapping as a tuple in column order; left-out values take their defaults."""
+        get = row.get
         return tuple(
-            self.encode(name, row[name]) if name in row else self.defaults.get(name)
-            for name in self.codecs
+            default if (value := get(name, _ABSENT)) is _ABSENT else None if value is None else encode(value)
+            for name, encode, default in self.encoders
         )
 
     @property
@@ -190,7 +196,8 @@ def _table(obj: ObjectType) -> Table:
         codecs[internal] = TEXT
     defaults = {name: codecs[name].encode(value) for name, value in _field_defaults(cls).items()}
     decoders = tuple(codecs[name].decode for name in names)
-    return Table(obj, TABLES[obj], cls, codecs, names, defaults, decoders)
+    encoders = tuple((name, codec.encode, defaults.get(name)) for name, codec in codecs.items())
+    return Table(obj, TABLES[obj], cls, codecs, names, defaults, decoders, encoders)
 
 
 SCHEMA: dict[ObjectType, Table] = {obj: _table(obj) for obj in ObjectType}
