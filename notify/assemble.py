@@ -14,6 +14,7 @@ from enforcement.context import RuleContext
 from notify.collect import counts_at, open_findings
 from notify.links import RecordLinks
 from notify.model import Digest, build_digest, rule_titles
+from notify.morning import morning_lists
 from notify.periods import period_at
 from notify.recipients import Recipient, route
 from store import mirror
@@ -34,7 +35,10 @@ def assemble_digests(
     now: datetime,
     links: RecordLinks,
 ) -> Assembled:
-    """Every recipient's digest for the period ``now`` falls in; recipients with nothing to say get none."""
+    """Every manager's digest for the period ``now`` falls in, then the reps' morning lists.
+
+    Recipients with nothing to say (no open items now or at the period's start) get none.
+    """
     titles = rule_titles(policy)
     with sessions() as session:
         owners = mirror.owners(session, connection)
@@ -48,6 +52,7 @@ def assemble_digests(
                 cached[at] = counts_at(session, connection, policy, at)
             return cached[at]
 
+        personal, unknown = morning_lists(session, ctx, settings, connection, found, counts, links, titles)
         recipients = {r.key: r for r in routing.by_owner.values()}
         digests = []
         for recipient in sorted(recipients.values(), key=lambda r: r.key):
@@ -55,7 +60,7 @@ def assemble_digests(
             digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, titles)
             if digest.total or digest.previous_total:
                 digests.append(digest)
-    return Assembled(digests, routing.problems)
+    return Assembled([*digests, *personal], [*routing.problems, *unknown])
 
 
 def _zone(ctx: RuleContext, recipient: Recipient) -> str:

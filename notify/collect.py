@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.policy import Policy
 from connectors.records import ObjectType
-from enforcement.findings import Finding
+from enforcement.findings import ActionKind, ActionStatus, Finding
 from enforcement.registry import FAMILIES
 from store.models import ActionRow, FindingRow, RunRow
 
@@ -97,6 +97,27 @@ def open_findings(session: Session, connection: str, policy: Policy, at: datetim
         OpenFinding(f, first.get((f.rule, f.record_id), at), tuple(done.get((run_id, f.rule, f.record_id), ())))
         for f, run_id in findings
     ]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    object: ObjectType
+    record_id: str
+    reason: str
+    at: datetime
+
+
+def assigned_since(session: Session, connection: str, owner_id: str, since: datetime) -> list[Assignment]:
+    """Records reassigned to ``owner_id`` (applied in the CRM) since ``since``, oldest first."""
+    new_owner = ActionRow.payload["owner_id"].as_string()
+    stmt = (
+        select(ActionRow.object, ActionRow.record_id, ActionRow.reason, ActionRow.updated_at)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value)
+        .where(ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since, new_owner == owner_id)
+        .order_by(ActionRow.updated_at, ActionRow.record_id)
+    )
+    return [Assignment(ObjectType(obj), rid, reason, at) for obj, rid, reason, at in session.execute(stmt)]
 
 
 def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:

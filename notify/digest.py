@@ -90,8 +90,8 @@ def run_digest(
         log.warning("digest.address_problem", problem=problem)
     done = already_sent(sessions, [d.key for d in assembled.digests]) if send else set()
     pending = [d for d in assembled.digests if d.key not in done]
-    charts = {d.key: render_chart(d) for d in pending}
-    letters = [(d, compose(d, sender or PREVIEW_SENDER, charts[d.key], now)) for d in pending]
+    charts = {d.key: render_chart(d) for d in pending if not d.personal}
+    letters = [(d, compose(d, sender or PREVIEW_SENDER, charts.get(d.key), now)) for d in pending]
     files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
     statuses: dict[str, tuple[str, str | None]] = {
         d.key: ("already sent", None) for d in assembled.digests if d.key in done
@@ -143,9 +143,11 @@ def _write_previews(
     written: dict[str, tuple[Path, ...]] = {}
     for digest, message in letters:
         stem = re.sub(r"[^a-z0-9]+", "-", digest.recipient.key).strip("-")
+        stem = f"morning-{stem}" if digest.personal else stem
         eml, html, png = (folder / f"{stem}.{ext}" for ext in ("eml", "html", "png"))
         eml.write_bytes(message.as_bytes())
-        png.write_bytes(charts[digest.key])
+        if digest.key in charts:
+            png.write_bytes(charts[digest.key])
         html.write_text(render_html(digest, png.name), encoding="utf-8")
         written[digest.key] = (eml, html)
     return written

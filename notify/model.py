@@ -83,6 +83,8 @@ class Digest:
     """(date, open items) at the start of the last periods, oldest first, then ``now``."""
     notes: list[str]
     """Whose work reached this recipient only because nobody else could take it."""
+    personal: bool = False
+    """A rep's own morning list rather than a manager's digest of their team."""
 
     @property
     def total(self) -> int:
@@ -103,11 +105,14 @@ class Digest:
     @property
     def key(self) -> str:
         """The ledger's idempotency key: one digest per recipient, connection and period."""
-        return f"digest:{self.connection}:{self.recipient.key}:{self.period.key}"
+        kind = "morning" if self.personal else "digest"
+        return f"{kind}:{self.connection}:{self.recipient.key}:{self.period.key}"
 
     @property
     def subject(self) -> str:
         items = f"{self.total} open item{'s' if self.total != 1 else ''}"
+        if self.personal:
+            return f"CRM Warden: your morning list, {items} ({signed(self.change)}), {self.period.label}"
         return f"CRM Warden: {items} on your team ({signed(self.change)}), {self.period.label}"
 
 
@@ -145,10 +150,10 @@ def build_digest(
     team = {owner for owner, r in routing.by_owner.items() if r.key == recipient.key}
     previous = Counter({k: n for k, n in (counts_at(period.starts) or {}).items() if k[0] in team})
     mine = [f for f in findings if f.finding.owner_id in team]
-    reps = [
-        _rep(owner_id, owners, [f for f in mine if f.finding.owner_id == owner_id], previous, links, now, rule_titles)
-        for owner_id in team
-    ]
+    by_owner: dict[str | None, list[OpenFinding]] = {owner: [] for owner in team}
+    for f in mine:
+        by_owner[f.finding.owner_id].append(f)
+    reps = [rep_group(owner, owners, found, previous, links, now, rule_titles) for owner, found in by_owner.items()]
     reps = [r for r in reps if r.total or r.previous]
     reps.sort(key=lambda r: (-r.total, -r.change, r.name))
     earlier = [(f"{p.day:%d %b}", counts_at(p.starts)) for p in period.history(TREND_PERIODS)]
@@ -159,7 +164,7 @@ def build_digest(
     return Digest(connection, recipient, period, reps, sum(previous.values()), trend, notes)
 
 
-def _rep(
+def rep_group(
     owner_id: str | None,
     owners: Mapping[str, Owner],
     findings: Sequence[OpenFinding],
@@ -168,6 +173,7 @@ def _rep(
     now: datetime,
     rule_titles: Mapping[str, str],
 ) -> RepGroup:
+    """One rep's open items grouped by rule, biggest group first, with the change since ``previous``."""
     owner = owners.get(owner_id) if owner_id else None
     name = owner.name if owner else ("No owner" if owner_id is None else f"Unknown owner {owner_id}")
     by_rule: dict[str, list[OpenFinding]] = {}

@@ -41,8 +41,8 @@ def render_text(digest: Digest) -> str:
     return _env.get_template("digest.txt.j2").render(digest=digest)
 
 
-def compose(digest: Digest, sender: str, chart_png: bytes, sent_at: datetime) -> EmailMessage:
-    """The email for one digest, addressed to its recipient, with a Message-ID derived from its key.
+def compose(digest: Digest, sender: str, chart_png: bytes | None, sent_at: datetime) -> EmailMessage:
+    """The email for one digest (with its chart inline, if any), with a Message-ID derived from its key.
 
     The same digest always gets the same Message-ID, so in the rare case of a resend after a crash
     between the server's acceptance and the ledger's record, mail clients show it once.
@@ -56,9 +56,10 @@ def compose(digest: Digest, sender: str, chart_png: bytes, sent_at: datetime) ->
     chart_id = make_msgid(idstring="chart", domain="crm-warden")
     message.set_content(render_text(digest))
     message.add_alternative(render_html(digest, f"cid:{chart_id[1:-1]}"), subtype="html")
-    html_part = message.get_body(preferencelist=("html",))
-    assert isinstance(html_part, EmailMessage)
-    html_part.add_related(chart_png, maintype="image", subtype="png", cid=chart_id, filename=CHART_NAME)
+    if chart_png is not None:
+        html_part = message.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
+        html_part.add_related(chart_png, maintype="image", subtype="png", cid=chart_id, filename=CHART_NAME)
     return message
 
 
