@@ -69,7 +69,7 @@ class LeadMaker:
                 owner_id=owner_id,
                 status=status,
                 created_at=created,
-                updated_at=max((created, *(m for m in (changed,) if m))),
+                updated_at=max(created, changed or created),
                 status_changed_at=changed,
                 email=email_for(name, company.lower().replace(" ", "") + ".com", rng),
                 phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
