@@ -46,6 +46,7 @@ class HubSpotSettings(_Section):
     client_secret: SecretStr | None = None
     refresh_token: SecretStr | None = None
     burst_limit: int = Field(100, gt=0, description="Requests per 10 seconds the portal allows.")
+    portal_id: str | None = Field(None, description="The portal (hub) id, for links from digests to records.")
 
 
 class SmtpSettings(_Section):

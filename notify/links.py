@@ -7,8 +7,8 @@ from global settings, so a digest of one connection cannot point into another's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 from connectors.records import ObjectType
@@ -38,9 +38,11 @@ HUBSPOT_OBJECT_TYPE_IDS: Mapping[ObjectType, str] = {
     ObjectType.OPPORTUNITY: "0-3",
     ObjectType.TASK: "0-27",
     ObjectType.NOTE: "0-46",
-    ObjectType.LEAD: "0-136",
+    ObjectType.LEAD: "0-1",
 }
-"""HubSpot's objectTypeId per normalized type (companies 0-2, deals 0-3, leads 0-136)."""
+"""HubSpot's objectTypeId per normalized type; leads are contacts, as the connector reads them by default."""
+HUBSPOT_LEADS_OBJECT = "0-136"
+"""The objectTypeId of HubSpot's Leads object, for portals whose connector reads leads from it."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,13 @@ class HubSpotLinks:
 
     portal: str
     """The portal (hub) id."""
-    object_type_ids: Mapping[ObjectType, str] = field(default_factory=lambda: dict(HUBSPOT_OBJECT_TYPE_IDS))
+    leads: Literal["contacts", "leads_object"] = "contacts"
+    """Where the connector reads leads from, as in ``HubSpotConnector(leads=...)``."""
 
     def url(self, object_type: ObjectType, record_id: str) -> str | None:
-        type_id = self.object_type_ids.get(object_type)
+        type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_type)
+        if object_type is ObjectType.LEAD and self.leads == "leads_object":
+            type_id = HUBSPOT_LEADS_OBJECT
         if type_id is None:
             return None
         portal, record = quote(self.portal, safe=""), quote(record_id, safe="")
@@ -77,3 +82,15 @@ class LocalLinks:
 
     def url(self, object_type: ObjectType, record_id: str) -> str | None:
         return None
+
+
+def links_for(crm: str, *, salesforce_instance: str | None = None, hubspot_portal: str | None = None) -> RecordLinks:
+    """The record links of a connection's CRM kind (``local``, ``salesforce`` or ``hubspot``).
+
+    Without the CRM's base (the Salesforce instance, the HubSpot portal id) items show record ids.
+    """
+    if crm == "salesforce" and salesforce_instance:
+        return SalesforceLinks(salesforce_instance)
+    if crm == "hubspot" and hubspot_portal:
+        return HubSpotLinks(hubspot_portal)
+    return LocalLinks()

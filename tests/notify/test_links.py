@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import ObjectType
-from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks
+from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks, links_for
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,9 @@ from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks
          "https://app.hubspot.com/contacts/4711/record/0-3/5790939450"),
         (HubSpotLinks("4711"), ObjectType.TASK, "99", "https://app.hubspot.com/contacts/4711/record/0-27/99"),
         (HubSpotLinks("4711"), ObjectType.OWNER, "32900489", None),
+        (HubSpotLinks("4711"), ObjectType.LEAD, "51", "https://app.hubspot.com/contacts/4711/record/0-1/51"),
+        (HubSpotLinks("4711", leads="leads_object"), ObjectType.LEAD, "51",
+         "https://app.hubspot.com/contacts/4711/record/0-136/51"),
         (LocalLinks(), ObjectType.ACCOUNT, "acc-000001", None),
     ],
 )
@@ -34,3 +37,18 @@ def test_ids_are_escaped_in_urls() -> None:
     assert SalesforceLinks("x.my.salesforce.com").url(ObjectType.ACCOUNT, "a/b?c") == (
         "https://x.my.salesforce.com/lightning/r/Account/a%2Fb%3Fc/view"
     )
+
+
+@pytest.mark.parametrize(
+    ("crm", "expected"),
+    [("salesforce", SalesforceLinks("acme.my.salesforce.com")), ("hubspot", HubSpotLinks("4711")),
+     ("local", LocalLinks())],
+)
+def test_links_for_each_crm_kind(crm: str, expected: RecordLinks) -> None:
+    """The CLI picks a connection's link style from its CRM kind and base."""
+    assert links_for(crm, salesforce_instance="acme.my.salesforce.com", hubspot_portal="4711") == expected
+
+
+def test_links_without_a_base_fall_back_to_ids() -> None:
+    """A HubSpot connection without HUBSPOT_PORTAL_ID gets id-only items rather than broken links."""
+    assert links_for("hubspot") == LocalLinks()
