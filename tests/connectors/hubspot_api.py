@@ -218,7 +218,7 @@ def merge(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
 
 
 def _links(portal: Portal, kind: str, object_id: str, to_kind: str) -> list[dict[str, Any]]:
-    return [{"toObjectId": int(to_id), "associationTypes": [
+    return [{"toObjectId": int(to_id) if to_id.isdigit() else to_id, "associationTypes": [
                 {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in sorted(types)]}
             for to_id, types in sorted(portal.associations(kind, object_id, to_kind).items())]
 
