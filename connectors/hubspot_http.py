@@ -141,6 +141,8 @@ class HubSpotHttp:
                 raise RetriableConnectorError(f"HubSpot {subject}: connection lost ({type(exc).__name__}); "
                                               "the request may or may not have taken effect") from None
             raise _Again(f"connection lost ({type(exc).__name__})", self._backoff) from None
+        finally:
+            self.limiter.answered()
         headers = dict(raw.headers)
         self._observe(headers)
         data = raw.data

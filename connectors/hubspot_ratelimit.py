@@ -3,8 +3,10 @@
 HubSpot counts requests in a rolling window (``TEN_SECONDLY_ROLLING``: the burst limit per 10 s of
 the subscription tier) and limits the search API separately to a few requests per second. The
 limiter remembers when it sent each request and waits, before sending, until the oldest one has
-left the window. A small margin absorbs the latency between our clock and the server's. The rate
-headers of each response tell it when other apps share the portal's allowance.
+left the window. Each request is counted from the moment its answer arrived, which is never before
+the server counted it, so a slow or paused network cannot make two windows overlap on the server's
+side; a small margin absorbs clock drift. The rate headers of each response tell the limiter when
+other apps share the portal's allowance.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class RollingWindow:
     def record(self, now: float) -> None:
         self.sent.append(now)
 
+    def restamp(self, now: float) -> None:
+        """Move the latest event to ``now`` (when its answer arrived)."""
+        if self.sent:
+            self.sent[-1] = max(self.sent[-1], now)
+
     def fill_to(self, used: int, now: float) -> None:
         """Count ``used`` events in the window, as the server reports: other apps spent the rest."""
         self._forget(now)
@@ -64,6 +71,7 @@ class RateLimiter:
         self.search = RollingWindow(search_per_s, search_interval_s * (1 + margin))
         self._clock = clock
         self._sleep = sleep
+        self._pending: tuple[RollingWindow, ...] = ()
         self.waited_s = 0.0
 
     def acquire(self, *, search: bool = False) -> None:
@@ -78,6 +86,14 @@ class RateLimiter:
         now = self._clock()
         for window in windows:
             window.record(now)
+        self._pending = windows
+
+    def answered(self) -> None:
+        """Count the request just sent from now, when its answer (or its failure) arrived."""
+        now = self._clock()
+        for window in self._pending:
+            window.restamp(now)
+        self._pending = ()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Trust the server's count when it has seen more requests than we sent (a shared portal)."""

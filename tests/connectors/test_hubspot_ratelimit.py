@@ -39,6 +39,17 @@ def test_the_burst_goes_out_at_once_and_the_next_waits_for_the_window() -> None:
     assert clock.slept == [10.0]
 
 
+def test_a_slow_answer_counts_from_when_it_arrived() -> None:
+    """A request answered 3 s after it was sent frees its slot 10 s after the answer, not the send."""
+    clock = SecondsClock()
+    limiter = _limiter(clock, burst=1)
+    limiter.acquire()
+    clock.now += 3
+    limiter.answered()
+    limiter.acquire()
+    assert clock.slept == [10.0]
+
+
 def test_search_requests_are_held_to_five_per_second() -> None:
     """Twelve searches take more than two seconds even with burst to spare."""
     clock = SecondsClock()
