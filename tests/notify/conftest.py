@@ -158,9 +158,9 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller.stop()
 
 
-@pytest.fixture
-def tls_smtp_server(tmp_path: Path) -> Iterator[tuple[SmtpServer, ssl.SSLContext]]:
-    """A server that requires STARTTLS and a login (warden / s3cret), with a test CA the client trusts."""
+@pytest.fixture(params=["starttls", "ssl"])
+def tls_smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[SmtpServer, ssl.SSLContext, str]]:
+    """A server speaking STARTTLS or implicit TLS and requiring a login (warden / s3cret); a test CA is trusted."""
     import trustme
 
     ca = trustme.CA()
@@ -170,8 +170,13 @@ def tls_smtp_server(tmp_path: Path) -> Iterator[tuple[SmtpServer, ssl.SSLContext
     ca.configure_trust(client_context)
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_context,
-                            require_starttls=True, authenticator=_accept_login, auth_required=True)
+    security = str(request.param)
+    tls: dict[str, Any] = (
+        {"tls_context": server_context, "require_starttls": True} if security == "starttls"
+        else {"ssl_context": server_context, "auth_require_tls": False}  # aiosmtpd only counts STARTTLS as TLS
+    )
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_accept_login,
+                            auth_required=True, **tls)
     controller.start()
-    yield SmtpServer(handler, port), client_context
+    yield SmtpServer(handler, port), client_context, security
     controller.stop()

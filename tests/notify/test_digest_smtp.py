@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from email.message import EmailMessage
 
 import pytest
@@ -152,29 +153,36 @@ def test_rerun_after_a_crash_sends_nothing_twice(
         f"digest:{CONNECTION}:maria.lopez@example.com:2026-W47", f"digest:{CONNECTION}:ops@example.com:2026-W47"]
 
 
-def test_starttls_and_login(org: Org, tls_smtp_server: tuple[SmtpServer, object]) -> None:
-    """With SMTP_SECURITY=starttls and credentials the digest goes through an encrypted, authenticated session."""
-    import ssl
+def tls_settings(server: SmtpServer, security: str, password: str) -> SmtpSettings:
+    return SmtpSettings.model_validate({"host": "127.0.0.1", "port": server.port, "sender": "warden@example.com",
+                                        "security": security, "username": "warden", "password": password})
 
-    server, context = tls_smtp_server
-    assert isinstance(context, ssl.SSLContext)
-    settings = SmtpSettings.model_validate({"host": "127.0.0.1", "port": server.port, "sender": "warden@example.com",
-                                            "security": "starttls", "username": "warden", "password": "s3cret"})
-    report = run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=settings, preview_dir=None, send=True,
-                        link_base=LINKS, tls_context=context)
+
+IMPLICIT_TLS_AUTH = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+"""aiosmtpd warns because it only counts STARTTLS as TLS; the ssl variant is encrypted from the start."""
+
+
+@IMPLICIT_TLS_AUTH
+def test_encrypted_session_with_login(org: Org, tls_smtp_server: tuple[SmtpServer, ssl.SSLContext, str]) -> None:
+    """With SMTP_SECURITY=starttls or ssl and credentials, digests go through an encrypted, authenticated session."""
+    server, context, security = tls_smtp_server
+    report = run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=tls_settings(server, security, "s3cret"),
+                        preview_dir=None, send=True, link_base=LINKS, tls_context=context)
 
     assert [d.status for d in report.digests] == ["sent", "sent"]
     assert len(server.handler.messages) == 2
 
 
-def test_wrong_password_is_reported_without_the_password(org: Org, tls_smtp_server: tuple[SmtpServer, object]) -> None:
+@IMPLICIT_TLS_AUTH
+def test_wrong_password_is_reported_without_the_password(
+    org: Org, tls_smtp_server: tuple[SmtpServer, ssl.SSLContext, str]
+) -> None:
     """A refused login names SMTP_USERNAME and never echoes the password."""
-    server, context = tls_smtp_server
-    settings = SmtpSettings.model_validate({"host": "127.0.0.1", "port": server.port, "sender": "warden@example.com",
-                                            "security": "starttls", "username": "warden", "password": "wrong-pw"})
-    report = run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=settings, preview_dir=None, send=True,
-                        link_base=LINKS, tls_context=context)
+    server, context, security = tls_smtp_server
+    report = run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=tls_settings(server, security, "wrong-pw"),
+                        preview_dir=None, send=True, link_base=LINKS, tls_context=context)
 
     error = report.digests[0].error or ""
     assert "SMTP_USERNAME='warden'" in error and "wrong-pw" not in error
+    assert [d.status for d in report.digests] == ["failed", "not attempted"]
     assert server.handler.messages == []
