@@ -1,6 +1,7 @@
 """The HubSpot connector: CRM Warden's :class:`connectors.base.Connector` over ``hubspot-api-client``.
 
-Companies are accounts, deals opportunities, tasks tasks, contacts contacts, owners owners. Leads
+Companies are accounts, deals opportunities, tasks and logged calls tasks, contacts contacts, owners
+owners. Leads
 are either HubSpot's Leads object or contacts in a lead lifecycle stage (``leads=``). Associations
 (v4) give a deal's company, a task's deal/company/contact and a contact's company. Custom
 properties map normalized ``extra`` names to HubSpot property names, per record type. Calls spent
@@ -18,6 +19,7 @@ from config.settings import HubSpotSettings
 from connectors.base import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from connectors.hubspot_http import HubSpotHttp, OAuthApp
 from connectors.hubspot_mapping import (
+    CALLS,
     CONTACT_LEADS,
     LEAD_STAGES,
     LEADS_OBJECT,
@@ -49,13 +51,14 @@ class HubSpotConnector:
             ``"leads_object"`` (HubSpot's Leads object, on portals that have it).
         task_key_property: the task property that holds each created task's ledger key; create it in
             the portal as a single-line text property.
+        calls_as_tasks: also read logged calls as completed call tasks (what call-cadence rules count).
     """
 
     name = "hubspot"
 
     def __init__(self, http: HubSpotHttp, *, custom_properties: CustomProperties | None = None,
                  leads: LeadSource = "contacts", lead_stages: Sequence[str] = LEAD_STAGES,
-                 task_key_property: str = "warden_key") -> None:
+                 task_key_property: str = "warden_key", calls_as_tasks: bool = True) -> None:
         self.http = http
         self.usage: ApiUsage = http.usage
         self.custom = dict(custom_properties or {})
@@ -63,6 +66,7 @@ class HubSpotConnector:
         self.reader = HubSpotReader(http)
         self._catalog: StageCatalog | None = None
         self._task_key_property = task_key_property
+        self.calls_as_tasks = calls_as_tasks
         self.merger = HubSpotMerger(http, self.reader)
 
     @classmethod
@@ -94,11 +98,20 @@ class HubSpotConnector:
         return [*spec.properties, spec.modified, *extra, *self.custom.get(object_type, {}).values()]
 
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
-        """Records changed at or after ``since`` (all when None); archived ones come back deleted."""
+        """Records changed at or after ``since`` (all when None); archived ones come back deleted.
+
+        Tasks include logged calls (completed call tasks) unless ``calls_as_tasks`` is off.
+        """
         if object_type is ObjectType.OWNER:
             yield from self.owners()
             return
-        spec = self.spec(object_type)
+        streams = [self.spec(object_type)]
+        if object_type is ObjectType.TASK and self.calls_as_tasks:
+            streams.append(CALLS)
+        for spec in streams:
+            yield from self._changed(object_type, spec, since)
+
+    def _changed(self, object_type: ObjectType, spec: ObjectSpec, since: datetime | None) -> Iterator[Record]:
         mapper = Mapper(self.catalog if object_type is ObjectType.OPPORTUNITY else StageCatalog(), self.custom)
         props = self._properties(object_type, spec)
         contact_leads = object_type is ObjectType.LEAD and spec is CONTACT_LEADS

@@ -80,6 +80,10 @@ CONTACT_LEADS = ObjectSpec(
                  "hubspot_owner_id", "createdate"),
     {"owner_id": "hubspot_owner_id", "status": "hs_lead_status", "email": "email", "phone": "phone"},
     (), "lastmodifieddate")
+CALLS = ObjectSpec(
+    "calls", ("hs_call_title", "hs_call_body", "hs_timestamp", "hs_call_status", "hubspot_owner_id", "createdate"),
+    {}, ("deals", "companies", "contacts"))
+"""Logged calls: read as completed call tasks, never written."""
 LEADS_OBJECT = ObjectSpec(
     "leads", ("hs_lead_name", "hs_pipeline_stage", "hubspot_owner_id", "createdate"),
     {"owner_id": "hubspot_owner_id", "status": "hs_pipeline_stage", "name": "hs_lead_name"})
@@ -170,7 +174,7 @@ class Mapper:
         if object_type is ObjectType.OPPORTUNITY:
             return self._deal(common, props, links)
         if object_type is ObjectType.TASK:
-            return _task(common, props, links)
+            return _call(common, props, links) if spec is CALLS else _task(common, props, links)
         if object_type is ObjectType.LEAD:
             return self._lead(common, props, spec)
         body = props.get("hs_note_body") or ""
@@ -221,6 +225,18 @@ def _task(common: dict[str, Any], props: Mapping[str, Any], links: Links) -> Tas
         due_date=due.date() if due else None, completed_at=parse_datetime(props.get("hs_task_completion_date")),
         what_id=_first(links, "deals") or _first(links, "companies"), who_id=_first(links, "contacts"),
         description=props.get("hs_task_body"))
+
+
+def _call(common: dict[str, Any], props: Mapping[str, Any], links: Links) -> Task:
+    """A logged call as a task: done when it was made (``hs_timestamp``), unless HubSpot says otherwise."""
+    made = parse_datetime(props.get("hs_timestamp"))
+    done = props.get("hs_call_status") in (None, "", "COMPLETED")
+    return Task(
+        **common, subject=props.get("hs_call_title") or "Call", owner_id=props.get("hubspot_owner_id") or None,
+        status=TaskStatus.COMPLETED if done else TaskStatus.OPEN, task_type=TaskType.CALL,
+        priority=TaskPriority.NORMAL, due_date=made.date() if made else None, completed_at=made if done else None,
+        what_id=_first(links, "deals") or _first(links, "companies"), who_id=_first(links, "contacts"),
+        description=props.get("hs_call_body"))
 
 
 def owner(obj: Mapping[str, Any]) -> Owner:

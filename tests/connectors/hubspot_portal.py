@@ -40,6 +40,8 @@ ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("tasks", "contacts"): 204, ("contacts", "tasks"): 203,
     ("notes", "companies"): 190, ("companies", "notes"): 189,
     ("calls", "companies"): 182, ("companies", "calls"): 181,
+    ("calls", "deals"): 206, ("deals", "calls"): 205,
+    ("calls", "contacts"): 194, ("contacts", "calls"): 193,
 }
 PRIMARY = {5: 6, 6: 5, 1: 2, 2: 1}
 INVERSE = {v: ASSOCIATION_TYPES[(b, a)] for (a, b), v in ASSOCIATION_TYPES.items()} | PRIMARY

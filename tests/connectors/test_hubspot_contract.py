@@ -7,6 +7,7 @@ difference named in its docstring.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -111,6 +112,12 @@ class TestHubSpotContract(ConnectorContract):
             connector = HubSpotConnector.from_settings(settings, clock=seconds, sleep=seconds.sleep,
                                                        custom_properties=CUSTOM)
             yield ContractCRM(connector, clock, page_size=100, batch_size=100, losers_per_merge_call=1)
+
+    def test_iter_changed_counts_one_read_per_page(self, crm: ContractCRM) -> None:
+        """As the contract, plus one list read for logged calls, which HubSpot keeps apart from tasks."""
+        before = crm.connector.usage.calls.get("read", 0)
+        tasks = list(crm.connector.iter_changed(ObjectType.TASK, None))
+        assert crm.connector.usage.calls["read"] - before == math.ceil(len(tasks) / crm.page_size) + 1
 
     def test_batch_update_fails_only_the_bad_records(self, crm: ContractCRM) -> None:
         """As the contract, with HubSpot's words: OBJECT_NOT_FOUND, INVALID_OWNER_ID, an unmapped field."""

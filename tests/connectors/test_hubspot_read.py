@@ -53,6 +53,19 @@ def test_task_maps_hubspot_task_properties_and_associations() -> None:
         assert (task.priority, task.task_type, task.what_id) == (TaskPriority.HIGH, TaskType.CALL, seeded.deals[0])
 
 
+def test_logged_calls_read_as_completed_call_tasks() -> None:
+    """A call logged on a company comes back as a completed call task about that company."""
+    with hubspot() as (server, clock):
+        company = seed(server.portal, 1, deals_per=0).companies[0]
+        call = server.portal.create("calls", {"hs_call_title": "Quarterly check-in", "hs_call_status": "COMPLETED",
+                                              "hs_timestamp": iso(START_MS), "hubspot_owner_id": "32900490"})
+        server.portal.associate("calls", call.id, "companies", company)
+        tasks = list(connect(server, clock).iter_changed(ObjectType.TASK, None))
+        assert [(t.id, t.subject, t.status, t.task_type, t.what_id) for t in tasks] == [
+            (call.id, "Quarterly check-in", TaskStatus.COMPLETED, TaskType.CALL, company)]
+        assert tasks[0].completed_at == datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_contacts_know_their_company_and_leads_are_contacts_in_lead_stages() -> None:
     """Contacts carry their company; leads are the contacts whose lifecycle stage is a lead stage."""
     with hubspot() as (server, clock):
