@@ -20,12 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-_SYLLABLE_TEXT = "ka lo mi ra ven tor dex quin zal mar bel cor fin gal har jor lux nor pel ros sil tav ul vor wex"
+_SYLLABLE_TEXT = """ka lo mi ra ven tor dex quin zal mar bel cor fin gal har jor lux nor pel ros sil tav ul vor wex
+yar zen bri cla dro fla gro pra tri sto ber nik ast ol ib pha tes mon vel kor dal rin sar tel hex"""
 _SURNAME_TEXT = """Smith Johnson Müller García Novak Rossi Dubois Tanaka Kowalski Jensen Silva Okafor Fischer
-Moreau Brennan Lindqvist Haddad Costa Nakamura O'Brien"""
+Moreau Brennan Lindqvist Haddad Costa Nakamura O'Brien Patel Nguyen Kim Schmidt Ivanova Andersson Bianchi
+Martínez Hughes Duarte Yilmaz Kaplan Horvath Nowak Mensah Adeyemi Sato Ortega Larsen Weber Fontaine
+Romano Kovacs Petrov Sullivan Whitaker Beaumont Castillo Delgado Eriksen Falk Grieve Holloway Iqbal"""
 _INDUSTRY_TEXT = """Products Logistics Consulting Solutions Systems Holdings Partners Industries Foods Robotics
 Analytics Plumbing Dental Pharma Textiles Capital Realty Media Labs Motors"""
-SYLLABLES = [*_SYLLABLE_TEXT.split(), "yar", "zen", "bri", "cla", "dro", "fla", "gro", "pra", "tri"]
+SYLLABLES = _SYLLABLE_TEXT.split()
 SURNAMES = _SURNAME_TEXT.split()
 INDUSTRY = _INDUSTRY_TEXT.split()
 GENERIC_TAIL = ["Group", "Services", "International", "Technologies", "Associates", ""]

@@ -1,64 +1,83 @@
 """Blocking: which pairs of accounts are worth scoring at all.
 
 Accounts share a block when they have the same name key, website domain, phone, street line, or
-distinctive name word (the fuzzy block: it catches typos and word-order changes in the other words,
-and every link needs a shared distinctive word anyway). Blocks larger than ``max_block`` are
-skipped, except same-name blocks, which become a chain so that the oversized cluster they form is
-reported rather than silently dropped. Pairs therefore grow with the number of accounts, not its square.
+distinctive name word (the fuzzy block: it catches typos in the other words, and every link needs a
+shared distinctive word anyway). Within a word block larger than ``window``, accounts are sorted by
+name key and each is compared with its ``window`` next neighbours only (sorted neighbourhood), since
+typo twins sort next to each other. Blocks larger than ``max_block`` are skipped, except same-name
+blocks, which become a chain so that the oversized cluster they form is reported rather than silently
+dropped. Pairs therefore grow with the number of accounts, not its square.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 from dedupe.candidate import Profile
 
 NAME_BLOCK = "name"
+WORD_BLOCK = "word"
 
 
 @dataclass(slots=True)
 class Blocking:
-    pairs: list[tuple[int, int]]
-    """Unique pairs of positions ``(i, j)`` with ``i < j``."""
+    pairs: list[int]
+    """Unique pairs ``(i, j)``, ``i < j``, each encoded as ``i * size + j`` (see ``decode``), sorted."""
+    size: int
+    """Number of accounts blocked."""
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     """Blocks over the size cap, by kind."""
 
-
-def block_keys(profile: Profile) -> Iterator[tuple[str, str]]:
-    """The ``(kind, value)`` blocks one account belongs to."""
-    if profile.key:
-        yield NAME_BLOCK, profile.key
-    if profile.domain:
-        yield "domain", profile.domain
-    if profile.phone:
-        yield "phone", profile.phone
-    if profile.street:
-        yield "street", profile.street
-    for token in profile.distinctive:
-        yield "word", token
+    def decode(self, pair: int) -> tuple[int, int]:
+        """The two positions of an encoded pair."""
+        return divmod(pair, self.size)
 
 
-def build_blocks(profiles: Sequence[Profile]) -> dict[tuple[str, str], list[int]]:
-    """Positions of the accounts in each block."""
-    blocks: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+def build_blocks(profiles: Sequence[Profile]) -> dict[str, defaultdict[str, list[int]]]:
+    """Positions of the accounts in each block, by kind of block."""
+    names, domains, phones, streets, words = (defaultdict[str, list[int]](list) for _ in range(5))
     for position, profile in enumerate(profiles):
-        for key in block_keys(profile):
-            blocks[key].append(position)
-    return blocks
+        if profile.key:
+            names[profile.key].append(position)
+        if profile.domain:
+            domains[profile.domain].append(position)
+        if profile.phone:
+            phones[profile.phone].append(position)
+        if profile.street:
+            streets[profile.street].append(position)
+        for token in profile.distinctive:
+            words[token].append(position)
+    return {NAME_BLOCK: names, "domain": domains, "phone": phones, "street": streets, WORD_BLOCK: words}
 
 
-def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50) -> Blocking:
-    """All unique pairs that share a block of at most ``max_block`` accounts."""
-    seen: set[tuple[int, int]] = set()
-    skipped: defaultdict[str, int] = defaultdict(int)
-    for (kind, _), members in build_blocks(profiles).items():
-        if len(members) <= max_block:
-            seen.update((a, b) for index, a in enumerate(members) for b in members[index + 1 :])
-        elif kind == NAME_BLOCK:
-            seen.update(pairwise(members))
-        else:
-            skipped[kind] += 1
-    return Blocking(pairs=sorted(seen), skipped_blocks=dict(skipped))
+def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, size: int) -> list[int]:
+    ordered = sorted(members, key=lambda position: profiles[position].key)
+    return [
+        min(a, b) * size + max(a, b)
+        for index, a in enumerate(ordered)
+        for b in ordered[index + 1 : index + 1 + window]
+    ]
+
+
+def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: int = 8) -> Blocking:
+    """All unique pairs that share a block of at most ``max_block`` accounts (word blocks: neighbours)."""
+    size = len(profiles)
+    seen: set[int] = set()
+    skipped: dict[str, int] = {}
+    for kind, blocks in build_blocks(profiles).items():
+        for members in blocks.values():
+            count = len(members)
+            if count == 1:
+                continue
+            if kind == WORD_BLOCK and window < count <= max_block:
+                seen.update(_neighbours(members, profiles, window, size))
+            elif count <= max_block:
+                seen.update([a * size + b for index, a in enumerate(members) for b in members[index + 1 :]])
+            elif kind == NAME_BLOCK:
+                seen.update([a * size + b for a, b in pairwise(members)])
+            else:
+                skipped[kind] = skipped.get(kind, 0) + 1
+    return Blocking(pairs=sorted(seen), size=size, skipped_blocks=skipped)

@@ -61,7 +61,7 @@ class Profile:
     city: str | None
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 16)
 def _name_features(name: str) -> tuple[str, tuple[str, ...], frozenset[str], frozenset[str]]:
     tokens = name_tokens(name)
     return " ".join(tokens), tokens, distinctive_tokens(tokens), markers(tokens)

@@ -23,6 +23,10 @@ PUBLIC_MAIL_DOMAINS = frozenset(
 """Mail providers whose domain says nothing about which company a record belongs to."""
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_HOST_END = re.compile(r"[/?#:\s]")
+_EXTENSION = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#)\s*\d+\s*$")
+_NON_DIGITS = re.compile(r"\D")
+_STREET_SEPARATORS = re.compile(r"[\W_]+")
 _NANP_LENGTH = 10
 _MIN_PHONE_DIGITS = 7
 _ZIP_PLUS_FOUR_LENGTH = 9
@@ -41,10 +45,11 @@ def normalize_domain(website_or_email: str | None) -> str | None:
     text = website_or_email.strip().casefold()
     text = text.rsplit("@", 1)[-1]
     text = _SCHEME.sub("", text)
-    host = re.split(r"[/?#:\s]", text, maxsplit=1)[0].strip(".")
-    host = host.removeprefix("www.")
+    host = _HOST_END.split(text, maxsplit=1)[0].strip(".").removeprefix("www.")
     if "." not in host:
         return None
+    if host.isascii():
+        return host
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
@@ -64,8 +69,7 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     """
     if not phone:
         return None
-    number = re.split(r"(?i)\s*(?:x|ext\.?|extension|#)\s*\d+\s*$", phone.strip())[0]
-    digits = "".join(char for char in number if char.isdigit())
+    digits = _NON_DIGITS.sub("", _EXTENSION.split(phone.strip(), maxsplit=1)[0])
     is_nanp = country is None or fold_text(country).strip() in {"us", "usa", "united states", "ca", "canada"}
     if is_nanp and len(digits) == _NANP_LENGTH + 1 and digits.startswith("1"):
         digits = digits[1:]
@@ -90,7 +94,7 @@ def normalize_street(street: str | None) -> str | None:
     """
     if not street:
         return None
-    words = [_STREET_WORDS.get(word, word) for word in re.sub(r"[\W_]+", " ", fold_text(street)).split()]
+    words = [_STREET_WORDS.get(word, word) for word in _STREET_SEPARATORS.sub(" ", fold_text(street)).split()]
     while len(words) > 1 and words[-1] in _STREET_TYPES:
         words.pop()
     return " ".join(words) or None

@@ -47,25 +47,28 @@ def cleanco_terms() -> set[str]:
     return terms
 
 
-def legal_form_sequences(tokenize: Callable[[str], list[str]]) -> frozenset[tuple[str, ...]]:
-    """Legal forms as token sequences, tokenized the same way as the names they are stripped from."""
-    wanted = (cleanco_terms() | set(EXTRA_TERMS)) - EXCLUDED_TERMS
-    return frozenset(tuple(tokens) for tokens in map(tokenize, wanted) if tokens)
+class LegalForms:
+    """Legal forms as token sequences, stripped from the end of a tokenized name."""
 
+    def __init__(self, tokenize: Callable[[str], list[str]]) -> None:
+        wanted = (cleanco_terms() | set(EXTRA_TERMS)) - EXCLUDED_TERMS
+        self.sequences = frozenset(tuple(tokens) for tokens in map(tokenize, wanted) if tokens)
+        self._last_words = frozenset(sequence[-1] for sequence in self.sequences)
+        self._longest = max(map(len, self.sequences))
 
-def strip_trailing_forms(tokens: list[str], forms: frozenset[tuple[str, ...]], longest: int) -> bool:
-    """Remove legal forms from the end of ``tokens`` in place, keeping at least one token.
+    def strip(self, tokens: list[str]) -> bool:
+        """Remove legal forms from the end of ``tokens`` in place, keeping at least one token.
 
-    Returns:
-        Whether anything was removed.
-    """
-    removed = False
-    while len(tokens) > 1:
-        for size in range(min(longest, len(tokens) - 1), 0, -1):
-            if tuple(tokens[-size:]) in forms:
-                del tokens[-size:]
-                removed = True
-                break
-        else:
-            return removed
-    return removed
+        Returns:
+            Whether anything was removed.
+        """
+        removed = False
+        while len(tokens) > 1 and tokens[-1] in self._last_words:
+            for size in range(min(self._longest, len(tokens) - 1), 0, -1):
+                if tuple(tokens[-size:]) in self.sequences:
+                    del tokens[-size:]
+                    removed = True
+                    break
+            else:
+                return removed
+        return removed

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from connectors.records import ObjectType
 from dedupe.blocking import candidate_pairs
-from dedupe.candidate import Candidate, Profile, profile
+from dedupe.candidate import Candidate
 from dedupe.cluster import cluster
-from dedupe.score import Match, Thresholds, Tier, score_pair
+from dedupe.parallel import profile_all, score_pairs
+from dedupe.score import Match, Thresholds, Tier
 from enforcement.findings import Finding
 
 OVERSIZED_RULE = "dedupe.oversized_cluster"
@@ -22,6 +23,8 @@ class MatchSettings:
     """Blocks with more accounts than this are not compared (see ``dedupe.blocking``)."""
     max_cluster: int = 30
     """Clusters with more accounts than this become a finding instead of a merge."""
+    workers: int = 1
+    """Processes that normalize accounts and score pairs (see ``dedupe.parallel``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +72,12 @@ def _proposal(tier: Tier, group: list[int], matches: list[Match], candidates: Se
     return ProposedMerge(tier, tuple(candidates[p].id for p in group), links)
 
 
-def score_pairs(profiles: Sequence[Profile], pairs: list[tuple[int, int]], thresholds: Thresholds) -> list[Match]:
-    """Every pair that matches by some rule."""
-    matches = (score_pair(profiles[i], profiles[j], (i, j), thresholds) for i, j in pairs)
-    return [match for match in matches if match is not None]
-
-
 def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None) -> DedupeResult:
     """Propose merges for ``candidates``: auto clusters, review clusters, and oversized-cluster findings."""
     settings = settings or MatchSettings()
-    profiles = [profile(candidate) for candidate in candidates]
+    profiles = profile_all(candidates, settings.workers)
     blocking = candidate_pairs(profiles, settings.max_block)
-    matches = score_pairs(profiles, blocking.pairs, settings.thresholds)
+    matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)
     merges = [_proposal(Tier.AUTO, group, matches, candidates) for group in clustering.auto]
     merges += [_proposal(Tier.REVIEW, group, matches, candidates) for group in clustering.review]

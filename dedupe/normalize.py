@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from cleanco.non_nfkd_map import NON_NFKD_MAP
 
-from dedupe.legal_forms import CJK_LEGAL_FORMS, legal_form_sequences, strip_trailing_forms
+from dedupe.legal_forms import CJK_LEGAL_FORMS, LegalForms
 
 SPELLINGS = {
     "centre": "center",
@@ -39,8 +38,10 @@ SPELLINGS = {
 }
 """Abbreviations and spelling variants written out one way; no value is also a key."""
 
-_INITIAL_DOT = re.compile(r"(?<![^\W\d_])(?<=\b[^\W_])\.|['\u2019`\u00b4]")
-_SEPARATORS = re.compile(r"[\W_]+")
+_INITIAL_DOT = re.compile(r"(?<=\b[^\W\d_])\.")
+_APOSTROPHES = re.compile("['\u2019`\u00b4]")
+_ASCII_WORDS = re.compile(r"[a-z0-9]+")
+_WORDS = re.compile(r"[^\W_]+")
 _FOLD_TABLE: dict[int, str | None] = {
     **{mark: None for mark in range(0x0300, 0x0370)},
     **{ord(char): plain for char, plain in NON_NFKD_MAP.items()},
@@ -57,26 +58,31 @@ def fold_text(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split folded text into words; dots after single letters join initials ("S.p.A." -> "spa")."""
-    for form in CJK_LEGAL_FORMS:
-        text = text.replace(form, " ")
-    return _SEPARATORS.sub(" ", _INITIAL_DOT.sub("", fold_text(text))).split()
+    """Split folded text into words; apostrophes go, dots after single letters join initials ("S.p.A." -> "spa")."""
+    if not text.isascii():
+        for form in CJK_LEGAL_FORMS:
+            text = text.replace(form, " ")
+    folded = fold_text(text)
+    if "." in folded:
+        folded = _INITIAL_DOT.sub("", folded)
+    if folded.isascii():
+        return _ASCII_WORDS.findall(folded.replace("'", "").replace("`", ""))
+    return _WORDS.findall(_APOSTROPHES.sub("", folded))
 
 
-_LEGAL_FORMS = legal_form_sequences(tokenize)
-_LONGEST_FORM = max(map(len, _LEGAL_FORMS))
+_LEGAL_FORMS = LegalForms(tokenize)
 
 
-@lru_cache(maxsize=1 << 20)
 def name_tokens(name: str) -> tuple[str, ...]:
     """The words that identify a company, in order: no legal form, no leading "The"."""
     tokens = [SPELLINGS.get(token, token) for token in tokenize(name)]
     changed = True
     while changed:
-        changed = strip_trailing_forms(tokens, _LEGAL_FORMS, _LONGEST_FORM)
+        changed = False
         while len(tokens) > 1 and tokens[0] == "the":
             del tokens[0]
             changed = True
+        changed = _LEGAL_FORMS.strip(tokens) or changed
     return tuple(tokens)
 
 
