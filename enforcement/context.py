@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from config.policy import OwnerPolicy, Policy, Team
-from connectors.records import ObjectType, Owner, Record, Task
+from connectors.records import ObjectType, Opportunity, Owner, Record, Task
 from enforcement.calendar import BusinessCalendar
 
 
@@ -35,8 +35,12 @@ class OrgData(Protocol):
         """Ids of the records (``what_id``) that have an open call task scheduled."""
         ...
 
-    def open_tasks(self) -> Iterable[Task]:
-        """Every open task (streamed)."""
+    def open_tasks(self, due_before: date) -> Iterable[Task]:
+        """The open tasks due before ``due_before`` (streamed)."""
+        ...
+
+    def unmoved_opportunities(self, before: datetime) -> Iterable[Opportunity]:
+        """Open opportunities whose stage last changed (never changed: were created) at or before ``before``."""
         ...
 
 

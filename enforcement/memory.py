@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
-from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus, TaskType
+from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
 
 
 class InMemoryOrg:
@@ -45,8 +45,12 @@ class InMemoryOrg:
     def open_calls(self) -> set[str]:
         return {t.what_id for t in self._tasks(TaskStatus.OPEN, TaskType.CALL) if t.what_id}
 
-    def open_tasks(self) -> Iterable[Task]:
-        return self._tasks(TaskStatus.OPEN)
+    def open_tasks(self, due_before: date) -> Iterable[Task]:
+        return (t for t in self._tasks(TaskStatus.OPEN) if t.due_date is not None and t.due_date < due_before)
+
+    def unmoved_opportunities(self, before: datetime) -> Iterable[Opportunity]:
+        deals = (d for d in self._by_type[ObjectType.OPPORTUNITY] if isinstance(d, Opportunity) and not d.is_closed)
+        return (d for d in deals if (d.stage_changed_at or d.created_at) <= before)
 
     def _tasks(self, status: TaskStatus, task_type: TaskType | None = None) -> Iterator[Task]:
         for task in self._by_type[ObjectType.TASK]:

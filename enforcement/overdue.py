@@ -10,7 +10,7 @@ same day notifies nobody twice.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, timedelta
 
 from config.policy import OverdueRule
 from connectors.records import ObjectType, Owner, Task, TaskPriority
@@ -26,7 +26,8 @@ def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Plan a notification for each overdue open task's assignee and, when due, their manager."""
     result = RuleResult()
     owners = OwnerFacts(ctx)
-    for task in org.open_tasks():
+    # no time zone is more than a day ahead of UTC: a task due on or after that date is late for nobody
+    for task in org.open_tasks(due_before=(ctx.now.astimezone(UTC) + timedelta(days=1)).date()):
         if task.due_date is None:
             continue
         owner = ctx.owner(task.owner_id)

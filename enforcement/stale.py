@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config.policy import StaleDealRule, StaleLeadRule, StaleOutcome
 from connectors.records import Account, Lead, ObjectType, Opportunity, Owner
@@ -41,8 +41,8 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
     facts = OwnerFacts(ctx)
     closed = {s.name for s in ctx.policy.stages.opportunity if s.closed}
     expired: list[_Stale] = []
-    for deal in org.records(_OPP):
-        if not isinstance(deal, Opportunity) or deal.is_closed or deal.stage in closed:
+    for deal in org.unmoved_opportunities(before=ctx.now - timedelta(days=rule.after_days)):
+        if deal.stage in closed:
             continue
         since = max(deal.stage_changed_at or deal.created_at,
                     ctx.history.last_reassigned.get((rule.id, deal.id), deal.created_at))

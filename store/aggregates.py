@@ -1,19 +1,25 @@
-"""Per-run aggregates over the mirrored tasks, each one SQL query, so no rule re-scans tasks per record."""
+"""Per-run aggregates and narrowed reads over the mirror, each one SQL query.
+
+Rules must not re-scan tasks for each record, nor decode a million records to keep a few: these
+queries group tasks once per run, and let the database drop the records a rule could never flag
+(completed tasks, tasks not yet due, deals that moved recently) before Python sees them.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from connectors.records import Task, TaskStatus, TaskType
-from store.models import TaskRow
+from connectors.records import Opportunity, Task, TaskStatus, TaskType
+from store.models import MirrorRow, OpportunityRow, TaskRow
 
-_TASK_COLUMNS = tuple(getattr(TaskRow, f.name) for f in dataclasses.fields(Task) if f.name != "deleted")
 _YIELD_PER = 2000
+RecordT = TypeVar("RecordT", Task, Opportunity)
 
 
 def last_call(session: Session, connection: str) -> dict[str, datetime]:
@@ -38,8 +44,25 @@ def open_calls(session: Session, connection: str) -> set[str]:
     return {about for about in session.scalars(stmt) if about}
 
 
-def open_tasks(session: Session, connection: str) -> Iterator[Task]:
-    """Stream the open tasks (the status index keeps completed ones out of the read)."""
-    stmt = select(*_TASK_COLUMNS).where(TaskRow.connection == connection, TaskRow.status == TaskStatus.OPEN)
-    for row in session.execute(stmt.execution_options(yield_per=_YIELD_PER)):
-        yield Task(*row)
+def open_tasks(session: Session, connection: str, due_before: date) -> Iterator[Task]:
+    """Stream the open tasks due before ``due_before``."""
+    due = and_(TaskRow.status == TaskStatus.OPEN, TaskRow.due_date < due_before)
+    return _stream(session, connection, TaskRow, Task, due)
+
+
+def unmoved_opportunities(session: Session, connection: str, before: datetime) -> Iterator[Opportunity]:
+    """Stream the open opportunities whose stage last changed (never changed: were created) at or before ``before``."""
+    unmoved = or_(
+        OpportunityRow.stage_changed_at <= before,
+        and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at <= before),
+    )
+    return _stream(session, connection, OpportunityRow, Opportunity, and_(OpportunityRow.is_closed.is_(False), unmoved))
+
+
+def _stream(
+    session: Session, connection: str, row: type[MirrorRow], record: type[RecordT], where: ColumnElement[bool]
+) -> Iterator[RecordT]:
+    columns: list[Any] = [getattr(row, f.name) for f in dataclasses.fields(record) if f.name != "deleted"]
+    stmt = select(*columns).where(row.connection == connection, where)
+    for values in session.execute(stmt.execution_options(yield_per=_YIELD_PER)):
+        yield record(*values)

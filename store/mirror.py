@@ -11,7 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, func, s
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Reader
-from connectors.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus
+from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from store import aggregates
 from store.models import MIRROR_ROWS, Base, TaskRow
 from store.upsert import conflict_insert
@@ -190,5 +190,8 @@ class MirrorOrg:
     def open_calls(self) -> set[str]:
         return aggregates.open_calls(self._session, self._connection)
 
-    def open_tasks(self) -> Iterator[Task]:
-        return aggregates.open_tasks(self._session, self._connection)
+    def open_tasks(self, due_before: date) -> Iterator[Task]:
+        return aggregates.open_tasks(self._session, self._connection, due_before)
+
+    def unmoved_opportunities(self, before: datetime) -> Iterator[Opportunity]:
+        return aggregates.unmoved_opportunities(self._session, self._connection, before)

@@ -7,7 +7,7 @@ from connectors.records import Owner, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.memory import InMemoryOrg
 from store import mirror
 from store.mirror import MirrorOrg
-from tests.store.fake_reader import T0, FakeReader
+from tests.store.fake_reader import T0, FakeReader, opportunity
 
 
 def _task(id: str, status: TaskStatus, kind: TaskType, what: str | None, done_days: int | None = None) -> Task:
@@ -37,5 +37,24 @@ def test_mirror_aggregates_match_the_in_memory_org(engine: Engine) -> None:
         org = MirrorOrg(session, "local")
         assert dict(org.last_call()) == {"a1": T0 + timedelta(days=5)} == expected.last_call()
         assert set(org.open_calls()) == {"a2"} == expected.open_calls()
-        assert sorted(t.id for t in org.open_tasks()) == ["t4", "t5", "t6"]
-        assert sorted(org.open_tasks(), key=lambda t: t.id) == sorted(expected.open_tasks(), key=lambda t: t.id)
+        assert sorted(t.id for t in org.open_tasks(date(2026, 5, 4))) == ["t4", "t5", "t6"]
+        assert not list(org.open_tasks(date(2026, 5, 3)))
+        by_id = sorted(org.open_tasks(date(2026, 5, 4)), key=lambda t: t.id)
+        assert by_id == sorted(expected.open_tasks(date(2026, 5, 4)), key=lambda t: t.id)
+
+
+def test_unmoved_opportunities_are_open_and_last_changed_before_the_moment(engine: Engine) -> None:
+    """Closed deals and deals moved since the cut-off are left out; a never-moved deal counts from creation."""
+    deals = [
+        opportunity(1, id="old", stage_changed_at=T0 - timedelta(days=90)),
+        opportunity(2, id="recent", stage_changed_at=T0 - timedelta(days=5)),
+        opportunity(3, id="closed", stage_changed_at=T0 - timedelta(days=90), is_closed=True),
+        opportunity(4, id="never", stage_changed_at=None, created_at=T0 - timedelta(days=90)),
+    ]
+    reader = FakeReader()
+    reader.put(*deals)
+    mirror.sync(reader, engine, "local")
+    cutoff = T0 - timedelta(days=60)
+    with Session(engine) as session:
+        found = sorted(o.id for o in MirrorOrg(session, "local").unmoved_opportunities(cutoff))
+    assert found == ["never", "old"] == sorted(o.id for o in InMemoryOrg(deals).unmoved_opportunities(cutoff))
