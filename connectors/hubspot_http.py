@@ -43,7 +43,6 @@ RECORD_STATUSES = frozenset({400, 404, 409, 422})
 class Response:
     status: int
     body: Any
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -104,9 +103,9 @@ class HubSpotHttp:
             raise FatalConnectorError(
                 "no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (private app) or HUBSPOT_CLIENT_ID, "
                 "HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN (OAuth app)")
-        self._retry_off = urllib3.util.Retry(total=0, raise_on_status=False)
+        no_retries = urllib3.util.Retry(total=0, raise_on_status=False)  # tenacity decides what to retry
         self.client = hubspot.Client.create(access_token=access_token or "", host=base_url.rstrip("/"),
-                                            retry=self._retry_off, api_factory=_ReusedApis())
+                                            retry=no_retries, api_factory=_ReusedApis())
         self.limiter, self.usage, self._sleep, self._oauth, self._attempts = limiter, usage, sleep, oauth, attempts
         self._backoff = 0.5
 
@@ -146,7 +145,7 @@ class HubSpotHttp:
         headers = dict(raw.headers)
         self._observe(headers)
         data = raw.data
-        return Response(raw.status, json.loads(data) if data else None, headers)
+        return Response(raw.status, json.loads(data) if data else None)
 
     def _observe(self, headers: dict[str, str]) -> None:
         self.limiter.observe(headers)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from tests.connectors.hubspot_portal import (
@@ -20,17 +19,11 @@ from tests.connectors.hubspot_portal import (
     HubObject,
     Portal,
     PortalError,
+    Query,
+    Reply,
     iso,
-    to_ms,
 )
-
-Query = dict[str, list[str]]
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
+from tests.connectors.hubspot_search import search
 
 
 def _props(query: Query) -> list[str]:
@@ -152,64 +145,6 @@ def batch(portal: Portal, query: Query, body: Any, kind: str, verb: str) -> Repl
     if verb == "create":
         results.reverse()  # HubSpot does not promise input order; neither do we.
     return _batch_reply(kind, verb, results, missing, refused, 201 if verb == "create" else 200)
-
-
-def _value(text: str | None) -> float | str | None:
-    if text is None or text == "":
-        return None
-    try:
-        return float(to_ms(text)) if ("T" in text and text.endswith("Z")) else float(text)
-    except ValueError:
-        return text.lower()
-
-
-def _prop(obj: HubObject, name: str, kind: str) -> float | str | None:
-    """A property's comparable value; the modification date straight from the object, for speed."""
-    return float(obj.updated_ms) if name == MODIFIED[kind] else _value(obj.properties.get(name))
-
-
-def _matches(obj: HubObject, flt: dict[str, Any], kind: str) -> bool:
-    have, op = _prop(obj, flt["propertyName"], kind), flt["operator"]
-    if op == "HAS_PROPERTY":
-        return have is not None
-    if op == "NOT_HAS_PROPERTY":
-        return have is None
-    if op in ("IN", "NOT_IN"):
-        inside = have in {_value(str(v)) for v in flt["values"]}
-        return inside if op == "IN" else not inside
-    want = _value(str(flt["value"]))
-    if op == "EQ":
-        return have == want
-    if op == "NEQ":
-        return have != want
-    if have is None or want is None or type(have) is not type(want):
-        return False
-    tests: dict[str, Callable[[Any, Any], bool]] = {
-        "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b, "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
-    return tests[op](have, want)
-
-
-def search(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
-    limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
-    groups = body.get("filterGroups", [])
-    if limit > 200:
-        raise PortalError(400, "VALIDATION_ERROR", "limit must be at most 200")
-    if len(groups) > 5 or any(len(g.get("filters", [])) > 6 for g in groups):
-        raise PortalError(400, "VALIDATION_ERROR", "at most 5 filterGroups of at most 6 filters")
-    if after >= portal.search_cap:
-        raise PortalError(400, "VALIDATION_ERROR", f"Cannot page beyond {portal.search_cap} results; narrow the query.")
-    with portal.lock:
-        found = [o for o in portal.objects[kind].values() if o.archived_ms is None
-                 and (not groups or any(all(_matches(o, f, kind) for f in g["filters"]) for g in groups))]
-    for sort in reversed(body.get("sorts") or []):
-        name, reverse = sort["propertyName"], sort.get("direction") == "DESCENDING"
-        found.sort(key=lambda o, n=name: (_prop(o, n, kind) is None, _prop(o, n, kind) or 0), reverse=reverse)
-    page = found[after: after + limit]
-    reply: dict[str, Any] = {"total": len(found),
-                             "results": [o.as_json(body.get("properties"), kind) for o in page]}
-    if after + limit < len(found):
-        reply["paging"] = {"next": {"after": str(after + limit)}}
-    return Reply(200, reply)
 
 
 def merge(portal: Portal, query: Query, body: Any, kind: str) -> Reply:

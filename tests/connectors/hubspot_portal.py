@@ -59,6 +59,17 @@ def to_ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
+Query = dict[str, list[str]]
+
+
+@dataclass
+class Reply:
+    """What an endpoint answers: a status and a JSON body."""
+
+    status: int
+    body: Any
+
+
 class PortalError(Exception):
     """A request HubSpot would refuse: the server turns it into an error response."""
 

@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.connectors.hubspot_api import ROUTES, Reply
-from tests.connectors.hubspot_portal import Portal, PortalError
+from tests.connectors.hubspot_api import ROUTES
+from tests.connectors.hubspot_portal import Portal, PortalError, Reply
 
 
 @dataclass
