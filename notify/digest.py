@@ -17,7 +17,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.policy import DigestPolicy, Policy, looks_like_email
+from config.policy import DigestPolicy, Policy
 from config.settings import SmtpSettings
 from notify.assemble import assemble_digests
 from notify.chart import render_chart
@@ -85,7 +85,6 @@ def run_digest(
     settings = _digest_settings(policy)
     sender = _check_sender(smtp, send)
     assembled = assemble_digests(sessions, policy, settings, connection, now, link_base)
-    report = DigestReport(connection, now, problems=assembled.problems)
     for problem in assembled.problems:
         log.warning("digest.address_problem", problem=problem)
     done = already_sent(sessions, [d.key for d in assembled.digests]) if send else set()
@@ -93,27 +92,38 @@ def run_digest(
     charts = {d.key: render_chart(d) for d in pending if not d.personal}
     letters = [(d, compose(d, sender or PREVIEW_SENDER, charts.get(d.key), now)) for d in pending]
     files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
-    statuses: dict[str, tuple[str, str | None]] = {
-        d.key: ("already sent", None) for d in assembled.digests if d.key in done
-    }
+    report = DigestReport(connection, now, problems=assembled.problems)
+    statuses: dict[str, tuple[str, str | None]] = dict.fromkeys(done, ("already sent", None))
     if send and smtp is not None and letters:
-        ledger = Ledger(sessions)
-        report.run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
-        try:
-            with SmtpSender(smtp, tls_context) as transport:
-                deliveries = deliver(ledger, report.run_id, letters, transport)
-        except BaseException as exc:  # an interrupted run must end, so its claims can be taken over
-            ledger.finish_run(report.run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
-            raise
-        statuses.update({d.key: (d.status, d.error) for d in deliveries})
-        ledger.finish_run(report.run_id, "finished", {"digests": dict(Counter(s for s, _ in statuses.values()))})
-    default = "previewed" if preview_dir is not None else "planned"
-    for digest in assembled.digests:
-        status, error = statuses.get(digest.key, (default, None))
-        report.digests.append(DigestOutcome(
-            digest.recipient.email, digest.subject, digest.key, digest.total, status, error, files.get(digest.key, ())
-        ))
+        report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
+        statuses.update(delivered)
+    unsent = ("previewed" if preview_dir is not None else "planned", None)
+    report.digests = [
+        DigestOutcome(d.recipient.email, d.subject, d.key, d.total, *statuses.get(d.key, unsent), files.get(d.key, ()))
+        for d in assembled.digests
+    ]
     return report
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    connection: str,
+    now: datetime,
+    letters: list[tuple[Digest, EmailMessage]],
+    smtp: SmtpSettings,
+    tls_context: ssl.SSLContext | None,
+) -> tuple[str, dict[str, tuple[str, str | None]]]:
+    """Deliver in a ledger run of its own; returns the run id and each digest's status and error."""
+    ledger = Ledger(sessions)
+    run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
+    try:
+        with SmtpSender(smtp, tls_context) as transport:
+            deliveries = deliver(ledger, run_id, letters, transport)
+    except BaseException as exc:  # an interrupted run must end, so that its claims can be taken over
+        ledger.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    ledger.finish_run(run_id, "finished", {"digests": dict(Counter(d.status for d in deliveries))})
+    return run_id, {d.key: (d.status, d.error) for d in deliveries}
 
 
 def _digest_settings(policy: Policy) -> DigestPolicy:
@@ -129,7 +139,8 @@ def _check_sender(smtp: SmtpSettings | None, send: bool) -> str | None:
         if send:
             raise DigestConfigError("sending digests needs SMTP settings: set SMTP_HOST, SMTP_PORT and SMTP_SENDER")
         return None
-    if not looks_like_email(smtp.sender):
+    local, at, domain = smtp.sender.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>@," for c in local + domain):
         raise DigestConfigError(
             f"SMTP_SENDER={smtp.sender!r} is not an email address: set it to e.g. warden@example.com"
         )

@@ -186,3 +186,23 @@ def test_wrong_password_is_reported_without_the_password(
     assert "SMTP_USERNAME='warden'" in error and "wrong-pw" not in error
     assert [d.status for d in report.digests] == ["failed", "not attempted"]
     assert server.handler.messages == []
+
+
+@pytest.mark.parametrize(
+    ("smtp", "message"),
+    [
+        (None, "sending digests needs SMTP settings: set SMTP_HOST"),
+        (SmtpSettings.model_validate({"sender": "Warden Bot"}), "SMTP_SENDER='Warden Bot' is not an email address"),
+    ],
+)
+def test_send_without_usable_smtp_settings_stops_before_anything(
+    org: Org, smtp: SmtpSettings | None, message: str
+) -> None:
+    """Missing SMTP settings or a sender that is not an address stop the run, naming the variable."""
+    from notify.digest import DigestConfigError
+
+    with pytest.raises(DigestConfigError, match=re.escape(message)):
+        run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=smtp, preview_dir=None, send=True,
+                   link_base=LINKS)
+    with org.sessions() as session:
+        assert session.scalars(select(ActionRow)).all() == []
