@@ -16,8 +16,8 @@ from connectors.base import Connector
 from connectors.errors import ConnectorError
 from jobs.locks import JobLocks
 from jobs.pipeline import run_job
-from jobs.recovery import recover_interrupted
-from jobs.run_state import close_abandoned_runs
+from jobs.recovery import finish_dependents, settle_shown_writes
+from jobs.run_state import close_abandoned_runs, unfinished_runs
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from store import mirror
 
@@ -80,12 +80,16 @@ class JobRunner:
 
 
     def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
-        """Close runs a dead process left open and keep what they applied (see ``jobs.recovery``)."""
+        """Close runs a dead process left open and finish what stopped or dead runs left half done."""
         abandoned = close_abandoned_runs(self.sessions, job, connection, now)
         if abandoned:
             mirror.sync(connector, self.sessions, connection)
-            recovered = recover_interrupted(self.sessions, connection, abandoned)
-            log.warning("job.recovered_interrupted_runs", job=job, crm=connection, runs=abandoned, recovered=recovered)
+            settled = settle_shown_writes(self.sessions, connection, abandoned)
+            log.warning("job.interrupted_runs_closed", job=job, crm=connection, runs=abandoned, writes_found=settled)
+        unfinished = unfinished_runs(self.sessions, job, connection)
+        if unfinished and self.apply:
+            applied = finish_dependents(self.sessions, connector, unfinished)
+            log.info("job.resumed", job=job, crm=connection, runs=unfinished, applied=applied)
 
 
 def _close(connector: Connector) -> None:

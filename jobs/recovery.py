@@ -1,10 +1,11 @@
-"""After a crash mid-apply: recognise the writes that reached the CRM but not the ledger.
+"""Resume what a stopped or killed run left half done, before the job runs again.
 
 A worker killed between a CRM write and its ledger entry leaves that action ``planned`` under a
 claim of a dead run. Once the mirror is synced again, an update whose fields the CRM already shows
 is marked applied, so nothing it did is lost from the ledger and the next run does not redo it
-(possibly choosing a different owner). Task creation needs no help: connectors find a task by its
-key and return it instead of creating a second one.
+(possibly choosing a different owner). Actions waiting on a prerequisite that is now applied (the
+task explaining a reassignment) are applied; connectors find a task by its key rather than create
+a second one.
 """
 
 from __future__ import annotations
@@ -15,27 +16,53 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from connectors.base import Connector
 from connectors.records import ObjectType
-from enforcement.findings import ActionKind, ActionStatus
+from enforcement.findings import Action, ActionKind, ActionStatus
+from jobs.apply import apply_actions
 from store.ledger import Ledger
-from store.models import MIRROR_ROWS, ActionRow
+from store.models import MIRROR_ROWS, ActionRow, ClaimRow
 
 FIELD_WRITES = (ActionKind.REASSIGN.value, ActionKind.UPDATE.value, ActionKind.CLOSE.value)
 
 
-def recover_interrupted(sessions: sessionmaker[Session], connection: str, run_ids: Sequence[str]) -> int:
-    """Mark applied the planned field writes of ``run_ids`` that the synced mirror already shows."""
-    pending = select(ActionRow).where(
+def settle_shown_writes(sessions: sessionmaker[Session], connection: str, run_ids: Sequence[str]) -> int:
+    """Mark applied the planned field writes of dead runs that the freshly synced mirror already shows."""
+    planned = select(ActionRow).where(
         ActionRow.run_id.in_(run_ids), ActionRow.status == ActionStatus.PLANNED.value, ActionRow.kind.in_(FIELD_WRITES)
     )
     with sessions() as session:
-        done = [a.id for a in session.scalars(pending) if _shows(session, connection, a)]
+        shown = [a.id for a in session.scalars(planned) if _shows(session, connection, a)]
     ledger = Ledger(sessions)
-    for action_id in done:
+    for action_id in shown:
         ledger.mark_applied(action_id)
-    return len(done)
+    return len(shown)
+
+
+def finish_dependents(sessions: sessionmaker[Session], connector: Connector, run_ids: Sequence[str]) -> int:
+    """Apply the still-planned actions of stopped or dead runs whose prerequisite is now applied.
+
+    A rerun of the rule would not plan them again (the reassignment a task explains is done), so
+    without this the new owner would never learn why the record landed on their desk. Returns how
+    many were applied.
+    """
+    prerequisite = aliased(ClaimRow)
+    ready = (
+        select(ActionRow)
+        .join(prerequisite, prerequisite.key == ActionRow.requires)
+        .where(ActionRow.run_id.in_(run_ids), ActionRow.status == ActionStatus.PLANNED.value,
+               prerequisite.status == ActionStatus.APPLIED.value)
+    )
+    with sessions() as session:
+        actions = [(a.id, _action(a)) for a in session.scalars(ready)]
+    return apply_actions(connector, Ledger(sessions), actions).applied if actions else 0
+
+
+def _action(row: ActionRow) -> Action:
+    return Action(ActionKind(row.kind), ObjectType(row.object), row.record_id, row.key, row.reason, row.rule,
+                  dict(row.payload))
 
 
 def _shows(session: Session, connection: str, action: ActionRow) -> bool:

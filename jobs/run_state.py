@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import RunRow
+from enforcement.findings import ActionStatus
+from store.models import ActionRow, RunRow
 from store.run_report import RunInfo
 
 INTERRUPTED = (
@@ -47,6 +48,18 @@ def close_abandoned_runs(sessions: sessionmaker[Session], job: str, connection: 
                 update(RunRow).where(RunRow.id.in_(run_ids)).values(status="failed", error=INTERRUPTED, finished_at=now)
             )
     return run_ids
+
+
+def unfinished_runs(sessions: sessionmaker[Session], job: str, connection: str) -> list[str]:
+    """Stopped or interrupted runs of this job and connection that still have dependent actions planned."""
+    stmt = (
+        select(RunRow.id).distinct()
+        .join(ActionRow, ActionRow.run_id == RunRow.id)
+        .where(RunRow.job == job, RunRow.connection == connection, RunRow.status.in_(("stopped", "failed")),
+               ActionRow.status == ActionStatus.PLANNED.value, ActionRow.requires.is_not(None))
+    )
+    with sessions() as session:
+        return list(session.scalars(stmt))
 
 
 def _info(row: RunRow) -> RunInfo:

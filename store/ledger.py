@@ -195,5 +195,5 @@ def _action_row(action: Action, run_id: str, now: datetime) -> dict[str, Any]:
     return {
         "run_id": run_id, "key": action.key, "kind": action.kind.value, "object": action.object.value,
         "record_id": action.record_id, "rule": action.rule, "reason": action.reason, "payload": action.payload,
-        "status": ActionStatus.PLANNED.value, "created_at": now, "updated_at": now,
+        "status": ActionStatus.PLANNED.value, "created_at": now, "updated_at": now, "requires": action.requires,
     }

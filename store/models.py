@@ -229,6 +229,8 @@ class ActionRow(Base):
     result_id: Mapped[str | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    requires: Mapped[str | None]
+    """Key of the action that must be applied first (``Action.requires``), so a resumed run knows."""
 
 
 class ClaimRow(Base):

@@ -16,7 +16,7 @@ from connectors.records import Owner
 from jobs.job_runner import JobOutcome
 from jobs.locks import locks_for
 from jobs.status import collect_status
-from store.db import session_factory
+from store.db import make_engine, migrate, session_factory
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
 JOBS = ["sla", "stale", "cadence", "overdue", "gates"]
@@ -37,16 +37,25 @@ def policy_path(tmp_path: Path) -> Path:
     return copy_policy(tmp_path)
 
 
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """For behaviour that does not depend on the database (the contention tests use both)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
 def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
     return {o.job: o.status for o in outcomes}
 
 
 def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
-    engine: Engine, crm_path: Path, policy_path: Path
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
     """First pass runs all five jobs; a minute later nothing is due; at the quarter hour only sla is."""
     clock = FakeClock()
-    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     assert statuses(worker.tick()) == dict.fromkeys(JOBS, "finished")
     clock.advance(minutes=1)
     assert worker.tick() == []
@@ -54,10 +63,10 @@ def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
     assert statuses(worker.tick()) == {"sla": "finished"}
 
 
-def test_missed_runs_after_downtime_run_once(engine: Engine, crm_path: Path, policy_path: Path) -> None:
+def test_missed_runs_after_downtime_run_once(sqlite_engine: Engine, crm_path: Path, policy_path: Path) -> None:
     """Three days down: each job runs once, and the log says how many fires it stood for."""
     clock = FakeClock()
-    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     worker.tick()
     clock.advance(days=3)
     with capture_logs() as logs:
@@ -69,11 +78,11 @@ def test_missed_runs_after_downtime_run_once(engine: Engine, crm_path: Path, pol
 
 
 def test_an_invalid_policy_edit_keeps_the_last_good_policy_and_says_why(
-    engine: Engine, crm_path: Path, policy_path: Path
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
     """A broken edit is logged and shown in status while the jobs keep running on the old policy."""
     clock = FakeClock()
-    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     worker.tick()
     policy_path.write_text(policy_path.read_text().replace("kind: sla", "kind: slaa", 1))
     clock.advance(minutes=16)
@@ -81,16 +90,16 @@ def test_an_invalid_policy_edit_keeps_the_last_good_policy_and_says_why(
         assert statuses(worker.tick()) == {"sla": "finished"}
     rejected = [e for e in logs if e["event"] == "policy.rejected"]
     assert len(rejected) == 1 and "rules.0" in rejected[0]["reason"]
-    report = collect_status(session_factory(engine), worker.keeper.refresh(), str(policy_path),
+    report = collect_status(session_factory(sqlite_engine), worker.keeper.refresh(), str(policy_path),
                             worker.keeper.error, clock())
     assert report.policy_error is not None and "slaa" in report.policy_error
     assert report.workers[0].policy_error == report.policy_error
 
 
-def test_a_policy_edit_applies_at_the_next_run(engine: Engine, crm_path: Path, policy_path: Path) -> None:
+def test_a_policy_edit_applies_at_the_next_run(sqlite_engine: Engine, crm_path: Path, policy_path: Path) -> None:
     """Moving the gates rules to every five minutes makes gates due at the next five-minute mark."""
     clock = FakeClock()
-    worker = make_worker(engine, policy_path, local_connector(crm_path, clock), clock)
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     worker.tick()
     policy_path.write_text(policy_path.read_text().replace('schedule: "30 * * * *"', 'schedule: "*/5 * * * *"'))
     clock.advance(minutes=5)
