@@ -42,7 +42,9 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     position = {s.name: i for i, s in enumerate(stages)}
     result = RuleResult()
     facts = OwnerFacts(ctx)
-    for record in org.records(object_type):
+    # every open deal has last moved at or before now: the database leaves the closed ones out
+    records = org.records(object_type) if object_type is ObjectType.LEAD else org.unmoved_opportunities(ctx.now)
+    for record in records:
         if not isinstance(record, Lead | Opportunity) or (isinstance(record, Opportunity) and record.is_closed):
             continue
         name = _stage_name(record)
