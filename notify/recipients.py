@@ -58,6 +58,8 @@ def _recipient_of(
         return None, "records without an owner"
     if owner is None:
         return None, f"owner id {owner_id}, who is not a user or queue in the CRM any more"
+    if owner.is_queue:
+        return None, f"work waiting in the queue {owner.name}"
     manager = ctx.manager_of(owner)
     if manager is None:
         return None, f"{owner.name}, who has no manager in the CRM or in the policy's teams"
