@@ -107,7 +107,8 @@ def _warn(rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, result: RuleRes
         reason += f"; its owner {stale.owner.name} has left and has no manager to warn"
         result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
         return
-    reason += f". Warn {assignee.name}."
+    stand_in = "" if assignee is stale.owner else f", manager of {stale.owner.name}, who has left"
+    reason += f". Warn {assignee.name}{stand_in}."
     evidence["warned"] = assignee.email or assignee.name
     result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
     key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:warn"

@@ -76,8 +76,9 @@ def test_pull_back_restarts_the_clock() -> None:
 
 def test_departed_owner_warning_goes_to_the_manager() -> None:
     """An inactive owner's warning task lands on their manager's desk."""
-    [action] = evaluate("stale-deals", [opp(owner="u-gone", unmoved_days=61)]).actions
-    assert action.payload["owner_id"] == "u-boss"
+    result = evaluate("stale-deals", [opp(owner="u-gone", unmoved_days=61)])
+    assert result.actions[0].payload["owner_id"] == "u-boss"
+    assert "Warn Boss, manager of Gone G, who has left." in result.findings[0].reason
 
 
 def test_stale_deal_keys_are_stable_and_change_with_the_stage_period() -> None:
