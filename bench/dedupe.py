@@ -49,12 +49,23 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1]) if Path("/proc/self/statm").exists() else 0
+    return pages * resource.getpagesize() / 2**20
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished workers."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def ours(candidates: list[Candidate]) -> float:
     settings = MatchSettings(workers=2)
-    stages: list[tuple[str, float, float]] = []
+    stages: list[tuple[str, float, float, float]] = []
 
     def mark(stage: str) -> None:
-        stages.append((stage, time.perf_counter(), time.process_time()))
+        stages.append((stage, time.perf_counter(), cpu_seconds(), current_mb()))
 
     mark("start")
     profiles = profile_all(candidates, settings.workers)
@@ -65,8 +76,9 @@ def ours(candidates: list[Candidate]) -> float:
     mark("score")
     clustering = cluster(matches, settings.max_cluster)
     mark("cluster")
-    for (_, wall_before, cpu_before), (stage, wall, cpu) in pairwise(stages):
-        print(f"  {stage:<10} {wall - wall_before:7.2f} s wall {cpu - cpu_before:7.2f} s CPU")
+    print(f"  accounts in memory: RSS {stages[0][3]:,.0f} MB")
+    for (_, wall_before, cpu_before, _), (stage, wall, cpu, rss) in pairwise(stages):
+        print(f"  {stage:<10} {wall - wall_before:7.2f} s wall {cpu - cpu_before:7.2f} s CPU   RSS after {rss:,.0f} MB")
     total, total_cpu = stages[-1][1] - stages[0][1], stages[-1][2] - stages[0][2]
     count = len(candidates)
     print(f"  total      {total:7.2f} s wall {total_cpu:7.2f} s CPU   {count / total:,.0f} records/s   "

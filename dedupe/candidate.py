@@ -52,8 +52,9 @@ class Profile:
     id: str
     key: str
     tokens: tuple[str, ...]
-    distinctive: frozenset[str]
-    markers: frozenset[str]
+    distinctive: tuple[str, ...]
+    """Identifying words, sorted (tuples: a million profiles hold far less than with sets)."""
+    markers: tuple[str, ...]
     domain: str | None
     phone: str | None
     postcode: str | None
@@ -62,7 +63,7 @@ class Profile:
 
 
 @lru_cache(maxsize=1 << 16)
-def _name_features(name: str) -> tuple[str, tuple[str, ...], frozenset[str], frozenset[str]]:
+def _name_features(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     tokens = name_tokens(name)
     return " ".join(tokens), tokens, distinctive_tokens(tokens), markers(tokens)
 

@@ -17,7 +17,7 @@ from dedupe.score import Match, Tier
 
 
 class UnionFind:
-    """Disjoint sets over positions ``0..size-1``; each root knows its members."""
+    """Disjoint sets over positions; each root of a set larger than one knows its members."""
 
     def __init__(self) -> None:
         self._parent: dict[int, int] = {}
@@ -25,24 +25,31 @@ class UnionFind:
 
     def find(self, item: int) -> int:
         """The root of ``item``'s set."""
-        root = self._parent.setdefault(item, item)
-        while root != self._parent[root]:
-            root = self._parent[root]
+        parent = self._parent
+        root = parent.get(item, item)
+        if root == item:
+            return item
+        while (above := parent.get(root, root)) != root:
+            root = above
         while item != root:
-            self._parent[item], item = root, self._parent[item]
+            parent[item], item = root, parent[item]
         return root
 
     def members(self, item: int) -> list[int]:
         """All positions in ``item``'s set."""
         root = self.find(item)
-        return self._members.get(root, [root])
+        return self._members.get(root) or [root]
 
     def union(self, left: int, right: int) -> None:
         """Join the sets of ``left`` and ``right``."""
-        small, large = sorted((self.find(left), self.find(right)), key=lambda root: len(self.members(root)))
-        if small == large:
+        large, small = self.find(left), self.find(right)
+        if large == small:
             return
-        self._members[large] = self.members(large) + self.members(small)
+        large_members, small_members = self.members(large), self.members(small)
+        if len(large_members) < len(small_members):
+            large, small, large_members, small_members = small, large, small_members, large_members
+        large_members.extend(small_members)
+        self._members[large] = large_members
         self._members.pop(small, None)
         self._parent[small] = large
 
@@ -62,11 +69,11 @@ class Clustering:
 
 
 def _linked_pairs(matches: Iterable[Match]) -> set[tuple[int, int]]:
-    return {(min(m.left, m.right), max(m.left, m.right)) for m in matches}
+    return {(m.left, m.right) if m.left < m.right else (m.right, m.left) for m in matches}
 
 
 def _fully_linked(left: list[int], right: list[int], linked: set[tuple[int, int]]) -> bool:
-    return all((min(a, b), max(a, b)) in linked for a in left for b in right)
+    return all(((a, b) if a < b else (b, a)) in linked for a in left for b in right)
 
 
 def _split_by_size(groups: list[list[int]], max_size: int) -> tuple[list[list[int]], list[list[int]]]:
@@ -82,8 +89,8 @@ def cluster(matches: Sequence[Match], max_size: int = 30) -> Clustering:
             auto_sets.union(match.left, match.right)
         if match.rule.chains:
             all_sets.union(match.left, match.right)
-    linked = _linked_pairs(matches)
     weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
+    linked = _linked_pairs(matches) if weak else set()
     for match in weak:
         if all_sets.find(match.left) == all_sets.find(match.right):
             continue

@@ -35,7 +35,8 @@ _STREET_WORDS = {
     "place": "pl", "lane": "ln", "court": "ct", "parkway": "pkwy", "highway": "hwy", "suite": "ste",
     "north": "n", "south": "s", "east": "e", "west": "w", "square": "sq", "terrace": "ter",
 }  # fmt: skip
-_STREET_TYPES = frozenset({"st", "ave", "rd", "blvd", "dr", "pl", "ln", "ct", "pkwy", "hwy", "sq", "ter", "way"})
+_STREET_TYPES = frozenset({"st", "ave", "rd", "blvd", "dr", "pl", "ln", "ct", "pkwy", "hwy", "sq", "ter", "way", "ste"})
+_STREET_KEY_WORDS = 3
 
 
 def normalize_domain(website_or_email: str | None) -> str | None:
@@ -87,14 +88,14 @@ def normalize_postcode(postcode: str | None) -> str | None:
 
 
 def normalize_street(street: str | None) -> str | None:
-    """A street line with postal abbreviations ("West" -> "w"), no punctuation and no trailing street type.
+    """The identifying start of a street line: house number, direction and street name, abbreviated.
 
-    "4217 West 18th Street" and "4217 W. 18th St." both give "4217 w 18th"; the type ("St", "Ave") is
-    dropped because one system writes it and another leaves it out.
+    "4217 West 18th Street" and "4217 W. 18th St., Chicago" both give "4217 w 18th": street types
+    ("St", "Ave") are dropped because one system writes them and another leaves them out, and only
+    the first three remaining words are kept, so a trailing suite or city does not split one address.
     """
     if not street:
         return None
     words = [_STREET_WORDS.get(word, word) for word in _STREET_SEPARATORS.sub(" ", fold_text(street)).split()]
-    while len(words) > 1 and words[-1] in _STREET_TYPES:
-        words.pop()
-    return " ".join(words) or None
+    kept = [word for word in words if word not in _STREET_TYPES] or words
+    return " ".join(kept[:_STREET_KEY_WORDS]) or None

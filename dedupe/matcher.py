@@ -64,12 +64,20 @@ def _oversized_finding(group: list[int], candidates: Sequence[Candidate]) -> Fin
     )
 
 
-def _proposal(tier: Tier, group: list[int], matches: list[Match], candidates: Sequence[Candidate]) -> ProposedMerge:
-    members = set(group)
-    links = tuple(m for m in matches if m.left in members and m.right in members)
-    if tier is Tier.AUTO:
-        links = tuple(m for m in links if m.rule.tier is Tier.AUTO)
-    return ProposedMerge(tier, tuple(candidates[p].id for p in group), links)
+def _proposals(
+    tier: Tier, groups: list[list[int]], matches: Sequence[Match], candidates: Sequence[Candidate]
+) -> list[ProposedMerge]:
+    group_of = {position: index for index, group in enumerate(groups) for position in group}
+    links: list[list[Match]] = [[] for _ in groups]
+    for match in matches:
+        index = group_of.get(match.left)
+        wanted = tier is Tier.REVIEW or match.rule.tier is tier
+        if wanted and index is not None and index == group_of.get(match.right):
+            links[index].append(match)
+    return [
+        ProposedMerge(tier, tuple(candidates[p].id for p in group), tuple(group_links))
+        for group, group_links in zip(groups, links, strict=True)
+    ]
 
 
 def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None) -> DedupeResult:
@@ -79,7 +87,7 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
     blocking = candidate_pairs(profiles, settings.max_block)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)
-    merges = [_proposal(Tier.AUTO, group, matches, candidates) for group in clustering.auto]
-    merges += [_proposal(Tier.REVIEW, group, matches, candidates) for group in clustering.review]
+    merges = _proposals(Tier.AUTO, clustering.auto, matches, candidates)
+    merges += _proposals(Tier.REVIEW, clustering.review, matches, candidates)
     findings = [_oversized_finding(group, candidates) for group in clustering.oversized]
     return DedupeResult(merges=merges, findings=findings, pairs_compared=len(blocking.pairs))

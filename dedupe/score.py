@@ -14,6 +14,7 @@ same name + evidence       equal name keys and one piece of evidence     auto
 similar name + evidence    name score >= ``evidence_name_score``, and    auto
                            one piece of evidence
 shared word + evidence     a shared distinctive word and two pieces      review
+                           (one, if one name's words lie in the other)
 same name                  equal name keys                               review
 similar name               name score >= ``name_only_score``             review
 =========================  ============================================  =======
@@ -49,13 +50,15 @@ class MatchRule(StrEnum):
     @property
     def tier(self) -> Tier:
         """The tier a link by this rule earns."""
-        evidence_backed = self in {MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE}
-        return Tier.AUTO if evidence_backed else Tier.REVIEW
+        return Tier.AUTO if self in _AUTO_RULES else Tier.REVIEW
 
     @property
     def chains(self) -> bool:
         """Whether links by this rule may join clusters transitively (all but fuzzy name-only links)."""
         return self is not MatchRule.SIMILAR_NAME
+
+
+_AUTO_RULES = frozenset({MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class Thresholds:
     """Name score a pair needs when a domain, phone or street address confirms it."""
     shared_word_evidence: int = 2
     """Pieces of evidence that let names sharing only a distinctive word match (for review)."""
+    contained_score: float = 95.0
+    """Coverage at which one name's distinctive words lie within the other's ("Mason" in "Mason School");
+    one piece of evidence then suffices for review."""
     generic_weight: float = 0.3
     """Weight of the full names (generic words included) against the distinctive words alone."""
 
@@ -115,7 +121,7 @@ def places_conflict(left: Profile, right: Profile) -> bool:
 
 def share_distinctive_word(left: Profile, right: Profile) -> bool:
     """Whether the names share a distinctive word, allowing one typo in words of five letters or more."""
-    if left.distinctive & right.distinctive:
+    if any(word in right.distinctive for word in left.distinctive):
         return True
     return any(
         len(mine) >= _TYPO_MIN_LENGTH and OSA.distance(mine, theirs, score_cutoff=1) <= 1
@@ -136,7 +142,7 @@ def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
     return tuple(facts)
 
 
-def _coverage(words: frozenset[str], other_tokens: tuple[str, ...]) -> float:
+def _coverage(words: tuple[str, ...], other_tokens: tuple[str, ...]) -> float:
     """How well ``other_tokens`` cover ``words``: best-match similarity per word, weighted by length."""
     total = sum(len(word) for word in words)
     matched = sum(len(word) * max(fuzz.ratio(word, other) for other in other_tokens) for word in words)
@@ -164,14 +170,23 @@ def _rule(
         return MatchRule.SIMILAR_NAME_AND_EVIDENCE, score
     if score >= thresholds.name_only_score:
         return MatchRule.SIMILAR_NAME, score
-    if len(evidence) >= thresholds.shared_word_evidence:
+    contained = max(_coverage(left.distinctive, right.tokens), _coverage(right.distinctive, left.tokens))
+    if len(evidence) >= thresholds.shared_word_evidence or (evidence and contained >= thresholds.contained_score):
         return MatchRule.SHARED_WORD_AND_EVIDENCE, score
     return None
 
 
+def markers_differ(left: Profile, right: Profile) -> bool:
+    """Whether the names differ by a number, roman numeral or direction that is not a house number."""
+    if left.markers == right.markers:
+        return False
+    address_words = set(f"{left.street} {right.street}".split())
+    return {m for m in left.markers if m not in address_words} != {m for m in right.markers if m not in address_words}
+
+
 def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresholds: Thresholds) -> Match | None:
     """Score one pair; ``None`` when the guards refuse it or no rule's threshold is met."""
-    if left.markers != right.markers or places_conflict(left, right) or not share_distinctive_word(left, right):
+    if markers_differ(left, right) or places_conflict(left, right) or not share_distinctive_word(left, right):
         return None
     evidence = shared_evidence(left, right)
     found = _rule(left, right, evidence, thresholds)

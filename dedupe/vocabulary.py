@@ -32,6 +32,7 @@ GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
 _ROMAN_TEXT = "ii iii iv vi vii viii ix xi xii xiii xiv xv xvi xvii xviii xix xx"
 ROMAN_NUMERALS = frozenset(_ROMAN_TEXT.split())
+ROMAN_VALUES = dict(zip(_ROMAN_TEXT.split(), map(str, [*range(2, 5), *range(6, 10), *range(11, 21)]), strict=True))
 _DIRECTION_TEXT = "north south east west northeast northwest southeast southwest northern southern eastern western"
 DIRECTIONS = frozenset(_DIRECTION_TEXT.split())
 
@@ -45,9 +46,9 @@ def is_marker(token: str) -> bool:
     return token in DIRECTIONS or token in ROMAN_NUMERALS or _DIGIT.search(token) is not None
 
 
-def markers(tokens: tuple[str, ...]) -> frozenset[str]:
-    """The markers among ``tokens``."""
-    return frozenset(filter(is_marker, tokens))
+def markers(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The markers among ``tokens``, sorted, roman numerals in digits ("III" and "3" agree)."""
+    return tuple(sorted({ROMAN_VALUES.get(token, token) for token in tokens if is_marker(token)}))
 
 
 @lru_cache(maxsize=1 << 18)
@@ -56,6 +57,6 @@ def is_distinctive(token: str) -> bool:
     return len(token) > 1 and token not in GENERIC_WORDS and not is_marker(token)
 
 
-def distinctive_tokens(tokens: tuple[str, ...]) -> frozenset[str]:
-    """The identifying words among ``tokens``."""
-    return frozenset(filter(is_distinctive, tokens))
+def distinctive_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The identifying words among ``tokens``, sorted and without repeats."""
+    return tuple(sorted(set(filter(is_distinctive, tokens))))

@@ -1,3 +1,6 @@
+import pytest
+
+from dedupe import parallel
 from dedupe.candidate import Candidate
 from dedupe.matcher import MatchSettings, find_duplicates
 from dedupe.score import Tier
@@ -84,3 +87,30 @@ def test_every_merge_explains_itself() -> None:
         'a0 and a1: Same name + evidence (auto tier): "acme products" = "acme products", score 100; '
         "same phone 3125550100."
     ]
+
+
+def test_forked_workers_find_the_same_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Normalizing and scoring in two processes proposes exactly what one process does."""
+    monkeypatch.setattr(parallel, "MIN_PER_WORKER", 2)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    names = ["Acme Products", "ACME PRODUCTS INC", "Northwind II", "Northwind II Ltd", "Zentrix Analytica",
+             "Zentrix Analytic", "Bank of the West", "Bank of the East"]  # fmt: skip
+    candidates = [Candidate(f"a{i}", name, phone="312 555 0100" if i < 2 else None) for i, name in enumerate(names)]
+    serial = find_duplicates(candidates, MatchSettings(workers=1)).merges
+    assert find_duplicates(candidates, MatchSettings(workers=2)).merges == serial
+    assert len(serial) == 3
+
+
+def test_roman_and_arabic_numerals_agree() -> None:
+    """"Northwind II" and "Northwind 2" on one phone are one company; "Northwind 3" is not."""
+    candidates = accounts("Northwind II", "Northwind 2", "Northwind 3", phone="312 555 0100")
+    assert merged_groups(candidates) == {frozenset({"a0", "a1"})}
+
+
+def test_house_number_in_a_name_is_not_a_marker() -> None:
+    """A site named after its street number still matches the same organisation at that address."""
+    candidates = [
+        Candidate("a0", "Robertson Learning Center 2929", street="2929 W. 19th St."),
+        Candidate("a1", "Robertson Learning Center", street="2929 West 19th Street"),
+    ]
+    assert merged_groups(candidates, Tier.AUTO) == {frozenset({"a0", "a1"})}
