@@ -55,6 +55,9 @@ def test_each_manager_gets_one_digest_with_their_teams_numbers(org: Org, smtp_se
     assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html
     assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [d.status for d in report.digests] == ["sent", "sent"]
+    for record_id in ("006A1", "006A3", "00QA1", "006J2"):
+        assert record_id in text and record_id in html
+    assert "Trend: 16 Nov: 3, now: 4" in text
 
 
 def test_fallback_digest_names_whose_work_it_is(org: Org, smtp_server: SmtpServer) -> None:
