@@ -83,6 +83,10 @@ class Settings(_Section):
     celery_broker_url: str = Field(
         "redis://127.0.0.1:6379/0", validation_alias=AliasChoices("WARDEN_CELERY_BROKER_URL")
     )
+    celery_apply: bool = Field(
+        False, validation_alias=AliasChoices("WARDEN_CELERY_APPLY"),
+        description="Celery tasks change the CRMs (like `warden worker --apply`); default: dry runs.",
+    )
 
     def policy_path(self) -> Path:
         """The policy file to load: the configured one, or the packaged example when it is absent."""

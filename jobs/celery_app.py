@@ -1,0 +1,105 @@
+"""Scale-out on Celery: the worker's jobs as tasks, the policy's schedule as the beat schedule.
+
+``celery -A jobs.celery_app worker`` runs jobs; ``celery -A jobs.celery_app beat`` sends them on
+the policy's cron schedules, one task per connection and job, so many workers share the load.
+A task re-reads the policy, takes the same per-job lock as ``warden worker`` and resumes what an
+earlier run left half done, so a redelivered or duplicated task never runs a job twice at once nor
+applies an action twice. Use PostgreSQL as the store: its advisory locks hold across machines.
+
+This module is Celery's entry point, so it reads the settings (broker URL, policy) at import.
+Beat reads the policy when it starts: restart beat after changing a schedule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from typing import Any
+
+import structlog
+from celery import Celery
+from celery.schedules import crontab
+
+from config.settings import Settings
+from jobs import logging as warden_logging
+from jobs.job_runner import JobRunner
+from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper
+from jobs.shutdown import ShutdownFlag
+from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+
+RUN_JOB = "warden.run_job"
+log = structlog.get_logger(__name__)
+
+
+def beat_schedule(loaded: LoadedPolicy) -> dict[str, dict[str, Any]]:
+    """One beat entry per connection, job and cron expression, each sending ``warden.run_job``."""
+    entries: dict[str, dict[str, Any]] = {}
+    for scheduled in loaded.jobs:
+        for number, expression in enumerate(scheduled.schedule.expressions):
+            minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+            entries[f"{scheduled.name}#{number}"] = {
+                "task": RUN_JOB,
+                "schedule": crontab(minute, hour, day_of_week, day_of_month, month_of_year),
+                "args": (scheduled.connection.name, scheduled.job),
+            }
+    return entries
+
+
+@dataclasses.dataclass(frozen=True)
+class _Process:
+    keeper: PolicyKeeper
+    runner: JobRunner
+
+
+@cache
+def _process() -> _Process:
+    """Store, locks and policy of this worker process, opened once after Celery forks it."""
+    warden_logging.configure()
+    settings = Settings()
+    engine, sessions = open_store(settings)
+    runner = build_runner(settings, engine, sessions, apply=settings.celery_apply, shutdown=ShutdownFlag())
+    return _Process(policy_keeper(settings), runner)
+
+
+def run_connection_job(connection: str, job: str) -> dict[str, Any]:
+    """Run one job for one connection now (the task body); returns its outcome as a dict."""
+    process = _process()
+    loaded = process.keeper.refresh()
+    scheduled = next((j for j in loaded.jobs if j.connection.name == connection and j.job == job), None)
+    if scheduled is None:
+        log.warning("task.unscheduled", job=job, crm=connection)
+        return {"connection": connection, "job": job, "status": "unscheduled",
+                "error": f"the policy no longer schedules job {job!r} for connection {connection!r}"}
+    outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now())
+    return dataclasses.asdict(outcome)
+
+
+def _configure(app: Celery, settings: Settings) -> None:
+    keeper = policy_keeper(settings)
+    try:
+        loaded = keeper.refresh()
+    except NoGoodPolicyError as exc:
+        log.error("celery.no_policy", reason=str(exc))
+        return
+    app.conf.timezone = loaded.policy.calendar.time_zone
+    app.conf.beat_schedule = beat_schedule(loaded)
+
+
+def make_app(settings: Settings) -> Celery:
+    """The Celery app: Redis (or any broker URL) from ``WARDEN_CELERY_BROKER_URL``, results beside it."""
+    celery = Celery("warden", broker=settings.celery_broker_url, backend=settings.celery_broker_url)
+    celery.conf.update(
+        task_acks_late=True,  # a worker lost mid-job gets its task redelivered; locks and claims make that safe
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # jobs are long: do not hoard them
+        task_default_queue="warden",
+        broker_connection_retry_on_startup=True,
+        result_expires=24 * 3600,
+        enable_utc=True,
+    )
+    celery.task(name=RUN_JOB)(run_connection_job)
+    _configure(celery, settings)
+    return celery
+
+
+app = make_app(Settings())
