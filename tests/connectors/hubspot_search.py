@@ -46,6 +46,16 @@ def _matches(obj: HubObject, flt: dict[str, Any], kind: str) -> bool:
     return tests[op](have, want)
 
 
+def _modified_floor(groups: list[dict[str, Any]], kind: str) -> float:
+    """The lowest modification time any group admits (a cheap first cut over large portals)."""
+    floors = []
+    for group in groups:
+        bounds = [float(to_ms(str(f["value"]))) for f in group.get("filters", [])
+                  if f["propertyName"] == MODIFIED[kind] and f["operator"] in ("GTE", "GT")]
+        floors.append(max(bounds, default=float("-inf")))
+    return min(floors, default=float("-inf"))
+
+
 def search(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
     limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
     groups = body.get("filterGroups", [])
@@ -55,9 +65,11 @@ def search(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
         raise PortalError(400, "VALIDATION_ERROR", "at most 5 filterGroups of at most 6 filters")
     if after >= portal.search_cap:
         raise PortalError(400, "VALIDATION_ERROR", f"Cannot page beyond {portal.search_cap} results; narrow the query.")
+    floor = _modified_floor(groups, kind)
     with portal.lock:
-        found = [o for o in portal.objects[kind].values() if o.archived_ms is None
-                 and (not groups or any(all(_matches(o, f, kind) for f in g["filters"]) for g in groups))]
+        candidates = [o for o in portal.objects[kind].values() if o.updated_ms >= floor and o.archived_ms is None]
+        found = [o for o in candidates
+                 if not groups or any(all(_matches(o, f, kind) for f in g["filters"]) for g in groups)]
     for sort in reversed(body.get("sorts") or []):
         name, reverse = sort["propertyName"], sort.get("direction") == "DESCENDING"
         found.sort(key=lambda o, n=name: (_prop(o, n, kind) is None, _prop(o, n, kind) or 0), reverse=reverse)
