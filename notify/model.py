@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from config.policy import Policy
@@ -20,6 +20,9 @@ from notify.recipients import Recipient, Routing
 
 ITEMS_PER_RULE = 5
 """The oldest items shown per rep and rule; the count says how many there are in all."""
+ITEM_BUDGET = 80
+"""Items shown in one digest at most (fewer per rule for big teams), so that the HTML stays under
+the ~100 KB at which Gmail clips a message."""
 TREND_PERIODS = 6
 KIND_TITLES: Mapping[str, str] = {
     "sla": "Not acted on in time",
@@ -154,7 +157,7 @@ def build_digest(
     for f in mine:
         by_owner[f.finding.owner_id].append(f)
     reps = [rep_group(owner, owners, found, previous, links, now, rule_titles) for owner, found in by_owner.items()]
-    reps = [r for r in reps if r.total or r.previous]
+    reps = _within_budget([r for r in reps if r.total or r.previous])
     reps.sort(key=lambda r: (-r.total, -r.change, r.name))
     earlier = [(f"{p.day:%d %b}", counts_at(p.starts)) for p in period.history(TREND_PERIODS)]
     trend = [(label, _team_total(counts, team)) for label, counts in earlier if counts is not None]
@@ -198,6 +201,13 @@ def _rule_group(
         for f in oldest
     ]
     return RuleGroup(rule, rule_titles.get(rule, rule), len(found), items)
+
+
+def _within_budget(reps: list[RepGroup]) -> list[RepGroup]:
+    """Show fewer of the oldest items per rule when a big team would exceed ``ITEM_BUDGET``."""
+    groups = sum(len(r.rules) for r in reps)
+    shown = max(1, min(ITEMS_PER_RULE, ITEM_BUDGET // max(groups, 1)))
+    return [replace(r, rules=[replace(g, items=g.items[:shown]) for g in r.rules]) for r in reps]
 
 
 def _team_total(counts: Counter[tuple[str | None, str]], team: set[str | None]) -> int:

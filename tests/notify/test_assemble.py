@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.records import ObjectType
+from enforcement.findings import Finding
 from notify.assemble import assemble_digests
 from notify.links import LocalLinks
 from notify.model import Digest
@@ -79,3 +80,27 @@ def test_other_connections_and_unfinished_runs_are_ignored(org: Org) -> None:
     ledger.finish_run(other, "finished", {})
 
     assert digests_of(org)["maria.lopez@example.com"].total == 4
+
+
+def test_big_team_digest_stays_under_gmail_clipping(org: Org) -> None:
+    """Forty reps with many long findings give an HTML body under 100 KB that still shows each rule's oldest."""
+    from notify.render import render_html
+    from store.models import OwnerRow
+
+    with org.sessions.begin() as session:
+        for i in range(40):
+            session.add(OwnerRow(connection=CONNECTION, id=f"005B{i:02d}", name=f"Rep Number {i:02d}",
+                                 email=f"rep{i}@example.com", active=True, is_queue=False, manager_id="005M1",
+                                 time_zone=None, updated_at=None))
+    long_reason = "Opportunity 'A rather long opportunity name - Expansion' " + "was not acted on in time. " * 8
+    many = [
+        Finding(rule, ObjectType.OPPORTUNITY, f"006{i:02d}{n}{rule}", f"005B{i:02d}", long_reason)
+        for i in range(40) for rule in ("sla-opp", "sla-lead") for n in range(10)
+    ]
+    org.finding_run(NOW - timedelta(minutes=1), many)
+    maria = digests_of(org)["maria.lopez@example.com"]
+
+    html = render_html(maria, "cid:chart")
+    assert maria.total == 800
+    assert len(html.encode()) < 100_000
+    assert all(len(g.items) == 1 and g.count == 10 for r in maria.reps for g in r.rules)
