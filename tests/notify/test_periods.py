@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from notify.periods import Cadence, period_at
 
-ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "America/Sao_Paulo"]
+ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "America/Havana"]
+"""Lord Howe shifts by half an hour; Havana changes clocks at midnight, so a send hour can fall in a gap."""
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC))
 
 
@@ -54,3 +55,15 @@ def test_naive_moment_is_refused() -> None:
     """A clock without a time zone is an error that says how to fix it."""
     with pytest.raises(ValueError, match="pass an aware datetime"):
         period_at(datetime(2026, 11, 20, 12), "daily", "UTC", 8)
+
+
+def test_send_hour_in_a_dst_gap_still_starts_each_day_once() -> None:
+    """Havana skips from 00:00 to 01:00 on 8 March 2026: every hour that day still has exactly one period."""
+    start = datetime(2026, 3, 7, 0, 0, tzinfo=UTC)
+    keys = []
+    for hour in range(72):
+        now = start + timedelta(hours=hour)
+        period = period_at(now, "daily", "America/Havana", 0)
+        assert period.starts <= now < period.following().starts
+        keys.append(period.key)
+    assert sorted(set(keys)) == ["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"]
