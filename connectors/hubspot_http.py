@@ -132,6 +132,8 @@ class HubSpotHttp:
         self.usage.count(kind)
         try:
             raw = send(self.client)
+            data, headers = raw.data, dict(raw.headers)
+            raw.release_conn()
         except API_ERRORS as exc:
             self._observe(dict(exc.headers or {}))
             return self._refused(exc.status, exc.body, subject, repeatable, refreshed)
@@ -142,9 +144,7 @@ class HubSpotHttp:
             raise _Again(f"connection lost ({type(exc).__name__})", self._backoff) from None
         finally:
             self.limiter.answered()
-        headers = dict(raw.headers)
         self._observe(headers)
-        data = raw.data
         return Response(raw.status, json.loads(data) if data else None)
 
     def _observe(self, headers: dict[str, str]) -> None:

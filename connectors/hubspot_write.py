@@ -122,18 +122,19 @@ class HubSpotWriter:
         return [by_key[t.key] for t in tasks]
 
     def _create_chunk(self, chunk: list[NewTask]) -> dict[str, WriteResult]:
-        for attempt in range(1, self.attempts + 1):
-            existing = self._existing_keys([t.key for t in chunk])
-            missing = [t for t in chunk if t.key not in existing]
+        for _ in range(self.attempts - 1):
             try:
-                created = self._create(missing) if missing else {}
+                return self._lookup_then_create(chunk)
             except RetriableConnectorError:
-                if attempt == self.attempts:
-                    raise
                 continue  # the lost answer may hide created tasks: look the keys up again
-            return {t.key: WriteResult(t.key, True, existing[t.key]) if t.key in existing
-                    else created[t.key] for t in chunk}
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return self._lookup_then_create(chunk)
+
+    def _lookup_then_create(self, chunk: list[NewTask]) -> dict[str, WriteResult]:
+        existing = self._existing_keys([t.key for t in chunk])
+        missing = [t for t in chunk if t.key not in existing]
+        created = self._create(missing) if missing else {}
+        return {t.key: WriteResult(t.key, True, existing[t.key]) if t.key in existing else created[t.key]
+                for t in chunk}
 
     def _existing_keys(self, keys: list[str]) -> dict[str, str]:
         prop = self.task_key_property
