@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlparse
 
 import jwt
 import requests
@@ -96,12 +97,20 @@ class JwtBearer:
         claims = {
             "iss": self.client_id,
             "sub": self.username,
-            "aud": self.login_url.rstrip("/"),
+            "aud": jwt_audience(self.login_url),
             "exp": int((self.clock() + timedelta(minutes=3)).timestamp()),
         }
         assertion = jwt.encode(claims, self.private_key, algorithm="RS256")
         data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
         return _post_token(self.http, self.login_url, data)
+
+
+def jwt_audience(login_url: str) -> str:
+    """Salesforce wants login or test.salesforce.com as the audience even when logging in through My Domain."""
+    host = urlparse(login_url).hostname or ""
+    if host.endswith(".my.salesforce.com"):
+        return "https://test.salesforce.com" if ".sandbox." in host else "https://login.salesforce.com"
+    return login_url.rstrip("/")
 
 
 def token_source(settings: SalesforceSettings, http: requests.Session, clock: Clock) -> TokenSource:

@@ -81,6 +81,9 @@ _SUBTYPES = {TaskType.CALL: "Call", TaskType.EMAIL: "Email", TaskType.TODO: "Tas
 _PRIORITIES = {TaskPriority.HIGH: "High", TaskPriority.NORMAL: "Normal", TaskPriority.LOW: "Low"}
 
 
+_FIELD_NAMES = {obj: frozenset(f.name for f in dataclass_fields(cls)) for obj, cls in RECORD_CLASSES.items()}
+
+
 class UnmappedField(ValueError):
     """A normalized field has no Salesforce field to write it to."""
 
@@ -116,7 +119,9 @@ def parse_datetime(value: str | None) -> datetime | None:
     """Parse ``2026-05-01T07:25:37.000+0000`` (Salesforce's form, no colon in the offset) into UTC."""
     if value is None:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+    if value[-5] in "+-" and value[-3] != ":":
+        value = f"{value[:-2]}:{value[-2:]}"
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def format_datetime(value: datetime) -> str:
@@ -147,7 +152,7 @@ def _convert(record_field: str, value: Any) -> Any:
 def to_record(object_type: ObjectType, raw: dict[str, Any], mapping: Mapping[str, str]) -> Record:
     """Build the normalized record from one SOQL row (``raw`` in Salesforce field names)."""
     cls = RECORD_CLASSES[object_type]
-    names = {f.name for f in dataclass_fields(cls)}
+    names = _FIELD_NAMES[object_type]
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for record_field, sf_field in mapping.items():

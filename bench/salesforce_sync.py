@@ -1,0 +1,168 @@
+"""Benchmark the Salesforce connector against the local HTTPS fake with a realistic round trip.
+
+    python -m bench.salesforce_sync                                  # 200,000 records, 80 ms, 10,000 updates
+    python -m bench.salesforce_sync --records 20000 --updates 2000   # smaller
+
+Phases: a first sync of every object, a sync after 1% of the org changed, and 10,000 owner updates.
+Each reports the API calls it spent against the minimum the API allows (2,000-record query pages,
+200-record sObject Collections writes) and the naive way (one call per record; for updates measured
+on a sample and extrapolated), with the connector's peak Python memory (tracemalloc). The org lives
+in a child process so its rows do not count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any
+
+import requests
+
+from bench import salesforce_org
+from config.settings import SalesforceSettings
+from connectors.base import RecordUpdate
+from connectors.records import ObjectType
+from connectors.salesforce import SalesforceConnector
+
+PAGE, BATCH = 2000, 200
+OBJECTS = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.TASK)
+OWNER_QUERIES = 2
+"""Users and queues: one query each."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    records: int
+    calls: dict[str, int]
+    minimum: int
+    naive: int
+    seconds: float
+    peak_mb: float
+    naive_seconds: float | None = None
+
+    @property
+    def spent(self) -> int:
+        return sum(self.calls.values())
+
+    def line(self) -> str:
+        over = (self.spent - self.minimum) / self.minimum if self.minimum else 0.0
+        naive_time = f"{self.naive_seconds:,.0f}" if self.naive_seconds is not None else "-"
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.calls.items()))
+        return (f"{self.name:<16} {self.records:>9,} {self.spent:>7,} {self.minimum:>7,} {over:>6.1%} "
+                f"{self.naive:>9,} {self.seconds:>8.1f} {naive_time:>9} {self.peak_mb:>8.1f}  {kinds}")
+
+
+HEADER = (f"{'phase':<16} {'records':>9} {'calls':>7} {'minimum':>7} {'over':>6} {'naive':>9} {'seconds':>8} "
+          f"{'naive s':>9} {'peak MB':>8}  calls by kind")
+
+
+def measured(name: str, sf: SalesforceConnector, work: Callable[[], tuple[int, int, int]]) -> Phase:
+    """Run ``work`` (returning records, minimum calls, naive calls) and record calls, time and memory."""
+    before = dict(sf.usage.calls)
+    tracemalloc.start()
+    started = time.perf_counter()
+    records, minimum, naive = work()
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    spent = {k: v - before.get(k, 0) for k, v in sf.usage.calls.items() if v - before.get(k, 0)}
+    return Phase(name, records, spent, minimum, naive, seconds, peak)
+
+
+class Run:
+    def __init__(self, sf: SalesforceConnector, keep_leads: int) -> None:
+        self.sf = sf
+        self.keep_leads = keep_leads
+        self.watermarks: dict[ObjectType, datetime | None] = {}
+        self.lead_ids: list[str] = []
+
+    def sync(self, since_watermark: bool, expected: dict[str, int]) -> tuple[int, int, int]:
+        records = len(self.sf.owners())
+        for obj in OBJECTS:
+            since = self.watermarks.get(obj) if since_watermark else None
+            for record in self.sf.iter_changed(obj, since):
+                records += 1
+                stamp, current = getattr(record, "updated_at", None), self.watermarks.get(obj)
+                if stamp is not None and (current is None or stamp > current):
+                    self.watermarks[obj] = stamp
+                if obj is ObjectType.LEAD and not since_watermark and len(self.lead_ids) < self.keep_leads:
+                    self.lead_ids.append(record.id)
+        minimum = OWNER_QUERIES + sum(math.ceil(n / PAGE) for n in expected.values())
+        return records, minimum, sum(expected.values())
+
+    def updates(self, count: int, owner_id: str, offset: int = 0) -> list[RecordUpdate]:
+        ids = self.lead_ids[offset : offset + count]
+        return [RecordUpdate(f"bench:{i}", ObjectType.LEAD, i, {"owner_id": owner_id}) for i in ids]
+
+    def apply(self, updates: Sequence[RecordUpdate]) -> tuple[int, int, int]:
+        failed = [r for r in self.sf.update(updates) if not r.ok]
+        if failed:
+            raise SystemExit(f"{len(failed)} updates failed, first: {failed[0].error}")
+        return len(updates), math.ceil(len(updates) / BATCH), len(updates)
+
+    def naive_apply(self, updates: Sequence[RecordUpdate]) -> tuple[int, int, int]:
+        for update in updates:
+            self.apply([update])
+        return len(updates), len(updates), len(updates)
+
+
+def connect(info: dict[str, Any]) -> SalesforceConnector:
+    http = requests.Session()
+    http.trust_env, http.verify = False, info["bundle"]
+    settings = SalesforceSettings(login_url=info["url"], client_id=info["client_id"],
+                                  client_secret=info["client_secret"])
+    return SalesforceConnector.from_settings(settings, http=http)
+
+
+def run_benchmark(records: int, latency: float, updates: int, naive_sample: int, changed: float) -> list[Phase]:
+    context = get_context("spawn")
+    pipe, child_end = context.Pipe()
+    child = context.Process(target=salesforce_org.run, args=(child_end, records, latency), daemon=True)
+    child.start()
+    try:
+        info = pipe.recv()
+        sf, sizes = connect(info), info["sizes"]
+        run = Run(sf, keep_leads=updates + naive_sample)
+        phases = [measured("first sync", sf, lambda: run.sync(False, sizes))]
+        pipe.send(("touch", changed))
+        touched = round(pipe.recv())
+        per_object = {s: max(1, round(n * changed)) for s, n in sizes.items()}
+        phases.append(measured(f"{changed:.0%} changed sync", sf, lambda: run.sync(True, per_object)))
+        owner = next(o.id for o in sf.owners() if not o.is_queue)
+        phases.append(measured(f"{updates:,} updates", sf, lambda: run.apply(run.updates(updates, owner))))
+        sample = run.updates(naive_sample, owner, offset=updates)
+        naive = measured("naive sample", sf, lambda: run.naive_apply(sample))
+        per_call = naive.seconds / max(1, len(sample))
+        phases[-1] = Phase(**{**phases[-1].__dict__, "naive_seconds": per_call * updates})
+        print(f"org: {sum(sizes.values()):,} records {sizes}; {touched:,} changed; latency {latency * 1000:.0f} ms")
+        return [*phases, naive]
+    finally:
+        pipe.send(("stop", None))
+        pipe.recv()
+        child.join(timeout=30)
+
+
+def main(argv: Sequence[str] | None = None) -> list[Phase]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=200_000, help="records across the objects")
+    parser.add_argument("--latency-ms", type=float, default=80.0, help="round trip added to every request")
+    parser.add_argument("--updates", type=int, default=10_000, help="owner updates to apply")
+    parser.add_argument("--naive-sample", type=int, default=200, help="updates sent one call each")
+    parser.add_argument("--changed", type=float, default=0.01, help="share of the org changed before the resync")
+    args = parser.parse_args(argv)
+    phases = run_benchmark(args.records, args.latency_ms / 1000, args.updates, args.naive_sample, args.changed)
+    print(HEADER)
+    for phase in phases:
+        print(phase.line())
+    return phases
+
+
+if __name__ == "__main__":
+    main()

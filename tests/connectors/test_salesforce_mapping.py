@@ -1,0 +1,80 @@
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
+from connectors.records import ObjectType, Opportunity, TaskPriority, TaskStatus, TaskType
+from connectors.salesforce_errors import RequestLimitExceeded, SessionExpired, error_code, translate
+from connectors.salesforce_mapping import (
+    UnmappedField,
+    field_map,
+    format_datetime,
+    parse_datetime,
+    to_record,
+    to_sf_fields,
+)
+
+moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1),
+                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9))]))
+
+
+@given(moments)
+def test_datetimes_survive_salesforce_format_to_the_millisecond(moment: datetime) -> None:
+    """Writing a datetime in Salesforce's form and reading it back gives the same instant, in UTC."""
+    text = format_datetime(moment)
+    assert text.endswith("+0000") and len(text) == 28
+    back = parse_datetime(text)
+    assert back is not None and back.tzinfo == UTC
+    assert abs(back - moment) < timedelta(milliseconds=1)
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: not s.replace("_", "").isalnum() or not s[0].isalpha()))
+def test_a_field_override_that_is_not_a_field_name_is_refused(name: str) -> None:
+    """Overrides go into SOQL, so anything but a field name (quotes, spaces, clauses) is rejected."""
+    with pytest.raises(UnmappedField, match="is not a Salesforce field name"):
+        field_map(ObjectType.LEAD, {ObjectType.LEAD: {"bant_budget": name}})
+
+
+def test_an_opportunity_row_maps_with_nulls_and_flags() -> None:
+    """Salesforce's nulls stay None, booleans and dates convert, and stage/partner fields map."""
+    row = {"attributes": {"type": "Opportunity"}, "Id": "006A", "Name": "Deal", "AccountId": None, "OwnerId": "005A",
+           "StageName": "Closed Won", "LastStageChangeDate": "2026-05-01T07:25:37.000+0000", "Amount": None,
+           "Probability": 100.0, "CloseDate": "2026-05-01", "IsClosed": True, "IsWon": True,
+           "PartnerAccountId": "001P", "CreatedDate": "2026-04-01T00:00:00.000+0000",
+           "SystemModstamp": "2026-05-01T07:25:37.000+0000"}
+    opp = to_record(ObjectType.OPPORTUNITY, row, field_map(ObjectType.OPPORTUNITY))
+    assert isinstance(opp, Opportunity)
+    assert (opp.is_won, opp.amount, opp.close_date, opp.partner_account_id) == (True, None, date(2026, 5, 1), "001P")
+
+
+def test_task_writes_use_salesforce_labels() -> None:
+    """Normalized task values become Salesforce's picklist labels; computed fields are refused."""
+    fields = {"priority": TaskPriority.HIGH, "task_type": TaskType.CALL, "status": TaskStatus.COMPLETED,
+              "due_date": date(2026, 5, 4)}
+    assert to_sf_fields(ObjectType.TASK, fields, field_map(ObjectType.TASK)) == {
+        "Priority": "High", "TaskSubtype": "Call", "Status": "Completed", "ActivityDate": "2026-05-04"}
+    with pytest.raises(UnmappedField, match="IsWon"):
+        to_sf_fields(ObjectType.OPPORTUNITY, {"is_won": True}, field_map(ObjectType.OPPORTUNITY))
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [(401, "INVALID_SESSION_ID", SessionExpired), (403, "REQUEST_LIMIT_EXCEEDED", RequestLimitExceeded),
+     (400, "UNABLE_TO_LOCK_ROW", RetriableConnectorError), (503, "", RetriableConnectorError),
+     (500, "INVALID_TYPE_FOR_OPERATION", FatalConnectorError), (400, "INVALID_FIELD", FatalConnectorError),
+     (404, "ENTITY_IS_DELETED", FatalConnectorError), (502, "SOMETHING_NEW", RetriableConnectorError),
+     (418, "", FatalConnectorError)],
+)
+def test_status_and_code_decide_the_error_class(status: int, code: str, expected: type[ConnectorError]) -> None:
+    """The code wins over the HTTP status; unknown 5xx are retriable, unknown 4xx fatal."""
+    error = translate(status, code, "message", "GET query")
+    assert type(error) is expected and "GET query" in str(error) and "message" in str(error)
+
+
+def test_error_bodies_give_code_and_message() -> None:
+    """A REST error list yields its first errorCode and message; anything else its text."""
+    assert error_code([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]) == (
+        "INVALID_SESSION_ID", "Session expired or invalid")
+    assert error_code("<html>Service Unavailable</html>") == ("", "<html>Service Unavailable</html>")
