@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
 import sys
 import time
@@ -86,7 +87,7 @@ def ours(candidates: list[Candidate]) -> float:
     print(f"  pairs compared {len(blocking.pairs):,} of {count * (count - 1) // 2:,} all-pairs "
           f"({len(blocking.pairs) / max(count, 1):.2f} per account), matches {len(matches):,}")  # fmt: skip
     print(f"  clusters: auto {len(clustering.auto):,}, review {len(clustering.review):,}, "
-          f"oversized {len(clustering.oversized):,}")  # fmt: skip
+          f"oversized {len(clustering.oversized) + len(blocking.oversized_names):,}")  # fmt: skip
     return count / total
 
 
@@ -99,7 +100,8 @@ def main() -> int:
     gc.collect()
     gc.freeze()
     gc.disable()
-    print(f"== ours: {len(candidates):,} accounts")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"== ours: {len(candidates):,} accounts on {os.cpu_count()} cores (load average {load})")
     rate = ours(candidates)
     if args.splink_n <= 0:
         return 0

@@ -4,9 +4,9 @@ Accounts share a block when they have the same name key, website domain, phone, 
 distinctive name word (the fuzzy block: it catches typos in the other words, and every link needs a
 shared distinctive word anyway). Within a word block larger than ``window``, accounts are sorted by
 name key and each is compared with its ``window`` next neighbours only (sorted neighbourhood), since
-typo twins sort next to each other. Blocks larger than ``max_block`` are skipped, except same-name
-blocks, which become a chain so that the oversized cluster they form is reported rather than silently
-dropped. Pairs therefore grow with the number of accounts, not its square.
+typo twins sort next to each other. Blocks larger than ``max_block`` are skipped; same-name ones are
+kept aside as oversized groups, to be reported rather than silently dropped. Pairs therefore grow
+with the number of accounts, not its square.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from dedupe.candidate import Profile
 
@@ -30,6 +29,8 @@ class Blocking:
     """Number of accounts blocked."""
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     """Blocks over the size cap, by kind."""
+    oversized_names: list[list[int]] = field(default_factory=list)
+    """Same-name blocks over the size cap: more look-alikes than one merge should take."""
 
     def decode(self, pair: int) -> tuple[int, int]:
         """The two positions of an encoded pair."""
@@ -67,6 +68,7 @@ def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: in
     size = len(profiles)
     seen: set[int] = set()
     skipped: dict[str, int] = {}
+    oversized: list[list[int]] = []
     for kind, blocks in build_blocks(profiles).items():
         for members in blocks.values():
             count = len(members)
@@ -76,8 +78,8 @@ def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: in
                 seen.update(_neighbours(members, profiles, window, size))
             elif count <= max_block:
                 seen.update([a * size + b for index, a in enumerate(members) for b in members[index + 1 :]])
-            elif kind == NAME_BLOCK:
-                seen.update([a * size + b for a, b in pairwise(members)])
             else:
                 skipped[kind] = skipped.get(kind, 0) + 1
-    return Blocking(pairs=sorted(seen), size=size, skipped_blocks=skipped)
+                if kind == NAME_BLOCK:
+                    oversized.append(members)
+    return Blocking(pairs=sorted(seen), size=size, skipped_blocks=skipped, oversized_names=oversized)

@@ -1,11 +1,12 @@
-"""Clusters from links: union-find, a size cap, and no transitive chaining of weak links.
+"""Clusters from links: union-find, a size cap, and no transitive chaining of name-only links.
 
-Chaining rule (chosen and tested): links by rules that ``chain`` (equal name keys, or names backed by
-independent evidence) join clusters by union-find. A fuzzy name-only link is weak: it joins two
-clusters only when every member of one is linked to every member of the other (complete linkage).
-So "Acme Prod" ~ "Acme Products" ~ "Acme Productions" never pulls the first and last together unless
-they match each other too. Auto clusters use evidence-backed links only; review clusters use all.
-A cluster above ``max_size`` is not proposed as a merge: it is reported as oversized.
+Chaining rule (chosen and tested): links backed by independent evidence (same domain, phone or
+address) join clusters by union-find. Name-only links ("same name", "similar name") are weak: one
+joins two clusters only when every member of one is linked to every member of the other (complete
+linkage), strongest first. So "Acme Prod" ~ "Acme Products" ~ "Acme Productions" never pulls the
+first and last together unless they match each other too, and "Acme" in Boston never joins "Acme"
+in Denver through an "Acme" with no address. Auto clusters use auto-tier links only; review
+clusters use all. A cluster above ``max_size`` is not proposed as a merge: it is reported as oversized.
 """
 
 from __future__ import annotations

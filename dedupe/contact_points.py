@@ -37,6 +37,7 @@ _STREET_WORDS = {
 }  # fmt: skip
 _STREET_TYPES = frozenset({"st", "ave", "rd", "blvd", "dr", "pl", "ln", "ct", "pkwy", "hwy", "sq", "ter", "way", "ste"})
 _STREET_KEY_WORDS = 3
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 def normalize_domain(website_or_email: str | None) -> str | None:
@@ -90,12 +91,16 @@ def normalize_postcode(postcode: str | None) -> str | None:
 def normalize_street(street: str | None) -> str | None:
     """The identifying start of a street line: house number, direction and street name, abbreviated.
 
-    "4217 West 18th Street" and "4217 W. 18th St., Chicago" both give "4217 w 18th": street types
+    "4217 West 18th Street" and "4217 W. 18 St., Chicago" both give "4217 w 18": ordinals lose their
+    suffix, street types
     ("St", "Ave") are dropped because one system writes them and another leaves them out, and only
     the first three remaining words are kept, so a trailing suite or city does not split one address.
     """
     if not street:
         return None
-    words = [_STREET_WORDS.get(word, word) for word in _STREET_SEPARATORS.sub(" ", fold_text(street)).split()]
+    words = [
+        _STREET_WORDS.get(word) or _ORDINAL.sub(r"\1", word)
+        for word in _STREET_SEPARATORS.sub(" ", fold_text(street)).split()
+    ]
     kept = [word for word in words if word not in _STREET_TYPES] or words
     return " ".join(kept[:_STREET_KEY_WORDS]) or None

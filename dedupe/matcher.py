@@ -89,5 +89,6 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
     clustering = cluster(matches, settings.max_cluster)
     merges = _proposals(Tier.AUTO, clustering.auto, matches, candidates)
     merges += _proposals(Tier.REVIEW, clustering.review, matches, candidates)
-    findings = [_oversized_finding(group, candidates) for group in clustering.oversized]
+    oversized = clustering.oversized + blocking.oversized_names
+    findings = [_oversized_finding(group, candidates) for group in oversized]
     return DedupeResult(merges=merges, findings=findings, pairs_compared=len(blocking.pairs))

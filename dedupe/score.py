@@ -31,6 +31,7 @@ from rapidfuzz.distance import OSA
 from dedupe.candidate import Profile
 
 _TYPO_MIN_LENGTH = 5
+_STREET_TYPO_SCORE = 85
 
 
 class Tier(StrEnum):
@@ -54,11 +55,12 @@ class MatchRule(StrEnum):
 
     @property
     def chains(self) -> bool:
-        """Whether links by this rule may join clusters transitively (all but fuzzy name-only links)."""
-        return self is not MatchRule.SIMILAR_NAME
+        """Whether links by this rule may join clusters transitively: only evidence-backed ones."""
+        return self in _EVIDENCE_RULES
 
 
 _AUTO_RULES = frozenset({MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE})
+_EVIDENCE_RULES = _AUTO_RULES | {MatchRule.SHARED_WORD_AND_EVIDENCE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +111,20 @@ def _differ(mine: str | None, theirs: str | None) -> bool:
     return mine is not None and theirs is not None and mine != theirs
 
 
+def same_street(mine: str, theirs: str) -> bool:
+    """Whether two normalized street lines are one: equal, or one typo apart with the same house number."""
+    if mine == theirs:
+        return True
+    number, _, rest = mine.partition(" ")
+    other_number, _, other_rest = theirs.partition(" ")
+    return number == other_number and fuzz.ratio(rest, other_rest) >= _STREET_TYPO_SCORE
+
+
 def places_conflict(left: Profile, right: Profile) -> bool:
     """Whether both accounts have a website domain, street line, postcode or city, and they differ."""
     return (
         _differ(left.domain, right.domain)
-        or _differ(left.street, right.street)
+        or (left.street is not None and right.street is not None and not same_street(left.street, right.street))
         or _differ(left.postcode, right.postcode)
         or _differ(left.city, right.city)
     )
@@ -137,7 +148,7 @@ def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
         facts.append(f"domain {left.domain}")
     if left.phone and left.phone == right.phone:
         facts.append(f"phone {left.phone}")
-    if left.street and left.street == right.street and _same_place(left, right):
+    if left.street and right.street and same_street(left.street, right.street) and _same_place(left, right):
         facts.append(f"address {left.street}")
     return tuple(facts)
 
@@ -186,7 +197,10 @@ def markers_differ(left: Profile, right: Profile) -> bool:
 
 def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresholds: Thresholds) -> Match | None:
     """Score one pair; ``None`` when the guards refuse it or no rule's threshold is met."""
-    if markers_differ(left, right) or places_conflict(left, right) or not share_distinctive_word(left, right):
+    if left.key == right.key:  # same words, so same markers: only the shared-word and place guards apply
+        if not left.distinctive or places_conflict(left, right):
+            return None
+    elif markers_differ(left, right) or places_conflict(left, right) or not share_distinctive_word(left, right):
         return None
     evidence = shared_evidence(left, right)
     found = _rule(left, right, evidence, thresholds)

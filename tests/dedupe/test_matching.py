@@ -114,3 +114,15 @@ def test_house_number_in_a_name_is_not_a_marker() -> None:
         Candidate("a1", "Robertson Learning Center", street="2929 West 19th Street"),
     ]
     assert merged_groups(candidates, Tier.AUTO) == {frozenset({"a0", "a1"})}
+
+
+def test_namesakes_do_not_chain_through_an_account_without_address() -> None:
+    """An address-less "Acme Plumbing" joins the Boston one or the Denver one, never both."""
+    candidates = [
+        Candidate("a0", "Acme Plumbing", city="Boston"),
+        Candidate("a1", "Acme Plumbing Inc"),
+        Candidate("a2", "Acme Plumbing LLC", city="Denver"),
+    ]
+    groups = merged_groups(candidates)
+    assert len(groups) == 1
+    assert frozenset({"a0", "a2"}) not in groups and len(next(iter(groups))) == 2
