@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
@@ -20,6 +21,7 @@ from enforcement.registry import JOBS
 from jobs import logging as warden_logging
 from jobs import worker_cli
 from jobs.connections import UnknownCrm, open_connector
+from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
@@ -58,17 +60,22 @@ def _policy(settings: Settings, path: Path | None) -> Policy:
         raise typer.Exit(2) from None
 
 
+def _store(settings: Settings) -> sessionmaker[Session]:
+    """The ledger and mirror database, migrated to the current schema."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return session_factory(engine)
+
+
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
     try:
         connector = open_connector(settings, crm)
     except (UnknownCrm, ConnectorError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    engine = make_engine(settings.database_url)
-    migrate(engine)
     try:
         return run_job(job, connector=connector, connection=crm, policy=policy,
-                       sessions=session_factory(engine), now=now, apply=apply)
+                       sessions=_store(settings), now=now, apply=apply)
     except ConnectorError as exc:
         err.print(f"[red]the run failed and was recorded as failed in the ledger: {exc}[/]")
         raise typer.Exit(1) from None
@@ -105,12 +112,32 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     moment = _now(now)
     crm = LocalCRM.from_url(settings.local_crm_url)
     seed_demo(crm, moment)
-    result = _execute("all", "local", settings, _policy(settings, None), moment, apply)
+    policy = _policy(settings, None)
+    result = _execute("all", "local", settings, policy, moment, apply)
     print_run(result, console)
+    digests = build_digests(_store(settings), settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False)
+    console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
+    for d in digests.digests:
+        console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
     console.print(f"\nDemo CRM: {settings.local_crm_url}   ledger: {settings.database_url}")
     console.print(f"See this run again: warden ledger show {result.run_id}")
     if result.dry_run:
         console.print("Apply the plan to the demo CRM: warden demo --apply")
+
+
+@app.command()
+def digest(
+    crm: Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")] = None,
+    now: NowOption = None,
+    preview: PreviewOption = None,
+    send: SendOption = False,
+) -> None:
+    """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
+    warden_logging.configure()
+    settings = Settings()
+    digest_command(_store(settings), settings, _policy(settings, policy), crm or settings.crm,
+                   _now(now), preview, send, console)
 
 
 app.command()(worker_cli.worker)
@@ -135,8 +162,6 @@ def ledger_show(
 ) -> None:
     """Print what a run found and did."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    if not print_ledger_run(session_factory(engine), run_id, console, json_output=json_output):
+    if not print_ledger_run(_store(settings), run_id, console, json_output=json_output):
         err.print(f"no run {run_id!r} in {settings.database_url}")
         raise typer.Exit(1)

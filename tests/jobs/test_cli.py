@@ -1,0 +1,71 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from config.settings import PACKAGED_POLICY
+from jobs.cli import app
+
+NOW = "2026-11-20T15:00:00Z"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
+    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
+    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_demo_shows_findings_of_every_family_and_previews_digests(env: Path) -> None:
+    """`warden demo` is a dry run that explains SLA breaches and leaves a digest preview per manager."""
+    code, out = invoke("demo", "--now", NOW)
+    assert code == 0, out
+    assert "DRY RUN: nothing was changed" in out and "did not act on it within 2 business hours" in out
+    for rule in ("sla-new-opportunity", "sla-first-contact", "stale-deals", "stale-leads", "customer-calls",
+                 "overdue-tasks", "opportunity-gates"):
+        assert rule in out
+    assert sorted(p.name for p in (env / ".warden/digests").glob("*.html"))[:1] == ["kenji-sato-example-com.html"]
+
+
+def test_run_json_follows_the_contract_and_apply_twice_applies_nothing_new(env: Path) -> None:
+    """--json prints one object with the documented keys; a second --apply run applies nothing."""
+    invoke("demo", "--now", NOW)
+    code, out = invoke("run", "sla", "--now", NOW, "--apply", "--json")
+    assert code == 0, out
+    first = json.loads(out)
+    assert set(first) >= {"run_id", "job", "crm", "dry_run", "now", "findings", "actions", "summary"}
+    assert first["dry_run"] is False and first["summary"]["actions_by_status"].get("applied", 0) > 0
+    assert {"rule", "object", "record_id", "owner_id", "reason", "evidence"} <= set(first["findings"][0])
+    assert {"kind", "object", "record_id", "key", "status", "reason", "error"} <= set(first["actions"][0])
+    assert first["summary"]["api_calls"]["write"] >= 1
+    code, out = invoke("run", "sla", "--now", NOW, "--apply", "--json")
+    assert json.loads(out)["summary"]["actions_by_status"].get("applied", 0) == 0
+    code, shown = invoke("ledger", "show", first["run_id"], "--json")
+    assert code == 0 and json.loads(shown)["actions"] == first["actions"]
+
+
+def test_policy_check_names_the_bad_key_and_line(env: Path) -> None:
+    """A policy with a typo fails the check with exit 1; the shipped one passes."""
+    bad = env / "bad.yaml"
+    bad.write_text("version: 1\ncalendar:\n  time_zon: UTC\n")
+    result = CliRunner().invoke(app, ["policy", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "line 3: calendar.time_zon: Extra inputs are not permitted" in result.stderr
+    assert invoke("policy", "check", str(PACKAGED_POLICY))[0] == 0
+
+
+def test_unknown_job_and_crm_are_refused_with_the_choices(env: Path) -> None:
+    """A typo in the job or CRM name says what would have been accepted."""
+    result = CliRunner().invoke(app, ["run", "stail"])
+    assert result.exit_code == 2 and "sla, stale, cadence, overdue, gates, all" in result.output
+    result = CliRunner().invoke(app, ["run", "all", "--crm", "pipedrive"])
+    assert result.exit_code == 2 and "local, salesforce, hubspot" in result.stderr
