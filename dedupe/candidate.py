@@ -51,7 +51,7 @@ class Profile:
 
     id: str
     key: str
-    tokens: tuple[str, ...]
+    """The normalized name (see ``dedupe.normalize``); its words are the name's tokens."""
     distinctive: tuple[str, ...]
     """Identifying words, sorted (tuples: a million profiles hold far less than with sets)."""
     markers: tuple[str, ...]
@@ -63,9 +63,9 @@ class Profile:
 
 
 @lru_cache(maxsize=1 << 16)
-def _name_features(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _name_features(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     tokens = name_tokens(name)
-    return " ".join(tokens), tokens, distinctive_tokens(tokens), markers(tokens)
+    return " ".join(tokens), distinctive_tokens(tokens), markers(tokens)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -75,11 +75,10 @@ def _city(city: str) -> str | None:
 
 def profile(candidate: Candidate) -> Profile:
     """Normalize every field of ``candidate`` that matching compares."""
-    key, tokens, distinctive, name_markers = _name_features(candidate.name)
+    key, distinctive, name_markers = _name_features(candidate.name)
     return Profile(
         id=candidate.id,
         key=key,
-        tokens=tokens,
         distinctive=distinctive,
         markers=name_markers,
         domain=evidence_domain(candidate.website),

@@ -67,10 +67,18 @@ def _score_slice(start: int, stop: int) -> list[Match]:
     return matches
 
 
+def _forked_slice(start: int, stop: int) -> list[tuple[Any, ...]]:
+    return [(m.left, m.right, m.rule, m.score, m.evidence) for m in _score_slice(start, stop)]
+
+
 def score_pairs(
     profiles: Sequence[Profile], blocking: Blocking, thresholds: Thresholds, workers: int = 1
 ) -> list[Match]:
-    """Every blocked pair that matches by some rule, scored by up to ``workers`` processes."""
+    """Every blocked pair that matches by some rule, scored by up to ``workers`` processes.
+
+    Forked workers send back bare fields; the matches are rebuilt here around the parent's own name
+    keys, so a million matches do not carry a million copies of the names.
+    """
     global _shared
     total = len(blocking.pairs)
     workers = _can_fork(workers, total)
@@ -80,10 +88,13 @@ def score_pairs(
             return _score_slice(0, total)
         bounds = [total * index // workers for index in range(workers + 1)]
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            forked = [pool.apply_async(_score_slice, (bounds[i], bounds[i + 1])) for i in range(1, workers)]
+            forked = [pool.apply_async(_forked_slice, (bounds[i], bounds[i + 1])) for i in range(1, workers)]
             matches = _score_slice(bounds[0], bounds[1])
             for result in forked:
-                matches.extend(result.get())
+                matches.extend(
+                    Match(left, right, rule, score, profiles[left].key, profiles[right].key, evidence)
+                    for left, right, rule, score, evidence in result.get()
+                )
         return matches
     finally:
         _shared = None

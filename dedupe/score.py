@@ -153,7 +153,7 @@ def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
     return tuple(facts)
 
 
-def _coverage(words: tuple[str, ...], other_tokens: tuple[str, ...]) -> float:
+def _coverage(words: tuple[str, ...], other_tokens: list[str]) -> float:
     """How well ``other_tokens`` cover ``words``: best-match similarity per word, weighted by length."""
     total = sum(len(word) for word in words)
     matched = sum(len(word) * max(fuzz.ratio(word, other) for other in other_tokens) for word in words)
@@ -167,7 +167,8 @@ def name_score(left: Profile, right: Profile, generic_weight: float) -> float:
     generic word ("Prodcts") costs little, while a different distinctive word costs a lot.
     """
     full = fuzz.token_sort_ratio(left.key, right.key)
-    distinctive = min(_coverage(left.distinctive, right.tokens), _coverage(right.distinctive, left.tokens))
+    left_words, right_words = left.key.split(), right.key.split()
+    distinctive = min(_coverage(left.distinctive, right_words), _coverage(right.distinctive, left_words))
     return generic_weight * full + (1 - generic_weight) * distinctive
 
 
@@ -181,7 +182,8 @@ def _rule(
         return MatchRule.SIMILAR_NAME_AND_EVIDENCE, score
     if score >= thresholds.name_only_score:
         return MatchRule.SIMILAR_NAME, score
-    contained = max(_coverage(left.distinctive, right.tokens), _coverage(right.distinctive, left.tokens))
+    left_words, right_words = left.key.split(), right.key.split()
+    contained = max(_coverage(left.distinctive, right_words), _coverage(right.distinctive, left_words))
     if len(evidence) >= thresholds.shared_word_evidence or (evidence and contained >= thresholds.contained_score):
         return MatchRule.SHARED_WORD_AND_EVIDENCE, score
     return None
