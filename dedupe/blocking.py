@@ -24,17 +24,13 @@ WORD_BLOCK = "word"
 @dataclass(slots=True)
 class Blocking:
     pairs: list[int]
-    """Unique pairs ``(i, j)``, ``i < j``, each encoded as ``i * size + j`` (see ``decode``), sorted."""
+    """Unique pairs ``(i, j)``, ``i < j``, each encoded as ``i * size + j`` (``divmod(pair, size)``), sorted."""
     size: int
     """Number of accounts blocked."""
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     """Blocks over the size cap, by kind."""
     oversized_names: list[list[int]] = field(default_factory=list)
     """Same-name blocks over the size cap: more look-alikes than one merge should take."""
-
-    def decode(self, pair: int) -> tuple[int, int]:
-        """The two positions of an encoded pair."""
-        return divmod(pair, self.size)
 
 
 def build_blocks(profiles: Sequence[Profile]) -> dict[str, defaultdict[str, list[int]]]:

@@ -64,7 +64,7 @@ class Clustering:
     auto: list[list[int]]
     """Clusters held together by evidence-backed links only."""
     review: list[list[int]]
-    """Clusters that need an admin: name-only links, or an auto cluster grown by them."""
+    """Clusters that need an admin: some link below the auto tier (an auto cluster may lie inside)."""
     oversized: list[list[int]]
     """Review-level groups above the size cap: reported, never merged (auto clusters inside stay)."""
 

@@ -3,9 +3,9 @@
 Guards come first: a pair never matches when its markers differ (numbers, roman numerals,
 directions), when the names share no distinctive word (one typo allowed), or when both accounts have
 a website domain, street address, postcode or city and they differ (branches and namesakes elsewhere
-stay separate accounts). Then the name
-similarity (rapidfuzz, generic words weighing little) and the independent evidence (same website
-domain, phone, or street address in the same place) pick the rule:
+stay separate accounts). Then the name similarity (rapidfuzz, generic words weighing little) and
+the independent evidence (same website domain, phone, or street address in the same place) pick
+the rule:
 
 =========================  ============================================  =======
 rule                       needs                                         tier
