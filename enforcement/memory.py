@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 
 from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
@@ -33,6 +33,10 @@ class InMemoryOrg:
                 if about and (about not in latest or latest[about] < task.completed_at):
                     latest[about] = task.completed_at
         return latest
+
+    def last_activity_of(self, record_ids: Collection[str]) -> Mapping[str, datetime]:
+        wanted = set(record_ids)
+        return {about: done for about, done in self.last_activity().items() if about in wanted}
 
     def last_call(self) -> Mapping[str, datetime]:
         latest: dict[str, datetime] = {}

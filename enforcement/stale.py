@@ -147,32 +147,40 @@ def _take_away(
 def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Return qualified leads nobody touched for ``after_days`` to the marketing queue."""
     result = RuleResult()
-    activity = org.last_activity()
-    queue = ctx.queue(rule.return_to.queue)
+    cutoff = ctx.now - timedelta(days=rule.after_days)
+    idle = [lead for lead in _qualified(org.records(ObjectType.LEAD), rule) if _changed(lead) <= cutoff]
+    activity = org.last_activity_of([lead.id for lead in idle])
     facts = OwnerFacts(ctx)
-    for lead in _qualified(org.records(ObjectType.LEAD), rule):
-        touched = max(m for m in (lead.created_at, lead.status_changed_at, activity.get(lead.id)) if m)
-        days = (ctx.now - touched).days
+    for lead in idle:
+        touched = max(_changed(lead), activity.get(lead.id, lead.created_at))
         owner = ctx.owner(lead.owner_id)
-        if days < rule.after_days or (owner is not None and owner.is_queue):
-            continue
-        who = owner.name if owner else "nobody"
-        reason = (f"{record_label(lead)} is {lead.status!r} with no activity or status change for {days} days "
-                  f"(since {when(touched, facts.zone(owner))}, owner {who}); the policy allows "
-                  f"{rule.after_days} days")
-        evidence = {"policy": f"rules[id={rule.id}] after {rule.after_days} days", "status": lead.status,
-                    "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue}
-        if queue is None:
-            reason += f"; the CRM has no queue named {rule.return_to.queue!r} to return it to: create it"
-            result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
-            continue
-        reason += f". Return it to {queue.name} as {rule.set_status!r}."
-        result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
-        payload = {"owner_id": queue.id, "status": rule.set_status}
-        key = f"{rule.id}:{ObjectType.LEAD}:{lead.id}:{touched.isoformat()}"
-        result.actions.append(Action(ActionKind.REASSIGN, ObjectType.LEAD, lead.id, key, reason, rule.id, payload))
+        if touched <= cutoff and not (owner is not None and owner.is_queue):
+            _return_lead(rule, facts, lead, touched, result)
     return result
+
+
+def _changed(lead: Lead) -> datetime:
+    return max(lead.created_at, lead.status_changed_at or lead.created_at)
 
 
 def _qualified(records: Iterable[object], rule: StaleLeadRule) -> Iterable[Lead]:
     return (r for r in records if isinstance(r, Lead) and r.status in rule.statuses)
+
+
+def _return_lead(rule: StaleLeadRule, facts: OwnerFacts, lead: Lead, touched: datetime, result: RuleResult) -> None:
+    owner, days = facts.ctx.owner(lead.owner_id), (facts.ctx.now - touched).days
+    reason = (f"{record_label(lead)} is {lead.status!r} with no activity or status change for {days} days "
+              f"(since {when(touched, facts.zone(owner))}, owner {owner.name if owner else 'nobody'}); "
+              f"the policy allows {rule.after_days} days")
+    evidence = {"policy": f"rules[id={rule.id}] after {rule.after_days} days", "status": lead.status,
+                "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue}
+    queue = facts.ctx.queue(rule.return_to.queue)
+    if queue is None:
+        reason += f"; the CRM has no queue named {rule.return_to.queue!r} to return it to: create it"
+        result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+        return
+    reason += f". Return it to {queue.name} as {rule.set_status!r}."
+    result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+    payload = {"owner_id": queue.id, "status": rule.set_status}
+    key = f"{rule.id}:{ObjectType.LEAD}:{lead.id}:{touched.isoformat()}"
+    result.actions.append(Action(ActionKind.REASSIGN, ObjectType.LEAD, lead.id, key, reason, rule.id, payload))

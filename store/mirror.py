@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -189,6 +189,9 @@ class MirrorOrg:
 
     def open_calls(self) -> set[str]:
         return aggregates.open_calls(self._session, self._connection)
+
+    def last_activity_of(self, record_ids: Collection[str]) -> dict[str, datetime]:
+        return aggregates.last_activity_of(self._session, self._connection, record_ids)
 
     def open_tasks(self, due_before: date) -> Iterator[Task]:
         return aggregates.open_tasks(self._session, self._connection, due_before)

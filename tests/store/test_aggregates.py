@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
@@ -58,3 +59,18 @@ def test_unmoved_opportunities_are_open_and_last_changed_before_the_moment(engin
     with Session(engine) as session:
         found = sorted(o.id for o in MirrorOrg(session, "local").unmoved_opportunities(cutoff))
     assert found == ["never", "old"] == sorted(o.id for o in InMemoryOrg(deals).unmoved_opportunities(cutoff))
+
+
+def test_last_activity_of_named_records_matches_the_full_aggregate(engine: Engine) -> None:
+    """Asking for a few records (what or who side, some without tasks) gives their entries of ``last_activity``."""
+    tasks = [*TASKS, dataclasses.replace(TASKS[0], id="t7", what_id=None, who_id="l1")]
+    reader = FakeReader()
+    reader.put(*tasks)
+    mirror.sync(reader, engine, "local")
+    wanted = ["a1", "a2", "l1", "nobody", *[f"x{n}" for n in range(600)]]
+    with Session(engine) as session:
+        org = MirrorOrg(session, "local")
+        found = dict(org.last_activity_of(wanted))
+        assert found == {k: v for k, v in org.last_activity().items() if k in wanted}
+    assert found == {"a1": T0 + timedelta(days=5), "a2": T0 + timedelta(days=9), "l1": T0 + timedelta(days=1)}
+    assert found == InMemoryOrg(tasks).last_activity_of(wanted)
