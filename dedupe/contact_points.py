@@ -7,6 +7,7 @@ public mail domain that thousands of unrelated companies share).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from dedupe.normalize import fold_text
 
@@ -24,6 +25,7 @@ PUBLIC_MAIL_DOMAINS = frozenset(
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _HOST_END = re.compile(r"[/?#:\s]")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _EXTENSION = re.compile(r"(?i)\s*(?:x|ext\.?|extension|#)\s*\d+\s*$")
 _NON_DIGITS = re.compile(r"\D")
 _STREET_SEPARATORS = re.compile(r"[\W_]+")
@@ -41,21 +43,23 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 def normalize_domain(website_or_email: str | None) -> str | None:
-    """The host of a website or email address: no scheme, ``www.``, port, path or trailing dot; IDN as ASCII."""
+    """The host of a website or email address: no scheme, ``www.``, port, path or trailing dot; IDN as ASCII.
+
+    Anything that is not a plausible host name afterwards (no dot, stray characters) gives ``None``.
+    """
     if not website_or_email:
         return None
-    text = website_or_email.strip().casefold()
-    text = text.rsplit("@", 1)[-1]
-    text = _SCHEME.sub("", text)
-    host = _HOST_END.split(text, maxsplit=1)[0].strip(".").removeprefix("www.")
-    if "." not in host:
-        return None
-    if host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
+    text = unicodedata.normalize("NFKC", website_or_email).strip().casefold()
+    text = _SCHEME.sub("", text.rsplit("@", 1)[-1])
+    host = _HOST_END.split(text, maxsplit=1)[0]
+    while (trimmed := host.strip(".").removeprefix("www.")) != host:
+        host = trimmed
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return host if "." in host and _HOST.fullmatch(host) else None
 
 
 def evidence_domain(website_or_email: str | None) -> str | None:

@@ -33,10 +33,17 @@ def test_public_mail_domains_are_no_evidence(written: str) -> None:
     assert evidence_domain(written) is None
 
 
-@given(HOSTS, st.sampled_from(["", "https://", "http://www."]), st.sampled_from(["", "/", "/a/b?q=1", ":80"]))
+@given(HOSTS, st.sampled_from(["", "https://", "http://www.", "www.www."]), st.sampled_from(["", "/", "/a?q=1", ":80"]))
 def test_domain_normalization_is_idempotent(host: str, scheme: str, path: str) -> None:
     """Normalizing a normalized domain changes nothing."""
     once = normalize_domain(f"{scheme}{host}{path}")
+    assert once is None or normalize_domain(once) == once
+
+
+@given(st.text())
+def test_domain_normalization_is_idempotent_on_any_text(text: str) -> None:
+    """Whatever a rep typed in the website field, normalizing twice equals normalizing once."""
+    once = normalize_domain(text)
     assert once is None or normalize_domain(once) == once
 
 
