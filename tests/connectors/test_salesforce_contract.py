@@ -6,19 +6,16 @@ below with Salesforce's real behaviour and the difference named in its docstring
 
 import math
 from collections.abc import Iterator
-from dataclasses import fields as dataclass_fields
-from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 
 from connectors.base import NewTask, RecordUpdate
-from connectors.records import ObjectType, Owner, Record, Task, TaskStatus
-from connectors.salesforce_mapping import SOBJECTS, field_map, to_sf_value
+from connectors.records import ObjectType
 from tests.connectors.contract import CONTRACT_START, ConnectorContract, ContractCRM, FakeClock, _by_id, known_org
 from tests.connectors.sf_fixtures import connect, fake, sf_server
-from tests.connectors.sf_org import Org, sf_datetime
+from tests.connectors.sf_org import Org
+from tests.connectors.sf_records import load
 from tests.connectors.sf_server import FakeSalesforce
 
 __all__ = ["fake", "sf_server"]
@@ -28,39 +25,6 @@ CUSTOM = {
     ObjectType.LEAD: {"bant_budget": "BANT_Budget__c"},
     ObjectType.OPPORTUNITY: {"bant_budget": "BANT_Budget__c"},
 }
-TYPE_OF = {cls: obj for obj in ObjectType for cls in (type(r) for r in known_org(CONTRACT_START)) if
-           cls.__name__.lower() == obj.value or (obj is ObjectType.OWNER and cls is Owner)}
-
-
-def sf_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return sf_datetime(value)
-    if isinstance(value, date | StrEnum):
-        return to_sf_value(value)
-    return value
-
-
-def to_row(record: Record) -> tuple[str, dict[str, Any]]:
-    """The Salesforce row for a normalized record, through the connector's own field map."""
-    if isinstance(record, Owner) and record.is_queue:
-        return "Group", {"Id": record.id, "Name": record.name, "Type": "Queue", "SystemModstamp": sf_value(
-            record.updated_at)}
-    object_type = TYPE_OF[type(record)]
-    names = {f.name for f in dataclass_fields(record)}
-    extra = getattr(record, "extra", {})
-    row = {sf: sf_value(getattr(record, name) if name in names else extra.get(name))
-           for name, sf in field_map(object_type, CUSTOM).items()}
-    if isinstance(record, Task):
-        row["IsClosed"] = record.status is TaskStatus.COMPLETED
-        row["Status"] = to_sf_value(record.status)
-    row["IsDeleted"] = record.deleted
-    return SOBJECTS[object_type], row
-
-
-def load(org: Org, records: list[Record]) -> None:
-    for record in records:
-        sobject, row = to_row(record)
-        org.add(sobject, **row)
 
 
 class TestSalesforceContract(ConnectorContract):
@@ -68,10 +32,7 @@ class TestSalesforceContract(ConnectorContract):
     def crm(self, fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str]) -> Iterator[ContractCRM]:
         clock = FakeClock(CONTRACT_START)
         fake.org = Org(clock=clock, max_page=2)
-        for sobject in ("Account", "Lead", "Opportunity"):
-            fake.org.schema[sobject] += [f for f in ("Tier__c", "BANT_Budget__c") if sobject != "Account" or
-                                         f == "Tier__c"]
-        load(fake.org, known_org(CONTRACT_START))
+        load(fake.org, known_org(CONTRACT_START), CUSTOM)
         connector = connect(fake, sf_server[1], fields=CUSTOM)
         # One SOAP merge call carries up to 200 requests of a master and two losers.
         yield ContractCRM(connector, clock, page_size=2, batch_size=200, losers_per_merge_call=400)
