@@ -14,7 +14,8 @@ same name + evidence       equal name keys and one piece of evidence     auto
 similar name + evidence    name score >= ``evidence_name_score``, and    auto
                            one piece of evidence
 shared word + evidence     a shared distinctive word and two pieces      review
-                           (one, if one name's words lie in the other)
+                           (one, if the names share two distinctive
+                           words or one name's words lie in the other)
 same name                  equal name keys                               review
 similar name               name score >= ``name_only_score``             review
 =========================  ============================================  =======
@@ -32,6 +33,7 @@ from dedupe.candidate import Profile
 
 _TYPO_MIN_LENGTH = 5
 _STREET_TYPO_SCORE = 85
+_SHARED_WORDS_FOR_ONE_EVIDENCE = 2
 
 
 class Tier(StrEnum):
@@ -184,7 +186,9 @@ def _rule(
         return MatchRule.SIMILAR_NAME, score
     left_words, right_words = left.key.split(), right.key.split()
     contained = max(_coverage(left.distinctive, right_words), _coverage(right.distinctive, left_words))
-    if len(evidence) >= thresholds.shared_word_evidence or (evidence and contained >= thresholds.contained_score):
+    shared_words = sum(word in right.distinctive for word in left.distinctive)
+    strong_names = contained >= thresholds.contained_score or shared_words >= _SHARED_WORDS_FOR_ONE_EVIDENCE
+    if len(evidence) >= thresholds.shared_word_evidence or (evidence and strong_names):
         return MatchRule.SHARED_WORD_AND_EVIDENCE, score
     return None
 
