@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 import requests
+import structlog
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -23,6 +24,7 @@ from connectors.salesforce_auth import TokenSource
 from connectors.salesforce_errors import RequestLimitExceeded, SessionExpired, error_code, translate
 from connectors.salesforce_soap import envelope, parse_soap_response
 
+log = structlog.get_logger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], None]
 TIMEOUT = 120
@@ -36,6 +38,14 @@ def backoff(state: RetryCallState) -> float:
     failure = state.outcome.exception() if state.outcome else None
     wait = _RATE_LIMIT_WAIT if isinstance(failure, RequestLimitExceeded) else _TRANSIENT_WAIT
     return wait(state)
+
+
+def log_retry(state: RetryCallState) -> None:
+    """Say which call is retried, after which fault and how long it waits (never a token or a body)."""
+    failure = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("salesforce.retry", attempt=state.attempt_number, wait_seconds=round(wait, 2),
+                error=type(failure).__name__, detail=str(failure)[:300])
 
 
 class SalesforceClient:
@@ -73,6 +83,7 @@ class SalesforceClient:
             wait=backoff,
             retry=retry_if_exception_type(RetriableConnectorError),
             sleep=self.sleep,
+            before_sleep=log_retry,
             reraise=True,
         )
         try:
@@ -80,6 +91,7 @@ class SalesforceClient:
         except RequestLimitExceeded as exc:
             if not retry:
                 raise
+            log.warning("salesforce.rate_limited", call=what, attempts=self._max_attempts)
             raise BudgetExhausted(f"{exc}; the run stops here and resumes from the ledger next time") from None
         return result
 
@@ -141,6 +153,7 @@ class SalesforceClient:
         except SessionExpired:
             if not self._tokens.can_refresh:
                 raise
+            log.info("salesforce.session_expired", call=what, action="logging in again")
             self._sf = self._login()
             return self._send(kind, what, send)
 
@@ -165,6 +178,7 @@ class SalesforceClient:
             return
         allowed = int(limit * self._api_share)
         if limit - remaining >= allowed:
+            log.warning("salesforce.budget_stop", used=limit - remaining, limit=limit, allowed=allowed, call=what)
             raise BudgetExhausted(
                 f"the Salesforce org has used {limit - remaining} of its {limit} daily API calls and "
                 f"SALESFORCE_API_SHARE={self._api_share} allows {allowed}: stopping before {what}; "

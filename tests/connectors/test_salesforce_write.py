@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from structlog.testing import capture_logs
 
 from connectors.base import NewTask, RecordUpdate
 from connectors.errors import BudgetExhausted, FatalConnectorError
@@ -158,3 +159,18 @@ def test_usage_counts_every_call_by_kind(fake: FakeSalesforce, connector: Salesf
     connector.owners()
     connector.update(reassign_all(fake, seeded["rep"], 1))
     assert connector.usage.as_dict() == {"total": 5, "other": 2, "read": 2, "write": 1}
+
+
+def test_retries_and_relogins_are_logged_without_the_token(
+    fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded
+) -> None:
+    """A 503 and an expired session leave a retry and a re-login event, and no access token in any event."""
+    updates = reassign_all(fake, seeded["rep2"], 2)
+    connector.owners()
+    fake.expire_sessions()
+    fake.fail_next("SERVER_UNAVAILABLE", "composite")
+    with capture_logs() as events:
+        assert all(r.ok for r in connector.update(updates))
+    assert [e["event"] for e in events] == ["salesforce.session_expired", "salesforce.retry"]
+    assert events[1]["error"] == "RetriableConnectorError" and events[1]["attempt"] == 1
+    assert not any("00D000000000001!" in str(e) for e in events)
