@@ -69,12 +69,12 @@ class Clustering:
     """Review-level groups above the size cap: reported, never merged (auto clusters inside stay)."""
 
 
-def _linked_pairs(matches: Iterable[Match]) -> set[tuple[int, int]]:
-    return {(m.left, m.right) if m.left < m.right else (m.right, m.left) for m in matches}
+def _linked_pairs(matches: Iterable[Match], size: int) -> set[int]:
+    return {m.left * size + m.right if m.left < m.right else m.right * size + m.left for m in matches}
 
 
-def _fully_linked(left: list[int], right: list[int], linked: set[tuple[int, int]]) -> bool:
-    return all(((a, b) if a < b else (b, a)) in linked for a in left for b in right)
+def _fully_linked(left: list[int], right: list[int], linked: set[int], size: int) -> bool:
+    return all((a * size + b if a < b else b * size + a) in linked for a in left for b in right)
 
 
 def _split_by_size(groups: list[list[int]], max_size: int) -> tuple[list[list[int]], list[list[int]]]:
@@ -91,11 +91,12 @@ def cluster(matches: Sequence[Match], max_size: int = 30) -> Clustering:
         if match.rule.chains:
             all_sets.union(match.left, match.right)
     weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
-    linked = _linked_pairs(matches) if weak else set()
+    size = 1 + max((max(m.left, m.right) for m in matches), default=0)
+    linked = _linked_pairs(matches, size) if weak else set()
     for match in weak:
         if all_sets.find(match.left) == all_sets.find(match.right):
             continue
-        if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked):
+        if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked, size):
             all_sets.union(match.left, match.right)
     auto, _ = _split_by_size(auto_sets.groups(), max_size)
     everything, oversized = _split_by_size(all_sets.groups(), max_size)
