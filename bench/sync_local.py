@@ -88,16 +88,14 @@ def sizes_at(scale: float) -> dict[ObjectType, int]:
     return {obj: max(1, round(n * scale)) for obj, n in FULL_SIZE.items()}
 
 
-def run_benchmark(workdir: Path, scale: float, changed_share: float = 0.01) -> list[Phase]:
+def run_benchmark(workdir: Path, scale: float, changed_share: float = 0.01) -> Iterator[Phase]:
     """Seed, first sync, change a share of every object through the connector, sync again, then naive."""
     sizes = sizes_at(scale)
-    return [
-        _in_child(_seed, workdir, sizes),
-        _in_child(_sync, workdir, "first sync", False),
-        _in_child(_change, workdir, sizes, changed_share),
-        _in_child(_sync, workdir, f"{changed_share:.0%} changed sync", False),
-        _in_child(_sync, workdir, "naive full re-read", True),
-    ]
+    yield _in_child(_seed, workdir, sizes)
+    yield _in_child(_sync, workdir, "first sync", False)
+    yield _in_child(_change, workdir, sizes, changed_share)
+    yield _in_child(_sync, workdir, f"{changed_share:.0%} changed sync", False)
+    yield _in_child(_sync, workdir, "naive full re-read", True)
 
 
 def _in_child(phase: Callable[..., Phase], *args: Any) -> Phase:
@@ -173,10 +171,11 @@ def main(argv: Sequence[str] | None = None) -> list[Phase]:
     with tempfile.TemporaryDirectory(prefix="warden-bench-") as temp:
         workdir = args.workdir or Path(temp)
         workdir.mkdir(parents=True, exist_ok=True)
-        phases = run_benchmark(workdir, args.scale)
-    print(HEADER)
-    for phase in phases:
-        print(phase.line())
+        print(HEADER)
+        phases = []
+        for phase in run_benchmark(workdir, args.scale):
+            print(phase.line(), flush=True)
+            phases.append(phase)
     changed, incremental = phases[2].records, phases[3].records
     print(f"The {phases[3].name} read {incremental:,} records for {changed:,} changed "
           f"(owners are re-read in full; records at the watermark instant are read again).")
