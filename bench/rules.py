@@ -41,11 +41,11 @@ _JUDGES: dict[type, ObjectType] = {StaleDealRule: ObjectType.OPPORTUNITY, StaleL
                                    CadenceRule: ObjectType.ACCOUNT, OverdueRule: ObjectType.TASK}
 
 
-def _judged(rule: object) -> ObjectType:
-    """The object type whose records a rule judges (its throughput is counted in those)."""
+def _judged(rule: object) -> ObjectType | None:
+    """The object type whose records a rule judges (its throughput is counted in those), if known here."""
     if isinstance(rule, SlaRule | GateRule):
         return ObjectType(rule.object)
-    return _JUDGES[type(rule)]
+    return _JUDGES.get(type(rule))
 
 
 def _peak_mb(who: int) -> float:
@@ -84,8 +84,9 @@ def run_rules(session: Session, policy: Policy) -> float:
         result = family.evaluate(rule, ctx, org)
         elapsed = time.perf_counter() - started
         total += elapsed
-        n = counts[_judged(rule)]
-        print(f"{rule.id:24} {_judged(rule):>12} {n:>11,} {elapsed:>8.2f} {n / elapsed:>12,.0f} "
+        judged = _judged(rule)
+        n = counts[judged] if judged else 0
+        print(f"{rule.id:24} {judged or '?':>12} {n:>11,} {elapsed:>8.2f} {n / elapsed:>12,.0f} "
               f"{len(result.findings):>9,}")
     print(f"{'all rules':24} {'':>12} {'':>11} {total:>8.2f}   goal < {GOAL_SECONDS:.0f} s: "
           f"{'met' if total < GOAL_SECONDS else 'NOT met'}")
