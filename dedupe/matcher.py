@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from connectors.records import ObjectType
@@ -80,9 +82,25 @@ def _proposals(
     ]
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, which re-walks millions of fresh, cycle-free profiles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None) -> DedupeResult:
     """Propose merges for ``candidates``: auto clusters, review clusters, and oversized-cluster findings."""
-    settings = settings or MatchSettings()
+    with cyclic_gc_paused():
+        return _find_duplicates(candidates, settings or MatchSettings())
+
+
+def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
     profiles = profile_all(candidates, settings.workers)
     blocking = candidate_pairs(profiles, settings.max_block)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)

@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 
 from dedupe import parallel
@@ -126,3 +128,9 @@ def test_namesakes_do_not_chain_through_an_account_without_address() -> None:
     groups = merged_groups(candidates)
     assert len(groups) == 1
     assert frozenset({"a0", "a2"}) not in groups and len(next(iter(groups))) == 2
+
+
+def test_garbage_collector_runs_again_after_matching() -> None:
+    """Matching pauses the cyclic collector only while it runs."""
+    find_duplicates(accounts("Acme Products", "Acme Products Inc"))
+    assert gc.isenabled()
