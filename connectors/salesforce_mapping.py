@@ -76,6 +76,9 @@ READ_ONLY = frozenset({
 })
 """Fields Salesforce computes; ``Name`` is only read-only on persons (it joins first and last names)."""
 
+DERIVED = {(ObjectType.OPPORTUNITY, "is_closed"): "stage", (ObjectType.OPPORTUNITY, "is_won"): "stage"}
+"""Fields Salesforce derives from another one: written alongside it, they are left to Salesforce."""
+
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _SUBTYPES = {TaskType.CALL: "Call", TaskType.EMAIL: "Email", TaskType.TODO: "Task"}
 _PRIORITIES = {TaskPriority.HIGH: "High", TaskPriority.NORMAL: "Normal", TaskPriority.LOW: "Low"}
@@ -192,6 +195,8 @@ def to_sf_fields(object_type: ObjectType, fields: Mapping[str, Any], mapping: Ma
     sobject = SOBJECTS[object_type]
     out: dict[str, Any] = {}
     for name, value in fields.items():
+        if DERIVED.get((object_type, name)) in fields:
+            continue
         sf_field = "Status" if object_type is ObjectType.TASK and name == "status" else mapping.get(name)
         if sf_field is None:
             raise UnmappedField(f"no Salesforce field is mapped for {name!r} on {object_type}: add it to the field map")

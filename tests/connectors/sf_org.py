@@ -38,6 +38,8 @@ REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerI
               "PartnerAccountId": ("Account",), "WhatId": ("Account", "Opportunity"), "WhoId": ("Contact", "Lead"),
               "ParentId": ("Account", "Contact", "Lead", "Opportunity")}
 UNIQUE = {"Task": "Warden_Key__c"}
+CLOSED_STAGES = {"Closed Won", "Closed Lost", "No Decision"}
+"""The org's closed opportunity stages: Salesforce derives IsClosed and IsWon from the stage."""
 
 
 def sf_datetime(moment: datetime) -> str:
@@ -89,6 +91,7 @@ class Org:
         stamp = self.tick()
         if "StageName" in values and values["StageName"] != row.get("StageName"):
             row["LastStageChangeDate"] = stamp
+            row["IsClosed"], row["IsWon"] = values["StageName"] in CLOSED_STAGES, values["StageName"] == "Closed Won"
         row.update(values)
         row["SystemModstamp"] = row["LastModifiedDate"] = stamp
         if sobject == "Task":

@@ -209,13 +209,15 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(fake: FakeSalesforce | None = None, *, ca_dir: Path) -> Iterator[tuple[FakeSalesforce, str]]:
-    """Run the server on a free localhost port; yields the fake and the CA bundle path to trust."""
+def serve(
+    fake: FakeSalesforce | None = None, *, ca_dir: Path, port: int = 0
+) -> Iterator[tuple[FakeSalesforce, str]]:
+    """Run the server on localhost (a free port by default); yields the fake and the CA bundle path to trust."""
     fake = fake or FakeSalesforce()
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    server = _Server(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", port), Handler)
     server.fake = fake
     server.socket = context.wrap_socket(server.socket, server_side=True)
     fake.url = f"https://localhost:{server.server_address[1]}"

@@ -78,3 +78,12 @@ def test_error_bodies_give_code_and_message() -> None:
     assert error_code([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]) == (
         "INVALID_SESSION_ID", "Session expired or invalid")
     assert error_code("<html>Service Unavailable</html>") == ("", "<html>Service Unavailable</html>")
+
+
+def test_closing_flags_follow_the_stage_they_come_with() -> None:
+    """Salesforce derives IsClosed from StageName, so a close sends the stage alone; the flag alone is refused."""
+    mapping = field_map(ObjectType.OPPORTUNITY)
+    assert to_sf_fields(ObjectType.OPPORTUNITY, {"stage": "Closed Lost", "is_closed": True}, mapping) == {
+        "StageName": "Closed Lost"}
+    with pytest.raises(UnmappedField, match="IsClosed"):
+        to_sf_fields(ObjectType.OPPORTUNITY, {"is_closed": True}, mapping)
