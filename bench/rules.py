@@ -109,7 +109,8 @@ def run_naive(session: Session, sample: int) -> None:
     print(f"naive (EXTRAPOLATED from {len(accounts)} measured re-scans of all tasks, {per_record:.2f} s each):")
     for obj in (ObjectType.ACCOUNT, ObjectType.OPPORTUNITY):
         n = _count(session, obj)
-        print(f"  one rule judging {n:,} {obj}s: {n * per_record / 3600:,.1f} hours, {1 / per_record:,.2f} records/s")
+        print(f"  one rule judging {n:,} {obj} records: {n * per_record / 3600:,.1f} hours, "
+              f"{1 / per_record:,.2f} records/s")
 
 
 def main(argv: list[str] | None = None) -> int:
