@@ -1,11 +1,14 @@
 """The HubSpot connector: CRM Warden's :class:`connectors.base.Connector` over ``hubspot-api-client``.
 
-Companies are accounts, deals opportunities, tasks and logged calls tasks, contacts contacts, owners
-owners. Leads
-are either HubSpot's Leads object or contacts in a lead lifecycle stage (``leads=``). Associations
+Companies are accounts, deals opportunities, tasks and logged calls tasks, contacts contacts (all
+of them), owners owners. Leads are either HubSpot's Leads object or the contacts in a lead lifecycle
+stage (``leads=``); a contact that leaves those stages comes back as a deleted lead. Associations
 (v4) give a deal's company, a task's deal/company/contact and a contact's company. Custom
 properties map normalized ``extra`` names to HubSpot property names, per record type. Calls spent
 are counted in ``usage`` by kind (read, write, merge, other).
+
+First syncs read the list endpoints, whose order is by id, not by modification time: a first sync
+that stops half-way must start over rather than resume from the newest record it saw.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from connectors.hubspot_mapping import (
     ObjectSpec,
     StageCatalog,
     deleted_stub,
+    epoch_ms,
     owner,
     parse_datetime,
 )
@@ -120,13 +124,14 @@ class HubSpotConnector:
                 if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
                     yield mapper.record(object_type, obj, inline_links(obj, spec.links), spec)
             return
-        filters = [{"propertyName": "lifecyclestage", "operator": "IN", "values": list(self.lead_stages)}]
-        changed = self.reader.search_since(spec.hubspot_type, spec.modified, int(since.timestamp() * 1000),
-                                           props, filters if contact_leads else ())
+        changed = self.reader.search_since(spec.hubspot_type, spec.modified, epoch_ms(since), props)
         for chunk in chunked(changed, LINKS_PER_CALL):
             links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in chunk], to) for to in spec.links}
             for obj in chunk:
-                yield mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
+                record = mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
+                if contact_leads and obj["properties"].get("lifecyclestage") not in self.lead_stages:
+                    record = deleted_stub(ObjectType.LEAD, obj["id"], record.updated_at or since)
+                yield record  # a contact that left the lead stages is no longer a lead
                 if object_type is ObjectType.ACCOUNT:
                     yield from self._merged_away(obj, since)
         yield from self._archived(object_type, spec, since)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from connectors.records import (
@@ -32,6 +32,7 @@ from connectors.records import (
 Links = Mapping[str, list[str]]
 """Associated ids of one object, by HubSpot object type (``companies``, ``deals``...)."""
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEAD_STAGES = ("lead", "marketingqualifiedlead", "salesqualifiedlead")
 PRIORITY = {"LOW": TaskPriority.LOW, "MEDIUM": TaskPriority.NORMAL, "HIGH": TaskPriority.HIGH}
 TYPE = {"CALL": TaskType.CALL, "EMAIL": TaskType.EMAIL, "TODO": TaskType.TODO}
@@ -99,6 +100,11 @@ def parse_datetime(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def epoch_ms(when: datetime) -> int:
+    """Whole epoch milliseconds, exactly (float timestamps can land a millisecond short)."""
+    return (when - EPOCH) // timedelta(milliseconds=1)
+
+
 def format_date(day: date) -> str:
     """A date as HubSpot's datetime properties take it: midnight UTC, ISO with ``Z``."""
     return datetime.combine(day, time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -153,7 +159,9 @@ class Mapper:
     custom: Mapping[ObjectType, Mapping[str, str]] = field(default_factory=dict)
 
     def extra(self, object_type: ObjectType, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: props.get(prop) for name, prop in self.custom.get(object_type, {}).items()}
+        """The custom properties that hold a value (HubSpot does not tell unset from blank)."""
+        return {name: props[prop] for name, prop in self.custom.get(object_type, {}).items()
+                if props.get(prop) not in (None, "")}
 
     def record(self, object_type: ObjectType, obj: Mapping[str, Any], links: Links, spec: ObjectSpec) -> Record:
         """The normalized record of one HubSpot object (from a list, search or batch read)."""
@@ -190,7 +198,8 @@ class Mapper:
             **common, name=props.get("dealname") or "", account_id=_first(links, "companies"),
             owner_id=props.get("hubspot_owner_id") or None,
             stage=stage.label if stage else props.get("dealstage"), stage_changed_at=entered,
-            amount=_float(props.get("amount")), probability=None if probability is None else probability * 100,
+            amount=_float(props.get("amount")),
+            probability=None if probability is None else round(probability * 100, 6),
             close_date=close.date() if close else None, is_closed=bool(stage and stage.closed),
             is_won=bool(stage and stage.won), pipeline=props.get("pipeline"),
             extra=self.extra(ObjectType.OPPORTUNITY, props))

@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.errors import FatalConnectorError
 from connectors.hubspot_http import HubSpotHttp
-from connectors.hubspot_mapping import parse_datetime
+from connectors.hubspot_mapping import epoch_ms, parse_datetime
 
 LIST_PAGE = 100
 SEARCH_PAGE = 200
@@ -44,7 +44,7 @@ def inline_links(obj: JsonObject, kinds: Sequence[str]) -> dict[str, list[str]]:
 def _epoch_ms(obj: JsonObject, prop: str) -> int:
     when = parse_datetime(obj["properties"].get(prop)) or parse_datetime(obj["updatedAt"])
     assert when is not None
-    return int(when.timestamp() * 1000)
+    return epoch_ms(when)
 
 
 class HubSpotReader:

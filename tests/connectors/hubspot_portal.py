@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 OBJECT_TYPES = ("companies", "contacts", "deals", "tasks", "notes", "leads", "calls")
@@ -56,7 +56,8 @@ def to_ms(value: str) -> int:
     """An epoch-milliseconds string or an ISO datetime as epoch milliseconds."""
     if value.isdigit():
         return int(value)
-    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 Query = dict[str, list[str]]

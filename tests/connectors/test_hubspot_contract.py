@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from config.settings import HubSpotSettings
 from connectors.base import NewTask, RecordUpdate
 from connectors.hubspot import HubSpotConnector
-from connectors.hubspot_mapping import format_date
+from connectors.hubspot_mapping import epoch_ms, format_date
 from connectors.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
 from tests.connectors.contract import (
     CONTRACT_START,
@@ -43,7 +43,7 @@ PRIORITY = {"low": "LOW", "normal": "MEDIUM", "high": "HIGH"}
 
 
 def _ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
+    return epoch_ms(when)
 
 
 def _names(name: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.hubspot_mapping import StageCatalog, format_date, parse_datetime
+from connectors.hubspot_mapping import StageCatalog, epoch_ms, format_date, parse_datetime
 from tests.connectors.hubspot_seed import STAGES
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
@@ -21,7 +21,7 @@ def test_a_written_date_reads_back_as_the_same_day_at_midnight_utc(day: date) ->
 def test_epoch_milliseconds_and_iso_text_read_as_the_same_moment(moment: datetime) -> None:
     """HubSpot's two datetime spellings (epoch ms, ISO with Z) parse to the same aware UTC moment."""
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    as_ms = str(int(moment.timestamp() * 1000))
+    as_ms = str(epoch_ms(moment))
     as_iso = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     assert parse_datetime(as_ms) == parse_datetime(as_iso)
     parsed = parse_datetime(as_iso)
@@ -43,3 +43,8 @@ def test_stage_labels_map_to_their_ids_whatever_the_case(label: str, case: objec
 def test_blank_values_read_as_none() -> None:
     """Empty and missing HubSpot values read as None rather than failing."""
     assert parse_datetime("") is None and parse_datetime(None) is None
+
+
+def test_epoch_milliseconds_are_exact_where_float_timestamps_fall_short() -> None:
+    """A moment one millisecond past the second converts to that millisecond, not the one before."""
+    assert epoch_ms(datetime(2004, 2, 1, 0, 0, 0, 1000, tzinfo=UTC)) == 1_075_593_600_001

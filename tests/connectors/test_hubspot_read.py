@@ -84,6 +84,15 @@ def test_contacts_know_their_company_and_leads_are_contacts_in_lead_stages() -> 
         assert [lead.id for lead in leads] == [seeded.contacts[1], seeded.contacts[3]]
 
 
+def test_a_contact_that_leaves_the_lead_stages_comes_back_as_a_deleted_lead() -> None:
+    """After a lead becomes a customer, the next incremental lead sync tells the mirror to forget it."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 1, deals_per=0, contacts_per=2)
+        server.portal.update("contacts", seeded.contacts[1], {"lifecyclestage": "customer"})
+        leads = list(connect(server, clock).iter_changed(ObjectType.LEAD, LONG_AGO))
+        assert [(lead.id, lead.deleted) for lead in leads] == [(seeded.contacts[0], True), (seeded.contacts[1], True)]
+
+
 def test_leads_object_is_read_when_the_portal_uses_it() -> None:
     """With leads="leads_object" leads come from HubSpot's Leads object with their pipeline stage."""
     with hubspot() as (server, clock):
