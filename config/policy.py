@@ -16,6 +16,7 @@ import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.connections import Connections
+from config.dedupe_policy import DedupePolicy
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -262,8 +263,16 @@ class AccountTypes(Strict):
         return next((c for v, c in self.values.items() if v.strip().lower() == wanted), None)
 
 
+class DedupeRule(RuleBase):
+    """Newly created accounts that duplicate an existing one (issue 7's prevention); merging follows ``dedupe:``."""
+
+    kind: Literal["dedupe"]
+    new_within_days: int = Field(7, gt=0, description="Accounts created this many days ago or later count as new.")
+
+
 Rule = Annotated[
-    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule, Field(discriminator="kind")
+    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -318,6 +327,7 @@ class Policy(Strict):
     rules: tuple[Rule, ...] = ()
     connections: Connections = Field((), description="CRM connections; none: one named after WARDEN_CRM.")
     digest: DigestPolicy | None = Field(None, description="Managers' email digests (notify/).")
+    dedupe: DedupePolicy = DedupePolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:

@@ -9,8 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from config.policy import CadenceRule, GateRule, OverdueRule, Policy, SlaRule, StaleDealRule, StaleLeadRule
-from enforcement import cadence, gates, overdue, sla, stale
+from config.policy import (
+    CadenceRule,
+    DedupeRule,
+    GateRule,
+    OverdueRule,
+    Policy,
+    SlaRule,
+    StaleDealRule,
+    StaleLeadRule,
+)
+from enforcement import cadence, duplicates, gates, overdue, sla, stale
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import RuleResult
 
@@ -26,7 +35,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
-JOBS = ("sla", "stale", "cadence", "overdue", "gates")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe")
 
 
 def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
@@ -39,6 +48,7 @@ register("stale_lead", "stale", StaleLeadRule, stale.evaluate_leads)
 register("cadence", "cadence", CadenceRule, cadence.evaluate)
 register("overdue", "overdue", OverdueRule, overdue.evaluate)
 register("gates", "gates", GateRule, gates.evaluate)
+register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

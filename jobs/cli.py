@@ -18,8 +18,8 @@ from connectors.demo_org import seed_demo
 from connectors.errors import ConnectorError
 from connectors.local import LocalCRM
 from enforcement.registry import JOBS
+from jobs import dedupe_cli, worker_cli
 from jobs import logging as warden_logging
-from jobs import worker_cli
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.ledger_view import print_ledger_run
@@ -33,6 +33,7 @@ policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(dedupe_cli.app, name="dedupe")
 console = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,109 @@
+"""A merge plan: each cluster with its master, losers, the master's new values, score, tier and reason.
+
+The plan is what an admin reviews (as CSV, JSON or HTML, see ``dedupe.plan_files``) and what
+``dedupe.apply`` carries out. Built from accounts and their facts; nothing here calls a CRM.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from config.policy import Policy
+from connectors.records import Account, ObjectType, Opportunity, Task
+from dedupe.candidate import Candidate
+from dedupe.matcher import MatchSettings, ProposedMerge, find_duplicates
+from dedupe.score import Tier
+from dedupe.survivor import AccountFacts, survivorship
+from enforcement.context import OrgData
+from enforcement.findings import Finding
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPlan:
+    """One proposed merge, as the admin sees it and apply carries it out."""
+
+    cluster_id: str
+    tier: Tier
+    score: float
+    """The weakest link's score: the cluster is only as sure as its least similar pair."""
+    master_id: str
+    loser_ids: tuple[str, ...]
+    names: dict[str, str]
+    """Record id -> account name, master first."""
+    fields: dict[str, Any]
+    """Values set on the master before the merge (survivorship and renaming)."""
+    reason: str
+    approved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MergePlan:
+    clusters: list[ClusterPlan]
+    findings: list[Finding] = field(default_factory=list)
+    """Groups too large to merge, reported for a person to look at."""
+    accounts: int = 0
+    pairs_compared: int = 0
+
+    def approved(self) -> list[ClusterPlan]:
+        return [c for c in self.clusters if c.approved and c.loser_ids]
+
+    def summary(self) -> str:
+        tiers = Counter(c.tier.value for c in self.clusters)
+        merged = sum(len(c.loser_ids) for c in self.clusters)
+        return (f"{self.accounts} accounts, {self.pairs_compared} pairs compared: {len(self.clusters)} clusters "
+                f"({tiers['auto']} auto, {tiers['review']} review) would merge {merged} accounts away; "
+                f"{len(self.approved())} approved; {len(self.findings)} groups too large to propose")
+
+
+def facts_from_org(org: OrgData) -> list[AccountFacts]:
+    """Every live account with its open opportunities and tasks counted (mirror or in-memory org)."""
+    open_deals = Counter(o.account_id for o in _of(org.records(ObjectType.OPPORTUNITY), Opportunity)
+                         if not o.is_closed)
+    activity = Counter(t.what_id for t in _of(org.records(ObjectType.TASK), Task))
+    return [
+        AccountFacts(a, open_deals[a.id], activity[a.id]) for a in _of(org.records(ObjectType.ACCOUNT), Account)
+    ]
+
+
+def _of(records: Iterable[object], kind: type[T]) -> Iterable[T]:
+    return (r for r in records if isinstance(r, kind))
+
+
+def _distinct(merges: Sequence[ProposedMerge]) -> list[ProposedMerge]:
+    """Each account in one proposal: an auto cluster that a review cluster grew out of goes with it."""
+    reviewed = [set(m.account_ids) for m in merges if m.tier is Tier.REVIEW]
+    return [m for m in merges if m.tier is Tier.REVIEW or not any(set(m.account_ids) < r for r in reviewed)]
+
+
+def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
+             facts: dict[str, AccountFacts], policy: Policy) -> ClusterPlan:
+    chosen = survivorship([facts[i] for i in merge.account_ids], policy.dedupe, policy.account_types)
+    ordered = (chosen.master_id, *chosen.loser_ids)
+    reason = f"master {chosen.master_id}: {chosen.why}. " + " ".join(merge.reasons(candidates))
+    return ClusterPlan(
+        cluster_id=f"c{number:04d}",
+        tier=merge.tier,
+        score=min((m.score for m in merge.matches), default=0.0),
+        master_id=chosen.master_id,
+        loser_ids=chosen.loser_ids,
+        names={i: facts[i].account.name for i in ordered},
+        fields=chosen.fields,
+        reason=reason,
+        approved=merge.tier is Tier.AUTO and policy.dedupe.auto_merge,
+    )
+
+
+def build_plan(facts: Sequence[AccountFacts], policy: Policy, workers: int = 1) -> MergePlan:
+    """Match the accounts and propose one merge per cluster, master and field values by the policy."""
+    candidates = [Candidate.from_account(f.account) for f in facts]
+    by_id = {f.account.id: f for f in facts}
+    settings = MatchSettings(max_cluster=policy.dedupe.max_cluster, workers=workers)
+    result = find_duplicates(candidates, settings)
+    merges = sorted(_distinct(result.merges), key=lambda m: (m.tier is not Tier.AUTO, m.account_ids))
+    clusters = [_cluster(n, m, candidates, by_id, policy) for n, m in enumerate(merges, start=1)]
+    return MergePlan(clusters, result.findings, len(facts), result.pairs_compared)

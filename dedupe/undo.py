@@ -1,0 +1,103 @@
+"""Undo merges from the ledger's snapshots, with no time limit, on any CRM.
+
+``undo`` takes a dedupe run id (every merge it applied) or one merge's idempotency key. It is its
+own ledger run; each restore is an action keyed ``undo:<merge key>``, so undoing twice restores
+once. The undone merge's key stays applied in the ledger: the scheduler never re-merges a cluster
+an admin took apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Merger
+from connectors.errors import ConnectorError
+from connectors.records import ObjectType
+from enforcement.findings import Action, ActionKind, ActionStatus
+from store.ledger import Ledger
+from store.merge_history import AppliedMerge, applied_merges, merge_snapshots
+
+JOB = "dedupe-undo"
+UNDO_RULE = "dedupe.undo"
+
+
+class NothingToUndo(LookupError):
+    """The id names no applied merge in the ledger."""
+
+
+@dataclass(frozen=True, slots=True)
+class UndoOutcome:
+    merge: AppliedMerge
+    status: ActionStatus
+    restored: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class UndoRun:
+    run_id: str | None
+    """None for a dry run, which records nothing."""
+    outcomes: list[UndoOutcome] = field(default_factory=list)
+
+
+def merges_to_undo(sessions: sessionmaker[Session], run_or_key: str) -> list[AppliedMerge]:
+    """The applied merges named by a dedupe run id or a merge key, newest first."""
+    merges = applied_merges(sessions, run_or_key)
+    if not merges:
+        raise NothingToUndo(
+            f"{run_or_key!r} is neither a dedupe run that applied merges nor the key of an applied merge "
+            "(keys look like merge:<connection>:<master>:<losers>); see `warden ledger show latest`"
+        )
+    return merges
+
+
+def _undo_action(merge: AppliedMerge) -> Action:
+    return Action(
+        kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=merge.master_id, key=f"undo:{merge.key}",
+        reason=f"undo the merge into {merge.master_id} applied in run {merge.run_id}", rule=UNDO_RULE,
+        payload={"undoes": merge.key, "merge_run_id": merge.run_id},
+    )
+
+
+def undo(
+    run_or_key: str,
+    connector: Merger,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    apply: bool,
+) -> UndoRun:
+    """Restore the records and children of the named merges; a dry run only says what it would restore."""
+    merges = merges_to_undo(sessions, run_or_key)
+    if not apply:
+        return UndoRun(None, [_planned(sessions, m) for m in merges])
+    ledger = Ledger(sessions)
+    run_id = ledger.start_run(JOB, merges[0].connection, dry_run=False, now=now)
+    action_ids = ledger.record_actions(run_id, [_undo_action(m) for m in merges])
+    pairs = zip(action_ids, merges, strict=True)
+    run = UndoRun(run_id, [_restore(connector, ledger, sessions, action_id, m) for action_id, m in pairs])
+    ledger.finish_run(run_id, "finished", {s.value: sum(o.status is s for o in run.outcomes) for s in ActionStatus})
+    return run
+
+
+def _planned(sessions: sessionmaker[Session], merge: AppliedMerge) -> UndoOutcome:
+    restored = tuple(s.record_id for s in merge_snapshots(sessions, merge))
+    return UndoOutcome(merge, ActionStatus.PLANNED, restored)
+
+
+def _restore(connector: Merger, ledger: Ledger, sessions: sessionmaker[Session], action_id: int,
+             merge: AppliedMerge) -> UndoOutcome:
+    claim = ledger.claim(action_id)
+    if not claim.proceed:
+        return UndoOutcome(merge, ActionStatus.SKIPPED, error=f"already undone: {claim.reason}")
+    snapshots = merge_snapshots(sessions, merge)
+    try:
+        connector.restore(snapshots)
+    except ConnectorError as exc:
+        ledger.mark_failed(action_id, str(exc))
+        return UndoOutcome(merge, ActionStatus.FAILED, error=str(exc))
+    ledger.mark_applied(action_id, merge.master_id)
+    return UndoOutcome(merge, ActionStatus.APPLIED, tuple(s.record_id for s in snapshots))

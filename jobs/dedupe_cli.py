@@ -1,0 +1,194 @@
+"""``warden dedupe plan|apply|undo``: the admin's merge workflow. Dry run unless given --apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy import Policy
+from config.policy_file import PolicyError, load_policy
+from config.settings import Settings
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from dedupe.apply import ClusterOutcome, MergeRun, apply_plan
+from dedupe.exports import ExportError, read_account_export
+from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
+from dedupe.plan_files import PlanFileError, read_plan, write_plan
+from dedupe.survivor import AccountFacts
+from dedupe.undo import NothingToUndo, merges_to_undo, undo
+from enforcement.findings import ActionStatus
+from jobs.connections import UnknownCrm, open_connector
+from store import mirror
+from store.db import make_engine, migrate, session_factory
+from store.ledger import Ledger
+
+app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+EXCERPT = 10
+
+CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
+PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
+ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print what would change.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]{message}[/]")
+    return typer.Exit(code)
+
+
+def _policy(settings: Settings, path: Path | None) -> Policy:
+    try:
+        return load_policy(path or settings.policy_path())
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _store(settings: Settings) -> sessionmaker[Session]:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return session_factory(engine)
+
+
+@contextmanager
+def _connector(settings: Settings, crm: str) -> Iterator[Connector]:
+    try:
+        yield open_connector(settings, crm)
+    except (UnknownCrm, ConnectorError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _facts(settings: Settings, crm: str, from_csv: Path | None) -> list[AccountFacts]:
+    if from_csv is not None:
+        try:
+            return [AccountFacts(a) for a in read_account_export(from_csv)]
+        except (OSError, ExportError) as exc:
+            raise _fail(f"cannot read --from-csv {from_csv}: {exc}") from None
+    sessions = _store(settings)
+    with _connector(settings, crm) as connector:
+        mirror.sync(connector, sessions, crm)
+    with sessions() as session:
+        return facts_from_org(mirror.MirrorOrg(session, crm))
+
+
+def _print_cluster(cluster: ClusterPlan) -> None:
+    approved = "  [green]approved[/]" if cluster.approved else ""
+    console.print(f"[bold]{cluster.cluster_id}[/] {cluster.tier.value} tier, score {cluster.score:.0f}{approved}")
+    for record_id, name in cluster.names.items():
+        role = "master " if record_id == cluster.master_id else "  merge"
+        console.print(f"  {role} {record_id}  {name}", markup=False)
+    if cluster.fields:
+        console.print(f"  master's new values: {cluster.fields}", markup=False)
+    console.print(f"  why: {cluster.reason}", markup=False)
+
+
+def _print_plan(plan: MergePlan) -> None:
+    console.print(plan.summary())
+    for cluster in plan.clusters[:EXCERPT]:
+        _print_cluster(cluster)
+    if len(plan.clusters) > EXCERPT:
+        console.print(f"... and {len(plan.clusters) - EXCERPT} more clusters (see the --out file)")
+    for finding in plan.findings:
+        console.print(f"[yellow]not proposed:[/] {finding.reason}", markup=True)
+
+
+@app.command("plan")
+def plan_command(
+    crm: CrmOption = None,
+    from_csv: Annotated[Path | None, typer.Option(help="Plan on a Salesforce or HubSpot account export.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the plan: FILE.csv (to review), .json or .html.")] = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
+    settings = Settings()
+    rules = _policy(settings, policy)
+    plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules)
+    _print_plan(plan)
+    if out is not None:
+        try:
+            write_plan(plan, out)
+        except (OSError, PlanFileError) as exc:
+            raise _fail(f"cannot write --out {out}: {exc}") from None
+        console.print(f"Plan written to {out}: set approve=yes on the clusters to merge, then "
+                      f"`warden dedupe apply {out}`")
+
+
+def _approved(plan: Path) -> list[ClusterPlan]:
+    try:
+        return [c for c in read_plan(plan) if c.approved and c.loser_ids]
+    except (OSError, PlanFileError) as exc:
+        raise _fail(f"cannot read plan {plan}: {exc}") from None
+
+
+def _merge_with_progress(clusters: list[ClusterPlan], connector: Connector, settings: Settings, crm: str) -> MergeRun:
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("merging", total=len(clusters))
+
+        def advance(outcome: ClusterOutcome) -> None:
+            progress.advance(task)
+
+        return apply_plan(clusters, connector, Ledger(_store(settings)), crm, datetime.now(UTC), on_cluster=advance)
+
+
+@app.command("apply")
+def apply_command(
+    plan: Annotated[Path, typer.Argument(help="A plan written by `warden dedupe plan --out` (.csv or .json).")],
+    crm: CrmOption = None,
+    apply: ApplyOption = False,
+) -> None:
+    """Merge the plan's approved clusters; a dry run prints what would merge."""
+    settings = Settings()
+    crm = crm or settings.crm
+    clusters = _approved(plan)
+    if not apply:
+        for cluster in clusters:
+            _print_cluster(cluster)
+        console.print(f"DRY RUN: {len(clusters)} approved clusters would merge; add --apply to merge them.")
+        return
+    with _connector(settings, crm) as connector:
+        run = _merge_with_progress(clusters, connector, settings, crm)
+    for outcome in run.outcomes:
+        names = " + ".join(outcome.cluster.names.values())
+        console.print(f"{outcome.status.value:>8}  {outcome.cluster.cluster_id}  {names}  {outcome.error or ''}",
+                      markup=False)
+    console.print(f"Run {run.run_id}: {run.count(ActionStatus.APPLIED)} merged, {run.count(ActionStatus.FAILED)} "
+                  f"failed, {run.count(ActionStatus.SKIPPED)} already merged. Undo: warden dedupe undo {run.run_id}")
+    if run.stopped:
+        console.print(f"[yellow]{run.stopped}[/]")
+    if run.count(ActionStatus.FAILED) or run.stopped:
+        raise typer.Exit(1)
+
+
+@app.command("undo")
+def undo_command(
+    run_or_merge_id: Annotated[str, typer.Argument(help="A dedupe run id, or one merge's key (merge:...).")],
+    crm: Annotated[str | None, typer.Option(help="The CRM to restore (default: the one merged).")] = None,
+    apply: ApplyOption = False,
+) -> None:
+    """Put merged accounts and their children back from the ledger's snapshots (no time limit)."""
+    settings = Settings()
+    sessions = _store(settings)
+    try:
+        connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection
+        with _connector(settings, connection) as connector:
+            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply)
+    except NothingToUndo as exc:
+        raise _fail(str(exc), 1) from None
+    for outcome in run.outcomes:
+        restored = ", ".join(outcome.restored)
+        console.print(f"{outcome.status.value:>8}  {outcome.merge.key}  {restored}  {outcome.error or ''}",
+                      markup=False)
+    if run.run_id is None:
+        console.print("DRY RUN: nothing was restored; add --apply to restore these records.")
+    else:
+        console.print(f"Undo run {run.run_id} recorded in the ledger.")
+    if any(o.status is ActionStatus.FAILED for o in run.outcomes):
+        raise typer.Exit(1)
