@@ -1,0 +1,75 @@
+"""`warden dedupe plan|apply|undo` on the embedded CRM, as an admin runs them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from config.settings import PACKAGED_POLICY
+from connectors.local import LocalCRM
+from jobs.cli import app
+from tests.dedupe.merge_support import crm_state, seeded_crm
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
+    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
+    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
+    monkeypatch.setenv("WARDEN_CRM", "local")
+    monkeypatch.setenv("COLUMNS", "200")
+    seeded_crm(tmp_path / "crm.db").close()
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout + result.stderr
+
+
+def approve(path: Path, cluster_id: str) -> None:
+    with path.open(newline="") as source:
+        rows = list(csv.DictReader(source))
+    for row in rows:
+        row["approve"] = "yes" if row["cluster_id"] == cluster_id else row["approve"]
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_plan_review_apply_undo_from_the_command_line(env: Path) -> None:
+    """The plan explains itself, apply is a dry run until --apply, and undo restores the CRM exactly."""
+    code, out = invoke("dedupe", "plan", "--out", "plan.csv")
+    assert code == 0, out
+    assert "Acme Products, Incorporated" in out and "why: master acc-2: most open deals (2 vs 1)" in out
+    acme = next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open()) if r["record_id"] == "acc-2")
+    approve(env / "plan.csv", acme)
+    crm = LocalCRM(env / "crm.db")
+    before = crm_state(crm)
+    code, out = invoke("dedupe", "apply", "plan.csv")
+    assert code == 0 and "DRY RUN: 1 approved clusters would merge" in out, out
+    assert crm_state(crm) == before
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    assert code == 0 and "1 merged, 0 failed" in out, out
+    run_id = out.split("Undo: warden dedupe undo ")[1].split()[0]
+    assert crm_state(crm) != before
+    code, out = invoke("dedupe", "undo", run_id, "--apply")
+    assert code == 0 and "recorded in the ledger" in out, out
+    assert crm_state(crm) == before
+
+
+def test_plan_from_an_export_and_a_wrong_file_says_what_is_missing(env: Path) -> None:
+    """--from-csv plans on a HubSpot export without any CRM; a contacts file is refused with its columns."""
+    (env / "companies.csv").write_text("Record ID,Company name,Company Domain Name,City\n"
+                                       "1,Acme Products,acme.com,Boston\n2,\"Acme Products, Inc.\",acme.com,Boston\n")
+    code, out = invoke("dedupe", "plan", "--from-csv", "companies.csv", "--out", "plan.html")
+    assert code == 0 and "1 clusters (1 auto, 0 review)" in out, out
+    assert "Acme Products, Inc." in (env / "plan.html").read_text()
+    (env / "contacts.csv").write_text("First Name,Last Name\nAnn,Lee\n")
+    code, out = invoke("dedupe", "plan", "--from-csv", "contacts.csv")
+    assert code == 2 and "Company name" in out
