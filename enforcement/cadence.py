@@ -94,4 +94,4 @@ def _judge(
         key = f"{rule.id}:{_ACCOUNT}:{account.id}:{period.isoformat()}"
         payload = task_payload(facts, rule.task, assignee, reason, what_id=account.id)
         result.actions.append(Action(ActionKind.CREATE_TASK, _ACCOUNT, account.id, key, reason, rule.id, payload))
-    result.findings.append(Finding(rule.id, _ACCOUNT, account.id, owner.id, reason, evidence))
+    result.findings.append(Finding(rule.id, _ACCOUNT, account.id, facts.answerable(owner.id), reason, evidence))

@@ -92,6 +92,7 @@ def _problems(breach: _Breach) -> str:
 
 def _plan(rule: GateRule, facts: OwnerFacts, breach: _Breach, result: RuleResult) -> None:
     record, object_type = breach.record, ObjectType(rule.object)
+    whose = facts.answerable(record.owner_id)
     entered = (record.stage_changed_at if isinstance(record, Opportunity) else record.status_changed_at)
     key = f"{rule.id}:{object_type}:{record.id}:{breach.stage.name}:{(entered or record.created_at).isoformat()}"
     step = "stage" if isinstance(record, Opportunity) else "status"
@@ -107,7 +108,7 @@ def _plan(rule: GateRule, facts: OwnerFacts, breach: _Breach, result: RuleResult
     if fix is not None:
         reason += f". {fix[0]}"
         evidence["fix"] = fix[1].payload
-        result.findings.append(Finding(rule.id, object_type, record.id, record.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, object_type, record.id, whose, reason, evidence))
         result.actions.append(Action(fix[1].kind, object_type, record.id, fix[1].key, reason, rule.id,
                                      fix[1].payload))
         return
@@ -117,10 +118,10 @@ def _plan(rule: GateRule, facts: OwnerFacts, breach: _Breach, result: RuleResult
     assignee = facts.acting(owner) if owner is not None and not owner.is_queue else None
     if assignee is None:
         reason += "; nobody to ask: the record has no active owner or manager."
-        result.findings.append(Finding(rule.id, object_type, record.id, record.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, object_type, record.id, whose, reason, evidence))
         return
     reason += f". Ask {assignee.name} to complete it."
-    result.findings.append(Finding(rule.id, object_type, record.id, record.owner_id, reason, evidence))
+    result.findings.append(Finding(rule.id, object_type, record.id, whose, reason, evidence))
     about = {"what_id": record.id} if isinstance(record, Opportunity) else {"who_id": record.id}
     payload = task_payload(facts, rule.task, assignee, reason, **about)
     result.actions.append(Action(ActionKind.CREATE_TASK, object_type, record.id, f"{key}:task", reason, rule.id,

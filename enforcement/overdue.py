@@ -70,7 +70,7 @@ def _judge(rule: OverdueRule, owners: OwnerFacts, task: Task, owner: Owner, toda
         "assignee_time_zone": owners.zone(owner),
         "manager": (manager.email or manager.name) if escalate and manager else None,
     }
-    result.findings.append(Finding(rule.id, _TASK, task.id, owner.id, reason, evidence))
+    result.findings.append(Finding(rule.id, _TASK, task.id, owners.answerable(owner.id), reason, evidence))
     for recipient, role in recipients:
         key = f"{rule.id}:{_TASK}:{task.id}:{today.isoformat()}:{recipient.id}"
         payload = {"recipient_id": recipient.id, "role": role, "task_id": task.id, "subject": task.subject,

@@ -42,6 +42,12 @@ class OwnerFacts:
         """Who answers for the owner's work: the owner, or their manager once the owner has left."""
         return owner if owner.active else self.manager(owner)
 
+    def answerable(self, owner_id: str | None) -> str | None:
+        """Whom a finding about this owner's record is for: the owner, or their manager once they have left."""
+        owner = self.ctx.owner(owner_id)
+        stand_in = self.acting(owner) if owner is not None else None
+        return stand_in.id if stand_in is not None else owner_id
+
     def due_date(self, owner: Owner, business_days: int) -> date:
         """``business_days`` working days after the owner's today, in the company calendar."""
         key = (owner.id, business_days)

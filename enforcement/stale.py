@@ -105,12 +105,12 @@ def _warn(rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, result: RuleRes
     evidence = _evidence(rule, stale)
     if assignee is None:
         reason += f"; its owner {stale.owner.name} has left and has no manager to warn"
-        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))
         return
     stand_in = "" if assignee is stale.owner else f", manager of {stale.owner.name}, who has left"
     reason += f". Warn {assignee.name}{stand_in}."
     evidence["warned"] = assignee.email or assignee.name
-    result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+    result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))
     key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:warn"
     payload = task_payload(facts, rule.warning, assignee, reason, what_id=deal.id)
     result.actions.append(Action(ActionKind.CREATE_TASK, _OPP, deal.id, key, reason, rule.id, payload))
@@ -128,19 +128,19 @@ def _take_away(
         payload: dict[str, object] = {"stage": rule.closed_lost_stage, "is_closed": True}
         if rule.close_reason_field:
             payload[rule.close_reason_field] = f"{rule.close_reason} ({stale.days} days in {deal.stage})"
-        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))
         result.actions.append(Action(ActionKind.CLOSE, _OPP, deal.id, key, reason, rule.id, payload))
         return
     channel_manager = facts.ctx.owner(partners.get(deal.partner_account_id or ""))
     if channel_manager is None or not channel_manager.active:
         reason = (f"{_stuck(facts, stale)}, {limit}; cannot pull it back: the partner account "
                   f"{deal.partner_account_id or '(none)'} has no active owner to act as channel manager")
-        result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))
         return
     reason = f"{_stuck(facts, stale)}, {limit}. Pull it back from the partner to {channel_manager.name}."
     evidence["channel_manager"] = channel_manager.email or channel_manager.name
     payload = {"owner_id": channel_manager.id, "partner_account_id": None}
-    result.findings.append(Finding(rule.id, _OPP, deal.id, deal.owner_id, reason, evidence))
+    result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))
     result.actions.append(Action(ActionKind.REASSIGN, _OPP, deal.id, key, reason, rule.id, payload))
 
 
@@ -169,6 +169,7 @@ def _qualified(records: Iterable[object], rule: StaleLeadRule) -> Iterable[Lead]
 
 def _return_lead(rule: StaleLeadRule, facts: OwnerFacts, lead: Lead, touched: datetime, result: RuleResult) -> None:
     owner, days = facts.ctx.owner(lead.owner_id), (facts.ctx.now - touched).days
+    whose = facts.answerable(lead.owner_id)
     reason = (f"{record_label(lead)} is {lead.status!r} with no activity or status change for {days} days "
               f"(since {when(touched, facts.zone(owner))}, owner {owner.name if owner else 'nobody'}); "
               f"the policy allows {rule.after_days} days")
@@ -177,10 +178,10 @@ def _return_lead(rule: StaleLeadRule, facts: OwnerFacts, lead: Lead, touched: da
     queue = facts.ctx.queue(rule.return_to.queue)
     if queue is None:
         reason += f"; the CRM has no queue named {rule.return_to.queue!r} to return it to: create it"
-        result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+        result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, whose, reason, evidence))
         return
     reason += f". Return it to {queue.name} as {rule.set_status!r}."
-    result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, lead.owner_id, reason, evidence))
+    result.findings.append(Finding(rule.id, ObjectType.LEAD, lead.id, whose, reason, evidence))
     payload = {"owner_id": queue.id, "status": rule.set_status}
     key = f"{rule.id}:{ObjectType.LEAD}:{lead.id}:{touched.isoformat()}"
     result.actions.append(Action(ActionKind.REASSIGN, ObjectType.LEAD, lead.id, key, reason, rule.id, payload))

@@ -64,8 +64,9 @@ def test_new_customer_has_until_ninety_days_after_creation() -> None:
 
 def test_departed_owner_call_goes_to_the_manager() -> None:
     """The task for an account whose owner left is created for the owner's manager."""
-    [action] = evaluate("calls", [account(owner="u-gone")]).actions
-    assert action.payload["owner_id"] == "u-boss"
+    result = evaluate("calls", [account(owner="u-gone")])
+    assert result.actions[0].payload["owner_id"] == "u-boss"
+    assert result.findings[0].owner_id == "u-boss"  # the missed call shows on the manager's report
 
 
 def test_cadence_key_is_once_per_account_per_period() -> None:

@@ -66,8 +66,8 @@ def test_unknown_stage_is_skipped_with_a_reason_and_closed_deals_pass() -> None:
 
 def test_departed_owner_task_goes_to_the_manager() -> None:
     """The completion task for an inactive owner's deal is created for their manager."""
-    [action] = evaluate("opp-gates", [opp(owner="u-gone", stage="Demo", amount=None, probability=25.0)]).actions
-    assert action.payload["owner_id"] == "u-boss"
+    result = evaluate("opp-gates", [opp(owner="u-gone", stage="Demo", amount=None, probability=25.0)])
+    assert result.actions[0].payload["owner_id"] == "u-boss" and result.findings[0].owner_id == "u-boss"
 
 
 def test_gate_key_is_stable_and_new_when_the_stage_is_entered_again() -> None:

@@ -49,6 +49,8 @@ def test_overdue_is_judged_in_the_assignee_time_zone() -> None:
 def test_departed_assignee_hands_the_alert_to_the_manager() -> None:
     """An inactive assignee is not notified; their manager is, on the first day."""
     assert recipients(TODAY - timedelta(days=1), owner="u-gone") == [("u-boss", "manager")]
+    [finding] = evaluate("overdue", [task(owner="u-gone", due_date=TODAY - timedelta(days=1))]).findings
+    assert finding.owner_id == "u-boss" and finding.evidence["assignee"] == "gone@x.com"
 
 
 def test_tasks_without_a_known_assignee_are_skipped_with_a_reason() -> None:

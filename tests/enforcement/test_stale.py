@@ -79,6 +79,7 @@ def test_departed_owner_warning_goes_to_the_manager() -> None:
     result = evaluate("stale-deals", [opp(owner="u-gone", unmoved_days=61)])
     assert result.actions[0].payload["owner_id"] == "u-boss"
     assert "Warn Boss, manager of Gone G, who has left." in result.findings[0].reason
+    assert result.findings[0].owner_id == "u-boss" and result.findings[0].evidence["owner"] == "gone@x.com"
 
 
 def test_stale_deal_keys_are_stable_and_change_with_the_stage_period() -> None:
