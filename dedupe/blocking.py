@@ -12,7 +12,7 @@ with the number of accounts, not its square.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dedupe.candidate import Profile
@@ -33,21 +33,32 @@ class Blocking:
     """Same-name blocks over the size cap: more look-alikes than one merge should take."""
 
 
-def build_blocks(profiles: Sequence[Profile]) -> dict[str, defaultdict[str, list[int]]]:
-    """Positions of the accounts in each block, by kind of block."""
-    names, domains, phones, streets, words = (defaultdict[str, list[int]](list) for _ in range(5))
+def _single_keys(field: str) -> Callable[[Profile], Iterable[str]]:
+    def keys(profile: Profile) -> Iterable[str]:
+        value: str | None = getattr(profile, field)
+        return (value,) if value else ()
+
+    return keys
+
+
+BLOCK_KEYS: dict[str, Callable[[Profile], Iterable[str]]] = {
+    NAME_BLOCK: _single_keys("key"),
+    "domain": _single_keys("domain"),
+    "phone": _single_keys("phone"),
+    "street": _single_keys("street"),
+    WORD_BLOCK: lambda profile: profile.distinctive,
+}
+"""Each kind of block and the keys an account has in it."""
+
+
+def build_blocks(profiles: Sequence[Profile], kind: str) -> defaultdict[str, list[int]]:
+    """Positions of the accounts in each block of one kind (one kind at a time keeps memory low)."""
+    blocks = defaultdict[str, list[int]](list)
+    keys_of = BLOCK_KEYS[kind]
     for position, profile in enumerate(profiles):
-        if profile.key:
-            names[profile.key].append(position)
-        if profile.domain:
-            domains[profile.domain].append(position)
-        if profile.phone:
-            phones[profile.phone].append(position)
-        if profile.street:
-            streets[profile.street].append(position)
-        for token in profile.distinctive:
-            words[token].append(position)
-    return {NAME_BLOCK: names, "domain": domains, "phone": phones, "street": streets, WORD_BLOCK: words}
+        for key in keys_of(profile):
+            blocks[key].append(position)
+    return blocks
 
 
 def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, size: int) -> list[int]:
@@ -65,8 +76,8 @@ def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: in
     seen: set[int] = set()
     skipped: dict[str, int] = {}
     oversized: list[list[int]] = []
-    for kind, blocks in build_blocks(profiles).items():
-        for members in blocks.values():
+    for kind in BLOCK_KEYS:
+        for members in build_blocks(profiles, kind).values():
             count = len(members)
             if count == 1:
                 continue
