@@ -1,0 +1,63 @@
+"""Applying the demo org's plan through Salesforce, faults and all, ends where the embedded CRM does."""
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from config.policy_file import load_policy
+from config.settings import PACKAGED_POLICY
+from connectors.base import Connector
+from connectors.local import LocalCRM
+from connectors.records import Lead, ObjectType, Opportunity, Record, Task
+from jobs.pipeline import RunResult, run_job
+from store.db import session_factory
+from tests.connectors.sf_fixtures import connect, fake, sf_server, sleeps
+from tests.connectors.sf_org import Org
+from tests.connectors.sf_records import custom_fields, load
+from tests.connectors.sf_server import FakeSalesforce
+from tests.connectors.test_salesforce_plan import NOW, local, store
+
+__all__ = ["fake", "local", "sf_server", "sleeps"]
+
+
+def outcome(connector: Connector) -> dict[str, Any]:
+    """What a user would see afterwards: owners, stages, statuses, and the tasks that exist."""
+    records: list[Record] = [r for obj in ObjectType for r in connector.iter_changed(obj, None)]
+    return {
+        "opportunities": {r.id: (r.owner_id, r.stage, r.is_closed) for r in records if isinstance(r, Opportunity)},
+        "leads": {r.id: (r.owner_id, r.status) for r in records if isinstance(r, Lead)},
+        "tasks": Counter((t.subject, t.owner_id, t.what_id, t.who_id, t.due_date, t.status)
+                         for t in records if isinstance(t, Task)),
+    }
+
+
+def apply(connector: Connector, connection: str, path: Path) -> RunResult:
+    engine = store(path)
+    try:
+        return run_job("all", connector=connector, connection=connection, policy=load_policy(PACKAGED_POLICY),
+                       sessions=session_factory(engine), now=NOW, apply=True)
+    finally:
+        engine.dispose()
+
+
+def test_applying_through_faults_changes_salesforce_exactly_as_the_embedded_crm(
+    local: LocalCRM, fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    """A lost write answer, lock contention, a rate limit and an expired session lose or double no action."""
+    records: list[Record] = [r for obj in ObjectType for r in local.iter_changed(obj, None)]
+    fields = custom_fields(records)
+    fake.org = Org(clock=lambda: NOW)
+    load(fake.org, records, fields)
+    salesforce = connect(fake, sf_server[1], sleeps, fields=fields)
+    fake.fail_next("SERVER_UNAVAILABLE", "composite", after=True, times=2)
+    fake.fail_next("UNABLE_TO_LOCK_ROW", "composite")
+    fake.fail_next("REQUEST_LIMIT_EXCEEDED", "query")
+    fake.org.locked.update({r.id: 1 for r in records if isinstance(r, Opportunity)})
+    on_local = apply(local, "local", tmp_path / "local.db")
+    fake.expire_sessions()
+    on_salesforce = apply(salesforce, "salesforce", tmp_path / "salesforce.db")
+    assert Counter(a.status for a in on_salesforce.actions) == Counter(a.status for a in on_local.actions)
+    assert {a.status for a in on_salesforce.actions} == {"applied"}
+    assert outcome(salesforce) == outcome(local)
+    assert not fake.faults and len(sleeps) >= 4
