@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
 from config.settings import Settings
 from jobs import logging as warden_logging
@@ -56,9 +57,15 @@ def _process() -> _Process:
     """Store, locks and policy of this worker process, opened once after Celery forks it."""
     warden_logging.configure()
     settings = Settings()
-    engine, sessions = open_store(settings)
+    engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
     runner = build_runner(settings, engine, sessions, apply=settings.celery_apply, shutdown=ShutdownFlag())
     return _Process(policy_keeper(settings), runner)
+
+
+def _migrate_store(**_signal: Any) -> None:
+    """Bring the store's schema up to date once in the parent worker process, before it forks."""
+    engine, _ = open_store(Settings())
+    engine.dispose()
 
 
 def run_connection_job(connection: str, job: str) -> dict[str, Any]:
@@ -98,6 +105,7 @@ def make_app(settings: Settings) -> Celery:
         enable_utc=True,
     )
     celery.task(name=RUN_JOB)(run_connection_job)
+    worker_init.connect(_migrate_store, weak=False)
     _configure(celery, settings)
     return celery
 

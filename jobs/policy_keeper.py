@@ -12,7 +12,7 @@ from pathlib import Path
 import structlog
 
 from config.policy import Policy
-from config.policy_file import PolicyError, load_policy
+from config.policy_file import PolicyError, parse_policy
 from jobs.job_table import ScheduledJob, job_table
 from jobs.schedule import ScheduleError
 
@@ -36,6 +36,8 @@ class PolicyKeeper:
         self.path = path
         self._default_crm = default_crm
         self._good: LoadedPolicy | None = None
+        self._text: str | None = None
+        """The file's text as last read: parsing again only when it changed keeps each pass cheap."""
         self.error: str | None = None
 
     def refresh(self) -> LoadedPolicy:
@@ -45,14 +47,26 @@ class PolicyKeeper:
             NoGoodPolicyError: the file is invalid and no earlier version ever loaded.
         """
         try:
-            policy = load_policy(self.path)
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            return self._keep_last_good(f"cannot read {self.path}: {exc.strerror}")
+        if text == self._text:
+            return self._keep_last_good(self.error) if self.error else self._current()
+        self._text = text
+        try:
+            policy = parse_policy(text, str(self.path))
             loaded = LoadedPolicy(policy, job_table(policy, self._default_crm))
-        except (PolicyError, ScheduleError, OSError) as exc:
+        except (PolicyError, ScheduleError) as exc:
             return self._keep_last_good(str(exc))
         if self.error is not None:
             log.info("policy.accepted", path=str(self.path))
         self._good, self.error = loaded, None
         return loaded
+
+    def _current(self) -> LoadedPolicy:
+        if self._good is None:
+            raise NoGoodPolicyError(f"policy {self.path} never loaded")
+        return self._good
 
     def _keep_last_good(self, reason: str) -> LoadedPolicy:
         if reason != self.error:

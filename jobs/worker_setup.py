@@ -28,10 +28,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_store(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """The migrated store named by ``WARDEN_DATABASE_URL``."""
+def open_store(settings: Settings, *, migrated: bool = True) -> tuple[Engine, sessionmaker[Session]]:
+    """The store named by ``WARDEN_DATABASE_URL``, brought to the latest schema unless ``migrated=False``."""
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    if migrated:
+        migrate(engine)
     return engine, session_factory(engine)
 
 

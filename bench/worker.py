@@ -1,0 +1,214 @@
+"""Benchmark the scheduled worker against Celery on an I/O-bound load: many HubSpot portals.
+
+Each connection is a local HubSpot server (tests/connectors/hubspot_server.py) in its own process,
+holding companies, deals and tasks, answering after a network latency. The policy is the packaged
+one (every rule family) with one ``connections:`` entry per portal. Two runs from a cold store,
+each on fresh portals and a fresh PostgreSQL database, every job of every connection once, applying:
+
+- one worker process: ``Worker.tick()`` runs the 5 jobs x N connections one after another;
+- Celery: a worker with ``--concurrency`` processes on the local Redis; each connection's jobs are a
+  chain (one first sync per portal, as in the single worker), connections in parallel.
+
+Prints wall time, records synced per second, and scheduling overhead per job (single worker: pass
+time not spent inside jobs; Celery: worker-process time not spent inside jobs, idle tail included).
+
+    .venv/bin/python -m bench.worker                 # 20 connections x 20,000 records, 4 Celery processes
+    .venv/bin/python -m bench.worker --scale 0.1     # 2 connections x 2,000 records
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import yaml
+from celery import chain
+from sqlalchemy import create_engine, make_url, text
+
+from config.settings import PACKAGED_POLICY, Settings
+from jobs.heartbeat import Heartbeat
+from jobs.job_runner import JobOutcome
+from jobs.shutdown import ShutdownFlag
+from jobs.worker import Worker
+from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+from tests.connectors.hubspot_portal import Portal
+from tests.connectors.hubspot_seed import seed
+from tests.connectors.hubspot_server import HubSpotServer, Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = os.environ.get("WARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates")
+LIMITS = Limits(burst=10_000, interval_s=10, search_per_s=50, daily=100_000_000)
+
+
+@dataclass
+class Result:
+    mode: str
+    seconds: float
+    jobs: int
+    job_seconds: float
+    workers: int
+    records: int
+    statuses: dict[str, int]
+
+    def line(self) -> str:
+        overhead_ms = 1000 * (self.seconds * self.workers - self.job_seconds) / self.jobs
+        return (f"{self.mode:<22} {self.seconds:8.1f} s  {self.records / self.seconds:8.0f} records/s  "
+                f"{self.jobs} jobs {self.statuses}  overhead {overhead_ms:6.1f} ms/job")
+
+
+def _serve(pipe: Connection, companies: int, latency_s: float) -> None:
+    portal = Portal()
+    seed(portal, companies)
+    with HubSpotServer(portal, LIMITS, latency_s=latency_s) as server:
+        pipe.send(server.url)
+        pipe.recv()
+
+
+@contextmanager
+def portals(connections: int, companies: int, latency_s: float) -> Iterator[list[str]]:
+    """One freshly seeded HubSpot server process per connection; yields their URLs."""
+    context = multiprocessing.get_context("fork")
+    pipes, processes = [], []
+    for _ in range(connections):
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(child, companies, latency_s), daemon=True)
+        process.start()
+        pipes.append(parent)
+        processes.append(process)
+    try:
+        yield [pipe.recv() for pipe in pipes]
+    finally:
+        for pipe, process in zip(pipes, processes, strict=True):
+            pipe.send("stop")
+            process.join(10)
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    name = f"warden_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def write_policy(folder: Path, connections: int) -> Path:
+    policy = yaml.safe_load(PACKAGED_POLICY.read_text())
+    policy["connections"] = [{"name": f"c{i:02d}", "crm": "hubspot", "env_prefix": f"C{i:02d}_"}
+                             for i in range(connections)]
+    path = folder / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return path
+
+
+def connection_env(urls: list[str], database_url: str, policy: Path) -> dict[str, str]:
+    env = {"WARDEN_DATABASE_URL": database_url, "WARDEN_POLICY": str(policy), "WARDEN_CELERY_APPLY": "true"}
+    for i, url in enumerate(urls):
+        env |= {f"C{i:02d}_API_BASE": url, f"C{i:02d}_ACCESS_TOKEN": "test-token", f"C{i:02d}_BURST_LIMIT": "10000"}
+    return env
+
+
+def run_single(env: dict[str, str], records: int) -> Result:
+    os.environ.update(env)
+    settings = Settings()
+    engine, sessions = open_store(settings)
+    runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag())
+    outcomes: list[JobOutcome] = []
+    worker = Worker(policy_keeper(settings), runner, Heartbeat(sessions, utc_now), utc_now, on_outcome=outcomes.append)
+    start = time.perf_counter()
+    worker.tick()
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    return Result("one worker process", seconds, len(outcomes), sum(o.seconds for o in outcomes), 1, records,
+                  _count(o.status for o in outcomes))
+
+
+def run_celery(env: dict[str, str], connections: int, processes: int, records: int) -> Result:
+    from jobs.celery_app import RUN_JOB, app
+
+    queue = f"warden-bench-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jobs.celery_app", "worker", f"--concurrency={processes}",
+         "-Q", queue, "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not app.control.ping(timeout=0.5):
+            time.sleep(0.2)
+        start = time.perf_counter()
+        chains = [chain(*(app.signature(RUN_JOB, args=(f"c{i:02d}", job), immutable=True, queue=queue) for job in JOBS))
+                  .apply_async() for i in range(connections)]
+        outcomes = [o for last in chains for o in _chain_results(last)]
+        seconds = time.perf_counter() - start
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    return Result(f"celery x{processes} processes", seconds, len(outcomes), sum(o["seconds"] for o in outcomes),
+                  processes, records, _count(o["status"] for o in outcomes))
+
+
+def _chain_results(last: Any) -> list[dict[str, Any]]:
+    results, node = [], last
+    while node is not None:
+        results.append(node.get(timeout=3600, propagate=True))
+        node = node.parent
+    return results[::-1]
+
+
+def _count(statuses: Iterator[str] | Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def bench(connections: int, records: int, latency_ms: float, processes: int) -> list[Result]:
+    companies = max(records // 3, 1)
+    total = connections * companies * 3
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        policy = write_policy(Path(folder), connections)
+        with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
+            results.append(run_single(connection_env(urls, url, policy), total))
+            print(results[-1].line(), flush=True)
+        with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
+            results.append(run_celery(connection_env(urls, url, policy), connections, processes, total))
+            print(results[-1].line(), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> list[Result]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 20 connections x 20,000 records")
+    parser.add_argument("--latency-ms", type=float, default=80, help="round trip of every API call")
+    parser.add_argument("--processes", type=int, default=4, help="Celery worker processes")
+    args = parser.parse_args(argv)
+    connections = max(round(20 * args.scale), 1)
+    records = max(round(20_000 * args.scale), 30)
+    print(f"worker bench: {connections} HubSpot connections x {records:,} records (companies, deals, tasks), "
+          f"latency {args.latency_ms:g} ms, every rule, applying")
+    results = bench(connections, records, args.latency_ms, args.processes)
+    print(f"speed-up: {results[0].seconds / results[1].seconds:.2f}x")
+    return results
+
+
+if __name__ == "__main__":
+    main()
