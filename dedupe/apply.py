@@ -88,34 +88,35 @@ def _merge_one(connector: Connector, ledger: Ledger, run_id: str, action_id: int
     if not claim.proceed:
         return ClusterOutcome(cluster, action.key, ActionStatus.SKIPPED, claim.reason)
     try:
-        error = _snapshot_update_merge(connector, ledger, run_id, action, cluster)
+        survivor, error = _snapshot_update_merge(connector, ledger, run_id, action, cluster)
     except BudgetExhausted as exc:
         ledger.mark_failed(action_id, f"API budget spent before this merge finished: {exc}")
         raise
     except ConnectorError as exc:
-        error = str(exc)
-    if error is None:
-        ledger.mark_applied(action_id, cluster.master_id)
+        survivor, error = None, str(exc)
+    if survivor is not None:
+        ledger.mark_applied(action_id, survivor)
         return ClusterOutcome(cluster, action.key, ActionStatus.APPLIED)
+    error = error or "the CRM refused the merge without saying why"
     ledger.mark_failed(action_id, error)
     log.warning("dedupe.merge_failed", key=action.key, error=error)
     return ClusterOutcome(cluster, action.key, ActionStatus.FAILED, error)
 
 
 def _snapshot_update_merge(connector: Connector, ledger: Ledger, run_id: str, action: Action,
-                           cluster: ClusterPlan) -> str | None:
-    """Do the merge; the CRM's reason when it refused, None when it merged."""
+                           cluster: ClusterPlan) -> tuple[str | None, str | None]:
+    """Do the merge: the survivor's id (HubSpot may give it a new one), or the CRM's reason for refusing."""
     snapshots = connector.snapshot(ObjectType.ACCOUNT, [cluster.master_id, *cluster.loser_ids])
     ledger.save_snapshots(run_id, action.key, snapshots)
     if cluster.fields:
         update = RecordUpdate(action.key, ObjectType.ACCOUNT, cluster.master_id, dict(cluster.fields))
         (written,) = connector.update([update])
         if not written.ok:
-            return f"the master's new values were refused: {written.error}"
+            return None, f"the master's new values were refused: {written.error}"
     result = connector.merge(ObjectType.ACCOUNT, cluster.master_id, cluster.loser_ids)
     if result.ok:
-        return None
+        return result.master_id, None
     if cluster.fields:
         connector.restore(snapshots[:1])
-        return f"{result.error} (the master's values were put back)"
-    return result.error or "the CRM refused the merge without saying why"
+        return None, f"{result.error} (the master's values were put back)"
+    return None, result.error
