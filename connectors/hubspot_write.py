@@ -53,6 +53,8 @@ class HubSpotWriter:
     def properties(self, object_type: ObjectType, fields: Mapping[str, Any]) -> dict[str, str]:
         """HubSpot property values for normalized fields; unknown fields raise :class:`UnwritableField`."""
         writable = {**self.spec_of(object_type).writable, **self.custom.get(object_type, {})}
+        if object_type is ObjectType.OPPORTUNITY:
+            fields = self._without_stage_flags(fields)
         props: dict[str, str] = {}
         for name, value in fields.items():
             if name not in writable:
@@ -60,6 +62,19 @@ class HubSpotWriter:
                                       f"map it to a property under the policy's custom properties")
             props[writable[name]] = self._encode(name, value)
         return props
+
+    def _without_stage_flags(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Drop ``is_closed``/``is_won``, which HubSpot derives from the stage, once the stage agrees."""
+        flags = {name: fields[name] for name in ("is_closed", "is_won") if name in fields}
+        if not flags:
+            return fields
+        catalog = self.catalog()
+        stage = catalog.stages.get(catalog.stage_id(str(fields.get("stage", ""))))
+        for name, wanted in flags.items():
+            if stage is None or getattr(stage, name.removeprefix("is_")) != bool(wanted):
+                raise UnwritableField(f"HubSpot sets {name} from a deal's stage: give a stage whose pipeline "
+                                      f"marks it {name}={bool(wanted)} (got stage {fields.get('stage')!r})")
+        return {name: value for name, value in fields.items() if name not in flags}
 
     def _encode(self, name: str, value: Any) -> str:
         if value is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -112,3 +113,27 @@ def load(portal: Portal, records: Iterable[Record]) -> CustomProperties:
         for to_kind, to_id in _links(record):
             portal.associate(KIND[type(record)], record.id, to_kind, to_id)
     return custom
+
+
+def _ms(when: datetime | None) -> datetime | None:
+    return None if when is None else when.replace(microsecond=when.microsecond // 1000 * 1000)
+
+
+def hubspot_view(record: Record) -> Record:
+    """What HubSpot can hold of a record: millisecond times, set custom values only and as strings, no
+    owner time zone, no deal partner (and a stage date falling back to the last change), no lead-status
+    date, no note title. Queues, which HubSpot lacks, are for the caller to leave out."""
+    times = {name: _ms(getattr(record, name)) for name in ("created_at", "updated_at", "stage_changed_at",
+                                                            "completed_at") if hasattr(record, name)}
+    record = replace(record, **times)  # type: ignore[arg-type]
+    if hasattr(record, "extra"):
+        record = replace(record, extra={k: str(v) for k, v in record.extra.items() if v is not None})  # type: ignore[call-arg]
+    if isinstance(record, Owner):
+        return replace(record, time_zone=None, manager_id=None)
+    if isinstance(record, Lead):
+        return replace(record, status_changed_at=None)
+    if isinstance(record, Opportunity):
+        return replace(record, partner_account_id=None, stage_changed_at=record.stage_changed_at or record.updated_at)
+    if isinstance(record, Note):
+        return replace(record, title=(record.body or "").splitlines()[0][:80])
+    return record

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,37 +10,13 @@ import pytest
 
 from connectors.demo_org import seed_demo
 from connectors.local import LocalCRM
-from connectors.records import Lead, Note, ObjectType, Opportunity, Owner, Record
+from connectors.records import ObjectType, Owner, Record
 from tests.connectors.hubspot_fixtures import SecondsClock, connect
 from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_records import load
+from tests.connectors.hubspot_records import hubspot_view, load
 from tests.connectors.hubspot_server import HubSpotServer, Limits
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
-
-
-def _ms(when: datetime | None) -> datetime | None:
-    return None if when is None else when.replace(microsecond=when.microsecond // 1000 * 1000)
-
-
-def _as_hubspot_keeps_it(record: Record) -> Record:
-    """What HubSpot can hold of a record: millisecond times, set custom values only and as strings, no
-    queues, no deal partner (and a stage date falling back to the last change), no lead-status date,
-    no note title."""
-    times = {name: _ms(getattr(record, name)) for name in ("created_at", "updated_at", "stage_changed_at",
-                                                            "completed_at") if hasattr(record, name)}
-    record = replace(record, **times)  # type: ignore[arg-type]
-    if hasattr(record, "extra"):
-        record = replace(record, extra={k: str(v) for k, v in record.extra.items() if v is not None})  # type: ignore[call-arg]
-    if isinstance(record, Owner):
-        return replace(record, time_zone=None, manager_id=None)
-    if isinstance(record, Lead):
-        return replace(record, status_changed_at=None)
-    if isinstance(record, Opportunity):
-        return replace(record, partner_account_id=None, stage_changed_at=record.stage_changed_at or record.updated_at)
-    if isinstance(record, Note):
-        return replace(record, title=(record.body or "").splitlines()[0][:80])
-    return record
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +35,7 @@ def test_demo_org_reads_back_from_hubspot_as_it_went_in(demo: dict[ObjectType, l
     with HubSpotServer(portal, Limits(burst=10_000), clock=clock) as server:
         connector = connect(server, clock, burst=10_000, custom_properties=custom)
         for obj, records in demo.items():
-            expected = {r.id: _as_hubspot_keeps_it(r) for r in records
+            expected = {r.id: hubspot_view(r) for r in records
                         if not (isinstance(r, Owner) and r.is_queue)}
             read = {r.id: r for r in connector.iter_changed(obj, None)}
             if obj is ObjectType.CONTACT:

@@ -138,3 +138,15 @@ def test_missing_key_property_is_reported_with_its_fix() -> None:
         server.portal.custom["tasks"].clear()
         (result,) = connect(server, clock).create_tasks([_task("k")])
         assert not result.ok and result.error is not None and "warden_key" in result.error
+
+
+def test_closing_a_deal_goes_through_its_stage() -> None:
+    """is_closed agreeing with the new stage is implied by it; contradicting it is refused by name."""
+    with hubspot() as (server, clock):
+        deals = seed(server.portal, 2, tasks_per=0).deals
+        results = connect(server, clock).update([
+            RecordUpdate("close", ObjectType.OPPORTUNITY, deals[0], {"stage": "Closed Lost", "is_closed": True}),
+            RecordUpdate("odd", ObjectType.OPPORTUNITY, deals[1], {"stage": "First Demo", "is_closed": True})])
+        assert [r.ok for r in results] == [True, False]
+        assert server.portal.objects["deals"][deals[0]].properties["dealstage"] == "closedlost"
+        assert results[1].error is not None and "is_closed" in results[1].error and "First Demo" in results[1].error

@@ -1,0 +1,88 @@
+"""The same org on the embedded CRM and behind the HubSpot connector gives the same plan.
+
+"The same org" is the demo org as HubSpot can hold it (see ``hubspot_view``): no queues, no deal
+partners, no lead-status dates, millisecond times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from config.policy_file import load_policy
+from config.settings import PACKAGED_POLICY
+from connectors.base import Connector
+from connectors.demo_org import seed_demo
+from connectors.local import LocalCRM
+from connectors.records import ObjectType, Owner, Record
+from jobs.pipeline import RunResult, run_job
+from store.db import make_engine, migrate, session_factory
+from tests.connectors.hubspot_fixtures import SecondsClock, connect
+from tests.connectors.hubspot_portal import Portal
+from tests.connectors.hubspot_records import hubspot_view, load
+from tests.connectors.hubspot_server import HubSpotServer, Limits
+
+NOW = datetime(2026, 10, 30, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> list[Record]:
+    demo = LocalCRM(tmp_path / "demo.db", clock=lambda: NOW)
+    seed_demo(demo, NOW)
+    records = [hubspot_view(r) for obj in ObjectType for r in demo.iter_changed(obj, None)
+               if not (isinstance(r, Owner) and r.is_queue)]
+    demo.close()
+    return records
+
+
+@pytest.fixture
+def local(tmp_path: Path, org: list[Record]) -> Iterator[LocalCRM]:
+    crm = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW)
+    crm.insert_records(org)
+    yield crm
+    crm.close()
+
+
+def store(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    return engine
+
+
+def plan(connector: Connector, connection: str, engine: Engine) -> RunResult:
+    return run_job("all", connector=connector, connection=connection, policy=load_policy(PACKAGED_POLICY),
+                   sessions=session_factory(engine), now=NOW, apply=False)
+
+
+def comparable(result: RunResult) -> list[tuple[Any, ...]]:
+    """The plan without what names the connection: rule, kind, record, fields, reason."""
+    rows = []
+    for outcome in result.actions:
+        action = {k: v for k, v in asdict(outcome.action).items() if k not in ("key", "requires")}
+        rows.append(tuple(sorted((k, repr(v)) for k, v in action.items())))
+    return sorted(rows)
+
+
+def test_the_demo_org_plans_the_same_on_hubspot_as_on_the_embedded_crm(
+    local: LocalCRM, org: list[Record], tmp_path: Path
+) -> None:
+    """Every finding and planned action matches, record for record, between the two CRMs."""
+    portal = Portal()
+    custom = load(portal, org)
+    clock = SecondsClock()
+    with HubSpotServer(portal, Limits(burst=10_000), clock=clock) as server:
+        hubspot = connect(server, clock, burst=10_000, custom_properties=custom)
+        engines = store(tmp_path / "local.db"), store(tmp_path / "hubspot.db")
+        on_local, on_hubspot = plan(local, "local", engines[0]), plan(hubspot, "hubspot", engines[1])
+    for engine in engines:
+        engine.dispose()
+    assert on_local.actions and not on_hubspot.errors and not on_hubspot.stopped
+    assert sorted((f.rule, f.record_id) for f in on_hubspot.findings) == sorted(
+        (f.rule, f.record_id) for f in on_local.findings)
+    assert comparable(on_hubspot) == comparable(on_local)
