@@ -105,3 +105,14 @@ def test_snapshot_of_a_missing_record_names_it(connector: SalesforceConnector, s
     with pytest.raises(RecordError) as caught:
         connector.snapshot(ObjectType.ACCOUNT, [seeded["acme"], "001000000000999AAA"])
     assert caught.value.record_id == "001000000000999AAA"
+
+
+def test_a_merge_after_the_session_expired_logs_in_again_and_merges_once(
+    fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded
+) -> None:
+    """The SOAP fault INVALID_SESSION_ID leads to one new login and a single merge."""
+    connector.owners()
+    fake.expire_sessions()
+    result = connector.merge(ObjectType.ACCOUNT, seeded["acme"], [seeded["acme_inc"]])
+    assert result.ok and fake.requests["POST oauth2"] == 2
+    assert connector.usage.calls["merge"] == 2 and fake.org.tables["Account"][seeded["acme_inc"]]["IsDeleted"]
