@@ -71,13 +71,12 @@ class HubSpotReader:
             if after is None:
                 return
 
-    def search_since(self, kind: str, modified: str, since_ms: int, properties: Sequence[str],
-                     filters: Sequence[JsonObject] = ()) -> Iterator[JsonObject]:
+    def search_since(self, kind: str, modified: str, since_ms: int, properties: Sequence[str]) -> Iterator[JsonObject]:
         """Objects modified at or after ``since_ms``, oldest first, however many there are."""
         lower, skip = since_ms, set[str]()
         while True:
             last_ms, at_last, capped = lower, set(skip), False
-            for results, following in self._search_pages(kind, modified, lower, properties, filters):
+            for results, following in self._search_pages(kind, modified, lower, properties):
                 for obj in results:
                     if obj["id"] in skip:
                         continue
@@ -94,14 +93,13 @@ class HubSpotReader:
                                           f"{last_ms}; run a first (full) sync instead of an incremental one")
             lower, skip = last_ms, at_last
 
-    def _search_pages(self, kind: str, modified: str, lower: int, properties: Sequence[str],
-                      filters: Sequence[JsonObject]) -> Iterator[tuple[list[JsonObject], int | None]]:
+    def _search_pages(self, kind: str, modified: str, lower: int,
+                      properties: Sequence[str]) -> Iterator[tuple[list[JsonObject], int | None]]:
         """The pages of one query with the offset of the next, up to the cap."""
         after = 0
         while True:
             request = {
-                "filterGroups": [{"filters": [
-                    {"propertyName": modified, "operator": "GTE", "value": str(lower)}, *filters]}],
+                "filterGroups": [{"filters": [{"propertyName": modified, "operator": "GTE", "value": str(lower)}]}],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
                 "properties": list(properties), "limit": SEARCH_PAGE, "after": str(after)}
 
