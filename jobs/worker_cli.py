@@ -79,6 +79,7 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Last and next run of each job per connection, API calls today, pending work, worker heartbeats."""
+    warden_logging.configure(json_output=True if json_output else None)
     settings = Settings()
     _, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
