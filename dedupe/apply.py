@@ -23,7 +23,8 @@ from store.ledger import Ledger
 from store.merge_history import MERGE_RULE
 
 log = structlog.get_logger(__name__)
-JOB = "dedupe"
+JOB = "dedupe-merge"
+"""Not "dedupe": the digest reads the latest run of the scheduled "dedupe" rule job, which this must not shadow."""
 
 
 def merge_key(connection: str, master_id: str, loser_ids: Sequence[str]) -> str:
