@@ -37,6 +37,20 @@ CREATE_RETRY_CODES = RETRIABLE_RECORD_CODES | {"DUPLICATE_VALUE"}
 """A duplicate key means an earlier attempt created the task: the next round's lookup finds it."""
 
 
+def distinct_id_batches(pending: Pending) -> Iterator[Pending]:
+    """Batches of at most 200 in which no record appears twice (Salesforce refuses duplicate ids in a list)."""
+    batch: Pending = {}
+    ids: set[str] = set()
+    for key, record in pending.items():
+        if len(batch) == BATCH or record["Id"] in ids:
+            yield batch
+            batch, ids = {}, set()
+        batch[key] = record
+        ids.add(record["Id"])
+    if batch:
+        yield batch
+
+
 def _retriable(answer: dict[str, Any], codes: frozenset[str]) -> bool:
     errors = answer.get("errors") or []
     return bool(errors) and all(e.get("statusCode") in codes for e in errors)
@@ -72,10 +86,10 @@ class CollectionWriter:
         return [results[u.key] for u in updates]
 
     def patch_records(self, pending: Pending) -> dict[str, WriteResult]:
-        """Write records already in Salesforce field names (each with ``Id``), 200 per call."""
+        """Write records already in Salesforce field names (each with ``Id``), 200 per call, in order."""
         results: dict[str, WriteResult] = {}
-        for batch in chunks(list(pending.items())):
-            results.update(self._in_rounds(dict(batch), self._patch_round))
+        for batch in distinct_id_batches(pending):
+            results.update(self._in_rounds(batch, self._patch_round))
         return results
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:

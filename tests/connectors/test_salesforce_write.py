@@ -174,3 +174,17 @@ def test_retries_and_relogins_are_logged_without_the_token(
     assert [e["event"] for e in events] == ["salesforce.session_expired", "salesforce.retry"]
     assert events[1]["error"] == "RetriableConnectorError" and events[1]["attempt"] == 1
     assert not any("00D000000000001!" in str(e) for e in events)
+
+
+def test_two_updates_of_one_record_go_in_separate_calls_in_order(
+    fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded
+) -> None:
+    """A reassignment then a stage change of the same deal both land, the later one last."""
+    results = connector.update([
+        RecordUpdate("owner", ObjectType.OPPORTUNITY, seeded["opp"], {"owner_id": seeded["rep2"]}),
+        RecordUpdate("other", ObjectType.ACCOUNT, seeded["acme"], {"owner_id": seeded["rep2"]}),
+        RecordUpdate("stage", ObjectType.OPPORTUNITY, seeded["opp"], {"stage": "Closed Lost", "is_closed": True}),
+    ])
+    assert all(r.ok for r in results) and fake.requests["PATCH composite"] == 2
+    opp = fake.org.tables["Opportunity"][seeded["opp"]]
+    assert (opp["OwnerId"], opp["StageName"], opp["IsClosed"]) == (seeded["rep2"], "Closed Lost", True)
