@@ -25,6 +25,11 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is now (test runners swap it), not the one at start-up."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure(json_output: bool | None = None, level: int = logging.INFO) -> None:
     """Configure once, at the entry point. ``json_output`` None means: JSON unless on a terminal."""
     if json_output is None:
@@ -39,6 +44,6 @@ def configure(json_output: bool | None = None, level: int = logging.INFO) -> Non
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
