@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from config.policy_file import parse_policy
+from connectors.local import LocalCRM
 from connectors.records import Account
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.findings import RuleResult
 from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES, rules_for
+from jobs.pipeline import run_job
+from store.ledger import Ledger
+from tests.dedupe.merge_support import ledger_sessions
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 POLICY = """\
@@ -52,3 +57,14 @@ def test_old_duplicates_and_new_look_alikes_are_not_flagged() -> None:
 def test_the_dedupe_family_is_its_own_scheduled_job() -> None:
     """The registry runs the dedupe rule under the job name "dedupe"."""
     assert FAMILIES["dedupe"].job == "dedupe"
+
+
+def test_the_scheduled_job_records_new_duplicates_as_findings(tmp_path: Path) -> None:
+    """`warden run dedupe` syncs, evaluates and leaves the finding in the ledger, where digests read it."""
+    crm = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW)
+    crm.insert_records([account("old", "Globex GmbH", 900, "globex.de"), account("new", "Globex", 2, "globex.de")])
+    sessions = ledger_sessions(tmp_path / "warden.db")
+    result = run_job("dedupe", connector=crm, connection="local", policy=parse_policy(POLICY), sessions=sessions,
+                     now=NOW, apply=False)
+    assert [(f.rule, f.record_id) for f in result.findings] == [("new-duplicates", "new")]
+    assert Ledger(sessions).run_report(result.run_id).findings == result.findings
