@@ -35,6 +35,9 @@ class SalesforceSettings(_Section):
     api_share: float = Field(
         0.5, gt=0, le=1, description="Stop a run before the org has used more than this share of its daily API calls."
     )
+    bulk_threshold: int = Field(
+        100_000, ge=0, description="First syncs of objects with at least this many records use Bulk API 2.0 (0: never)."
+    )
 
 
 class HubSpotSettings(_Section):

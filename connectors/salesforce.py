@@ -1,8 +1,10 @@
 """The Salesforce connector: ``connectors.base.Connector`` over simple-salesforce and the SOAP API.
 
 Reads stream SOQL pages (``nextRecordsUrl``) incrementally by ``SystemModstamp``, through
-``queryAll`` so deleted and merged-away records reach the mirror; writes go 200 per sObject
-Collections call; merges go through SOAP. Every call is counted in ``usage`` by kind.
+``queryAll`` so deleted and merged-away records reach the mirror; a first sync of an object whose
+first page reports at least ``SALESFORCE_BULK_THRESHOLD`` records switches to a Bulk API 2.0 job.
+Writes go 200 per sObject Collections call; merges go through SOAP. Every call is counted in
+``usage`` by kind.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from config.settings import SalesforceSettings
 from connectors.base import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from connectors.records import ObjectType, Owner, Record
 from connectors.salesforce_auth import Clock, token_source
+from connectors.salesforce_bulk import BulkQuery
 from connectors.salesforce_client import SalesforceClient, Sleep
 from connectors.salesforce_mapping import (
     QUEUE_FIELDS,
     SOBJECTS,
     FieldMap,
     field_map,
+    from_csv,
     select_fields,
     to_record,
 )
@@ -40,8 +44,17 @@ class SalesforceConnector:
 
     name: str = "salesforce"
 
-    def __init__(self, client: SalesforceClient, *, fields: FieldMap | None = None, task_key_field: str) -> None:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        *,
+        fields: FieldMap | None = None,
+        task_key_field: str,
+        bulk_threshold: int = 0,
+    ) -> None:
         self._client = client
+        self._bulk = BulkQuery(client)
+        self._bulk_threshold = bulk_threshold
         self._maps = {object_type: field_map(object_type, fields) for object_type in ObjectType}
         self._writer = CollectionWriter(client, self._maps, task_key_field)
         self._merger = SoapMerger(client, self._maps)
@@ -69,7 +82,8 @@ class SalesforceConnector:
             sleep=sleep,
             page_size=page_size,
         )
-        return cls(client, fields=fields, task_key_field=settings.task_key_field)
+        return cls(client, fields=fields, task_key_field=settings.task_key_field,
+                   bulk_threshold=settings.bulk_threshold)
 
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
         """Stream records changed at or after ``since``, oldest first; deleted ones with ``deleted=True``."""
@@ -79,8 +93,14 @@ class SalesforceConnector:
         include_deleted = since is not None
         mapping = self._maps[object_type]
         soql = _changed_soql(SOBJECTS[object_type], select_fields(object_type, mapping, include_deleted), since)
-        for row in self._client.query_rows(soql, include_deleted=include_deleted):
-            yield to_record(object_type, row, mapping)
+        first = self._client.query(soql, include_deleted=include_deleted)
+        if since is None and not first["done"] and 0 < self._bulk_threshold <= first["totalSize"]:
+            for text_row in self._bulk.rows(soql, include_deleted=False):
+                yield to_record(object_type, from_csv(object_type, text_row, mapping), mapping)
+            return
+        for page in self._client.pages_from(first):
+            for row in page:
+                yield to_record(object_type, row, mapping)
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""

@@ -95,14 +95,19 @@ class SalesforceClient:
             raise BudgetExhausted(f"{exc}; the run stops here and resumes from the ledger next time") from None
         return result
 
-    def query_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[list[dict[str, Any]]]:
-        """Stream a SOQL result page by page along ``nextRecordsUrl``; each page is one read call."""
+    def query(self, soql: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        """The first page of a SOQL result (one read call), with ``totalSize``, ``done`` and ``records``."""
         headers = self._query_headers
 
         def first(sf: Salesforce) -> Any:
             return sf.query(soql, include_deleted=include_deleted, headers=headers, timeout=TIMEOUT)
 
-        page = self.call("read", "query", first)
+        page: dict[str, Any] = self.call("read", "query", first)
+        return page
+
+    def pages_from(self, page: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """Stream a result from its first page along ``nextRecordsUrl``; each further page is one read call."""
+        headers = self._query_headers
         while True:
             yield page["records"]
             if page["done"]:
@@ -113,6 +118,10 @@ class SalesforceClient:
                 return sf.query_more(cursor, identifier_is_url=True, headers=headers, timeout=TIMEOUT)
 
             page = self.call("read", "query more", more)
+
+    def query_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[list[dict[str, Any]]]:
+        """Stream a SOQL result page by page; the first page is fetched when iteration starts."""
+        yield from self.pages_from(self.query(soql, include_deleted=include_deleted))
 
     def query_rows(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         for page in self.query_pages(soql, include_deleted=include_deleted):

@@ -173,6 +173,23 @@ def to_record(object_type: ObjectType, raw: dict[str, Any], mapping: Mapping[str
     return cls(**values)
 
 
+_CSV_BOOLEANS = frozenset({"active", "is_closed", "is_won"})
+_CSV_NUMBERS = frozenset({"amount", "probability"})
+
+
+def from_csv(object_type: ObjectType, row: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """A Bulk API CSV row with standard fields back in their JSON types; empty text is null."""
+    values: dict[str, Any] = {name: (text if text != "" else None) for name, text in row.items()}
+    booleans = {mapping[n] for n in _CSV_BOOLEANS if n in mapping} | {"IsDeleted"}
+    if object_type is ObjectType.TASK and "status" in mapping:
+        booleans.add(mapping["status"])
+    for sf_field in booleans & values.keys():
+        values[sf_field] = values[sf_field] == "true"
+    for sf_field in {mapping[n] for n in _CSV_NUMBERS if n in mapping} & values.keys():
+        values[sf_field] = None if values[sf_field] is None else float(values[sf_field])
+    return values
+
+
 def to_sf_value(value: Any) -> Any:
     """JSON value for a write: dates and datetimes in Salesforce's formats, enums by their SF label."""
     if isinstance(value, datetime):

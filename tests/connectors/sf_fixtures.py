@@ -12,6 +12,7 @@ import requests
 
 from config.settings import SalesforceSettings
 from connectors.salesforce import SalesforceConnector
+from tests.connectors.sf_bulk_server import BulkJobs
 from tests.connectors.sf_org import Org
 from tests.connectors.sf_server import FakeSalesforce, serve
 
@@ -65,7 +66,7 @@ def sf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeSa
 @pytest.fixture
 def fake(sf_server: tuple[FakeSalesforce, str]) -> FakeSalesforce:
     server, _ = sf_server
-    server.org, server.faults, server.api_used, server.latency = Org(), [], 0, 0.0
+    server.org, server.faults, server.api_used, server.latency, server.bulk = Org(), [], 0, 0.0, BulkJobs()
     server.requests.clear()
     server.expire_sessions()
     return server

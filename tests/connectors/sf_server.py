@@ -27,6 +27,7 @@ import jwt
 import trustme
 
 from tests.connectors import sf_soap_server
+from tests.connectors.sf_bulk_server import BulkJobs, Raw
 from tests.connectors.sf_org import Org, Refused
 
 API = re.compile(r"^/services/data/v(?P<version>[\d.]+)/(?P<rest>.*?)/?$")
@@ -60,6 +61,7 @@ class FakeSalesforce:
     requests: Counter[str] = field(default_factory=Counter)
     url: str = ""
     tokens: set[str] = field(default_factory=set)
+    bulk: BulkJobs = field(default_factory=BulkJobs)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, code: str, path: str = "", *, after: bool = False, times: int = 1) -> None:
@@ -133,13 +135,14 @@ class Handler(BaseHTTPRequestHandler):
             return _error(exc.status, exc.message, exc.code)
         if fault:
             return _error(*ERROR_TEXT[fault.code], fault.code)
-        headers = {"Content-Type": "application/json;charset=UTF-8",
-                   "Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
-        return status, headers, json.dumps(answer).encode()
+        limit_info = {"Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
+        if isinstance(answer, Raw):
+            return status, {**answer.headers, **limit_info}, answer.body
+        return status, {"Content-Type": "application/json;charset=UTF-8", **limit_info}, json.dumps(answer).encode()
 
 
 def _kind(path: str) -> str:
-    for kind in ("oauth2", "Soap", "queryAll", "query", "composite", "limits"):
+    for kind in ("oauth2", "Soap", "jobs", "queryAll", "query", "composite", "limits"):
         if kind in path:
             return kind
     return "other"
@@ -179,6 +182,14 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
         if cursor not in org.cursors:
             raise Refused(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return 200, _page(org, org.cursors[cursor], _batch_size(org, headers), rest.split("/")[0], cursor, int(offset))
+    if rest == "jobs/query" and method == "POST":
+        return 200, fake.bulk.create(org, body)
+    if rest.startswith("jobs/query/") and rest.endswith("/results"):
+        query = parse_qs(urlparse(raw_path).query)
+        locator = query.get("locator", [""])[0]
+        return 200, fake.bulk.results(rest.split("/")[2], int(query["maxRecords"][0]), locator)
+    if rest.startswith("jobs/query/"):
+        return 200, fake.bulk.status(rest.split("/")[2])
     if rest == "composite/sobjects" and method in ("POST", "PATCH"):
         records = json.loads(body)["records"]
         if len(records) > 200:

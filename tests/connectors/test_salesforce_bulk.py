@@ -1,0 +1,59 @@
+import pytest
+
+from connectors import salesforce_bulk
+from connectors.errors import FatalConnectorError
+from connectors.records import ObjectType, Record
+from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server, sleeps
+from tests.connectors.sf_server import FakeSalesforce
+
+__all__ = ["fake", "seeded", "sf_server", "sleeps"]
+
+
+def grow(fake: FakeSalesforce, seeded: Seeded, n: int) -> None:
+    for i in range(n):
+        account = fake.org.add("Account", Name=f"Bulk {i}", OwnerId=seeded["rep"], Phone=None)
+        fake.org.add("Opportunity", Name=f"Deal {i}", AccountId=account, OwnerId=seeded["rep"], StageName="Demo",
+                     Amount=float(i), Probability=None, CloseDate="2026-07-01", IsClosed=i % 2 == 0, IsWon=False)
+        fake.org.add("Task", Subject=f"Call {i}", OwnerId=seeded["rep"], Status="Completed", IsClosed=i % 3 == 0,
+                     TaskSubtype="Call", Priority="Low", ActivityDate=None, WhatId=account)
+
+
+def everything(fake: FakeSalesforce, bundle: str, threshold: int) -> dict[ObjectType, list[Record]]:
+    sf = connect(fake, bundle, settings={"bulk_threshold": threshold}, page_size=200)
+    objects = (ObjectType.ACCOUNT, ObjectType.OPPORTUNITY, ObjectType.TASK)
+    return {obj: list(sf.iter_changed(obj, None)) for obj in objects}
+
+
+def test_a_large_first_sync_reads_through_bulk_exactly_what_rest_reads(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the threshold a Bulk API 2.0 job returns the same records, types and order as REST paging."""
+    grow(fake, seeded, 450)
+    monkeypatch.setattr(salesforce_bulk, "RESULT_PAGE", 200)
+    through_rest = everything(fake, sf_server[1], threshold=0)
+    assert fake.requests["POST jobs"] == 0
+    through_bulk = everything(fake, sf_server[1], threshold=400)
+    assert through_bulk == through_rest
+    assert fake.requests["POST jobs"] == 3 and fake.requests["GET jobs"] == 3 * (2 + 3)
+
+
+def test_small_objects_and_incremental_syncs_stay_on_rest(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded
+) -> None:
+    """An object under the threshold, or any sync from a watermark, never starts a bulk job."""
+    grow(fake, seeded, 50)
+    sf = connect(fake, sf_server[1], settings={"bulk_threshold": 100})
+    assert len(list(sf.iter_changed(ObjectType.ACCOUNT, None))) == 54
+    assert fake.requests["POST jobs"] == 0
+
+
+def test_a_failed_bulk_job_stops_with_its_reason_and_the_way_out(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, sleeps: list[float]
+) -> None:
+    """A job Salesforce fails is a fatal error quoting its message and naming SALESFORCE_BULK_THRESHOLD."""
+    grow(fake, seeded, 250)
+    fake.bulk.failure = "InvalidBatch : Field name not found : Foo__c"
+    sf = connect(fake, sf_server[1], sleeps, settings={"bulk_threshold": 200}, page_size=200)
+    with pytest.raises(FatalConnectorError, match=r"Foo__c.*SALESFORCE_BULK_THRESHOLD=0"):
+        list(sf.iter_changed(ObjectType.ACCOUNT, None))
+    assert sleeps == [2.0]
