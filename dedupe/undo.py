@@ -92,7 +92,7 @@ def _restore(connector: Merger, ledger: Ledger, sessions: sessionmaker[Session],
              merge: AppliedMerge) -> UndoOutcome:
     claim = ledger.claim(action_id)
     if not claim.proceed:
-        return UndoOutcome(merge, ActionStatus.SKIPPED, error=f"already undone: {claim.reason}")
+        return UndoOutcome(merge, ActionStatus.SKIPPED, error=f"already undone ({claim.reason})")
     snapshots = merge_snapshots(sessions, merge)
     try:
         connector.restore(snapshots)

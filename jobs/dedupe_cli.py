@@ -148,6 +148,9 @@ def apply_command(
     settings = Settings()
     crm = crm or settings.crm
     clusters = _approved(plan)
+    if not clusters:
+        console.print(f"No approved cluster in {plan}: write yes in the approve column of the clusters to merge.")
+        return
     if not apply:
         for cluster in clusters:
             _print_cluster(cluster)
