@@ -2,6 +2,7 @@
 
     python -m bench.salesforce_sync                                  # 200,000 records, 80 ms, 10,000 updates
     python -m bench.salesforce_sync --records 20000 --updates 2000   # smaller
+    python -m bench.salesforce_sync --bulk-threshold 10000           # first sync through Bulk API 2.0
 
 Phases: a first sync of every object, a sync after 1% of the org changed, and 10,000 owner updates.
 Each reports the API calls it spent against the minimum the API allows (2,000-record query pages,
@@ -113,22 +114,24 @@ class Run:
         return len(updates), len(updates), len(updates)
 
 
-def connect(info: dict[str, Any]) -> SalesforceConnector:
+def connect(info: dict[str, Any], bulk_threshold: int) -> SalesforceConnector:
     http = requests.Session()
     http.trust_env, http.verify = False, info["bundle"]
     settings = SalesforceSettings(login_url=info["url"], client_id=info["client_id"],
-                                  client_secret=info["client_secret"])
+                                  client_secret=info["client_secret"], bulk_threshold=bulk_threshold)
     return SalesforceConnector.from_settings(settings, http=http)
 
 
-def run_benchmark(records: int, latency: float, updates: int, naive_sample: int, changed: float) -> list[Phase]:
+def run_benchmark(
+    records: int, latency: float, updates: int, naive_sample: int, changed: float, bulk_threshold: int = 0
+) -> list[Phase]:
     context = get_context("spawn")
     pipe, child_end = context.Pipe()
     child = context.Process(target=salesforce_org.run, args=(child_end, records, latency), daemon=True)
     child.start()
     try:
         info = pipe.recv()
-        sf, sizes = connect(info), info["sizes"]
+        sf, sizes = connect(info, bulk_threshold), info["sizes"]
         run = Run(sf, keep_leads=updates + naive_sample)
         phases = [measured("first sync", sf, lambda: run.sync(False, sizes))]
         pipe.send(("touch", changed))
@@ -156,8 +159,11 @@ def main(argv: Sequence[str] | None = None) -> list[Phase]:
     parser.add_argument("--updates", type=int, default=10_000, help="owner updates to apply")
     parser.add_argument("--naive-sample", type=int, default=200, help="updates sent one call each")
     parser.add_argument("--changed", type=float, default=0.01, help="share of the org changed before the resync")
+    parser.add_argument("--bulk-threshold", type=int, default=0,
+                        help="first-sync objects this large go through Bulk API 2.0 (0: REST paging only)")
     args = parser.parse_args(argv)
-    phases = run_benchmark(args.records, args.latency_ms / 1000, args.updates, args.naive_sample, args.changed)
+    phases = run_benchmark(args.records, args.latency_ms / 1000, args.updates, args.naive_sample, args.changed,
+                           args.bulk_threshold)
     print(HEADER)
     for phase in phases:
         print(phase.line())
