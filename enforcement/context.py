@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -41,6 +41,15 @@ class OrgData(Protocol):
 
     def open_tasks(self, due_before: date) -> Iterable[Task]:
         """The open tasks due before ``due_before`` (streamed)."""
+        ...
+
+    def gate_suspects(self, gates: Mapping[str, tuple[Sequence[str], float | None]]) -> Iterable[Opportunity]:
+        """Open opportunities that may break a stage gate, narrowed where the data lives.
+
+        ``gates`` maps an open stage to its required fields and its fixed probability (None: not checked).
+        The result holds every deal in such a stage with a required field blank or another probability,
+        and every deal in a stage not named there; it may hold more (the rule re-checks each one).
+        """
         ...
 
     def unmoved_opportunities(self, before: datetime) -> Iterable[Opportunity]:

@@ -42,8 +42,7 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     position = {s.name: i for i, s in enumerate(stages)}
     result = RuleResult()
     facts = OwnerFacts(ctx)
-    # every open deal has last moved at or before now: the database leaves the closed ones out
-    records = org.records(object_type) if object_type is ObjectType.LEAD else org.unmoved_opportunities(ctx.now)
+    records = org.records(object_type) if object_type is ObjectType.LEAD else org.gate_suspects(_gates(rule, stages))
     for record in records:
         if not isinstance(record, Lead | Opportunity) or (isinstance(record, Opportunity) and record.is_closed):
             continue
@@ -63,6 +62,11 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
         if missing or wrong:
             _plan(rule, facts, _Breach(record, stage, missing, wrong, stages[:index]), result)
     return result
+
+
+def _gates(rule: GateRule, stages: tuple[Stage, ...]) -> dict[str, tuple[tuple[str, ...], float | None]]:
+    """What the database may pre-filter deals on: each open stage's required fields and checked probability."""
+    return {s.name: (s.required, s.probability if rule.check_probability else None) for s in stages if not s.closed}
 
 
 def _stage_name(record: Gated) -> str | None:

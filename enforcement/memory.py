@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
@@ -51,6 +51,9 @@ class InMemoryOrg:
 
     def open_tasks(self, due_before: date) -> Iterable[Task]:
         return (t for t in self._tasks(TaskStatus.OPEN) if t.due_date is not None and t.due_date < due_before)
+
+    def gate_suspects(self, gates: Mapping[str, tuple[Sequence[str], float | None]]) -> Iterable[Opportunity]:
+        return (d for d in self._by_type[ObjectType.OPPORTUNITY] if isinstance(d, Opportunity) and not d.is_closed)
 
     def unmoved_opportunities(self, before: datetime) -> Iterable[Opportunity]:
         deals = (d for d in self._by_type[ObjectType.OPPORTUNITY] if isinstance(d, Opportunity) and not d.is_closed)

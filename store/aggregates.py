@@ -8,11 +8,11 @@ queries group tasks once per run, and let the database drop the records a rule c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.records import Opportunity, Task, TaskStatus, TaskType
@@ -20,6 +20,8 @@ from store.models import MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
 _IDS_PER_QUERY = 500
+_PROBABILITY_TOLERANCE = 1e-9
+_OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
 RecordT = TypeVar("RecordT", Task, Opportunity)
 
 
@@ -84,6 +86,35 @@ def unmoved_opportunities(session: Session, connection: str, before: datetime) -
         and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at <= before),
     )
     return _stream(session, connection, OpportunityRow, Opportunity, and_(OpportunityRow.is_closed.is_(False), unmoved))
+
+
+def gate_suspects(
+    session: Session, connection: str, gates: Mapping[str, tuple[Sequence[str], float | None]]
+) -> Iterator[Opportunity]:
+    """Stream the open opportunities that may break a stage gate (see ``OrgData.gate_suspects``)."""
+    stage = OpportunityRow.stage
+    suspect: list[ColumnElement[bool]] = [stage.is_(None), stage.not_in(list(gates))]
+    for name, (required, probability) in gates.items():
+        broken = [_blank(field) for field in required]
+        if probability is not None:
+            broken.append(and_(OpportunityRow.probability.is_not(None),
+                               func.abs(OpportunityRow.probability - probability) > _PROBABILITY_TOLERANCE))
+        if broken:
+            suspect.append(and_(stage == name, or_(*broken)))
+    return _stream(session, connection, OpportunityRow, Opportunity,
+                   and_(OpportunityRow.is_closed.is_(False), or_(*suspect)))
+
+
+def _blank(field: str) -> ColumnElement[bool]:
+    """``field`` (a column, else a key of ``extra``) is null, or text that is only whitespace."""
+    column: ColumnElement[Any]
+    if field in _OPPORTUNITY_COLUMNS:
+        column = getattr(OpportunityRow, field)
+        if not isinstance(column.type, String):
+            return column.is_(None)
+    else:
+        column = OpportunityRow.extra[field].as_string()
+    return or_(column.is_(None), func.trim(column) == "")
 
 
 def _stream(

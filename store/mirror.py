@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -195,6 +195,9 @@ class MirrorOrg:
 
     def open_tasks(self, due_before: date) -> Iterator[Task]:
         return aggregates.open_tasks(self._session, self._connection, due_before)
+
+    def gate_suspects(self, gates: Mapping[str, tuple[Sequence[str], float | None]]) -> Iterator[Opportunity]:
+        return aggregates.gate_suspects(self._session, self._connection, gates)
 
     def unmoved_opportunities(self, before: datetime) -> Iterator[Opportunity]:
         return aggregates.unmoved_opportunities(self._session, self._connection, before)

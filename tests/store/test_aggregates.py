@@ -74,3 +74,26 @@ def test_last_activity_of_named_records_matches_the_full_aggregate(engine: Engin
         assert found == {k: v for k, v in org.last_activity().items() if k in wanted}
     assert found == {"a1": T0 + timedelta(days=5), "a2": T0 + timedelta(days=9), "l1": T0 + timedelta(days=1)}
     assert found == InMemoryOrg(tasks).last_activity_of(wanted)
+
+
+def test_gate_suspects_keep_every_breach_and_drop_complete_deals(engine: Engine) -> None:
+    """Blank columns, blank or absent custom fields, another probability and unknown stages come back; the rest not."""
+    full = {"bant_budget": True}
+    deals = [
+        opportunity(1, id="complete", stage="Demo", probability=25.0, extra=full),
+        opportunity(2, id="no-amount", stage="Demo", probability=25.0, amount=None, extra=full),
+        opportunity(3, id="blank-bant", stage="Demo", probability=25.0, extra={"bant_budget": "  "}),
+        opportunity(4, id="no-bant", stage="Demo", probability=25.0, extra={}),
+        opportunity(5, id="odd-probability", stage="Demo", probability=60.0, extra=full),
+        opportunity(6, id="unknown-stage", stage="Proposal", extra=full),
+        opportunity(7, id="closed", stage="Demo", amount=None, is_closed=True, extra=full),
+        opportunity(8, id="unchecked", stage="Discovery", probability=99.0, amount=None, extra={}),
+    ]
+    reader = FakeReader()
+    reader.put(*deals)
+    mirror.sync(reader, engine, "local")
+    gates: dict[str, tuple[tuple[str, ...], float | None]] = {
+        "Demo": (("amount", "close_date", "bant_budget"), 25.0), "Discovery": ((), None)}
+    with Session(engine) as session:
+        found = sorted(o.id for o in MirrorOrg(session, "local").gate_suspects(gates))
+    assert found == ["blank-bant", "no-amount", "no-bant", "odd-probability", "unknown-stage"]
