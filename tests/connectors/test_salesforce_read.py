@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
+from connectors.base import Connector
 from connectors.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 from connectors.salesforce import SalesforceConnector
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
@@ -85,3 +86,9 @@ def test_custom_fields_come_from_the_overridable_map(
     sf = connect(fake, sf_server[1], fields={ObjectType.LEAD: {"bant_budget": "BANT_Budget__c"}})
     [lead] = sf.iter_changed(ObjectType.LEAD, None)
     assert isinstance(lead, Lead) and lead.extra == {"bant_budget": "50k"}
+
+
+def test_the_connector_has_the_shape_jobs_expect(connector: SalesforceConnector) -> None:
+    """It is a ``Connector`` by shape (checked by mypy and at runtime), named ``salesforce``."""
+    typed: Connector = connector
+    assert isinstance(typed, Connector) and typed.name == "salesforce" and typed.usage.total == 0
