@@ -35,7 +35,7 @@ class Worker:
     on_outcome: Callable[[JobOutcome], None] = lambda _outcome: None
     on_progress: Callable[[bool], None] = lambda _policy_ok: None
     """Called at each job start and pass end with whether the latest policy edit loaded."""
-    _seen: set[str] = field(default_factory=set)
+    _seen: set[str] = field(default_factory=set, init=False)
 
     def tick(self) -> list[JobOutcome]:
         """Run every job that is due now, once each; returns what happened to each."""
