@@ -21,6 +21,7 @@ from dedupe.score import Match, Thresholds, score_pair
 MIN_PER_WORKER = 50_000
 """Accounts or pairs below which forking a worker costs more than it saves."""
 CHUNK = 20_000
+PAIR_CHUNK = 100_000
 
 _shared: Any = None
 """What forked workers read: set just before the fork, cleared after."""
@@ -67,8 +68,8 @@ def _score_slice(start: int, stop: int) -> list[Match]:
     return matches
 
 
-def _forked_slice(start: int, stop: int) -> list[tuple[Any, ...]]:
-    return [(m.left, m.right, m.rule, m.score, m.evidence) for m in _score_slice(start, stop)]
+def _forked_slice(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
+    return [(m.left, m.right, m.rule, m.score, m.evidence) for m in _score_slice(*bounds)]
 
 
 def score_pairs(
@@ -76,8 +77,9 @@ def score_pairs(
 ) -> list[Match]:
     """Every blocked pair that matches by some rule, scored by up to ``workers`` processes.
 
-    Forked workers send back bare fields; the matches are rebuilt here around the parent's own name
-    keys, so a million matches do not carry a million copies of the names.
+    Forked workers score slices and send back bare fields as each slice finishes; the matches are
+    rebuilt here around the parent's own name keys, so a million matches neither pile up in transit
+    nor carry a million copies of the names.
     """
     global _shared
     total = len(blocking.pairs)
@@ -86,15 +88,12 @@ def score_pairs(
     try:
         if workers == 1:
             return _score_slice(0, total)
-        bounds = [total * index // workers for index in range(workers + 1)]
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            forked = [pool.apply_async(_forked_slice, (bounds[i], bounds[i + 1])) for i in range(1, workers)]
-            matches = _score_slice(bounds[0], bounds[1])
-            for result in forked:
-                matches.extend(
-                    Match(left, right, rule, score, profiles[left].key, profiles[right].key, evidence)
-                    for left, right, rule, score, evidence in result.get()
-                )
-        return matches
+        bounds = [(start, min(start + PAIR_CHUNK, total)) for start in range(0, total, PAIR_CHUNK)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return [
+                Match(left, right, rule, score, profiles[left].key, profiles[right].key, evidence)
+                for chunk in pool.imap(_forked_slice, bounds)
+                for left, right, rule, score, evidence in chunk
+            ]
     finally:
         _shared = None
