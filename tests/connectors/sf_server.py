@@ -36,6 +36,7 @@ ERROR_TEXT = {
     "REQUEST_LIMIT_EXCEEDED": (403, "TotalRequests Limit exceeded."),
     "UNABLE_TO_LOCK_ROW": (400, "unable to obtain exclusive access to this record"),
     "SERVER_UNAVAILABLE": (503, "Service temporarily unavailable"),
+    "CONNECTION_RESET": (0, "the connection drops without an answer"),
 }
 
 
@@ -108,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.requests[f"{method} {_kind(path)}"] += 1
             status, headers, payload = self._route(fake, method, path, body)
+        if status == 0:
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

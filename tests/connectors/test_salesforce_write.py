@@ -69,7 +69,9 @@ def test_created_tasks_carry_their_key_and_a_rerun_creates_nothing(
     assert (task["TaskSubtype"], task["Priority"], task["ActivityDate"]) == ("Call", "High", "2026-05-04")
 
 
-@pytest.mark.parametrize("code", ["SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED"])
+@pytest.mark.parametrize(
+    "code", ["SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "CONNECTION_RESET"]
+)
 def test_a_create_whose_answer_was_lost_is_not_duplicated(
     fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded, code: str
 ) -> None:
@@ -83,7 +85,8 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
 @pytest.mark.parametrize(
     ("code", "path"),
     [("SERVER_UNAVAILABLE", "composite"), ("UNABLE_TO_LOCK_ROW", "composite"),
-     ("REQUEST_LIMIT_EXCEEDED", "composite"), ("SERVER_UNAVAILABLE", "query")],
+     ("REQUEST_LIMIT_EXCEEDED", "composite"), ("SERVER_UNAVAILABLE", "query"), ("CONNECTION_RESET", "composite"),
+     ("CONNECTION_RESET", "query")],
 )
 def test_updates_survive_each_passing_fault_exactly_once(
     fake: FakeSalesforce, connector: SalesforceConnector, seeded: Seeded, sleeps: list[float], code: str, path: str
