@@ -99,9 +99,14 @@ def build_accounts(rng: random.Random, now: datetime, ordinary: int = 270) -> De
     """Accounts (duplicates, look-alikes, partners, ordinary companies), contacts and notes."""
     out = DemoAccounts()
     rows: list[tuple[str, str | None, str | None, Person | None]] = []
+    shared_place: dict[str, tuple[str, str]] = {}  # the spellings of one company share its billing address
     for group in DUPLICATE_GROUPS:
         account_type = rng.choice(("Customer", "Prospect"))
-        rows.extend((name, site, account_type, rng.choice(REPS)) for name, site in group)
+        owners = [rng.choice(REPS) for _ in group]
+        country = COUNTRY_OF_TEAM[owners[0].team]
+        place = (rng.choice(CITIES[country]), country)
+        shared_place.update((name, place) for name, _ in group)
+        rows.extend((name, site, account_type, owner) for (name, site), owner in zip(group, owners, strict=True))
     rows.extend((name, site, rng.choice(("Customer", "Prospect")), rng.choice(REPS)) for name, site in LOOK_ALIKES)
     rows.extend((name, site, "Customer", rng.choice(REPS)) for name, site, _ in UNUSUAL_NAMES)
     rows.extend((name, _domain(name), "Partner", CHANNEL_MANAGER) for name in PARTNERS)
@@ -113,6 +118,7 @@ def build_accounts(rng: random.Random, now: datetime, ordinary: int = 270) -> De
     countries = {name: country for name, _, country in UNUSUAL_NAMES}
     for number, (account_name, website, kind, account_owner) in enumerate(rows, start=1):
         country = countries.get(account_name) or COUNTRY_OF_TEAM[account_owner.team if account_owner else "East"]
+        city, country = shared_place.get(account_name) or (rng.choice(CITIES[country]), country)
         created = now - timedelta(days=rng.randint(30, 1500), minutes=rng.randint(0, 1440))
         account = Account(
             id=f"acc-{number:06d}",
@@ -122,7 +128,7 @@ def build_accounts(rng: random.Random, now: datetime, ordinary: int = 270) -> De
             updated_at=created + (now - created) * rng.random(),
             website=website,
             phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}" if rng.random() < 0.7 else None,
-            billing_city=rng.choice(CITIES[country]),
+            billing_city=city,
             billing_country=country,
             account_type=kind,
             extra={"industry": rng.choice(NOUNS)},
