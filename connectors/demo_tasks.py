@@ -56,9 +56,10 @@ class TaskMaker:
         return owner_id if owner_id and owner_id.startswith("usr-") else self.rng.choice(REPS).owner_id
 
     def completed(self, touch: Touch) -> None:
-        created = touch.at - timedelta(hours=self.rng.uniform(0, 72))
+        done = min(touch.at, self.now)  # nothing is completed in the future
+        created = done - timedelta(hours=self.rng.uniform(0, 72))
         self._add(touch.record_id, touch.on_person, touch.owner_id, touch.task_type, TaskStatus.COMPLETED,
-                  created, touch.at, touch.at)
+                  created, done, done)
 
     def open(self, target: Target, due: datetime, priority: TaskPriority | None = None,
              task_type: TaskType | None = None, owner_id: str | None = None) -> None:
