@@ -316,6 +316,16 @@ class DigestPolicy(Strict):
         return tuple(_check_email(v) for v in value)
 
 
+ObjectName = Literal["owner", "account", "contact", "lead", "opportunity", "task", "note"]
+
+
+class FieldMaps(Strict):
+    """Custom fields per CRM: normalized name (``bant_budget``) -> the CRM's field (``BANT_Budget__c``)."""
+
+    salesforce: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
+    hubspot: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     calendar: CalendarPolicy = CalendarPolicy()
@@ -328,6 +338,7 @@ class Policy(Strict):
     connections: Connections = Field((), description="CRM connections; none: one named after WARDEN_CRM.")
     digest: DigestPolicy | None = Field(None, description="Managers' email digests (notify/).")
     dedupe: DedupePolicy = DedupePolicy()
+    fields: FieldMaps = Field(FieldMaps(), description="Custom field mappings of each CRM connector.")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:

@@ -59,6 +59,8 @@ class HubSpotConnector:
     """
 
     name = "hubspot"
+    first_sync_in_change_order = False
+    """List endpoints page by id, so the mirror sets no watermark until a first sync is complete."""
 
     def __init__(self, http: HubSpotHttp, *, custom_properties: CustomProperties | None = None,
                  leads: LeadSource = "contacts", lead_stages: Sequence[str] = LEAD_STAGES,

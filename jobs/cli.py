@@ -70,7 +70,7 @@ def _store(settings: Settings) -> sessionmaker[Session]:
 
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
     try:
-        connector = open_connector(settings, crm)
+        connector = open_connector(settings, crm, policy.fields)
     except (UnknownCrm, ConnectorError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from config.policy import FieldMaps
 from config.settings import Settings
 from connectors.base import Connector
 from connectors.hubspot import HubSpotConnector
 from connectors.local import LocalCRM
+from connectors.records import ObjectType
 from connectors.salesforce import SalesforceConnector
 
 
@@ -16,29 +18,33 @@ class UnknownCrm(ValueError):
         super().__init__(f"unknown CRM {name!r}: use one of {', '.join(FACTORIES)} (--crm or WARDEN_CRM)")
 
 
-def _local(settings: Settings) -> Connector:
-    return LocalCRM.from_url(settings.local_crm_url)
+FieldMap = Mapping[ObjectType, Mapping[str, str]]
 
 
-def _salesforce(settings: Settings) -> Connector:
-    return SalesforceConnector.from_settings(settings.salesforce)
+def _local(settings: Settings, fields: FieldMap) -> Connector:
+    return LocalCRM.from_url(settings.local_crm_url)  # the embedded CRM stores custom fields by their own names
 
 
-def _hubspot(settings: Settings) -> Connector:
-    return HubSpotConnector.from_settings(settings.hubspot)
+def _salesforce(settings: Settings, fields: FieldMap) -> Connector:
+    return SalesforceConnector.from_settings(settings.salesforce, fields=fields)
 
 
-FACTORIES: dict[str, Callable[[Settings], Connector]] = {
+def _hubspot(settings: Settings, fields: FieldMap) -> Connector:
+    return HubSpotConnector.from_settings(settings.hubspot, custom_properties=fields)
+
+
+FACTORIES: dict[str, Callable[[Settings, FieldMap], Connector]] = {
     "local": _local,
     "salesforce": _salesforce,
     "hubspot": _hubspot,
 }
 
 
-def open_connector(settings: Settings, crm: str) -> Connector:
-    """The connector for ``crm``; a missing credential raises an error naming its variable."""
+def open_connector(settings: Settings, crm: str, fields: FieldMaps | None = None) -> Connector:
+    """The connector for ``crm`` with the policy's custom fields; a missing credential names its variable."""
     try:
         factory = FACTORIES[crm]
     except KeyError:
         raise UnknownCrm(crm) from None
-    return factory(settings)
+    maps = getattr(fields, crm, {}) if fields is not None else {}
+    return factory(settings, {ObjectType(obj): dict(names) for obj, names in maps.items()})

@@ -79,13 +79,21 @@ def _sync_changes(
         since = get_watermark(session, connection, obj)
     counts = ObjectCounts()
     changes = reader.iter_changed(obj, since)
+    newest = since
+    resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
     while chunk := list(islice(changes, chunk_size)):
         with sessions.begin() as session:
             upserted, deleted = _write_chunk(session, obj, connection, chunk)
-            newest = max(r.updated_at for r in chunk if r.updated_at is not None)
-            set_watermark(session, connection, obj, max(newest, since or newest), datetime.now(UTC))
+            newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
+            if resumable:  # records come oldest first: a stop after this chunk resumes from it
+                set_watermark(session, connection, obj, newest, datetime.now(UTC))
         counts.upserted += upserted
         counts.deleted += deleted
+    if not resumable and newest is not None:
+        # This first sync came in id order (HubSpot's list endpoint): only a finished one may set the
+        # watermark, or an interrupted one would leave older records behind it forever.
+        with sessions.begin() as session:
+            set_watermark(session, connection, obj, newest, datetime.now(UTC))
     return counts
 
 

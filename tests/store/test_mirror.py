@@ -83,6 +83,22 @@ def test_interrupted_sync_resumes_from_the_last_committed_chunk(engine: Engine) 
     assert len(mirrored(engine, ObjectType.TASK)) == 10
 
 
+def test_interrupted_first_sync_in_id_order_sets_no_watermark(engine: Engine) -> None:
+    """A reader whose first sync is not in change order (HubSpot lists) leaves no watermark until it ends."""
+    reader = FakeReader()
+    reader.first_sync_in_change_order = False  # type: ignore[attr-defined]
+    reader.put(*(task(n, minutes=n) for n in range(10)))
+    reader.fail_after = 7
+    with pytest.raises(ConnectionError):
+        mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    with session_factory(engine)() as session:
+        assert get_watermark(session, "local", ObjectType.TASK) is None
+    reader.fail_after = None
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    with session_factory(engine)() as session:
+        assert get_watermark(session, "local", ObjectType.TASK) == T0 + timedelta(minutes=9)
+
+
 def test_owners_are_taken_in_full_and_absent_ones_forgotten(engine: Engine, reader: FakeReader) -> None:
     """Each sync replaces the owner list: renamed owners update, owners the CRM no longer lists go."""
     mirror.sync(reader, engine, "local", [ObjectType.OWNER])
