@@ -7,7 +7,13 @@ from datetime import datetime
 from functools import lru_cache
 
 from connectors.records import Account
-from dedupe.contact_points import evidence_domain, normalize_phone, normalize_postcode, normalize_street
+from dedupe.contact_points import (
+    evidence_domain,
+    normalize_country,
+    normalize_phone,
+    normalize_postcode,
+    normalize_street,
+)
 from dedupe.normalize import fold_text, name_tokens
 from dedupe.vocabulary import distinctive_tokens, markers
 
@@ -60,6 +66,7 @@ class Profile:
     postcode: str | None
     street: str | None
     city: str | None
+    country: str | None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -86,4 +93,5 @@ def profile(candidate: Candidate) -> Profile:
         postcode=normalize_postcode(candidate.postcode),
         street=normalize_street(candidate.street),
         city=_city(candidate.city) if candidate.city else None,
+        country=normalize_country(candidate.country),
     )

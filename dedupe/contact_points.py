@@ -39,6 +39,13 @@ _STREET_WORDS = {
 }  # fmt: skip
 _STREET_TYPES = frozenset({"st", "ave", "rd", "blvd", "dr", "pl", "ln", "ct", "pkwy", "hwy", "sq", "ter", "way", "ste"})
 _STREET_KEY_WORDS = 3
+_COUNTRY_ALIASES = {
+    "usa": "us", "u s a": "us", "u s": "us", "united states": "us", "united states of america": "us", "america": "us",
+    "uk": "gb", "u k": "gb", "united kingdom": "gb", "great britain": "gb", "england": "gb",
+    "deutschland": "de", "germany": "de", "france": "fr", "italia": "it", "italy": "it", "espana": "es", "spain": "es",
+    "nederland": "nl", "netherlands": "nl", "the netherlands": "nl", "canada": "ca", "australia": "au",
+    "japan": "jp", "nippon": "jp", "sverige": "se", "sweden": "se", "polska": "pl", "poland": "pl",
+}  # fmt: skip
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
@@ -80,6 +87,14 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     if is_nanp and len(digits) == _NANP_LENGTH + 1 and digits.startswith("1"):
         digits = digits[1:]
     return digits if len(digits) >= _MIN_PHONE_DIGITS else None
+
+
+def normalize_country(country: str | None) -> str | None:
+    """A country as a lower-case code where a common spelling is known ("USA", "United States" -> "us")."""
+    if not country:
+        return None
+    name = " ".join(_STREET_SEPARATORS.sub(" ", fold_text(country)).split())
+    return _COUNTRY_ALIASES.get(name, name) or None
 
 
 def normalize_postcode(postcode: str | None) -> str | None:

@@ -2,8 +2,8 @@
 
 Guards come first: a pair never matches when its markers differ (numbers, roman numerals,
 directions), when the names share no distinctive word (one typo allowed), or when both accounts have
-a website domain, street address, postcode or city and they differ (branches and namesakes elsewhere
-stay separate accounts). Then the name similarity (rapidfuzz, generic words weighing little) and
+a website domain, street address, postcode, city or country and they differ (branches and namesakes
+elsewhere stay separate accounts). Then the name similarity (rapidfuzz, generic words weighing little) and
 the independent evidence (same website domain, phone, or street address in the same place) pick
 the rule:
 
@@ -123,12 +123,13 @@ def same_street(mine: str, theirs: str) -> bool:
 
 
 def places_conflict(left: Profile, right: Profile) -> bool:
-    """Whether both accounts have a website domain, street line, postcode or city, and they differ."""
+    """Whether both accounts have a website domain, street line, postcode, city or country, and they differ."""
     return (
         _differ(left.domain, right.domain)
         or (left.street is not None and right.street is not None and not same_street(left.street, right.street))
         or _differ(left.postcode, right.postcode)
         or _differ(left.city, right.city)
+        or _differ(left.country, right.country)
     )
 
 

@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from dedupe.contact_points import (
     evidence_domain,
+    normalize_country,
     normalize_domain,
     normalize_phone,
     normalize_postcode,
@@ -66,3 +67,9 @@ def test_postcode_and_street_spellings_agree() -> None:
     assert normalize_postcode("60302-1234") == normalize_postcode("60302") == "60302"
     assert normalize_postcode("sw1a 1aa") == "SW1A1AA"
     assert normalize_street("4217 West 18th Street") == normalize_street("4217 W. 18Th St.") == "4217 w 18"
+
+
+def test_country_spellings_agree() -> None:
+    """"USA", "United States" and "us" are one country; Japan is another."""
+    assert normalize_country("USA") == normalize_country("United States") == normalize_country(" us ") == "us"
+    assert normalize_country("Japan") == "jp"

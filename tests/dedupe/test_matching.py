@@ -134,3 +134,12 @@ def test_garbage_collector_runs_again_after_matching() -> None:
     """Matching pauses the cyclic collector only while it runs."""
     find_duplicates(accounts("Acme Products", "Acme Products Inc"))
     assert gc.isenabled()
+
+
+def test_namesakes_in_different_countries_stay_apart() -> None:
+    """The same name registered in Sweden and in Japan is two legal entities."""
+    candidates = [
+        Candidate("a0", "Rafinka Lotavpha AB", country="SE"),
+        Candidate("a1", "Rafinka Lotavpha K.K.", country="Japan"),
+    ]
+    assert merged_groups(candidates) == set()
