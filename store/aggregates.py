@@ -25,7 +25,7 @@ _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)
 RecordT = TypeVar("RecordT", Task, Opportunity)
 
 
-def _scanned(connection: str) -> ColumnElement[bool]:
+def whole_table_filter(connection: str) -> ColumnElement[bool]:
     """The connection filter, written so that SQLite scans the table once for a whole-table aggregate.
 
     Every task index starts with ``connection``; walking one costs a lookup per task, ~10x a plain scan.
@@ -37,7 +37,7 @@ def last_call(session: Session, connection: str) -> dict[str, datetime]:
     """Latest completion of a completed call per record it is about (``what_id``)."""
     stmt = (
         select(TaskRow.what_id, func.max(TaskRow.completed_at))
-        .where(_scanned(connection), TaskRow.status == TaskStatus.COMPLETED)
+        .where(whole_table_filter(connection), TaskRow.status == TaskStatus.COMPLETED)
         .where(TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None), TaskRow.completed_at.is_not(None))
         .group_by(TaskRow.what_id)
     )
@@ -48,7 +48,7 @@ def open_calls(session: Session, connection: str) -> set[str]:
     """Ids of the records (``what_id``) with at least one open call task."""
     stmt = (
         select(TaskRow.what_id)
-        .where(_scanned(connection), TaskRow.status == TaskStatus.OPEN)
+        .where(whole_table_filter(connection), TaskRow.status == TaskStatus.OPEN)
         .where(TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None))
         .distinct()
     )

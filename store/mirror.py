@@ -164,7 +164,7 @@ def last_activity(session: Session, connection: str) -> dict[str, datetime]:
     for about in (TaskRow.what_id, TaskRow.who_id):
         stmt = (
             select(about, func.max(TaskRow.completed_at))
-            .where(TaskRow.connection == connection, TaskRow.status == TaskStatus.COMPLETED)
+            .where(aggregates.whole_table_filter(connection), TaskRow.status == TaskStatus.COMPLETED)
             .where(about.is_not(None), TaskRow.completed_at.is_not(None))
             .group_by(about)
         )
