@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from dedupe.normalize import fold_text
 
@@ -89,6 +90,7 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     return digits if len(digits) >= _MIN_PHONE_DIGITS else None
 
 
+@lru_cache(maxsize=1024)
 def normalize_country(country: str | None) -> str | None:
     """A country as a lower-case code where a common spelling is known ("USA", "United States" -> "us")."""
     if not country:
