@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from connectors.records import ObjectType
 from dedupe.blocking import candidate_pairs
-from dedupe.candidate import Candidate
+from dedupe.candidate import Candidate, profile
 from dedupe.cluster import cluster
-from dedupe.parallel import profile_all, score_pairs
+from dedupe.parallel import score_pairs
 from dedupe.score import Match, Thresholds, Tier
 from enforcement.findings import Finding
 
@@ -26,7 +26,7 @@ class MatchSettings:
     max_cluster: int = 30
     """Clusters with more accounts than this become a finding instead of a merge."""
     workers: int = 1
-    """Processes that normalize accounts and score pairs (see ``dedupe.parallel``)."""
+    """Processes that score pairs (see ``dedupe.parallel``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
 
 
 def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
-    profiles = profile_all(candidates, settings.workers)
+    profiles = [profile(candidate) for candidate in candidates]
     blocking = candidate_pairs(profiles, settings.max_block)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)

@@ -1,26 +1,24 @@
-"""Spread the two heavy pipeline stages, normalizing accounts and scoring pairs, over processes.
+"""Score blocked pairs over several processes.
 
-Both split cleanly: each slice of accounts (or of blocked pairs) is independent. Workers are forked
-(POSIX only) so they read the candidates and profiles from the parent's memory instead of receiving
-a copy; only results travel back: profiles as plain tuples (cheaper to pickle than objects), and the
-few pairs that match. With ``workers=1``, or too little work to pay for a fork, everything runs here.
+Scoring splits cleanly: each slice of blocked pairs is independent. Workers are forked (POSIX only)
+so they read the profiles from the parent's memory instead of receiving a copy, and only the pairs
+that match travel back. Normalizing is not spread the same way: measured, rebuilding a million
+profiles from worker results cost the parent more than computing them. With ``workers=1``, or too
+little work to pay for a fork, everything runs here.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from dataclasses import fields
-from operator import attrgetter
 from typing import Any
 
 from dedupe.blocking import Blocking
-from dedupe.candidate import Candidate, Profile, profile
+from dedupe.candidate import Profile
 from dedupe.score import Match, Thresholds, score_pair
 
 MIN_PER_WORKER = 50_000
-"""Accounts or pairs below which forking a worker costs more than it saves."""
-CHUNK = 20_000
+"""Pairs below which forking a worker costs more than it saves."""
 PAIR_CHUNK = 100_000
 
 _shared: Any = None
@@ -31,30 +29,6 @@ def _can_fork(workers: int, total: int) -> int:
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(workers, total // MIN_PER_WORKER))
-
-
-_PROFILE_FIELDS = attrgetter(*(field.name for field in fields(Profile)))
-
-
-def _profile_slice(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
-    candidates: Sequence[Candidate] = _shared
-    return [_PROFILE_FIELDS(profile(candidate)) for candidate in candidates[bounds[0] : bounds[1]]]
-
-
-def profile_all(candidates: Sequence[Candidate], workers: int = 1) -> list[Profile]:
-    """Profiles of all ``candidates``, in order, computed by up to ``workers`` processes."""
-    global _shared
-    workers = _can_fork(workers, len(candidates))
-    if workers == 1:
-        return [profile(candidate) for candidate in candidates]
-    _shared = candidates
-    try:
-        bounds = [(start, min(start + CHUNK, len(candidates))) for start in range(0, len(candidates), CHUNK)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            chunks = pool.imap(_profile_slice, bounds)
-            return [Profile(*values) for chunk in chunks for values in chunk]
-    finally:
-        _shared = None
 
 
 def _score_slice(start: int, stop: int) -> list[Match]:

@@ -92,9 +92,9 @@ def test_every_merge_explains_itself() -> None:
 
 
 def test_forked_workers_find_the_same_merges(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Normalizing and scoring in two processes proposes exactly what one process does."""
+    """Scoring in two processes proposes exactly what one process does."""
     monkeypatch.setattr(parallel, "MIN_PER_WORKER", 2)
-    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "PAIR_CHUNK", 3)
     names = ["Acme Products", "ACME PRODUCTS INC", "Northwind II", "Northwind II Ltd", "Zentrix Analytica",
              "Zentrix Analytic", "Bank of the West", "Bank of the East"]  # fmt: skip
     candidates = [Candidate(f"a{i}", name, phone="312 555 0100" if i < 2 else None) for i, name in enumerate(names)]
