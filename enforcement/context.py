@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Protocol
 
 from config.policy import OwnerPolicy, Policy, Team
@@ -17,6 +18,10 @@ class OrgData(Protocol):
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         """Every live record of one type (streamed; do not assume it fits in a list)."""
+        ...
+
+    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
+        """Leads or opportunities whose status or stage is not in ``closed`` (nor flagged closed)."""
         ...
 
     def owners(self) -> Mapping[str, Owner]:
@@ -81,11 +86,12 @@ class RuleContext:
         return self.owners.get(owner_id) if owner_id else None
 
     def owner_by_email(self, email: str) -> Owner | None:
-        wanted = email.lower()
-        return next(
-            (o for o in self.owners.values() if o.email and o.email.lower() == wanted and not o.is_queue),
-            None,
-        )
+        return self._people_by_email.get(email.lower())
+
+    @cached_property
+    def _people_by_email(self) -> dict[str, Owner]:
+        """Users (not queues) by lower-cased email; built once, since round-robin asks per record."""
+        return {o.email.lower(): o for o in reversed(list(self.owners.values())) if o.email and not o.is_queue}
 
     def queue(self, name: str) -> Owner | None:
         return next((o for o in self.owners.values() if o.is_queue and o.name == name), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
-from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
+from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
 
 
 class InMemoryOrg:
@@ -18,6 +18,9 @@ class InMemoryOrg:
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         return iter(self._by_type[object_type])
+
+    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
+        return (r for r in self._by_type[object_type] if _is_open(r, closed))
 
     def owners(self) -> Mapping[str, Owner]:
         return {o.id: o for o in self._by_type[ObjectType.OWNER] if isinstance(o, Owner)}
@@ -63,3 +66,9 @@ class InMemoryOrg:
         for task in self._by_type[ObjectType.TASK]:
             if isinstance(task, Task) and task.status is status and task_type in (None, task.task_type):
                 yield task
+
+
+def _is_open(record: Record, closed: Collection[str]) -> bool:
+    if isinstance(record, Opportunity):
+        return not record.is_closed and record.stage not in closed
+    return isinstance(record, Lead) and record.status not in closed

@@ -26,7 +26,7 @@ def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     rotation = Rotation(ctx)
     activity = org.last_activity()
     closed = _closed_stages(ctx, object_type)
-    for record in _candidates(org.records(object_type), rule, closed):
+    for record in _candidates(org.open_records(object_type, closed), rule, closed):
         _judge(rule, ctx, record, activity.get(record.id), rotation, result)
     return result
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, func, select
+from sqlalchemy import ColumnElement, Engine, Executable, Table, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Reader
@@ -177,11 +177,15 @@ def last_activity(session: Session, connection: str) -> dict[str, datetime]:
 
 
 class MirrorOrg:
-    """One connection's mirror as the rules see it (``enforcement.context.OrgData``)."""
+    """One connection's mirror as the rules see it (``enforcement.context.OrgData``).
+
+    It lives for one evaluation, so whole-table aggregates that several rules ask for are computed once.
+    """
 
     def __init__(self, session: Session, connection: str) -> None:
         self._session = session
         self._connection = connection
+        self._last_activity: dict[str, datetime] | None = None
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         return iter_records(self._session, self._connection, object_type)
@@ -189,8 +193,18 @@ class MirrorOrg:
     def owners(self) -> dict[str, Owner]:
         return owners(self._session, self._connection)
 
+    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
+        table = _table(object_type)
+        column = table.c.status if object_type is ObjectType.LEAD else table.c.stage
+        where = or_(column.is_(None), column.not_in(list(closed)))
+        if object_type is ObjectType.OPPORTUNITY:
+            where = and_(where, table.c.is_closed.is_(False))
+        return iter_records(self._session, self._connection, object_type, where=where)
+
     def last_activity(self) -> dict[str, datetime]:
-        return last_activity(self._session, self._connection)
+        if self._last_activity is None:
+            self._last_activity = last_activity(self._session, self._connection)
+        return self._last_activity
 
     def last_call(self) -> dict[str, datetime]:
         return aggregates.last_call(self._session, self._connection)

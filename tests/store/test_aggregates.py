@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from connectors.records import Owner, Task, TaskPriority, TaskStatus, TaskType
+from connectors.records import ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.memory import InMemoryOrg
 from store import mirror
 from store.mirror import MirrorOrg
@@ -97,3 +97,21 @@ def test_gate_suspects_keep_every_breach_and_drop_complete_deals(engine: Engine)
     with Session(engine) as session:
         found = sorted(o.id for o in MirrorOrg(session, "local").gate_suspects(gates))
     assert found == ["blank-bant", "no-amount", "no-bant", "odd-probability", "unknown-stage"]
+
+
+def test_open_records_leave_out_closed_stages_and_closed_flags(engine: Engine) -> None:
+    """Deals in a closed stage or flagged closed are not read at all; a deal with no stage is open."""
+    deals = [
+        opportunity(1, id="open"),
+        opportunity(2, id="won", stage="Closed Won"),
+        opportunity(3, id="flagged", is_closed=True),
+        opportunity(4, id="no-stage", stage=None),
+    ]
+    reader = FakeReader()
+    reader.put(*deals)
+    mirror.sync(reader, engine, "local")
+    closed = {"Closed Won", "Closed Lost"}
+    with Session(engine) as session:
+        found = sorted(o.id for o in MirrorOrg(session, "local").open_records(ObjectType.OPPORTUNITY, closed))
+    expected = sorted(o.id for o in InMemoryOrg(deals).open_records(ObjectType.OPPORTUNITY, closed))
+    assert found == ["no-stage", "open"] == expected
