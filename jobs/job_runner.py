@@ -78,7 +78,6 @@ class JobRunner:
         status = "stopped" if result.stopped else "failed" if result.errors else "finished"
         return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors))
 
-
     def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
         """Close runs a dead process left open and finish what stopped or dead runs left half done."""
         abandoned = close_abandoned_runs(self.sessions, job, connection, now)

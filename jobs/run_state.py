@@ -51,11 +51,12 @@ def close_abandoned_runs(sessions: sessionmaker[Session], job: str, connection: 
 
 
 def unfinished_runs(sessions: sessionmaker[Session], job: str, connection: str) -> list[str]:
-    """Stopped or interrupted runs of this job and connection that still have dependent actions planned."""
+    """Applying runs of this job and connection, stopped or interrupted, with dependent actions still planned."""
     stmt = (
         select(RunRow.id).distinct()
         .join(ActionRow, ActionRow.run_id == RunRow.id)
-        .where(RunRow.job == job, RunRow.connection == connection, RunRow.status.in_(("stopped", "failed")),
+        .where(RunRow.job == job, RunRow.connection == connection, RunRow.dry_run.is_(False),
+               RunRow.status.in_(("stopped", "failed")),
                ActionRow.status == ActionStatus.PLANNED.value, ActionRow.requires.is_not(None))
     )
     with sessions() as session:
