@@ -97,10 +97,19 @@ class RuleContext:
         return next((o for o in self.owners.values() if o.is_queue and o.name == name), None)
 
     def owner_policy(self, owner: Owner) -> OwnerPolicy | None:
-        return self.policy.owner_policy(owner.email)
+        return self._owner_policies.get(owner.email.lower()) if owner.email else None
 
     def team_of(self, owner: Owner) -> Team | None:
-        return self.policy.team_of(owner.email)
+        return self._teams_by_email.get(owner.email.lower()) if owner.email else None
+
+    @cached_property
+    def _owner_policies(self) -> dict[str, OwnerPolicy]:
+        return {o.email.lower(): o for o in reversed(self.policy.owners)}
+
+    @cached_property
+    def _teams_by_email(self) -> dict[str, Team]:
+        """Member email -> team; a member of two teams belongs to the first, as in ``Policy.team_of``."""
+        return {m.lower(): t for t in reversed(self.policy.teams) for m in t.members}
 
     def time_zone(self, owner: Owner | None) -> str:
         """The owner's zone: the policy's override, then the CRM profile, then the company default."""
