@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
@@ -23,6 +25,7 @@ from jobs import logging as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.ledger_view import print_ledger_run
+from jobs.locks import locks_for
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
 from store.db import make_engine, migrate, session_factory
@@ -61,11 +64,15 @@ def _policy(settings: Settings, path: Path | None) -> Policy:
         raise typer.Exit(2) from None
 
 
-def _store(settings: Settings) -> sessionmaker[Session]:
+def _engine(settings: Settings) -> Engine:
     """The ledger and mirror database, migrated to the current schema."""
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return session_factory(engine)
+    return engine
+
+
+def _store(settings: Settings) -> sessionmaker[Session]:
+    return session_factory(_engine(settings))
 
 
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
@@ -74,9 +81,16 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
     except (UnknownCrm, ConnectorError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    engine = _engine(settings)
+    locks = locks_for(engine)
     try:
-        return run_job(job, connector=connector, connection=crm, policy=policy,
-                       sessions=_store(settings), now=now, apply=apply)
+        with ExitStack() as held:  # the worker's locks: never run a job twice at once for one CRM
+            for each in JOBS if job == "all" else (job,):
+                if not held.enter_context(locks.hold(each, crm)):
+                    err.print(f"[red]job {each!r} for {crm!r} is running in another process; try again later[/]")
+                    raise typer.Exit(1)
+            return run_job(job, connector=connector, connection=crm, policy=policy,
+                           sessions=session_factory(engine), now=now, apply=apply)
     except ConnectorError as exc:
         err.print(f"[red]the run failed and was recorded as failed in the ledger: {exc}[/]")
         raise typer.Exit(1) from None

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.connections import ConnectionPolicy
+from config.policy import FieldMaps
 from config.settings import HubSpotSettings, SalesforceSettings, Settings
 from connectors.base import Connector
 from jobs.connections import open_connector
@@ -48,6 +49,6 @@ def connection_settings(settings: Settings, connection: ConnectionPolicy) -> Set
     return settings
 
 
-def open_connection(settings: Settings, connection: ConnectionPolicy) -> Connector:
+def open_connection(settings: Settings, connection: ConnectionPolicy, fields: FieldMaps | None = None) -> Connector:
     """The connector for ``connection``; a missing credential raises an error naming its variable."""
-    return open_connector(connection_settings(settings, connection), connection.crm)
+    return open_connector(connection_settings(settings, connection), connection.crm, fields)

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.connections import ConnectionPolicy
-from config.policy import Policy
+from config.policy import FieldMaps, Policy
 from connectors.base import Connector
 from connectors.errors import ConnectorError
 from jobs.locks import JobLocks
@@ -40,7 +40,8 @@ class JobOutcome:
 class JobRunner:
     sessions: sessionmaker[Session]
     locks: JobLocks
-    connector_for: Callable[[ConnectionPolicy], Connector]
+    connector_for: Callable[[ConnectionPolicy, FieldMaps], Connector]
+    """Opens a connection's connector with the policy's custom field maps."""
     apply: bool
     shutdown: ShutdownFlag = field(default_factory=ShutdownFlag)
     timer: Callable[[], float] = time.perf_counter
@@ -59,7 +60,7 @@ class JobRunner:
 
     def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
         try:
-            inner = self.connector_for(connection)
+            inner = self.connector_for(connection, policy.fields)
         except (ConnectorError, ValueError) as exc:
             log.error("job.connector_unavailable", job=job, crm=connection.name, error=str(exc))
             return JobOutcome(connection.name, job, "failed", error=str(exc))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.connections import ConnectionPolicy
+from config.policy import FieldMaps
 from config.settings import Settings
 from connectors.base import Connector
 from jobs.connection_connectors import open_connection
@@ -47,9 +48,10 @@ def build_runner(
     *,
     apply: bool,
     shutdown: ShutdownFlag,
-    connector_for: Callable[[ConnectionPolicy], Connector] | None = None,
+    connector_for: Callable[[ConnectionPolicy, FieldMaps], Connector] | None = None,
 ) -> JobRunner:
     """A job runner on the store's locks; connectors come from settings unless given."""
-    return JobRunner(
-        sessions, locks_for(engine), connector_for or (lambda c: open_connection(settings, c)), apply, shutdown
-    )
+    def from_settings(connection: ConnectionPolicy, fields: FieldMaps) -> Connector:
+        return open_connection(settings, connection, fields)
+
+    return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown)

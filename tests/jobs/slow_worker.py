@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from config.connections import ConnectionPolicy
+from config.policy import FieldMaps
 from connectors.base import NewTask, RecordUpdate, WriteResult
 from connectors.local import LocalCRM
 from jobs.heartbeat import Heartbeat
@@ -58,7 +59,7 @@ def main(database_url: str, crm_path: str, policy: str, pause: str, *flags: str)
     shutdown = ShutdownFlag()
     shutdown.install()
 
-    def connector_for(_connection: ConnectionPolicy) -> SlowCRM:
+    def connector_for(_connection: ConnectionPolicy, _fields: FieldMaps) -> SlowCRM:
         return SlowCRM(crm_path)
 
     def clock() -> datetime:

@@ -72,3 +72,17 @@ def test_unknown_job_and_crm_are_refused_with_the_choices(env: Path) -> None:
     assert result.exit_code == 2 and "sla, stale, cadence, overdue, gates, dedupe, all" in result.output
     result = CliRunner().invoke(app, ["run", "all", "--crm", "pipedrive"])
     assert result.exit_code == 2 and "local, salesforce, hubspot" in result.stderr
+
+
+def test_run_refuses_while_the_worker_holds_the_job(env: Path) -> None:
+    """A manual run does not race the scheduled worker: the same job on the same CRM waits its turn."""
+    from jobs.locks import locks_for
+    from store.db import make_engine
+
+    invoke("demo", "--now", NOW)
+    locks = locks_for(make_engine(f"sqlite:///{env / 'warden.db'}"))
+    with locks.hold("sla", "local") as held:
+        assert held
+        result = CliRunner().invoke(app, ["run", "sla", "--now", NOW, "--apply"])
+    assert result.exit_code == 1 and "job 'sla' for 'local' is running in another process" in result.stderr
+    assert invoke("run", "sla", "--now", NOW)[0] == 0

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from structlog.testing import capture_logs
 
 from config.connections import ConnectionPolicy
+from config.policy import FieldMaps
 from connectors.base import Connector
 from connectors.local import LocalCRM
 from connectors.records import Owner
@@ -132,7 +133,7 @@ def test_two_workers_contend_and_only_one_runs_a_job(
     """While one worker is inside the sla job, a second worker skips it as locked."""
     clock = FakeClock()
 
-    def slow(_connection: ConnectionPolicy) -> Connector:
+    def slow(_connection: ConnectionPolicy, _fields: FieldMaps) -> Connector:
         return blocking(crm_path, clock=clock)
 
     first = make_worker(engine, policy_path, slow, clock)

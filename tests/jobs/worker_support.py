@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from config.connections import ConnectionPolicy
+from config.policy import FieldMaps
 from config.settings import PACKAGED_POLICY
 from connectors.base import Connector
 from connectors.demo_org import seed_demo
@@ -68,14 +69,14 @@ def copy_policy(folder: Path) -> Path:
     return target
 
 
-def local_connector(path: Path, clock: Callable[[], datetime]) -> Callable[[ConnectionPolicy], Connector]:
-    return lambda _connection: LocalCRM(path, clock=clock)
+def local_connector(path: Path, clock: Callable[[], datetime]) -> Callable[[ConnectionPolicy, FieldMaps], Connector]:
+    return lambda _connection, _fields: LocalCRM(path, clock=clock)
 
 
 def make_worker(
     engine: Engine,
     policy: Path,
-    connector_for: Callable[[ConnectionPolicy], Connector],
+    connector_for: Callable[[ConnectionPolicy, FieldMaps], Connector],
     clock: FakeClock,
     *,
     apply: bool = False,
