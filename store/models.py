@@ -191,6 +191,7 @@ def _run_id() -> Mapped[str]:
 
 class FindingRow(Base):
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_record_id_rule", "record_id", "rule"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
     rule: Mapped[str]
