@@ -7,28 +7,18 @@ partners, no lead-status dates, millisecond times.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from config.policy_file import load_policy
-from config.settings import PACKAGED_POLICY
-from connectors.base import Connector
 from connectors.demo_org import seed_demo
 from connectors.local import LocalCRM
 from connectors.records import ObjectType, Owner, Record
-from jobs.pipeline import RunResult, run_job
-from store.db import make_engine, migrate, session_factory
 from tests.connectors.hubspot_fixtures import SecondsClock, connect
 from tests.connectors.hubspot_portal import Portal
 from tests.connectors.hubspot_records import hubspot_view, load
 from tests.connectors.hubspot_server import HubSpotServer, Limits
-
-NOW = datetime(2026, 10, 30, 16, 0, tzinfo=UTC)
+from tests.connectors.plan_support import NOW, comparable, plan, store
 
 
 @pytest.fixture
@@ -47,26 +37,6 @@ def local(tmp_path: Path, org: list[Record]) -> Iterator[LocalCRM]:
     crm.insert_records(org)
     yield crm
     crm.close()
-
-
-def store(path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    return engine
-
-
-def plan(connector: Connector, connection: str, engine: Engine) -> RunResult:
-    return run_job("all", connector=connector, connection=connection, policy=load_policy(PACKAGED_POLICY),
-                   sessions=session_factory(engine), now=NOW, apply=False)
-
-
-def comparable(result: RunResult) -> list[tuple[Any, ...]]:
-    """The plan without what names the connection: rule, kind, record, fields, reason."""
-    rows = []
-    for outcome in result.actions:
-        action = {k: v for k, v in asdict(outcome.action).items() if k not in ("key", "requires")}
-        rows.append(tuple(sorted((k, repr(v)) for k, v in action.items())))
-    return sorted(rows)
 
 
 def test_the_demo_org_plans_the_same_on_hubspot_as_on_the_embedded_crm(

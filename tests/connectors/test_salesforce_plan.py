@@ -1,22 +1,17 @@
 """The same org on the embedded CRM and behind the Salesforce connector gives the same plan."""
 
 from collections.abc import Iterator
-from dataclasses import asdict, fields, replace
-from datetime import UTC, datetime
+from dataclasses import fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from config.policy_file import load_policy
-from config.settings import PACKAGED_POLICY
-from connectors.base import Connector
 from connectors.demo_org import seed_demo
 from connectors.local import LocalCRM
 from connectors.records import ObjectType, Record
-from jobs.pipeline import RunResult, run_job
-from store.db import make_engine, migrate, session_factory
+from tests.connectors.plan_support import NOW, comparable, plan, store
 from tests.connectors.sf_fixtures import connect, fake, sf_server
 from tests.connectors.sf_org import Org
 from tests.connectors.sf_records import custom_fields, load
@@ -24,7 +19,6 @@ from tests.connectors.sf_server import FakeSalesforce
 
 __all__ = ["fake", "sf_server"]
 
-NOW = datetime(2026, 10, 30, 16, 0, tzinfo=UTC)
 
 
 def to_milliseconds(record: Record) -> Record:
@@ -43,27 +37,6 @@ def local(tmp_path: Path) -> Iterator[LocalCRM]:
     demo.close()
     yield crm
     crm.close()
-
-
-def store(path: Path) -> Engine:
-    """A ledger and mirror of its own per CRM, on SQLite, whose row order is the order of insertion."""
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    return engine
-
-
-def plan(connector: Connector, connection: str, engine: Engine) -> RunResult:
-    return run_job("all", connector=connector, connection=connection, policy=load_policy(PACKAGED_POLICY),
-                   sessions=session_factory(engine), now=NOW, apply=False)
-
-
-def comparable(result: RunResult) -> list[tuple[Any, ...]]:
-    """The plan without what names the connection: rule, kind, record, fields, reason."""
-    rows = []
-    for outcome in result.actions:
-        action = {k: v for k, v in asdict(outcome.action).items() if k not in ("key", "requires")}
-        rows.append(tuple(sorted((k, repr(v)) for k, v in action.items())))
-    return sorted(rows)
 
 
 def test_the_demo_org_plans_the_same_on_salesforce_as_on_the_embedded_crm(
