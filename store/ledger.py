@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Snapshot
 from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus, Finding, Skip
+from enforcement.findings import Action, ActionStatus, Finding, Skip
 from store import claims
 from store.claims import Claim
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
@@ -113,34 +113,6 @@ class Ledger:
                 stmt = select(ActionRow.id, ActionRow.status, ActionRow.error).where(ActionRow.id.in_(batch))
                 statuses.update({i: (s, e) for i, s, e in session.execute(stmt)})
         return statuses
-
-    def applied_count(
-        self, rule: str, record_ids: Collection[str], kind: ActionKind = ActionKind.REASSIGN
-    ) -> dict[str, int]:
-        """How many ``kind`` actions of ``rule`` were applied to each record (0 when none)."""
-        counts = dict.fromkeys(record_ids, 0)
-        with self._sessions() as session:
-            for batch in _batches(record_ids):
-                stmt = (
-                    select(ActionRow.record_id, func.count())
-                    .where(ActionRow.rule == rule, ActionRow.kind == kind.value)
-                    .where(ActionRow.status == ActionStatus.APPLIED.value, ActionRow.record_id.in_(batch))
-                    .group_by(ActionRow.record_id)
-                )
-                counts.update(dict(session.execute(stmt).all()))
-        return counts
-
-    def assignments_since(self, since: datetime) -> dict[str, int]:
-        """Applied reassignments per new owner id (``payload["owner_id"]``) since ``since``."""
-        new_owner = ActionRow.payload["owner_id"].as_string()
-        stmt = (
-            select(new_owner, func.count())
-            .where(ActionRow.kind == ActionKind.REASSIGN.value, ActionRow.status == ActionStatus.APPLIED.value)
-            .where(ActionRow.updated_at >= since, new_owner.is_not(None))
-            .group_by(new_owner)
-        )
-        with self._sessions() as session:
-            return {owner: n for owner, n in session.execute(stmt) if owner is not None}
 
     def save_snapshots(self, run_id: str, action_key: str, snapshots: Iterable[Snapshot]) -> None:
         """Keep what a merge will change, before it happens, so ``undo`` can put it back."""

@@ -179,28 +179,6 @@ def test_racing_claims_have_exactly_one_winner(ledger: Ledger, engine: Engine, s
     assert all(outcomes[a] != outcomes[b] for a, b in zip(ours, theirs, strict=True))
 
 
-def test_applied_count_counts_applied_reassignments_per_record(ledger: Ledger) -> None:
-    """Escalation sees how many times each record was actually reassigned by a rule, zero when never."""
-    task = Action(ActionKind.CREATE_TASK, ObjectType.OPPORTUNITY, "006A", "t", "r", "opp-sla", {})
-    _, ids = planned(ledger, reassign("006A"), task, reassign("006B"), reassign("006A", rule="lead-sla"))
-    for action_id in ids:
-        ledger.mark_applied(action_id)
-    _, (failed,) = planned(ledger, Action(ActionKind.REASSIGN, ObjectType.OPPORTUNITY, "006A", "x", "r", "opp-sla"))
-    ledger.mark_failed(failed, "boom")
-    assert ledger.applied_count("opp-sla", ["006A", "006B", "006C"]) == {"006A": 1, "006B": 1, "006C": 0}
-
-
-def test_assignments_since_counts_new_owners_of_applied_reassignments(ledger: Ledger, clock: Clock) -> None:
-    """Caps see how many records each owner received since a time; planned or earlier ones do not count."""
-    _, (old,) = planned(ledger, reassign("006A", owner_id="005B"))
-    ledger.mark_applied(old)
-    clock.now += timedelta(days=1)
-    _, ids = planned(ledger, reassign("006B", "005B"), reassign("006C", "005B"), reassign("006D", "005C"))
-    for action_id in ids[:2]:
-        ledger.mark_applied(action_id)
-    assert ledger.assignments_since(T0 + timedelta(hours=12)) == {"005B": 2}
-
-
 def test_snapshots_come_back_by_action_key_or_run(ledger: Ledger) -> None:
     """What a merge snapshotted can be fetched for one merge action or for the whole run."""
     run_id = ledger.start_run("dedupe", "local", dry_run=False, now=T0)

@@ -1,0 +1,50 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from config.policy import CalendarPolicy
+from connectors.records import ObjectType
+from enforcement.calendar import BusinessCalendar
+from enforcement.findings import Action, ActionKind
+from jobs.history import load_history
+from store.db import session_factory
+from store.ledger import Ledger
+
+T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # 10:00 in New York
+CALENDAR = BusinessCalendar(CalendarPolicy(time_zone="America/New_York"))
+
+
+def reassign(record_id: str, owner_id: str = "005B", rule: str = "opp-sla", key: str = "") -> Action:
+    return Action(ActionKind.REASSIGN, ObjectType.OPPORTUNITY, record_id, key or f"{rule}:{record_id}",
+                  "untouched", rule, {"owner_id": owner_id})
+
+
+def applied(engine: Engine, at: datetime, *actions: Action, connection: str = "local", ok: bool = True) -> None:
+    ledger = Ledger(session_factory(engine), clock=lambda: at)
+    run_id = ledger.start_run("sla", connection, dry_run=False, now=at)
+    for action_id in ledger.record_actions(run_id, actions):
+        if ok:
+            ledger.mark_applied(action_id)
+        else:
+            ledger.mark_failed(action_id, "refused")
+
+
+def test_history_counts_only_applied_reassignments_of_this_connection(engine: Engine) -> None:
+    """Escalation sees each record's applied reassignments per rule and when the last one happened."""
+    task = Action(ActionKind.CREATE_TASK, ObjectType.OPPORTUNITY, "006A", "t", "r", "opp-sla", {})
+    applied(engine, T0 - timedelta(days=3), reassign("006A", key="k1"), task, reassign("006B"))
+    applied(engine, T0 - timedelta(days=1), reassign("006A", key="k2"), reassign("006A", rule="lead-sla"))
+    applied(engine, T0, reassign("006C"), ok=False)
+    applied(engine, T0, reassign("006D"), connection="hubspot")
+    history = load_history(session_factory(engine), "local", T0, CALENDAR)
+    assert history.reassignments == {("opp-sla", "006A"): 2, ("opp-sla", "006B"): 1, ("lead-sla", "006A"): 1}
+    assert history.last_reassigned[("opp-sla", "006A")] == T0 - timedelta(days=1)
+
+
+def test_assigned_today_counts_new_owners_since_the_company_midnight(engine: Engine) -> None:
+    """Daily caps count what each owner received since midnight in the company's zone, not in UTC."""
+    applied(engine, datetime(2026, 5, 4, 3, 0, tzinfo=UTC), reassign("006A", "005B"))  # 23:00 the day before
+    applied(engine, datetime(2026, 5, 4, 5, 0, tzinfo=UTC), reassign("006B", "005B"), reassign("006C", "005C"))
+    applied(engine, T0, reassign("006D", "005B"))
+    history = load_history(session_factory(engine), "local", T0, CALENDAR)
+    assert history.assigned_today == {"005B": 2, "005C": 1}
