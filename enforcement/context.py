@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Protocol
 
 from config.policy import OwnerPolicy, Policy, Team
-from connectors.records import ObjectType, Opportunity, Owner, Record, Task
+from connectors.records import Lead, ObjectType, Opportunity, Owner, Record, Task
 from enforcement.calendar import BusinessCalendar
 
 
@@ -20,20 +20,25 @@ class OrgData(Protocol):
         """Every live record of one type (streamed; do not assume it fits in a list)."""
         ...
 
-    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
-        """Leads or opportunities whose status or stage is not in ``closed`` (nor flagged closed)."""
+    def sla_suspects(
+        self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str], recheck: Collection[str]
+    ) -> Iterable[Lead | Opportunity]:
+        """Open leads or opportunities that may have breached an SLA, narrowed where the data lives.
+
+        Open means the status or stage is not in ``closed`` (nor is the deal flagged closed). The result
+        holds every open record with no stage or status change and no completed task after it was created,
+        every open record not owned by one of ``acting_owners`` (ids of active users and queues), and every
+        open record in ``recheck`` (ids whose SLA clock restarted later); it may hold more (the rule
+        re-checks each one).
+        """
         ...
 
     def owners(self) -> Mapping[str, Owner]:
         """Users and queues by id."""
         ...
 
-    def last_activity(self) -> Mapping[str, datetime]:
-        """Latest completed task per record id it is about (what_id or who_id)."""
-        ...
-
     def last_activity_of(self, record_ids: Collection[str]) -> Mapping[str, datetime]:
-        """``last_activity`` for a few records only: cheaper when a rule has narrowed its candidates."""
+        """Latest completed task about each of ``record_ids`` (as what_id or who_id), for narrowed candidates."""
         ...
 
     def last_call(self) -> Mapping[str, datetime]:

@@ -19,13 +19,15 @@ class InMemoryOrg:
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         return iter(self._by_type[object_type])
 
-    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
-        return (r for r in self._by_type[object_type] if _is_open(r, closed))
+    def sla_suspects(
+        self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str], recheck: Collection[str]
+    ) -> Iterable[Lead | Opportunity]:
+        return (r for r in self._by_type[object_type] if isinstance(r, Lead | Opportunity) and _is_open(r, closed))
 
     def owners(self) -> Mapping[str, Owner]:
         return {o.id: o for o in self._by_type[ObjectType.OWNER] if isinstance(o, Owner)}
 
-    def last_activity(self) -> Mapping[str, datetime]:
+    def _last_activity(self) -> dict[str, datetime]:
         latest: dict[str, datetime] = {}
         for task in self._by_type[ObjectType.TASK]:
             if not isinstance(task, Task) or task.status is not TaskStatus.COMPLETED:
@@ -39,7 +41,7 @@ class InMemoryOrg:
 
     def last_activity_of(self, record_ids: Collection[str]) -> Mapping[str, datetime]:
         wanted = set(record_ids)
-        return {about: done for about, done in self.last_activity().items() if about in wanted}
+        return {about: done for about, done in self._last_activity().items() if about in wanted}
 
     def last_call(self) -> Mapping[str, datetime]:
         latest: dict[str, datetime] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 
 from config.policy import SlaRule, Stage
 from connectors.records import Lead, ObjectType, Opportunity, Owner, Record
@@ -18,16 +19,23 @@ from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
 from enforcement.wording import record_label, when
 
+_BATCH = 2000
+"""Suspects judged together, so their last activity is read in one lookup per batch, not per record."""
+
 
 def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Find the rule's breaches in the org and plan a reassignment (and a task) for each."""
     object_type = ObjectType(rule.object)
     result = RuleResult()
     rotation = Rotation(ctx)
-    activity = org.last_activity()
     closed = _closed_stages(ctx, object_type)
-    for record in _candidates(org.open_records(object_type, closed), rule, closed):
-        _judge(rule, ctx, record, activity.get(record.id), rotation, result)
+    acting = [o.id for o in ctx.owners.values() if o.active]
+    restarted = [record_id for rule_id, record_id in ctx.history.last_reassigned if rule_id == rule.id]
+    suspects = _candidates(org.sla_suspects(object_type, closed, acting, restarted), rule, closed)
+    while batch := list(islice(suspects, _BATCH)):
+        activity = org.last_activity_of([record.id for record in batch])
+        for record in batch:
+            _judge(rule, ctx, record, activity.get(record.id), rotation, result)
     return result
 
 

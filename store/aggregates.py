@@ -12,17 +12,17 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from connectors.records import Opportunity, Task, TaskStatus, TaskType
-from store.models import MirrorRow, OpportunityRow, TaskRow
+from connectors.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
+from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
 _IDS_PER_QUERY = 500
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
-RecordT = TypeVar("RecordT", Task, Opportunity)
+RecordT = TypeVar("RecordT", bound=Task | Opportunity | Lead)
 
 
 def whole_table_filter(connection: str) -> ColumnElement[bool]:
@@ -103,6 +103,46 @@ def gate_suspects(
             suspect.append(and_(stage == name, or_(*broken)))
     return _stream(session, connection, OpportunityRow, Opportunity,
                    and_(OpportunityRow.is_closed.is_(False), or_(*suspect)))
+
+
+def sla_suspects(
+    session: Session,
+    connection: str,
+    object_type: ObjectType,
+    closed: Collection[str],
+    acting_owners: Collection[str],
+    recheck: Collection[str],
+) -> Iterator[Lead | Opportunity]:
+    """Stream the open leads or opportunities that may have breached an SLA (see ``OrgData.sla_suspects``).
+
+    Most open records were acted on long ago; testing that here (a stage change, or a completed task
+    found through the tasks' ``what_id``/``who_id`` indexes) spares decoding them.
+    """
+    row: type[LeadRow | OpportunityRow] = LeadRow if object_type is ObjectType.LEAD else OpportunityRow
+    record: type[Lead | Opportunity] = Lead if object_type is ObjectType.LEAD else Opportunity
+    state = LeadRow.status if object_type is ObjectType.LEAD else OpportunityRow.stage
+    changed = LeadRow.status_changed_at if object_type is ObjectType.LEAD else OpportunityRow.stage_changed_at
+    is_open = or_(state.is_(None), state.not_in(list(closed)))
+    if object_type is ObjectType.OPPORTUNITY:
+        is_open = and_(is_open, OpportunityRow.is_closed.is_(False))
+    acted = or_(and_(changed.is_not(None), changed > row.created_at), _completed_after_creation(row, TaskRow.what_id),
+                _completed_after_creation(row, TaskRow.who_id))
+    suspect = or_(row.owner_id.is_(None), row.owner_id.not_in(list(acting_owners)), not_(acted))
+    again = set(recheck)
+    for found in _stream(session, connection, row, record, and_(is_open, suspect)):
+        if found.id not in again:
+            yield found
+    ids = sorted(again)
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        yield from _stream(session, connection, row, record, and_(is_open, row.id.in_(chunk)))
+
+
+def _completed_after_creation(
+    row: type[LeadRow | OpportunityRow], about: InstrumentedAttribute[str | None]
+) -> ColumnElement[bool]:
+    return exists().where(TaskRow.connection == row.connection, about == row.id,
+                          TaskRow.status == TaskStatus.COMPLETED, TaskRow.completed_at > row.created_at)
 
 
 def _blank(field: str) -> ColumnElement[bool]:

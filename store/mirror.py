@@ -15,13 +15,13 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Executable, Table, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Reader
-from connectors.records import RECORD_CLASSES, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
+from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
-from store.models import MIRROR_ROWS, Base, TaskRow
+from store.models import MIRROR_ROWS, Base
 from store.upsert import conflict_insert
 from store.watermarks import get_watermark, set_watermark
 
@@ -158,34 +158,12 @@ def owners(session: Session, connection: str) -> dict[str, Owner]:
     return {o.id: o for o in iter_records(session, connection, ObjectType.OWNER) if isinstance(o, Owner)}
 
 
-def last_activity(session: Session, connection: str) -> dict[str, datetime]:
-    """Latest completion of a completed task per record it is about (``what_id`` or ``who_id``)."""
-    latest: dict[str, datetime] = {}
-    for about in (TaskRow.what_id, TaskRow.who_id):
-        stmt = (
-            select(about, func.max(TaskRow.completed_at))
-            .where(aggregates.whole_table_filter(connection), TaskRow.status == TaskStatus.COMPLETED)
-            .where(about.is_not(None), TaskRow.completed_at.is_not(None))
-            .group_by(about)
-        )
-        for record_id, completed_at in session.execute(stmt):
-            if record_id is None or completed_at is None:
-                continue
-            if record_id not in latest or completed_at > latest[record_id]:
-                latest[record_id] = completed_at
-    return latest
-
-
 class MirrorOrg:
-    """One connection's mirror as the rules see it (``enforcement.context.OrgData``).
-
-    It lives for one evaluation, so whole-table aggregates that several rules ask for are computed once.
-    """
+    """One connection's mirror as the rules see it (``enforcement.context.OrgData``)."""
 
     def __init__(self, session: Session, connection: str) -> None:
         self._session = session
         self._connection = connection
-        self._last_activity: dict[str, datetime] | None = None
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         return iter_records(self._session, self._connection, object_type)
@@ -193,18 +171,10 @@ class MirrorOrg:
     def owners(self) -> dict[str, Owner]:
         return owners(self._session, self._connection)
 
-    def open_records(self, object_type: ObjectType, closed: Collection[str]) -> Iterable[Record]:
-        table = _table(object_type)
-        column = table.c.status if object_type is ObjectType.LEAD else table.c.stage
-        where = or_(column.is_(None), column.not_in(list(closed)))
-        if object_type is ObjectType.OPPORTUNITY:
-            where = and_(where, table.c.is_closed.is_(False))
-        return iter_records(self._session, self._connection, object_type, where=where)
-
-    def last_activity(self) -> dict[str, datetime]:
-        if self._last_activity is None:
-            self._last_activity = last_activity(self._session, self._connection)
-        return self._last_activity
+    def sla_suspects(
+        self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str], recheck: Collection[str]
+    ) -> Iterator[Lead | Opportunity]:
+        return aggregates.sla_suspects(self._session, self._connection, object_type, closed, acting_owners, recheck)
 
     def last_call(self) -> dict[str, datetime]:
         return aggregates.last_call(self._session, self._connection)

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from connectors.records import ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
+from connectors.records import Lead, ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.memory import InMemoryOrg
 from store import mirror
 from store.mirror import MirrorOrg
@@ -62,7 +62,7 @@ def test_unmoved_opportunities_are_open_and_last_changed_before_the_moment(engin
 
 
 def test_last_activity_of_named_records_matches_the_full_aggregate(engine: Engine) -> None:
-    """Asking for a few records (what or who side, some without tasks) gives their entries of ``last_activity``."""
+    """Asking for many records (what or who side, some without tasks) gives each its latest completed task."""
     tasks = [*TASKS, dataclasses.replace(TASKS[0], id="t7", what_id=None, who_id="l1")]
     reader = FakeReader()
     reader.put(*tasks)
@@ -71,7 +71,6 @@ def test_last_activity_of_named_records_matches_the_full_aggregate(engine: Engin
     with Session(engine) as session:
         org = MirrorOrg(session, "local")
         found = dict(org.last_activity_of(wanted))
-        assert found == {k: v for k, v in org.last_activity().items() if k in wanted}
     assert found == {"a1": T0 + timedelta(days=5), "a2": T0 + timedelta(days=9), "l1": T0 + timedelta(days=1)}
     assert found == InMemoryOrg(tasks).last_activity_of(wanted)
 
@@ -99,19 +98,50 @@ def test_gate_suspects_keep_every_breach_and_drop_complete_deals(engine: Engine)
     assert found == ["blank-bant", "no-amount", "no-bant", "odd-probability", "unknown-stage"]
 
 
-def test_open_records_leave_out_closed_stages_and_closed_flags(engine: Engine) -> None:
-    """Deals in a closed stage or flagged closed are not read at all; a deal with no stage is open."""
+def test_sla_suspects_keep_every_record_the_rule_could_flag_and_drop_the_acted_on(engine: Engine) -> None:
+    """Only deals acted on since creation by an active owner are left out; closed deals are never read."""
+    later = T0 + timedelta(days=2)
     deals = [
-        opportunity(1, id="open"),
-        opportunity(2, id="won", stage="Closed Won"),
-        opportunity(3, id="flagged", is_closed=True),
-        opportunity(4, id="no-stage", stage=None),
+        opportunity(1, id="untouched"),
+        opportunity(2, id="moved", stage_changed_at=later),
+        opportunity(3, id="called"),
+        opportunity(4, id="called-before-creation"),
+        opportunity(5, id="only-an-open-task"),
+        opportunity(6, id="inactive-owner", owner_id="005GONE", stage_changed_at=later),
+        opportunity(7, id="no-owner", owner_id=None, stage_changed_at=later),
+        opportunity(8, id="clock-restarted", stage_changed_at=later),
+        opportunity(9, id="won", stage="Closed Won"),
+        opportunity(10, id="flagged-closed", is_closed=True),
+        opportunity(11, id="no-stage", stage=None),
+    ]
+    tasks = [
+        dataclasses.replace(TASKS[0], id="c1", what_id="called", completed_at=later),
+        dataclasses.replace(TASKS[0], id="c2", what_id="called-before-creation", completed_at=T0 - timedelta(days=1)),
+        dataclasses.replace(TASKS[3], id="c3", what_id="only-an-open-task"),
     ]
     reader = FakeReader()
-    reader.put(*deals)
+    reader.put(*deals, *tasks)
     mirror.sync(reader, engine, "local")
     closed = {"Closed Won", "Closed Lost"}
     with Session(engine) as session:
-        found = sorted(o.id for o in MirrorOrg(session, "local").open_records(ObjectType.OPPORTUNITY, closed))
-    expected = sorted(o.id for o in InMemoryOrg(deals).open_records(ObjectType.OPPORTUNITY, closed))
-    assert found == ["no-stage", "open"] == expected
+        org = MirrorOrg(session, "local")
+        found = [o.id for o in org.sla_suspects(ObjectType.OPPORTUNITY, closed, ["005A"], ["clock-restarted"])]
+    assert sorted(found) == ["called-before-creation", "clock-restarted", "inactive-owner", "no-owner",
+                             "no-stage", "only-an-open-task", "untouched"]
+
+
+def test_sla_suspects_count_a_lead_touched_through_who_id_as_acted_on(engine: Engine) -> None:
+    """A completed call logged against the lead (``who_id``) is activity, as is a status change."""
+    leads = [
+        Lead("called", "Ana", None, "005A", "Open", T0, T0),
+        Lead("status-changed", "Bo", None, "005A", "Working", T0, T0, status_changed_at=T0 + timedelta(hours=1)),
+        Lead("waiting", "Cy", None, "005A", "Open", T0, T0),
+        Lead("converted", "Di", None, "005A", "Converted", T0, T0),
+    ]
+    call = dataclasses.replace(TASKS[0], id="c1", what_id=None, who_id="called", completed_at=T0 + timedelta(hours=2))
+    reader = FakeReader()
+    reader.put(*leads, call)
+    mirror.sync(reader, engine, "local")
+    with Session(engine) as session:
+        found = [o.id for o in MirrorOrg(session, "local").sla_suspects(ObjectType.LEAD, {"Converted"}, ["005A"], [])]
+    assert found == ["waiting"]

@@ -134,7 +134,8 @@ def test_last_activity_is_the_latest_completed_task_per_record(engine: Engine) -
     )
     mirror.sync(reader, engine, "local", [ObjectType.TASK])
     with session_factory(engine)() as session:
-        assert mirror.last_activity(session, "local") == {"006X": late, "00QL": late, "00QM": T0}
+        found = mirror.MirrorOrg(session, "local").last_activity_of(["006X", "006Y", "00QL", "00QM"])
+    assert found == {"006X": late, "00QL": late, "00QM": T0}
 
 
 def test_iter_records_filters_with_a_where_clause(engine: Engine) -> None:
