@@ -7,7 +7,7 @@ The plan is what an admin reviews (as CSV, JSON or HTML, see ``dedupe.plan_files
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from dedupe.matcher import MatchSettings, ProposedMerge, find_duplicates
 from dedupe.score import Tier
 from dedupe.survivor import AccountFacts, survivorship
 from enforcement.context import OrgData
-from enforcement.findings import Finding
+from enforcement.findings import Action, ActionKind, Finding
 
 T = TypeVar("T")
 
@@ -60,13 +60,35 @@ class MergePlan:
                 f"{len(self.approved())} approved; {len(self.findings)} groups too large to propose")
 
 
-def facts_from_org(org: OrgData) -> list[AccountFacts]:
-    """Every live account with its open opportunities and tasks counted (mirror or in-memory org)."""
+def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generation: int = 0) -> str:
+    """The idempotency key of one merge: the same cluster on the same connection merges once per generation.
+
+    ``generation`` counts the earlier merges of this cluster that were undone, so a cluster merged,
+    undone and approved again gets a new key (``...#1``) while a repeated apply of the first is skipped.
+    """
+    key = f"merge:{connection}:{master_id}:{','.join(sorted(loser_ids))}"
+    return f"{key}#{generation}" if generation else key
+
+
+def merge_action(connection: str, cluster: ClusterPlan, rule: str, generation: int = 0) -> Action:
+    """The ledger action that records one cluster's merge (``dedupe.apply`` carries it out)."""
+    return Action(
+        kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=cluster.master_id,
+        key=merge_key(connection, cluster.master_id, cluster.loser_ids, generation), reason=cluster.reason, rule=rule,
+        payload={"cluster_id": cluster.cluster_id, "loser_ids": list(cluster.loser_ids), "fields": cluster.fields,
+                 "cluster_key": merge_key(connection, cluster.master_id, cluster.loser_ids), "generation": generation},
+    )
+
+
+def facts_from_org(org: OrgData, only: Collection[str] | None = None) -> list[AccountFacts]:
+    """Live accounts (all, or those in ``only``) with their open opportunities and tasks counted."""
+    wanted: Callable[[str | None], bool] = (lambda _: True) if only is None else set(only).__contains__
     open_deals = Counter(o.account_id for o in _of(org.records(ObjectType.OPPORTUNITY), Opportunity)
-                         if not o.is_closed)
-    activity = Counter(t.what_id for t in _of(org.records(ObjectType.TASK), Task))
+                         if not o.is_closed and wanted(o.account_id))
+    activity = Counter(t.what_id for t in _of(org.records(ObjectType.TASK), Task) if wanted(t.what_id))
     return [
-        AccountFacts(a, open_deals[a.id], activity[a.id]) for a in _of(org.records(ObjectType.ACCOUNT), Account)
+        AccountFacts(a, open_deals[a.id], activity[a.id])
+        for a in _of(org.records(ObjectType.ACCOUNT), Account) if wanted(a.id)
     ]
 
 
@@ -74,14 +96,14 @@ def _of(records: Iterable[object], kind: type[T]) -> Iterable[T]:
     return (r for r in records if isinstance(r, kind))
 
 
-def _distinct(merges: Sequence[ProposedMerge]) -> list[ProposedMerge]:
+def distinct(merges: Sequence[ProposedMerge]) -> list[ProposedMerge]:
     """Each account in one proposal: an auto cluster that a review cluster grew out of goes with it."""
     reviewed = [set(m.account_ids) for m in merges if m.tier is Tier.REVIEW]
     return [m for m in merges if m.tier is Tier.REVIEW or not any(set(m.account_ids) < r for r in reviewed)]
 
 
 def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
-             facts: dict[str, AccountFacts], policy: Policy) -> ClusterPlan:
+             facts: Mapping[str, AccountFacts], policy: Policy) -> ClusterPlan:
     chosen = survivorship([facts[i] for i in merge.account_ids], policy.dedupe, policy.account_types)
     ordered = (chosen.master_id, *chosen.loser_ids)
     reason = f"master {chosen.master_id}: {chosen.why}. " + " ".join(merge.reasons(candidates))
@@ -98,12 +120,18 @@ def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
     )
 
 
+def propose(merges: Sequence[ProposedMerge], candidates: Sequence[Candidate], facts: Mapping[str, AccountFacts],
+            policy: Policy) -> list[ClusterPlan]:
+    """One cluster per merge (auto tier first), master and field values by the policy; ``facts`` by account id."""
+    ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, m.account_ids))
+    return [_cluster(n, m, candidates, facts, policy) for n, m in enumerate(ordered, start=1)]
+
+
 def build_plan(facts: Sequence[AccountFacts], policy: Policy, workers: int = 1) -> MergePlan:
     """Match the accounts and propose one merge per cluster, master and field values by the policy."""
     candidates = [Candidate.from_account(f.account) for f in facts]
     by_id = {f.account.id: f for f in facts}
     settings = MatchSettings(max_cluster=policy.dedupe.max_cluster, workers=workers)
     result = find_duplicates(candidates, settings)
-    merges = sorted(_distinct(result.merges), key=lambda m: (m.tier is not Tier.AUTO, m.account_ids))
-    clusters = [_cluster(n, m, candidates, by_id, policy) for n, m in enumerate(merges, start=1)]
+    clusters = propose(distinct(result.merges), candidates, by_id, policy)
     return MergePlan(clusters, result.findings, len(facts), result.pairs_compared)

@@ -2,8 +2,10 @@
 
 ``undo`` takes a dedupe run id (every merge it applied) or one merge's idempotency key. It is its
 own ledger run; each restore is an action keyed ``undo:<merge key>``, so undoing twice restores
-once. The undone merge's key stays applied in the ledger: the scheduler never re-merges a cluster
-an admin took apart.
+once. An applied undo moves its cluster to the next merge generation (see ``dedupe.plan.merge_key``):
+approving the cluster again merges it under a new key, while the undone merge's key stays applied,
+so a repeated apply of the old merge, or one racing an unfinished undo, is skipped. The scheduled
+job never merges accounts an admin asked to take apart again (``store.merge_history.taken_apart``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from connectors.errors import ConnectorError
 from connectors.records import ObjectType
 from enforcement.findings import Action, ActionKind, ActionStatus
 from store.ledger import Ledger
-from store.merge_history import AppliedMerge, applied_merges, merge_snapshots
+from store.merge_history import UNDO_RULE, AppliedMerge, applied_merges, merge_snapshots
 
 JOB = "dedupe-undo"
-UNDO_RULE = "dedupe.undo"
 
 
 class NothingToUndo(LookupError):
@@ -58,7 +59,8 @@ def _undo_action(merge: AppliedMerge) -> Action:
     return Action(
         kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=merge.master_id, key=f"undo:{merge.key}",
         reason=f"undo the merge into {merge.master_id} applied in run {merge.run_id}", rule=UNDO_RULE,
-        payload={"undoes": merge.key, "merge_run_id": merge.run_id},
+        payload={"undoes": merge.key, "merge_run_id": merge.run_id, "cluster_key": merge.cluster_key,
+                 "accounts": [merge.master_id, *merge.loser_ids]},
     )
 
 

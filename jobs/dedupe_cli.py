@@ -28,7 +28,6 @@ from enforcement.findings import ActionStatus
 from jobs.connections import UnknownCrm, open_connector
 from store import mirror
 from store.db import make_engine, migrate, session_factory
-from store.ledger import Ledger
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
 console = Console()
@@ -135,7 +134,7 @@ def _merge_with_progress(clusters: list[ClusterPlan], connector: Connector, sett
         def advance(outcome: ClusterOutcome) -> None:
             progress.advance(task)
 
-        return apply_plan(clusters, connector, Ledger(_store(settings)), crm, datetime.now(UTC), on_cluster=advance)
+        return apply_plan(clusters, connector, _store(settings), crm, datetime.now(UTC), on_cluster=advance)
 
 
 @app.command("apply")

@@ -14,11 +14,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Snapshot
-from connectors.records import ObjectType
 from enforcement.findings import Action, ActionStatus, Finding, Skip
 from store import claims
 from store.claims import Claim
@@ -114,28 +113,18 @@ class Ledger:
                 statuses.update({i: (s, e) for i, s, e in session.execute(stmt)})
         return statuses
 
-    def save_snapshots(self, run_id: str, action_key: str, snapshots: Iterable[Snapshot]) -> None:
-        """Keep what a merge will change, before it happens, so ``undo`` can put it back."""
+    def save_snapshots(self, action_id: int, snapshots: Iterable[Snapshot]) -> None:
+        """Keep what the merge action ``action_id`` will change, before it happens, so ``undo`` can put it back."""
         now = self._clock()
+        with self._sessions() as session:
+            action = session.get_one(ActionRow, action_id)
+            run_id, key = action.run_id, action.key
         rows = (
-            {"run_id": run_id, "action_key": action_key, "object": s.object_type.value, "record_id": s.record_id,
+            {"run_id": run_id, "action_key": key, "object": s.object_type.value, "record_id": s.record_id,
              "data": s.data, "children": s.children, "created_at": now}
             for s in snapshots
         )
         self._insert_all(SnapshotRow, rows)
-
-    def snapshots_for(self, action_key_or_run_id: str) -> list[Snapshot]:
-        """The snapshots saved for one merge action (by key) or for a whole run (by run id)."""
-        wanted = action_key_or_run_id
-        stmt = (
-            select(SnapshotRow)
-            .where(or_(SnapshotRow.action_key == wanted, SnapshotRow.run_id == wanted))
-            .order_by(SnapshotRow.id)
-        )
-        with self._sessions() as session:
-            return [
-                Snapshot(ObjectType(s.object), s.record_id, s.data, s.children) for s in session.scalars(stmt)
-            ]
 
     def run_report(self, run_id: str) -> RunReport:
         with self._sessions() as session:

@@ -1,7 +1,9 @@
-"""What dedupe merged, read back from the ledger so ``dedupe.undo`` can put it back."""
+"""What dedupe merged and undid, read back from the ledger for ``dedupe.undo``, re-merges and the scheduler."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,6 +15,9 @@ from enforcement.findings import ActionKind, ActionStatus
 from store.models import ActionRow, RunRow, SnapshotRow
 
 MERGE_RULE = "dedupe.merge"
+"""The rule of merges an admin applied with ``warden dedupe apply`` (scheduled merges carry their rule's id)."""
+UNDO_RULE = "dedupe.undo"
+BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,22 +25,30 @@ class AppliedMerge:
     run_id: str
     connection: str
     key: str
+    cluster_key: str
+    """The key of the cluster's first merge: every later merge of the same cluster counts against it."""
     master_id: str
+    loser_ids: tuple[str, ...]
     reason: str
 
 
 def applied_merges(sessions: sessionmaker[Session], run_or_key: str) -> list[AppliedMerge]:
-    """The applied merges of a dedupe run (by run id) or the one merge with this idempotency key."""
+    """The applied merges of a run (by run id) or the one merge with this idempotency key, newest first."""
     stmt = (
-        select(ActionRow.run_id, RunRow.connection, ActionRow.key, ActionRow.record_id, ActionRow.reason)
+        select(ActionRow.run_id, RunRow.connection, ActionRow.key, ActionRow.record_id, ActionRow.payload,
+               ActionRow.reason)
         .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(ActionRow.rule == MERGE_RULE, ActionRow.kind == ActionKind.MERGE.value)
+        .where(ActionRow.kind == ActionKind.MERGE.value, ActionRow.key.startswith("merge:"))
         .where(ActionRow.status == ActionStatus.APPLIED.value)
         .where((ActionRow.run_id == run_or_key) | (ActionRow.key == run_or_key))
         .order_by(ActionRow.id.desc())
     )
     with sessions() as session:
-        return [AppliedMerge(*row) for row in session.execute(stmt)]
+        return [
+            AppliedMerge(run_id, connection, key, payload.get("cluster_key", key), master_id,
+                         tuple(payload.get("loser_ids", ())), reason)
+            for run_id, connection, key, master_id, payload, reason in session.execute(stmt)
+        ]
 
 
 def merge_snapshots(sessions: sessionmaker[Session], merge: AppliedMerge) -> list[Snapshot]:
@@ -47,3 +60,33 @@ def merge_snapshots(sessions: sessionmaker[Session], merge: AppliedMerge) -> lis
     )
     with sessions() as session:
         return [Snapshot(ObjectType(s.object), s.record_id, s.data, s.children) for s in session.scalars(stmt)]
+
+
+def times_undone(sessions: sessionmaker[Session], master_ids: Collection[str]) -> Counter[str]:
+    """Cluster key -> how many of its merges into these masters an applied undo took back.
+
+    Only applied undos count: after an interrupted or failed undo the merge still stands, so
+    planning it again must land on the key it already holds (and be skipped), never a new one.
+    """
+    undone: Counter[str] = Counter()
+    with sessions() as session:
+        masters = sorted(set(master_ids))
+        for start in range(0, len(masters), BATCH):
+            batch = masters[start : start + BATCH]
+            stmt = select(ActionRow.payload).where(
+                ActionRow.rule == UNDO_RULE, ActionRow.record_id.in_(batch),
+                ActionRow.status == ActionStatus.APPLIED.value,
+            )
+            undone.update(payload["cluster_key"] for payload in session.scalars(stmt))
+    return undone
+
+
+def taken_apart(sessions: sessionmaker[Session], connection: str) -> frozenset[str]:
+    """Accounts of every merge an admin asked to undo on this connection (whether or not the undo finished)."""
+    stmt = (
+        select(ActionRow.payload)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.rule == UNDO_RULE)
+    )
+    with sessions() as session:
+        return frozenset(account for payload in session.scalars(stmt) for account in payload["accounts"])

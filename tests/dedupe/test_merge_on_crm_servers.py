@@ -15,7 +15,6 @@ from dedupe.plan import ClusterPlan, build_plan, facts_from_org
 from dedupe.undo import undo
 from enforcement.findings import ActionStatus
 from store import mirror
-from store.ledger import Ledger
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps
 from tests.connectors.sf_server import FakeSalesforce
@@ -43,7 +42,7 @@ def test_salesforce_plan_apply_undo(
     before = org_state(fake)
     (cluster,) = approved_plan(connector, sessions, "salesforce")
     assert cluster.master_id == seeded["acme_inc"] and cluster.fields["website"] == "acme.example"
-    run = apply_plan([cluster], connector, Ledger(sessions), "salesforce", NOW)
+    run = apply_plan([cluster], connector, sessions, "salesforce", NOW)
     assert [o.status for o in run.outcomes] == [ActionStatus.APPLIED]
     assert fake.org.tables["Account"][seeded["acme"]]["IsDeleted"]
     undo(run.run_id, connector, sessions, NOW, apply=True)
@@ -60,7 +59,7 @@ def test_hubspot_plan_apply_undo_and_a_refusing_portal(tmp_path: Path) -> None:
             before, children_before = _picture(server.portal), _child_picture(server.portal)
             crm = connect(server, clock)
             clusters = approved_plan(crm, sessions, "hubspot")
-            run = apply_plan(clusters, crm, Ledger(sessions), "hubspot", NOW)
+            run = apply_plan(clusters, crm, sessions, "hubspot", NOW)
             if sync_on:
                 assert [o.status for o in run.outcomes] == [ActionStatus.FAILED]
                 assert "Salesforce" in (run.outcomes[0].error or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from connectors.base import MergeResult
+from connectors.base import MergeResult, Snapshot
 from connectors.demo_org import seed_demo
+from connectors.errors import ConnectorError
 from connectors.local import LocalCRM
 from connectors.records import Account, Contact, ObjectType
 from dedupe.apply import apply_plan
@@ -19,7 +21,6 @@ from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import read_plan, write_plan
 from dedupe.undo import NothingToUndo, undo
 from enforcement.findings import ActionStatus
-from store.ledger import Ledger
 from tests.dedupe.merge_support import NOW, crm_state, ledger_sessions, seeded_crm
 
 
@@ -75,7 +76,7 @@ def test_reviewed_plan_merges_then_undo_restores_every_field_and_child(
 ) -> None:
     """Approved clusters merge (children move, master takes the newest website), and undo puts all back."""
     before = crm_state(crm)
-    run = apply_plan(reviewed(crm, tmp_path), crm, Ledger(sessions), "local", NOW)
+    run = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
     assert [o.status for o in run.outcomes] == [ActionStatus.APPLIED, ActionStatus.APPLIED]
     accounts = live_accounts(crm)
     assert sorted(accounts) == ["acc-2", "acc-6", "acc-7", "acc-8"]
@@ -92,9 +93,9 @@ def test_reapplying_the_same_plan_merges_nothing_twice(
 ) -> None:
     """A second apply of the same approved plan finds every merge key applied and skips it."""
     clusters = reviewed(crm, tmp_path)
-    apply_plan(clusters, crm, Ledger(sessions), "local", NOW)
+    apply_plan(clusters, crm, sessions, "local", NOW)
     merge_calls = crm.usage.calls.get("merge", 0)
-    again = apply_plan(clusters, crm, Ledger(sessions), "local", NOW)
+    again = apply_plan(clusters, crm, sessions, "local", NOW)
     assert {o.status for o in again.outcomes} == {ActionStatus.SKIPPED}
     assert crm.usage.calls.get("merge", 0) == merge_calls
 
@@ -103,7 +104,7 @@ def test_undo_twice_restores_once_and_by_merge_key(
     crm: LocalCRM, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     """Undoing one merge by its key restores only that cluster; repeating the undo changes nothing."""
-    run = apply_plan(reviewed(crm, tmp_path), crm, Ledger(sessions), "local", NOW)
+    run = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
     globex = next(o for o in run.outcomes if o.cluster.master_id == "acc-6")
     first = undo(globex.key, crm, sessions, NOW, apply=True)
     second = undo(globex.key, crm, sessions, NOW, apply=True)
@@ -116,7 +117,7 @@ def test_dry_run_undo_changes_nothing_and_unknown_ids_are_named(
     crm: LocalCRM, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     """Without apply, undo lists the records it would restore; an unknown id is an error naming it."""
-    run = apply_plan(reviewed(crm, tmp_path), crm, Ledger(sessions), "local", NOW)
+    run = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
     merged = crm_state(crm)
     dry = undo(run.run_id, crm, sessions, NOW, apply=False)
     assert dry.run_id is None and "acc-1" in dry.outcomes[-1].restored + dry.outcomes[0].restored
@@ -140,7 +141,7 @@ def test_a_refused_cluster_fails_alone_and_its_master_is_put_back(
     """The refused Acme merge fails with the CRM's reason, its master's website is restored, Globex merges."""
     crm = seeded_crm(tmp_path / "crm.db", SyncedPortal)
     acme_before = crm_state(crm)["account"]["acc-2"]
-    run = apply_plan(reviewed(crm, tmp_path), crm, Ledger(sessions), "local", NOW)
+    run = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
     status = {o.cluster.master_id: (o.status, o.error) for o in run.outcomes}
     assert status["acc-6"] == (ActionStatus.APPLIED, None)
     assert status["acc-2"][0] is ActionStatus.FAILED and "Salesforce sync" in (status["acc-2"][1] or "")
@@ -164,8 +165,66 @@ def test_demo_org_plan_applies_and_undoes_exactly(tmp_path: Path, sessions: sess
     before = crm_state(crm)
     clusters = [c for c in plan_for(crm).clusters if c.loser_ids]
     assert clusters, "the demo org holds duplicates"
-    run = apply_plan(clusters, crm, Ledger(sessions), "local", NOW)
+    run = apply_plan(clusters, crm, sessions, "local", NOW)
     assert {o.status for o in run.outcomes} == {ActionStatus.APPLIED}
     assert crm_state(crm) != before
     undo(run.run_id, crm, sessions, NOW, apply=True)
     assert crm_state(crm) == before
+
+
+def test_an_undone_merge_can_be_planned_applied_and_undone_again(
+    crm: LocalCRM, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """plan -> apply -> undo -> plan -> apply merges again under a new key, and the second undo restores exactly."""
+    before = crm_state(crm)
+    first = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
+    undo(first.run_id, crm, sessions, NOW, apply=True)
+    assert crm_state(crm) == before
+    second = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
+    assert [o.status for o in second.outcomes] == [ActionStatus.APPLIED, ActionStatus.APPLIED]
+    assert {o.key for o in second.outcomes} == {f"{o.key}#1" for o in first.outcomes}
+    assert sorted(live_accounts(crm)) == ["acc-2", "acc-6", "acc-7", "acc-8"]
+    again = undo(second.run_id, crm, sessions, NOW, apply=True)
+    assert [o.status for o in again.outcomes] == [ActionStatus.APPLIED, ActionStatus.APPLIED]
+    assert crm_state(crm) == before
+
+
+def test_a_repeated_apply_of_a_merge_merged_again_is_skipped(
+    crm: LocalCRM, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """After merge, undo and merge again, applying the same approved clusters once more merges nothing."""
+    clusters = reviewed(crm, tmp_path)
+    undo(apply_plan(clusters, crm, sessions, "local", NOW).run_id, crm, sessions, NOW, apply=True)
+    apply_plan(clusters, crm, sessions, "local", NOW)
+    merged, merge_calls = crm_state(crm), crm.usage.calls.get("merge", 0)
+    repeated = apply_plan(clusters, crm, sessions, "local", NOW)
+    assert {o.status for o in repeated.outcomes} == {ActionStatus.SKIPPED}
+    assert crm.usage.calls.get("merge", 0) == merge_calls and crm_state(crm) == merged
+
+
+class FailingRestore(LocalCRM):
+    """A CRM whose restore call fails, or dies like a killed process, so an undo never finishes."""
+
+    failure: BaseException = ConnectorError("the CRM went away mid-restore")
+
+    def restore(self, snapshots: Sequence[Snapshot]) -> None:
+        raise self.failure
+
+
+@pytest.mark.parametrize("failure", [ConnectorError("the CRM went away"), KeyboardInterrupt()],
+                         ids=["restore refused", "undo killed"])
+def test_an_unfinished_undo_never_lets_the_merge_apply_twice(
+    tmp_path: Path, sessions: sessionmaker[Session], failure: BaseException
+) -> None:
+    """While the undo has not finished, the merge keeps its key: applying the cluster again is skipped."""
+    crm = seeded_crm(tmp_path / "crm.db", FailingRestore)
+    assert isinstance(crm, FailingRestore)
+    clusters = reviewed(crm, tmp_path)
+    run = apply_plan(clusters, crm, sessions, "local", NOW)
+    crm.failure = failure
+    with contextlib.suppress(KeyboardInterrupt):
+        undo(run.run_id, crm, sessions, NOW, apply=True)
+    merge_calls = crm.usage.calls.get("merge", 0)
+    retried = apply_plan(clusters, crm, sessions, "local", NOW)
+    assert {o.status for o in retried.outcomes} == {ActionStatus.SKIPPED}
+    assert crm.usage.calls.get("merge", 0) == merge_calls

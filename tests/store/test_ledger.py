@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from connectors.base import Snapshot
 from connectors.records import ObjectType
 from enforcement.findings import Action, ActionKind, ActionStatus, Finding, Skip
 from store.claims import UnknownActionError
@@ -177,16 +176,3 @@ def test_racing_claims_have_exactly_one_winner(ledger: Ledger, engine: Engine, s
         thread.join(timeout=60)
     assert len(outcomes) == 2 * len(records)
     assert all(outcomes[a] != outcomes[b] for a, b in zip(ours, theirs, strict=True))
-
-
-def test_snapshots_come_back_by_action_key_or_run(ledger: Ledger) -> None:
-    """What a merge snapshotted can be fetched for one merge action or for the whole run."""
-    run_id = ledger.start_run("dedupe", "local", dry_run=False, now=T0)
-    master = Snapshot(ObjectType.ACCOUNT, "001A", {"Name": "Acme Products"}, {"contact": [{"Id": "003A"}]})
-    loser = Snapshot(ObjectType.ACCOUNT, "001B", {"Name": "Acme Products, Inc."})
-    other = Snapshot(ObjectType.ACCOUNT, "001C", {"Name": "Globex"})
-    ledger.save_snapshots(run_id, "merge:001A", [master, loser])
-    ledger.save_snapshots(run_id, "merge:001C", [other])
-    assert ledger.snapshots_for("merge:001A") == [master, loser]
-    assert ledger.snapshots_for(run_id) == [master, loser, other]
-    assert ledger.snapshots_for("merge:unknown") == []
