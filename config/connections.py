@@ -13,7 +13,7 @@ from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 CrmKind = Literal["local", "salesforce", "hubspot"]
-ScheduledJob = Literal["sla", "stale", "cadence", "overdue", "gates", "dedupe"]
+ScheduledJob = Literal["sla", "stale", "cadence", "overdue", "gates", "dedupe", "digest"]
 
 
 class ConnectionPolicy(BaseModel):

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.connections import Connections
@@ -307,8 +308,21 @@ class DigestPolicy(Strict):
     morning_list: tuple[str, ...] = Field(
         (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
     )
+    schedule: str | None = Field(
+        None,
+        description="Cron expression (company time zone) of the worker's digest job. Default: the top of every "
+        "hour (weekly without morning lists: Sunday to Tuesday only), so each recipient's digest goes out at "
+        "send_hour in their own time zone; the ledger sends it once per period however often the job runs.",
+    )
 
     _fallback = field_validator("fallback_recipient")(_check_email)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and (len(value.split()) != 5 or not croniter.is_valid(value)):
+            raise ValueError(f"{value!r} is not a 5-field cron expression, e.g. '0 8 * * mon'")
+        return value
 
     @field_validator("morning_list")
     @classmethod

@@ -14,11 +14,14 @@ from config.connections import ConnectionPolicy
 from config.policy import FieldMaps, Policy
 from connectors.base import Connector
 from connectors.errors import ConnectorError
+from jobs.digest_job import DigestJob
 from jobs.locks import JobLocks
 from jobs.pipeline import run_job
 from jobs.recovery import finish_dependents, settle_shown_writes
 from jobs.run_state import close_abandoned_runs, unfinished_runs
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
+from notify.digest import JOB as DIGEST_JOB
+from notify.links import links_for
 from store import mirror
 
 log = structlog.get_logger(__name__)
@@ -45,6 +48,8 @@ class JobRunner:
     apply: bool
     shutdown: ShutdownFlag = field(default_factory=ShutdownFlag)
     timer: Callable[[], float] = time.perf_counter
+    digests: DigestJob | None = None
+    """Builds and sends the digest job's emails; None: render only, as without SMTP settings."""
 
     def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
         """Run ``job`` once for ``connection`` unless another process holds its lock."""
@@ -59,6 +64,8 @@ class JobRunner:
         return JobOutcome(outcome.connection, job, outcome.status, outcome.run_id, outcome.error, seconds)
 
     def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
+        if job == DIGEST_JOB:
+            return self._run_digest(connection, policy, now)
         try:
             inner = self.connector_for(connection, policy.fields)
         except (ConnectorError, ValueError) as exc:
@@ -78,6 +85,15 @@ class JobRunner:
             _close(inner)
         status = "stopped" if result.stopped else "failed" if result.errors else "finished"
         return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors))
+
+    def _run_digest(self, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
+        digests = self.digests or DigestJob(self.sessions, None, lambda c: links_for(c.crm))
+        try:
+            run = digests.run(connection, policy, now, apply=self.apply)
+        except Exception as exc:  # like a rule job's failure: logged, recorded, and the worker goes on
+            log.exception("job.failed", job=DIGEST_JOB, crm=connection.name)
+            return JobOutcome(connection.name, DIGEST_JOB, "failed", error=f"{type(exc).__name__}: {exc}")
+        return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
     def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
         """Close runs a dead process left open and finish what stopped or dead runs left half done."""

@@ -2,7 +2,8 @@
 
 Shared by the single worker, the Celery beat schedule and ``warden status`` so that all three
 agree. A job's schedule is its connection's override if any, else every schedule its enabled
-rules carry (the job fires when any of them does), in the company's time zone.
+rules carry (the job fires when any of them does), in the company's time zone. With a ``digest:``
+block each connection also runs the digest job, after its rule jobs.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.connections import ConnectionPolicy
-from config.policy import Policy
+from config.policy import DigestPolicy, Policy
 from enforcement.registry import JOBS, rules_for
+from jobs.digest_job import digest_schedule
 from jobs.schedule import CronSchedule
+from notify.digest import JOB as DIGEST_JOB
 
 
 @dataclass(frozen=True)
@@ -50,4 +53,13 @@ def job_table(policy: Policy, default_crm: str) -> list[ScheduledJob]:
             expressions = (override,) if override else tuple(rule.schedule for rule, _ in rules)
             where = f"connections[{connection.name}].schedules.{job}" if override else f"rules of job {job!r}"
             table.append(ScheduledJob(connection, job, CronSchedule.parse(expressions, zone, where)))
+        if policy.digest is not None:
+            table.append(_digest_job(connection, policy.digest, zone))
     return table
+
+
+def _digest_job(connection: ConnectionPolicy, settings: DigestPolicy, zone: str) -> ScheduledJob:
+    override = connection.schedules.get("digest")
+    where = f"connections[{connection.name}].schedules.digest" if override else "digest.schedule"
+    expression = override or digest_schedule(settings)
+    return ScheduledJob(connection, DIGEST_JOB, CronSchedule.parse((expression,), zone, where))

@@ -2,25 +2,26 @@
 
 Per connection and job: the last run, its outcome, the next run. Per connection: API calls spent
 since the company's midnight, actions still pending (planned by an applying run, not yet done) and
-digests pending (``notify`` actions). Per worker: its heartbeat age, and a refused policy edit.
+digests pending (the latest digest run could not deliver them). Per worker: its heartbeat age, and a
+refused policy edit.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from enforcement.findings import ActionKind, ActionStatus
+from enforcement.findings import ActionStatus
 from jobs.heartbeat import heartbeats
 from jobs.policy_keeper import LoadedPolicy
 from jobs.run_state import latest_runs
 from jobs.schedule import decide
-from store.models import ActionRow, RunRow
+from notify.digest import JOB as DIGEST_JOB
+from store.models import ActionRow, ClaimRow, RunRow
 
 WORKERS_SHOWN_FOR = timedelta(days=1)
 """Workers silent for longer are gone for good and left out."""
@@ -97,13 +98,24 @@ def collect_status(
 def _connection_status(sessions: sessionmaker[Session], name: str, crm: str, since: datetime) -> ConnectionStatus:
     today = select(RunRow.summary).where(RunRow.connection == name, RunRow.started_at >= since)
     pending = (
-        select(ActionRow.kind, func.count())
+        select(func.count())
+        .select_from(ActionRow)
         .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(RunRow.connection == name, RunRow.dry_run.is_(False), ActionRow.status == ActionStatus.PLANNED.value)
-        .group_by(ActionRow.kind)
+        .where(RunRow.connection == name, RunRow.dry_run.is_(False), RunRow.job != DIGEST_JOB,
+               ActionRow.status == ActionStatus.PLANNED.value)
     )
     with sessions() as session:
         calls = sum(int((s or {}).get("api_calls", {}).get("total", 0)) for s in session.scalars(today))
-        by_kind = Counter({kind: n for kind, n in session.execute(pending)})
-    digests = by_kind.pop(ActionKind.NOTIFY.value, 0)
-    return ConnectionStatus(name, crm, calls, sum(by_kind.values()), digests)
+        actions = session.scalar(pending) or 0
+        digests = session.scalar(_undelivered_digests(name)) or 0
+    return ConnectionStatus(name, crm, calls, actions, digests)
+
+
+def _undelivered_digests(connection: str) -> Select[int]:
+    """Digests the latest sending run did not deliver (refused, not attempted): the next run retries them."""
+    latest = (
+        select(RunRow.id).where(RunRow.connection == connection, RunRow.job == DIGEST_JOB, RunRow.dry_run.is_(False))
+        .order_by(RunRow.started_at.desc()).limit(1).scalar_subquery()
+    )
+    sent = select(ClaimRow.key).where(ClaimRow.status == ActionStatus.APPLIED.value)
+    return select(func.count(distinct(ActionRow.key))).where(ActionRow.run_id == latest, ActionRow.key.not_in(sent))

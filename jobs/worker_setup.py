@@ -18,6 +18,7 @@ from config.policy import FieldMaps
 from config.settings import Settings
 from connectors.base import Connector
 from jobs.connection_connectors import open_connection
+from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
 from jobs.locks import locks_for
 from jobs.policy_keeper import PolicyKeeper
@@ -50,8 +51,9 @@ def build_runner(
     shutdown: ShutdownFlag,
     connector_for: Callable[[ConnectionPolicy, FieldMaps], Connector] | None = None,
 ) -> JobRunner:
-    """A job runner on the store's locks; connectors come from settings unless given."""
+    """A job runner on the store's locks; connectors come from settings unless given, digests go through SMTP_*."""
     def from_settings(connection: ConnectionPolicy, fields: FieldMaps) -> Connector:
         return open_connection(settings, connection, fields)
 
-    return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown)
+    digests = DigestJob(sessions, settings.smtp, settings_links(settings))
+    return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown, digests=digests)

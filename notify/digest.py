@@ -76,11 +76,13 @@ def run_digest(
     send: bool,
     link_base: RecordLinks,
     tls_context: ssl.SSLContext | None = None,
+    run_id: str | None = None,
 ) -> DigestReport:
     """Build this period's digests of ``connection``; preview them into ``preview_dir``; send if ``send``.
 
-    Without ``send`` nothing is written to the ledger. Problems (malformed manager addresses) are
-    in the report and logged before anything is sent.
+    Without ``send`` nothing is written to the ledger. Deliveries go into a ledger run of their own,
+    or into ``run_id`` when the caller opened one (the worker's digest job), which the caller ends.
+    Problems (malformed manager addresses) are in the report and logged before anything is sent.
     """
     settings = _digest_settings(policy)
     sender = _check_sender(smtp, send)
@@ -95,7 +97,10 @@ def run_digest(
     report = DigestReport(connection, now, problems=assembled.problems)
     statuses: dict[str, tuple[str, str | None]] = dict.fromkeys(done, ("already sent", None))
     if send and smtp is not None and letters:
-        report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
+        if run_id is None:
+            report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
+        else:
+            report.run_id, delivered = run_id, _deliver(Ledger(sessions), run_id, letters, smtp, tls_context)
         statuses.update(delivered)
     unsent = ("previewed" if preview_dir is not None else "planned", None)
     report.digests = [
@@ -117,13 +122,24 @@ def _send(
     ledger = Ledger(sessions)
     run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
     try:
-        with SmtpSender(smtp, tls_context) as transport:
-            deliveries = deliver(ledger, run_id, letters, transport)
+        delivered = _deliver(ledger, run_id, letters, smtp, tls_context)
     except BaseException as exc:  # an interrupted run must end, so that its claims can be taken over
         ledger.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
         raise
-    ledger.finish_run(run_id, "finished", {"digests": dict(Counter(d.status for d in deliveries))})
-    return run_id, {d.key: (d.status, d.error) for d in deliveries}
+    ledger.finish_run(run_id, "finished", {"digests": dict(Counter(status for status, _ in delivered.values()))})
+    return run_id, delivered
+
+
+def _deliver(
+    ledger: Ledger,
+    run_id: str,
+    letters: list[tuple[Digest, EmailMessage]],
+    smtp: SmtpSettings,
+    tls_context: ssl.SSLContext | None,
+) -> dict[str, tuple[str, str | None]]:
+    with SmtpSender(smtp, tls_context) as transport:
+        deliveries = deliver(ledger, run_id, letters, transport)
+    return {d.key: (d.status, d.error) for d in deliveries}
 
 
 def _digest_settings(policy: Policy) -> DigestPolicy:

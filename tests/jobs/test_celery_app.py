@@ -31,7 +31,9 @@ def test_the_beat_schedule_sends_each_job_of_each_connection_on_its_cron() -> No
     assert entries["local/sla#1"]["task"] == RUN_JOB
     cadence = entries["local/cadence#0"]["schedule"]
     assert cadence.day_of_week == {1} and cadence.hour == {7} and cadence.minute == {0}
-    jobs = ("sla", "stale", "cadence", "overdue", "gates")
+    digest = entries["local/digest#0"]["schedule"]  # morning lists: every hour, each rep at their own 08:00
+    assert digest.minute == {0} and digest.hour == set(range(24))
+    jobs = ("sla", "stale", "cadence", "overdue", "gates", "digest")
     assert {name.split("#")[0] for name in entries} == {f"local/{j}" for j in jobs}
 
 

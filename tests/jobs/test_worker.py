@@ -20,7 +20,7 @@ from jobs.status import collect_status
 from store.db import make_engine, migrate, session_factory
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
-JOBS = ["sla", "stale", "cadence", "overdue", "gates"]
+JOBS = ["sla", "stale", "cadence", "overdue", "gates", "digest"]
 
 
 @pytest.fixture(scope="module")
