@@ -7,7 +7,7 @@ earlier run left half done, so a redelivered or duplicated task never runs a job
 applies an action twice. Use PostgreSQL as the store: its advisory locks hold across machines.
 
 This module is Celery's entry point, so it reads the settings (broker URL, policy) at import.
-Beat reads the policy when it starts: restart beat after changing a schedule.
+Beat runs :class:`jobs.beat.PolicyScheduler`, which re-reads the policy while it runs.
 """
 
 from __future__ import annotations
@@ -18,32 +18,17 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from celery.schedules import crontab
 from celery.signals import worker_init
 
 from config.settings import Settings
 from jobs import logging as warden_logging
+from jobs.beat import RUN_JOB, beat_schedule
 from jobs.job_runner import JobRunner
-from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper
+from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
 
-RUN_JOB = "warden.run_job"
 log = structlog.get_logger(__name__)
-
-
-def beat_schedule(loaded: LoadedPolicy) -> dict[str, dict[str, Any]]:
-    """One beat entry per connection, job and cron expression, each sending ``warden.run_job``."""
-    entries: dict[str, dict[str, Any]] = {}
-    for scheduled in loaded.jobs:
-        for number, expression in enumerate(scheduled.schedule.expressions):
-            minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
-            entries[f"{scheduled.name}#{number}"] = {
-                "task": RUN_JOB,
-                "schedule": crontab(minute, hour, day_of_week, day_of_month, month_of_year),
-                "args": (scheduled.connection.name, scheduled.job),
-            }
-    return entries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +67,7 @@ def run_connection_job(connection: str, job: str) -> dict[str, Any]:
 
 
 def _configure(app: Celery, settings: Settings) -> None:
+    app.conf.warden_policy, app.conf.warden_crm = str(settings.policy_path()), settings.crm
     keeper = policy_keeper(settings)
     try:
         loaded = keeper.refresh()
@@ -90,6 +76,7 @@ def _configure(app: Celery, settings: Settings) -> None:
         return
     app.conf.timezone = loaded.policy.calendar.time_zone
     app.conf.beat_schedule = beat_schedule(loaded)
+    app.conf.beat_scheduler = "jobs.beat:PolicyScheduler"
 
 
 def make_app(settings: Settings) -> Celery:

@@ -1,0 +1,80 @@
+"""Celery beat on the policy's schedule, re-read while beat runs: a schedule edit needs no restart.
+
+``PolicyScheduler`` is beat's usual persistent scheduler (last run times kept in the schedule
+file) whose entries come from the policy file. Every ``policy_check_seconds`` it asks the
+:class:`~jobs.policy_keeper.PolicyKeeper` for the policy; when the file changed and validates, the
+entries are rebuilt (a job's last run time is kept, so an edit does not fire it early); when an
+edit does not validate the last good schedule goes on and the keeper logs why. Only a change of
+``calendar.time_zone`` needs a restart, because Celery reads its time zone once.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import structlog
+from celery.beat import PersistentScheduler
+from celery.schedules import crontab
+
+from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper
+
+RUN_JOB = "warden.run_job"
+log = structlog.get_logger(__name__)
+
+
+def beat_schedule(loaded: LoadedPolicy) -> dict[str, dict[str, Any]]:
+    """One beat entry per connection, job and cron expression, each sending ``warden.run_job``."""
+    entries: dict[str, dict[str, Any]] = {}
+    for scheduled in loaded.jobs:
+        for number, expression in enumerate(scheduled.schedule.expressions):
+            minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+            entries[f"{scheduled.name}#{number}"] = {
+                "task": RUN_JOB,
+                "schedule": crontab(minute, hour, day_of_week, day_of_month, month_of_year),
+                "args": (scheduled.connection.name, scheduled.job),
+            }
+    return entries
+
+
+class PolicyScheduler(PersistentScheduler):  # type: ignore[misc]  # celery ships no type hints
+    """Beat's persistent scheduler whose entries follow the policy file (``app.conf.warden_policy``)."""
+
+    policy_check_seconds = 30.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.keeper = PolicyKeeper(Path(kwargs["app"].conf.warden_policy), kwargs["app"].conf.warden_crm)
+        self._loaded: LoadedPolicy | None = None
+        self._checked_at = float("-inf")
+        super().__init__(*args, **kwargs)
+
+    def setup_schedule(self) -> None:
+        super().setup_schedule()
+        self.follow_policy()
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        """Check the policy when it is time, then let beat send what is due; sleep no longer than the check interval."""
+        if time.monotonic() - self._checked_at >= self.policy_check_seconds:
+            self.follow_policy()
+        return min(float(super().tick(*args, **kwargs)), self.policy_check_seconds)
+
+    def follow_policy(self) -> bool:
+        """Rebuild the entries if the policy changed and validates; True when they were rebuilt."""
+        self._checked_at = time.monotonic()
+        try:
+            loaded = self.keeper.refresh()
+        except NoGoodPolicyError as exc:
+            log.error("beat.no_policy", reason=str(exc))
+            return False
+        if loaded is self._loaded:
+            return False
+        if self._loaded and loaded.policy.calendar.time_zone != self._loaded.policy.calendar.time_zone:
+            log.warning("beat.time_zone_changed", zone=loaded.policy.calendar.time_zone,
+                        running=str(self.app.conf.timezone), fix="restart celery-beat to use the new time zone")
+        self._loaded = loaded
+        self.merge_inplace(beat_schedule(loaded))
+        self.install_default_entries(self.schedule)
+        self.sync()
+        log.info("beat.schedule_loaded", entries=len(self.schedule), policy=str(self.keeper.path))
+        return True
