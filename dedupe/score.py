@@ -3,21 +3,25 @@
 Guards come first: a pair never matches when its markers differ (numbers, roman numerals,
 directions), when the names share no distinctive word (one typo allowed), or when both accounts have
 a website domain, street address, postcode, city or country and they differ (branches and namesakes
-elsewhere stay separate accounts). Then the name similarity (rapidfuzz, generic words weighing little) and
-the independent evidence (same website domain, phone, or street address in the same place) pick
-the rule:
+elsewhere stay separate accounts; see ``dedupe.places`` for street lines that differ only a little).
+Then the name similarity (rapidfuzz, generic words weighing little) and the independent evidence
+(same website domain, phone, or street address in the same place) pick the rule:
 
 =========================  ============================================  =======
 rule                       needs                                         tier
 =========================  ============================================  =======
 same name + evidence       equal name keys and one piece of evidence     auto
+                           (two if the name is all generic words)
 similar name + evidence    name score >= ``evidence_name_score``, and    auto
                            one piece of evidence
 shared word + evidence     a shared distinctive word and two pieces      review
                            (one, if the names share two distinctive
                            words or one name's words lie in the other)
-same name                  equal name keys                               review
-similar name               name score >= ``name_only_score``             review
+evidence, nearby street    one of the three above, on street lines that  review
+                           differ a little but share a phone number
+same name                  equal name keys, phones not different         review
+similar name               name score >= ``name_only_score``, phones     review
+                           not different
 =========================  ============================================  =======
 """
 
@@ -30,10 +34,12 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from dedupe.candidate import Profile
+from dedupe.places import differ, places_conflict, same_address, streets_differ
 
 _TYPO_MIN_LENGTH = 5
-_STREET_TYPO_SCORE = 85
 _SHARED_WORDS_FOR_ONE_EVIDENCE = 2
+_GENERIC_NAME_EVIDENCE = 2
+"""Pieces of evidence a name of generic words only ("Community Learning Center") needs, even when equal."""
 
 
 class Tier(StrEnum):
@@ -47,6 +53,7 @@ class MatchRule(StrEnum):
     SAME_NAME_AND_EVIDENCE = "same name + evidence"
     SIMILAR_NAME_AND_EVIDENCE = "similar name + evidence"
     SHARED_WORD_AND_EVIDENCE = "shared word + evidence"
+    EVIDENCE_NEARBY_STREET = "evidence, nearby street"
     SAME_NAME = "same name"
     SIMILAR_NAME = "similar name"
 
@@ -62,7 +69,7 @@ class MatchRule(StrEnum):
 
 
 _AUTO_RULES = frozenset({MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE})
-_EVIDENCE_RULES = _AUTO_RULES | {MatchRule.SHARED_WORD_AND_EVIDENCE}
+_EVIDENCE_RULES = _AUTO_RULES | {MatchRule.SHARED_WORD_AND_EVIDENCE, MatchRule.EVIDENCE_NEARBY_STREET}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,45 +110,19 @@ class Match:
         return f"{rule}: {names}, score {self.score:.0f}; {evidence}."
 
 
-def _same_place(left: Profile, right: Profile) -> bool:
-    if left.postcode and right.postcode:
-        return left.postcode == right.postcode
-    return not (left.city and right.city) or left.city == right.city
-
-
-def _differ(mine: str | None, theirs: str | None) -> bool:
-    return mine is not None and theirs is not None and mine != theirs
-
-
-def same_street(mine: str, theirs: str) -> bool:
-    """Whether two normalized street lines are one: equal, or one typo apart with the same house number."""
-    if mine == theirs:
+def _has_twin(word: str, words: tuple[str, ...]) -> bool:
+    """Whether ``word`` is among ``words``, allowing one typo when either word has five letters or more."""
+    if word in words:
         return True
-    number, _, rest = mine.partition(" ")
-    other_number, _, other_rest = theirs.partition(" ")
-    return number == other_number and fuzz.ratio(rest, other_rest) >= _STREET_TYPO_SCORE
-
-
-def places_conflict(left: Profile, right: Profile) -> bool:
-    """Whether both accounts have a website domain, street line, postcode, city or country, and they differ."""
-    return (
-        _differ(left.domain, right.domain)
-        or (left.street is not None and right.street is not None and not same_street(left.street, right.street))
-        or _differ(left.postcode, right.postcode)
-        or _differ(left.city, right.city)
-        or _differ(left.country, right.country)
+    return any(
+        max(len(word), len(other)) >= _TYPO_MIN_LENGTH and OSA.distance(word, other, score_cutoff=1) <= 1
+        for other in words
     )
 
 
 def share_distinctive_word(left: Profile, right: Profile) -> bool:
     """Whether the names share a distinctive word, allowing one typo in words of five letters or more."""
-    if any(word in right.distinctive for word in left.distinctive):
-        return True
-    return any(
-        len(mine) >= _TYPO_MIN_LENGTH and OSA.distance(mine, theirs, score_cutoff=1) <= 1
-        for mine in left.distinctive
-        for theirs in right.distinctive
-    )
+    return any(_has_twin(word, right.distinctive) for word in left.distinctive)
 
 
 def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
@@ -151,7 +132,7 @@ def shared_evidence(left: Profile, right: Profile) -> tuple[str, ...]:
         facts.append(f"domain {left.domain}")
     if left.phone and left.phone == right.phone:
         facts.append(f"phone {left.phone}")
-    if left.street and right.street and same_street(left.street, right.street) and _same_place(left, right):
+    if same_address(left, right):
         facts.append(f"address {left.street}")
     return tuple(facts)
 
@@ -178,6 +159,8 @@ def name_score(left: Profile, right: Profile, generic_weight: float) -> float:
 def _rule(
     left: Profile, right: Profile, evidence: tuple[str, ...], thresholds: Thresholds
 ) -> tuple[MatchRule, float] | None:
+    if not evidence and differ(left.phone, right.phone):
+        return None  # names alike, nothing else shared, and the phone numbers disagree
     if left.key == right.key:
         return (MatchRule.SAME_NAME_AND_EVIDENCE if evidence else MatchRule.SAME_NAME), 100.0
     score = name_score(left, right, thresholds.generic_weight)
@@ -187,7 +170,7 @@ def _rule(
         return MatchRule.SIMILAR_NAME, score
     left_words, right_words = left.key.split(), right.key.split()
     contained = max(_coverage(left.distinctive, right_words), _coverage(right.distinctive, left_words))
-    shared_words = sum(word in right.distinctive for word in left.distinctive)
+    shared_words = sum(_has_twin(word, right.distinctive) for word in left.distinctive)
     strong_names = contained >= thresholds.contained_score or shared_words >= _SHARED_WORDS_FOR_ONE_EVIDENCE
     if len(evidence) >= thresholds.shared_word_evidence or (evidence and strong_names):
         return MatchRule.SHARED_WORD_AND_EVIDENCE, score
@@ -204,14 +187,18 @@ def markers_differ(left: Profile, right: Profile) -> bool:
 
 def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresholds: Thresholds) -> Match | None:
     """Score one pair; ``None`` when the guards refuse it or no rule's threshold is met."""
-    if left.key == right.key:  # same words, so same markers: only the shared-word and place guards apply
-        if not left.distinctive or places_conflict(left, right):
+    if left.key == right.key:  # same words, so same markers: only the place guard applies
+        if places_conflict(left, right):
             return None
     elif markers_differ(left, right) or places_conflict(left, right) or not share_distinctive_word(left, right):
         return None
     evidence = shared_evidence(left, right)
+    if not left.distinctive and len(evidence) < _GENERIC_NAME_EVIDENCE:
+        return None
     found = _rule(left, right, evidence, thresholds)
     if found is None:
         return None
     rule, score = found
+    if rule.chains and streets_differ(left, right):
+        rule = MatchRule.EVIDENCE_NEARBY_STREET
     return Match(positions[0], positions[1], rule, score, left.key, right.key, evidence)

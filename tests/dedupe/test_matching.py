@@ -143,3 +143,35 @@ def test_namesakes_in_different_countries_stay_apart() -> None:
         Candidate("a1", "Rafinka Lotavpha K.K.", country="Japan"),
     ]
     assert merged_groups(candidates) == set()
+
+
+def test_same_name_with_different_phones_and_nothing_else_is_not_proposed() -> None:
+    """Namesakes whose phones disagree, with nothing else shared, are not queued; without phones they are."""
+    with_phones = [
+        Candidate("a0", "Nakamura Rossar Holdings", phone="302 975 9959"),
+        Candidate("a1", "Nakamura Rossar Holdings KK", phone="930 761 0828"),
+    ]
+    assert merged_groups(with_phones) == set()
+    assert merged_groups(accounts("Nakamura Rossar Holdings", "Nakamura Rossar Holdings KK")) == {
+        frozenset({"a0", "a1"})
+    }
+
+
+def test_generic_name_needs_address_and_phone() -> None:
+    """A name of generic words ("Community Learning Center") is one site only when street and phone agree."""
+    both = [
+        Candidate(f"a{i}", "Community Learning Center", street="10612 S Wentworth Ave", phone="773 928 4104")
+        for i in range(2)
+    ]
+    street_only = [Candidate(f"a{i}", "Community Learning Center", street="10612 S Wentworth Ave") for i in range(2)]
+    assert merged_groups(both) == {frozenset({"a0", "a1"})}
+    assert merged_groups(street_only) == set()
+
+
+def test_shared_words_count_with_a_typo() -> None:
+    """Shared distinctive words are counted with a typo allowed ("Lots of Love", "Lotts of Love")."""
+    candidates = [
+        Candidate("a0", "Lots of Love Preschool Academy", street="1139 W 79th St"),
+        Candidate("a1", "Chicago Youth Centers - Lotts of Love", street="1139 W. 79th Street"),
+    ]
+    assert merged_groups(candidates, Tier.REVIEW) == {frozenset({"a0", "a1"})}
