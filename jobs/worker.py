@@ -2,7 +2,8 @@
 
 Each pass re-reads the policy, asks the schedule which jobs are due (missed fires collapse into
 one run), and runs them one after another under their locks. Between passes it sleeps until the
-next fire (at most ``idle_seconds``, so heartbeats keep coming). SIGTERM stops it after the current
+next fire (at most ``idle_seconds``, so heartbeats keep coming; during a job a background thread beats
+at the same interval). SIGTERM stops it after the current
 CRM call; a job interrupted that way, or by a crash, runs again as soon as the worker starts.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 
-from jobs.heartbeat import Heartbeat
+from jobs.heartbeat import Heartbeat, beating
 from jobs.job_runner import JobOutcome, JobRunner
 from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
@@ -34,7 +36,8 @@ class Worker:
     idle_seconds: float = 30.0
     on_outcome: Callable[[JobOutcome], None] = lambda _outcome: None
     on_progress: Callable[[bool], None] = lambda _policy_ok: None
-    """Called at each job start and pass end with whether the latest policy edit loaded."""
+    """Called at each job start, every ``idle_seconds`` during a job and at each pass end, with whether
+    the latest policy edit loaded."""
     _seen: set[str] = field(default_factory=set, init=False)
 
     def tick(self) -> list[JobOutcome]:
@@ -47,9 +50,9 @@ class Worker:
             current = next((j for j in loaded.jobs if j.name == scheduled.name), None)
             if current is None:
                 continue
-            self._beat("running", current)
-            self.on_progress(self.keeper.error is None)
-            outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock())
+            self._still_running(current)
+            with beating(partial(self._still_running, current), self.idle_seconds):
+                outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock())
             self.on_outcome(outcome)
             outcomes.append(outcome)
         self._beat("stopping" if self.runner.shutdown.requested else "idle")
@@ -91,6 +94,10 @@ class Worker:
 
     def _refresh(self) -> LoadedPolicy:
         return self.keeper.refresh()
+
+    def _still_running(self, job: ScheduledJob) -> None:
+        self._beat("running", job)
+        self.on_progress(self.keeper.error is None)
 
     def _beat(self, state: str, job: ScheduledJob | None = None) -> None:
         self.heartbeat.beat(
