@@ -17,8 +17,9 @@ similar name + evidence    name score >= ``evidence_name_score``, and    auto
 shared word + evidence     a shared distinctive word and two pieces      review
                            (one, if the names share two distinctive
                            words or one name's words lie in the other)
-evidence, nearby street    one of the three above, on street lines that  review
-                           differ a little but share a phone number
+name + phone, nearby       a same or similar name + evidence link whose  review
+street                     street lines differ a little, with the same
+                           phone (see ``dedupe.places``)
 same name                  equal name keys, phones not different         review
 similar name               name score >= ``name_only_score``, phones     review
                            not different
@@ -53,7 +54,7 @@ class MatchRule(StrEnum):
     SAME_NAME_AND_EVIDENCE = "same name + evidence"
     SIMILAR_NAME_AND_EVIDENCE = "similar name + evidence"
     SHARED_WORD_AND_EVIDENCE = "shared word + evidence"
-    EVIDENCE_NEARBY_STREET = "evidence, nearby street"
+    NAME_AND_PHONE_NEARBY_STREET = "name + phone, nearby street"
     SAME_NAME = "same name"
     SIMILAR_NAME = "similar name"
 
@@ -69,7 +70,7 @@ class MatchRule(StrEnum):
 
 
 _AUTO_RULES = frozenset({MatchRule.SAME_NAME_AND_EVIDENCE, MatchRule.SIMILAR_NAME_AND_EVIDENCE})
-_EVIDENCE_RULES = _AUTO_RULES | {MatchRule.SHARED_WORD_AND_EVIDENCE, MatchRule.EVIDENCE_NEARBY_STREET}
+_EVIDENCE_RULES = _AUTO_RULES | {MatchRule.SHARED_WORD_AND_EVIDENCE, MatchRule.NAME_AND_PHONE_NEARBY_STREET}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,8 @@ def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresh
     if found is None:
         return None
     rule, score = found
-    if rule.chains and streets_differ(left, right):
-        rule = MatchRule.EVIDENCE_NEARBY_STREET
+    if streets_differ(left, right):  # nearby lines with one phone, or the guard would have refused them
+        if rule not in _AUTO_RULES:
+            return None
+        rule = MatchRule.NAME_AND_PHONE_NEARBY_STREET
     return Match(positions[0], positions[1], rule, score, left.key, right.key, evidence)

@@ -34,7 +34,7 @@ def test_one_site_written_two_ways_merges_for_review() -> None:
     ]
     (merge,) = find_duplicates(candidates).merges
     assert merge.tier is Tier.REVIEW
-    assert [m.rule for m in merge.matches] == [MatchRule.EVIDENCE_NEARBY_STREET]
+    assert [m.rule for m in merge.matches] == [MatchRule.NAME_AND_PHONE_NEARBY_STREET]
 
 
 def test_nearby_streets_without_the_same_phone_stay_apart() -> None:
@@ -52,5 +52,14 @@ def test_a_central_phone_does_not_join_sites_on_different_streets() -> None:
     candidates = [
         site("a0", "Chicago Commons Nia Family Center", "744 N Monticello Ave", "312 555 0100"),
         site("a1", "Chicago Commons Nia Family Center", "1814 S Paulina St", "312 555 0100"),
+    ]
+    assert find_duplicates(candidates).merges == []
+
+
+def test_nearby_streets_need_names_that_agree() -> None:
+    """On nearby streets, names that only share a word ("Bethune") are not proposed, even with one phone."""
+    candidates = [
+        site("a0", "Bethune", "3030 W Arthington St", "773 534 6890"),
+        site("a1", "Chicago Public Schools Bethune, Mary McLeod", "3033 W. Arthington", "773 534 6890"),
     ]
     assert find_duplicates(candidates).merges == []
