@@ -53,7 +53,11 @@ class DedupePolicy(_Strict):
         description="Account field (or custom field) -> the value the master keeps; unnamed fields: the master's.",
     )
     auto_merge: bool = Field(
-        False, description="Let auto-tier clusters (name and independent evidence agree) merge without an admin."
+        False, description="The scheduled dedupe job merges auto-tier clusters (name and independent evidence "
+        "agree) without an admin; review-tier clusters stay findings for the admin's plan.",
+    )
+    max_auto_merges: int = Field(
+        20, ge=1, description="Most clusters one scheduled run merges unattended; the rest wait for the next run."
     )
     rename: NamingConvention | None = Field(None, description="Rename masters to this naming convention.")
     max_cluster: int = Field(30, ge=2, description="Larger clusters become a finding instead of a merge.")

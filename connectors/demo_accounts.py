@@ -40,6 +40,8 @@ DUPLICATE_GROUPS: tuple[tuple[tuple[str, str | None], ...], ...] = (
     (("Müller & Söhne GmbH", "mueller-soehne.de"), ("Mueller und Soehne", "mueller-soehne.de")),
 )
 """One company each, entered under several names; the first spelling is the oldest record."""
+ENTERED_THIS_WEEK = "Hooli Inc."
+"""A duplicate created two days ago, so the scheduled dedupe rule has a new duplicate to flag."""
 
 LOOK_ALIKES: tuple[tuple[str, str | None], ...] = (
     ("Bank of the West", "bankofthewest.com"),
@@ -120,6 +122,8 @@ def build_accounts(rng: random.Random, now: datetime, ordinary: int = 270) -> De
         country = countries.get(account_name) or COUNTRY_OF_TEAM[account_owner.team if account_owner else "East"]
         city, country = shared_place.get(account_name) or (rng.choice(CITIES[country]), country)
         created = now - timedelta(days=rng.randint(30, 1500), minutes=rng.randint(0, 1440))
+        if account_name == ENTERED_THIS_WEEK:
+            created = now - timedelta(days=2)
         account = Account(
             id=f"acc-{number:06d}",
             name=account_name,

@@ -77,6 +77,8 @@ class History:
     """(rule id, record id) -> when the latest reassignment was applied."""
     assigned_today: Mapping[str, int] = field(default_factory=dict)
     """Owner id -> records assigned to them by any rule since the start of the day."""
+    taken_apart: Collection[str] = frozenset()
+    """Accounts of merges an admin asked ``warden dedupe undo`` to take back: never merged unattended again."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class RuleContext:
     now: datetime
     owners: Mapping[str, Owner]
     history: History = History()
+    connection: str = "local"
+    """The CRM connection evaluated: keys of actions that must not collide across CRMs (merges) name it."""
 
     def owner(self, owner_id: str | None) -> Owner | None:
         return self.owners.get(owner_id) if owner_id else None

@@ -1,7 +1,12 @@
-"""Prevention: a newly created account that duplicates an existing one is flagged the day it appears.
+"""The scheduled dedupe rule: new duplicates flagged the day they appear, and unattended merges if allowed.
 
-Findings only (they reach the managers' digests): merging stays with ``warden dedupe plan`` and
-``warden dedupe apply``, where the admin reviews it and the ledger keeps snapshots for undo.
+Every account created within ``new_within_days`` that a proposed merge joins to others is a finding,
+so it reaches the digest. When the policy's ``dedupe.auto_merge`` allows it, auto-tier clusters (the
+names agree and independent evidence backs them) are also planned as merges, at most
+``dedupe.max_auto_merges`` a run, with the master and field values ``warden dedupe plan`` would
+choose; apply carries them out like ``warden dedupe apply`` (claimed, snapshotted, undoable with
+``warden dedupe undo``). Review-tier clusters, and accounts an admin took apart with undo, are left
+to the admin's plan.
 """
 
 from __future__ import annotations
@@ -11,13 +16,24 @@ from datetime import timedelta
 from config.policy import DedupeRule
 from connectors.records import Account, ObjectType
 from dedupe.candidate import Candidate
-from dedupe.matcher import MatchSettings, ProposedMerge, find_duplicates
+from dedupe.matcher import DedupeResult, MatchSettings, ProposedMerge, find_duplicates
+from dedupe.plan import ClusterPlan, distinct, facts_from_org, merge_action, merge_key, propose
+from dedupe.score import Tier
 from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Finding, RuleResult
 
 
+def _next_step(account_id: str, merges: dict[str, ClusterPlan], ctx: RuleContext) -> str:
+    cluster = merges.get(account_id)
+    if cluster is None:
+        return "merge them with `warden dedupe plan` and `warden dedupe apply`"
+    key = merge_key(ctx.connection, cluster.master_id, cluster.loser_ids)
+    return (f"the scheduled dedupe job merges them into {cluster.master_id} "
+            f"(undo: `warden dedupe undo {key} --apply`)")
+
+
 def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: dict[str, str],
-             reasons: list[str]) -> Finding:
+             reasons: list[str], next_step: str) -> Finding:
     others = [i for i in merge.account_ids if i != account.id]
     listed = ", ".join(f"{names[i]!r} ({i})" for i in others)
     return Finding(
@@ -26,7 +42,7 @@ def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: di
         record_id=account.id,
         owner_id=account.owner_id,
         reason=(f"new account {account.name!r}, created {account.created_at:%Y-%m-%d}, duplicates {listed} "
-                f"({merge.tier.value} tier): merge them with `warden dedupe plan` and `warden dedupe apply`"),
+                f"({merge.tier.value} tier): {next_step}"),
         evidence={
             "cluster": list(merge.account_ids),
             "tier": merge.tier.value,
@@ -36,24 +52,46 @@ def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: di
     )
 
 
-def evaluate(rule: DedupeRule, ctx: RuleContext, org: OrgData) -> RuleResult:
-    """One finding per account created within ``new_within_days`` that a proposed merge joins to others."""
-    accounts = [a for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account)]
-    new_since = ctx.now - timedelta(days=rule.new_within_days)
-    if not any(a.created_at >= new_since for a in accounts):
-        return RuleResult()
-    candidates = [Candidate.from_account(a) for a in accounts]
-    settings = MatchSettings(max_cluster=ctx.policy.dedupe.max_cluster)
+def _auto_merges(result: DedupeResult, candidates: list[Candidate], ctx: RuleContext,
+                 org: OrgData) -> list[ClusterPlan]:
+    """The auto-tier clusters this run may merge: none an admin took apart, at most the policy's limit."""
+    taken_apart = set(ctx.history.taken_apart)
+    allowed = sorted(
+        (m for m in distinct(result.merges) if m.tier is Tier.AUTO and taken_apart.isdisjoint(m.account_ids)),
+        key=lambda m: m.account_ids,
+    )[: ctx.policy.dedupe.max_auto_merges]
+    if not allowed:
+        return []
+    facts = {f.account.id: f for f in facts_from_org(org, {i for m in allowed for i in m.account_ids})}
+    return propose(allowed, candidates, facts, ctx.policy)
+
+
+def _widest(result: DedupeResult) -> dict[str, ProposedMerge]:
+    """Each clustered account's largest proposed merge (a review cluster holds the auto ones it grew from)."""
     widest: dict[str, ProposedMerge] = {}
-    for merge in find_duplicates(candidates, settings).merges:
+    for merge in result.merges:
         for account_id in merge.account_ids:
             known = widest.get(account_id)
             if known is None or len(merge.account_ids) > len(known.account_ids):
                 widest[account_id] = merge
-    names = {a.id: a.name for a in accounts}
+    return widest
+
+
+def evaluate(rule: DedupeRule, ctx: RuleContext, org: OrgData) -> RuleResult:
+    """Findings for new accounts that duplicate others; merge actions for auto-tier clusters if allowed."""
+    accounts = [a for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account)]
+    new_since = ctx.now - timedelta(days=rule.new_within_days)
+    auto_merge = ctx.policy.dedupe.auto_merge
+    if not auto_merge and not any(a.created_at >= new_since for a in accounts):
+        return RuleResult()
+    candidates = [Candidate.from_account(a) for a in accounts]
+    result = find_duplicates(candidates, MatchSettings(max_cluster=ctx.policy.dedupe.max_cluster))
+    merges = _auto_merges(result, candidates, ctx, org) if auto_merge else []
+    merging = {account_id: c for c in merges for account_id in c.names}
+    widest, names = _widest(result), {a.id: a.name for a in accounts}
     findings = [
-        _finding(rule, a, widest[a.id], names, widest[a.id].reasons(candidates))
+        _finding(rule, a, widest[a.id], names, widest[a.id].reasons(candidates), _next_step(a.id, merging, ctx))
         for a in accounts
         if a.created_at >= new_since and a.id in widest
     ]
-    return RuleResult(findings=findings)
+    return RuleResult(findings=findings, actions=[merge_action(ctx.connection, c, rule.id) for c in merges])

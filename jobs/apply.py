@@ -17,7 +17,8 @@ import structlog
 from connectors.base import Connector, NewTask, RecordUpdate, WriteResult
 from connectors.errors import BudgetExhausted, ConnectorError
 from connectors.records import TaskPriority, TaskType
-from enforcement.findings import Action, ActionKind
+from dedupe.apply import merge_claimed
+from enforcement.findings import Action, ActionKind, ActionStatus
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
@@ -84,7 +85,7 @@ def _write(
     updates = [(i, a) for i, a in claimed if a.kind in _UPDATE_KINDS]
     tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
     notices = [(i, a) for i, a in claimed if a.kind is ActionKind.NOTIFY]
-    others = [(i, a) for i, a in claimed if a.kind not in (*_UPDATE_KINDS, ActionKind.CREATE_TASK, ActionKind.NOTIFY)]
+    merges = [(i, a) for i, a in claimed if a.kind is ActionKind.MERGE]
     if updates:
         batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in updates]
         _record(ledger, updates, _call(lambda: connector.update(batch), [u.key for u in batch]), done, outcome)
@@ -95,9 +96,13 @@ def _write(
         ledger.mark_applied(action_id)
         done[action.key] = True
         outcome.applied += 1
-    for action_id, action in others:
-        ledger.mark_failed(action_id, f"{action.kind} actions are not applied by this job")
-        outcome.failed += 1
+    for action_id, action in merges:  # one at a time: each snapshots its cluster first (dedupe.apply)
+        status, error = merge_claimed(connector, ledger, action_id, action)
+        done[action.key] = status is ActionStatus.APPLIED
+        outcome.applied += status is ActionStatus.APPLIED
+        if error is not None:
+            outcome.failed += 1
+            outcome.errors.append(f"merge into {action.record_id}: {error}")
 
 
 def _call(write: Callable[[], list[WriteResult]], keys: list[str]) -> list[WriteResult]:

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from enforcement.calendar import BusinessCalendar, zone_named
 from enforcement.context import History
 from enforcement.findings import ActionKind, ActionStatus
+from store.merge_history import taken_apart
 from store.models import ActionRow, RunRow
 
 
 def load_history(
     sessions: sessionmaker[Session], connection: str, now: datetime, calendar: BusinessCalendar
 ) -> History:
-    """Applied reassignments per (rule, record), and per new owner since the company's midnight."""
+    """Applied reassignments per (rule, record) and per new owner since the company's midnight; undone merges."""
     applied = (
         select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
         .join(RunRow, RunRow.id == ActionRow.run_id)
@@ -39,4 +40,5 @@ def load_history(
             counts[(rule, record_id)] = count
             latest[(rule, record_id)] = last
         assigned = Counter(str(p.get("owner_id")) for p in session.scalars(today))
-    return History(reassignments=counts, last_reassigned=latest, assigned_today=dict(assigned))
+    return History(reassignments=counts, last_reassigned=latest, assigned_today=dict(assigned),
+                   taken_apart=taken_apart(sessions, connection))

@@ -131,7 +131,7 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     with sessions() as session:
         org = mirror.MirrorOrg(session, result.crm)
         history = load_history(sessions, result.crm, result.now, calendar)
-        ctx = RuleContext(policy, calendar, result.now, org.owners(), history)
+        ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.crm)
         for rule, family in rules_for(policy, result.job):
             try:
                 found = family.evaluate(rule, ctx, org)

@@ -1,27 +1,33 @@
-"""Prevention: the scheduled dedupe rule flags new accounts that duplicate existing ones."""
+"""The scheduled dedupe rule: new duplicates become findings; auto-tier clusters merge when the policy allows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from config.policy_file import parse_policy
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy_file import load_policy, parse_policy
+from config.settings import PACKAGED_POLICY
+from connectors.demo_org import seed_demo
 from connectors.local import LocalCRM
-from connectors.records import Account
+from connectors.records import Account, ObjectType
+from dedupe.undo import undo
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.findings import RuleResult
 from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES, rules_for
-from jobs.pipeline import run_job
+from jobs.pipeline import RunResult, run_job
 from store.ledger import Ledger
-from tests.dedupe.merge_support import ledger_sessions
+from tests.dedupe.merge_support import crm_state, ledger_sessions, seeded_crm
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 POLICY = """\
 rules:
   - {id: new-duplicates, kind: dedupe, new_within_days: 7, schedule: "0 6 * * *"}
 """
+AUTO_MERGE = POLICY + "dedupe: {auto_merge: true, max_auto_merges: 1}\n"
 
 
 def account(account_id: str, name: str, days_old: int, website: str | None = None) -> Account:
@@ -68,3 +74,59 @@ def test_the_scheduled_job_records_new_duplicates_as_findings(tmp_path: Path) ->
                      now=NOW, apply=False)
     assert [(f.rule, f.record_id) for f in result.findings] == [("new-duplicates", "new")]
     assert Ledger(sessions).run_report(result.run_id).findings == result.findings
+
+
+def scheduled(crm: LocalCRM, sessions: sessionmaker[Session], policy: str, apply: bool = True) -> RunResult:
+    return run_job("dedupe", connector=crm, connection="local", policy=parse_policy(policy), sessions=sessions,
+                   now=NOW, apply=apply)
+
+
+def live(crm: LocalCRM) -> list[str]:
+    return sorted(a.id for a in crm.iter_changed(ObjectType.ACCOUNT, None) if not a.deleted)
+
+
+def test_auto_merge_merges_only_auto_tier_clusters_undoably_and_never_again_after_undo(tmp_path: Path) -> None:
+    """Globex (same name and domain) merges unattended; name-only Acme waits for review; undo sticks."""
+    crm, sessions = seeded_crm(tmp_path / "crm.db"), ledger_sessions(tmp_path / "warden.db")
+    before = crm_state(crm)
+    dry = scheduled(crm, sessions, AUTO_MERGE, apply=False)
+    assert [(a.action.record_id, a.status) for a in dry.actions] == [("acc-6", "planned")]
+    assert crm_state(crm) == before
+    run = scheduled(crm, sessions, AUTO_MERGE)
+    assert [(a.action.record_id, a.action.payload["loser_ids"], a.status) for a in run.actions] == [
+        ("acc-6", ["acc-5"], "applied")]
+    assert live(crm) == ["acc-1", "acc-2", "acc-3", "acc-4", "acc-6", "acc-7", "acc-8"]
+    undo(run.run_id, crm, sessions, NOW, apply=True)
+    assert crm_state(crm) == before
+    assert scheduled(crm, sessions, AUTO_MERGE).actions == []
+    assert crm_state(crm) == before
+
+
+def test_auto_merges_respect_the_per_run_limit_and_the_next_run_takes_the_rest(tmp_path: Path) -> None:
+    """With max_auto_merges 1, two evidence-backed clusters merge over two runs, one each."""
+    crm, sessions = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW), ledger_sessions(tmp_path / "warden.db")
+    crm.insert_records([account("g1", "Globex GmbH", 900, "globex.de"), account("g2", "Globex", 300, "globex.de"),
+                        account("i1", "Initech LLC", 900, "initech.com"), account("i2", "Initech", 300, "initech.com")])
+    merged = [[a.action.record_id for a in scheduled(crm, sessions, AUTO_MERGE).actions if a.status == "applied"]
+              for _ in range(3)]
+    assert [len(m) for m in merged] == [1, 1, 0]
+    assert len(live(crm)) == 2
+
+
+def test_new_duplicate_findings_say_the_scheduled_job_merges_them(tmp_path: Path) -> None:
+    """A new account in an auto cluster is a finding naming the merge and how to undo it."""
+    crm, sessions = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW), ledger_sessions(tmp_path / "warden.db")
+    crm.insert_records([account("old", "Globex GmbH", 900, "globex.de"), account("new", "Globex", 2, "globex.de")])
+    (finding,) = scheduled(crm, sessions, AUTO_MERGE, apply=False).findings
+    assert "the scheduled dedupe job merges them into" in finding.reason
+    assert "warden dedupe undo merge:local:" in finding.reason
+
+
+def test_the_packaged_policy_flags_the_demo_orgs_new_duplicate(tmp_path: Path) -> None:
+    """`warden demo` shows the account entered again this week, and with auto merge off nothing merges."""
+    crm, sessions = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW), ledger_sessions(tmp_path / "warden.db")
+    seed_demo(crm, NOW)
+    run = run_job("dedupe", connector=crm, connection="local", policy=load_policy(PACKAGED_POLICY),
+                  sessions=sessions, now=NOW, apply=True)
+    assert [(f.rule, f.record_id) for f in run.findings] == [("new-duplicates", "acc-000011")]
+    assert "'HOOLI'" in run.findings[0].reason and run.actions == []

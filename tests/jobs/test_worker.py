@@ -20,7 +20,7 @@ from jobs.status import collect_status
 from store.db import make_engine, migrate, session_factory
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
-JOBS = ["sla", "stale", "cadence", "overdue", "gates", "digest"]
+JOBS = ["sla", "stale", "cadence", "overdue", "gates", "dedupe", "digest"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
 def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
     sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
-    """First pass runs all five jobs; a minute later nothing is due; at the quarter hour only sla is."""
+    """First pass runs every job; a minute later nothing is due; at the quarter hour only sla is."""
     clock = FakeClock()
     worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     assert statuses(worker.tick()) == dict.fromkeys(JOBS, "finished")
