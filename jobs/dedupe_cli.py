@@ -162,7 +162,8 @@ def apply_command(
         console.print(f"{outcome.status.value:>8}  {outcome.cluster.cluster_id}  {names}  {outcome.error or ''}",
                       markup=False)
     console.print(f"Run {run.run_id}: {run.count(ActionStatus.APPLIED)} merged, {run.count(ActionStatus.FAILED)} "
-                  f"failed, {run.count(ActionStatus.SKIPPED)} already merged. Undo: warden dedupe undo {run.run_id}")
+                  f"failed, {run.count(ActionStatus.SKIPPED)} already merged (or their undo has not finished). "
+                  f"Undo: warden dedupe undo {run.run_id}")
     if run.stopped:
         console.print(f"[yellow]{run.stopped}[/]")
     if run.count(ActionStatus.FAILED) or run.stopped:

@@ -73,3 +73,20 @@ def test_plan_from_an_export_and_a_wrong_file_says_what_is_missing(env: Path) ->
     (env / "contacts.csv").write_text("First Name,Last Name\nAnn,Lee\n")
     code, out = invoke("dedupe", "plan", "--from-csv", "contacts.csv")
     assert code == 2 and "Company name" in out
+
+
+def test_an_undone_merge_is_planned_and_applied_again_then_undone_again(env: Path) -> None:
+    """plan -> apply -> undo -> plan -> apply merges the cluster again; the second undo restores exactly."""
+    crm = LocalCRM(env / "crm.db")
+    before = crm_state(crm)
+    for _ in range(2):
+        code, out = invoke("dedupe", "plan", "--out", "plan.csv")
+        assert code == 0, out
+        approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())
+                                       if r["record_id"] == "acc-2"))
+        code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+        assert code == 0 and "1 merged, 0 failed, 0 already merged" in out, out
+        assert crm_state(crm) != before
+        code, out = invoke("dedupe", "undo", out.split("Undo: warden dedupe undo ")[1].split()[0], "--apply")
+        assert code == 0 and "applied" in out, out
+        assert crm_state(crm) == before
