@@ -24,7 +24,16 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from bench.rules_org import CONNECTION, Size, build
-from config.policy import CadenceRule, GateRule, OverdueRule, Policy, SlaRule, StaleDealRule, StaleLeadRule
+from config.policy import (
+    CadenceRule,
+    DedupeRule,
+    GateRule,
+    OverdueRule,
+    Policy,
+    SlaRule,
+    StaleDealRule,
+    StaleLeadRule,
+)
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
 from connectors.records import ObjectType, Task, TaskStatus, TaskType
@@ -38,7 +47,8 @@ from store.models import MIRROR_ROWS
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 GOAL_SECONDS = 60.0
 _JUDGES: dict[type, ObjectType] = {StaleDealRule: ObjectType.OPPORTUNITY, StaleLeadRule: ObjectType.LEAD,
-                                   CadenceRule: ObjectType.ACCOUNT, OverdueRule: ObjectType.TASK}
+                                   CadenceRule: ObjectType.ACCOUNT, OverdueRule: ObjectType.TASK,
+                                   DedupeRule: ObjectType.ACCOUNT}
 
 
 def _judged(rule: object) -> ObjectType | None:
