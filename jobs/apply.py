@@ -99,8 +99,9 @@ def _write(
     for action_id, action in merges:  # one at a time: each snapshots its cluster first (dedupe.apply)
         status, error = merge_claimed(connector, ledger, action_id, action)
         done[action.key] = status is ActionStatus.APPLIED
-        outcome.applied += status is ActionStatus.APPLIED
-        if error is not None:
+        if error is None:
+            outcome.applied += 1
+        else:
             outcome.failed += 1
             outcome.errors.append(f"merge into {action.record_id}: {error}")
 
