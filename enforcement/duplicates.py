@@ -23,13 +23,14 @@ from enforcement.context import OrgData, RuleContext
 from enforcement.findings import Finding, RuleResult
 
 
-def _next_step(account_id: str, merges: dict[str, ClusterPlan], ctx: RuleContext) -> str:
-    cluster = merges.get(account_id)
-    if cluster is None:
-        return "merge them with `warden dedupe plan` and `warden dedupe apply`"
-    key = merge_key(ctx.connection, cluster.master_id, cluster.loser_ids)
-    return (f"the scheduled dedupe job merges them into {cluster.master_id} "
-            f"(undo: `warden dedupe undo {key} --apply`)")
+def _next_step(merge: ProposedMerge, merging: dict[str, ClusterPlan], ctx: RuleContext) -> str:
+    cluster = next((merging[i] for i in merge.account_ids if i in merging), None)
+    if cluster is not None:
+        key = merge_key(ctx.connection, cluster.master_id, cluster.loser_ids)
+        return f"planned to merge into {cluster.master_id} unattended (undo: `warden dedupe undo {key} --apply`)"
+    if not set(ctx.history.taken_apart).isdisjoint(merge.account_ids):
+        return "an admin undid their merge, so only `warden dedupe plan` and `warden dedupe apply` merge them again"
+    return "merge them with `warden dedupe plan` and `warden dedupe apply`"
 
 
 def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: dict[str, str],
@@ -90,7 +91,7 @@ def evaluate(rule: DedupeRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     merging = {account_id: c for c in merges for account_id in c.names}
     widest, names = _widest(result), {a.id: a.name for a in accounts}
     findings = [
-        _finding(rule, a, widest[a.id], names, widest[a.id].reasons(candidates), _next_step(a.id, merging, ctx))
+        _finding(rule, a, widest[a.id], names, widest[a.id].reasons(candidates), _next_step(widest[a.id], merging, ctx))
         for a in accounts
         if a.created_at >= new_since and a.id in widest
     ]

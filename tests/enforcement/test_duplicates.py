@@ -113,13 +113,16 @@ def test_auto_merges_respect_the_per_run_limit_and_the_next_run_takes_the_rest(t
     assert len(live(crm)) == 2
 
 
-def test_new_duplicate_findings_say_the_scheduled_job_merges_them(tmp_path: Path) -> None:
-    """A new account in an auto cluster is a finding naming the merge and how to undo it."""
+def test_new_duplicate_findings_say_whether_the_job_merges_them(tmp_path: Path) -> None:
+    """A new duplicate's finding names the planned merge and its undo; once undone, the admin's commands."""
     crm, sessions = LocalCRM(tmp_path / "crm.db", clock=lambda: NOW), ledger_sessions(tmp_path / "warden.db")
     crm.insert_records([account("old", "Globex GmbH", 900, "globex.de"), account("new", "Globex", 2, "globex.de")])
-    (finding,) = scheduled(crm, sessions, AUTO_MERGE, apply=False).findings
-    assert "the scheduled dedupe job merges them into" in finding.reason
-    assert "warden dedupe undo merge:local:" in finding.reason
+    run = scheduled(crm, sessions, AUTO_MERGE)
+    (planned,) = run.findings
+    assert "planned to merge into" in planned.reason and "warden dedupe undo merge:local:" in planned.reason
+    undo(run.run_id, crm, sessions, NOW, apply=True)
+    (undone,) = scheduled(crm, sessions, AUTO_MERGE).findings
+    assert "an admin undid their merge, so only `warden dedupe plan`" in undone.reason
 
 
 def test_the_packaged_policy_flags_the_demo_orgs_new_duplicate(tmp_path: Path) -> None:
