@@ -63,8 +63,9 @@ class MergePlan:
 def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generation: int = 0) -> str:
     """The idempotency key of one merge: the same cluster on the same connection merges once per generation.
 
-    ``generation`` counts the earlier merges of this cluster that were undone, so a cluster merged,
-    undone and approved again gets a new key (``...#1``) while a repeated apply of the first is skipped.
+    ``generation`` counts this cluster's merges that an applied undo took back: once undone, the cluster
+    merges again under a new key (``...#1``); until the undo has finished, it lands on the applied key
+    and is skipped.
     """
     key = f"merge:{connection}:{master_id}:{','.join(sorted(loser_ids))}"
     return f"{key}#{generation}" if generation else key
@@ -76,7 +77,7 @@ def merge_action(connection: str, cluster: ClusterPlan, rule: str, generation: i
         kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=cluster.master_id,
         key=merge_key(connection, cluster.master_id, cluster.loser_ids, generation), reason=cluster.reason, rule=rule,
         payload={"cluster_id": cluster.cluster_id, "loser_ids": list(cluster.loser_ids), "fields": cluster.fields,
-                 "cluster_key": merge_key(connection, cluster.master_id, cluster.loser_ids), "generation": generation},
+                 "cluster_key": merge_key(connection, cluster.master_id, cluster.loser_ids)},
     )
 
 

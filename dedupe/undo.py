@@ -3,9 +3,10 @@
 ``undo`` takes a dedupe run id (every merge it applied) or one merge's idempotency key. It is its
 own ledger run; each restore is an action keyed ``undo:<merge key>``, so undoing twice restores
 once. An applied undo moves its cluster to the next merge generation (see ``dedupe.plan.merge_key``):
-approving the cluster again merges it under a new key, while the undone merge's key stays applied,
-so a repeated apply of the old merge, or one racing an unfinished undo, is skipped. The scheduled
-job never merges accounts an admin asked to take apart again (``store.merge_history.taken_apart``).
+applying the cluster again merges it under a new key, which its own undo takes back. An undo that
+failed or was interrupted moves nothing, so an apply meanwhile lands on the still-applied key and is
+skipped. The scheduled job never merges accounts an admin asked to take apart
+(``store.merge_history.taken_apart``).
 """
 
 from __future__ import annotations
