@@ -54,7 +54,7 @@ class DedupePolicy(_Strict):
     )
     auto_merge: bool = Field(
         False, description="The scheduled dedupe job merges auto-tier clusters (name and independent evidence "
-        "agree) without an admin; review-tier clusters stay findings for the admin's plan.",
+        "agree) without an admin, and `warden dedupe plan` writes them approved; review-tier clusters never.",
     )
     max_auto_merges: int = Field(
         20, ge=1, description="Most clusters one scheduled run merges unattended; the rest wait for the next run."
