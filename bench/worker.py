@@ -5,13 +5,14 @@ holding companies, deals and tasks, answering after a network latency. The polic
 one (every rule family) with one ``connections:`` entry per portal. Two runs from a cold store,
 each on fresh portals and a fresh PostgreSQL database, every job of every connection once, applying:
 
-- one worker process: ``Worker.tick()`` runs the 5 jobs x N connections one after another;
-- Celery: a worker with ``--concurrency`` processes on the local Redis; per connection the first job
-  (which syncs the portal from scratch, once, as in the single worker) then the other four side by
-  side, connections in parallel.
+- one worker process: ``Worker.tick()`` runs every rule job x N connections one after another (the
+  first job of a connection syncs its portal from scratch);
+- Celery: a worker with ``--concurrency`` processes on the local Redis, each connection as beat
+  sends it (jobs/celery_flow.py): one sync task per object type side by side, then the rule jobs
+  side by side, connections in parallel.
 
-Prints wall time, records synced per second, and scheduling overhead per job (single worker: pass
-time not spent inside jobs; Celery: worker-process time not spent inside jobs, idle tail included).
+Prints wall time, records synced per second, and scheduling overhead per task (single worker: pass
+time not spent inside jobs; Celery: worker-process time not spent inside tasks, idle tail included).
 
     .venv/bin/python -m bench.worker                 # 20 connections x 20,000 records, 4 Celery processes
     .venv/bin/python -m bench.worker --scale 0.1     # 2 connections x 2,000 records
@@ -36,13 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from celery import chain, group
 from celery.result import GroupResult
 from sqlalchemy import create_engine, make_url, text
 
+from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY, Settings
+from jobs.celery_flow import connection_flow
 from jobs.heartbeat import Heartbeat
 from jobs.job_runner import JobOutcome
+from jobs.job_table import job_table
 from jobs.shutdown import ShutdownFlag
 from jobs.worker import Worker
 from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
@@ -52,7 +55,6 @@ from tests.connectors.hubspot_server import HubSpotServer, Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("WARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-JOBS = ("sla", "stale", "cadence", "overdue", "gates")
 LIMITS = Limits(burst=10_000, interval_s=10, search_per_s=50, daily=100_000_000)
 
 
@@ -60,16 +62,17 @@ LIMITS = Limits(burst=10_000, interval_s=10, search_per_s=50, daily=100_000_000)
 class Result:
     mode: str
     seconds: float
-    jobs: int
-    job_seconds: float
+    tasks: int
+    """Jobs, plus the sync tasks Celery splits each connection's sync into."""
+    task_seconds: float
     workers: int
     records: int
     statuses: dict[str, int]
 
     def line(self) -> str:
-        overhead_ms = 1000 * (self.seconds * self.workers - self.job_seconds) / self.jobs
+        overhead_ms = 1000 * (self.seconds * self.workers - self.task_seconds) / self.tasks
         return (f"{self.mode:<22} {self.seconds:8.1f} s  {self.records / self.seconds:8.0f} records/s  "
-                f"{self.jobs} jobs {self.statuses}  overhead {overhead_ms:6.1f} ms/job")
+                f"{self.tasks} tasks {self.statuses}  overhead {overhead_ms:6.1f} ms/task")
 
 
 def _serve(pipe: Connection, companies: int, latency_s: float) -> None:
@@ -113,13 +116,16 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
-def write_policy(folder: Path, connections: int) -> Path:
+def write_policy(folder: Path, connections: int) -> tuple[Path, list[str]]:
+    """The packaged policy's rules for ``connections`` portals (no digests: no mail server here), and its jobs."""
     policy = yaml.safe_load(PACKAGED_POLICY.read_text())
+    policy.pop("digest", None)
     policy["connections"] = [{"name": f"c{i:02d}", "crm": "hubspot", "env_prefix": f"C{i:02d}_"}
                              for i in range(connections)]
     path = folder / "policy.yaml"
     path.write_text(yaml.safe_dump(policy))
-    return path
+    jobs = list(dict.fromkeys(j.job for j in job_table(load_policy(path), "hubspot")))
+    return path, jobs
 
 
 def connection_env(urls: list[str], database_url: str, policy: Path) -> dict[str, str]:
@@ -144,8 +150,8 @@ def run_single(env: dict[str, str], records: int) -> Result:
                   _count(o.status for o in outcomes))
 
 
-def run_celery(env: dict[str, str], connections: int, processes: int, records: int) -> Result:
-    from jobs.celery_app import RUN_JOB, app
+def run_celery(env: dict[str, str], connections: int, jobs: list[str], processes: int, records: int) -> Result:
+    from jobs.celery_app import app
 
     queue = f"warden-bench-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
@@ -157,12 +163,7 @@ def run_celery(env: dict[str, str], connections: int, processes: int, records: i
         while not app.control.ping(timeout=0.5):
             time.sleep(0.2)
         start = time.perf_counter()
-        def job(i: int, name: str) -> Any:
-            return app.signature(RUN_JOB, args=(f"c{i:02d}", name), immutable=True, queue=queue)
-
-        # The first job syncs the portal from scratch; the other four then run side by side.
-        flows = [chain(job(i, JOBS[0]), group(*(job(i, name) for name in JOBS[1:]))).apply_async()
-                 for i in range(connections)]
+        flows = [connection_flow(app, f"c{i:02d}", jobs, queue=queue).apply_async() for i in range(connections)]
         outcomes = [o for last in flows for o in _flow_results(last)]
         seconds = time.perf_counter() - start
         del flows
@@ -175,7 +176,7 @@ def run_celery(env: dict[str, str], connections: int, processes: int, records: i
 
 
 def _flow_results(last: Any) -> list[dict[str, Any]]:
-    """Outcomes of a chain ending in a group, first job first."""
+    """Outcomes of a flow (syncs, then jobs), first task first."""
     results: list[dict[str, Any]] = []
     node = last
     while node is not None:
@@ -197,12 +198,13 @@ def bench(connections: int, records: int, latency_ms: float, processes: int) -> 
     total = connections * companies * 3
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        policy = write_policy(Path(folder), connections)
+        policy, jobs = write_policy(Path(folder), connections)
+        print(f"jobs per connection: {', '.join(jobs)}", flush=True)
         with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
             results.append(run_single(connection_env(urls, url, policy), total))
             print(results[-1].line(), flush=True)
         with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
-            results.append(run_celery(connection_env(urls, url, policy), connections, processes, total))
+            results.append(run_celery(connection_env(urls, url, policy), connections, jobs, processes, total))
             print(results[-1].line(), flush=True)
     return results
 

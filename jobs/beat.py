@@ -3,7 +3,7 @@
 ``PolicyScheduler`` is beat's usual persistent scheduler (last run times kept in the schedule
 file) whose entries come from the policy file. Every ``policy_check_seconds`` it asks the
 :class:`~jobs.policy_keeper.PolicyKeeper` for the policy; when the file changed and validates, the
-entries are rebuilt (a job's last run time is kept, so an edit does not fire it early); when an
+entries are rebuilt (an entry whose cron did not change keeps its last run time); when an
 edit does not validate the last good schedule goes on and the keeper logs why. Only a change of
 ``calendar.time_zone`` needs a restart, because Celery reads its time zone once.
 """
@@ -18,24 +18,32 @@ import structlog
 from celery.beat import PersistentScheduler
 from celery.schedules import crontab
 
+from jobs.celery_flow import RUN_FLOW
 from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper
 
-RUN_JOB = "warden.run_job"
 log = structlog.get_logger(__name__)
 
 
 def beat_schedule(loaded: LoadedPolicy) -> dict[str, dict[str, Any]]:
-    """One beat entry per connection, job and cron expression, each sending ``warden.run_job``."""
-    entries: dict[str, dict[str, Any]] = {}
+    """One beat entry per connection and cron expression, sending ``warden.run_flow`` for the jobs it fires.
+
+    Jobs of one connection that fire together share one flow, so its objects are synced once.
+    """
+    fired: dict[tuple[str, str], list[str]] = {}
     for scheduled in loaded.jobs:
-        for number, expression in enumerate(scheduled.schedule.expressions):
-            minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
-            entries[f"{scheduled.name}#{number}"] = {
-                "task": RUN_JOB,
-                "schedule": crontab(minute, hour, day_of_week, day_of_month, month_of_year),
-                "args": (scheduled.connection.name, scheduled.job),
-            }
-    return entries
+        for expression in scheduled.schedule.expressions:
+            fired.setdefault((scheduled.connection.name, expression), []).append(scheduled.job)
+    return {
+        f"{connection}: {expression}": {
+            "task": RUN_FLOW, "schedule": _crontab(expression), "args": (connection, tuple(jobs)),
+        }
+        for (connection, expression), jobs in fired.items()
+    }
+
+
+def _crontab(expression: str) -> crontab:
+    minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+    return crontab(minute, hour, day_of_week, day_of_month, month_of_year)
 
 
 class PolicyScheduler(PersistentScheduler):  # type: ignore[misc]  # celery ships no type hints

@@ -1,7 +1,8 @@
 """Scale-out on Celery: the worker's jobs as tasks, the policy's schedule as the beat schedule.
 
 ``celery -A jobs.celery_app worker`` runs jobs; ``celery -A jobs.celery_app beat`` sends them on
-the policy's cron schedules, one task per connection and job, so many workers share the load.
+the policy's cron schedules. Each due connection becomes a flow (:mod:`jobs.celery_flow`): one
+sync task per object type, then one task per job, so many workers share the load.
 A task re-reads the policy, takes the same per-job lock as ``warden worker`` and resumes what an
 earlier run left half done, so a redelivered or duplicated task never runs a job twice at once nor
 applies an action twice. Use PostgreSQL as the store: its advisory locks hold across machines.
@@ -17,12 +18,14 @@ from functools import cache
 from typing import Any
 
 import structlog
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import worker_init
 
 from config.settings import Settings
+from connectors.records import ObjectType
 from jobs import logging as warden_logging
-from jobs.beat import RUN_JOB, beat_schedule
+from jobs.beat import beat_schedule
+from jobs.celery_flow import RUN_FLOW, RUN_JOB, SYNC_OBJECT, connection_flow
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag
@@ -59,11 +62,34 @@ def run_connection_job(connection: str, job: str) -> dict[str, Any]:
     loaded = process.keeper.refresh()
     scheduled = next((j for j in loaded.jobs if j.connection.name == connection and j.job == job), None)
     if scheduled is None:
-        log.warning("task.unscheduled", job=job, crm=connection)
-        return {"connection": connection, "job": job, "status": "unscheduled",
-                "error": f"the policy no longer schedules job {job!r} for connection {connection!r}"}
+        return _unscheduled(connection, job)
     outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now())
     return dataclasses.asdict(outcome)
+
+
+def sync_connection_object(connection: str, obj: str) -> dict[str, Any]:
+    """Sync one object type of one connection's mirror (the task body); returns its outcome as a dict."""
+    process = _process()
+    loaded = process.keeper.refresh()
+    policy = next((j.connection for j in loaded.jobs if j.connection.name == connection), None)
+    if policy is None:
+        return _unscheduled(connection, f"sync:{obj}")
+    return dataclasses.asdict(process.runner.sync(ObjectType(obj), policy, loaded.policy))
+
+
+def run_flow(task: Task, connection: str, jobs: list[str]) -> str:
+    """Send the flow that syncs ``connection`` object by object, then runs ``jobs`` (beat's task); returns its id.
+
+    The flow's tasks go to the queue this task came from.
+    """
+    queue = (task.request.delivery_info or {}).get("routing_key") or app.conf.task_default_queue
+    return str(connection_flow(app, connection, jobs, queue=queue).apply_async().id)
+
+
+def _unscheduled(connection: str, job: str) -> dict[str, Any]:
+    log.warning("task.unscheduled", job=job, crm=connection)
+    return {"connection": connection, "job": job, "status": "unscheduled",
+            "error": f"the policy no longer schedules job {job!r} for connection {connection!r}"}
 
 
 def _configure(app: Celery, settings: Settings) -> None:
@@ -92,6 +118,8 @@ def make_app(settings: Settings) -> Celery:
         enable_utc=True,
     )
     celery.task(name=RUN_JOB)(run_connection_job)
+    celery.task(name=SYNC_OBJECT)(sync_connection_object)
+    celery.task(name=RUN_FLOW, bind=True)(run_flow)
     worker_init.connect(_migrate_store, weak=False)
     _configure(celery, settings)
     return celery

@@ -1,7 +1,11 @@
-"""Run one job for one connection under its lock: the unit both the worker and Celery tasks execute."""
+"""Run one job (or, for Celery, one object's sync) for one connection under its lock.
+
+The unit both the worker and Celery tasks execute.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps, Policy
 from connectors.base import Connector
-from connectors.errors import ConnectorError
+from connectors.errors import BudgetExhausted, ConnectorError
+from connectors.records import ObjectType
 from jobs.digest_job import DigestJob
 from jobs.locks import JobLocks
 from jobs.pipeline import run_job
@@ -53,15 +58,43 @@ class JobRunner:
 
     def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
         """Run ``job`` once for ``connection`` unless another process holds its lock."""
+        return self._under_lock(job, connection.name, lambda: self._run_locked(job, connection, policy, now))
+
+    def sync(self, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
+        """Bring one object type of the connection's mirror up to date, under the lock of that object's sync.
+
+        Celery runs one such task per object type side by side before a connection's jobs; the
+        jobs' own sync then reads only what changed since.
+        """
+        job = f"sync:{obj.value}"
+        return self._under_lock(job, connection.name, lambda: self._sync_locked(job, obj, connection, policy))
+
+    def _under_lock(self, job: str, connection: str, body: Callable[[], JobOutcome]) -> JobOutcome:
         started = self.timer()
-        with self.locks.hold(job, connection.name) as taken:
+        with self.locks.hold(job, connection) as taken:
             if not taken:
-                log.info("job.locked", job=job, crm=connection.name)
-                return JobOutcome(connection.name, job, "locked")
-            outcome = self._run_locked(job, connection, policy, now)
+                log.info("job.locked", job=job, crm=connection)
+                return JobOutcome(connection, job, "locked")
+            outcome = body()
         seconds = self.timer() - started
-        log.info("job.done", job=job, crm=connection.name, status=outcome.status, seconds=round(seconds, 3))
-        return JobOutcome(outcome.connection, job, outcome.status, outcome.run_id, outcome.error, seconds)
+        log.info("job.done", job=job, crm=connection, status=outcome.status, seconds=round(seconds, 3))
+        return dataclasses.replace(outcome, job=job, seconds=seconds)
+
+    def _sync_locked(self, job: str, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
+        try:
+            inner = self.connector_for(connection, policy.fields)
+        except (ConnectorError, ValueError) as exc:
+            return JobOutcome(connection.name, job, "failed", error=str(exc))
+        try:
+            mirror.sync(StoppingConnector(inner, self.shutdown), self.sessions, connection.name, (obj,))
+        except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
+            return JobOutcome(connection.name, job, "stopped", error=str(exc))
+        except Exception as exc:  # like a job's failure: logged, and the worker goes on
+            log.exception("job.failed", job=job, crm=connection.name)
+            return JobOutcome(connection.name, job, "failed", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            _close(inner)
+        return JobOutcome(connection.name, job, "finished")
 
     def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
         if job == DIGEST_JOB:

@@ -27,25 +27,39 @@ def scheduler(policy: Path, tmp_path: Path) -> Iterator[PolicyScheduler]:
     beat.close()
 
 
-def minutes(beat: PolicyScheduler, entry: str) -> set[int]:
-    return set(beat.schedule[entry].schedule.minute)
+def fired(beat: PolicyScheduler) -> dict[str, tuple[str, ...]]:
+    """Cron expression -> the jobs its beat entry sends for the ``local`` connection."""
+    return {name.removeprefix("local: "): tuple(entry.args[1]) for name, entry in beat.schedule.items()
+            if name.startswith("local: ")}
+
+
+def test_jobs_that_fire_together_share_one_beat_entry(scheduler: PolicyScheduler) -> None:
+    """The hourly sla rule and the hourly digest go out as one flow, so the connection is synced once."""
+    entries = fired(scheduler)
+    scheduled = {job.job for job in scheduler.keeper.refresh().jobs}
+    assert {job for jobs in entries.values() for job in jobs} == scheduled
+    assert set(entries["0 * * * *"]) == {"sla", "digest"}
+    assert entries["*/15 * * * *"] == ("sla",)
+    assert entries["30 * * * *"] == ("gates",)
+    cadence = scheduler.schedule["local: 0 7 * * mon"].schedule
+    assert cadence.day_of_week == {1} and cadence.hour == {7} and cadence.minute == {0}
 
 
 def test_a_schedule_edit_reaches_beat_without_a_restart(scheduler: PolicyScheduler, policy: Path) -> None:
-    """Moving the gates rules to every five minutes changes beat's entry at its next policy check."""
-    assert minutes(scheduler, "local/gates#0") == {30}
+    """Moving the gates rules to every five minutes changes beat's entries at its next policy check."""
     policy.write_text(policy.read_text().replace('schedule: "30 * * * *"', 'schedule: "*/5 * * * *"'))
     assert scheduler.follow_policy()
-    assert minutes(scheduler, "local/gates#0") == set(range(0, 60, 5))
-    assert scheduler.schedule["local/gates#0"].args == ("local", "gates")
+    entries = fired(scheduler)
+    assert entries["*/5 * * * *"] == ("gates",) and "30 * * * *" not in entries
+    assert set(scheduler.schedule["local: */5 * * * *"].schedule.minute) == set(range(0, 60, 5))
 
 
 def test_a_rule_removed_from_the_policy_leaves_the_beat_schedule(scheduler: PolicyScheduler, policy: Path) -> None:
     """Disabling the only cadence rule drops its entry; the other jobs keep theirs."""
     policy.write_text(policy.read_text().replace("    kind: cadence\n", "    kind: cadence\n    enabled: false\n"))
     scheduler.follow_policy()
-    assert not [name for name in scheduler.schedule if name.startswith("local/cadence")]
-    assert "local/sla#0" in scheduler.schedule
+    assert "0 7 * * mon" not in fired(scheduler)
+    assert fired(scheduler)["*/15 * * * *"] == ("sla",)
 
 
 def test_an_edit_that_does_not_validate_keeps_the_last_good_schedule(
@@ -65,4 +79,4 @@ def test_beat_checks_the_policy_at_least_every_check_interval(scheduler: PolicyS
     scheduler.policy_check_seconds = 0.0
     policy.write_text(policy.read_text().replace('schedule: "30 * * * *"', 'schedule: "*/5 * * * *"'))
     assert scheduler.tick() == 0.0
-    assert minutes(scheduler, "local/gates#0") == set(range(0, 60, 5))
+    assert fired(scheduler)["*/5 * * * *"] == ("gates",)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,31 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from config.policy_file import load_policy
-from config.settings import PACKAGED_POLICY
-from jobs.celery_app import RUN_JOB, app, beat_schedule
-from jobs.job_table import job_table
+from connectors.records import ObjectType
+from jobs.celery_app import RUN_FLOW, RUN_JOB, app
+from jobs.celery_flow import connection_flow
 from jobs.locks import locks_for
-from jobs.policy_keeper import LoadedPolicy
 from store.db import session_factory
 from store.models import ActionRow, RunRow
 from tests.jobs.worker_support import copy_crm, copy_policy, seed_demo_crm
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_the_beat_schedule_sends_each_job_of_each_connection_on_its_cron() -> None:
-    """Every rule schedule of the packaged policy becomes a beat entry for its connection and job."""
-    policy = load_policy(PACKAGED_POLICY)
-    entries = beat_schedule(LoadedPolicy(policy, job_table(policy, "local")))
-    assert entries["local/sla#1"]["args"] == ("local", "sla")
-    assert entries["local/sla#1"]["task"] == RUN_JOB
-    cadence = entries["local/cadence#0"]["schedule"]
-    assert cadence.day_of_week == {1} and cadence.hour == {7} and cadence.minute == {0}
-    digest = entries["local/digest#0"]["schedule"]  # morning lists: every hour, each rep at their own 08:00
-    assert digest.minute == {0} and digest.hour == set(range(24))
-    jobs = ("sla", "stale", "cadence", "overdue", "gates", "digest")
-    assert {name.split("#")[0] for name in entries} == {f"local/{j}" for j in jobs}
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +61,45 @@ def test_a_celery_task_skips_a_job_another_process_is_running(engine: Engine, ce
         assert taken
         outcome = app.send_task(RUN_JOB, args=("local", "stale"), queue=queue).get(timeout=60)
     assert outcome["status"] == "locked"
+
+
+def test_a_flow_syncs_each_object_in_its_own_task_then_runs_the_jobs(
+    engine: Engine, celery_worker: tuple[str, Path]
+) -> None:
+    """Every object type syncs as a task of its own; once all have, the jobs run and record their runs."""
+    queue, _crm = celery_worker
+    flow = connection_flow(app, "local", ["stale", "overdue"], queue=queue).apply_async()
+    jobs = flow.get(timeout=120)
+    syncs = flow.parent.get(timeout=10)
+    assert {(o["job"], o["status"]) for o in syncs} == {(f"sync:{obj.value}", "finished") for obj in ObjectType}
+    assert [(o["job"], o["status"]) for o in jobs] == [("stale", "finished"), ("overdue", "finished")]
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).where(RunRow.id.in_([o["run_id"] for o in jobs]))) == 2
+
+
+def test_a_sync_held_elsewhere_is_skipped_and_the_jobs_still_run(
+    engine: Engine, celery_worker: tuple[str, Path]
+) -> None:
+    """The lock of one connection's account sync makes that task come back 'locked'; the rest of the flow runs."""
+    queue, _crm = celery_worker
+    with locks_for(engine).hold("sync:account", "local") as taken:
+        assert taken
+        flow = connection_flow(app, "local", ["gates"], queue=queue).apply_async()
+        jobs = flow.get(timeout=120)
+    statuses = {o["job"]: o["status"] for o in flow.parent.get(timeout=10)}
+    assert statuses.pop("sync:account") == "locked"
+    assert set(statuses.values()) == {"finished"}
+    assert jobs[0]["status"] == "finished"
+
+
+def test_beat_s_task_sends_the_flow_on_its_own_queue(engine: Engine, celery_worker: tuple[str, Path]) -> None:
+    """``warden.run_flow``, which beat sends, starts the sync and the job on the queue it came from."""
+    queue, _crm = celery_worker
+    app.send_task(RUN_FLOW, args=("local", ["cadence"]), queue=queue).get(timeout=30)
+    finished = select(func.count()).where(RunRow.job == "cadence", RunRow.status == "finished")
+    deadline = time.monotonic() + 120
+    with session_factory(engine)() as session:
+        while not session.scalar(finished) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            session.expire_all()
+        assert session.scalar(finished) == 1
