@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate_companies import generate
 from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
 from dedupe.blocking import candidate_pairs
-from dedupe.candidate import Candidate, profile
+from dedupe.candidate import Candidate, build_profiles
 from dedupe.cluster import cluster
 from dedupe.matcher import MatchSettings
 from dedupe.parallel import score_pairs
@@ -69,7 +69,7 @@ def ours(candidates: list[Candidate]) -> float:
         stages.append((stage, time.perf_counter(), cpu_seconds(), current_mb()))
 
     mark("start")
-    profiles = [profile(candidate) for candidate in candidates]
+    profiles = build_profiles(candidates)
     mark("normalize")
     blocking = candidate_pairs(profiles, settings.max_block)
     mark("block")

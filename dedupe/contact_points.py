@@ -47,7 +47,7 @@ _COUNTRY_ALIASES = {
     "nederland": "nl", "netherlands": "nl", "the netherlands": "nl", "canada": "ca", "australia": "au",
     "japan": "jp", "nippon": "jp", "sverige": "se", "sweden": "se", "polska": "pl", "poland": "pl",
 }  # fmt: skip
-_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 
 
 def normalize_domain(website_or_email: str | None) -> str | None:
@@ -83,11 +83,18 @@ def normalize_phone(phone: str | None, country: str | None = None) -> str | None
     """
     if not phone:
         return None
-    digits = _NON_DIGITS.sub("", _EXTENSION.split(phone.strip(), maxsplit=1)[0])
-    is_nanp = country is None or fold_text(country).strip() in {"us", "usa", "united states", "ca", "canada"}
-    if is_nanp and len(digits) == _NANP_LENGTH + 1 and digits.startswith("1"):
+    phone = phone.strip()
+    if "x" in phone or "X" in phone or "#" in phone:  # every extension marker has one; most phones have none
+        phone = _EXTENSION.split(phone, maxsplit=1)[0]
+    digits = _NON_DIGITS.sub("", phone)
+    if len(digits) == _NANP_LENGTH + 1 and digits.startswith("1") and _is_nanp(country):
         digits = digits[1:]
     return digits if len(digits) >= _MIN_PHONE_DIGITS else None
+
+
+@lru_cache(maxsize=1024)
+def _is_nanp(country: str | None) -> bool:
+    return country is None or fold_text(country).strip() in {"us", "usa", "united states", "ca", "canada"}
 
 
 @lru_cache(maxsize=1024)
@@ -109,6 +116,15 @@ def normalize_postcode(postcode: str | None) -> str | None:
     return code or None
 
 
+@lru_cache(maxsize=1 << 16)
+def _street_word(word: str) -> str:
+    """A word of a street line, abbreviated ("Street" -> "st"), an ordinal without its suffix ("18th" -> "18")."""
+    if short := _STREET_WORDS.get(word):
+        return short
+    ordinal = _ORDINAL.fullmatch(word) if word[0].isdigit() else None
+    return ordinal[1] if ordinal else word
+
+
 def normalize_street(street: str | None) -> str | None:
     """The identifying start of a street line: house number, direction and street name, abbreviated.
 
@@ -119,9 +135,6 @@ def normalize_street(street: str | None) -> str | None:
     """
     if not street:
         return None
-    words = [
-        _STREET_WORDS.get(word) or _ORDINAL.sub(r"\1", word)
-        for word in _STREET_SEPARATORS.sub(" ", fold_text(street)).split()
-    ]
+    words = list(map(_street_word, _STREET_SEPARATORS.sub(" ", fold_text(street)).split()))
     kept = [word for word in words if word not in _STREET_TYPES] or words
     return " ".join(kept[:_STREET_KEY_WORDS]) or None

@@ -53,20 +53,23 @@ class LegalForms:
     def __init__(self, tokenize: Callable[[str], list[str]]) -> None:
         wanted = (cleanco_terms() | set(EXTRA_TERMS)) - EXCLUDED_TERMS
         self.sequences = frozenset(tuple(tokens) for tokens in map(tokenize, wanted) if tokens)
-        self._last_words = frozenset(sequence[-1] for sequence in self.sequences)
-        self._longest = max(map(len, self.sequences))
+        endings: dict[str, list[list[str]]] = {}
+        for sequence in sorted(self.sequences, key=len, reverse=True):
+            endings.setdefault(sequence[-1], []).append(list(sequence))
+        self._endings = endings
+        """Legal forms by their last word, longest first: a name's last word picks the few to try."""
 
     def strip(self, tokens: list[str]) -> bool:
-        """Remove legal forms from the end of ``tokens`` in place, keeping at least one token.
+        """Remove legal forms from the end of ``tokens`` in place (the longest first), keeping at least one token.
 
         Returns:
             Whether anything was removed.
         """
         removed = False
-        while len(tokens) > 1 and tokens[-1] in self._last_words:
-            for size in range(min(self._longest, len(tokens) - 1), 0, -1):
-                if tuple(tokens[-size:]) in self.sequences:
-                    del tokens[-size:]
+        while len(tokens) > 1 and (endings := self._endings.get(tokens[-1])):
+            for ending in endings:
+                if len(ending) < len(tokens) and tokens[-len(ending) :] == ending:
+                    del tokens[-len(ending) :]
                     removed = True
                     break
             else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from connectors.records import ObjectType
 from dedupe.blocking import candidate_pairs
-from dedupe.candidate import Candidate, profile
+from dedupe.candidate import Candidate, build_profiles
 from dedupe.cluster import cluster
 from dedupe.parallel import score_pairs
 from dedupe.score import Match, Thresholds, Tier
@@ -101,7 +101,7 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
 
 
 def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
-    profiles = [profile(candidate) for candidate in candidates]
+    profiles = build_profiles(candidates)
     blocking = candidate_pairs(profiles, settings.max_block)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)
