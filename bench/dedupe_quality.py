@@ -3,10 +3,13 @@
     python bench/dedupe_quality.py               # generated set + Chicago set + splink
     python bench/dedupe_quality.py --no-splink   # ours only
     python bench/dedupe_quality.py --limit 500   # first 500 records of each set (smoke test)
+    python bench/dedupe_quality.py --no-splink --show-false-positives 20   # and list some of them
 
 The generated set is ``bench/data/company_duplicates.csv``; the Chicago early-childhood set is read
 from ``../shared/data/`` (never copied into the project). splink is scored at every threshold of a
-grid; its best threshold is the one with the highest F1.
+grid; its best threshold is the one with the highest F1. Each set also gets two checks (no proposed
+pair differs by a number or direction; every auto-tier link has agreeing names and evidence) and a
+count of what the false positives share.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.labeled import LabeledSet, PairQuality, load_chicago, load_generated, pairs_of, quality, true_pairs
+from bench.quality_checks import describe, false_positives, marker_violations, unsupported_auto_links
 from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
+from dedupe.candidate import build_profiles
 from dedupe.matcher import find_duplicates
 from dedupe.score import Tier
 
@@ -30,7 +35,7 @@ def f1(result: PairQuality) -> float:
     return 2 * result.precision * result.recall / total if total else 0.0
 
 
-def ours(labeled: LabeledSet) -> None:
+def ours(labeled: LabeledSet, show_false_positives: int) -> None:
     result = find_duplicates(labeled.candidates)
     position = {candidate.id: index for index, candidate in enumerate(labeled.candidates)}
     truth = true_pairs(labeled.truth)
@@ -38,6 +43,16 @@ def ours(labeled: LabeledSet) -> None:
         groups = [[position[i] for i in merge.account_ids] for merge in result.merges if merge.tier in tiers]
         print(quality(pairs_of(groups), truth).line(label))
     print(f"{'':<34} oversized-cluster findings {len(result.findings)}, pairs compared {result.pairs_compared}")
+    proposed = pairs_of([position[i] for i in merge.account_ids] for merge in result.merges)
+    profiles = build_profiles(labeled.candidates)
+    print(
+        f"{'':<34} checks: {marker_violations(proposed, profiles)} proposed pairs differ by a number or "
+        f"direction, {unsupported_auto_links(result.merges)} auto-tier links lack agreeing names or evidence"
+    )
+    wrong = sorted(proposed - truth)
+    print(f"{'':<34} {false_positives(wrong, profiles).line()}")
+    for pair in wrong[:show_false_positives]:
+        print(describe(pair, labeled.truth, profiles))
 
 
 def splink(labeled: LabeledSet) -> None:
@@ -59,6 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-splink", action="store_true", help="measure ours only")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N records of each set")
+    parser.add_argument("--show-false-positives", type=int, default=0, metavar="N", help="list N false positives")
     args = parser.parse_args()
     with_splink = not args.no_splink and splink_installed()
     if not args.no_splink and not with_splink:
@@ -70,7 +86,7 @@ def main() -> int:
         if args.limit:
             labeled = LabeledSet(labeled.name, labeled.candidates[: args.limit], labeled.truth[: args.limit])
         print(f"== {labeled.name}: {len(labeled.candidates)} records")
-        ours(labeled)
+        ours(labeled, args.show_false_positives)
         if with_splink:
             splink(labeled)
     return 0

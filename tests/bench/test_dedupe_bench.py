@@ -25,6 +25,7 @@ def test_quality_benchmark_prints_precision_and_recall() -> None:
     assert "ours, auto tier" in out
     assert "ours, auto + review" in out
     assert "precision 1.0000" in out or "precision 0.9" in out
+    assert "checks: 0 proposed pairs differ by a number or direction, 0 auto-tier links lack" in out
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
