@@ -47,7 +47,7 @@ class Tier(StrEnum):
     AUTO = "auto"
     """Safe to merge unattended: the names agree and independent evidence confirms it."""
     REVIEW = "review"
-    """Name-only: an admin approves the merge."""
+    """Name-only links, or evidence an admin should see (a shared word only, a nearby street): an admin approves."""
 
 
 class MatchRule(StrEnum):
