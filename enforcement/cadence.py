@@ -11,12 +11,11 @@ the same key and the ledger creates the task once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from config.policy import CadenceRule
 from connectors.records import Account, ObjectType
-from enforcement.context import OrgData, RuleContext
+from enforcement.context import Calls, OrgData, RuleContext
 from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
 from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value
@@ -36,8 +35,7 @@ def period_start(today: date, every_days: int) -> date:
 def evaluate(rule: CadenceRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Find covered accounts without a recent completed call; schedule one where none is planned."""
     result = RuleResult()
-    calls = org.last_call()
-    scheduled = org.open_calls()
+    calls = org.calls()
     period = period_start(ctx.calendar.local_date(ctx.now, None), rule.every_days)
     mapping = ctx.policy.account_types
     facts = OwnerFacts(ctx)
@@ -46,7 +44,7 @@ def evaluate(rule: CadenceRule, ctx: RuleContext, org: OrgData) -> RuleResult:
             continue
         category = mapping.category(field_value(account, mapping.source_field))
         if category in rule.categories:
-            _judge(rule, facts, account, category, calls, scheduled, period, result)
+            _judge(rule, facts, account, category, calls, period, result)
     return result
 
 
@@ -55,13 +53,12 @@ def _judge(
     facts: OwnerFacts,
     account: Account,
     category: str,
-    calls: Mapping[str, datetime],
-    scheduled: Collection[str],
+    calls: Calls,
     period: date,
     result: RuleResult,
 ) -> None:
     ctx = facts.ctx
-    last_call = calls.get(account.id)
+    last_call = calls.last_completed.get(account.id)
     days = (ctx.now - (last_call or account.created_at)).days
     if days < rule.every_days:
         return
@@ -81,11 +78,11 @@ def _judge(
         "owner": owner.email or owner.name,
         "last_call": last_call.isoformat() if last_call else None,
         "days_since": days,
-        "call_scheduled": account.id in scheduled,
+        "call_scheduled": account.id in calls.scheduled,
         "period_start": period.isoformat(),
     }
     assignee = facts.acting(owner)
-    if account.id in scheduled:
+    if account.id in calls.scheduled:
         reason += "; a call is already scheduled."
     elif assignee is None:
         reason += f"; {owner.name} has left and has no manager to take the call."

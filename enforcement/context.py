@@ -13,11 +13,25 @@ from connectors.records import Lead, ObjectType, Opportunity, Owner, Record, Tas
 from enforcement.calendar import BusinessCalendar
 
 
+@dataclass(frozen=True)
+class Calls:
+    """What the call tasks say about each record they are about (``what_id``)."""
+
+    last_completed: Mapping[str, datetime]
+    """Record id -> when its latest completed call was completed."""
+    scheduled: Collection[str]
+    """Ids of the records with an open call task."""
+
+
 class OrgData(Protocol):
     """Read-only access to the mirrored org: the store implements it, tests use ``InMemoryOrg``."""
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         """Every live record of one type (streamed; do not assume it fits in a list)."""
+        ...
+
+    def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterable[Record]:
+        """The live records of one type among ``ids`` (looked up, not scanned: for a few records)."""
         ...
 
     def sla_suspects(
@@ -41,12 +55,8 @@ class OrgData(Protocol):
         """Latest completed task about each of ``record_ids`` (as what_id or who_id), for narrowed candidates."""
         ...
 
-    def last_call(self) -> Mapping[str, datetime]:
-        """Latest completed call per record it is about (``what_id``), computed once, not per record."""
-        ...
-
-    def open_calls(self) -> Collection[str]:
-        """Ids of the records (``what_id``) that have an open call task scheduled."""
+    def calls(self) -> Calls:
+        """Call tasks per record they are about (``what_id``), gathered once, not per record."""
         ...
 
     def open_tasks(self, due_before: date) -> Iterable[Task]:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
+from enforcement.context import Calls
 
 
 class InMemoryOrg:
@@ -18,6 +19,10 @@ class InMemoryOrg:
 
     def records(self, object_type: ObjectType) -> Iterable[Record]:
         return iter(self._by_type[object_type])
+
+    def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterable[Record]:
+        wanted = set(ids)
+        return (r for r in self._by_type[object_type] if r.id in wanted)
 
     def sla_suspects(
         self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str], recheck: Collection[str]
@@ -43,16 +48,14 @@ class InMemoryOrg:
         wanted = set(record_ids)
         return {about: done for about, done in self._last_activity().items() if about in wanted}
 
-    def last_call(self) -> Mapping[str, datetime]:
+    def calls(self) -> Calls:
         latest: dict[str, datetime] = {}
         for task in self._tasks(TaskStatus.COMPLETED, TaskType.CALL):
             about, done = task.what_id, task.completed_at
             if about and done and (about not in latest or latest[about] < done):
                 latest[about] = done
-        return latest
-
-    def open_calls(self) -> set[str]:
-        return {t.what_id for t in self._tasks(TaskStatus.OPEN, TaskType.CALL) if t.what_id}
+        scheduled = {t.what_id for t in self._tasks(TaskStatus.OPEN, TaskType.CALL) if t.what_id}
+        return Calls(latest, scheduled)
 
     def open_tasks(self, due_before: date) -> Iterable[Task]:
         return (t for t in self._tasks(TaskStatus.OPEN) if t.due_date is not None and t.due_date < due_before)

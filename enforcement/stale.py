@@ -64,10 +64,11 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
 
 
 def _account_owners(org: OrgData, account_ids: set[str | None]) -> dict[str, str | None]:
-    """Owners of the named accounts, in one pass over the accounts (only when some deal needs one)."""
+    """Owners of the named accounts (the channel partners of the deals to pull back)."""
     if not account_ids:
         return {}
-    return {a.id: a.owner_id for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account) and a.id in account_ids}
+    wanted = {account_id for account_id in account_ids if account_id}
+    return {a.id: a.owner_id for a in org.records_by_id(ObjectType.ACCOUNT, wanted) if isinstance(a, Account)}
 
 
 def _outcome(rule: StaleDealRule, deal: Opportunity) -> StaleOutcome:

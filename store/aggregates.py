@@ -12,55 +12,54 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from connectors.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
+from enforcement.context import Calls
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
-_IDS_PER_QUERY = 500
+IDS_PER_QUERY = 500
+"""Ids bound in one IN list: well under any database's limit on query parameters."""
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
 RecordT = TypeVar("RecordT", bound=Task | Opportunity | Lead)
 
 
-def whole_table_filter(connection: str) -> ColumnElement[bool]:
-    """The connection filter, written so that SQLite scans the table once for a whole-table aggregate.
+def whole_table_filter(connection: str, row: type[MirrorRow] = TaskRow) -> ColumnElement[bool]:
+    """The connection filter, written so that SQLite scans the table once when a query reads most of it.
 
-    Every task index starts with ``connection``; walking one costs a lookup per task, ~10x a plain scan.
+    Every mirror index starts with ``connection``; walking one costs a lookup per row, ~10x a plain scan.
     """
-    return TaskRow.connection + "" == connection
+    return row.connection + "" == connection
 
 
-def last_call(session: Session, connection: str) -> dict[str, datetime]:
-    """Latest completion of a completed call per record it is about (``what_id``)."""
+def calls(session: Session, connection: str) -> Calls:
+    """Latest completed call and whether one is scheduled, per record it is about (``what_id``): one pass."""
+    completed = case((TaskRow.status == TaskStatus.COMPLETED, TaskRow.completed_at))
+    scheduled = case((TaskRow.status == TaskStatus.OPEN, 1), else_=0)
     stmt = (
-        select(TaskRow.what_id, func.max(TaskRow.completed_at))
-        .where(whole_table_filter(connection), TaskRow.status == TaskStatus.COMPLETED)
-        .where(TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None), TaskRow.completed_at.is_not(None))
+        select(TaskRow.what_id, func.max(completed), func.max(scheduled))
+        .where(whole_table_filter(connection), TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None))
         .group_by(TaskRow.what_id)
     )
-    return {about: done for about, done in session.execute(stmt) if about and done}
-
-
-def open_calls(session: Session, connection: str) -> set[str]:
-    """Ids of the records (``what_id``) with at least one open call task."""
-    stmt = (
-        select(TaskRow.what_id)
-        .where(whole_table_filter(connection), TaskRow.status == TaskStatus.OPEN)
-        .where(TaskRow.task_type == TaskType.CALL, TaskRow.what_id.is_not(None))
-        .distinct()
-    )
-    return {about for about in session.scalars(stmt) if about}
+    last_completed: dict[str, datetime] = {}
+    open_calls: set[str] = set()
+    for about, done, planned in session.execute(stmt):
+        if done is not None:
+            last_completed[about] = done
+        if planned:
+            open_calls.add(about)
+    return Calls(last_completed, open_calls)
 
 
 def last_activity_of(session: Session, connection: str, record_ids: Collection[str]) -> dict[str, datetime]:
     """Latest completed task about each of ``record_ids`` (as ``what_id`` or ``who_id``), by index lookups."""
     latest: dict[str, datetime] = {}
     ids = list(record_ids)
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
         for about in (TaskRow.what_id, TaskRow.who_id):
             stmt = (
                 select(about, func.max(TaskRow.completed_at))
@@ -85,7 +84,8 @@ def unmoved_opportunities(session: Session, connection: str, before: datetime) -
         OpportunityRow.stage_changed_at <= before,
         and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at <= before),
     )
-    return _stream(session, connection, OpportunityRow, Opportunity, and_(OpportunityRow.is_closed.is_(False), unmoved))
+    return _stream(session, connection, OpportunityRow, Opportunity, and_(OpportunityRow.is_closed.is_(False), unmoved),
+                   whole_table=True)
 
 
 def gate_suspects(
@@ -102,7 +102,7 @@ def gate_suspects(
         if broken:
             suspect.append(and_(stage == name, or_(*broken)))
     return _stream(session, connection, OpportunityRow, Opportunity,
-                   and_(OpportunityRow.is_closed.is_(False), or_(*suspect)))
+                   and_(OpportunityRow.is_closed.is_(False), or_(*suspect)), whole_table=True)
 
 
 def sla_suspects(
@@ -129,12 +129,12 @@ def sla_suspects(
                 _completed_after_creation(row, TaskRow.who_id))
     suspect = or_(row.owner_id.is_(None), row.owner_id.not_in(list(acting_owners)), not_(acted))
     again = set(recheck)
-    for found in _stream(session, connection, row, record, and_(is_open, suspect)):
+    for found in _stream(session, connection, row, record, and_(is_open, suspect), whole_table=True):
         if found.id not in again:
             yield found
     ids = sorted(again)
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
         yield from _stream(session, connection, row, record, and_(is_open, row.id.in_(chunk)))
 
 
@@ -158,9 +158,17 @@ def _blank(field: str) -> ColumnElement[bool]:
 
 
 def _stream(
-    session: Session, connection: str, row: type[MirrorRow], record: type[RecordT], where: ColumnElement[bool]
+    session: Session,
+    connection: str,
+    row: type[MirrorRow],
+    record: type[RecordT],
+    where: ColumnElement[bool],
+    *,
+    whole_table: bool = False,
 ) -> Iterator[RecordT]:
+    """Stream the records of ``row`` matching ``where``; ``whole_table`` when the filter keeps no index useful."""
     columns: list[Any] = [getattr(row, f.name) for f in dataclasses.fields(record) if f.name != "deleted"]
-    stmt = select(*columns).where(row.connection == connection, where)
+    mine = whole_table_filter(connection, row) if whole_table else row.connection == connection
+    stmt = select(*columns).where(mine, where)
     for values in session.execute(stmt.execution_options(yield_per=_YIELD_PER)):
         yield record(*values)

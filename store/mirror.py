@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Reader
 from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
+from enforcement.context import Calls
 from store import aggregates
 from store.models import MIRROR_ROWS, Base
 from store.upsert import conflict_insert
@@ -171,16 +172,20 @@ class MirrorOrg:
     def owners(self) -> dict[str, Owner]:
         return owners(self._session, self._connection)
 
+    def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterator[Record]:
+        table = _table(object_type)
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), aggregates.IDS_PER_QUERY):
+            chunk = wanted[start : start + aggregates.IDS_PER_QUERY]
+            yield from iter_records(self._session, self._connection, object_type, where=table.c.id.in_(chunk))
+
     def sla_suspects(
         self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str], recheck: Collection[str]
     ) -> Iterator[Lead | Opportunity]:
         return aggregates.sla_suspects(self._session, self._connection, object_type, closed, acting_owners, recheck)
 
-    def last_call(self) -> dict[str, datetime]:
-        return aggregates.last_call(self._session, self._connection)
-
-    def open_calls(self) -> set[str]:
-        return aggregates.open_calls(self._session, self._connection)
+    def calls(self) -> Calls:
+        return aggregates.calls(self._session, self._connection)
 
     def last_activity_of(self, record_ids: Collection[str]) -> dict[str, datetime]:
         return aggregates.last_activity_of(self._session, self._connection, record_ids)

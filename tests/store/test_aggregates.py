@@ -36,8 +36,9 @@ def test_mirror_aggregates_match_the_in_memory_org(engine: Engine) -> None:
     expected = InMemoryOrg([*reader.owner_list, *TASKS])
     with Session(engine) as session:
         org = MirrorOrg(session, "local")
-        assert dict(org.last_call()) == {"a1": T0 + timedelta(days=5)} == expected.last_call()
-        assert set(org.open_calls()) == {"a2"} == expected.open_calls()
+        calls, expected_calls = org.calls(), expected.calls()
+        assert dict(calls.last_completed) == {"a1": T0 + timedelta(days=5)} == expected_calls.last_completed
+        assert set(calls.scheduled) == {"a2"} == expected_calls.scheduled
         assert sorted(t.id for t in org.open_tasks(date(2026, 5, 4))) == ["t4", "t5", "t6"]
         assert not list(org.open_tasks(date(2026, 5, 3)))
         by_id = sorted(org.open_tasks(date(2026, 5, 4)), key=lambda t: t.id)
@@ -145,3 +146,16 @@ def test_sla_suspects_count_a_lead_touched_through_who_id_as_acted_on(engine: En
     with Session(engine) as session:
         found = [o.id for o in MirrorOrg(session, "local").sla_suspects(ObjectType.LEAD, {"Converted"}, ["005A"], [])]
     assert found == ["waiting"]
+
+
+def test_records_by_id_find_the_named_records_across_lookup_chunks(engine: Engine) -> None:
+    """More ids than one lookup binds: every live record named comes back once, unknown ids are ignored."""
+    deals = [opportunity(n) for n in range(1, 1201)]
+    reader = FakeReader()
+    reader.put(*deals)
+    mirror.sync(reader, engine, "local")
+    wanted = [d.id for d in deals[::2]] + ["unknown"]
+    with Session(engine) as session:
+        found = sorted(r.id for r in MirrorOrg(session, "local").records_by_id(ObjectType.OPPORTUNITY, wanted))
+    assert found == sorted(d.id for d in deals[::2])
+    assert found == sorted(r.id for r in InMemoryOrg(deals).records_by_id(ObjectType.OPPORTUNITY, wanted))

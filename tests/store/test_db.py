@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Engine, bindparam, create_engine, select, text
 from sqlalchemy.exc import StatementError
 
 from store.db import NaiveDatetimeError, UTCDateTime, make_engine, session_factory
@@ -18,14 +17,28 @@ aware = st.datetimes(
 )
 
 
+_SQLITE = create_engine("sqlite://")
+
+
 @given(aware)
 def test_utc_datetime_reads_back_the_same_instant_in_utc_on_sqlite(value: datetime) -> None:
     """Any aware datetime stored in SQLite comes back as the same instant with a UTC zone."""
-    column = UTCDateTime()
-    dialect = sqlite.dialect()
-    back = column.process_result_value(column.process_bind_param(value, dialect), dialect)
+    with _SQLITE.connect() as connection:
+        back = connection.scalar(select(bindparam("value", value, type_=UTCDateTime())))
     assert back == value.astimezone(UTC)
     assert back is not None and back.tzinfo is UTC
+
+
+@pytest.mark.parametrize(("stored", "expected"), [
+    ("2026-03-08 06:30:15.123456", datetime(2026, 3, 8, 6, 30, 15, 123456, tzinfo=UTC)),
+    ("2026-03-08T01:30:15-05:00", datetime(2026, 3, 8, 6, 30, 15, tzinfo=UTC)),
+    ("2026-03-08", datetime(2026, 3, 8, tzinfo=UTC)),
+])
+def test_utc_datetime_reads_sqlite_text_written_by_other_tools(stored: str, expected: datetime) -> None:
+    """Text put in the file by hand or by another tool is read as UTC unless it carries its own offset."""
+    with _SQLITE.connect() as connection:
+        back = connection.scalar(text("SELECT :stored AS value").bindparams(stored=stored).columns(value=UTCDateTime()))
+    assert back == expected and back.tzinfo is UTC
 
 
 @given(aware)
