@@ -28,6 +28,7 @@ similar name               name score >= ``name_only_score``, phones     review
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +39,7 @@ from dedupe.candidate import Profile
 from dedupe.places import differ, places_conflict, same_address, streets_differ
 
 _TYPO_MIN_LENGTH = 5
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _SHARED_WORDS_FOR_ONE_EVIDENCE = 2
 _GENERIC_NAME_EVIDENCE = 2
 """Pieces of evidence a name of generic words only ("Community Learning Center") needs, even when equal."""
@@ -179,11 +181,15 @@ def _rule(
 
 
 def markers_differ(left: Profile, right: Profile) -> bool:
-    """Whether the names differ by a number, roman numeral or direction that is not a house number."""
+    """Whether the names differ by a number, roman numeral or direction that is not part of the street line."""
     if left.markers == right.markers:
         return False
     address_words = set(f"{left.street} {right.street}".split())
-    return {m for m in left.markers if m not in address_words} != {m for m in right.markers if m not in address_words}
+
+    def name_only(markers: tuple[str, ...]) -> set[str]:
+        return {m for m in markers if _ORDINAL.sub(r"\1", m) not in address_words}
+
+    return name_only(left.markers) != name_only(right.markers)
 
 
 def score_pair(left: Profile, right: Profile, positions: tuple[int, int], thresholds: Thresholds) -> Match | None:

@@ -118,6 +118,15 @@ def test_house_number_in_a_name_is_not_a_marker() -> None:
     assert merged_groups(candidates, Tier.AUTO) == {frozenset({"a0", "a1"})}
 
 
+def test_street_address_in_a_name_is_not_a_marker_however_its_ordinal_is_written() -> None:
+    """The ordinal of a street written in a name ("1155 W 81st") is no marker: the street line says "81"."""
+    candidates = [
+        Candidate("a0", "Henry Booth House Kids R First 1155 W 81st", street="1155 W 81st St", phone="773 783 8080"),
+        Candidate("a1", "Henry Booth House Kids R First", street="1155 W. 81st Street", phone="773 783 8080"),
+    ]
+    assert merged_groups(candidates) == {frozenset({"a0", "a1"})}
+
+
 def test_namesakes_do_not_chain_through_an_account_without_address() -> None:
     """An address-less "Acme Plumbing" joins the Boston one or the Denver one, never both."""
     candidates = [
