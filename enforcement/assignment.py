@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from config.policy import ReassignTarget, RoundRobin, ToManager, ToQueue
 from connectors.records import Owner
 from enforcement.context import RuleContext
+from enforcement.owner_facts import OwnerFacts
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,12 @@ class Rotation:
 
     ctx: RuleContext
     planned: Counter[str] = field(default_factory=Counter)
+    facts: OwnerFacts = field(init=False)
+    _members: dict[str, list[tuple[Owner, int]]] = field(default_factory=dict)
+    """Team name -> its members in the CRM, each with the hash that breaks ties for them."""
+
+    def __post_init__(self) -> None:
+        self.facts = OwnerFacts(self.ctx)
 
     def choose(self, target: ReassignTarget, current: Owner, record_id: str) -> Assignee | None:
         if isinstance(target, ToQueue):
@@ -39,7 +46,7 @@ class Rotation:
         return self._round_robin(target, current, record_id) or self.to_manager(current)
 
     def to_manager(self, current: Owner) -> Assignee | None:
-        manager = self.ctx.manager_of(current)
+        manager = self.facts.manager(current)
         if manager is None:
             return None
         self.planned[manager.id] += 1
@@ -53,17 +60,20 @@ class Rotation:
         )
         if team is None:
             return None
-        candidates = [c for c in (self.ctx.owner_by_email(m) for m in team.members) if c is not None]
-        eligible = [(c, w) for c in candidates if c.id != current.id and (w := self._weight(c)) is not None]
+        if team.name not in self._members:
+            members = [c for c in (self.ctx.owner_by_email(m) for m in team.members) if c is not None]
+            self._members[team.name] = [(c, zlib.crc32(c.id.encode())) for c in members]
+        eligible = [(c, w, h) for c, h in self._members[team.name]
+                    if c.id != current.id and (w := self._weight(c)) is not None]
         if not eligible:
             return None
         tiebreak = zlib.crc32(record_id.encode())
 
-        def load(item: tuple[Owner, float]) -> tuple[float, int]:
-            owner, weight = item
-            return ((self.planned[owner.id] + 1) / weight, zlib.crc32(owner.id.encode()) ^ tiebreak)
+        def load(item: tuple[Owner, float, int]) -> tuple[float, int]:
+            owner, weight, owner_hash = item
+            return ((self.planned[owner.id] + 1) / weight, owner_hash ^ tiebreak)
 
-        chosen, _ = min(eligible, key=load)
+        chosen, _, _ = min(eligible, key=load)
         self.planned[chosen.id] += 1
         return Assignee(chosen, f"round-robin in {team.name}")
 

@@ -50,6 +50,8 @@ class BusinessCalendar:
         self._working_weekdays = frozenset(WEEKDAYS.index(day) for day in policy.working_days)
         self._days_off: dict[int, frozenset[date]] = {}
         self._years: dict[tuple[str, int], BusinessYear] = {}
+        self._later_working_days: dict[tuple[date, int], date] = {}
+        """(day, n) -> the n-th working day after it: rules ask the same few thousand questions per run."""
 
     def is_working_day(self, day: date) -> bool:
         """A working weekday that is neither a public holiday nor one of the company's extra ones."""
@@ -66,6 +68,13 @@ class BusinessCalendar:
         """
         if n < 0:
             raise ValueError(f"cannot add {n} working days: n must be 0 or more")
+        key = (day, n)
+        found = self._later_working_days.get(key)
+        if found is None:
+            found = self._later_working_days[key] = self._count_working_days(day, n)
+        return found
+
+    def _count_working_days(self, day: date, n: int) -> date:
         if n == 0:
             while not self.is_working_day(day):
                 day += ONE_DAY

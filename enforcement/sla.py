@@ -89,7 +89,7 @@ def _judge(
     acted = _acted_at(record, last_activity)
     if owner.active and acted is not None and acted > start:
         return
-    zone = ctx.time_zone(owner)
+    zone = rotation.facts.zone(owner)
     due = ctx.calendar.deadline(start, rule.within, zone)
     if owner.active and ctx.now < due:
         return
@@ -108,7 +108,7 @@ def _plan_reassignment(
     result: RuleResult,
 ) -> None:
     object_type = ObjectType(rule.object)
-    zone = ctx.time_zone(owner)
+    zone = rotation.facts.zone(owner)
     times = ctx.history.reassignments.get((rule.id, record.id), 0)
     escalate = times >= rule.escalate_after
     assignee = rotation.to_manager(owner) if escalate else rotation.choose(rule.reassign_to, owner, record.id)
@@ -148,9 +148,7 @@ def _plan_reassignment(
     )
     if assignee.owner.is_queue:
         return
-    due_date = ctx.calendar.add_working_days_to_date(
-        ctx.calendar.local_date(ctx.now, ctx.time_zone(assignee.owner)), rule.task.due_in_business_days
-    )
+    due_date = rotation.facts.due_date(assignee.owner, rule.task.due_in_business_days)
     task = {
         "subject": rule.task.subject,
         "description": reason,
