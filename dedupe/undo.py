@@ -51,7 +51,8 @@ def merges_to_undo(sessions: sessionmaker[Session], run_or_key: str) -> list[App
     if not merges:
         raise NothingToUndo(
             f"{run_or_key!r} is neither a dedupe run that applied merges nor the key of an applied merge "
-            "(keys look like merge:<connection>:<master>:<losers>); see `warden ledger show latest`"
+            "(keys look like merge:<connection>:<master>:<losers>, then #1, #2... for merges after an undo); "
+            "see `warden ledger show latest`"
         )
     return merges
 
