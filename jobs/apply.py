@@ -48,7 +48,7 @@ def apply_actions(
         if outcome.stopped:
             break
         ready = [(i, a) for i, a in wave if _prerequisite_met(ledger, i, a, done, outcome)]
-        claimed = [(i, a) for i, a in ready if _claim(ledger, i, a, done, outcome)]
+        claimed = _claim(ledger, ready, done, outcome)
         try:
             _write(connector, ledger, claimed, done, outcome)
         except BudgetExhausted as exc:
@@ -67,12 +67,15 @@ def _prerequisite_met(
     return False
 
 
-def _claim(ledger: Ledger, action_id: int, action: Action, done: dict[str, bool], outcome: ApplyOutcome) -> bool:
-    claim = ledger.claim(action_id)
-    if not claim.proceed:
-        done[action.key] = True  # applied by an earlier run: dependents may go ahead
+def _claim(
+    ledger: Ledger, pairs: list[tuple[int, Action]], done: dict[str, bool], outcome: ApplyOutcome
+) -> list[tuple[int, Action]]:
+    """The pairs whose claim was taken; the others were applied by an earlier run: dependents may go ahead."""
+    claims = ledger.claim_all([i for i, _ in pairs])
+    for _, action in (p for p in pairs if not claims[p[0]].proceed):
+        done[action.key] = True
         outcome.skipped += 1
-    return claim.proceed
+    return [(i, a) for i, a in pairs if claims[i].proceed]
 
 
 def _write(
@@ -92,8 +95,8 @@ def _write(
     if tasks:
         new = [_new_task(a) for _, a in tasks]
         _record(ledger, tasks, _call(lambda: connector.create_tasks(new), [t.key for t in new]), done, outcome)
-    for action_id, action in notices:  # ledger-only: the digest job delivers them, the CRM never sees them
-        ledger.mark_applied(action_id)
+    ledger.mark_all_applied([i for i, _ in notices])  # ledger-only: the digest job delivers them, not the CRM
+    for _, action in notices:
         done[action.key] = True
         outcome.applied += 1
     for action_id, action in merges:  # one at a time: each snapshots its cluster first (dedupe.apply)

@@ -71,10 +71,10 @@ def sync_connection_object(connection: str, obj: str) -> dict[str, Any]:
     """Sync one object type of one connection's mirror (the task body); returns its outcome as a dict."""
     process = _process()
     loaded = process.keeper.refresh()
-    policy = next((j.connection for j in loaded.jobs if j.connection.name == connection), None)
-    if policy is None:
+    scheduled = next((j.connection for j in loaded.jobs if j.connection.name == connection), None)
+    if scheduled is None:
         return _unscheduled(connection, f"sync:{obj}")
-    return dataclasses.asdict(process.runner.sync(ObjectType(obj), policy, loaded.policy))
+    return dataclasses.asdict(process.runner.sync(ObjectType(obj), scheduled, loaded.policy))
 
 
 def run_flow(task: Task, connection: str, jobs: list[str]) -> str:

@@ -92,8 +92,23 @@ class Ledger:
         """The exactly-once gate: call before the CRM; proceed only if the claim says so."""
         return claims.claim(self._sessions, action_id, self._clock(), self._claim_lease)
 
+    def claim_all(self, action_ids: Collection[int]) -> dict[int, Claim]:
+        """:meth:`claim` for many actions, in a few transactions instead of one each; by action id."""
+        return claims.claim_all(self._sessions, list(action_ids), self._clock(), self._claim_lease)
+
     def mark_applied(self, action_id: int, result_id: str | None = None) -> None:
         self._settle(action_id, ActionStatus.APPLIED, error=None, result_id=result_id)
+
+    def mark_all_applied(self, action_ids: Collection[int]) -> None:
+        """:meth:`mark_applied` (without a CRM record id) for many claimed actions, in one transaction."""
+        now = self._clock()
+        applied = ActionStatus.APPLIED.value
+        with self._sessions.begin() as session:
+            for batch in _batches(action_ids):
+                session.execute(update(ActionRow).where(ActionRow.id.in_(batch))
+                                .values(status=applied, error=None, result_id=None, updated_at=now))
+                session.execute(update(ClaimRow).where(ClaimRow.action_id.in_(batch))
+                                .values(status=applied, updated_at=now))
 
     def mark_failed(self, action_id: int, error: str) -> None:
         self._settle(action_id, ActionStatus.FAILED, error=error, result_id=None)

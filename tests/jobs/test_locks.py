@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -56,8 +57,18 @@ def test_a_killed_holder_leaves_the_job_unlocked(plain_engine: Engine) -> None:
     finally:
         holder.kill()
         holder.wait()
-    with locks_for(plain_engine).hold("sla", "acme-sf") as taken_after_death:
-        assert taken_after_death
+    assert _taken_within(plain_engine, seconds=10), "the server releases a dead holder's lock once it sees it gone"
+
+
+def _taken_within(engine: Engine, seconds: float) -> bool:
+    """PostgreSQL frees the lock when the dead client's backend exits: a moment later on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with locks_for(engine).hold("sla", "acme-sf") as taken:
+            if taken:
+                return True
+        time.sleep(0.1)
+    return False
 
 
 def test_an_in_memory_database_has_no_lock_backend() -> None:

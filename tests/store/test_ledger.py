@@ -147,6 +147,26 @@ def test_claim_held_by_a_live_run_is_respected(ledger: Ledger) -> None:
     assert claim.reason is not None and claim.reason.startswith(f"being applied by run {holder_run}")
 
 
+def test_claiming_a_whole_plan_at_once_decides_each_key_as_one_by_one(ledger: Ledger) -> None:
+    """In one batch an applied key is refused, a live run's key left alone, a repeated key given to its first action."""
+    applied_run, (applied,) = planned(ledger, reassign("006A"))
+    assert ledger.claim(applied).proceed
+    ledger.mark_applied(applied)
+    holder_run, (holder,) = planned(ledger, reassign("006B"))
+    assert ledger.claim(holder).proceed
+    run_id, (a, b, c, c_again) = planned(ledger, reassign("006A"), reassign("006B"), reassign("006C"),
+                                         reassign("006C"))
+    claims = ledger.claim_all([a, b, c, c_again])
+    assert {i: claim.proceed for i, claim in claims.items()} == {a: False, b: False, c: True, c_again: False}
+    assert claims[a].reason == f"already applied in run {applied_run}"
+    assert (claims[b].reason or "").startswith(f"being applied by run {holder_run}")
+    assert (claims[c_again].reason or "").startswith(f"being applied by run {run_id}")
+    ledger.mark_all_applied([c])
+    _, (later,) = planned(ledger, reassign("006C"))
+    assert ledger.claim(later).reason == f"already applied in run {run_id}"
+    assert ledger.action_statuses([c])[c] == ("applied", None)
+
+
 @pytest.fixture
 def second_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
@@ -154,7 +174,10 @@ def second_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_racing_claims_have_exactly_one_winner(ledger: Ledger, engine: Engine, second_engine: Engine) -> None:
+@pytest.mark.parametrize("batched", [False, True], ids=["one by one", "whole plan"])
+def test_racing_claims_have_exactly_one_winner(
+    ledger: Ledger, engine: Engine, second_engine: Engine, batched: bool
+) -> None:
     """Two processes claiming the same keys at once: for every key exactly one of them proceeds."""
     records = [f"006{n:03d}" for n in range(12)]
     _, ours = planned(ledger, *(reassign(r) for r in records))
@@ -165,8 +188,10 @@ def test_racing_claims_have_exactly_one_winner(ledger: Ledger, engine: Engine, s
     def claim_all(engine_: Engine, action_ids: list[int]) -> None:
         racer = Ledger(session_factory(engine_))
         barrier.wait()
-        for action_id in action_ids:
-            outcomes[action_id] = racer.claim(action_id).proceed
+        if batched:
+            outcomes.update({i: claim.proceed for i, claim in racer.claim_all(action_ids).items()})
+        else:
+            outcomes.update({i: racer.claim(i).proceed for i in action_ids})
 
     threads = [threading.Thread(target=claim_all, args=(e, ids))
                for e, ids in ((engine, ours), (second_engine, theirs))]
