@@ -11,11 +11,15 @@ with the number of accounts, not its square.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
+from operator import attrgetter
 
 from dedupe.candidate import Profile
+from dedupe.forking import can_fork, forked_map
 
 NAME_BLOCK = "name"
 WORD_BLOCK = "word"
@@ -33,33 +37,23 @@ class Blocking:
     """Same-name blocks over the size cap: more look-alikes than one merge should take."""
 
 
-def _single_keys(field: str) -> Callable[[Profile], Iterable[str]]:
-    def keys(profile: Profile) -> Iterable[str]:
-        value: str | None = getattr(profile, field)
-        return (value,) if value else ()
-
-    return keys
-
-
-BLOCK_KEYS: dict[str, Callable[[Profile], Iterable[str]]] = {
-    NAME_BLOCK: _single_keys("key"),
-    "domain": _single_keys("domain"),
-    "phone": _single_keys("phone"),
-    "street": _single_keys("street"),
-    WORD_BLOCK: lambda profile: profile.distinctive,
-}
-"""Each kind of block and the keys an account has in it."""
+BLOCK_FIELDS = {NAME_BLOCK: "key", "domain": "domain", "phone": "phone", "street": "street", WORD_BLOCK: "distinctive"}
+"""Each kind of block and the profile field holding an account's key in it (its words, for word blocks)."""
 
 
 def build_blocks(profiles: Sequence[Profile], kind: str) -> defaultdict[str, list[int]]:
     """Positions of the accounts in each block of one kind (one kind at a time keeps memory low)."""
     blocks = defaultdict[str, list[int]](list)
-    keys_of = BLOCK_KEYS[kind]
-    for position, profile in enumerate(profiles):
-        for key in keys_of(profile):
-            blocks[key].append(position)
+    keys = map(attrgetter(BLOCK_FIELDS[kind]), profiles)
+    if kind == WORD_BLOCK:
+        for position, words in enumerate(keys):
+            for word in words:
+                blocks[word].append(position)
+    else:
+        for position, key in enumerate(keys):
+            if key:
+                blocks[key].append(position)
     return blocks
-
 
 def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, size: int) -> list[int]:
     ordered = sorted(members, key=lambda position: profiles[position].key)
@@ -70,23 +64,57 @@ def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, si
     ]
 
 
-def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: int = 8) -> Blocking:
-    """All unique pairs that share a block of at most ``max_block`` accounts (word blocks: neighbours)."""
+def _kind_pairs(
+    profiles: Sequence[Profile], kind: str, max_block: int, window: int
+) -> tuple[array[int], int, list[list[int]]]:
+    """The pairs one kind of block gives (as a compact array), the blocks it skips, and its oversized groups."""
     size = len(profiles)
+    seen: set[int] = set()
+    skipped = 0
+    oversized: list[list[int]] = []
+    for members in build_blocks(profiles, kind).values():
+        members_count = len(members)
+        if members_count == 1:
+            continue
+        if members_count == 2:  # the most common block: one pair, ``members`` ascending
+            seen.add(members[0] * size + members[1])
+        elif kind == WORD_BLOCK and window < members_count <= max_block:
+            seen.update(_neighbours(members, profiles, window, size))
+        elif members_count <= max_block:
+            seen.update([a * size + b for a, b in combinations(members, 2)])
+        else:
+            skipped += 1
+            if kind == NAME_BLOCK:
+                oversized.append(members)
+    return array("q", seen), skipped, oversized
+
+
+MIN_TO_FORK = 100_000
+"""Accounts below which blocking in forked workers costs more than it saves."""
+_COSTLIEST_FIRST = (WORD_BLOCK, NAME_BLOCK, "domain", "phone", "street")
+
+
+def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: int = 8, workers: int = 1) -> Blocking:
+    """All unique pairs that share a block of at most ``max_block`` accounts (word blocks: neighbours).
+
+    With ``workers`` > 1, forked workers block one kind each at a time and send back their pairs.
+    """
+
+    def kind_pairs(kind: str) -> tuple[array[int], int, list[list[int]]]:
+        return _kind_pairs(profiles, kind, max_block, window)
+
+    if workers > 1 and can_fork() and len(profiles) >= MIN_TO_FORK:
+        with forked_map(kind_pairs, _COSTLIEST_FIRST, workers) as pending:
+            by_kind = dict(zip(_COSTLIEST_FIRST, pending.get(), strict=True))
+    else:
+        by_kind = {kind: kind_pairs(kind) for kind in BLOCK_FIELDS}
     seen: set[int] = set()
     skipped: dict[str, int] = {}
     oversized: list[list[int]] = []
-    for kind in BLOCK_KEYS:
-        for members in build_blocks(profiles, kind).values():
-            count = len(members)
-            if count == 1:
-                continue
-            if kind == WORD_BLOCK and window < count <= max_block:
-                seen.update(_neighbours(members, profiles, window, size))
-            elif count <= max_block:
-                seen.update([a * size + b for index, a in enumerate(members) for b in members[index + 1 :]])
-            else:
-                skipped[kind] = skipped.get(kind, 0) + 1
-                if kind == NAME_BLOCK:
-                    oversized.append(members)
-    return Blocking(pairs=sorted(seen), size=size, skipped_blocks=skipped, oversized_names=oversized)
+    for kind in BLOCK_FIELDS:
+        pairs, skipped_blocks, oversized_groups = by_kind[kind]
+        seen.update(pairs)
+        if skipped_blocks:
+            skipped[kind] = skipped_blocks
+        oversized += oversized_groups
+    return Blocking(pairs=sorted(seen), size=len(profiles), skipped_blocks=skipped, oversized_names=oversized)

@@ -102,7 +102,7 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
 
 def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
     profiles = build_profiles(candidates)
-    blocking = candidate_pairs(profiles, settings.max_block)
+    blocking = candidate_pairs(profiles, settings.max_block, workers=settings.workers)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)
     merges = _proposals(Tier.AUTO, clustering.auto, matches, candidates)

@@ -2,7 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe.legal_forms import cleanco_terms
-from dedupe.normalize import normalize_name
+from dedupe.normalize import normalize_name, normalize_names
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéüøñ", min_size=3, max_size=10).filter(
     lambda word: normalize_name(word) == word and word not in {"the", "and"}
@@ -69,3 +69,9 @@ def test_every_usable_cleanco_term_is_stripped() -> None:
 
     kept = [term for term in cleanco_terms() - EXCLUDED_TERMS if normalize_name(f"Zyxwv {term}") != "zyxwv"]
     assert kept == []
+
+
+@given(st.lists(st.one_of(ANY_NAME, st.text()), max_size=6))
+def test_names_normalized_together_get_the_keys_they_get_alone(names: list[str]) -> None:
+    """The batch normalizer (one text for all ASCII names) gives each name its own key."""
+    assert normalize_names(names) == [normalize_name(name) for name in names]
