@@ -26,12 +26,18 @@ from store.ledger import Ledger
 from store.models import MIRROR_ROWS, ActionRow, ClaimRow
 
 FIELD_WRITES = (ActionKind.REASSIGN.value, ActionKind.UPDATE.value, ActionKind.CLOSE.value)
+SETTLED_FROM_MIRROR = (*FIELD_WRITES, ActionKind.MERGE.value)
 
 
 def settle_shown_writes(sessions: sessionmaker[Session], connection: str, run_ids: Sequence[str]) -> int:
-    """Mark applied the planned field writes of dead runs that the freshly synced mirror already shows."""
+    """Mark applied the planned field writes and merges of dead runs that the freshly synced mirror shows.
+
+    A merge shows when its master is there and every losing account is gone; its snapshots were saved
+    before the merge call, so ``warden dedupe undo`` can take it back once it is marked applied.
+    """
     planned = select(ActionRow).where(
-        ActionRow.run_id.in_(run_ids), ActionRow.status == ActionStatus.PLANNED.value, ActionRow.kind.in_(FIELD_WRITES)
+        ActionRow.run_id.in_(run_ids), ActionRow.status == ActionStatus.PLANNED.value,
+        ActionRow.kind.in_(SETTLED_FROM_MIRROR),
     )
     with sessions() as session:
         shown = [a.id for a in session.scalars(planned) if _shows(session, connection, a)]
@@ -69,6 +75,9 @@ def _shows(session: Session, connection: str, action: ActionRow) -> bool:
     row = session.get(MIRROR_ROWS[ObjectType(action.object)], (connection, action.record_id))
     if row is None:
         return False
+    if action.kind == ActionKind.MERGE.value:
+        losers = MIRROR_ROWS[ObjectType.ACCOUNT]
+        return all(session.get(losers, (connection, loser)) is None for loser in action.payload["loser_ids"])
     extra: dict[str, Any] = getattr(row, "extra", None) or {}
     return all(_value(row, extra, name) == value for name, value in action.payload.items())
 
