@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import multiprocessing
 import os
 import subprocess
@@ -75,8 +76,10 @@ class Result:
                 f"{self.tasks} tasks {self.statuses}  overhead {overhead_ms:6.1f} ms/task")
 
 
-def _serve(pipe: Connection, companies: int, latency_s: float) -> None:
-    portal = Portal()
+def _serve(pipe: Connection, companies: int, latency_s: float, number: int) -> None:
+    # Record ids of their own, as separate orgs have: the ledger's idempotency keys name records by id
+    # only, so portals seeded alike would share keys and skip each other's actions.
+    portal = Portal(_ids=itertools.count(5_000_000_001 + number * 100_000_000))
     seed(portal, companies)
     with HubSpotServer(portal, LIMITS, latency_s=latency_s) as server:
         pipe.send(server.url)
@@ -88,9 +91,9 @@ def portals(connections: int, companies: int, latency_s: float) -> Iterator[list
     """One freshly seeded HubSpot server process per connection; yields their URLs."""
     context = multiprocessing.get_context("fork")
     pipes, processes = [], []
-    for _ in range(connections):
+    for number in range(connections):
         parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, companies, latency_s), daemon=True)
+        process = context.Process(target=_serve, args=(child, companies, latency_s, number), daemon=True)
         process.start()
         pipes.append(parent)
         processes.append(process)
