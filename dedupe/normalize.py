@@ -86,13 +86,11 @@ def _identifying(tokens: list[str]) -> list[str]:
     """The words that identify a company, in order: no legal form, no leading "The"."""
     if not _SPELLED.isdisjoint(tokens):
         tokens = [SPELLINGS.get(token, token) for token in tokens]
-    changed = True
-    while changed:
-        changed = False
-        while len(tokens) > 1 and tokens[0] == "the":
+    while len(tokens) > 1:  # a leading "The" first, then legal forms, until neither is left
+        if tokens[0] == "the":
             del tokens[0]
-            changed = True
-        changed = _LEGAL_FORMS.strip(tokens) or changed
+        elif not _LEGAL_FORMS.strip(tokens):
+            break
     return tokens
 
 
