@@ -22,8 +22,9 @@ from connectors.base import Connector
 from connectors.records import ObjectType
 from enforcement.findings import Action, ActionKind, ActionStatus
 from jobs.apply import apply_actions
+from store.claims import claim_key_of
 from store.ledger import Ledger
-from store.models import MIRROR_ROWS, ActionRow, ClaimRow
+from store.models import MIRROR_ROWS, ActionRow, ClaimRow, RunRow
 
 FIELD_WRITES = (ActionKind.REASSIGN.value, ActionKind.UPDATE.value, ActionKind.CLOSE.value)
 SETTLED_FROM_MIRROR = (*FIELD_WRITES, ActionKind.MERGE.value)
@@ -57,7 +58,8 @@ def finish_dependents(sessions: sessionmaker[Session], connector: Connector, run
     prerequisite = aliased(ClaimRow)
     ready = (
         select(ActionRow)
-        .join(prerequisite, prerequisite.key == ActionRow.requires)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .join(prerequisite, prerequisite.key == claim_key_of(RunRow.connection, ActionRow.requires))
         .where(ActionRow.run_id.in_(run_ids), ActionRow.status == ActionStatus.PLANNED.value,
                prerequisite.status == ActionStatus.APPLIED.value)
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, distinct, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from enforcement.findings import ActionStatus
@@ -21,6 +21,7 @@ from jobs.policy_keeper import LoadedPolicy
 from jobs.run_state import latest_runs
 from jobs.schedule import decide
 from notify.digest import JOB as DIGEST_JOB
+from store.claims import claim_key_of
 from store.models import ActionRow, ClaimRow, RunRow
 
 WORKERS_SHOWN_FOR = timedelta(days=1)
@@ -118,4 +119,5 @@ def _undelivered_digests(connection: str) -> Select[int]:
         .order_by(RunRow.started_at.desc()).limit(1).scalar_subquery()
     )
     sent = select(ClaimRow.key).where(ClaimRow.status == ActionStatus.APPLIED.value)
-    return select(func.count(distinct(ActionRow.key))).where(ActionRow.run_id == latest, ActionRow.key.not_in(sent))
+    unsent = claim_key_of(literal(connection), ActionRow.key).not_in(sent)
+    return select(func.count(distinct(ActionRow.key))).where(ActionRow.run_id == latest, unsent)

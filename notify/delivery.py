@@ -21,6 +21,7 @@ from connectors.records import ObjectType
 from enforcement.findings import Action, ActionKind, ActionStatus
 from notify.model import Digest
 from notify.smtp import MessageRefused, ServerUnavailable
+from store.claims import claim_key
 from store.ledger import Ledger
 from store.models import ClaimRow
 
@@ -42,11 +43,12 @@ class Delivery:
     error: str | None = None
 
 
-def already_sent(sessions: sessionmaker[Session], keys: Collection[str]) -> set[str]:
-    """The keys among ``keys`` whose digest a server has already accepted."""
-    stmt = select(ClaimRow.key).where(ClaimRow.key.in_(list(keys)), ClaimRow.status == ActionStatus.APPLIED.value)
+def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> set[str]:
+    """The keys among ``keys`` (digests of ``connection``) whose digest a server has already accepted."""
+    claimed = {claim_key(connection, key): key for key in keys}
+    stmt = select(ClaimRow.key).where(ClaimRow.key.in_(list(claimed)), ClaimRow.status == ActionStatus.APPLIED.value)
     with sessions() as session:
-        return set(session.scalars(stmt))
+        return {claimed[key] for key in session.scalars(stmt)}
 
 
 def deliver(

@@ -89,7 +89,7 @@ def run_digest(
     assembled = assemble_digests(sessions, policy, settings, connection, now, link_base)
     for problem in assembled.problems:
         log.warning("digest.address_problem", problem=problem)
-    done = already_sent(sessions, [d.key for d in assembled.digests]) if send else set()
+    done = already_sent(sessions, connection, [d.key for d in assembled.digests]) if send else set()
     pending = [d for d in assembled.digests if d.key not in done]
     charts = {d.key: render_chart(d) for d in pending if not d.personal}
     letters = [(d, compose(d, sender or PREVIEW_SENDER, charts.get(d.key), now)) for d in pending]

@@ -1,7 +1,8 @@
 """The exactly-once gate: an action may call the CRM only while it holds its key's claim.
 
-A claim is a row in ``idempotency`` keyed by the action's idempotency key. The database's unique
-key decides races between processes; the holder's status decides what a later claimant may do:
+A claim is a row in ``idempotency`` keyed by the action's idempotency key within its connection
+(``<connection>/<key>``: two orgs can share record ids, a sandbox copied from production does). The
+database's unique key decides races between processes; the holder's status decides what a later claimant may do:
 ``applied`` blocks for good, ``failed`` is taken over, and ``planned`` is taken over only when its
 holder is no longer working on it (its run ended, or the claim is older than the lease: a crash).
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from enforcement.findings import ActionStatus
@@ -20,6 +22,8 @@ from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
 
 ATTEMPTS = 5
+SEPARATOR = "/"
+"""Between connection and key in a claim's key; connection names cannot hold it."""
 BATCH = 500
 """A claim row can vanish between our insert and our read only if its holder rolled back: retry."""
 
@@ -39,13 +43,23 @@ class Claim:
     """Why not, when ``proceed`` is False (e.g. ``already applied in run <id>``)."""
 
 
+def claim_key(connection: str, key: str) -> str:
+    """The claim's key of an action keyed ``key`` in ``connection``."""
+    return f"{connection}{SEPARATOR}{key}"
+
+
+def claim_key_of(connection: SQLColumnExpression[Any], key: SQLColumnExpression[Any]) -> ColumnElement[str]:
+    """:func:`claim_key` in SQL, to join claims with actions."""
+    return connection + SEPARATOR + key
+
+
 def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta) -> Claim:
     """Take the claim for ``action_id``'s key, or say why another action keeps it."""
     with sessions() as session:
-        action = session.get(ActionRow, action_id)
-        if action is None:
+        found = session.execute(_actions([action_id])).first()
+        if found is None:
             raise UnknownActionError(f"no action with id {action_id} in the ledger: record the plan first")
-        key, run_id = action.key, action.run_id
+        _, key, run_id = found
     for _ in range(ATTEMPTS):
         with sessions.begin() as session:
             if _insert_claim(session, key, action_id, run_id, now):
@@ -75,8 +89,7 @@ def claim_all(
 def _take_free_keys(sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime) -> list[int]:
     """Insert a claim for each key nobody holds (the first action of a key repeated in the batch); their ids."""
     with sessions.begin() as session:
-        chosen = select(ActionRow.id, ActionRow.key, ActionRow.run_id).where(ActionRow.id.in_(action_ids))
-        rows = session.execute(chosen.order_by(ActionRow.id))
+        rows = session.execute(_actions(action_ids).order_by(ActionRow.id))
         first: dict[str, tuple[int, str]] = {}
         for action_id, key, run_id in rows:
             first.setdefault(key, (action_id, run_id))
@@ -86,6 +99,15 @@ def _take_free_keys(sessions: sessionmaker[Session], action_ids: Sequence[int], 
                    "updated_at": now} for key, (action_id, run_id) in first.items()]
         stmt = conflict_insert(session, ClaimRow).values(values).on_conflict_do_nothing().returning(ClaimRow.key)
         return [first[key][0] for key in session.scalars(stmt)]
+
+
+def _actions(action_ids: Sequence[int]) -> Select[int, str, str]:
+    """Id, claim key and run of each action."""
+    return (
+        select(ActionRow.id, claim_key_of(RunRow.connection, ActionRow.key), ActionRow.run_id)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(ActionRow.id.in_(action_ids))
+    )
 
 
 def _insert_claim(session: Session, key: str, action_id: int, run_id: str, now: datetime) -> bool:

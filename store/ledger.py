@@ -156,9 +156,7 @@ class Ledger:
             action = session.get_one(ActionRow, action_id)
             action.status, action.error, action.result_id, action.updated_at = status.value, error, result_id, now
             session.execute(
-                update(ClaimRow)
-                .where(ClaimRow.key == action.key, ClaimRow.action_id == action_id)
-                .values(status=status.value, updated_at=now)
+                update(ClaimRow).where(ClaimRow.action_id == action_id).values(status=status.value, updated_at=now)
             )
 
     def _insert_all(self, model: type[Any], rows: Iterable[dict[str, Any]]) -> None:

@@ -167,6 +167,21 @@ def test_claiming_a_whole_plan_at_once_decides_each_key_as_one_by_one(ledger: Le
     assert ledger.action_statuses([c])[c] == ("applied", None)
 
 
+def test_two_connections_with_the_same_record_ids_each_apply_their_own_action(ledger: Ledger) -> None:
+    """A sandbox copied from production shares its record ids: what one applied does not stop the other."""
+    prod_run = ledger.start_run("sla", "prod", dry_run=False, now=T0)
+    (prod,) = ledger.record_actions(prod_run, [reassign()])
+    sandbox_run = ledger.start_run("sla", "sandbox", dry_run=False, now=T0)
+    (sandbox,) = ledger.record_actions(sandbox_run, [reassign()])
+    assert ledger.claim(prod).proceed
+    ledger.mark_applied(prod)
+    assert ledger.claim_all([sandbox])[sandbox].proceed
+    ledger.mark_applied(sandbox)
+    prod_again_run = ledger.start_run("sla", "prod", dry_run=False, now=T0)
+    (prod_again,) = ledger.record_actions(prod_again_run, [reassign()])
+    assert ledger.claim(prod_again).reason == f"already applied in run {prod_run}"
+
+
 @pytest.fixture
 def second_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)

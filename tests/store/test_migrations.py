@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from store.db import make_engine, migrate
-from store.models import Base
+from connectors.records import ObjectType
+from enforcement.findings import Action, ActionKind
+from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.ledger import Ledger
+from store.models import Base, ClaimRow
 
 
 def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: str) -> None:
@@ -19,3 +27,26 @@ def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: st
     engine.dispose()
     assert diff == []
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_claims_applied_before_keys_named_their_connection_still_hold_for_it(tmp_path: Path) -> None:
+    """Upgrading a ledger whose claim keys lack the connection: an applied key stays applied there, only there."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    ledger = Ledger(session_factory(engine), clock=lambda: now)
+    action = Action(ActionKind.REASSIGN, ObjectType.LEAD, "00Q1", "sla:00Q1:1", "untouched", "sla", {"owner_id": "005"})
+    run_id = ledger.start_run("sla", "prod", dry_run=False, now=now)
+    (applied,) = ledger.record_actions(run_id, [action])
+    with session_factory(engine).begin() as session:  # the claim as the 0004 code wrote it
+        session.add(ClaimRow(key=action.key, action_id=applied, status="applied", run_id=run_id, updated_at=now))
+    migrate(engine)
+    prod, sandbox = (ledger.record_actions(ledger.start_run("sla", c, dry_run=False, now=now), [action])[0]
+                     for c in ("prod", "sandbox"))
+    assert ledger.claim(prod).reason == f"already applied in run {run_id}"
+    assert ledger.claim(sandbox).proceed
+    engine.dispose()
