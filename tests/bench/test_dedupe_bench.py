@@ -18,6 +18,16 @@ def test_speed_benchmark_prints_its_figures() -> None:
     assert "pairs compared" in out
 
 
+
+def test_speed_benchmark_in_batches_finds_the_same_pairs_and_matches() -> None:
+    """Generating and normalizing a batch at a time (the 10M mode) compares and matches exactly as in one go."""
+
+    def pairs_and_matches(*flags: str) -> str:
+        out = run("bench/dedupe.py", "--n", "3000", "--splink-n", "0", "--workers", "1", *flags)
+        return next(line for line in out.splitlines() if "pairs compared" in line)
+
+    assert pairs_and_matches("--batch", "700") == pairs_and_matches()
+
 def test_quality_benchmark_prints_precision_and_recall() -> None:
     """The quality benchmark scores both tiers on the generated set without splink."""
     out = run("bench/dedupe_quality.py", "--no-splink", "--limit", "400")
