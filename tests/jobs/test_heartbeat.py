@@ -13,23 +13,11 @@ from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
 from connectors.base import Connector
 from connectors.local import LocalCRM
-from connectors.records import Owner
 from jobs.heartbeat import heartbeats
 from jobs.metrics import WorkerMetrics
 from store.db import make_engine, migrate, session_factory
+from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, make_worker, seed_small_crm
-
-
-class SlowSyncCRM(LocalCRM):
-    """A local CRM whose owner listing (the start of every sync) waits until the test lets it go."""
-
-    entered = threading.Event()
-    release = threading.Event()
-
-    def owners(self) -> list[Owner]:
-        self.entered.set()
-        self.release.wait(20)
-        return super().owners()
 
 
 @pytest.fixture
@@ -38,14 +26,6 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def slow_crm() -> Iterator[type[SlowSyncCRM]]:
-    SlowSyncCRM.entered.clear()
-    SlowSyncCRM.release.clear()
-    yield SlowSyncCRM
-    SlowSyncCRM.release.set()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -58,14 +38,14 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
 
 
 def test_a_long_job_keeps_the_heartbeat_and_healthz_fresh(
-    sqlite_engine: Engine, tmp_path: Path, slow_crm: type[SlowSyncCRM]
+    sqlite_engine: Engine, tmp_path: Path, blocking: type[BlockingCRM]
 ) -> None:
     """Ten minutes into one sync the ledger's heartbeat is current and /healthz still answers healthy."""
     crm = copy_crm(seed_small_crm(tmp_path / "seeded.db"), tmp_path)
     clock = FakeClock()
 
     def connector(_connection: ConnectionPolicy, _fields: FieldMaps) -> Connector:
-        return slow_crm(crm, clock=clock)
+        return blocking(crm, clock=clock)
 
     monotonic = [0.0]
     metrics = WorkerMetrics(stale_after=300.0, clock=lambda: monotonic[0])
@@ -75,7 +55,7 @@ def test_a_long_job_keeps_the_heartbeat_and_healthz_fresh(
     thread = threading.Thread(target=worker.tick)
     thread.start()
     try:
-        assert slow_crm.entered.wait(10)
+        assert blocking.entered.wait(10)
         clock.advance(minutes=10)
         monotonic[0] = 600.0
         assert wait_for(lambda: heartbeats(sessions)[0].beat_at == clock())
@@ -83,7 +63,7 @@ def test_a_long_job_keeps_the_heartbeat_and_healthz_fresh(
         assert (beat.state, beat.job, beat.connection) == ("running", "sla", "local")
         assert wait_for(lambda: metrics.healthy)
     finally:
-        slow_crm.release.set()
+        blocking.release.set()
         thread.join(60)
     assert not thread.is_alive()
 

@@ -12,12 +12,11 @@ from structlog.testing import capture_logs
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
 from connectors.base import Connector
-from connectors.local import LocalCRM
-from connectors.records import Owner
 from jobs.job_runner import JobOutcome
 from jobs.locks import locks_for
 from jobs.status import collect_status
 from store.db import make_engine, migrate, session_factory
+from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
 JOBS = ["sla", "stale", "cadence", "overdue", "gates", "dedupe", "digest"]
@@ -105,26 +104,6 @@ def test_a_policy_edit_applies_at_the_next_run(sqlite_engine: Engine, crm_path: 
     policy_path.write_text(policy_path.read_text().replace('schedule: "30 * * * *"', 'schedule: "*/5 * * * *"'))
     clock.advance(minutes=5)
     assert statuses(worker.tick()) == {"gates": "finished"}
-
-
-class BlockingCRM(LocalCRM):
-    """A local CRM whose owner listing waits for the test, so a job stays in progress."""
-
-    entered = threading.Event()
-    release = threading.Event()
-
-    def owners(self) -> list[Owner]:
-        self.entered.set()
-        self.release.wait(10)
-        return super().owners()
-
-
-@pytest.fixture
-def blocking() -> Iterator[type[BlockingCRM]]:
-    BlockingCRM.entered.clear()
-    BlockingCRM.release.clear()
-    yield BlockingCRM
-    BlockingCRM.release.set()
 
 
 def test_two_workers_contend_and_only_one_runs_a_job(
