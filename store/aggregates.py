@@ -20,7 +20,7 @@ from enforcement.context import Calls
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
-IDS_PER_QUERY = 500
+_IDS_PER_QUERY = 500
 """Ids bound in one IN list: well under any database's limit on query parameters."""
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
@@ -33,6 +33,13 @@ def whole_table_filter(connection: str, row: type[MirrorRow] = TaskRow) -> Colum
     Every mirror index starts with ``connection``; walking one costs a lookup per row, ~10x a plain scan.
     """
     return row.connection + "" == connection
+
+
+def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    """``ids`` sorted and cut into lists of at most ``_IDS_PER_QUERY``, one IN list each."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _IDS_PER_QUERY):
+        yield ordered[start : start + _IDS_PER_QUERY]
 
 
 def calls(session: Session, connection: str) -> Calls:
@@ -57,9 +64,7 @@ def calls(session: Session, connection: str) -> Calls:
 def last_activity_of(session: Session, connection: str, record_ids: Collection[str]) -> dict[str, datetime]:
     """Latest completed task about each of ``record_ids`` (as ``what_id`` or ``who_id``), by index lookups."""
     latest: dict[str, datetime] = {}
-    ids = list(record_ids)
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        chunk = ids[start : start + IDS_PER_QUERY]
+    for chunk in id_chunks(record_ids):
         for about in (TaskRow.what_id, TaskRow.who_id):
             stmt = (
                 select(about, func.max(TaskRow.completed_at))
@@ -132,9 +137,7 @@ def sla_suspects(
     for found in _stream(session, connection, row, record, and_(is_open, suspect), whole_table=True):
         if found.id not in again:
             yield found
-    ids = sorted(again)
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        chunk = ids[start : start + IDS_PER_QUERY]
+    for chunk in id_chunks(again):
         yield from _stream(session, connection, row, record, and_(is_open, row.id.in_(chunk)))
 
 

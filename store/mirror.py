@@ -174,9 +174,7 @@ class MirrorOrg:
 
     def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterator[Record]:
         table = _table(object_type)
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), aggregates.IDS_PER_QUERY):
-            chunk = wanted[start : start + aggregates.IDS_PER_QUERY]
+        for chunk in aggregates.id_chunks(ids):
             yield from iter_records(self._session, self._connection, object_type, where=table.c.id.in_(chunk))
 
     def sla_suspects(
