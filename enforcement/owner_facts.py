@@ -18,7 +18,6 @@ class OwnerFacts:
         self._zone: dict[str, str] = {}
         self._today: dict[str, date] = {}
         self._manager: dict[str, Owner | None] = {}
-        self._due: dict[tuple[str, int], date] = {}
 
     def zone(self, owner: Owner | None) -> str:
         """The owner's time zone (the company's for no owner), as ``RuleContext.time_zone`` decides it."""
@@ -50,7 +49,4 @@ class OwnerFacts:
 
     def due_date(self, owner: Owner, business_days: int) -> date:
         """``business_days`` working days after the owner's today, in the company calendar."""
-        key = (owner.id, business_days)
-        if key not in self._due:
-            self._due[key] = self.ctx.calendar.add_working_days_to_date(self.today(owner), business_days)
-        return self._due[key]
+        return self.ctx.calendar.add_working_days_to_date(self.today(owner), business_days)
