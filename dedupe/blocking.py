@@ -7,6 +7,11 @@ name key and each is compared with its ``window`` next neighbours only (sorted n
 typo twins sort next to each other. Blocks larger than ``max_block`` are skipped; same-name ones are
 kept aside as oversized groups, to be reported rather than silently dropped. Pairs therefore grow
 with the number of accounts, not its square.
+
+Inside a block, accounts in different countries or cities are not paired: scoring refuses them
+anyway (see ``dedupe.places``), and at ten million accounts a common name ("Smith & Jones Dental")
+has dozens of namesakes elsewhere, so most of its pairs would be such. An account with no country
+(or city) is paired with all.
 """
 
 from __future__ import annotations
@@ -65,6 +70,53 @@ def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, si
     ]
 
 
+_PLACE_FIELDS = (attrgetter("country"), attrgetter("city"))
+"""Fields that split a block: accounts with different known values are never one company."""
+_MIN_TO_SPLIT = 5
+"""Accounts below which pairing them all costs less than splitting them by place."""
+
+
+def _split(
+    members: list[int], profiles: Sequence[Profile], depth: int
+) -> tuple[dict[str, list[int]], list[int]]:
+    """``members`` by their value of the ``depth``-th place field, and those without one."""
+    field, known, unknown = _PLACE_FIELDS[depth], defaultdict[str, list[int]](list), []
+    for position in members:
+        value = field(profiles[position])
+        if value is None:
+            unknown.append(position)
+        else:
+            known[value].append(position)
+    return known, unknown
+
+
+def _pairs_within(members: list[int], profiles: Sequence[Profile], size: int, depth: int = 0) -> list[int]:
+    """Pairs of ``members`` (ascending) that agree on the place fields from ``depth`` on, or lack one."""
+    if depth == len(_PLACE_FIELDS) or len(members) < _MIN_TO_SPLIT:
+        return [a * size + b for a, b in combinations(members, 2)]
+    known, unknown = _split(members, profiles, depth)
+    pairs = _pairs_within(unknown, profiles, size, depth + 1)
+    for group in known.values():
+        pairs += _pairs_within(group, profiles, size, depth + 1)
+        pairs += _pairs_across(group, unknown, profiles, size, depth + 1)
+    return pairs
+
+
+def _pairs_across(left: list[int], right: list[int], profiles: Sequence[Profile], size: int, depth: int) -> list[int]:
+    """Pairs of one account from ``left`` and one from ``right`` that agree on the place fields from ``depth`` on."""
+    if not left or not right:
+        return []
+    if depth == len(_PLACE_FIELDS) or len(left) * len(right) < _MIN_TO_SPLIT:
+        return [a * size + b if a < b else b * size + a for a in left for b in right]
+    left_known, left_unknown = _split(left, profiles, depth)
+    right_known, right_unknown = _split(right, profiles, depth)
+    pairs = _pairs_across(left_unknown, right, profiles, size, depth + 1)
+    for value, group in left_known.items():
+        pairs += _pairs_across(group, right_known.get(value, []), profiles, size, depth + 1)
+        pairs += _pairs_across(group, right_unknown, profiles, size, depth + 1)
+    return pairs
+
+
 def _kind_pairs(
     profiles: Sequence[Profile], kind: str, max_block: int, window: int
 ) -> tuple[array[int], int, list[list[int]]]:
@@ -85,7 +137,7 @@ def _kind_pairs(
         elif kind == WORD_BLOCK and window < members_count <= max_block:
             pairs += _neighbours(members, profiles, window, size)
         elif members_count <= max_block:
-            pairs += [a * size + b for a, b in combinations(members, 2)]
+            pairs += _pairs_within(members, profiles, size)
         else:
             skipped += 1
             if kind == NAME_BLOCK:
