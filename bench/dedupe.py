@@ -50,14 +50,14 @@ def accounts(count: int, start: int = 0, rows: Iterator[dict[str, str]] | None =
     ]
 
 
-def profiles_in_batches(count: int, batch: int) -> tuple[list[Profile], float]:
+def profiles_in_batches(count: int, batch: int, workers: int) -> tuple[list[Profile], float]:
     """Profiles of ``count`` generated accounts, a batch at a time; also the seconds spent generating."""
     rows, profiles, generating = generate(count, seed=11), [], 0.0
     for start in range(0, count, batch):
         before = time.perf_counter()
         candidates = accounts(min(batch, count - start), start, rows)
         generating += time.perf_counter() - before
-        profiles += build_profiles(candidates)
+        profiles += build_profiles(candidates, workers)
     return profiles, generating
 
 
@@ -86,11 +86,11 @@ def ours(candidates: list[Candidate], count: int, workers: int, batch: int) -> f
 
     mark("start")
     if batch:
-        profiles, generating = profiles_in_batches(count, batch)
+        profiles, generating = profiles_in_batches(count, batch, workers)
         mark("normalize")
         print(f"  generating accounts in batches of {batch:,}: {generating:.2f} s, not counted below")
     else:
-        profiles = build_profiles(candidates)
+        profiles = build_profiles(candidates, workers)
         mark("normalize")
     blocking = candidate_pairs(profiles, settings.max_block, workers=settings.workers)
     mark("block")
@@ -115,7 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="generated accounts to dedupe")
     parser.add_argument("--splink-n", type=int, default=100_000, help="sample for splink; 0 to skip it")
-    parser.add_argument("--workers", type=int, default=2, help="processes that block and score")
+    parser.add_argument("--workers", type=int, default=2, help="processes that normalize, block and score")
     parser.add_argument("--batch", type=int, default=0, help="generate and normalize this many accounts at a time")
     args = parser.parse_args()
     candidates = accounts(args.splink_n if args.batch else args.n)

@@ -8,10 +8,10 @@ typo twins sort next to each other. Blocks larger than ``max_block`` are skipped
 kept aside as oversized groups, to be reported rather than silently dropped. Pairs therefore grow
 with the number of accounts, not its square.
 
-Inside a block, accounts in different countries or cities are not paired: scoring refuses them
-anyway (see ``dedupe.places``), and at ten million accounts a common name ("Smith & Jones Dental")
-has dozens of namesakes elsewhere, so most of its pairs would be such. An account with no country
-(or city) is paired with all.
+Inside a block, accounts in different countries or cities are neither paired nor neighbours: scoring
+refuses them anyway (see ``dedupe.places``), and at ten million accounts a common name ("Smith &
+Jones Dental") has dozens of namesakes elsewhere, so most of its pairs would be such. An account
+with no country (or city) is paired with all.
 """
 
 from __future__ import annotations
@@ -62,12 +62,20 @@ def build_blocks(profiles: Sequence[Profile], kind: str) -> defaultdict[str, lis
 
 
 def _neighbours(members: list[int], profiles: Sequence[Profile], window: int, size: int) -> list[int]:
+    """Each member paired with its ``window`` next neighbours by name key, unless country or city differ."""
     ordered = sorted(members, key=lambda position: profiles[position].key)
-    return [
-        min(a, b) * size + max(a, b)
-        for index, a in enumerate(ordered)
-        for b in ordered[index + 1 : index + 1 + window]
-    ]
+    places = [(profiles[position].country, profiles[position].city) for position in ordered]
+    pairs = []
+    for index, a in enumerate(ordered):
+        country, city = places[index]
+        for other in range(index + 1, min(index + 1 + window, len(ordered))):
+            other_country, other_city = places[other]
+            if (country is None or other_country is None or country == other_country) and (
+                city is None or other_city is None or city == other_city
+            ):
+                b = ordered[other]
+                pairs.append(a * size + b if a < b else b * size + a)
+    return pairs
 
 
 _PLACE_FIELDS = (attrgetter("country"), attrgetter("city"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from connectors.records import Account
 from dedupe.contact_points import (
@@ -15,6 +16,7 @@ from dedupe.contact_points import (
     normalize_postcode,
     normalize_street,
 )
+from dedupe.forking import can_fork, forked_map
 from dedupe.normalize import fold_text, normalize_names
 from dedupe.vocabulary import is_distinctive, is_marker, markers
 
@@ -130,27 +132,58 @@ def _phone(phone_and_country: tuple[str | None, str | None]) -> str | None:
     return normalize_phone(*phone_and_country)
 
 
-def build_profiles(candidates: Sequence[Candidate]) -> list[Profile]:
-    """Normalize every field of ``candidates`` that matching compares.
+Columns = list[list[object]]
+"""A batch's normalized fields, one list per ``Profile`` field after ``id``."""
+MIN_TO_FORK = 200_000
+"""Accounts below which normalizing part of them in a forked worker costs more than it saves."""
+OWN_WEIGHT = 1.2
+"""Shares of the accounts this process normalizes for each share a worker does: a little more, since
+a worker also pickles its part and this process unpickles it."""
+
+
+def _columns(candidates: Sequence[Candidate]) -> Columns:
+    """Normalize every field that matching compares, a column at a time.
 
     Names, domains, streets and cities repeat across accounts (a company's duplicates, a city's
     thousands of accounts), so each distinct value is normalized once, and equal results share one
-    object. One process: measured, a forked worker normalizing the names cost as much as it saved.
+    object.
     """
     names = name_features(candidate.name for candidate in candidates)
-    domains, postcodes = _Memo(evidence_domain), _Memo(normalize_postcode)
-    streets, cities, countries = _Memo(normalize_street), _Memo(_city), _Memo(normalize_country)
-    phones = _Memo(_phone)
-    return [
-        Profile(
-            candidate.id,
-            *names[candidate.name],
-            domains[candidate.website],
-            phones[candidate.phone, candidate.country],
-            postcodes[candidate.postcode],
-            streets[candidate.street],
-            cities[candidate.city],
-            countries[candidate.country],
-        )
-        for candidate in candidates
+    features = list(map(names.__getitem__, [candidate.name for candidate in candidates]))
+    evidence: list[tuple[Callable[[Any], object], list[Any]]] = [
+        (evidence_domain, [candidate.website for candidate in candidates]),
+        (_phone, [(candidate.phone, candidate.country) for candidate in candidates]),
+        (normalize_postcode, [candidate.postcode for candidate in candidates]),
+        (normalize_street, [candidate.street for candidate in candidates]),
+        (_city, [candidate.city for candidate in candidates]),
+        (normalize_country, [candidate.country for candidate in candidates]),
     ]
+    name_columns: Columns = [list(column) for column in zip(*features, strict=True)] if features else [[], [], []]
+    return name_columns + [list(map(_Memo(normalize).__getitem__, values)) for normalize, values in evidence]
+
+
+def build_profiles(candidates: Sequence[Candidate], workers: int = 1) -> list[Profile]:
+    """Normalize every field of ``candidates`` that matching compares.
+
+    With ``workers`` > 1, forked workers normalize the later parts of ``candidates`` (read from the
+    memory they share with this process, so only start positions travel to them) and send back their
+    columns pickled: a column of strings pickles about twice as fast as the same values in a million
+    small tuples.
+    """
+    count = len(candidates)
+    if workers < 2 or count < MIN_TO_FORK or not can_fork():
+        columns = _columns(candidates)
+    else:
+        own = int(count * OWN_WEIGHT / (workers - 1 + OWN_WEIGHT))
+        step = -(-(count - own) // (workers - 1))
+
+        def pickled_columns(start: int) -> bytes:
+            return pickle.dumps(_columns(candidates[start : start + step]), protocol=pickle.HIGHEST_PROTOCOL)
+
+        with forked_map(pickled_columns, range(own, count, step), workers - 1) as pending:
+            columns = _columns(candidates[:own])
+            for part in pending.get():
+                for column, more in zip(columns, pickle.loads(part), strict=True):
+                    column += more
+    ids = [candidate.id for candidate in candidates]
+    return list(map(Profile._make, zip(ids, *columns, strict=True)))

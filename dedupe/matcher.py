@@ -26,7 +26,7 @@ class MatchSettings:
     max_cluster: int = 30
     """Clusters with more accounts than this become a finding instead of a merge."""
     workers: int = 1
-    """Processes that score pairs (see ``dedupe.parallel``)."""
+    """Processes that normalize, block and score (see ``dedupe.candidate``, ``dedupe.parallel``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | N
 
 
 def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
-    profiles = build_profiles(candidates)
+    profiles = build_profiles(candidates, settings.workers)
     blocking = candidate_pairs(profiles, settings.max_block, workers=settings.workers)
     matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
     clustering = cluster(matches, settings.max_cluster)

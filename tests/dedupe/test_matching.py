@@ -2,8 +2,9 @@ import gc
 
 import pytest
 
+from dedupe import candidate as candidate_module
 from dedupe import parallel
-from dedupe.candidate import Candidate
+from dedupe.candidate import Candidate, build_profiles
 from dedupe.matcher import MatchSettings, find_duplicates
 from dedupe.score import Tier
 
@@ -101,6 +102,26 @@ def test_forked_workers_find_the_same_merges(monkeypatch: pytest.MonkeyPatch) ->
     serial = find_duplicates(candidates, MatchSettings(workers=1)).merges
     assert find_duplicates(candidates, MatchSettings(workers=2)).merges == serial
     assert len(serial) == 3
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_forked_normalizing_gives_the_same_profiles(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Normalizing in forked workers gives the profiles one process gives, in the accounts' order."""
+    monkeypatch.setattr(candidate_module, "MIN_TO_FORK", 2)
+    candidates = [
+        Candidate(f"a{i}", name, website=site, phone=phone, street=street, city=city, postcode=None, country=country)
+        for i, (name, site, phone, street, city, country) in enumerate(
+            [
+                ("Acme Products, Inc.", "https://acme.com/", "+1 312 555 0100", "12 Main St", "Chicago", "USA"),
+                ("Société Générale S.A.", None, None, None, "Paris", "France"),
+                ("The Northwind II Group", "gmail.com", "555", "4217 West 18th Street", None, None),
+                ("ACME PRODUCTS", "www.acme.com", "(312) 555-0100", "12 Main Street", "chicago", "US"),
+                ("Müller & Söhne GmbH", "mueller.de", None, None, "Köln", "DE"),
+            ]
+            * 7
+        )
+    ]
+    assert build_profiles(candidates, workers=workers) == build_profiles(candidates)
 
 
 def test_roman_and_arabic_numerals_agree() -> None:
