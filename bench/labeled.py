@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ class LabeledSet:
     candidates: list[Candidate]
     truth: list[str]
     """The true entity of each candidate, by position."""
+    incomplete: frozenset[int] = frozenset()
+    """Positions whose true id the labeler could not complete; scored apart (see ``load_chicago``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +56,34 @@ def true_pairs(truth: list[str]) -> set[tuple[int, int]]:
     return pairs_of(entities.values())
 
 
-def quality(proposed: set[tuple[int, int]], truth: set[tuple[int, int]]) -> PairQuality:
+def quality(
+    proposed: set[tuple[int, int]], truth: set[tuple[int, int]], unscored: frozenset[int] = frozenset()
+) -> PairQuality:
+    """Pairwise precision and recall; pairs touching an ``unscored`` position count neither way."""
+    if unscored:
+        proposed = {pair for pair in proposed if unscored.isdisjoint(pair)}
+        truth = {pair for pair in truth if unscored.isdisjoint(pair)}
     hits = len(proposed & truth)
     precision = hits / len(proposed) if proposed else 1.0
     return PairQuality(precision, hits / len(truth) if truth else 1.0, len(proposed), len(truth))
 
 
+_HOUSE_NUMBER = re.compile(r"\s*(\d+)")
+
+
+def _bare_house_number(row: dict[str, str]) -> bool:
+    number = _HOUSE_NUMBER.match(row["Address"])
+    return number is not None and row["True Id"] == number[1]
+
+
 def load_chicago(path: Path = CHICAGO_CSV) -> LabeledSet | None:
-    """The Chicago early-childhood sites, or ``None`` when the shared data folder is absent."""
+    """The Chicago early-childhood sites, or ``None`` when the shared data folder is absent.
+
+    A true id is the site's house number followed by its ZIP ("1001 W Roosevelt Rd", 60608 ->
+    "100160608"). For 177 records the labeler found no ZIP and the id is the bare house number, so
+    one site carries two ids ("1001" and "100160608" for the same name at the same street line).
+    Those records are marked ``incomplete``: the benchmark scores with and without them.
+    """
     if not path.exists():
         return None
     with path.open(newline="", encoding="utf-8") as handle:
@@ -76,7 +99,8 @@ def load_chicago(path: Path = CHICAGO_CSV) -> LabeledSet | None:
         )
         for index, row in enumerate(rows)
     ]
-    return LabeledSet("chicago", candidates, [row["True Id"] for row in rows])
+    incomplete = frozenset(index for index, row in enumerate(rows) if _bare_house_number(row))
+    return LabeledSet("chicago", candidates, [row["True Id"] for row in rows], incomplete)
 
 
 def load_generated(path: Path = GENERATED_CSV) -> LabeledSet:
