@@ -70,7 +70,7 @@ def splink(labeled: LabeledSet) -> None:
     if labeled.incomplete:
         complete = {threshold: quality(pairs, truth, labeled.incomplete) for threshold, pairs in proposed.items()}
         best_complete = max(complete, key=lambda threshold: f1(complete[threshold]))
-        print(complete[best_complete].line(f"splink, best F1, complete ids (p >= {best_complete})"))
+        print(complete[best_complete].line(f"splink, complete ids (p >= {best_complete})"))
     precise = [t for t in SPLINK_THRESHOLDS if scored[t].precision >= 0.99]
     if precise:
         print(scored[precise[0]].line(f"splink, precision>=0.99 (p >= {precise[0]})"))
