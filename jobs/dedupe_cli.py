@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -105,11 +106,14 @@ def plan_command(
     from_csv: Annotated[Path | None, typer.Option(help="Plan on a Salesforce or HubSpot account export.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the plan: FILE.csv (to review), .json or .html.")] = None,
     policy: PolicyOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes that match accounts (default: one per CPU core).")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
     settings = Settings()
     rules = _policy(settings, policy)
-    plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules)
+    plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules, workers)
     _print_plan(plan)
     if out is not None:
         try:
