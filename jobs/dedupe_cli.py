@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
@@ -19,6 +20,7 @@ from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
 from connectors.base import Connector
 from connectors.errors import ConnectorError
+from dedupe.apply import JOB as MERGE_JOB
 from dedupe.apply import ClusterOutcome, MergeRun, apply_plan
 from dedupe.exports import ExportError, read_account_export
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
@@ -27,6 +29,8 @@ from dedupe.survivor import AccountFacts
 from dedupe.undo import NothingToUndo, merges_to_undo, undo
 from enforcement.findings import ActionStatus
 from jobs.connections import UnknownCrm, open_connector
+from jobs.locks import locks_for
+from jobs.recovery import settle_abandoned_runs
 from store import mirror
 from store.db import make_engine, migrate, session_factory
 
@@ -52,10 +56,14 @@ def _policy(settings: Settings, path: Path | None) -> Policy:
         raise _fail(str(exc)) from None
 
 
-def _store(settings: Settings) -> sessionmaker[Session]:
+def _engine(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return session_factory(engine)
+    return engine
+
+
+def _store(settings: Settings) -> sessionmaker[Session]:
+    return session_factory(_engine(settings))
 
 
 @contextmanager
@@ -131,14 +139,40 @@ def _approved(plan: Path) -> list[ClusterPlan]:
         raise _fail(f"cannot read plan {plan}: {exc}") from None
 
 
-def _merge_with_progress(clusters: list[ClusterPlan], connector: Connector, settings: Settings, crm: str) -> MergeRun:
+def _merge_with_progress(
+    clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session], crm: str
+) -> MergeRun:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("merging", total=len(clusters))
 
         def advance(outcome: ClusterOutcome) -> None:
             progress.advance(task)
 
-        return apply_plan(clusters, connector, _store(settings), crm, datetime.now(UTC), on_cluster=advance)
+        return apply_plan(clusters, connector, sessions, crm, datetime.now(UTC), on_cluster=advance)
+
+
+def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Settings, crm: str) -> MergeRun:
+    """Merge while no other ``dedupe apply`` runs for ``crm``, after settling what a killed one left.
+
+    A merge the CRM made just before its process died is still planned in the ledger; once found in
+    the re-synced mirror it is marked applied, so applying the plan again skips it and undo finds it.
+    """
+    engine = _engine(settings)
+    sessions = session_factory(engine)
+    try:
+        locks = locks_for(engine)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    with locks.hold(MERGE_JOB, crm) as held:
+        if not held:
+            raise _fail(f"another `warden dedupe apply` is merging on {crm!r}: try again when it has finished", 1)
+        interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, crm, datetime.now(UTC))
+        if interrupted:
+            console.print(f"[yellow]Closed {len(interrupted)} interrupted apply run(s)[/]: {settled} merge(s) the CRM "
+                          "had made before the process died are now in the ledger.")
+            for run_id in interrupted:
+                console.print(f"  to take them back: warden dedupe undo {run_id}")
+        return _merge_with_progress(clusters, connector, sessions, crm)
 
 
 @app.command("apply")
@@ -160,7 +194,7 @@ def apply_command(
         console.print(f"DRY RUN: {len(clusters)} approved clusters would merge; add --apply to merge them.")
         return
     with _connector(settings, crm) as connector:
-        run = _merge_with_progress(clusters, connector, settings, crm)
+        run = _merge_alone(clusters, connector, settings, crm)
     for outcome in run.outcomes:
         names = " + ".join(outcome.cluster.names.values())
         console.print(f"{outcome.status.value:>8}  {outcome.cluster.cluster_id}  {names}  {outcome.error or ''}",

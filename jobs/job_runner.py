@@ -22,8 +22,8 @@ from connectors.records import ObjectType
 from jobs.digest_job import DigestJob
 from jobs.locks import JobLocks
 from jobs.pipeline import run_job
-from jobs.recovery import finish_dependents, settle_shown_writes
-from jobs.run_state import close_abandoned_runs, unfinished_runs
+from jobs.recovery import finish_dependents, settle_abandoned_runs
+from jobs.run_state import unfinished_runs
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from notify.links import links_for
@@ -130,10 +130,8 @@ class JobRunner:
 
     def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
         """Close runs a dead process left open and finish what stopped or dead runs left half done."""
-        abandoned = close_abandoned_runs(self.sessions, job, connection, now)
+        abandoned, settled = settle_abandoned_runs(self.sessions, connector, job, connection, now)
         if abandoned:
-            mirror.sync(connector, self.sessions, connection)
-            settled = settle_shown_writes(self.sessions, connection, abandoned)
             log.warning("job.interrupted_runs_closed", job=job, crm=connection, runs=abandoned, writes_found=settled)
         unfinished = unfinished_runs(self.sessions, job, connection)
         if unfinished and self.apply:

@@ -11,7 +11,7 @@ a second one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -22,12 +22,29 @@ from connectors.base import Connector
 from connectors.records import ObjectType
 from enforcement.findings import Action, ActionKind, ActionStatus
 from jobs.apply import apply_actions
+from jobs.run_state import close_abandoned_runs
+from store import mirror
 from store.claims import claim_key_of
 from store.ledger import Ledger
 from store.models import MIRROR_ROWS, ActionRow, ClaimRow, RunRow
 
 FIELD_WRITES = (ActionKind.REASSIGN.value, ActionKind.UPDATE.value, ActionKind.CLOSE.value)
 SETTLED_FROM_MIRROR = (*FIELD_WRITES, ActionKind.MERGE.value)
+
+
+def settle_abandoned_runs(
+    sessions: sessionmaker[Session], connector: Connector, job: str, connection: str, now: datetime
+) -> tuple[list[str], int]:
+    """Close the runs of this job a dead process left open and mark applied what the CRM shows they did.
+
+    Call only while holding the job's lock (see ``close_abandoned_runs``). The mirror is synced first
+    when there is such a run. Returns the runs closed and how many of their writes were found done.
+    """
+    abandoned = close_abandoned_runs(sessions, job, connection, now)
+    if not abandoned:
+        return [], 0
+    mirror.sync(connector, sessions, connection)
+    return abandoned, settle_shown_writes(sessions, connection, abandoned)
 
 
 def settle_shown_writes(sessions: sessionmaker[Session], connection: str, run_ids: Sequence[str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,10 @@ from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
 from jobs.cli import app
 from tests.dedupe.merge_support import crm_state, seeded_crm
+
+
+class KilledProcess(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler catches it."""
 
 
 @pytest.fixture
@@ -90,3 +95,34 @@ def test_an_undone_merge_is_planned_and_applied_again_then_undone_again(env: Pat
         code, out = invoke("dedupe", "undo", out.split("Undo: warden dedupe undo ")[1].split()[0], "--apply")
         assert code == 0 and "applied" in out, out
         assert crm_state(crm) == before
+
+
+def test_a_merge_made_just_before_apply_was_killed_is_recorded_by_the_next_apply(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CRM merged, then the process died before the ledger knew: the next apply records it, and undo restores."""
+    crm = LocalCRM(env / "crm.db")
+    before = crm_state(crm)
+    code, out = invoke("dedupe", "plan", "--out", "plan.csv")
+    assert code == 0, out
+    approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())
+                                   if r["record_id"] == "acc-2"))  # fmt: skip
+    merge = LocalCRM.merge
+
+    def merge_then_die(self: LocalCRM, *args: Any) -> Any:
+        merge(self, *args)
+        raise KilledProcess
+
+    monkeypatch.setattr(LocalCRM, "merge", merge_then_die)
+    with pytest.raises(KilledProcess):
+        CliRunner().invoke(app, ["dedupe", "apply", "plan.csv", "--apply"], catch_exceptions=False)
+    monkeypatch.setattr(LocalCRM, "merge", merge)
+    assert crm_state(crm) != before
+
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    assert code == 0 and "0 merged, 0 failed, 1 already merged" in out, out
+    assert "Closed 1 interrupted apply run(s): 1 merge(s) the CRM had made" in out, out
+    interrupted = out.split("to take them back: warden dedupe undo ")[1].split()[0]
+    code, out = invoke("dedupe", "undo", interrupted, "--apply")
+    assert code == 0 and "recorded in the ledger" in out, out
+    assert crm_state(crm) == before
