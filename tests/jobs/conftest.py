@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from connectors.local import LocalCRM
 from connectors.records import Owner
+from store.db import make_engine, migrate
 
 
 class BlockingCRM(LocalCRM):
@@ -30,3 +33,12 @@ def blocking() -> Iterator[type[BlockingCRM]]:
     BlockingCRM.release.clear()
     yield BlockingCRM
     BlockingCRM.release.set()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite store, for behaviour that does not depend on the database."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from config.connections import ConnectionPolicy
@@ -15,17 +14,9 @@ from connectors.base import Connector
 from connectors.local import LocalCRM
 from jobs.heartbeat import heartbeats
 from jobs.metrics import WorkerMetrics
-from store.db import make_engine, migrate, session_factory
+from store.db import session_factory
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, make_worker, seed_small_crm
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:

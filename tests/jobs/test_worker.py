@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from connectors.base import Connector
 from jobs.job_runner import JobOutcome
 from jobs.locks import locks_for
 from jobs.status import collect_status
-from store.db import make_engine, migrate, session_factory
+from store.db import session_factory
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
@@ -35,15 +34,6 @@ def crm_path(seeded: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def policy_path(tmp_path: Path) -> Path:
     return copy_policy(tmp_path)
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """For behaviour that does not depend on the database (the contention tests use both)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
