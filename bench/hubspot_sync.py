@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from connectors.base import ApiUsage, RecordUpdate
-from connectors.hubspot import HubSpotConnector
-from connectors.hubspot_http import HubSpotHttp
-from connectors.hubspot_ratelimit import RateLimiter
-from connectors.records import ObjectType
+from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot._http import HubSpotHttp
+from connectors.hubspot._ratelimit import RateLimiter
+from domain.connector import ApiUsage, RecordUpdate
+from domain.records import ObjectType
 from tests.connectors.hubspot_portal import Portal
 from tests.connectors.hubspot_seed import seed
 from tests.connectors.hubspot_server import HubSpotServer, Limits

@@ -36,9 +36,10 @@ from config.policy import (
 )
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.records import ObjectType, Task, TaskStatus, TaskType
+from domain.org import History
+from domain.records import ObjectType, Task, TaskStatus, TaskType
 from enforcement.calendar import BusinessCalendar
-from enforcement.context import History, RuleContext
+from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from store.db import make_engine, migrate
 from store.mirror import MirrorOrg

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from config.policy import Policy
-from connectors.records import ObjectType, TaskPriority, TaskStatus, TaskType
+from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
 from store.models import MIRROR_ROWS, Base
 
 CONNECTION = "bench"

@@ -27,9 +27,9 @@ import requests
 
 from bench import salesforce_org
 from config.settings import SalesforceSettings
-from connectors.base import RecordUpdate
-from connectors.records import ObjectType
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
+from domain.connector import RecordUpdate
+from domain.records import ObjectType
 
 PAGE, BATCH = 2000, 200
 OBJECTS = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.TASK)

@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from connectors.base import RecordUpdate
-from connectors.demo_scaled import seed_scaled
-from connectors.local import LocalCRM
-from connectors.records import ObjectType, Owner, Record
+from connectors.local._connector import LocalCRM
+from demo.scaled import seed_scaled
+from domain.connector import RecordUpdate
+from domain.records import ObjectType, Owner, Record
 from store import mirror
 from store.db import make_engine, migrate
 from store.models import WatermarkRow

@@ -15,11 +15,11 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, RecordUpdate
-from connectors.errors import BudgetExhausted, ConnectorError
-from connectors.records import ObjectType
 from dedupe.plan import ClusterPlan, merge_action, merge_key
-from enforcement.findings import Action, ActionStatus
+from domain.connector import Connector, RecordUpdate
+from domain.errors import BudgetExhausted, ConnectorError
+from domain.plan import Action, ActionStatus
+from domain.records import ObjectType
 from store.ledger import Ledger
 from store.merge_history import MERGE_RULE, times_undone
 

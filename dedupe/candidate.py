@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from connectors.records import Account
 from dedupe.contact_points import (
     evidence_domain,
     normalize_country,
@@ -19,6 +18,7 @@ from dedupe.contact_points import (
 from dedupe.forking import can_fork, forked_map
 from dedupe.normalize import fold_text, normalize_names
 from dedupe.vocabulary import is_distinctive, is_marker, markers
+from domain.records import Account
 
 
 @dataclass(frozen=True, slots=True)

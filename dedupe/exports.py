@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.records import Account
+from domain.records import Account
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """Created date of an account whose export has none: such accounts tie on "oldest"."""

@@ -7,13 +7,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from connectors.records import ObjectType
 from dedupe.blocking import candidate_pairs
 from dedupe.candidate import Candidate, build_profiles
 from dedupe.cluster import cluster
 from dedupe.parallel import score_pairs
 from dedupe.score import Match, Thresholds, Tier
-from enforcement.findings import Finding
+from domain.plan import Finding
+from domain.records import ObjectType
 
 OVERSIZED_RULE = "dedupe.oversized_cluster"
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from config.policy import Policy
-from connectors.records import Account, ObjectType, Opportunity, Task
 from dedupe.candidate import Candidate
 from dedupe.matcher import MatchSettings, ProposedMerge, find_duplicates
 from dedupe.score import Tier
 from dedupe.survivor import AccountFacts, survivorship
-from enforcement.context import OrgData
-from enforcement.findings import Action, ActionKind, Finding
+from domain.org import OrgData
+from domain.plan import Action, ActionKind, Finding
+from domain.records import Account, ObjectType, Opportunity, Task
 
 T = TypeVar("T")
 

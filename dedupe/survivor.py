@@ -13,7 +13,7 @@ from typing import Any
 
 from config.dedupe_policy import DedupePolicy, FieldRule, NamingConvention, SurvivorCriterion
 from config.policy import AccountTypes
-from connectors.records import Account
+from domain.records import Account
 
 NOT_SURVIVORSHIP_FIELDS = frozenset({"id", "name", "created_at", "updated_at", "extra", "deleted"})
 """Account fields that are not values to choose between (``name`` follows the naming convention)."""

@@ -16,10 +16,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Merger
-from connectors.errors import ConnectorError
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus
+from domain.connector import Merger
+from domain.errors import ConnectorError
+from domain.plan import Action, ActionKind, ActionStatus
+from domain.records import ObjectType
 from store.ledger import Ledger
 from store.merge_history import UNDO_RULE, AppliedMerge, applied_merges, merge_snapshots
 

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from config.policy import ReassignTarget, RoundRobin, ToManager, ToQueue
-from connectors.records import Owner
+from domain.records import Owner
 from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from config.policy import CadenceRule
-from connectors.records import Account, ObjectType
-from enforcement.context import Calls, OrgData, RuleContext
-from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from domain.org import Calls, OrgData
+from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
+from domain.records import Account, ObjectType
+from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value
 from enforcement.tasks import task_payload

@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config.policy import DedupeRule
-from connectors.records import Account, ObjectType
 from dedupe.candidate import Candidate
 from dedupe.matcher import DedupeResult, MatchSettings, ProposedMerge, find_duplicates
 from dedupe.plan import ClusterPlan, distinct, facts_from_org, merge_action, merge_key, propose
 from dedupe.score import Tier
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import Finding, RuleResult
+from domain.org import OrgData
+from domain.plan import Finding, RuleResult
+from domain.records import Account, ObjectType
+from enforcement.context import RuleContext
 
 
 def _next_step(merge: ProposedMerge, merging: dict[str, ClusterPlan], ctx: RuleContext) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.policy import GateRule, Stage
-from connectors.records import Lead, ObjectType, Opportunity
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from domain.org import OrgData
+from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
+from domain.records import Lead, ObjectType, Opportunity
+from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value, is_blank
 from enforcement.tasks import task_payload

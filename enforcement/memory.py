@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
-from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
-from enforcement.context import Calls
+from domain.org import Calls
+from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
 
 
 class InMemoryOrg:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from config.policy import OverdueRule
-from connectors.records import ObjectType, Owner, Task, TaskPriority
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from domain.org import OrgData
+from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
+from domain.records import ObjectType, Owner, Task, TaskPriority
+from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.wording import record_label
 

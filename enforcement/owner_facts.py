@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.records import Owner
+from domain.records import Owner
 from enforcement.context import RuleContext
 
 

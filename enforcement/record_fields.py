@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from connectors.records import RECORD_CLASSES, Record
+from domain.records import RECORD_CLASSES, Record
 
 _STANDARD_FIELDS: dict[type, frozenset[str]] = {
     cls: frozenset(f.name for f in dataclasses.fields(cls) if f.name != "extra") for cls in RECORD_CLASSES.values()

@@ -19,9 +19,10 @@ from config.policy import (
     StaleDealRule,
     StaleLeadRule,
 )
+from domain.org import OrgData
+from domain.plan import RuleResult
 from enforcement import cadence, duplicates, gates, overdue, sla, stale
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import RuleResult
+from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
 

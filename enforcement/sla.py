@@ -13,10 +13,11 @@ from datetime import datetime
 from itertools import islice
 
 from config.policy import SlaRule, Stage
-from connectors.records import Lead, ObjectType, Opportunity, Owner, Record
+from domain.org import OrgData
+from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
+from domain.records import Lead, ObjectType, Opportunity, Owner, Record
 from enforcement.assignment import Rotation
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from enforcement.context import RuleContext
 from enforcement.wording import record_label, when
 
 _BATCH = 2000

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.policy import StaleDealRule, StaleLeadRule, StaleOutcome
-from connectors.records import Account, Lead, ObjectType, Opportunity, Owner
-from enforcement.context import OrgData, RuleContext
-from enforcement.findings import Action, ActionKind, Finding, RuleResult, Skip
+from domain.org import OrgData
+from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
+from domain.records import Account, Lead, ObjectType, Opportunity, Owner
+from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.tasks import task_payload
 from enforcement.wording import record_label, when

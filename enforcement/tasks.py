@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.policy import FollowUpTask
-from connectors.records import Owner
+from domain.records import Owner
 from enforcement.owner_facts import OwnerFacts
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from connectors.records import Account, Lead, Opportunity, Record, Task
+from domain.records import Account, Lead, Opportunity, Record, Task
 
 _KIND = {Lead: "Lead", Opportunity: "Opportunity", Account: "Account", Task: "Task"}
 

@@ -14,11 +14,11 @@ from datetime import date
 
 import structlog
 
-from connectors.base import Connector, NewTask, RecordUpdate, WriteResult
-from connectors.errors import BudgetExhausted, ConnectorError
-from connectors.records import TaskPriority, TaskType
 from dedupe.apply import merge_claimed
-from enforcement.findings import Action, ActionKind, ActionStatus
+from domain.connector import Connector, NewTask, RecordUpdate, WriteResult
+from domain.errors import BudgetExhausted, ConnectorError
+from domain.plan import Action, ActionKind, ActionStatus
+from domain.records import TaskPriority, TaskType
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)

@@ -22,7 +22,7 @@ from celery import Celery, Task
 from celery.signals import worker_init
 
 from config.settings import Settings
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from jobs import logging as warden_logging
 from jobs.beat import beat_schedule
 from jobs.celery_flow import RUN_FLOW, RUN_JOB, SYNC_OBJECT, connection_flow

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Celery, chord, group
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from notify.digest import JOB as DIGEST_JOB
 
 RUN_JOB = "warden.run_job"

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from connectors.demo_org import seed_demo
-from connectors.errors import ConnectorError
-from connectors.local import LocalCRM
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo
+from domain.errors import ConnectorError
 from enforcement.registry import JOBS
 from jobs import dedupe_cli, worker_cli
 from jobs import logging as warden_logging

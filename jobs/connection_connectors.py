@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
 from config.settings import HubSpotSettings, SalesforceSettings, Settings
-from connectors.base import Connector
+from domain.connector import Connector
 from jobs.connections import open_connector
 
 

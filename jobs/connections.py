@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 
 from config.policy import FieldMaps
 from config.settings import Settings
-from connectors.base import Connector
-from connectors.hubspot import HubSpotConnector
-from connectors.local import LocalCRM
-from connectors.records import ObjectType
-from connectors.salesforce import SalesforceConnector
+from connectors.hubspot._connector import HubSpotConnector
+from connectors.local._connector import LocalCRM
+from connectors.salesforce._connector import SalesforceConnector
+from domain.connector import Connector
+from domain.records import ObjectType
 
 
 class UnknownCrm(ValueError):

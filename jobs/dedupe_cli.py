@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from connectors.base import Connector
-from connectors.errors import ConnectorError
 from dedupe.apply import JOB as MERGE_JOB
 from dedupe.apply import ClusterOutcome, MergeRun, apply_plan
 from dedupe.exports import ExportError, read_account_export
@@ -27,7 +25,9 @@ from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.survivor import AccountFacts
 from dedupe.undo import NothingToUndo, merges_to_undo, undo
-from enforcement.findings import ActionStatus
+from domain.connector import Connector
+from domain.errors import ConnectorError
+from domain.plan import ActionStatus
 from jobs.connections import UnknownCrm, open_connector
 from jobs.locks import locks_for
 from jobs.recovery import settle_abandoned_runs

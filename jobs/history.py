@@ -8,9 +8,9 @@ from datetime import datetime, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.org import History
+from domain.plan import ActionKind, ActionStatus
 from enforcement.calendar import BusinessCalendar, zone_named
-from enforcement.context import History
-from enforcement.findings import ActionKind, ActionStatus
 from store.merge_history import taken_apart
 from store.models import ActionRow, RunRow
 

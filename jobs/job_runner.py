@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps, Policy
-from connectors.base import Connector
-from connectors.errors import BudgetExhausted, ConnectorError
-from connectors.records import ObjectType
+from domain.connector import Connector
+from domain.errors import BudgetExhausted, ConnectorError
+from domain.records import ObjectType
 from jobs.digest_job import DigestJob
 from jobs.locks import JobLocks
 from jobs.pipeline import run_job

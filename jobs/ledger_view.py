@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from enforcement.findings import Action
+from domain.plan import Action
 from jobs.pipeline import ActionOutcome, RunResult
 from jobs.report import as_json, print_run
 from store.ledger import Ledger

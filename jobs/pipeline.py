@@ -16,11 +16,11 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from connectors.base import Connector
-from connectors.errors import BudgetExhausted
+from domain.connector import Connector
+from domain.errors import BudgetExhausted
+from domain.plan import Action, ActionStatus, Finding, RuleResult, Skip
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
-from enforcement.findings import Action, ActionStatus, Finding, RuleResult, Skip
 from enforcement.registry import rules_for
 from jobs.apply import ApplyOutcome, apply_actions
 from jobs.history import load_history

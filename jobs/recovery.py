@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from connectors.base import Connector
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus
+from domain.connector import Connector
+from domain.plan import Action, ActionKind, ActionStatus
+from domain.records import ObjectType
 from jobs.apply import apply_actions
 from jobs.run_state import close_abandoned_runs
 from store import mirror

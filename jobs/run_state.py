@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from enforcement.findings import ActionStatus
+from domain.plan import ActionStatus
 from store.models import ActionRow, RunRow
 from store.run_report import RunInfo
 

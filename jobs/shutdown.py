@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import FrameType
 
-from connectors.base import ApiUsage, Connector, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
-from connectors.errors import BudgetExhausted
-from connectors.records import ObjectType, Owner, Record
+from domain.connector import ApiUsage, Connector, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.errors import BudgetExhausted
+from domain.records import ObjectType, Owner, Record
 
 
 class ShutdownRequested(BudgetExhausted):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, distinct, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from enforcement.findings import ActionStatus
+from domain.plan import ActionStatus
 from jobs.heartbeat import heartbeats
 from jobs.policy_keeper import LoadedPolicy
 from jobs.run_state import latest_runs

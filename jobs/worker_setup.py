@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
 from config.settings import Settings
-from connectors.base import Connector
+from domain.connector import Connector
 from jobs.connection_connectors import open_connection
 from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner

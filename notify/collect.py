@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.policy import Policy
-from connectors.records import ObjectType
-from enforcement.findings import ActionKind, ActionStatus, Finding
+from domain.plan import ActionKind, ActionStatus, Finding
+from domain.records import ObjectType
 from enforcement.registry import FAMILIES
 from store.models import ActionRow, FindingRow, RunRow
 

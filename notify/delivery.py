@@ -17,8 +17,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus
+from domain.plan import Action, ActionKind, ActionStatus
+from domain.records import ObjectType
 from notify.model import Digest
 from notify.smtp import MessageRefused, ServerUnavailable
 from store.claims import claim_key

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import quote, urlsplit
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 
 
 class RecordLinks(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from config.policy import Policy
-from connectors.records import Owner
+from domain.records import Owner
 from notify.collect import OpenFinding
 from notify.links import RecordLinks
 from notify.periods import Period

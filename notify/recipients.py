@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from config.policy import looks_like_email
-from connectors.records import Owner
+from domain.records import Owner
 from enforcement.context import RuleContext
 
 

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, String, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from connectors.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
-from enforcement.context import Calls
+from domain.org import Calls
+from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000

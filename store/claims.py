@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from enforcement.findings import ActionStatus
+from domain.plan import ActionStatus
 from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
 

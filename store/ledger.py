@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Snapshot
-from enforcement.findings import Action, ActionStatus, Finding, Skip
+from domain.connector import Snapshot
+from domain.plan import Action, ActionStatus, Finding, Skip
 from store import claims
 from store.claims import Claim
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Snapshot
-from connectors.records import ObjectType
-from enforcement.findings import ActionKind, ActionStatus
+from domain.connector import Snapshot
+from domain.plan import ActionKind, ActionStatus
+from domain.records import ObjectType
 from store.models import ActionRow, RunRow, SnapshotRow
 
 MERGE_RULE = "dedupe.merge"

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Reader
-from connectors.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
-from enforcement.context import Calls
+from domain.connector import Reader
+from domain.org import Calls
+from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
 from store.models import MIRROR_ROWS, Base
 from store.upsert import conflict_insert

@@ -1,6 +1,6 @@
 """Declarative models: the mirror of each CRM connection's records, and the ledger of what runs did.
 
-Mirror tables have one typed column per field of the matching record in ``connectors.records``
+Mirror tables have one typed column per field of the matching record in ``domain.records``
 (``deleted`` excepted: deleted records leave the mirror) and the primary key (connection, id), so
 one database can mirror several CRMs. Ledger tables record runs, findings, skips, actions, the
 idempotency claims that make apply exactly-once, merge snapshots and sync watermarks.
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from connectors.records import ObjectType, TaskPriority, TaskStatus, TaskType
+from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
 from store.db import UTCDateTime
 
 NAMING = {

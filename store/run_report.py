@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.records import ObjectType
-from enforcement.findings import ActionKind, ActionStatus, Finding, Skip
+from domain.plan import ActionKind, ActionStatus, Finding, Skip
+from domain.records import ObjectType
 from store.models import ActionRow, FindingRow, RunRow, SkipRow
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from store.models import WatermarkRow
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bench.sync_local import main
-from connectors.records import ObjectType, Opportunity
+from domain.records import ObjectType, Opportunity
 from store import mirror
 from store.db import make_engine, session_factory
 from store.models import OpportunityRow

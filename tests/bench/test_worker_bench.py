@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = re.compile(r"^(one worker process|celery x2 processes) .* (\d+) tasks (\{.*?\})", re.MULTILINE)

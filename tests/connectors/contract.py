@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from connectors.base import Connector, NewTask, RecordUpdate
-from connectors.records import (
+from domain.connector import Connector, NewTask, RecordUpdate
+from domain.records import (
     Account,
     Contact,
     Lead,

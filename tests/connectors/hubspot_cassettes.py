@@ -21,9 +21,9 @@ import vcr
 from pydantic import SecretStr
 
 from config.settings import HubSpotSettings
-from connectors.base import NewTask, RecordUpdate
-from connectors.hubspot import HubSpotConnector
-from connectors.records import ObjectType
+from connectors.hubspot._connector import HubSpotConnector
+from domain.connector import NewTask, RecordUpdate
+from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock
 from tests.connectors.hubspot_portal import Portal
 from tests.connectors.hubspot_seed import Seeded, seed

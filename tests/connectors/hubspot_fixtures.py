@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from config.settings import HubSpotSettings
-from connectors.hubspot import HubSpotConnector
+from connectors.hubspot._connector import HubSpotConnector
 from tests.connectors.hubspot_portal import Portal
 from tests.connectors.hubspot_seed import setup_portal
 from tests.connectors.hubspot_server import HubSpotServer, Limits

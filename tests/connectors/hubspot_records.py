@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from connectors.hubspot_mapping import epoch_ms, format_date
-from connectors.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
+from connectors.hubspot._mapping import epoch_ms, format_date
+from domain.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
 from tests.connectors.hubspot_portal import Portal, iso
 
 KIND = {Account: "companies", Contact: "contacts", Lead: "contacts", Opportunity: "deals", Task: "tasks",

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.base import Connector
+from domain.connector import Connector
 from jobs.pipeline import RunResult, run_job
 from store.db import make_engine, migrate, session_factory
 

@@ -21,7 +21,7 @@ import requests
 import vcr
 
 from config.settings import SalesforceSettings
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
 from tests.connectors.sf_org import Org
 from tests.connectors.sf_server import FakeSalesforce, serve
 

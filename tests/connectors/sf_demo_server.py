@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.demo_org import seed_demo
-from connectors.local import LocalCRM
-from connectors.records import ObjectType
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo
+from domain.records import ObjectType
 from tests.connectors.sf_records import custom_fields, load
 from tests.connectors.sf_server import FakeSalesforce, serve
 

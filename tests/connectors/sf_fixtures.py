@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from config.settings import SalesforceSettings
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
 from tests.connectors.sf_bulk_server import BulkJobs
 from tests.connectors.sf_org import Org
 from tests.connectors.sf_server import FakeSalesforce, serve

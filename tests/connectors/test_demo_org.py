@@ -10,19 +10,9 @@ import pytest
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.demo_org import seed_demo, seed_scaled
-from connectors.local import LocalCRM
-from connectors.records import (
-    Account,
-    Lead,
-    ObjectType,
-    Opportunity,
-    Owner,
-    Task,
-    TaskPriority,
-    TaskStatus,
-    TaskType,
-)
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo, seed_scaled
+from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.records import Record
+from domain.records import Record
 from jobs.pipeline import run_job
 from store.db import session_factory
 from tests.connectors.hubspot_fixtures import SecondsClock, connect

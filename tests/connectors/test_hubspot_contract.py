@@ -17,10 +17,10 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import HubSpotSettings
-from connectors.base import NewTask, RecordUpdate
-from connectors.hubspot import HubSpotConnector
-from connectors.hubspot_mapping import epoch_ms, format_date
-from connectors.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
+from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot._mapping import epoch_ms, format_date
+from domain.connector import NewTask, RecordUpdate
+from domain.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
 from tests.connectors.contract import (
     CONTRACT_START,
     EPOCH,

@@ -6,10 +6,10 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import HubSpotSettings
-from connectors.base import NewTask, RecordUpdate
-from connectors.errors import BudgetExhausted, ConnectorError, FatalConnectorError, RecordError, RetriableConnectorError
-from connectors.hubspot import HubSpotConnector
-from connectors.records import ObjectType
+from connectors.hubspot._connector import HubSpotConnector
+from domain.connector import NewTask, RecordUpdate
+from domain.errors import BudgetExhausted, ConnectorError, FatalConnectorError, RecordError, RetriableConnectorError
+from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
 from tests.connectors.hubspot_seed import seed
 from tests.connectors.hubspot_server import Fault, HubSpotServer

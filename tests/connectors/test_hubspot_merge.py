@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.hubspot_portal import READ_ONLY, Portal
 from tests.connectors.hubspot_seed import Seeded, seed

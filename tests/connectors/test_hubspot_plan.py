@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.demo_org import seed_demo
-from connectors.local import LocalCRM
-from connectors.records import ObjectType, Owner, Record
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo
+from domain.records import ObjectType, Owner, Record
 from tests.connectors.hubspot_fixtures import SecondsClock, connect
 from tests.connectors.hubspot_portal import Portal
 from tests.connectors.hubspot_records import hubspot_view, load

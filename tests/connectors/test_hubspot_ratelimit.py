@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import RecordUpdate
-from connectors.hubspot_ratelimit import RateLimiter
-from connectors.records import ObjectType
+from connectors.hubspot._ratelimit import RateLimiter
+from domain.connector import RecordUpdate
+from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
 from tests.connectors.hubspot_seed import seed
 from tests.connectors.hubspot_server import Limits

@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-import connectors.hubspot_read as hubspot_read
-from connectors.base import Connector
-from connectors.records import ObjectType, TaskPriority, TaskStatus, TaskType
+import connectors.hubspot._read as hubspot_read
+from domain.connector import Connector
+from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.hubspot_portal import iso
 from tests.connectors.hubspot_seed import START_MS, seed
@@ -15,7 +15,7 @@ LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def test_the_connector_has_the_shape_of_a_connector() -> None:
-    """HubSpotConnector satisfies connectors.base.Connector, so jobs can use it like any CRM."""
+    """HubSpotConnector satisfies domain.connector.Connector, so jobs can use it like any CRM."""
     with hubspot() as (server, clock):
         assert isinstance(connect(server, clock), Connector)
 

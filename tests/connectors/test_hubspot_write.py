@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.base import NewTask, RecordUpdate
-from connectors.records import ObjectType, TaskPriority, TaskType
+from domain.connector import NewTask, RecordUpdate
+from domain.records import ObjectType, TaskPriority, TaskType
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.hubspot_seed import seed
 

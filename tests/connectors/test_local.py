@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import Connector, NewTask, RecordUpdate
-from connectors.errors import FatalConnectorError, RecordError
-from connectors.local import LocalCRM
-from connectors.local_schema import utc_text
-from connectors.records import ObjectType, Task
+from connectors.local._connector import LocalCRM
+from connectors.local._schema import utc_text
+from domain.connector import Connector, NewTask, RecordUpdate
+from domain.errors import FatalConnectorError, RecordError
+from domain.records import ObjectType, Task
 from tests.connectors.contract import CONTRACT_START, ConnectorContract, ContractCRM, FakeClock, known_org
 
 

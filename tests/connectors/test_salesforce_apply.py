@@ -6,9 +6,9 @@ from typing import Any
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.base import Connector
-from connectors.local import LocalCRM
-from connectors.records import Lead, ObjectType, Opportunity, Record, Task
+from connectors.local._connector import LocalCRM
+from domain.connector import Connector
+from domain.records import Lead, ObjectType, Opportunity, Record, Task
 from jobs.pipeline import RunResult, run_job
 from store.db import session_factory
 from tests.connectors.sf_fixtures import connect, fake, sf_server, sleeps

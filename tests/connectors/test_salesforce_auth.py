@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from config.settings import SalesforceSettings
-from connectors.errors import FatalConnectorError
-from connectors.salesforce import SalesforceConnector
-from connectors.salesforce_auth import ClientCredentials, jwt_audience, token_source
+from connectors.salesforce._auth import ClientCredentials, jwt_audience, token_source
+from connectors.salesforce._connector import SalesforceConnector
+from domain.errors import FatalConnectorError
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server
 from tests.connectors.sf_server import FakeSalesforce
 

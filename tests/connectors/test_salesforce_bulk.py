@@ -1,8 +1,8 @@
 import pytest
 
-from connectors import salesforce_bulk
-from connectors.errors import FatalConnectorError
-from connectors.records import ObjectType, Record
+from connectors.salesforce import _bulk as salesforce_bulk
+from domain.errors import FatalConnectorError
+from domain.records import ObjectType, Record
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server, sleeps
 from tests.connectors.sf_server import FakeSalesforce
 

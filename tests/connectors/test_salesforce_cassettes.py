@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from connectors.base import NewTask, RecordUpdate
-from connectors.records import Account, ObjectType
-from connectors.salesforce import SalesforceConnector
-from connectors.salesforce_writes import chunks
+from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce._writes import chunks
+from domain.connector import NewTask, RecordUpdate
+from domain.records import Account, ObjectType
 from tests.connectors.sf_cassettes import MODE, recorded
 
 BOGUS_USER = "005000000000999AAA"

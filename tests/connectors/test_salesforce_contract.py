@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from connectors.base import NewTask, RecordUpdate
-from connectors.records import ObjectType
+from domain.connector import NewTask, RecordUpdate
+from domain.records import ObjectType
 from tests.connectors.contract import CONTRACT_START, ConnectorContract, ContractCRM, FakeClock, _by_id, known_org
 from tests.connectors.sf_fixtures import connect, fake, sf_server
 from tests.connectors.sf_org import Org

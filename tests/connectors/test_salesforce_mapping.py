@@ -4,10 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
-from connectors.records import ObjectType, Opportunity, TaskPriority, TaskStatus, TaskType
-from connectors.salesforce_errors import RequestLimitExceeded, SessionExpired, error_code, translate
-from connectors.salesforce_mapping import (
+from connectors.salesforce._errors import RequestLimitExceeded, SessionExpired, error_code, translate
+from connectors.salesforce._mapping import (
     UnmappedField,
     field_map,
     format_datetime,
@@ -15,6 +13,8 @@ from connectors.salesforce_mapping import (
     to_record,
     to_sf_fields,
 )
+from domain.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
+from domain.records import ObjectType, Opportunity, TaskPriority, TaskStatus, TaskType
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1),
                        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9))]))

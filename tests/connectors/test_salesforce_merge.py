@@ -3,9 +3,9 @@ from typing import Any
 
 import pytest
 
-from connectors.errors import RecordError
-from connectors.records import ObjectType
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
+from domain.errors import RecordError
+from domain.records import ObjectType
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps
 from tests.connectors.sf_server import FakeSalesforce
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from connectors.demo_org import seed_demo
-from connectors.local import LocalCRM
-from connectors.records import ObjectType, Record
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo
+from domain.records import ObjectType, Record
 from tests.connectors.plan_support import NOW, comparable, plan, store
 from tests.connectors.sf_fixtures import connect, fake, sf_server
 from tests.connectors.sf_org import Org

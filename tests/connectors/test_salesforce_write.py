@@ -3,10 +3,10 @@ from datetime import date
 import pytest
 from structlog.testing import capture_logs
 
-from connectors.base import NewTask, RecordUpdate
-from connectors.errors import BudgetExhausted, FatalConnectorError
-from connectors.records import ObjectType, TaskPriority, TaskType
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
+from domain.connector import NewTask, RecordUpdate
+from domain.errors import BudgetExhausted, FatalConnectorError
+from domain.records import ObjectType, TaskPriority, TaskType
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
 from tests.connectors.sf_server import FakeSalesforce
 

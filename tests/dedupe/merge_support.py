@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.local import LocalCRM
-from connectors.records import Account, Contact, Note, ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
+from connectors.local._connector import LocalCRM
+from domain.records import Account, Contact, Note, ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
 from store.db import make_engine, migrate, session_factory
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

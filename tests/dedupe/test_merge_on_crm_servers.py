@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from connectors.base import Connector
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce._connector import SalesforceConnector
 from dedupe.apply import apply_plan
 from dedupe.plan import ClusterPlan, build_plan, facts_from_org
 from dedupe.undo import undo
-from enforcement.findings import ActionStatus
+from domain.connector import Connector
+from domain.plan import ActionStatus
 from store import mirror
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from config.dedupe_policy import DedupePolicy, NamingConvention
 from config.policy import AccountTypes
-from connectors.records import Account
 from dedupe.survivor import AccountFacts, choose_master, conventional_name, survivorship
+from domain.records import Account
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TYPES = AccountTypes(values={"Customer": "customer", "Prospect": "prospect"})

@@ -9,20 +9,11 @@ from zoneinfo import ZoneInfo
 
 from config.policy import Policy
 from config.policy_file import parse_policy
-from connectors.records import (
-    Account,
-    Lead,
-    Opportunity,
-    Owner,
-    Record,
-    Task,
-    TaskPriority,
-    TaskStatus,
-    TaskType,
-)
+from domain.org import History
+from domain.plan import RuleResult
+from domain.records import Account, Lead, Opportunity, Owner, Record, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.calendar import BusinessCalendar
-from enforcement.context import History, RuleContext
-from enforcement.findings import RuleResult
+from enforcement.context import RuleContext
 from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES
 

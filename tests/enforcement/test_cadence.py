@@ -3,9 +3,9 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.records import Record, Task, TaskPriority, TaskStatus, TaskType
+from domain.plan import ActionKind
+from domain.records import Record, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.cadence import period_start
-from enforcement.findings import ActionKind
 from tests.enforcement.families import NOW, account, days_ago, evaluate
 
 

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy_file import load_policy, parse_policy
 from config.settings import PACKAGED_POLICY
-from connectors.demo_org import seed_demo
-from connectors.local import LocalCRM
-from connectors.records import Account, ObjectType
+from connectors.local._connector import LocalCRM
 from dedupe.undo import undo
+from demo.org import seed_demo
+from domain.plan import RuleResult
+from domain.records import Account, ObjectType
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
-from enforcement.findings import RuleResult
 from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES, rules_for
 from jobs.pipeline import RunResult, run_job

@@ -1,5 +1,5 @@
-from connectors.records import ObjectType
-from enforcement.findings import ActionKind
+from domain.plan import ActionKind
+from domain.records import ObjectType
 from tests.enforcement.families import days_ago, evaluate, lead, opp
 
 

@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.records import TaskPriority
-from enforcement.findings import ActionKind
+from domain.plan import ActionKind
+from domain.records import TaskPriority
 from tests.enforcement.families import NOW, evaluate, task
 
 TODAY = date(2026, 10, 21)

@@ -6,20 +6,12 @@ import pytest
 
 from config.policy import Policy, SlaRule
 from config.policy_file import parse_policy
-from connectors.records import (
-    Lead,
-    Opportunity,
-    Owner,
-    Record,
-    Task,
-    TaskPriority,
-    TaskStatus,
-    TaskType,
-)
+from domain.org import History
+from domain.plan import ActionKind, RuleResult
+from domain.records import Lead, Opportunity, Owner, Record, Task, TaskPriority, TaskStatus, TaskType
 from enforcement import sla
 from enforcement.calendar import BusinessCalendar
-from enforcement.context import History, RuleContext
-from enforcement.findings import ActionKind, RuleResult
+from enforcement.context import RuleContext
 from enforcement.memory import InMemoryOrg
 
 NY = ZoneInfo("America/New_York")

@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
-from connectors.records import ObjectType, Task, TaskPriority, TaskStatus, TaskType
-from enforcement.context import History
-from enforcement.findings import ActionKind
+from domain.org import History
+from domain.plan import ActionKind
+from domain.records import ObjectType, Task, TaskPriority, TaskStatus, TaskType
 from tests.enforcement.families import NOW, account, days_ago, evaluate, lead, opp
 
 

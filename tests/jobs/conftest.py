@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from connectors.local import LocalCRM
-from connectors.records import Owner
+from connectors.local._connector import LocalCRM
+from domain.records import Owner
 from store.db import make_engine, migrate
 
 

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
-from connectors.base import NewTask, RecordUpdate, WriteResult
-from connectors.local import LocalCRM
+from connectors.local._connector import LocalCRM
+from domain.connector import NewTask, RecordUpdate, WriteResult
 from jobs.heartbeat import Heartbeat
 from jobs.job_runner import JobRunner
 from jobs.locks import locks_for

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from jobs.celery_app import RUN_FLOW, RUN_JOB, app
 from jobs.celery_flow import connection_flow
 from jobs.locks import locks_for

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
-from connectors.base import Connector
-from connectors.local import LocalCRM
+from connectors.local._connector import LocalCRM
+from domain.connector import Connector
 from jobs.heartbeat import heartbeats
 from jobs.metrics import WorkerMetrics
 from store.db import session_factory

@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from config.policy import CalendarPolicy
-from connectors.records import ObjectType
+from domain.plan import Action, ActionKind
+from domain.records import ObjectType
 from enforcement.calendar import BusinessCalendar
-from enforcement.findings import Action, ActionKind
 from jobs.history import load_history
 from store.db import session_factory
 from store.ledger import Ledger

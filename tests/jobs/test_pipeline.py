@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 
 from config.policy import Policy
 from config.policy_file import parse_policy
-from connectors.base import RecordUpdate, WriteResult
-from connectors.local import LocalCRM
-from connectors.records import ObjectType, Opportunity, Owner, Task, TaskStatus
+from connectors.local._connector import LocalCRM
+from domain.connector import RecordUpdate, WriteResult
+from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
 from jobs.pipeline import run_job
 from store.db import session_factory
 

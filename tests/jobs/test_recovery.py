@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from connectors.records import Account, ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus
+from domain.plan import Action, ActionKind, ActionStatus
+from domain.records import Account, ObjectType
 from jobs.recovery import settle_shown_writes
 from store import mirror
 from store.db import session_factory

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import Engine
 
 from config.policy_file import parse_policy
-from connectors.local import LocalCRM
-from connectors.records import ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
+from connectors.local._connector import LocalCRM
+from domain.records import ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
 from jobs.pipeline import RunResult, run_job
 from store.db import session_factory
 from tests.enforcement.families import NOW, OWNERS, POLICY_TEXT, account, lead, opp

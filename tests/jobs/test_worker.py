@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
-from connectors.base import Connector
+from domain.connector import Connector
 from jobs.job_runner import JobOutcome
 from jobs.locks import locks_for
 from jobs.status import collect_status

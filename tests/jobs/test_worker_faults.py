@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from enforcement.findings import ActionKind, ActionStatus
+from domain.plan import ActionKind, ActionStatus
 from store.db import session_factory
 from store.models import ActionRow, RunRow
 from tests.jobs.worker_support import copy_crm, copy_policy, seed_demo_crm

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
 from config.settings import PACKAGED_POLICY
-from connectors.base import Connector
-from connectors.demo_org import seed_demo
-from connectors.demo_scaled import seed_scaled
-from connectors.local import LocalCRM
+from connectors.local._connector import LocalCRM
+from demo.org import seed_demo
+from demo.scaled import seed_scaled
+from domain.connector import Connector
 from jobs.heartbeat import Heartbeat
 from jobs.job_runner import JobRunner
 from jobs.locks import locks_for

@@ -20,8 +20,8 @@ from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import DigestPolicy, Policy, SlaRule, Team
-from connectors.records import ObjectType
-from enforcement.findings import Finding
+from domain.plan import Finding
+from domain.records import ObjectType
 from store.db import make_engine, migrate, session_factory
 from store.ledger import Ledger
 from store.models import OwnerRow

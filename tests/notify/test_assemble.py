@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connectors.records import ObjectType
-from enforcement.findings import Finding
+from domain.plan import Finding
+from domain.records import ObjectType
 from notify.assemble import assemble_digests
 from notify.links import LocalLinks
 from notify.model import Digest

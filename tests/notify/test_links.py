@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.records import ObjectType
+from domain.records import ObjectType
 from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks, links_for
 
 

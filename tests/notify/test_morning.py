@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config.settings import SmtpSettings
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind
+from domain.plan import Action, ActionKind
+from domain.records import ObjectType
 from notify.digest import DigestReport, run_digest
 from notify.links import SalesforceLinks
 from store.ledger import Ledger

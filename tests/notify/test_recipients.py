@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.policy import Policy, Team
-from connectors.records import Owner
+from domain.records import Owner
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from notify.recipients import route

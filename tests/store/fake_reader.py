@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from connectors.records import (
+from domain.records import (
     RECORD_CLASSES,
     Account,
     Contact,

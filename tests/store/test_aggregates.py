@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from connectors.records import Lead, ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
+from domain.records import Lead, ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.memory import InMemoryOrg
 from store import mirror
 from store.mirror import MirrorOrg

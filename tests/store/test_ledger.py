@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind, ActionStatus, Finding, Skip
+from domain.plan import Action, ActionKind, ActionStatus, Finding, Skip
+from domain.records import ObjectType
 from store.claims import UnknownActionError
 from store.db import make_engine, session_factory
 from store.ledger import Ledger

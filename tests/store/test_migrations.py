@@ -9,8 +9,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from connectors.records import ObjectType
-from enforcement.findings import Action, ActionKind
+from domain.plan import Action, ActionKind
+from domain.records import ObjectType
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
 from store.ledger import Ledger
 from store.models import Base, ClaimRow

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from connectors.records import ObjectType, Owner, Record, TaskStatus
+from domain.records import ObjectType, Owner, Record, TaskStatus
 from store import mirror
 from store.db import session_factory
 from store.models import OpportunityRow

@@ -1,0 +1,172 @@
+"""The HubSpot connector: CRM Warden's :class:`domain.connector.Connector` over ``hubspot-api-client``.
+
+Companies are accounts, deals opportunities, tasks and logged calls tasks, contacts contacts (all
+of them), owners owners. Leads are either HubSpot's Leads object or the contacts in a lead lifecycle
+stage (``leads=``); a contact that leaves those stages comes back as a deleted lead. Associations
+(v4) give a deal's company, a task's deal/company/contact and a contact's company. Custom
+properties map normalized ``extra`` names to HubSpot property names, per record type. Calls spent
+are counted in ``usage`` by kind (read, write, merge, other).
+
+First syncs read the list endpoints, whose order is by id, not by modification time: a first sync
+that stops half-way must start over rather than resume from the newest record it saw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from config.settings import HubSpotSettings
+from connectors.hubspot._http import HubSpotHttp, OAuthApp
+from connectors.hubspot._mapping import (
+    CALLS,
+    CONTACT_LEADS,
+    LEAD_STAGES,
+    LEADS_OBJECT,
+    SPECS,
+    Mapper,
+    ObjectSpec,
+    StageCatalog,
+    deleted_stub,
+    epoch_ms,
+    owner,
+    parse_datetime,
+)
+from connectors.hubspot._merge import HubSpotMerger
+from connectors.hubspot._ratelimit import Clock, RateLimiter, Sleep
+from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, chunked, inline_links
+from connectors.hubspot._write import HubSpotWriter
+from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.records import ObjectType, Owner, Record
+
+LeadSource = Literal["contacts", "leads_object"]
+CustomProperties = Mapping[ObjectType, Mapping[str, str]]
+
+
+class HubSpotConnector:
+    """One HubSpot portal.
+
+    Args:
+        http: the request door (auth, limits, retries) built by :meth:`from_settings`.
+        custom_properties: per record type, normalized ``extra`` name -> HubSpot property name.
+        leads: ``"contacts"`` (contacts whose lifecycle stage is in ``lead_stages``) or
+            ``"leads_object"`` (HubSpot's Leads object, on portals that have it).
+        task_key_property: the task property that holds each created task's ledger key; create it in
+            the portal as a single-line text property.
+        calls_as_tasks: also read logged calls as completed call tasks (what call-cadence rules count).
+    """
+
+    name = "hubspot"
+    first_sync_in_change_order = False
+    """List endpoints page by id, so the mirror sets no watermark until a first sync is complete."""
+
+    def __init__(self, http: HubSpotHttp, *, custom_properties: CustomProperties | None = None,
+                 leads: LeadSource = "contacts", lead_stages: Sequence[str] = LEAD_STAGES,
+                 task_key_property: str = "warden_key", calls_as_tasks: bool = True) -> None:
+        self.http = http
+        self.usage: ApiUsage = http.usage
+        self.custom = dict(custom_properties or {})
+        self.leads, self.lead_stages = leads, tuple(lead_stages)
+        self.reader = HubSpotReader(http)
+        self._catalog: StageCatalog | None = None
+        self._task_key_property = task_key_property
+        self.calls_as_tasks = calls_as_tasks
+        self.merger = HubSpotMerger(http, self.reader)
+
+    @classmethod
+    def from_settings(cls, settings: HubSpotSettings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+                      **options: Any) -> HubSpotConnector:
+        """A connector for the portal the ``HUBSPOT_*`` settings name; ``options`` go to the constructor."""
+        token = settings.access_token.get_secret_value() if settings.access_token else None
+        oauth = None
+        if settings.client_id and settings.client_secret and settings.refresh_token:
+            oauth = OAuthApp(settings.client_id, settings.client_secret.get_secret_value(),
+                             settings.refresh_token.get_secret_value())
+        limiter = RateLimiter(settings.burst_limit, clock=clock, sleep=sleep)
+        return cls(HubSpotHttp(settings.api_base, token, limiter, ApiUsage(), sleep=sleep, oauth=oauth), **options)
+
+    @property
+    def catalog(self) -> StageCatalog:
+        """The portal's deal stages, read once per connector."""
+        if self._catalog is None:
+            self._catalog = StageCatalog.from_pipelines(self.reader.deal_pipelines())
+        return self._catalog
+
+    def spec(self, object_type: ObjectType) -> ObjectSpec:
+        if object_type is ObjectType.LEAD:
+            return LEADS_OBJECT if self.leads == "leads_object" else CONTACT_LEADS
+        return SPECS[object_type]
+
+    def _properties(self, object_type: ObjectType, spec: ObjectSpec) -> list[str]:
+        extra = self.catalog.entered_properties() if object_type is ObjectType.OPPORTUNITY else ()
+        return [*spec.properties, spec.modified, *extra, *self.custom.get(object_type, {}).values()]
+
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        """Records changed at or after ``since`` (all when None); archived ones come back deleted.
+
+        Tasks include logged calls (completed call tasks) unless ``calls_as_tasks`` is off.
+        """
+        if object_type is ObjectType.OWNER:
+            yield from self.owners()
+            return
+        streams = [self.spec(object_type)]
+        if object_type is ObjectType.TASK and self.calls_as_tasks:
+            streams.append(CALLS)
+        for spec in streams:
+            yield from self._changed(object_type, spec, since)
+
+    def _changed(self, object_type: ObjectType, spec: ObjectSpec, since: datetime | None) -> Iterator[Record]:
+        mapper = Mapper(self.catalog if object_type is ObjectType.OPPORTUNITY else StageCatalog(), self.custom)
+        props = self._properties(object_type, spec)
+        contact_leads = object_type is ObjectType.LEAD and spec is CONTACT_LEADS
+        if since is None:
+            for obj in self.reader.list_all(spec.hubspot_type, props, associations=spec.links):
+                if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
+                    yield mapper.record(object_type, obj, inline_links(obj, spec.links), spec)
+            return
+        changed = self.reader.search_since(spec.hubspot_type, spec.modified, epoch_ms(since), props)
+        for chunk in chunked(changed, LINKS_PER_CALL):
+            links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in chunk], to) for to in spec.links}
+            for obj in chunk:
+                record = mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
+                if contact_leads and obj["properties"].get("lifecyclestage") not in self.lead_stages:
+                    record = deleted_stub(ObjectType.LEAD, obj["id"], record.updated_at or since)
+                yield record  # a contact that left the lead stages is no longer a lead
+                if object_type is ObjectType.ACCOUNT:
+                    yield from self._merged_away(obj, since)
+        yield from self._archived(object_type, spec, since)
+
+    def _merged_away(self, obj: JsonObject, when: datetime) -> Iterator[Record]:
+        for old_id in (obj["properties"].get("hs_merged_object_ids") or "").split(";"):
+            if old_id and old_id != obj["id"]:
+                yield deleted_stub(ObjectType.ACCOUNT, old_id, when)
+
+    def _archived(self, object_type: ObjectType, spec: ObjectSpec, since: datetime) -> Iterator[Record]:
+        for obj in self.reader.list_all(spec.hubspot_type, [], archived=True):
+            archived_at = parse_datetime(obj.get("archivedAt")) or parse_datetime(obj["updatedAt"])
+            if archived_at is not None and archived_at >= since:
+                yield deleted_stub(object_type, obj["id"], archived_at)
+
+    def owners(self) -> list[Owner]:
+        """Every owner, active or archived; ``manager_id`` is None (managers come from the policy)."""
+        return [owner(o) for o in self.reader.owners()]
+
+    def _writer(self) -> HubSpotWriter:
+        return HubSpotWriter(self.http, self.spec, lambda: self.catalog, self.custom, self._task_key_property)
+
+    def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
+        return self._writer().update(updates)
+
+    def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
+        return self._writer().create_tasks(tasks)
+
+    def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
+        return self.merger.snapshot(object_type, record_ids)
+
+    def merge(self, object_type: ObjectType, master_id: str, loser_ids: Sequence[str]) -> MergeResult:
+        return self.merger.merge(object_type, master_id, loser_ids)
+
+    def restore(self, snapshots: Sequence[Snapshot]) -> None:
+        self.merger.restore(snapshots)

@@ -1,0 +1,139 @@
+"""The connector interface: what CRM Warden needs from a CRM, and nothing more.
+
+It is split into small protocols by what the caller does with it: the mirror only reads, apply
+only writes, dedupe merges and restores. A concrete connector (local, Salesforce, HubSpot)
+implements all of them and is checked by shape, not by inheritance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from domain.records import ObjectType, Owner, Record, TaskPriority, TaskType
+
+
+@dataclass(frozen=True, slots=True)
+class RecordUpdate:
+    """Set normalized fields (``owner_id``, ``stage``, ``status``...) on one record."""
+
+    key: str
+    """The ledger's idempotency key of the action this update carries out."""
+    object_type: ObjectType
+    record_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """A task to create. ``key`` is stored with the task so a retried create finds it again."""
+
+    key: str
+    subject: str
+    owner_id: str
+    due_date: date
+    task_type: TaskType = TaskType.TODO
+    priority: TaskPriority = TaskPriority.NORMAL
+    description: str = ""
+    what_id: str | None = None
+    who_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The CRM's answer for one record of a batch write."""
+
+    key: str
+    ok: bool
+    record_id: str | None = None
+    error: str | None = None
+    """What the CRM said, naming the record, e.g. ``INVALID_CROSS_REFERENCE_KEY on 006...: ...``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    master_id: str
+    merged_ids: tuple[str, ...]
+    ok: bool = True
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything needed to put a record and its children back as they were.
+
+    ``data`` is the record in the CRM's own field names (what a restore writes back);
+    ``children`` maps a child object type to the child records that point at this one.
+    """
+
+    object_type: ObjectType
+    record_id: str
+    data: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class ApiUsage:
+    """API calls a connector spent, by kind: ``read``, ``write``, ``merge``, ``other``."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    daily_limit: int | None = None
+    daily_remaining: int | None = None
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.calls[kind] = self.calls.get(kind, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def as_dict(self) -> dict[str, int]:
+        return {"total": self.total, **dict(sorted(self.calls.items()))}
+
+
+@runtime_checkable
+class Reader(Protocol):
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        """Yield records of one type changed at or after ``since`` (all when None), oldest first.
+
+        Deleted and merged-away records come back with ``deleted=True`` so the mirror forgets them.
+        """
+        ...
+
+    def owners(self) -> list[Owner]:
+        """Every user and queue, active or not."""
+        ...
+
+
+@runtime_checkable
+class Writer(Protocol):
+    def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
+        """Apply updates in as few calls as the CRM allows; one result per update, in order."""
+        ...
+
+    def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
+        """Create tasks, skipping any whose key the CRM already holds; one result per task."""
+        ...
+
+
+@runtime_checkable
+class Merger(Protocol):
+    def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
+        ...
+
+    def merge(self, object_type: ObjectType, master_id: str, loser_ids: Sequence[str]) -> MergeResult:
+        ...
+
+    def restore(self, snapshots: Sequence[Snapshot]) -> None:
+        """Re-create or reset the snapshotted records and move their children back."""
+        ...
+
+
+@runtime_checkable
+class Connector(Reader, Writer, Merger, Protocol):
+    """A whole CRM: read, write, merge, and count what it spent."""
+
+    name: str
+    usage: ApiUsage

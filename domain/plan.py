@@ -1,0 +1,79 @@
+"""What rules return: findings (what is wrong, with evidence) and the actions that fix them.
+
+Rules decide by returning these values; only ``jobs.apply`` acts on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from domain.records import ObjectType
+
+
+class ActionKind(StrEnum):
+    REASSIGN = "reassign"
+    UPDATE = "update"
+    CREATE_TASK = "create_task"
+    CLOSE = "close"
+    MERGE = "merge"
+    NOTIFY = "notify"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One record breaking one rule, in words a sales manager understands."""
+
+    rule: str
+    object: ObjectType
+    record_id: str
+    owner_id: str | None
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """JSON-ready facts behind the reason: dates, field values, the policy line that applies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One change to make in the CRM.
+
+    ``key`` is the idempotency key (rule, record, period): two runs that would make the same change
+    produce the same key, so the ledger applies it once.
+    ``payload`` holds the normalized fields to set (``update``/``reassign``/``close``) or the task to
+    create (``create_task``), JSON-ready.
+    """
+
+    kind: ActionKind
+    object: ObjectType
+    record_id: str
+    key: str
+    reason: str
+    rule: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    requires: str | None = None
+    """Key of an action that must be applied first (a task for the new owner needs the reassignment)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A record a rule could not judge (missing owner, unknown stage...) and why."""
+
+    rule: str
+    object: ObjectType
+    record_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    findings: list[Finding] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
