@@ -29,9 +29,9 @@ from connectors.hubspot._http import HubSpotHttp
 from connectors.hubspot._ratelimit import RateLimiter
 from domain.connector import ApiUsage, RecordUpdate
 from domain.records import ObjectType
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_seed import seed
-from tests.connectors.hubspot_server import HubSpotServer, Limits
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.seed import seed
+from tests.servers.hubspot.server import HubSpotServer, Limits
 
 SYNCED = (ObjectType.ACCOUNT, ObjectType.OPPORTUNITY, ObjectType.TASK)
 LINKS = {ObjectType.ACCOUNT: 0, ObjectType.OPPORTUNITY: 1, ObjectType.TASK: 3}

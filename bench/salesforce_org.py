@@ -14,8 +14,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_server import FakeSalesforce, serve
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.server import FakeSalesforce, serve
 
 SHARES = {"Account": 0.10, "Contact": 0.20, "Lead": 0.20, "Opportunity": 0.20, "Task": 0.30}
 """How the records split across objects."""

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from bench import salesforce_org
-from config.settings import SalesforceSettings
+from connectors.salesforce import SalesforceSettings
 from connectors.salesforce._connector import SalesforceConnector
 from domain.connector import RecordUpdate
 from domain.records import ObjectType

@@ -1,6 +1,6 @@
 """Benchmark the scheduled worker against Celery on an I/O-bound load: many HubSpot portals.
 
-Each connection is a local HubSpot server (tests/connectors/hubspot_server.py) in its own process,
+Each connection is a local HubSpot server (tests/servers/hubspot/server.py) in its own process,
 holding companies, deals and tasks, answering after a network latency. The policy is the packaged
 one (every rule family) with one ``connections:`` entry per portal. Two runs from a cold store,
 each on fresh portals and a fresh PostgreSQL database, every job of every connection once, applying:
@@ -50,9 +50,9 @@ from jobs.job_table import job_table
 from jobs.shutdown import ShutdownFlag
 from jobs.worker import Worker
 from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_seed import seed
-from tests.connectors.hubspot_server import HubSpotServer, Limits
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.seed import seed
+from tests.servers.hubspot.server import HubSpotServer, Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("WARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -16,8 +16,8 @@ import holidays
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.connections import Connections
 from config.dedupe_policy import DedupePolicy
+from config.policy_connections import Connections
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

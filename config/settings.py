@@ -1,4 +1,4 @@
-"""Settings from the environment and ``.env``: where the data lives and how to reach each CRM.
+"""Settings from the environment and ``.env``: where the data lives, how to reach each CRM, how to send mail.
 
 Read once at the entry point (the CLI) and passed down; no module reads the environment itself.
 Secrets are ``SecretStr`` so that they print as ``**********`` in logs and reprs.
@@ -11,48 +11,14 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.hubspot.settings import HubSpotSettings
+from connectors.local.settings import LocalCrmSettings
+from connectors.salesforce.settings import SalesforceSettings
+
 PACKAGED_POLICY = Path(__file__).with_name("policy.yaml")
 
 
-class _Section(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-
-class SalesforceSettings(_Section):
-    model_config = SettingsConfigDict(env_prefix="SALESFORCE_", env_file=".env", extra="ignore")
-
-    instance_url: str | None = None
-    access_token: SecretStr | None = None
-    login_url: str = "https://login.salesforce.com"
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    username: str | None = None
-    private_key_file: Path | None = None
-    api_version: str = "59.0"
-    task_key_field: str = Field(
-        "Warden_Key__c", description="Task External ID field that holds each created task's idempotency key."
-    )
-    api_share: float = Field(
-        0.5, gt=0, le=1, description="Stop a run before the org has used more than this share of its daily API calls."
-    )
-    bulk_threshold: int = Field(
-        100_000, ge=0, description="First syncs of objects with at least this many records use Bulk API 2.0 (0: never)."
-    )
-
-
-class HubSpotSettings(_Section):
-    model_config = SettingsConfigDict(env_prefix="HUBSPOT_", env_file=".env", extra="ignore")
-
-    access_token: SecretStr | None = None
-    api_base: str = "https://api.hubapi.com"
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    refresh_token: SecretStr | None = None
-    burst_limit: int = Field(100, gt=0, description="Requests per 10 seconds the portal allows.")
-    portal_id: str | None = Field(None, description="The portal (hub) id, for links from digests to records.")
-
-
-class SmtpSettings(_Section):
+class SmtpSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMTP_", env_file=".env", extra="ignore")
 
     host: str = "localhost"
@@ -63,8 +29,10 @@ class SmtpSettings(_Section):
     sender: str = "crm-warden@localhost"
 
 
-class Settings(_Section):
+class Settings(BaseSettings):
     """Top-level settings; every variable is prefixed ``WARDEN_`` except the CRM sections."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
         "sqlite:///.warden/warden.db", validation_alias=AliasChoices("WARDEN_DATABASE_URL")
@@ -73,9 +41,7 @@ class Settings(_Section):
         Path("config/policy.yaml"), validation_alias=AliasChoices("WARDEN_POLICY")
     )
     crm: str = Field("local", validation_alias=AliasChoices("WARDEN_CRM"))
-    local_crm_url: str = Field(
-        "sqlite:///.warden/local_crm.db", validation_alias=AliasChoices("WARDEN_LOCAL_CRM_URL")
-    )
+    local: LocalCrmSettings = Field(default_factory=LocalCrmSettings)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     hubspot: HubSpotSettings = Field(default_factory=HubSpotSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -1,7 +1,8 @@
 """Account exports from Salesforce and HubSpot (CSV), read as accounts so an admin can plan before connecting.
 
-Each CRM names its export columns its own way (and the report builder and the data export differ);
-the first column present from each list below is used. Which CRM wrote the file is told by its id column.
+Each CRM names its export columns its own way (and the report builder and the data export differ): its
+package lists them, and the first column present from each list is used. Which CRM wrote the file is
+told by its id column.
 """
 
 from __future__ import annotations
@@ -11,39 +12,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.kinds import ACCOUNT_EXPORTS
 from domain.records import Account
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """Created date of an account whose export has none: such accounts tie on "oldest"."""
 DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
-
-SALESFORCE = {
-    "id": ("Account ID", "Id", "ID"),
-    "name": ("Account Name", "Name"),
-    "website": ("Website",),
-    "phone": ("Phone",),
-    "street": ("Billing Street", "BillingStreet", "Billing Address Line 1"),
-    "city": ("Billing City", "BillingCity"),
-    "postcode": ("Billing Zip/Postal Code", "Billing Postal Code", "BillingPostalCode"),
-    "country": ("Billing Country", "BillingCountry"),
-    "type": ("Type", "Account Type"),
-    "owner": ("Account Owner", "Owner ID", "OwnerId"),
-    "created": ("Created Date", "CreatedDate"),
-}
-HUBSPOT = {
-    "id": ("Record ID", "Company ID"),
-    "name": ("Company name", "Name"),
-    "website": ("Company Domain Name", "Website URL", "Domain"),
-    "phone": ("Phone Number",),
-    "street": ("Street Address",),
-    "city": ("City",),
-    "postcode": ("Postal Code", "Zip"),
-    "country": ("Country/Region", "Country"),
-    "type": ("Type", "Lifecycle Stage"),
-    "owner": ("Company owner", "Company Owner"),
-    "created": ("Create Date", "Created Date"),
-}
-
 
 class ExportError(ValueError):
     """An export file that is not a Salesforce or HubSpot account export; the message says what is missing."""
@@ -55,7 +29,7 @@ def _column(header: Sequence[str], names: Sequence[str]) -> str | None:
 
 
 def _layout(path: Path, header: Sequence[str]) -> dict[str, str | None]:
-    for layout in (HUBSPOT, SALESFORCE):
+    for layout in ACCOUNT_EXPORTS.values():
         columns = {field: _column(header, names) for field, names in layout.items()}
         if columns["id"] and columns["name"]:
             return columns

@@ -137,3 +137,24 @@ class Connector(Reader, Writer, Merger, Protocol):
 
     name: str
     usage: ApiUsage
+
+
+class RecordLinks(Protocol):
+    """Turns a record into the URL that opens it in its CRM (None: the CRM has no web page for it)."""
+
+    def url(self, object_type: ObjectType, record_id: str) -> str | None:
+        """The address of one record's page."""
+        ...
+
+
+class NoLinks:
+    """Record links of a CRM without web pages (or whose address is not configured): items show record ids."""
+
+    def url(self, object_type: ObjectType, record_id: str) -> str | None:
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoLinks)
+
+    def __hash__(self) -> int:
+        return hash(NoLinks)

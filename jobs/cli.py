@@ -125,7 +125,7 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     warden_logging.configure()
     settings = Settings()
     moment = _now(now)
-    crm = LocalCRM.from_url(settings.local_crm_url)
+    crm = LocalCRM.from_url(settings.local.url)
     seed_demo(crm, moment)
     policy = _policy(settings, None)
     result = _execute("all", "local", settings, policy, moment, apply)
@@ -134,7 +134,7 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
-    console.print(f"\nDemo CRM: {settings.local_crm_url}   ledger: {settings.database_url}")
+    console.print(f"\nDemo CRM: {settings.local.url}   ledger: {settings.database_url}")
     console.print(f"See this run again: warden ledger show {result.run_id}")
     if result.dry_run:
         console.print("Apply the plan to the demo CRM: warden demo --apply")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from config.settings import Settings
+from jobs.connections import record_links
 from notify.digest import DigestConfigError, DigestReport, run_digest
-from notify.links import links_for
 
 DEMO_PREVIEW_DIR = Path(".warden/digests")
 
@@ -29,8 +29,7 @@ def build_digests(
     send: bool,
 ) -> DigestReport:
     """Digests for one connection, linked to records in that CRM; sent only with ``send``."""
-    links = links_for(crm, salesforce_instance=settings.salesforce.instance_url,
-                      hubspot_portal=settings.hubspot.portal_id)
+    links = record_links(settings, crm)
     return run_digest(sessions, policy, crm, now, smtp=settings.smtp if send else None,
                       preview_dir=preview, send=send, link_base=links)
 

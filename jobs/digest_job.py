@@ -16,13 +16,13 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.connections import ConnectionPolicy
 from config.policy import DigestPolicy, Policy
+from config.policy_connections import ConnectionPolicy
 from config.settings import Settings, SmtpSettings
-from jobs.connection_connectors import ConnectionSettingsError, connection_settings
+from domain.connector import RecordLinks
+from jobs.connections import ConnectionSettingsError, connection_links
 from jobs.run_state import close_abandoned_runs
 from notify.digest import JOB, DigestConfigError, DigestReport, run_digest
-from notify.links import RecordLinks, links_for
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
@@ -40,12 +40,7 @@ def digest_schedule(settings: DigestPolicy) -> str:
 
 def settings_links(settings: Settings) -> Callable[[ConnectionPolicy], RecordLinks]:
     """Record links of each connection's CRM, from its own settings (instance URL, portal id)."""
-    def links(connection: ConnectionPolicy) -> RecordLinks:
-        own = connection_settings(settings, connection)
-        return links_for(connection.crm, salesforce_instance=own.salesforce.instance_url,
-                         hubspot_portal=own.hubspot.portal_id)
-
-    return links
+    return lambda connection: connection_links(settings, connection)
 
 
 @dataclass(frozen=True)

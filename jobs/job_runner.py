@@ -14,9 +14,9 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps, Policy
-from domain.connector import Connector
+from config.policy_connections import ConnectionPolicy
+from domain.connector import Connector, NoLinks
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
 from jobs.digest_job import DigestJob
@@ -26,7 +26,6 @@ from jobs.recovery import finish_dependents, settle_abandoned_runs
 from jobs.run_state import unfinished_runs
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
-from notify.links import links_for
 from store import mirror
 
 log = structlog.get_logger(__name__)
@@ -120,7 +119,7 @@ class JobRunner:
         return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors))
 
     def _run_digest(self, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
-        digests = self.digests or DigestJob(self.sessions, None, lambda c: links_for(c.crm))
+        digests = self.digests or DigestJob(self.sessions, None, lambda c: NoLinks())
         try:
             run = digests.run(connection, policy, now, apply=self.apply)
         except Exception as exc:  # like a rule job's failure: logged, recorded, and the worker goes on

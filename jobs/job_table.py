@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.connections import ConnectionPolicy
 from config.policy import DigestPolicy, Policy
+from config.policy_connections import ConnectionPolicy
 from enforcement.registry import JOBS, rules_for
 from jobs.digest_job import digest_schedule
 from jobs.schedule import CronSchedule

@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
+from config.policy_connections import ConnectionPolicy
 from config.settings import Settings
 from domain.connector import Connector
-from jobs.connection_connectors import open_connection
+from jobs.connections import open_connection
 from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
 from jobs.locks import locks_for

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import DigestPolicy, Policy
+from domain.connector import RecordLinks
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from notify.collect import counts_at, open_findings
-from notify.links import RecordLinks
 from notify.model import Digest, build_digest, rule_titles
 from notify.morning import morning_lists
 from notify.periods import period_at

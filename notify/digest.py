@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import DigestPolicy, Policy
 from config.settings import SmtpSettings
+from domain.connector import RecordLinks
 from notify.assemble import assemble_digests
 from notify.chart import render_chart
 from notify.delivery import already_sent, deliver
-from notify.links import RecordLinks
 from notify.model import Digest
 from notify.render import compose, render_html
 from notify.smtp import SmtpSender

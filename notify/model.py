@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from config.policy import Policy
+from domain.connector import RecordLinks
 from domain.records import Owner
 from notify.collect import OpenFinding
-from notify.links import RecordLinks
 from notify.periods import Period
 from notify.recipients import Recipient, Routing
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from config.settings import HubSpotSettings
+from connectors._retry import Sleep
 from connectors.hubspot._http import HubSpotHttp, OAuthApp
 from connectors.hubspot._mapping import (
     CALLS,
@@ -35,9 +35,10 @@ from connectors.hubspot._mapping import (
     parse_datetime,
 )
 from connectors.hubspot._merge import HubSpotMerger
-from connectors.hubspot._ratelimit import Clock, RateLimiter, Sleep
+from connectors.hubspot._ratelimit import Clock, RateLimiter
 from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, chunked, inline_links
 from connectors.hubspot._write import HubSpotWriter
+from connectors.hubspot.settings import HubSpotSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.records import ObjectType, Owner, Record
 

@@ -24,9 +24,10 @@ from hubspot.crm.pipelines import exceptions as pipelines_errors
 from hubspot.crm.properties import exceptions as properties_errors
 from hubspot.discovery.discovery_base import DiscoveryBase
 from hubspot.oauth import exceptions as oauth_errors
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.hubspot._ratelimit import RateLimiter, Sleep
+from connectors._retry import Sleep, TryAgain, retrying
+from connectors.hubspot._errors import Act, message_of, resolve
+from connectors.hubspot._ratelimit import RateLimiter
 from domain.connector import ApiUsage
 from domain.errors import BudgetExhausted, FatalConnectorError, RecordError, RetriableConnectorError
 
@@ -35,8 +36,6 @@ log = structlog.get_logger(__name__)
 API_ERRORS = (objects_errors.ApiException, companies_errors.ApiException, associations_errors.ApiException,
               owners_errors.ApiException, pipelines_errors.ApiException, properties_errors.ApiException,
               oauth_errors.ApiException)
-TRANSIENT_STATUSES = frozenset({0, 500, 502, 503, 504})
-RECORD_STATUSES = frozenset({400, 404, 409, 422})
 
 
 @dataclass(frozen=True)
@@ -73,27 +72,6 @@ class _ReusedApis:
         return api
 
 
-class _Again(Exception):
-    """A failed attempt worth repeating after ``wait_s`` seconds."""
-
-    def __init__(self, reason: str, wait_s: float) -> None:
-        super().__init__(reason)
-        self.wait_s = wait_s
-
-
-def _wait(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome else None
-    return error.wait_s if isinstance(error, _Again) else 0.0
-
-
-def _message(body: bytes | None) -> tuple[str, dict[str, Any]]:
-    try:
-        parsed = json.loads(body or b"{}")
-    except ValueError:
-        return (body or b"").decode(errors="replace")[:300], {}
-    return str(parsed.get("message", parsed)), parsed
-
-
 class HubSpotHttp:
     """The one door to HubSpot: ``call(kind, subject, send)`` returns a parsed :class:`Response`."""
 
@@ -119,11 +97,10 @@ class HubSpotHttp:
         refused those requests without acting on them.
         """
         refreshed: list[bool] = []
-        retrying = Retrying(stop=stop_after_attempt(self._attempts), retry=retry_if_exception_type(_Again),
-                            wait=_wait, sleep=self._sleep, reraise=True)
+        tries = retrying("hubspot", attempts=self._attempts, sleep=self._sleep, on=TryAgain)
         try:
-            return retrying(self._attempt, kind, subject, send, search, repeatable, refreshed)
-        except _Again as exc:
+            return tries(self._attempt, kind, subject, send, search, repeatable, refreshed)
+        except TryAgain as exc:
             raise RetriableConnectorError(f"HubSpot {subject}: {exc} (gave up after {self._attempts} tries)") from None
 
     def _attempt(self, kind: str, subject: str, send: Callable[[hubspot.Client], Any], search: bool,
@@ -141,7 +118,7 @@ class HubSpotHttp:
             if not repeatable:
                 raise RetriableConnectorError(f"HubSpot {subject}: connection lost ({type(exc).__name__}); "
                                               "the request may or may not have taken effect") from None
-            raise _Again(f"connection lost ({type(exc).__name__})", self._backoff) from None
+            raise TryAgain(f"connection lost ({type(exc).__name__})", self._backoff) from None
         finally:
             self.limiter.answered()
         self._observe(headers)
@@ -155,32 +132,31 @@ class HubSpotHttp:
 
     def _refused(self, status: int, body: bytes | None, subject: str, repeatable: bool,
                  refreshed: list[bool]) -> Response:
-        message, parsed = _message(body)
-        if status == 429:
-            policy = str(parsed.get("policyName", "TEN_SECONDLY_ROLLING"))
-            if policy == "DAILY":
-                raise BudgetExhausted(f"HubSpot daily API limit reached during {subject}; the run stops "
-                                      "here and resumes from its watermark tomorrow") from None
-            log.warning("hubspot.throttled", policy=policy, subject=subject)
-            self.limiter.throttled(policy)
-            raise _Again(f"rate limited ({policy})", 0.0)
-        if status == 401:
-            if self._oauth is not None and not refreshed:
-                refreshed.append(True)
-                self._refresh_token()
-                raise _Again("access token expired; refreshed", 0.0)
-            raise FatalConnectorError(f"HubSpot refused the access token ({message}): set a valid "
-                                      "HUBSPOT_ACCESS_TOKEN, or HUBSPOT_CLIENT_ID/SECRET/REFRESH_TOKEN to refresh")
-        if status == 403:
-            raise FatalConnectorError(f"HubSpot forbade {subject} ({message}): grant the app the CRM scopes "
-                                      "for this object (crm.objects.*.read/write)")
-        if status in TRANSIENT_STATUSES or status >= 500:
+        message, parsed = message_of(body)
+        resolution = resolve(status)
+        if resolution.act is Act.THROTTLE:
+            self._throttled(str(parsed.get("policyName", "TEN_SECONDLY_ROLLING")), subject)
+        if resolution.act is Act.REAUTHENTICATE and self._oauth is not None and not refreshed:
+            refreshed.append(True)
+            self._refresh_token()
+            raise TryAgain("access token expired; refreshed", 0.0)
+        if resolution.act is Act.RETRY:
             if not repeatable:
                 raise RetriableConnectorError(f"HubSpot {subject}: HTTP {status} ({message})")
-            raise _Again(f"HTTP {status} ({message})", self._backoff)
-        if status in RECORD_STATUSES:
+            raise TryAgain(f"HTTP {status} ({message})", self._backoff)
+        if resolution.act is Act.RECORD:
             raise RecordError(subject, f"{parsed.get('category', 'HTTP ' + str(status))}: {message}")
+        if resolution.fix:
+            raise FatalConnectorError(f"HubSpot refused {subject} with HTTP {status} ({message}): {resolution.fix}")
         raise FatalConnectorError(f"HubSpot answered HTTP {status} to {subject}: {message}")
+
+    def _throttled(self, policy: str, subject: str) -> None:
+        if policy == "DAILY":
+            raise BudgetExhausted(f"HubSpot daily API limit reached during {subject}; the run stops "
+                                  "here and resumes from its watermark tomorrow") from None
+        log.warning("hubspot.throttled", policy=policy, subject=subject)
+        self.limiter.throttled(policy)
+        raise TryAgain(f"rate limited ({policy})", 0.0)
 
     def _refresh_token(self) -> None:
         assert self._oauth is not None

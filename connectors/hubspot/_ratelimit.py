@@ -15,8 +15,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from connectors._retry import Sleep
+
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 
 
 @dataclass

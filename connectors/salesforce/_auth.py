@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import jwt
 import requests
 
-from config.settings import SalesforceSettings
+from connectors.salesforce.settings import SalesforceSettings
 from domain.errors import FatalConnectorError, RetriableConnectorError
 
 Clock = Callable[[], datetime]

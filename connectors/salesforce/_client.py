@@ -16,8 +16,8 @@ import requests
 import structlog
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors._retry import Sleep, retrying
 from connectors.salesforce._auth import TokenSource
 from connectors.salesforce._errors import RequestLimitExceeded, SessionExpired, error_code, translate
 from connectors.salesforce._soap import envelope, parse_soap_response
@@ -26,27 +26,7 @@ from domain.errors import BudgetExhausted, RetriableConnectorError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-Sleep = Callable[[float], None]
 TIMEOUT = 120
-
-_TRANSIENT_WAIT = wait_exponential(multiplier=0.5, max=10)
-_RATE_LIMIT_WAIT = wait_exponential(multiplier=5, max=120)
-
-
-def backoff(state: RetryCallState) -> float:
-    """Seconds to wait: long for ``REQUEST_LIMIT_EXCEEDED`` (it has no Retry-After), short otherwise."""
-    failure = state.outcome.exception() if state.outcome else None
-    wait = _RATE_LIMIT_WAIT if isinstance(failure, RequestLimitExceeded) else _TRANSIENT_WAIT
-    return wait(state)
-
-
-def log_retry(state: RetryCallState) -> None:
-    """Say which call is retried, after which fault and how long it waits (never a token or a body)."""
-    failure = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("salesforce.retry", attempt=state.attempt_number, wait_seconds=round(wait, 2),
-                error=type(failure).__name__, detail=str(failure)[:300])
-
 
 class SalesforceClient:
     def __init__(
@@ -78,16 +58,9 @@ class SalesforceClient:
             BudgetExhausted: the org is at the configured share of its daily allocation, or stays
                 rate-limited through every retry (without ``retry`` the rate-limit error itself is raised).
         """
-        retrying = Retrying(
-            stop=stop_after_attempt(self._max_attempts if retry else 1),
-            wait=backoff,
-            retry=retry_if_exception_type(RetriableConnectorError),
-            sleep=self.sleep,
-            before_sleep=log_retry,
-            reraise=True,
-        )
+        tries = retrying("salesforce", attempts=self._max_attempts if retry else 1, sleep=self.sleep)
         try:
-            result: T = retrying(self._attempt, kind, what, send)
+            result: T = tries(self._attempt, kind, what, send)
         except RequestLimitExceeded as exc:
             if not retry:
                 raise

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import requests
 from simple_salesforce.format import format_soql
 
-from config.settings import SalesforceSettings
+from connectors._retry import Sleep
 from connectors.salesforce._auth import Clock, token_source
 from connectors.salesforce._bulk import BulkQuery
-from connectors.salesforce._client import SalesforceClient, Sleep
+from connectors.salesforce._client import SalesforceClient
 from connectors.salesforce._mapping import (
     QUEUE_FIELDS,
     SOBJECTS,
@@ -31,6 +31,7 @@ from connectors.salesforce._mapping import (
 )
 from connectors.salesforce._merge import SoapMerger
 from connectors.salesforce._writes import CollectionWriter
+from connectors.salesforce.settings import SalesforceSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.records import ObjectType, Owner, Record
 

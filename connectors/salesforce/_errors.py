@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors._retry import RateLimited
 from domain.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
 
 
@@ -15,7 +16,7 @@ class SessionExpired(FatalConnectorError):
     """The access token is no longer accepted; fatal unless the connector can log in again."""
 
 
-class RequestLimitExceeded(RetriableConnectorError):
+class RequestLimitExceeded(RateLimited):
     """Salesforce refused the call for its rate or concurrency limit: back off, then try again."""
 
 

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from simple_salesforce.format import format_soql
 from tenacity import Retrying, retry_if_result, stop_after_attempt
 
-from connectors.salesforce._client import SalesforceClient, backoff
+from connectors._retry import backoff
+from connectors.salesforce._client import SalesforceClient
 from connectors.salesforce._errors import RETRIABLE_RECORD_CODES, record_error
 from connectors.salesforce._mapping import SOBJECTS, UnmappedField, to_sf_fields, to_sf_value
 from domain.connector import NewTask, RecordUpdate, WriteResult

@@ -20,14 +20,14 @@ from urllib.parse import parse_qsl, urlencode
 import vcr
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings
+from connectors.hubspot import HubSpotSettings
 from connectors.hubspot._connector import HubSpotConnector
 from domain.connector import NewTask, RecordUpdate
 from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_seed import Seeded, seed
-from tests.connectors.hubspot_server import Fault, HubSpotServer, Limits
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.seed import Seeded, seed
+from tests.servers.hubspot.server import Fault, HubSpotServer, Limits
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "hubspot"
 HUBSPOT = "https://api.hubapi.com"

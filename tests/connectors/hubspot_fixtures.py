@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings
+from connectors.hubspot import HubSpotSettings
 from connectors.hubspot._connector import HubSpotConnector
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_seed import setup_portal
-from tests.connectors.hubspot_server import HubSpotServer, Limits
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.seed import setup_portal
+from tests.servers.hubspot.server import HubSpotServer, Limits
 
 
 class SecondsClock:

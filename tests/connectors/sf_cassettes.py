@@ -20,10 +20,10 @@ from urllib.parse import parse_qs
 import requests
 import vcr
 
-from config.settings import SalesforceSettings
+from connectors.salesforce import SalesforceSettings
 from connectors.salesforce._connector import SalesforceConnector
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_server import FakeSalesforce, serve
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.server import FakeSalesforce, serve
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "salesforce"
 MODE = os.environ.get("WARDEN_RECORD_CASSETTES", "")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import requests
 
-from config.settings import SalesforceSettings
+from connectors.salesforce import SalesforceSettings
 from connectors.salesforce._connector import SalesforceConnector
-from tests.connectors.sf_bulk_server import BulkJobs
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_server import FakeSalesforce, serve
+from tests.servers.salesforce.bulk import BulkJobs
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.server import FakeSalesforce, serve
 
 
 @dataclass

@@ -11,10 +11,10 @@ from domain.records import Record
 from jobs.pipeline import run_job
 from store.db import session_factory
 from tests.connectors.hubspot_fixtures import SecondsClock, connect
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_records import load
-from tests.connectors.hubspot_server import HubSpotServer, Limits
 from tests.connectors.test_hubspot_plan import NOW, org, store
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.records import load
+from tests.servers.hubspot.server import HubSpotServer, Limits
 
 __all__ = ["org"]
 

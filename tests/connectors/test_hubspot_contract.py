@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings
+from connectors.hubspot import HubSpotSettings
 from connectors.hubspot._connector import HubSpotConnector
 from connectors.hubspot._mapping import epoch_ms, format_date
 from domain.connector import NewTask, RecordUpdate
@@ -31,9 +31,9 @@ from tests.connectors.contract import (
     known_org,
 )
 from tests.connectors.hubspot_fixtures import SecondsClock
-from tests.connectors.hubspot_portal import Portal, iso
-from tests.connectors.hubspot_seed import STAGES, setup_portal
-from tests.connectors.hubspot_server import HubSpotServer
+from tests.servers.hubspot.portal import Portal, iso
+from tests.servers.hubspot.seed import STAGES, setup_portal
+from tests.servers.hubspot.server import HubSpotServer
 
 CUSTOM = {ObjectType.ACCOUNT: {"tier": "tier"}, ObjectType.LEAD: {"bant_budget": "bant_budget"},
           ObjectType.OPPORTUNITY: {"bant_budget": "bant_budget"}}

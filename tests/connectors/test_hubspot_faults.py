@@ -5,14 +5,14 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings
+from connectors.hubspot import HubSpotSettings
 from connectors.hubspot._connector import HubSpotConnector
 from domain.connector import NewTask, RecordUpdate
 from domain.errors import BudgetExhausted, ConnectorError, FatalConnectorError, RecordError, RetriableConnectorError
 from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
-from tests.connectors.hubspot_seed import seed
-from tests.connectors.hubspot_server import Fault, HubSpotServer
+from tests.servers.hubspot.seed import seed
+from tests.servers.hubspot.server import Fault, HubSpotServer
 
 FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401"]
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

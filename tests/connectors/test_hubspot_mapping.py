@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.hubspot._mapping import StageCatalog, epoch_ms, format_date, parse_datetime
-from tests.connectors.hubspot_seed import STAGES
+from tests.servers.hubspot.seed import STAGES
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 

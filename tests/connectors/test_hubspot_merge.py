@@ -6,9 +6,9 @@ import pytest
 
 from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import connect, hubspot
-from tests.connectors.hubspot_portal import READ_ONLY, Portal
-from tests.connectors.hubspot_seed import Seeded, seed
-from tests.connectors.hubspot_server import Fault
+from tests.servers.hubspot.portal import READ_ONLY, Portal
+from tests.servers.hubspot.seed import Seeded, seed
+from tests.servers.hubspot.server import Fault
 
 CHILDREN = ("contacts", "deals", "tasks", "notes")
 

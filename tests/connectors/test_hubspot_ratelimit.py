@@ -9,8 +9,8 @@ from connectors.hubspot._ratelimit import RateLimiter
 from domain.connector import RecordUpdate
 from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
-from tests.connectors.hubspot_seed import seed
-from tests.connectors.hubspot_server import Limits
+from tests.servers.hubspot.seed import seed
+from tests.servers.hubspot.server import Limits
 
 
 def _limiter(clock: SecondsClock, burst: int = 10, margin: float = 0.0) -> RateLimiter:

@@ -8,8 +8,8 @@ import connectors.hubspot._read as hubspot_read
 from domain.connector import Connector
 from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
 from tests.connectors.hubspot_fixtures import connect, hubspot
-from tests.connectors.hubspot_portal import iso
-from tests.connectors.hubspot_seed import START_MS, seed
+from tests.servers.hubspot.portal import iso
+from tests.servers.hubspot.seed import START_MS, seed
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 

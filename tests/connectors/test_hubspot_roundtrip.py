@@ -12,9 +12,9 @@ from connectors.local._connector import LocalCRM
 from demo.org import seed_demo
 from domain.records import ObjectType, Owner, Record
 from tests.connectors.hubspot_fixtures import SecondsClock, connect
-from tests.connectors.hubspot_portal import Portal
-from tests.connectors.hubspot_records import hubspot_view, load
-from tests.connectors.hubspot_server import HubSpotServer, Limits
+from tests.servers.hubspot.portal import Portal
+from tests.servers.hubspot.records import hubspot_view, load
+from tests.servers.hubspot.server import HubSpotServer, Limits
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from datetime import date
 from domain.connector import NewTask, RecordUpdate
 from domain.records import ObjectType, TaskPriority, TaskType
 from tests.connectors.hubspot_fixtures import connect, hubspot
-from tests.connectors.hubspot_seed import seed
+from tests.servers.hubspot.seed import seed
 
 BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"
 
@@ -47,7 +47,7 @@ def test_a_batch_refused_whole_is_split_until_the_bad_record_is_found() -> None:
 
         def refuse_closed_won(kind: str, props: dict[str, object]) -> None:
             if props.get("dealstage") == "closedwon":
-                from tests.connectors.hubspot_portal import PortalError
+                from tests.servers.hubspot.portal import PortalError
 
                 raise PortalError(400, "VALIDATION_ERROR", "closedwon needs an amount above 10")
             original(kind, props)

@@ -12,10 +12,10 @@ from domain.records import Lead, ObjectType, Opportunity, Record, Task
 from jobs.pipeline import RunResult, run_job
 from store.db import session_factory
 from tests.connectors.sf_fixtures import connect, fake, sf_server, sleeps
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_records import custom_fields, load
-from tests.connectors.sf_server import FakeSalesforce
 from tests.connectors.test_salesforce_plan import NOW, local, store
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.records import custom_fields, load
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["fake", "local", "sf_server", "sleeps"]
 

@@ -6,12 +6,12 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from config.settings import SalesforceSettings
+from connectors.salesforce import SalesforceSettings
 from connectors.salesforce._auth import ClientCredentials, jwt_audience, token_source
 from connectors.salesforce._connector import SalesforceConnector
 from domain.errors import FatalConnectorError
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["fake", "seeded", "sf_server"]
 

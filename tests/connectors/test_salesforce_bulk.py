@@ -4,7 +4,7 @@ from connectors.salesforce import _bulk as salesforce_bulk
 from domain.errors import FatalConnectorError
 from domain.records import ObjectType, Record
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server, sleeps
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["fake", "seeded", "sf_server", "sleeps"]
 

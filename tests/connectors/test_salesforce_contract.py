@@ -14,9 +14,9 @@ from domain.connector import NewTask, RecordUpdate
 from domain.records import ObjectType
 from tests.connectors.contract import CONTRACT_START, ConnectorContract, ContractCRM, FakeClock, _by_id, known_org
 from tests.connectors.sf_fixtures import connect, fake, sf_server
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_records import load
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.records import load
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["fake", "sf_server"]
 

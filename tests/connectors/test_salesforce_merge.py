@@ -7,7 +7,7 @@ from connectors.salesforce._connector import SalesforceConnector
 from domain.errors import RecordError
 from domain.records import ObjectType
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["connector", "fake", "seeded", "sf_server", "sleeps"]
 

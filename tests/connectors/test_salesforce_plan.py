@@ -13,9 +13,9 @@ from demo.org import seed_demo
 from domain.records import ObjectType, Record
 from tests.connectors.plan_support import NOW, comparable, plan, store
 from tests.connectors.sf_fixtures import connect, fake, sf_server
-from tests.connectors.sf_org import Org
-from tests.connectors.sf_records import custom_fields, load
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.records import custom_fields, load
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["fake", "sf_server"]
 

@@ -4,7 +4,7 @@ from connectors.salesforce._connector import SalesforceConnector
 from domain.connector import Connector
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["connector", "fake", "seeded", "sf_server", "sleeps"]
 

@@ -8,7 +8,7 @@ from domain.connector import NewTask, RecordUpdate
 from domain.errors import BudgetExhausted, FatalConnectorError
 from domain.records import ObjectType, TaskPriority, TaskType
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
-from tests.connectors.sf_server import FakeSalesforce
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["connector", "fake", "seeded", "sf_server", "sleeps"]
 

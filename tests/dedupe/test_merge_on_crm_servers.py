@@ -17,10 +17,10 @@ from domain.plan import ActionStatus
 from store import mirror
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps
-from tests.connectors.sf_server import FakeSalesforce
 from tests.connectors.test_hubspot_merge import _child_picture, _cluster, _picture
 from tests.connectors.test_salesforce_merge import org_state
 from tests.dedupe.merge_support import NOW, ledger_sessions
+from tests.servers.salesforce.server import FakeSalesforce
 
 __all__ = ["connector", "fake", "seeded", "sf_server", "sleeps"]
 RENAME = Policy.model_validate({"dedupe": {"survivor": ["most_open_opportunities", "oldest"], "rename": {}}})

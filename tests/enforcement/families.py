@@ -14,8 +14,8 @@ from domain.plan import RuleResult
 from domain.records import Account, Lead, Opportunity, Owner, Record, Task, TaskPriority, TaskStatus, TaskType
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
-from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES
+from tests.memory_org import InMemoryOrg
 
 NY = ZoneInfo("America/New_York")
 POLICY_TEXT = """\

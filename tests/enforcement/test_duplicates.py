@@ -16,11 +16,11 @@ from domain.plan import RuleResult
 from domain.records import Account, ObjectType
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
-from enforcement.memory import InMemoryOrg
 from enforcement.registry import FAMILIES, rules_for
 from jobs.pipeline import RunResult, run_job
 from store.ledger import Ledger
 from tests.dedupe.merge_support import crm_state, ledger_sessions, seeded_crm
+from tests.memory_org import InMemoryOrg
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 POLICY = """\

@@ -12,7 +12,7 @@ from domain.records import Lead, Opportunity, Owner, Record, Task, TaskPriority,
 from enforcement import sla
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
-from enforcement.memory import InMemoryOrg
+from tests.memory_org import InMemoryOrg
 
 NY = ZoneInfo("America/New_York")
 POLICY = """\

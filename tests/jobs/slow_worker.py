@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
+from config.policy_connections import ConnectionPolicy
 from connectors.local._connector import LocalCRM
 from domain.connector import NewTask, RecordUpdate, WriteResult
 from jobs.heartbeat import Heartbeat

@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 from config.policy import DigestPolicy
 from config.policy_file import PolicyError, parse_policy
 from config.settings import SmtpSettings
+from domain.connector import NoLinks
 from jobs.digest_job import DigestJob
 from jobs.job_runner import JobOutcome
 from jobs.job_table import job_table
 from jobs.status import collect_status
 from jobs.worker import Worker
-from notify.links import LocalLinks
 from store.db import make_engine, migrate, session_factory
 from store.models import RunRow
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
@@ -54,7 +54,7 @@ def sending_worker(engine: Engine, seeded: Path, folder: Path, clock: FakeClock,
     worker = make_worker(engine, copy_policy(folder), local_connector(copy_crm(seeded, folder), clock), clock,
                          apply=True)
     smtp = SmtpSettings.model_validate({"host": "127.0.0.1", "port": port, "sender": "warden@example.com"})
-    worker.runner.digests = DigestJob(worker.runner.sessions, smtp, lambda _connection: LocalLinks())
+    worker.runner.digests = DigestJob(worker.runner.sessions, smtp, lambda _connection: NoLinks())
     return worker
 
 

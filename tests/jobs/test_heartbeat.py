@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
+from config.policy_connections import ConnectionPolicy
 from connectors.local._connector import LocalCRM
 from domain.connector import Connector
 from jobs.heartbeat import heartbeats

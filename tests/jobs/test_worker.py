@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from structlog.testing import capture_logs
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
+from config.policy_connections import ConnectionPolicy
 from domain.connector import Connector
 from jobs.job_runner import JobOutcome
 from jobs.locks import locks_for

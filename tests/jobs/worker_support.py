@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from config.connections import ConnectionPolicy
 from config.policy import FieldMaps
+from config.policy_connections import ConnectionPolicy
 from config.settings import PACKAGED_POLICY
 from connectors.local._connector import LocalCRM
 from demo.org import seed_demo

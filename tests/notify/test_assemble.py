@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.connector import NoLinks
 from domain.plan import Finding
 from domain.records import ObjectType
 from notify.assemble import assemble_digests
-from notify.links import LocalLinks
 from notify.model import Digest
 from tests.notify.conftest import CONNECTION, NOW, Org, finding, make_policy
 
@@ -15,7 +15,7 @@ from tests.notify.conftest import CONNECTION, NOW, Org, finding, make_policy
 def digests_of(org: Org, **digest: object) -> dict[str, Digest]:
     policy = make_policy(**digest)
     assert policy.digest is not None
-    assembled = assemble_digests(org.sessions, policy, policy.digest, CONNECTION, NOW, LocalLinks())
+    assembled = assemble_digests(org.sessions, policy, policy.digest, CONNECTION, NOW, NoLinks())
     return {d.recipient.email: d for d in assembled.digests}
 
 

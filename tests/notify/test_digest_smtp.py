@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import SmtpSettings
+from connectors.salesforce import SalesforceLinks
 from notify.digest import DigestReport, run_digest
-from notify.links import SalesforceLinks
 from store.models import ActionRow
 from tests.notify.conftest import CONNECTION, NOW, Org, SmtpServer, make_policy
 

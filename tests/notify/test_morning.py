@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config.settings import SmtpSettings
+from connectors.salesforce import SalesforceLinks
 from domain.plan import Action, ActionKind
 from domain.records import ObjectType
 from notify.digest import DigestReport, run_digest
-from notify.links import SalesforceLinks
 from store.ledger import Ledger
 from tests.notify.conftest import CONNECTION, NOW, Org, SmtpServer, make_policy
 

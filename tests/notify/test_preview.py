@@ -13,8 +13,8 @@ import pytest
 from matplotlib.image import imread
 from sqlalchemy import func, select
 
+from connectors.hubspot import HubSpotLinks
 from notify.digest import DigestConfigError, run_digest
-from notify.links import HubSpotLinks
 from store.models import ActionRow, RunRow
 from tests.notify.conftest import CONNECTION, NOW, Org, make_policy
 

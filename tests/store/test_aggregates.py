@@ -5,9 +5,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from domain.records import Lead, ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
-from enforcement.memory import InMemoryOrg
 from store import mirror
 from store.mirror import MirrorOrg
+from tests.memory_org import InMemoryOrg
 from tests.store.fake_reader import T0, FakeReader, opportunity
 
 

@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.connectors.hubspot_api import ROUTES
-from tests.connectors.hubspot_portal import Portal, PortalError, Reply
+from tests.servers.hubspot.api import ROUTES
+from tests.servers.hubspot.portal import Portal, PortalError, Reply
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.hubspot._mapping import epoch_ms, format_date
 from domain.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task
-from tests.connectors.hubspot_portal import Portal, iso
+from tests.servers.hubspot.portal import Portal, iso
 
 KIND = {Account: "companies", Contact: "contacts", Lead: "contacts", Opportunity: "deals", Task: "tasks",
         Note: "notes"}

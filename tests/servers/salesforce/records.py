@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.salesforce._mapping import DEFAULT_FIELDS, SOBJECTS, FieldMap, field_map, to_sf_value
 from domain.records import RECORD_CLASSES, ObjectType, Owner, Record, Task, TaskStatus
-from tests.connectors.sf_org import Org, sf_datetime
+from tests.servers.salesforce.org import Org, sf_datetime
 
 OBJECT_OF = {cls: obj for obj, cls in RECORD_CLASSES.items()}
 

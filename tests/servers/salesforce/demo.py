@@ -1,6 +1,6 @@
 """Serve the demo org as a local Salesforce, for end-to-end runs of ``warden`` against the connector.
 
-    python -m tests.connectors.sf_demo_server --port 8443 --ca-dir .warden/sf-ca
+    python -m tests.servers.salesforce.demo --port 8443 --ca-dir .warden/sf-ca
 
 It prints the ``SALESFORCE_*`` and ``REQUESTS_CA_BUNDLE`` settings to export in another shell, then
 serves until interrupted. The demo's custom data sits in custom fields (``BantBudget__c``...), whose
@@ -20,8 +20,8 @@ from pathlib import Path
 from connectors.local._connector import LocalCRM
 from demo.org import seed_demo
 from domain.records import ObjectType
-from tests.connectors.sf_records import custom_fields, load
-from tests.connectors.sf_server import FakeSalesforce, serve
+from tests.servers.salesforce.records import custom_fields, load
+from tests.servers.salesforce.server import FakeSalesforce, serve
 
 
 def main(argv: Sequence[str] | None = None) -> None:

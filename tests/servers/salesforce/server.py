@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import trustme
 
-from tests.connectors import sf_soap_server
-from tests.connectors.sf_bulk_server import BulkJobs, Raw
-from tests.connectors.sf_org import Org, Refused
+from tests.servers.salesforce import soap as sf_soap_server
+from tests.servers.salesforce.bulk import BulkJobs, Raw
+from tests.servers.salesforce.org import Org, Refused
 
 API = re.compile(r"^/services/data/v(?P<version>[\d.]+)/(?P<rest>.*?)/?$")
 ERROR_TEXT = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.connectors import sf_soql
+from tests.servers.salesforce import soql as sf_soql
 
 STAMPS = ["Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDate"]
 SCHEMA: dict[str, list[str]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.connectors.hubspot_portal import Portal, iso
+from tests.servers.hubspot.portal import Portal, iso
 
 STAGES = [("appointmentscheduled", "Discovery", "false", "0.1"), ("qualifiedtobuy", "First Demo", "false", "0.25"),
           ("presentationscheduled", "Second Demo", "false", "0.4"), ("closedwon", "Closed Won", "true", "1.0"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.connectors.hubspot_portal import MODIFIED, HubObject, Portal, PortalError, Query, Reply, to_ms
+from tests.servers.hubspot.portal import MODIFIED, HubObject, Portal, PortalError, Query, Reply, to_ms
 
 
 def _value(text: str | None) -> float | str | None:

@@ -1,4 +1,4 @@
-"""An ``OrgData`` over plain lists, for tests and for small exports evaluated without a database."""
+"""An ``OrgData`` over plain lists: the test double rules are tested with, instead of a mirror database."""
 
 from __future__ import annotations
 

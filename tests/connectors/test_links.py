@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from config.settings import Settings
+from connectors.hubspot import HubSpotLinks, HubSpotSettings
+from connectors.salesforce import SalesforceLinks, SalesforceSettings
+from domain.connector import NoLinks, RecordLinks
 from domain.records import ObjectType
-from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks, links_for
+from jobs.connections import record_links
 
 
 @pytest.mark.parametrize(
@@ -24,7 +28,7 @@ from notify.links import HubSpotLinks, LocalLinks, RecordLinks, SalesforceLinks,
         (HubSpotLinks("4711"), ObjectType.LEAD, "51", "https://app.hubspot.com/contacts/4711/record/0-1/51"),
         (HubSpotLinks("4711", leads="leads_object"), ObjectType.LEAD, "51",
          "https://app.hubspot.com/contacts/4711/record/0-136/51"),
-        (LocalLinks(), ObjectType.ACCOUNT, "acc-000001", None),
+        (NoLinks(), ObjectType.ACCOUNT, "acc-000001", None),
     ],
 )
 def test_record_url(links: RecordLinks, object_type: ObjectType, record_id: str, expected: str | None) -> None:
@@ -42,13 +46,15 @@ def test_ids_are_escaped_in_urls() -> None:
 @pytest.mark.parametrize(
     ("crm", "expected"),
     [("salesforce", SalesforceLinks("acme.my.salesforce.com")), ("hubspot", HubSpotLinks("4711")),
-     ("local", LocalLinks())],
+     ("local", NoLinks())],
 )
 def test_links_for_each_crm_kind(crm: str, expected: RecordLinks) -> None:
     """The CLI picks a connection's link style from its CRM kind and base."""
-    assert links_for(crm, salesforce_instance="acme.my.salesforce.com", hubspot_portal="4711") == expected
+    settings = Settings(salesforce=SalesforceSettings(instance_url="acme.my.salesforce.com"),
+                        hubspot=HubSpotSettings(portal_id="4711"))
+    assert record_links(settings, crm) == expected
 
 
 def test_links_without_a_base_fall_back_to_ids() -> None:
     """A HubSpot connection without HUBSPOT_PORTAL_ID gets id-only items rather than broken links."""
-    assert links_for("hubspot") == LocalLinks()
+    assert record_links(Settings(hubspot=HubSpotSettings(portal_id=None)), "hubspot") == NoLinks()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.connectors.hubspot_portal import (
+from tests.servers.hubspot.portal import (
     ASSOCIATION_TYPES,
     MODIFIED,
     READ_ONLY,
@@ -23,7 +23,7 @@ from tests.connectors.hubspot_portal import (
     Reply,
     iso,
 )
-from tests.connectors.hubspot_search import search
+from tests.servers.hubspot.search import search
 
 
 def _props(query: Query) -> list[str]:

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
-    from tests.connectors.sf_server import FakeSalesforce
+    from tests.servers.salesforce.server import FakeSalesforce
 
 SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
 P = "{urn:partner.soap.sforce.com}"

@@ -1,0 +1,21 @@
+"""The ``HUBSPOT_*`` settings: how to reach and authenticate to one portal, and its rate limit.
+
+A connection of the policy with ``env_prefix: ACME_HS_`` reads the same names with that prefix.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubSpotSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUBSPOT_", env_file=".env", extra="ignore")
+
+    access_token: SecretStr | None = None
+    api_base: str = "https://api.hubapi.com"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    burst_limit: int = Field(100, gt=0, description="Requests per 10 seconds the portal allows.")
+    portal_id: str | None = Field(None, description="The portal (hub) id, for links from digests to records.")

@@ -1,0 +1,1 @@
+"""A Salesforce org served over REST, SOAP and Bulk API 2.0."""
