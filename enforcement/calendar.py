@@ -8,7 +8,7 @@ taken must be timezone-aware; every datetime returned is in UTC.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,6 +60,10 @@ class BusinessCalendar:
     def local_date(self, moment: datetime, tz: str | None) -> date:
         """The date ``moment`` falls on in ``tz`` (None: the policy's zone)."""
         return _require_aware("moment", moment).astimezone(self._zone(tz)).date()
+
+    def start_of_day(self, moment: datetime) -> datetime:
+        """The company's midnight before ``moment``, in the company's zone."""
+        return datetime.combine(self.local_date(moment, None), time(), self._zone(None))
 
     def add_working_days_to_date(self, day: date, n: int) -> date:
         """The ``n``-th working day after ``day``; for n = 0, ``day`` itself or the next working day.

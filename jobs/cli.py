@@ -25,10 +25,10 @@ from jobs import logging as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.ledger_view import print_ledger_run
-from jobs.locks import locks_for
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
 from store.db import make_engine, migrate, session_factory
+from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
                   "unless given --apply.", no_args_is_help=True, add_completion=False)

@@ -29,10 +29,10 @@ from domain.connector import Connector
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
 from jobs.connections import UnknownCrm, open_connector
-from jobs.locks import locks_for
 from jobs.recovery import settle_abandoned_runs
 from store import mirror
 from store.db import make_engine, migrate, session_factory
+from store.locks import locks_for
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
 console = Console()

@@ -21,9 +21,9 @@ from config.policy_connections import ConnectionPolicy
 from config.settings import Settings, SmtpSettings
 from domain.connector import RecordLinks
 from jobs.connections import ConnectionSettingsError, connection_links
-from jobs.run_state import close_abandoned_runs
 from notify.digest import JOB, DigestConfigError, DigestReport, run_digest
 from store.ledger import Ledger
+from store.runs import close_abandoned_runs
 
 log = structlog.get_logger(__name__)
 EVERY_HOUR = "0 * * * *"

@@ -20,13 +20,13 @@ from domain.connector import Connector, NoLinks
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
 from jobs.digest_job import DigestJob
-from jobs.locks import JobLocks
 from jobs.pipeline import run_job
 from jobs.recovery import finish_dependents, settle_abandoned_runs
-from jobs.run_state import unfinished_runs
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from store import mirror
+from store.locks import JobLocks
+from store.runs import unfinished_runs
 
 log = structlog.get_logger(__name__)
 

@@ -23,8 +23,8 @@ from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs.apply import ApplyOutcome, apply_actions
-from jobs.history import load_history
 from store import mirror
+from store.history import load_history
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
@@ -130,7 +130,7 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     plan = RuleResult()
     with sessions() as session:
         org = mirror.MirrorOrg(session, result.crm)
-        history = load_history(sessions, result.crm, result.now, calendar)
+        history = load_history(sessions, result.crm, calendar.start_of_day(result.now))
         ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.crm)
         for rule, family in rules_for(policy, result.job):
             try:

@@ -12,17 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, distinct, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.plan import ActionStatus
-from jobs.heartbeat import heartbeats
 from jobs.policy_keeper import LoadedPolicy
-from jobs.run_state import latest_runs
 from jobs.schedule import decide
 from notify.digest import JOB as DIGEST_JOB
-from store.claims import claim_key_of
-from store.models import ActionRow, ClaimRow, RunRow
+from store.heartbeats import heartbeats
+from store.runs import latest_runs
+from store.status import connection_activity
 
 WORKERS_SHOWN_FOR = timedelta(days=1)
 """Workers silent for longer are gone for good and left out."""
@@ -97,27 +94,5 @@ def collect_status(
 
 
 def _connection_status(sessions: sessionmaker[Session], name: str, crm: str, since: datetime) -> ConnectionStatus:
-    today = select(RunRow.summary).where(RunRow.connection == name, RunRow.started_at >= since)
-    pending = (
-        select(func.count())
-        .select_from(ActionRow)
-        .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(RunRow.connection == name, RunRow.dry_run.is_(False), RunRow.job != DIGEST_JOB,
-               ActionRow.status == ActionStatus.PLANNED.value)
-    )
-    with sessions() as session:
-        calls = sum(int((s or {}).get("api_calls", {}).get("total", 0)) for s in session.scalars(today))
-        actions = session.scalar(pending) or 0
-        digests = session.scalar(_undelivered_digests(name)) or 0
-    return ConnectionStatus(name, crm, calls, actions, digests)
-
-
-def _undelivered_digests(connection: str) -> Select[int]:
-    """Digests the latest sending run did not deliver (refused, not attempted): the next run retries them."""
-    latest = (
-        select(RunRow.id).where(RunRow.connection == connection, RunRow.job == DIGEST_JOB, RunRow.dry_run.is_(False))
-        .order_by(RunRow.started_at.desc()).limit(1).scalar_subquery()
-    )
-    sent = select(ClaimRow.key).where(ClaimRow.status == ActionStatus.APPLIED.value)
-    unsent = claim_key_of(literal(connection), ActionRow.key).not_in(sent)
-    return select(func.count(distinct(ActionRow.key))).where(ActionRow.run_id == latest, unsent)
+    activity = connection_activity(sessions, name, since, DIGEST_JOB)
+    return ConnectionStatus(name, crm, activity.api_calls, activity.pending_actions, activity.pending_digests)

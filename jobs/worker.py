@@ -16,13 +16,14 @@ from functools import partial
 
 import structlog
 
-from jobs.heartbeat import Heartbeat, beating
+from jobs.heartbeat import beating
 from jobs.job_runner import JobOutcome, JobRunner
 from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
-from jobs.run_state import latest_runs
 from jobs.schedule import Decision, decide
+from store.heartbeats import Heartbeat
 from store.run_report import RunInfo
+from store.runs import latest_runs
 
 log = structlog.get_logger(__name__)
 

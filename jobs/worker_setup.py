@@ -20,10 +20,10 @@ from domain.connector import Connector
 from jobs.connections import open_connection
 from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
-from jobs.locks import locks_for
 from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from store.db import make_engine, migrate, session_factory
+from store.locks import locks_for
 
 
 def utc_now() -> datetime:

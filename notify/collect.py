@@ -1,29 +1,21 @@
-"""Read from the ledger what each rule family found in its latest finished run, as of a moment.
+"""What each rule family found, as the digests word it: open findings with what was done about them.
 
-A rule family's current state is the findings of the latest finished run (of that family's job or
-of ``all``) on the connection whose clock is at or before the moment. Asking at the start of
-earlier periods gives the change since the last digest and the trend.
+The ledger queries live in ``store.findings``; this module knows the policy's rules and the words.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.policy import Policy
-from domain.plan import ActionKind, ActionStatus, Finding
-from domain.records import ObjectType
+from domain.plan import Finding
 from enforcement.registry import FAMILIES
-from store.models import ActionRow, FindingRow, RunRow
+from store import findings as ledger_findings
 
-SETTLED_RUNS = ("finished", "stopped")
-"""Runs whose findings are complete (a stopped run ran out of API budget while applying)."""
-BATCH = 500
 ACTION_NOUNS = {
     "reassign": ("reassignment", "reassigned"),
     "update": ("update", "updated"),
@@ -49,116 +41,24 @@ def rule_jobs(policy: Policy) -> dict[str, str]:
     return {r.id: FAMILIES[r.kind].job for r in policy.rules if r.enabled and r.kind in FAMILIES}
 
 
-def latest_runs(session: Session, connection: str, policy: Policy, at: datetime) -> dict[str, str]:
-    """Rule id -> id of the latest settled run at or before ``at`` that evaluated it."""
-    by_rule: dict[str, str] = {}
-    jobs = rule_jobs(policy)
-    for job in set(jobs.values()):
-        stmt = (
-            select(RunRow.id)
-            .where(RunRow.connection == connection, RunRow.job.in_((job, "all")))
-            .where(RunRow.status.in_(SETTLED_RUNS), RunRow.now <= at)
-            .order_by(RunRow.now.desc(), RunRow.started_at.desc())
-            .limit(1)
-        )
-        run_id = session.scalar(stmt)
-        if run_id is not None:
-            by_rule.update({rule: run_id for rule, rule_job in jobs.items() if rule_job == job})
-    return by_rule
-
-
 def counts_at(
     session: Session, connection: str, policy: Policy, at: datetime
 ) -> Counter[tuple[str | None, str]] | None:
     """Open findings per (owner id, rule id) as the ledger stood at ``at``; None if no rule had run yet."""
-    latest = latest_runs(session, connection, policy, at)
-    if not latest:
-        return None
-    counts: Counter[tuple[str | None, str]] = Counter()
-    for run_id, rules in _rules_by_run(latest).items():
-        stmt = (
-            select(FindingRow.owner_id, FindingRow.rule, func.count())
-            .where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules))
-            .group_by(FindingRow.owner_id, FindingRow.rule)
-        )
-        counts.update({(owner, rule): n for owner, rule, n in session.execute(stmt)})
-    return counts
+    return ledger_findings.counts_at(session, connection, rule_jobs(policy), at)
 
 
 def open_findings(session: Session, connection: str, policy: Policy, at: datetime) -> list[OpenFinding]:
     """The findings open at ``at``, each with when the ledger first saw it and what was done about it."""
-    findings: list[tuple[Finding, str]] = []
-    for run_id, rules in _rules_by_run(latest_runs(session, connection, policy, at)).items():
-        rows = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules)))
-        findings.extend((_finding(row), run_id) for row in rows)
-    first = _first_seen(session, connection, [f for f, _ in findings], at)
-    done = _actions_taken(session, {run_id for _, run_id in findings})
-    return [
-        OpenFinding(f, first.get((f.rule, f.record_id), at), tuple(done.get((run_id, f.rule, f.record_id), ())))
-        for f, run_id in findings
-    ]
+    return [OpenFinding(f.finding, f.first_seen, _in_words(f.actions))
+            for f in ledger_findings.findings_at(session, connection, rule_jobs(policy), at)]
 
 
-@dataclass(frozen=True)
-class Assignment:
-    object: ObjectType
-    record_id: str
-    reason: str
-    at: datetime
-
-
-def assigned_since(session: Session, connection: str, owner_id: str, since: datetime) -> list[Assignment]:
-    """Records reassigned to ``owner_id`` (applied in the CRM) since ``since``, oldest first."""
-    new_owner = ActionRow.payload["owner_id"].as_string()
-    stmt = (
-        select(ActionRow.object, ActionRow.record_id, ActionRow.reason, ActionRow.updated_at)
-        .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value)
-        .where(ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since, new_owner == owner_id)
-        .order_by(ActionRow.updated_at, ActionRow.record_id)
-    )
-    return [Assignment(ObjectType(obj), rid, reason, at) for obj, rid, reason, at in session.execute(stmt)]
-
-
-def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for rule, run_id in latest.items():
-        grouped[run_id].append(rule)
-    return grouped
-
-
-def _finding(row: FindingRow) -> Finding:
-    return Finding(row.rule, ObjectType(row.object), row.record_id, row.owner_id, row.reason, row.evidence)
-
-
-def _first_seen(
-    session: Session, connection: str, findings: Collection[Finding], at: datetime
-) -> dict[tuple[str, str], datetime]:
-    """(rule, record id) -> the clock of the earliest settled run that found it."""
-    first: dict[tuple[str, str], datetime] = {}
-    wanted = {(f.rule, f.record_id) for f in findings}
-    record_ids = sorted({record_id for _, record_id in wanted})
-    for start in range(0, len(record_ids), BATCH):
-        stmt = (
-            select(FindingRow.rule, FindingRow.record_id, func.min(RunRow.now))
-            .join(RunRow, RunRow.id == FindingRow.run_id)
-            .where(RunRow.connection == connection, RunRow.status.in_(SETTLED_RUNS), RunRow.now <= at)
-            .where(FindingRow.record_id.in_(record_ids[start : start + BATCH]))
-            .group_by(FindingRow.rule, FindingRow.record_id)
-        )
-        first.update({(r, i): seen for r, i, seen in session.execute(stmt) if (r, i) in wanted})
-    return first
-
-
-def _actions_taken(session: Session, run_ids: Iterable[str]) -> dict[tuple[str, str, str], list[str]]:
-    """(run id, rule, record id) -> what became of each action that run planned for the record, in words."""
-    done: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    stmt = select(ActionRow.run_id, ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status).where(
-        ActionRow.run_id.in_(list(run_ids))
-    )
-    for run_id, rule, record_id, kind, status in session.execute(stmt.order_by(ActionRow.id)):
+def _in_words(actions: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    said: list[str] = []
+    for kind, status in actions:
         noun, past = ACTION_NOUNS.get(kind, (kind, kind))
-        said = past if status == "applied" else f"{noun} {status}"
-        if said not in done[(run_id, rule, record_id)]:
-            done[(run_id, rule, record_id)].append(said)
-    return done
+        words = past if status == "applied" else f"{noun} {status}"
+        if words not in said:
+            said.append(words)
+    return tuple(said)

@@ -8,22 +8,18 @@ one blocks every later attempt.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from domain.plan import Action, ActionKind, ActionStatus
+from domain.plan import Action, ActionKind
 from domain.records import ObjectType
 from notify.model import Digest
 from notify.smtp import MessageRefused, ServerUnavailable
-from store.claims import claim_key
 from store.ledger import Ledger
-from store.models import ClaimRow
 
 log = structlog.get_logger(__name__)
 RULE = "digest"
@@ -41,14 +37,6 @@ class Delivery:
     status: str
     """``sent``, ``failed``, ``not attempted`` or ``held`` (another run holds or used its claim)."""
     error: str | None = None
-
-
-def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> set[str]:
-    """The keys among ``keys`` (digests of ``connection``) whose digest a server has already accepted."""
-    claimed = {claim_key(connection, key): key for key in keys}
-    stmt = select(ClaimRow.key).where(ClaimRow.key.in_(list(claimed)), ClaimRow.status == ActionStatus.APPLIED.value)
-    with sessions() as session:
-        return {claimed[key] for key in session.scalars(stmt)}
 
 
 def deliver(

@@ -9,7 +9,7 @@ holder is no longer working on it (its run ended, or the claim is older than the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +51,14 @@ def claim_key(connection: str, key: str) -> str:
 def claim_key_of(connection: SQLColumnExpression[Any], key: SQLColumnExpression[Any]) -> ColumnElement[str]:
     """:func:`claim_key` in SQL, to join claims with actions."""
     return connection + SEPARATOR + key
+
+
+def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> set[str]:
+    """The keys among ``keys`` (digests of ``connection``) whose digest a server has already accepted."""
+    claimed = {claim_key(connection, key): key for key in keys}
+    stmt = select(ClaimRow.key).where(ClaimRow.key.in_(list(claimed)), ClaimRow.status == ActionStatus.APPLIED.value)
+    with sessions() as session:
+        return {claimed[key] for key in session.scalars(stmt)}
 
 
 def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta) -> Claim:

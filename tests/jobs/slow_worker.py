@@ -17,13 +17,13 @@ from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
 from connectors.local._connector import LocalCRM
 from domain.connector import NewTask, RecordUpdate, WriteResult
-from jobs.heartbeat import Heartbeat
 from jobs.job_runner import JobRunner
-from jobs.locks import locks_for
 from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from jobs.worker import Worker
 from store.db import make_engine, migrate, session_factory
+from store.heartbeats import Heartbeat
+from store.locks import locks_for
 
 T = TypeVar("T")
 BATCH = 10

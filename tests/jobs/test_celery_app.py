@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from domain.records import ObjectType
 from jobs.celery_app import RUN_FLOW, RUN_JOB, app
 from jobs.celery_flow import connection_flow
-from jobs.locks import locks_for
 from store.db import session_factory
+from store.locks import locks_for
 from store.models import ActionRow, RunRow
 from tests.jobs.worker_support import copy_crm, copy_policy, seed_demo_crm
 

@@ -76,8 +76,8 @@ def test_unknown_job_and_crm_are_refused_with_the_choices(env: Path) -> None:
 
 def test_run_refuses_while_the_worker_holds_the_job(env: Path) -> None:
     """A manual run does not race the scheduled worker: the same job on the same CRM waits its turn."""
-    from jobs.locks import locks_for
     from store.db import make_engine
+    from store.locks import locks_for
 
     invoke("demo", "--now", NOW)
     locks = locks_for(make_engine(f"sqlite:///{env / 'warden.db'}"))

@@ -12,9 +12,9 @@ from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
 from connectors.local._connector import LocalCRM
 from domain.connector import Connector
-from jobs.heartbeat import heartbeats
 from jobs.metrics import WorkerMetrics
 from store.db import session_factory
+from store.heartbeats import heartbeats
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, make_worker, seed_small_crm
 

@@ -12,9 +12,9 @@ from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
 from domain.connector import Connector
 from jobs.job_runner import JobOutcome
-from jobs.locks import locks_for
 from jobs.status import collect_status
 from store.db import session_factory
+from store.locks import locks_for
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 

@@ -17,13 +17,13 @@ from connectors.local._connector import LocalCRM
 from demo.org import seed_demo
 from demo.scaled import seed_scaled
 from domain.connector import Connector
-from jobs.heartbeat import Heartbeat
 from jobs.job_runner import JobRunner
-from jobs.locks import locks_for
 from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from jobs.worker import Worker
 from store.db import session_factory
+from store.heartbeats import Heartbeat
+from store.locks import locks_for
 
 SEEDED_AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 """A Friday, 10:00 in New York (the packaged policy's zone)."""

@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import Account, ObjectType
-from jobs.recovery import settle_shown_writes
 from store import mirror
 from store.db import session_factory
 from store.ledger import Ledger
+from store.recovery import settle_shown_writes
 from tests.store.fake_reader import T0, FakeReader
 
 

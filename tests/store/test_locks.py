@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from jobs.locks import FileLocks, PostgresLocks, locks_for
 from store.db import make_engine
+from store.locks import FileLocks, PostgresLocks, locks_for
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_a_killed_holder_leaves_the_job_unlocked(plain_engine: Engine) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", (
             "import sys, time\n"
-            "from jobs.locks import locks_for\nfrom store.db import make_engine\n"
+            "from store.locks import locks_for\nfrom store.db import make_engine\n"
             f"with locks_for(make_engine({url!r})).hold('sla', 'acme-sf') as taken:\n"
             "    print(taken, flush=True)\n    time.sleep(60)\n"
         )],

@@ -6,8 +6,8 @@ from config.policy import CalendarPolicy
 from domain.plan import Action, ActionKind
 from domain.records import ObjectType
 from enforcement.calendar import BusinessCalendar
-from jobs.history import load_history
 from store.db import session_factory
+from store.history import load_history
 from store.ledger import Ledger
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # 10:00 in New York
@@ -36,7 +36,7 @@ def test_history_counts_only_applied_reassignments_of_this_connection(engine: En
     applied(engine, T0 - timedelta(days=1), reassign("006A", key="k2"), reassign("006A", rule="lead-sla"))
     applied(engine, T0, reassign("006C"), ok=False)
     applied(engine, T0, reassign("006D"), connection="hubspot")
-    history = load_history(session_factory(engine), "local", T0, CALENDAR)
+    history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0))
     assert history.reassignments == {("opp-sla", "006A"): 2, ("opp-sla", "006B"): 1, ("lead-sla", "006A"): 1}
     assert history.last_reassigned[("opp-sla", "006A")] == T0 - timedelta(days=1)
 
@@ -46,5 +46,5 @@ def test_assigned_today_counts_new_owners_since_the_company_midnight(engine: Eng
     applied(engine, datetime(2026, 5, 4, 3, 0, tzinfo=UTC), reassign("006A", "005B"))  # 23:00 the day before
     applied(engine, datetime(2026, 5, 4, 5, 0, tzinfo=UTC), reassign("006B", "005B"), reassign("006C", "005C"))
     applied(engine, T0, reassign("006D", "005B"))
-    history = load_history(session_factory(engine), "local", T0, CALENDAR)
+    history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0))
     assert history.assigned_today == {"005B": 2, "005C": 1}

@@ -1,24 +1,21 @@
-"""Read from the ledger what rules need to know about earlier runs (see ``enforcement.context.History``)."""
+"""Read from the ledger what rules need to know about earlier runs (see ``domain.org.History``)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.org import History
 from domain.plan import ActionKind, ActionStatus
-from enforcement.calendar import BusinessCalendar, zone_named
 from store.merge_history import taken_apart
 from store.models import ActionRow, RunRow
 
 
-def load_history(
-    sessions: sessionmaker[Session], connection: str, now: datetime, calendar: BusinessCalendar
-) -> History:
-    """Applied reassignments per (rule, record) and per new owner since the company's midnight; undone merges."""
+def load_history(sessions: sessionmaker[Session], connection: str, day_start: datetime) -> History:
+    """Applied reassignments per (rule, record), and per new owner since ``day_start``; undone merges."""
     applied = (
         select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
         .join(RunRow, RunRow.id == ActionRow.run_id)
@@ -26,12 +23,11 @@ def load_history(
                ActionRow.status == ActionStatus.APPLIED.value)
         .group_by(ActionRow.rule, ActionRow.record_id)
     )
-    midnight = datetime.combine(calendar.local_date(now, None), time(), zone_named(calendar.policy.time_zone))
     today = (
         select(ActionRow.payload)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
-               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= midnight)
+               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= day_start)
     )
     with sessions() as session:
         counts: dict[tuple[str, str], int] = {}
