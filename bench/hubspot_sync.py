@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot import HubSpotConnector
 from connectors.hubspot._http import HubSpotHttp
 from connectors.hubspot._ratelimit import RateLimiter
 from domain.connector import ApiUsage, RecordUpdate

@@ -26,8 +26,7 @@ from typing import Any
 import requests
 
 from bench import salesforce_org
-from connectors.salesforce import SalesforceSettings
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from domain.connector import RecordUpdate
 from domain.records import ObjectType
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.scaled import seed_scaled
 from domain.connector import RecordUpdate
 from domain.records import ObjectType, Owner, Record

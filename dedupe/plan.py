@@ -1,7 +1,7 @@
 """A merge plan: each cluster with its master, losers, the master's new values, score, tier and reason.
 
 The plan is what an admin reviews (as CSV, JSON or HTML, see ``dedupe.plan_files``) and what
-``dedupe.apply`` carries out. Built from accounts and their facts; nothing here calls a CRM.
+``jobs.apply.merges`` carries out. Built from accounts and their facts; nothing here calls a CRM.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generat
 
 
 def merge_action(connection: str, cluster: ClusterPlan, rule: str, generation: int = 0) -> Action:
-    """The ledger action that records one cluster's merge (``dedupe.apply`` carries it out)."""
+    """The ledger action that records one cluster's merge (``jobs.apply.merges`` carries it out)."""
     return Action(
         kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=cluster.master_id,
         key=merge_key(connection, cluster.master_id, cluster.loser_ids, generation), reason=cluster.reason, rule=rule,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.accounts import build_accounts
 from demo.deals import build_deals, deal_targets
 from demo.leads import build_leads, lead_targets

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.accounts import NOUNS, WORDS
 from demo.deals import CLOSED_STAGES, OPEN_STAGES
 from demo.people import REPS, demo_owners

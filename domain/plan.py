@@ -1,6 +1,6 @@
 """What rules return: findings (what is wrong, with evidence) and the actions that fix them.
 
-Rules decide by returning these values; only ``jobs.apply`` acts on them.
+Rules decide by returning these values; only ``jobs.apply.actions`` acts on them.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from domain.errors import ConnectorError
 from enforcement.registry import JOBS

@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from dedupe.apply import JOB as MERGE_JOB
-from dedupe.apply import ClusterOutcome, MergeRun, apply_plan
 from dedupe.exports import ExportError, read_account_export
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.survivor import AccountFacts
-from dedupe.undo import NothingToUndo, merges_to_undo, undo
 from domain.connector import Connector
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
+from jobs.apply.merges import JOB as MERGE_JOB
+from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
+from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
 from jobs.recovery import settle_abandoned_runs
 from store import mirror

@@ -22,7 +22,7 @@ from domain.plan import Action, ActionStatus, Finding, RuleResult, Skip
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
-from jobs.apply import ApplyOutcome, apply_actions
+from jobs.apply.actions import ApplyOutcome, apply_actions
 from store import mirror
 from store.history import load_history
 from store.ledger import Ledger

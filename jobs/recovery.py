@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Connector
-from jobs.apply import apply_actions
+from jobs.apply.actions import apply_actions
 from store import mirror
 from store.ledger import Ledger
 from store.recovery import ready_dependents, settle_shown_writes

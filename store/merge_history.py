@@ -1,4 +1,4 @@
-"""What dedupe merged and undid, read back from the ledger for ``dedupe.undo``, re-merges and the scheduler."""
+"""What dedupe merged and undid, read back from the ledger for ``jobs.apply.undo``, re-merges and the scheduler."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from store.models import ActionRow, RunRow, SnapshotRow
 
 MERGE_RULE = "dedupe.merge"
 """The rule of merges an admin applied with ``warden dedupe apply`` (scheduled merges carry their rule's id)."""
-UNDO_RULE = "dedupe.undo"
+UNDO_RULE = "jobs.apply.undo"
 BATCH = 1000
 
 

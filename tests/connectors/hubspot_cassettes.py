@@ -20,8 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 import vcr
 from pydantic import SecretStr
 
-from connectors.hubspot import HubSpotSettings
-from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot import HubSpotConnector, HubSpotSettings
 from domain.connector import NewTask, RecordUpdate
 from domain.records import ObjectType
 from tests.connectors.hubspot_fixtures import SecondsClock

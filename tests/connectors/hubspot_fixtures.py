@@ -8,8 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.hubspot import HubSpotSettings
-from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot import HubSpotConnector, HubSpotSettings
 from tests.servers.hubspot.portal import Portal
 from tests.servers.hubspot.seed import setup_portal
 from tests.servers.hubspot.server import HubSpotServer, Limits

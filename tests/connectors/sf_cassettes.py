@@ -20,8 +20,7 @@ from urllib.parse import parse_qs
 import requests
 import vcr
 
-from connectors.salesforce import SalesforceSettings
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from tests.servers.salesforce.org import Org
 from tests.servers.salesforce.server import FakeSalesforce, serve
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.salesforce import SalesforceSettings
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from tests.servers.salesforce.bulk import BulkJobs
 from tests.servers.salesforce.org import Org
 from tests.servers.salesforce.server import FakeSalesforce, serve

@@ -10,7 +10,7 @@ import pytest
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo, seed_scaled
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 

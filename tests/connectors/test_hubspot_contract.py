@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from connectors.hubspot import HubSpotSettings
-from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot import HubSpotConnector, HubSpotSettings
 from connectors.hubspot._mapping import epoch_ms, format_date
 from domain.connector import NewTask, RecordUpdate
 from domain.records import Account, Contact, Lead, Note, ObjectType, Opportunity, Owner, Record, Task

@@ -5,8 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import SecretStr
 
-from connectors.hubspot import HubSpotSettings
-from connectors.hubspot._connector import HubSpotConnector
+from connectors.hubspot import HubSpotConnector, HubSpotSettings
 from domain.connector import NewTask, RecordUpdate
 from domain.errors import BudgetExhausted, ConnectorError, FatalConnectorError, RecordError, RetriableConnectorError
 from domain.records import ObjectType

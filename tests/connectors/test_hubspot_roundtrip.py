@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from domain.records import ObjectType, Owner, Record
 from tests.connectors.hubspot_fixtures import SecondsClock, connect

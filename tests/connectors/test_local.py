@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from connectors.local._schema import utc_text
 from domain.connector import Connector, NewTask, RecordUpdate
 from domain.errors import FatalConnectorError, RecordError

@@ -6,7 +6,7 @@ from typing import Any
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.connector import Connector
 from domain.records import Lead, ObjectType, Opportunity, Record, Task
 from jobs.pipeline import RunResult, run_job

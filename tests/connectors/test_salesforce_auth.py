@@ -6,9 +6,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from connectors.salesforce import SalesforceSettings
+from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from connectors.salesforce._auth import ClientCredentials, jwt_audience, token_source
-from connectors.salesforce._connector import SalesforceConnector
 from domain.errors import FatalConnectorError
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server
 from tests.servers.salesforce.server import FakeSalesforce

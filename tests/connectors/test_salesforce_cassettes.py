@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector
 from connectors.salesforce._writes import chunks
 from domain.connector import NewTask, RecordUpdate
 from domain.records import Account, ObjectType

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector
 from domain.errors import RecordError
 from domain.records import ObjectType
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps

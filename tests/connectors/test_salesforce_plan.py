@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from domain.records import ObjectType, Record
 from tests.connectors.plan_support import NOW, comparable, plan, store

@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector
 from domain.connector import Connector
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps

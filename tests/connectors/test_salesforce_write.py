@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from structlog.testing import capture_logs
 
-from connectors.salesforce._connector import SalesforceConnector
+from connectors.salesforce import SalesforceConnector
 from domain.connector import NewTask, RecordUpdate
 from domain.errors import BudgetExhausted, FatalConnectorError
 from domain.records import ObjectType, TaskPriority, TaskType

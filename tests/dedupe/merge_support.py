@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.records import Account, Contact, Note, ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
 from store.db import make_engine, migrate, session_factory
 

@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from connectors.salesforce._connector import SalesforceConnector
-from dedupe.apply import apply_plan
+from connectors.salesforce import SalesforceConnector
 from dedupe.plan import ClusterPlan, build_plan, facts_from_org
-from dedupe.undo import undo
 from domain.connector import Connector
 from domain.plan import ActionStatus
+from jobs.apply.merges import apply_plan
+from jobs.apply.undo import undo
 from store import mirror
 from tests.connectors.hubspot_fixtures import connect, hubspot
 from tests.connectors.sf_fixtures import Seeded, connector, fake, seeded, sf_server, sleeps

@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from connectors.local._connector import LocalCRM
-from dedupe.apply import apply_plan
+from connectors.local import LocalCRM
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import read_plan, write_plan
-from dedupe.undo import NothingToUndo, undo
 from demo.org import seed_demo
 from domain.connector import MergeResult, Snapshot
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
 from domain.records import Account, Contact, ObjectType
+from jobs.apply.merges import apply_plan
+from jobs.apply.undo import NothingToUndo, undo
 from tests.dedupe.merge_support import NOW, crm_state, ledger_sessions, seeded_crm
 
 

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy_file import load_policy, parse_policy
 from config.settings import PACKAGED_POLICY
-from connectors.local._connector import LocalCRM
-from dedupe.undo import undo
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from domain.plan import RuleResult
 from domain.records import Account, ObjectType
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import FAMILIES, rules_for
+from jobs.apply.undo import undo
 from jobs.pipeline import RunResult, run_job
 from store.ledger import Ledger
 from tests.dedupe.merge_support import crm_state, ledger_sessions, seeded_crm

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.records import Owner
 from store.db import make_engine, migrate
 

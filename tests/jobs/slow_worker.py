@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.connector import NewTask, RecordUpdate, WriteResult
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import PolicyKeeper

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from jobs.cli import app
 from tests.dedupe.merge_support import crm_state, seeded_crm
 

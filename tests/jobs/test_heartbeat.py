@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.connector import Connector
 from jobs.metrics import WorkerMetrics
 from store.db import session_factory

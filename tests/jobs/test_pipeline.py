@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from config.policy import Policy
 from config.policy_file import parse_policy
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.connector import RecordUpdate, WriteResult
 from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
 from jobs.pipeline import run_job

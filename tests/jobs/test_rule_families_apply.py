@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from config.policy_file import parse_policy
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from domain.records import ObjectType, Opportunity, Task, TaskPriority, TaskStatus, TaskType
 from jobs.pipeline import RunResult, run_job
 from store.db import session_factory

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
 from config.settings import PACKAGED_POLICY
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from demo.scaled import seed_scaled
 from domain.connector import Connector

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.local._connector import LocalCRM
+from connectors.local import LocalCRM
 from demo.org import seed_demo
 from domain.records import ObjectType
 from tests.servers.salesforce.records import custom_fields, load

@@ -1,4 +1,4 @@
-"""Apply a plan: the only place where CRM Warden changes a CRM.
+"""Apply a rule job's plan, with the scheduled dedupe job's merges among it (see ``jobs.apply.merges``).
 
 Each action is claimed in the ledger (its idempotency key) before the connector is called, then
 marked applied or failed with the CRM's own words. A key already applied by an earlier run is
@@ -14,11 +14,11 @@ from datetime import date
 
 import structlog
 
-from dedupe.apply import merge_claimed
 from domain.connector import Connector, NewTask, RecordUpdate, WriteResult
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import TaskPriority, TaskType
+from jobs.apply.merges import merge_claimed
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
@@ -99,7 +99,7 @@ def _write(
     for _, action in notices:
         done[action.key] = True
         outcome.applied += 1
-    for action_id, action in merges:  # one at a time: each snapshots its cluster first (dedupe.apply)
+    for action_id, action in merges:  # one at a time: each snapshots its cluster first (jobs.apply.merges)
         status, error = merge_claimed(connector, ledger, action_id, action)
         done[action.key] = status is ActionStatus.APPLIED
         if error is None:
