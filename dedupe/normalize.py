@@ -94,11 +94,6 @@ def _identifying(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def name_tokens(name: str) -> tuple[str, ...]:
-    """The words that identify a company, in order: no legal form, no leading "The"."""
-    return tuple(_identifying(tokenize(name)))
-
-
 def normalize_name(name: str) -> str:
     """The comparison key of a company name: its identifying words joined by single spaces."""
     return " ".join(_identifying(tokenize(name)))

@@ -55,8 +55,3 @@ def markers(tokens: tuple[str, ...]) -> tuple[str, ...]:
 def is_distinctive(token: str) -> bool:
     """Whether ``token`` identifies a company: neither generic nor a marker, at least two characters."""
     return len(token) > 1 and token not in GENERIC_WORDS and not is_marker(token)
-
-
-def distinctive_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """The identifying words among ``tokens``, sorted and without repeats."""
-    return tuple(sorted(set(filter(is_distinctive, tokens))))

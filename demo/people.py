@@ -78,11 +78,6 @@ def everyone() -> tuple[Person, ...]:
     return (*MANAGERS, *REPS, CHANNEL_MANAGER, LEAVER)
 
 
-def owner_ids_of(manager_login: str) -> list[str]:
-    """Owner ids of the active reps reporting to a manager."""
-    return [p.owner_id for p in REPS if p.manager == manager_login and p.active]
-
-
 def demo_owners(now: datetime) -> list[Owner]:
     """Users (with their managers and time zones) and the two queues."""
     by_login = {p.login: p for p in everyone()}

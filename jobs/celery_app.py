@@ -23,7 +23,7 @@ from celery.signals import worker_init
 
 from config.settings import Settings
 from domain.records import ObjectType
-from jobs import logging as warden_logging
+from jobs import log_setup as warden_logging
 from jobs.beat import beat_schedule
 from jobs.celery_flow import RUN_FLOW, RUN_JOB, SYNC_OBJECT, connection_flow
 from jobs.job_runner import JobRunner

@@ -21,7 +21,7 @@ from demo.org import seed_demo
 from domain.errors import ConnectorError
 from enforcement.registry import JOBS
 from jobs import dedupe_cli, worker_cli
-from jobs import logging as warden_logging
+from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.ledger_view import print_ledger_run

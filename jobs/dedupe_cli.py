@@ -140,7 +140,7 @@ def _approved(plan: Path) -> list[ClusterPlan]:
 
 
 def _merge_with_progress(
-    clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session], crm: str
+    clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session], connection: str
 ) -> MergeRun:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("merging", total=len(clusters))
@@ -148,11 +148,11 @@ def _merge_with_progress(
         def advance(outcome: ClusterOutcome) -> None:
             progress.advance(task)
 
-        return apply_plan(clusters, connector, sessions, crm, datetime.now(UTC), on_cluster=advance)
+        return apply_plan(clusters, connector, sessions, connection, datetime.now(UTC), on_cluster=advance)
 
 
-def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Settings, crm: str) -> MergeRun:
-    """Merge while no other ``dedupe apply`` runs for ``crm``, after settling what a killed one left.
+def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Settings, connection: str) -> MergeRun:
+    """Merge while no other ``dedupe apply`` runs for ``connection``, after settling what a killed one left.
 
     A merge the CRM made just before its process died is still planned in the ledger; once found in
     the re-synced mirror it is marked applied, so applying the plan again skips it and undo finds it.
@@ -163,16 +163,17 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         locks = locks_for(engine)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    with locks.hold(MERGE_JOB, crm) as held:
+    with locks.hold(MERGE_JOB, connection) as held:
         if not held:
-            raise _fail(f"another `warden dedupe apply` is merging on {crm!r}: try again when it has finished", 1)
-        interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, crm, datetime.now(UTC))
+            raise _fail(f"another `warden dedupe apply` is merging on {connection!r}: "
+                        "try again when it has finished", 1)
+        interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, connection, datetime.now(UTC))
         if interrupted:
             console.print(f"[yellow]Closed {len(interrupted)} interrupted apply run(s)[/]: {settled} merge(s) the CRM "
                           "had made before the process died are now in the ledger.")
             for run_id in interrupted:
                 console.print(f"  to take them back: warden dedupe undo {run_id}")
-        return _merge_with_progress(clusters, connector, sessions, crm)
+        return _merge_with_progress(clusters, connector, sessions, connection)
 
 
 @app.command("apply")

@@ -72,11 +72,11 @@ class JobRunner:
         started = self.timer()
         with self.locks.hold(job, connection) as taken:
             if not taken:
-                log.info("job.locked", job=job, crm=connection)
+                log.info("job.locked", job=job, connection=connection)
                 return JobOutcome(connection, job, "locked")
             outcome = body()
         seconds = self.timer() - started
-        log.info("job.done", job=job, crm=connection, status=outcome.status, seconds=round(seconds, 3))
+        log.info("job.done", job=job, connection=connection, status=outcome.status, seconds=round(seconds, 3))
         return dataclasses.replace(outcome, job=job, seconds=seconds)
 
     def _sync_locked(self, job: str, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
@@ -89,7 +89,7 @@ class JobRunner:
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
-            log.exception("job.failed", job=job, crm=connection.name)
+            log.exception("job.failed", job=job, connection=connection.name)
             return JobOutcome(connection.name, job, "failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             _close(inner)
@@ -101,7 +101,7 @@ class JobRunner:
         try:
             inner = self.connector_for(connection, policy.fields)
         except (ConnectorError, ValueError) as exc:
-            log.error("job.connector_unavailable", job=job, crm=connection.name, error=str(exc))
+            log.error("job.connector_unavailable", job=job, connection=connection.name, error=str(exc))
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         connector = StoppingConnector(inner, self.shutdown)
         try:
@@ -111,7 +111,7 @@ class JobRunner:
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it
-            log.exception("job.failed", job=job, crm=connection.name)
+            log.exception("job.failed", job=job, connection=connection.name)
             return JobOutcome(connection.name, job, "failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             _close(inner)
@@ -123,7 +123,7 @@ class JobRunner:
         try:
             run = digests.run(connection, policy, now, apply=self.apply)
         except Exception as exc:  # like a rule job's failure: logged, recorded, and the worker goes on
-            log.exception("job.failed", job=DIGEST_JOB, crm=connection.name)
+            log.exception("job.failed", job=DIGEST_JOB, connection=connection.name)
             return JobOutcome(connection.name, DIGEST_JOB, "failed", error=f"{type(exc).__name__}: {exc}")
         return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
@@ -131,11 +131,12 @@ class JobRunner:
         """Close runs a dead process left open and finish what stopped or dead runs left half done."""
         abandoned, settled = settle_abandoned_runs(self.sessions, connector, job, connection, now)
         if abandoned:
-            log.warning("job.interrupted_runs_closed", job=job, crm=connection, runs=abandoned, writes_found=settled)
+            log.warning("job.interrupted_runs_closed", job=job, connection=connection, runs=abandoned,
+                        writes_found=settled)
         unfinished = unfinished_runs(self.sessions, job, connection)
         if unfinished and self.apply:
             applied = finish_dependents(self.sessions, connector, unfinished)
-            log.info("job.resumed", job=job, crm=connection, runs=unfinished, applied=applied)
+            log.info("job.resumed", job=job, connection=connection, runs=unfinished, applied=applied)
 
 
 def _close(connector: Connector) -> None:

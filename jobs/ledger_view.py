@@ -19,7 +19,7 @@ def load_result(report: RunReport) -> RunResult:
     run = report.run
     summary = run.summary or {}
     return RunResult(
-        run_id=run.id, job=run.job, crm=run.connection, dry_run=run.dry_run, now=run.now,
+        run_id=run.id, job=run.job, connection=run.connection, dry_run=run.dry_run, now=run.now,
         findings=report.findings,
         actions=[
             ActionOutcome(Action(a.kind, a.object, a.record_id, a.key, a.reason, a.rule, a.payload), a.status, a.error)

@@ -41,7 +41,8 @@ class ActionOutcome:
 class RunResult:
     run_id: str
     job: str
-    crm: str
+    connection: str
+    """The CRM connection the run synced and judged (named after its CRM kind when run from ``--crm``)."""
     dry_run: bool
     now: datetime
     findings: list[Finding] = field(default_factory=list)
@@ -79,7 +80,7 @@ def run_job(
     """Run ``job`` (a rule family or ``all``) once against one CRM connection."""
     ledger = Ledger(sessions)
     run_id = ledger.start_run(job, connection, dry_run=not apply, now=now)
-    structlog.contextvars.bind_contextvars(run_id=run_id, job=job, crm=connection)
+    structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
     result = RunResult(run_id, job, connection, not apply, now)
     try:
         _run(result, connector, ledger, policy, sessions, apply)
@@ -87,7 +88,7 @@ def run_job(
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        structlog.contextvars.unbind_contextvars("run_id", "job", "crm")
+        structlog.contextvars.unbind_contextvars("run_id", "job", "connection")
     status = "stopped" if result.stopped else "finished"
     ledger.finish_run(run_id, status, result.summary())
     return result
@@ -102,7 +103,7 @@ def _run(
     apply: bool,
 ) -> None:
     try:
-        report = mirror.sync(connector, sessions, result.crm)
+        report = mirror.sync(connector, sessions, result.connection)
     except BudgetExhausted as exc:
         result.stopped = f"sync stopped: {exc}"
         result.api_calls = connector.usage.as_dict()
@@ -129,9 +130,9 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
     with sessions() as session:
-        org = mirror.MirrorOrg(session, result.crm)
-        history = load_history(sessions, result.crm, calendar.start_of_day(result.now))
-        ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.crm)
+        org = mirror.MirrorOrg(session, result.connection)
+        history = load_history(sessions, result.connection, calendar.start_of_day(result.now))
+        ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.connection)
         for rule, family in rules_for(policy, result.job):
             try:
                 found = family.evaluate(rule, ctx, org)

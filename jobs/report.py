@@ -20,7 +20,7 @@ def as_json(result: RunResult) -> str:
     payload: dict[str, Any] = {
         "run_id": result.run_id,
         "job": result.job,
-        "crm": result.crm,
+        "crm": result.connection,
         "dry_run": result.dry_run,
         "now": result.now.isoformat(),
         "findings": [
@@ -58,7 +58,7 @@ def as_json(result: RunResult) -> str:
 def print_run(result: RunResult, console: Console) -> None:
     """A sales manager's view: per rule, how much is wrong and a few examples, then the plan's totals."""
     mode = "DRY RUN: nothing was changed in the CRM" if result.dry_run else "APPLIED"
-    console.print(f"[bold]Run {result.run_id}[/] job={result.job} crm={result.crm} "
+    console.print(f"[bold]Run {result.run_id}[/] job={result.job} crm={result.connection} "
                   f"now={result.now:%Y-%m-%d %H:%M %Z} [yellow]{mode}[/]")
     _print_by_rule(result, console)
     for rule in sorted({f.rule for f in result.findings}):

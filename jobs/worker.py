@@ -86,11 +86,12 @@ class Worker:
 
     def _decide(self, job: ScheduledJob, last: RunInfo | None, now: datetime) -> Decision:
         if last is not None and last.status != "finished" and job.name not in self._seen:
-            log.info("job.resuming", job=job.job, crm=job.connection.name, last_run=last.id, last_status=last.status)
+            log.info("job.resuming", job=job.job, connection=job.connection.name, last_run=last.id,
+                     last_status=last.status)
             return Decision(due=True, next_fire=job.schedule.next_after(now))
         decision = decide(job.schedule, last.now if last else None, now)
         if decision.missed > 1:
-            log.info("job.coalesced", job=job.job, crm=job.connection.name, missed=decision.missed)
+            log.info("job.coalesced", job=job.job, connection=job.connection.name, missed=decision.missed)
         return decision
 
     def _refresh(self) -> LoadedPolicy:

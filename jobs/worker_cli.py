@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import Settings
-from jobs import logging as warden_logging
+from jobs import log_setup as warden_logging
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag

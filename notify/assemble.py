@@ -13,7 +13,7 @@ from domain.connector import RecordLinks
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from notify.collect import counts_at, open_findings
-from notify.model import Digest, build_digest, rule_titles
+from notify.contents import Digest, build_digest, rule_titles
 from notify.morning import morning_lists
 from notify.periods import period_at
 from notify.recipients import Recipient, route

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from notify.model import Digest
+from notify.contents import Digest
 
 REPS_SHOWN = 8
 COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d", "#d35400", "#27ae60",

@@ -17,7 +17,7 @@ import structlog
 
 from domain.plan import Action, ActionKind
 from domain.records import ObjectType
-from notify.model import Digest
+from notify.contents import Digest
 from notify.smtp import MessageRefused, ServerUnavailable
 from store.ledger import Ledger
 

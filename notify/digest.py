@@ -22,8 +22,8 @@ from config.settings import SmtpSettings
 from domain.connector import RecordLinks
 from notify.assemble import assemble_digests
 from notify.chart import render_chart
+from notify.contents import Digest
 from notify.delivery import deliver
-from notify.model import Digest
 from notify.render import compose, render_html
 from notify.smtp import SmtpSender
 from store.claims import already_sent

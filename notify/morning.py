@@ -17,7 +17,7 @@ from config.policy import DigestPolicy, looks_like_email
 from domain.connector import RecordLinks
 from enforcement.context import RuleContext
 from notify.collect import OpenFinding
-from notify.model import CountsAt, Digest, Item, RuleGroup, rep_group
+from notify.contents import CountsAt, Digest, Item, RuleGroup, rep_group
 from notify.periods import period_at
 from notify.recipients import Recipient
 from store.findings import Assignment, assigned_since

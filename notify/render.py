@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from notify.model import Digest, signed
+from notify.contents import Digest, signed
 
 TEMPLATES = Path(__file__).with_name("templates")
 CHART_NAME = "chart.png"

@@ -32,7 +32,6 @@ COLUMNS: dict[ObjectType, tuple[str, ...]] = {
     for obj, cls in RECORD_CLASSES.items()
 }
 """Record fields stored as columns, in dataclass order (``deleted`` is always the last field)."""
-SYNCED_INCREMENTALLY = tuple(obj for obj in ObjectType if obj is not ObjectType.OWNER)
 
 
 @dataclass

@@ -73,7 +73,6 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._pending: tuple[RollingWindow, ...] = ()
-        self.waited_s = 0.0
 
     def acquire(self, *, search: bool = False) -> None:
         """Block until one more request (a search request when ``search``) may be sent, and count it."""
@@ -82,7 +81,6 @@ class RateLimiter:
             wait = max(w.wait_needed(self._clock()) for w in windows)
             if wait <= 0:
                 break
-            self.waited_s += wait
             self._sleep(wait)
         now = self._clock()
         for window in windows:

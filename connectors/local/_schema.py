@@ -118,7 +118,6 @@ class Table:
     name: str
     record_class: type[Record]
     codecs: dict[str, Codec]
-    record_fields: tuple[str, ...]
     defaults: dict[str, Any]
     """Stored values for columns a row may leave out (``deleted`` 0, ``extra`` ``{}``)."""
     decoders: tuple[Callable[[Any], Any], ...]
@@ -197,7 +196,7 @@ def _table(obj: ObjectType) -> Table:
     defaults = {name: codecs[name].encode(value) for name, value in _field_defaults(cls).items()}
     decoders = tuple(codecs[name].decode for name in names)
     encoders = tuple((name, codec.encode, defaults.get(name)) for name, codec in codecs.items())
-    return Table(obj, TABLES[obj], cls, codecs, names, defaults, decoders, encoders)
+    return Table(obj, TABLES[obj], cls, codecs, defaults, decoders, encoders)
 
 
 SCHEMA: dict[ObjectType, Table] = {obj: _table(obj) for obj in ObjectType}

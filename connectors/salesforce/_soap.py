@@ -30,7 +30,6 @@ class SoapResult:
     errors: tuple[tuple[str, str], ...] = ()
     """``(statusCode, message)`` pairs."""
     merged_ids: tuple[str, ...] = ()
-    updated_related_ids: tuple[str, ...] = ()
 
 
 def _el(parent: ElementTree.Element, ns: str, tag: str, text: str | None = None) -> ElementTree.Element:
@@ -103,7 +102,6 @@ def results(body: ElementTree.Element) -> list[SoapResult]:
                 success=node.findtext(f"{{{PARTNER}}}success") == "true",
                 errors=errors,
                 merged_ids=texts(node, "mergedRecordIds"),
-                updated_related_ids=texts(node, "updatedRelatedIds"),
             )
         )
     return parsed

@@ -8,7 +8,7 @@ from domain.connector import NoLinks
 from domain.plan import Finding
 from domain.records import ObjectType
 from notify.assemble import assemble_digests
-from notify.model import Digest
+from notify.contents import Digest
 from tests.notify.conftest import CONNECTION, NOW, Org, finding, make_policy
 
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 import structlog
 
-from jobs import logging as warden_logging
+from jobs import log_setup as warden_logging
 
 
 @pytest.fixture(autouse=True)
