@@ -26,10 +26,11 @@ from domain.records import ObjectType
 from jobs import log_setup as warden_logging
 from jobs.beat import beat_schedule
 from jobs.celery_flow import RUN_FLOW, RUN_JOB, SYNC_OBJECT, connection_flow
+from jobs.inputs import open_store
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag
-from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+from jobs.worker_setup import build_runner, policy_keeper, utc_now
 
 log = structlog.get_logger(__name__)
 

@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
@@ -24,10 +22,10 @@ from jobs import dedupe_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
+from jobs.inputs import fail, open_store, policy_or_exit
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
-from store.db import make_engine, migrate, session_factory
 from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
@@ -56,44 +54,22 @@ def _now(value: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _policy(settings: Settings, path: Path | None) -> Policy:
-    try:
-        return load_policy(path or settings.policy_path())
-    except PolicyError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-
-
-def _engine(settings: Settings) -> Engine:
-    """The ledger and mirror database, migrated to the current schema."""
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return engine
-
-
-def _store(settings: Settings) -> sessionmaker[Session]:
-    return session_factory(_engine(settings))
-
-
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
     try:
         connector = open_connector(settings, crm, policy.fields)
     except (UnknownCrm, ConnectorError) as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    engine = _engine(settings)
+        raise fail(str(exc)) from None
+    engine, sessions = open_store(settings)
     locks = locks_for(engine)
     try:
         with ExitStack() as held:  # the worker's locks: never run a job twice at once for one CRM
             for each in JOBS if job == "all" else (job,):
                 if not held.enter_context(locks.hold(each, crm)):
-                    err.print(f"[red]job {each!r} for {crm!r} is running in another process; try again later[/]")
-                    raise typer.Exit(1)
+                    raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
             return run_job(job, connector=connector, connection=crm, policy=policy,
-                           sessions=session_factory(engine), now=now, apply=apply)
+                           sessions=sessions, now=now, apply=apply)
     except ConnectorError as exc:
-        err.print(f"[red]the run failed and was recorded as failed in the ledger: {exc}[/]")
-        raise typer.Exit(1) from None
+        raise fail(f"the run failed and was recorded as failed in the ledger: {exc}", 1) from None
 
 
 @app.command()
@@ -110,7 +86,7 @@ def run(
         raise typer.BadParameter(f"unknown job {job!r}: use one of {', '.join((*JOBS, 'all'))}", param_hint="JOB")
     warden_logging.configure(json_output=True if json_output else None)
     settings = Settings()
-    result = _execute(job, crm or settings.crm, settings, _policy(settings, policy), _now(now), apply)
+    result = _execute(job, crm or settings.crm, settings, policy_or_exit(settings, policy), _now(now), apply)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:
@@ -127,10 +103,11 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     moment = _now(now)
     crm = LocalCRM.from_url(settings.local.url)
     seed_demo(crm, moment)
-    policy = _policy(settings, None)
+    policy = policy_or_exit(settings, None)
     result = _execute("all", "local", settings, policy, moment, apply)
     print_run(result, console)
-    digests = build_digests(_store(settings), settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False)
+    _, sessions = open_store(settings)
+    digests = build_digests(sessions, settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False)
     console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
@@ -151,7 +128,7 @@ def digest(
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
     settings = Settings()
-    digest_command(_store(settings), settings, _policy(settings, policy), crm or settings.crm,
+    digest_command(open_store(settings)[1], settings, policy_or_exit(settings, policy), crm or settings.crm,
                    _now(now), preview, send, console)
 
 
@@ -177,6 +154,6 @@ def ledger_show(
 ) -> None:
     """Print what a run found and did."""
     settings = Settings()
-    if not print_ledger_run(_store(settings), run_id, console, json_output=json_output):
+    if not print_ledger_run(open_store(settings)[1], run_id, console, json_output=json_output):
         err.print(f"no run {run_id!r} in {settings.database_url}")
         raise typer.Exit(1)

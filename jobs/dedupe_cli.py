@@ -12,11 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.policy import Policy
-from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
 from dedupe.exports import ExportError, read_account_export
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
@@ -29,14 +26,13 @@ from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
+from jobs.inputs import fail, open_store, policy_or_exit
 from jobs.recovery import settle_abandoned_runs
 from store import mirror
-from store.db import make_engine, migrate, session_factory
 from store.locks import locks_for
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 EXCERPT = 10
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
@@ -44,34 +40,12 @@ PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WA
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print what would change.")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]{message}[/]")
-    return typer.Exit(code)
-
-
-def _policy(settings: Settings, path: Path | None) -> Policy:
-    try:
-        return load_policy(path or settings.policy_path())
-    except PolicyError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return engine
-
-
-def _store(settings: Settings) -> sessionmaker[Session]:
-    return session_factory(_engine(settings))
-
-
 @contextmanager
 def _connector(settings: Settings, crm: str) -> Iterator[Connector]:
     try:
         yield open_connector(settings, crm)
     except (UnknownCrm, ConnectorError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _facts(settings: Settings, crm: str, from_csv: Path | None) -> list[AccountFacts]:
@@ -79,8 +53,8 @@ def _facts(settings: Settings, crm: str, from_csv: Path | None) -> list[AccountF
         try:
             return [AccountFacts(a) for a in read_account_export(from_csv)]
         except (OSError, ExportError) as exc:
-            raise _fail(f"cannot read --from-csv {from_csv}: {exc}") from None
-    sessions = _store(settings)
+            raise fail(f"cannot read --from-csv {from_csv}: {exc}") from None
+    sessions = open_store(settings)[1]
     with _connector(settings, crm) as connector:
         mirror.sync(connector, sessions, crm)
     with sessions() as session:
@@ -120,14 +94,14 @@ def plan_command(
 ) -> None:
     """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
     settings = Settings()
-    rules = _policy(settings, policy)
+    rules = policy_or_exit(settings, policy)
     plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules, workers)
     _print_plan(plan)
     if out is not None:
         try:
             write_plan(plan, out)
         except (OSError, PlanFileError) as exc:
-            raise _fail(f"cannot write --out {out}: {exc}") from None
+            raise fail(f"cannot write --out {out}: {exc}") from None
         console.print(f"Plan written to {out}: set approve=yes on the clusters to merge, then "
                       f"`warden dedupe apply {out}`")
 
@@ -136,7 +110,7 @@ def _approved(plan: Path) -> list[ClusterPlan]:
     try:
         return [c for c in read_plan(plan) if c.approved and c.loser_ids]
     except (OSError, PlanFileError) as exc:
-        raise _fail(f"cannot read plan {plan}: {exc}") from None
+        raise fail(f"cannot read plan {plan}: {exc}") from None
 
 
 def _merge_with_progress(
@@ -157,15 +131,14 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
     A merge the CRM made just before its process died is still planned in the ledger; once found in
     the re-synced mirror it is marked applied, so applying the plan again skips it and undo finds it.
     """
-    engine = _engine(settings)
-    sessions = session_factory(engine)
+    engine, sessions = open_store(settings)
     try:
         locks = locks_for(engine)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     with locks.hold(MERGE_JOB, connection) as held:
         if not held:
-            raise _fail(f"another `warden dedupe apply` is merging on {connection!r}: "
+            raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "
                         "try again when it has finished", 1)
         interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, connection, datetime.now(UTC))
         if interrupted:
@@ -217,13 +190,13 @@ def undo_command(
 ) -> None:
     """Put merged accounts and their children back from the ledger's snapshots (no time limit)."""
     settings = Settings()
-    sessions = _store(settings)
+    sessions = open_store(settings)[1]
     try:
         connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection
         with _connector(settings, connection) as connector:
             run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply)
     except NothingToUndo as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     for outcome in run.outcomes:
         restored = ", ".join(outcome.restored)
         console.print(f"{outcome.status.value:>8}  {outcome.merge.key}  {restored}  {outcome.error or ''}",

@@ -19,12 +19,13 @@ from rich.table import Table
 
 from config.settings import Settings
 from jobs import log_setup as warden_logging
+from jobs.inputs import open_store
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from jobs.status import StatusReport, collect_status
 from jobs.worker import Worker
-from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+from jobs.worker_setup import build_runner, policy_keeper, utc_now
 from store.heartbeats import Heartbeat
 
 app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)

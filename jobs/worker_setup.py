@@ -22,20 +22,11 @@ from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
-from store.db import make_engine, migrate, session_factory
 from store.locks import locks_for
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def open_store(settings: Settings, *, migrated: bool = True) -> tuple[Engine, sessionmaker[Session]]:
-    """The store named by ``WARDEN_DATABASE_URL``, brought to the latest schema unless ``migrated=False``."""
-    engine = make_engine(settings.database_url)
-    if migrated:
-        migrate(engine)
-    return engine, session_factory(engine)
 
 
 def policy_keeper(settings: Settings, policy: Path | None = None) -> PolicyKeeper:
