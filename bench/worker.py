@@ -44,11 +44,12 @@ from sqlalchemy import create_engine, make_url, text
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY, Settings
 from jobs.celery_flow import connection_flow
+from jobs.inputs import open_store
 from jobs.job_runner import JobOutcome
 from jobs.job_table import job_table
 from jobs.shutdown import ShutdownFlag
 from jobs.worker import Worker
-from jobs.worker_setup import build_runner, open_store, policy_keeper, utc_now
+from jobs.worker_setup import build_runner, policy_keeper, utc_now
 from store.heartbeats import Heartbeat
 from tests.servers.hubspot.portal import Portal
 from tests.servers.hubspot.seed import seed

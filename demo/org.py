@@ -2,7 +2,7 @@
 
 Everything is dated relative to ``now`` and drawn from ``random.Random(seed)``, so the same
 ``now`` and seed always give the same org, and the rules always have something to find.
-``seed_scaled`` (in ``connectors.demo_scaled``) builds the large org the benchmarks use.
+``seed_scaled`` (in ``demo.scaled``) builds the large org the benchmarks use.
 """
 
 from __future__ import annotations

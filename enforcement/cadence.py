@@ -21,7 +21,7 @@ from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.record_fields import field_value
 from enforcement.tasks import task_payload
-from enforcement.wording import record_label
+from enforcement.wording import record_label, unjudged_owner
 
 PERIOD_ORIGIN = date(2000, 1, 3)
 """Day one of the first cadence period (a Monday); periods follow each other every ``every_days``."""
@@ -65,7 +65,7 @@ def _judge(
         return
     owner = ctx.owner(account.owner_id)
     if owner is None:
-        why = "it has no owner" if account.owner_id is None else f"its owner {account.owner_id} is unknown"
+        why = unjudged_owner(account.owner_id)
         result.skips.append(Skip(rule.id, _ACCOUNT, account.id, f"cannot plan the customer call: {why}"))
         return
     history = (f"last completed call on {last_call.date()} ({days} days ago)" if last_call

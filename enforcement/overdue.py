@@ -18,7 +18,7 @@ from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import ObjectType, Owner, Task, TaskPriority
 from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
-from enforcement.wording import record_label
+from enforcement.wording import record_label, unjudged_owner
 
 _TASK = ObjectType.TASK
 
@@ -33,7 +33,7 @@ def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
             continue
         owner = ctx.owner(task.owner_id)
         if owner is None:
-            why = "it has no assignee" if task.owner_id is None else f"its assignee {task.owner_id} is unknown"
+            why = unjudged_owner(task.owner_id, "assignee")
             result.skips.append(Skip(rule.id, _TASK, task.id, f"cannot judge whether it is overdue: {why}"))
             continue
         if owner.is_queue:

@@ -18,7 +18,7 @@ from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record
 from enforcement.assignment import Rotation
 from enforcement.context import RuleContext
-from enforcement.wording import record_label, when
+from enforcement.wording import record_label, unjudged_owner, when
 
 _BATCH = 2000
 """Suspects judged together, so their last activity is read in one lookup per batch, not per record."""
@@ -81,7 +81,7 @@ def _judge(
     object_type = ObjectType(rule.object)
     owner = ctx.owner(record.owner_id)
     if owner is None:
-        why = "it has no owner" if record.owner_id is None else f"its owner {record.owner_id} is unknown"
+        why = unjudged_owner(record.owner_id)
         result.skips.append(Skip(rule.id, object_type, record.id, f"cannot judge the SLA: {why}"))
         return
     if owner.is_queue:

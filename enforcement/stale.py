@@ -23,7 +23,7 @@ from domain.records import Account, Lead, ObjectType, Opportunity, Owner
 from enforcement.context import RuleContext
 from enforcement.owner_facts import OwnerFacts
 from enforcement.tasks import task_payload
-from enforcement.wording import record_label, when
+from enforcement.wording import record_label, unjudged_owner, when
 
 _OPP = ObjectType.OPPORTUNITY
 
@@ -52,7 +52,7 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
             continue
         owner = ctx.owner(deal.owner_id)
         if owner is None:
-            why = "it has no owner" if deal.owner_id is None else f"its owner {deal.owner_id} is unknown"
+            why = unjudged_owner(deal.owner_id)
             result.skips.append(Skip(rule.id, _OPP, deal.id, f"cannot judge staleness: {why}"))
         elif days < rule.after_days + rule.grace_days:
             _warn(rule, facts, _Stale(deal, owner, since, days), result)

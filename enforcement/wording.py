@@ -27,3 +27,8 @@ def record_label(record: Record) -> str:
     kind = _KIND.get(type(record), type(record).__name__)
     name = getattr(record, "name", None) or getattr(record, "subject", None) or record.id
     return f"{kind} {name!r}"
+
+
+def unjudged_owner(owner_id: str | None, role: str = "owner") -> str:
+    """Why a record whose owner is not among the org's users cannot be judged: none set, or an unknown id."""
+    return f"it has no {role}" if owner_id is None else f"its {role} {owner_id} is unknown"

@@ -159,7 +159,7 @@ def owners(session: Session, connection: str) -> dict[str, Owner]:
 
 
 class MirrorOrg:
-    """One connection's mirror as the rules see it (``enforcement.context.OrgData``)."""
+    """One connection's mirror as the rules see it (``domain.org.OrgData``)."""
 
     def __init__(self, session: Session, connection: str) -> None:
         self._session = session
