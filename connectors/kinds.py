@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings
 
 from connectors import hubspot, salesforce
 from connectors.hubspot import HubSpotConnector, HubSpotLinks, HubSpotSettings
-from connectors.local import LocalCRM, LocalCrmSettings
+from connectors.local import LocalCRM, LocalCrmSettings, LocalLinks
 from connectors.salesforce import SalesforceConnector, SalesforceLinks, SalesforceSettings
 from domain.connector import Connector, NoLinks, RecordLinks
 from domain.records import ObjectType
@@ -36,7 +36,7 @@ KINDS: dict[str, CrmKind] = {
     "local": CrmKind(
         LocalCrmSettings,
         open=lambda s, fields: LocalCRM.from_url(s.url),  # it stores custom fields by their own names
-        links=lambda s: NoLinks(),  # it has no web pages
+        links=lambda s: LocalLinks(s.view_url) if s.view_url else NoLinks(),
         required_with_prefix=("url",),
     ),
     "salesforce": CrmKind(

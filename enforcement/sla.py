@@ -131,6 +131,8 @@ def _plan_reassignment(
         "business_hours_elapsed": round(ctx.calendar.business_hours_between(start, ctx.now, zone), 1),
         "last_action": acted.isoformat() if acted else None,
         "times_reassigned": times,
+        "since": due.isoformat(),
+        "amount": record.amount if isinstance(record, Opportunity) else None,
     }
     if assignee is None:
         result.findings.append(

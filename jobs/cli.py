@@ -14,14 +14,21 @@ from rich.console import Console
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from connectors.local import LocalCRM
+from connectors.local import LocalCRM, write_record_view
 from demo.org import seed_demo
 from domain.errors import ConnectorError
 from enforcement.registry import JOBS
 from jobs import dedupe_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
-from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
+from jobs.digest_cli import (
+    DEMO_PREVIEW_DIR,
+    DEMO_RECORD_VIEW,
+    PreviewOption,
+    SendOption,
+    build_digests,
+    digest_command,
+)
 from jobs.inputs import fail, open_store, policy_or_exit
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
@@ -108,7 +115,9 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     result = _execute("all", "local", settings, policy, moment, apply)
     print_run(result, console)
     _, sessions = open_store(settings)
-    digests = build_digests(sessions, settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False)
+    links = write_record_view(crm, DEMO_RECORD_VIEW)
+    digests = build_digests(sessions, settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False,
+                            links=links)
     console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))

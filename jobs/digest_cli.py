@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from config.settings import Settings
+from domain.connector import RecordLinks
 from jobs.connections import record_links
 from notify.digest import DigestReport, run_digest
 
 DEMO_PREVIEW_DIR = Path(".warden/digests")
+DEMO_RECORD_VIEW = Path(".warden/crm/records.html")
 
 
 def build_digests(
@@ -27,11 +29,11 @@ def build_digests(
     *,
     preview: Path | None,
     send: bool,
+    links: RecordLinks | None = None,
 ) -> DigestReport:
-    """Digests for one connection, linked to records in that CRM; sent only with ``send``."""
-    links = record_links(settings, crm)
+    """Digests for one connection, linked to records in that CRM (or by ``links``); sent only with ``send``."""
     return run_digest(sessions, policy, crm, now, smtp=settings.smtp if send else None,
-                      preview_dir=preview, send=send, link_base=links)
+                      preview_dir=preview, send=send, link_base=links or record_links(settings, crm))
 
 
 def print_digests(report: DigestReport, console: Console) -> None:

@@ -12,8 +12,9 @@ from config.policy import DigestPolicy, Policy
 from domain.connector import RecordLinks
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
+from notify.categories import rule_categories
 from notify.collect import counts_at, open_findings
-from notify.contents import Digest, build_digest, rule_titles
+from notify.contents import Digest, build_digest
 from notify.morning import morning_lists
 from notify.periods import period_at
 from notify.recipients import Recipient, route
@@ -39,7 +40,7 @@ def assemble_digests(
 
     Recipients with nothing to say (no open items now or at the period's start) get none.
     """
-    titles = rule_titles(policy)
+    categories = rule_categories(policy)
     with sessions() as session:
         owners = mirror.owners(session, connection)
         found = open_findings(session, connection, policy, now)
@@ -52,12 +53,12 @@ def assemble_digests(
                 cached[at] = counts_at(session, connection, policy, at)
             return cached[at]
 
-        personal, unknown = morning_lists(session, ctx, settings, connection, found, counts, links, titles)
+        personal, unknown = morning_lists(session, ctx, settings, connection, found, counts, links, categories)
         recipients = {r.key: r for r in routing.by_owner.values()}
         digests = []
         for recipient in sorted(recipients.values(), key=lambda r: r.key):
             period = period_at(now, settings.period, _zone(ctx, recipient), settings.send_hour)
-            digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, titles)
+            digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, categories)
             if digest.total or digest.previous_total:
                 digests.append(digest)
     return Assembled([*digests, *personal], [*routing.problems, *unknown])

@@ -12,6 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -51,7 +52,7 @@ def compose(digest: Digest, sender: str, chart_png: bytes | None, sent_at: datet
     message["Subject"] = digest.subject
     message["From"] = sender
     message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
-    message["Date"] = format_datetime(sent_at)
+    message["Date"] = format_datetime(sent_at.astimezone(ZoneInfo(digest.period.zone)))
     message["Message-ID"] = _message_id(digest.key, sender)
     chart_id = make_msgid(idstring="chart", domain="crm-warden")
     message.set_content(render_text(digest))
