@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings
 from connectors import hubspot, salesforce
 from connectors.hubspot import HubSpotConnector, HubSpotLinks, HubSpotSettings
 from connectors.local import LocalCRM, LocalCrmSettings, LocalLinks
-from connectors.salesforce import SalesforceConnector, SalesforceLinks, SalesforceSettings
+from connectors.salesforce import SalesforceConnector, SalesforceSettings, salesforce_links
 from domain.connector import Connector, NoLinks, RecordLinks
 from domain.records import ObjectType
 
@@ -42,7 +42,7 @@ KINDS: dict[str, CrmKind] = {
     "salesforce": CrmKind(
         SalesforceSettings,
         open=lambda s, fields: SalesforceConnector.from_settings(s, fields=fields),
-        links=lambda s: SalesforceLinks(s.instance_url) if s.instance_url else NoLinks(),
+        links=salesforce_links,
     ),
     "hubspot": CrmKind(
         HubSpotSettings,
@@ -50,7 +50,7 @@ KINDS: dict[str, CrmKind] = {
         links=lambda s: HubSpotLinks(s.portal_id) if s.portal_id else NoLinks(),
     ),
 }
-"""Without the CRM's address (instance URL, portal id) digest items show record ids instead of links."""
+"""Without the CRM's address (instance URL or an OAuth login, portal id, record view) digest items are not links."""
 
 ACCOUNT_EXPORTS: dict[str, Mapping[str, tuple[str, ...]]] = {
     "hubspot": hubspot.ACCOUNT_COLUMNS,

@@ -26,6 +26,7 @@ from jobs.digest_cli import (
     DEMO_RECORD_VIEW,
     PreviewOption,
     SendOption,
+    ToOption,
     build_digests,
     digest_command,
 )
@@ -134,6 +135,7 @@ def digest(
     now: NowOption = None,
     preview: PreviewOption = None,
     send: SendOption = False,
+    to: ToOption = None,
 ) -> None:
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
@@ -141,10 +143,10 @@ def digest(
     _, sessions = open_store(settings)
     try:
         report = build_digests(sessions, settings, policy_or_exit(settings, policy), crm or settings.crm, _now(now),
-                               preview=preview, send=send)
+                               preview=preview, send=send, test_to=to)
     except DigestConfigError as exc:
         raise fail(str(exc)) from None
-    digest_command(report, send, console)
+    digest_command(report, send, console, test_to=to)
 
 
 app.command()(worker_cli.worker)

@@ -6,6 +6,8 @@ ledger so that each is delivered exactly once.
 
 from __future__ import annotations
 
+import email.policy
+import email.utils
 import re
 import ssl
 from collections import Counter
@@ -17,7 +19,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.policy import DigestPolicy, Policy
+from config.policy import DigestPolicy, Policy, looks_like_email
 from config.settings import SmtpSettings
 from domain.connector import RecordLinks
 from notify.assemble import assemble_digests
@@ -25,7 +27,7 @@ from notify.chart import render_chart
 from notify.contents import Digest
 from notify.delivery import deliver
 from notify.render import compose, render_html
-from notify.smtp import SmtpSender
+from notify.smtp import DeliveryError, SmtpSender
 from store.claims import already_sent
 from store.ledger import Ledger
 
@@ -46,7 +48,7 @@ class DigestOutcome:
     items: int
     status: str
     """``planned`` (dry run), ``previewed``, ``sent``, ``already sent``, ``failed``, ``not attempted``
-    (the server went away first) or ``held`` (another run is sending it right now)."""
+    (the server went away first), ``held`` (another run is sending it right now) or ``test copy sent``."""
     error: str | None = None
     files: tuple[Path, ...] = ()
     """The preview's ``.eml`` and ``.html`` files."""
@@ -78,15 +80,20 @@ def run_digest(
     link_base: RecordLinks,
     tls_context: ssl.SSLContext | None = None,
     run_id: str | None = None,
+    test_to: str | None = None,
 ) -> DigestReport:
     """Build this period's digests of ``connection``; preview them into ``preview_dir``; send if ``send``.
 
     Without ``send`` nothing is written to the ledger. Deliveries go into a ledger run of their own,
     or into ``run_id`` when the caller opened one (the worker's digest job), which the caller ends.
     Problems (malformed manager addresses) are in the report and logged before anything is sent.
+    ``test_to`` sends a copy of every digest to that one address instead, outside the ledger, so the
+    real digests still go out.
     """
     settings = _digest_settings(policy)
-    sender = _check_sender(smtp, send)
+    if test_to is not None and not looks_like_email(test_to):
+        raise DigestConfigError(f"--to {test_to!r} is not an email address: write it as name@example.com")
+    sender = _check_sender(smtp, send or test_to is not None)
     assembled = assemble_digests(sessions, policy, settings, connection, now, link_base)
     for problem in assembled.problems:
         log.warning("digest.address_problem", problem=problem)
@@ -97,6 +104,8 @@ def run_digest(
     files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
     report = DigestReport(connection, now, problems=assembled.problems)
     statuses: dict[str, tuple[str, str | None]] = dict.fromkeys(done, ("already sent", None))
+    if test_to is not None and smtp is not None:
+        statuses.update(_send_test_copies(letters, test_to, smtp, tls_context))
     if send and smtp is not None and letters:
         if run_id is None:
             report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
@@ -141,6 +150,35 @@ def _deliver(
     with SmtpSender(smtp, tls_context) as transport:
         deliveries = deliver(ledger, run_id, letters, transport)
     return {d.key: (d.status, d.error) for d in deliveries}
+
+
+def _send_test_copies(
+    letters: list[tuple[Digest, EmailMessage]], to: str, smtp: SmtpSettings, tls_context: ssl.SSLContext | None
+) -> dict[str, tuple[str, str | None]]:
+    """Each letter to ``to`` with a subject saying whose it is; nothing recorded, so nothing counts as sent."""
+    statuses: dict[str, tuple[str, str | None]] = {}
+    with SmtpSender(smtp, tls_context) as transport:
+        for digest, message in letters:
+            copy = copy_for(message, to, digest.recipient.email)
+            try:
+                transport.send(copy)
+            except DeliveryError as exc:
+                statuses[digest.key] = ("failed", str(exc))
+            else:
+                statuses[digest.key] = ("test copy sent", None)
+    return statuses
+
+
+def copy_for(message: EmailMessage, to: str, meant_for: str) -> EmailMessage:
+    """``message`` readdressed to ``to``, its subject marked as a test copy of ``meant_for``'s."""
+    copy = email.message_from_bytes(message.as_bytes(), _class=EmailMessage, policy=email.policy.default)
+    assert isinstance(copy, EmailMessage)
+    subject = str(copy["Subject"])
+    del copy["To"], copy["Subject"], copy["Message-ID"]
+    copy["To"] = to
+    copy["Subject"] = f"[Test copy for {meant_for}] {subject}"
+    copy["Message-ID"] = email.utils.make_msgid(domain="crm-warden")
+    return copy
 
 
 def _digest_settings(policy: Policy) -> DigestPolicy:
