@@ -109,20 +109,24 @@ class Stages(Strict):
 
 
 class Duration(Strict):
-    """Exactly one of business hours, business days or calendar days."""
+    """Exactly one of business minutes, business hours, business days or calendar days."""
 
-    business_hours: float | None = Field(None, gt=0)
-    business_days: int | None = Field(None, gt=0)
-    days: int | None = Field(None, gt=0)
+    business_minutes: float | None = Field(None, gt=0, description="Minutes within business hours.")
+    business_hours: float | None = Field(None, gt=0, description="Hours within business hours.")
+    business_days: int | None = Field(None, gt=0, description="Working days, at the same local time of day.")
+    days: int | None = Field(None, gt=0, description="Calendar days, business hours or not.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
-        given = [v for v in (self.business_hours, self.business_days, self.days) if v is not None]
+        values = (self.business_minutes, self.business_hours, self.business_days, self.days)
+        given = [v for v in values if v is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of business_hours, business_days, days")
+            raise ValueError("give exactly one of business_minutes, business_hours, business_days, days")
         return self
 
     def describe(self) -> str:
+        if self.business_minutes is not None:
+            return f"{self.business_minutes:g} business minutes"
         if self.business_hours is not None:
             return f"{self.business_hours:g} business hours"
         if self.business_days is not None:
@@ -176,6 +180,11 @@ class SlaRule(RuleBase):
         2, ge=1, description="After this many reassignments of one record, go to the manager instead."
     )
     task: FollowUpTask
+    remind_before: Duration | None = Field(
+        None,
+        description="Remind the owner (a task in the CRM, and their team's chat if it has one) this long before "
+        "the deadline: once per clock, never after the breach. Business time in the owner's zone.",
+    )
 
 
 StaleOutcome = Literal["pull_back", "close_lost"]
