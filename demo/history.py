@@ -1,4 +1,4 @@
-"""The demo deals' stage history: the stages each passed through and how its forecast moved.
+"""The demo's stage history: the statuses each lead and stages each deal passed, and how forecasts moved.
 
 Each rep has a forecasting habit, as seed 002 says reps do ("one particular salesperson will be very
 reluctant to put a high win probability on a deal ... another may always be overly optimistic"):
@@ -10,11 +10,11 @@ history leaves the rest of the demo org as it was.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from demo.deals import OPEN_STAGES
 from demo.people import REPS
-from domain.records import ObjectType, Opportunity, StageChange
+from domain.records import Lead, ObjectType, Opportunity, StageChange
 
 HABITS: dict[str, tuple[float, float]] = {
     "taylor.brooks": (35.0, 0.75),
@@ -27,6 +27,35 @@ HABITS: dict[str, tuple[float, float]] = {
 USUAL = (7.0, 1.0)
 _OWNER_LOGIN = {p.owner_id: p.login for p in REPS}
 _PATH = list(OPEN_STAGES)
+LEAD_PATH = ["New", "Qualifying", "Development", "Working", "Qualified"]
+
+
+def lead_history(leads: list[Lead], seed: int) -> list[StageChange]:
+    """Every lead's entry into each status it passed on the way to the one it has now."""
+    changes = []
+    for lead in leads:
+        rng = random.Random(f"{seed}:{lead.id}")
+        path = _lead_path(lead.status, rng)
+        end = lead.status_changed_at or lead.created_at
+        for status, at in zip(path, _moments(lead.created_at, end, len(path), rng), strict=True):
+            changes.append(StageChange(ObjectType.LEAD, lead.id, at, status))
+    return changes
+
+
+def _lead_path(status: str | None, rng: random.Random) -> list[str]:
+    if status in LEAD_PATH:
+        return LEAD_PATH[: LEAD_PATH.index(status) + 1]
+    if status == "Converted":
+        return [*LEAD_PATH, status]
+    return [*LEAD_PATH[: rng.randint(1, len(LEAD_PATH))], status] if status else []
+
+
+def _moments(start: datetime, end: datetime, count: int, rng: random.Random) -> list[datetime]:
+    """``count`` moments from ``start`` to ``end``: the first and last exactly, the others in between."""
+    if count <= 1:
+        return [start][:count]
+    inside = sorted(start + (end - start) * rng.random() for _ in range(count - 2))
+    return [start, *inside, end]
 
 
 def deal_history(deals: list[Opportunity], seed: int) -> list[StageChange]:
@@ -39,8 +68,7 @@ def _one(deal: Opportunity, rng: random.Random) -> list[StageChange]:
     if not path:
         return []
     end = deal.stage_changed_at or deal.created_at
-    moments = sorted(deal.created_at + (end - deal.created_at) * rng.random() for _ in path[1:-1])
-    entries = [deal.created_at, *moments, end][: len(path)] if len(path) > 1 else [deal.created_at]
+    entries = _moments(deal.created_at, end, len(path), rng)
     slip, factor = HABITS.get(_OWNER_LOGIN.get(deal.owner_id or "", ""), USUAL)
     final_close = end.date() if deal.is_closed else (deal.close_date or end.date())
     first_close = final_close - timedelta(days=round(rng.gauss(slip, 4)))

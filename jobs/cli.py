@@ -18,7 +18,7 @@ from connectors.local import LocalCRM, write_record_view
 from demo.org import seed_demo
 from domain.errors import ConnectorError
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, worker_cli
+from jobs import dedupe_cli, report_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import (
@@ -44,6 +44,7 @@ ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_hel
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")
+app.add_typer(report_cli.app, name="report")
 console = Console()
 err = Console(stderr=True)
 

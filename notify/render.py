@@ -32,6 +32,11 @@ _env = Environment(
 _env.filters["signed"] = signed
 
 
+def environment() -> Environment:
+    """The templates' Jinja2 environment (autoescaped HTML, strict about missing values)."""
+    return _env
+
+
 def render_html(digest: Digest, chart_src: str) -> str:
     """The HTML body; ``chart_src`` is ``cid:...`` in an email, a file name in a preview."""
     return _env.get_template("digest.html.j2").render(digest=digest, chart_src=chart_src)

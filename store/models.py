@@ -168,7 +168,8 @@ class StageHistoryRow(Base):
     __tablename__ = "stage_history"
     __table_args__ = (
         Index("ix_stage_history_record", "connection", "object", "record_id", "entered_at"),
-        Index("uq_stage_history_change", "connection", "object", "record_id", "entered_at", "source", unique=True),
+        Index("uq_stage_history_change", "connection", "object", "record_id", "entered_at", "stage", "source",
+              unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection: Mapped[str]

@@ -34,7 +34,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_stage_history_record", "stage_history", ["connection", "object", "record_id", "entered_at"])
     op.create_index("uq_stage_history_change", "stage_history",
-                    ["connection", "object", "record_id", "entered_at", "source"], unique=True)
+                    ["connection", "object", "record_id", "entered_at", "stage", "source"], unique=True)
 
 
 def downgrade() -> None:
