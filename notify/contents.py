@@ -18,7 +18,9 @@ from domain.records import Owner
 from notify.categories import DEACTIVATED, Category, category_of_kind
 from notify.collect import OpenFinding
 from notify.periods import Period
+from notify.pipeline_report import PipelineReport
 from notify.recipients import Recipient, Routing
+from notify.sections import SpeedSection
 
 ITEMS_PER_RULE = 5
 """The worst items shown per rep and category; the count says how many there are in all."""
@@ -99,6 +101,14 @@ class Digest:
     written_at: datetime
     personal: bool = False
     """A rep's own morning list rather than a manager's digest of their team."""
+    speed: SpeedSection | None = None
+    """Speed to first touch of the team and its reps, with its trend."""
+    pipeline: PipelineReport | None = None
+    """The pipeline's shape for the team: in the first digest of each month."""
+
+    @property
+    def owner_ids(self) -> set[str | None]:
+        return {r.owner_id for r in self.reps}
 
     @property
     def total(self) -> int:

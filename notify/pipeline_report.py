@@ -74,12 +74,12 @@ class PipelineReport:
     tendencies: list[Tendency] = field(default_factory=list)
 
     def for_team(self, team: str | None, reps: Iterable[str]) -> PipelineReport:
-        """The part of the report about one team and its reps (``reps``: owner names)."""
+        """The part of the report about one team (None: the company's) and its reps (``reps``: owner names)."""
         names = set(reps)
+        wanted = ("team", team) if team is not None else ("company", "All teams")
         return PipelineReport(
             self.connection, self.as_of,
-            [w for w in self.waterfalls
-             if (w.scope == "team" and w.name == team) or (w.scope == "rep" and w.name in names)],
+            [w for w in self.waterfalls if (w.scope, w.name) == wanted or (w.scope == "rep" and w.name in names)],
             [t for t in self.tendencies if t.rep in names],
         )
 

@@ -30,6 +30,7 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters["signed"] = signed
+_env.filters["plural"] = lambda name: {"opportunity": "Opportunities"}.get(name, f"{name.capitalize()}s")
 
 
 def environment() -> Environment:

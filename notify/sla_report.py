@@ -79,7 +79,7 @@ def sla_report(
     new: Mapping[ObjectType, NewRecords],
     taken_from: Sequence[tuple[str, str, str | None, datetime]],
 ) -> SlaReport:
-    """Rows per object for the company, each team and each rep (sorted by name).
+    """Rows per object for the company, each team and each rep (sorted by name), over records created in the window.
 
     ``taken_from``: (object, record id, owner it was taken from, when) of each applied SLA reassignment.
     """
@@ -95,7 +95,8 @@ def sla_report(
             if since <= at <= as_of:
                 suffered[owner_id] += 1
         rule = next((r for r in policy.rules if isinstance(r, SlaRule) and r.enabled and r.object == obj.value), None)
-        judged = [_judge(ctx, rule, r, found, first_owner.get(r.id, r.owner_id)) for r in found.records]
+        judged = [_judge(ctx, rule, r, found, first_owner.get(r.id, r.owner_id))
+                  for r in found.records if since <= r.created_at <= as_of]
         for scope, name, members in _scopes(ctx, judged):
             report.rows.append(_row(obj, scope, name, members, rule, _lost(scope, members, suffered)))
     return report

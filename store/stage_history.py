@@ -9,7 +9,7 @@ keep a history of their own add theirs through ``sync_crm_history``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
@@ -66,18 +66,25 @@ def sync_crm_history(reader: HistoryReader, sessions: sessionmaker[Session], con
     return count
 
 
-def histories(session: Session, connection: str, obj: ObjectType) -> dict[str, list[StageChange]]:
-    """Record id -> its changes, oldest first: the CRM's own history where it has one, else the mirror's."""
+def histories(
+    session: Session, connection: str, obj: ObjectType, ids: Collection[str] | None = None
+) -> dict[str, list[StageChange]]:
+    """Record id -> its changes, oldest first: the CRM's own history where it has one, else the mirror's.
+
+    Every record of the object, or only those in ``ids``.
+    """
     stmt = (
         select(StageHistoryRow)
         .where(StageHistoryRow.connection == connection, StageHistoryRow.object == obj.value)
         .order_by(StageHistoryRow.record_id, StageHistoryRow.entered_at, StageHistoryRow.id)
     )
+    batches = [stmt] if ids is None else [stmt.where(StageHistoryRow.record_id.in_(c)) for c in id_chunks(ids)]
     by_source: dict[str, dict[str, list[StageChange]]] = defaultdict(lambda: defaultdict(list))
-    for row in session.scalars(stmt.execution_options(yield_per=CHUNK)):
-        change = StageChange(obj, row.record_id, row.entered_at, row.stage, row.amount, row.close_date,
-                             from_crm=row.source == "crm")
-        by_source[row.record_id][row.source].append(change)
+    for batch in batches:
+        for row in session.scalars(batch.execution_options(yield_per=CHUNK)):
+            change = StageChange(obj, row.record_id, row.entered_at, row.stage, row.amount, row.close_date,
+                                 from_crm=row.source == "crm")
+            by_source[row.record_id][row.source].append(change)
     return {record_id: sources.get("crm") or sources["sync"] for record_id, sources in by_source.items()}
 
 

@@ -154,3 +154,22 @@ def test_waterfall_and_tendencies_match_the_records(demo: tuple[Path, dict[str, 
     assert (folder / "out" / "pipeline.html").read_text().count("waterfall") >= 2
 
 
+
+
+def test_the_digest_shows_the_teams_speed_and_the_monthly_pipeline(
+    demo: tuple[Path, dict[str, Any], dict[str, Any]],
+) -> None:
+    """Maria's digest (the week 1 December falls in) quotes her team's figures from both reports."""
+    folder, sla, pipeline = demo
+    text = (folder / ".warden" / "digests" / "maria-lopez-example-com.eml").read_text()
+    html = (folder / ".warden" / "digests" / "maria-lopez-example-com.html").read_text()
+    east = next(r for r in sla["rows"] if r["scope"] == "team" and r["name"] == "East" and r["object"] == "lead")
+    assert "Speed to first touch, last 30 days" in html
+    assert f"Leads &middot; East ({east['new']})" in html and f"{east['median_hours']:.1f} h" in html
+    assert "This month: the pipeline&#39;s shape" in html or "This month: the pipeline's shape" in html
+    waterfall = next(w for w in pipeline["waterfalls"] if w["scope"] == "team" and w["name"] == "East"
+                     and w["object"] == "opportunity")
+    first = waterfall["steps"][0]
+    assert f"Discovery -> First Demo: {first['reached']} reached, {first['conversion']:.0f}% went on" in text
+    taylor = next(t for t in pipeline["tendencies"] if t["rep"] == "Taylor Brooks")
+    assert f"Taylor Brooks: {taylor['won_deals']} won, {taylor['median_slip_days']:+.0f} days" in text
