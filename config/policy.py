@@ -87,10 +87,23 @@ class OwnerPolicy(Strict):
     _zone = field_validator("time_zone")(_check_zone)
 
 
+class ChatChannel(Strict):
+    """A team's Slack or Microsoft Teams channel, reached through an incoming webhook."""
+
+    kind: Literal["slack", "teams"] = Field(description="Slack incoming webhook, or a Teams incoming webhook/workflow.")
+    webhook_env: str = Field(
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding the webhook URL; the URL is a secret, so it stays out of this file.",
+    )
+
+
 class Team(Strict):
     name: str
     manager: str = Field(description="The manager's email.")
     members: tuple[str, ...] = Field(description="Members' emails.")
+    chat: ChatChannel | None = Field(
+        None, description="Where the team's digest summary, 'who didn't' list and SLA reminders are also posted."
+    )
 
 
 class Stage(Strict):

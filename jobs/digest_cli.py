@@ -14,6 +14,7 @@ from config.policy import Policy
 from config.settings import Settings
 from domain.connector import RecordLinks
 from jobs.connections import record_links
+from jobs.worker_setup import chat_transport
 from notify.digest import DigestReport, run_digest
 
 DEMO_PREVIEW_DIR = Path(".warden/digests")
@@ -38,7 +39,7 @@ def build_digests(
     """
     return run_digest(sessions, policy, crm, now, smtp=settings.smtp if send or test_to else None,
                       preview_dir=preview, send=send, link_base=links or record_links(settings, crm),
-                      test_to=test_to)
+                      test_to=test_to, chat=chat_transport() if send else None)
 
 
 def print_digests(report: DigestReport, console: Console) -> None:
@@ -48,6 +49,9 @@ def print_digests(report: DigestReport, console: Console) -> None:
         files = " ".join(str(f) for f in d.files if f.suffix == ".html")
         error = f" [red]{d.error}[/]" if d.error else ""
         console.print(f"{d.status:>13}  {d.recipient}  {d.items} items  {d.subject}{error}  {files}")
+    for c in report.chats:
+        error = f" [red]{c.error}[/]" if c.error else ""
+        console.print(f"{c.status:>13}  {c.recipient}  {c.subject}{error}")
     if not report.digests:
         console.print("No digests: no finished rule run has findings for this connection yet (run `warden run all`).")
 

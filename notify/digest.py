@@ -12,7 +12,7 @@ import re
 import ssl
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -24,15 +24,21 @@ from config.settings import SmtpSettings
 from domain.connector import RecordLinks
 from notify.assemble import assemble_digests
 from notify.chart import render_chart
+from notify.chat import ChatMessage, reminders, summaries
+from notify.chat_delivery import ChatTransport, deliver_chat
 from notify.contents import Digest
 from notify.delivery import deliver
 from notify.render import compose, render_html
 from notify.smtp import DeliveryError, SmtpSender
+from store import mirror
 from store.claims import already_sent
+from store.findings import reminders_applied
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
 PREVIEW_SENDER = "crm-warden@localhost"
+REMINDER_LOOKBACK = timedelta(days=1)
+"""SLA reminders applied this recently get their chat copy (each once, by its key)."""
 JOB = "digest"
 
 
@@ -62,10 +68,12 @@ class DigestReport:
     """The ledger run that sent the digests (None when nothing was sent)."""
     digests: list[DigestOutcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    chats: list[DigestOutcome] = field(default_factory=list)
+    """Team chat messages: digest summaries and SLA reminders."""
 
     @property
     def failed(self) -> list[DigestOutcome]:
-        return [d for d in self.digests if d.status in ("failed", "not attempted")]
+        return [d for d in (*self.digests, *self.chats) if d.status in ("failed", "not attempted")]
 
 
 def run_digest(
@@ -81,6 +89,7 @@ def run_digest(
     tls_context: ssl.SSLContext | None = None,
     run_id: str | None = None,
     test_to: str | None = None,
+    chat: ChatTransport | None = None,
 ) -> DigestReport:
     """Build this period's digests of ``connection``; preview them into ``preview_dir``; send if ``send``.
 
@@ -88,7 +97,8 @@ def run_digest(
     or into ``run_id`` when the caller opened one (the worker's digest job), which the caller ends.
     Problems (malformed manager addresses) are in the report and logged before anything is sent.
     ``test_to`` sends a copy of every digest to that one address instead, outside the ledger, so the
-    real digests still go out.
+    real digests still go out. With ``chat``, teams with a chat channel also get their summary and the
+    SLA reminders of the last day, each once.
     """
     settings = _digest_settings(policy)
     if test_to is not None and not looks_like_email(test_to):
@@ -97,8 +107,11 @@ def run_digest(
     assembled = assemble_digests(sessions, policy, settings, connection, now, link_base)
     for problem in assembled.problems:
         log.warning("digest.address_problem", problem=problem)
-    done = already_sent(sessions, connection, [d.key for d in assembled.digests]) if send else set()
+    chats = _chat_messages(sessions, policy, connection, now, assembled.digests)
+    keys = [d.key for d in assembled.digests] + [c.key for c in chats]
+    done = already_sent(sessions, connection, keys) if send else set()
     pending = [d for d in assembled.digests if d.key not in done]
+    pending_chats = [c for c in chats if c.key not in done] if chat is not None else []
     charts = {d.key: render_chart(d) for d in pending if not d.personal}
     letters = [(d, compose(d, sender or PREVIEW_SENDER, charts.get(d.key), now)) for d in pending]
     files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
@@ -106,33 +119,51 @@ def run_digest(
     statuses: dict[str, tuple[str, str | None]] = dict.fromkeys(done, ("already sent", None))
     if test_to is not None and smtp is not None:
         statuses.update(_send_test_copies(letters, test_to, smtp, tls_context))
-    if send and smtp is not None and letters:
+    if send and smtp is not None and (letters or pending_chats):
+        outgoing = _Outgoing(letters, smtp, tls_context, pending_chats, chat)
         if run_id is None:
-            report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
+            report.run_id, delivered = _send(sessions, connection, now, outgoing)
         else:
-            report.run_id, delivered = run_id, _deliver(Ledger(sessions), run_id, letters, smtp, tls_context)
+            report.run_id, delivered = run_id, _deliver(Ledger(sessions), run_id, outgoing)
         statuses.update(delivered)
     unsent = ("previewed" if preview_dir is not None else "planned", None)
     report.digests = [
         DigestOutcome(d.recipient.email, d.subject, d.key, d.total, *statuses.get(d.key, unsent), files.get(d.key, ()))
         for d in assembled.digests
     ]
+    report.chats = [DigestOutcome(f"team {c.team} ({c.channel.kind})", c.title, c.key, len(c.lines),
+                                  *statuses.get(c.key, ("planned", None))) for c in chats]
     return report
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    letters: list[tuple[Digest, EmailMessage]]
+    smtp: SmtpSettings
+    tls_context: ssl.SSLContext | None
+    chats: list[ChatMessage]
+    chat: ChatTransport | None
+
+
+def _chat_messages(
+    sessions: sessionmaker[Session], policy: Policy, connection: str, now: datetime, digests: list[Digest]
+) -> list[ChatMessage]:
+    if not any(t.chat for t in policy.teams):
+        return []
+    with sessions() as session:
+        due = reminders_applied(session, connection, now - REMINDER_LOOKBACK)
+        owners = mirror.owners(session, connection)
+    return [*summaries(policy, connection, digests), *reminders(policy, connection, owners, due)]
+
+
 def _send(
-    sessions: sessionmaker[Session],
-    connection: str,
-    now: datetime,
-    letters: list[tuple[Digest, EmailMessage]],
-    smtp: SmtpSettings,
-    tls_context: ssl.SSLContext | None,
+    sessions: sessionmaker[Session], connection: str, now: datetime, outgoing: _Outgoing
 ) -> tuple[str, dict[str, tuple[str, str | None]]]:
     """Deliver in a ledger run of its own; returns the run id and each digest's status and error."""
     ledger = Ledger(sessions)
     run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
     try:
-        delivered = _deliver(ledger, run_id, letters, smtp, tls_context)
+        delivered = _deliver(ledger, run_id, outgoing)
     except BaseException as exc:  # an interrupted run must end, so that its claims can be taken over
         ledger.finish_run(run_id, "failed", {}, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -140,15 +171,13 @@ def _send(
     return run_id, delivered
 
 
-def _deliver(
-    ledger: Ledger,
-    run_id: str,
-    letters: list[tuple[Digest, EmailMessage]],
-    smtp: SmtpSettings,
-    tls_context: ssl.SSLContext | None,
-) -> dict[str, tuple[str, str | None]]:
-    with SmtpSender(smtp, tls_context) as transport:
-        deliveries = deliver(ledger, run_id, letters, transport)
+def _deliver(ledger: Ledger, run_id: str, outgoing: _Outgoing) -> dict[str, tuple[str, str | None]]:
+    deliveries = []
+    if outgoing.letters:
+        with SmtpSender(outgoing.smtp, outgoing.tls_context) as transport:
+            deliveries = deliver(ledger, run_id, outgoing.letters, transport)
+    if outgoing.chats and outgoing.chat is not None:
+        deliveries += deliver_chat(ledger, run_id, outgoing.chats, outgoing.chat)
     return {d.key: (d.status, d.error) for d in deliveries}
 
 

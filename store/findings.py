@@ -107,6 +107,30 @@ def assigned_since(session: Session, connection: str, owner_id: str, since: date
     return [Assignment(ObjectType(obj), rid, reason, at) for obj, rid, reason, at in session.execute(stmt)]
 
 
+@dataclass(frozen=True)
+class Reminder:
+    key: str
+    owner_id: str | None
+    reason: str
+
+
+REMINDER_SUFFIX = ":remind"
+"""How an SLA reminder's idempotency key ends (``enforcement.sla``)."""
+
+
+def reminders_applied(session: Session, connection: str, since: datetime) -> list[Reminder]:
+    """The SLA reminders created in the CRM since ``since``, oldest first."""
+    stmt = (
+        select(ActionRow.key, ActionRow.payload, ActionRow.reason)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.CREATE_TASK.value,
+               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since,
+               ActionRow.key.endswith(REMINDER_SUFFIX))
+        .order_by(ActionRow.updated_at, ActionRow.id)
+    )
+    return [Reminder(key, payload.get("owner_id"), reason) for key, payload, reason in session.execute(stmt)]
+
+
 def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for rule, run_id in latest.items():
