@@ -71,7 +71,8 @@ def histories(
 ) -> dict[str, list[StageChange]]:
     """Record id -> its changes, oldest first: the CRM's own history where it has one, else the mirror's.
 
-    Every record of the object, or only those in ``ids``.
+    A CRM history without forecasts (HubSpot's stage dates) is merged with the mirror's, which has
+    them. Every record of the object, or only those in ``ids``.
     """
     stmt = (
         select(StageHistoryRow)
@@ -85,7 +86,14 @@ def histories(
             change = StageChange(obj, row.record_id, row.entered_at, row.stage, row.amount, row.close_date,
                                  from_crm=row.source == "crm")
             by_source[row.record_id][row.source].append(change)
-    return {record_id: sources.get("crm") or sources["sync"] for record_id, sources in by_source.items()}
+    return {record_id: _one_history(sources.get("crm", []), sources.get("sync", []))
+            for record_id, sources in by_source.items()}
+
+
+def _one_history(crm: list[StageChange], sync: list[StageChange]) -> list[StageChange]:
+    if crm and any(c.amount is not None or c.close_date is not None for c in crm):
+        return crm
+    return sorted([*crm, *sync], key=lambda c: c.entered_at)
 
 
 def _mirrored(session: Session, obj: ObjectType, connection: str, ids: Iterable[str]) -> dict[str, State]:

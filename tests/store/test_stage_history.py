@@ -67,3 +67,16 @@ def test_the_crms_own_history_is_preferred_and_read_incrementally(engine: Engine
 
     assert [s for s, _, _ in stages(engine)[deal.id]] == ["Discovery", "First Demo", "Second Demo"]
     assert [since for obj, since in reader.asked if obj is ObjectType.OPPORTUNITY] == [None, T0 + timedelta(days=9)]
+
+
+def test_a_crm_history_without_forecasts_is_merged_with_the_mirrors(engine: Engine) -> None:
+    """HubSpot gives stage dates only: the mirror's own rows add the amounts and close dates."""
+    deal = opportunity(1, stage="First Demo", amount=700.0, stage_changed_at=T0 + timedelta(days=4))
+    reader = HistoryKeepingReader([StageChange(ObjectType.OPPORTUNITY, deal.id, T0, "Discovery"),
+                                   StageChange(ObjectType.OPPORTUNITY, deal.id, T0 + timedelta(days=4), "First Demo")])
+    reader.owner_list = owners()
+    reader.put(deal)
+    mirror.sync(reader, engine, "local")
+
+    assert stages(engine)[deal.id] == [("Discovery", None, T0), ("First Demo", None, T0 + timedelta(days=4)),
+                                       ("First Demo", 700.0, T0 + timedelta(days=4))]
