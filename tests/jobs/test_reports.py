@@ -173,3 +173,13 @@ def test_the_digest_shows_the_teams_speed_and_the_monthly_pipeline(
     assert f"Discovery -> First Demo: {first['reached']} reached, {first['conversion']:.0f}% went on" in text
     taylor = next(t for t in pipeline["tendencies"] if t["rep"] == "Taylor Brooks")
     assert f"Taylor Brooks: {taylor['won_deals']} won, {taylor['median_slip_days']:+.0f} days" in text
+
+
+def test_the_html_page_has_every_team_and_rep(demo: tuple[Path, dict[str, Any], dict[str, Any]]) -> None:
+    """`--html DIR` writes one page with the company's, each team's and each rep's waterfalls."""
+    folder, _, pipeline = demo
+    page = (folder / "out" / "pipeline.html").read_text()
+    for waterfall in pipeline["waterfalls"]:
+        if waterfall["steps"]:
+            title = f"{waterfall['object'].capitalize()} waterfall &middot; {waterfall['name']}"
+            assert title in page or title.replace("'", "&#39;") in page
