@@ -109,7 +109,7 @@ def _summary(team: Team, digest: Digest, reps: list[RepGroup]) -> tuple[str, tup
 def _who_didnt(reps: list[RepGroup]) -> list[str]:
     said = []
     for category in WHO_DIDNT:
-        counts = [(r.name, g.count, g.title) for r in reps for g in r.rules if g.rule == category]
+        counts = [(r.name, g.count, g.title) for r in reps for g in r.rules if g.category == category]
         if counts:
             title = counts[0][2]
             listed = ", ".join(f"{name} {count}" for name, count, _ in sorted(counts, key=lambda c: (-c[1], c[0])))

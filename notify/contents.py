@@ -63,7 +63,9 @@ class Item:
 
 @dataclass(frozen=True)
 class RuleGroup:
-    rule: str
+    """One rep's open items of one category (``notify.categories``)."""
+
+    category: str
     """The category's key (``overdue``, ``sla:lead``...)."""
     title: str
     colour: str
