@@ -13,10 +13,11 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.cron import CronExpression
 from config.dedupe_policy import DedupePolicy
+from config.identifiers import FieldName, HubSpotProperty, SalesforceField
 from config.policy_connections import Connections
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -37,6 +38,24 @@ def _check_zone(value: str | None) -> str | None:
             f"unknown time zone {value!r}: use an IANA name such as 'America/Chicago'"
         ) from None
     return value
+
+
+EMAIL_SHAPE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]+$")
+
+
+def looks_like_email(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a deliverable address (``name@domain.tld``), nothing more."""
+    return value is not None and EMAIL_SHAPE.fullmatch(value.strip()) is not None
+
+
+def _check_email(value: str) -> str:
+    if not looks_like_email(value):
+        raise ValueError(f"{value!r} is not an email address: write it as name@example.com")
+    return value.strip()
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+"""A person named by their email address (how one policy matches users on every CRM)."""
 
 
 class BusinessHours(Strict):
@@ -78,7 +97,7 @@ class CalendarPolicy(Strict):
 class OwnerPolicy(Strict):
     """What the CRM does not know about a person: availability and share of new work."""
 
-    email: str
+    email: Email
     time_zone: str | None = None
     out_of_office: bool = False
     weight: float = Field(1.0, gt=0, description="Share of round-robin assignments.")
@@ -89,8 +108,8 @@ class OwnerPolicy(Strict):
 
 class Team(Strict):
     name: str
-    manager: str = Field(description="The manager's email.")
-    members: tuple[str, ...] = Field(description="Members' emails.")
+    manager: Email = Field(description="The manager's email.")
+    members: tuple[Email, ...] = Field(description="Members' emails.")
 
 
 class Stage(Strict):
@@ -159,7 +178,7 @@ class FollowUpTask(Strict):
 class RuleBase(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable id used in keys and reports.")
     enabled: bool = True
-    schedule: str = Field("*/15 * * * *", description="Cron expression, company time zone.")
+    schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
 
 
 class SlaRule(RuleBase):
@@ -283,61 +302,36 @@ def _target_of(rule: Rule) -> ReassignTarget | None:
     return rule.return_to if isinstance(rule, StaleLeadRule) else None
 
 
-EMAIL_SHAPE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]+$")
-
-
-def looks_like_email(value: str | None) -> bool:
-    """Whether ``value`` has the shape of a deliverable address (``name@domain.tld``), nothing more."""
-    return value is not None and EMAIL_SHAPE.fullmatch(value.strip()) is not None
-
-
-def _check_email(value: str) -> str:
-    if not looks_like_email(value):
-        raise ValueError(f"{value!r} is not an email address: write it as name@example.com")
-    return value.strip()
-
-
 class DigestPolicy(Strict):
     """Who gets the managers' email digests, and when."""
 
     period: Literal["daily", "weekly"] = Field("weekly", description="One digest per manager per day or per week.")
     send_hour: int = Field(8, ge=0, le=23, description="Local hour (the recipient's time zone) a period starts.")
-    fallback_recipient: str = Field(
+    fallback_recipient: Email = Field(
         description="Gets the work of owners with no manager, or whose manager has no usable address."
     )
-    morning_list: tuple[str, ...] = Field(
+    morning_list: tuple[Email, ...] = Field(
         (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
     )
-    schedule: str | None = Field(
+    schedule: CronExpression | None = Field(
         None,
         description="Cron expression (company time zone) of the worker's digest job. Default: the top of every "
         "hour (weekly without morning lists: Sunday to Tuesday only), so each recipient's digest goes out at "
         "send_hour in their own time zone; the ledger sends it once per period however often the job runs.",
     )
 
-    _fallback = field_validator("fallback_recipient")(_check_email)
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None and (len(value.split()) != 5 or not croniter.is_valid(value)):
-            raise ValueError(f"{value!r} is not a 5-field cron expression, e.g. '0 8 * * mon'")
-        return value
-
-    @field_validator("morning_list")
-    @classmethod
-    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_email(v) for v in value)
-
 
 ObjectName = Literal["owner", "account", "contact", "lead", "opportunity", "task", "note"]
 
 
 class FieldMaps(Strict):
-    """Custom fields per CRM: normalized name (``bant_budget``) -> the CRM's field (``BANT_Budget__c``)."""
+    """Custom fields per CRM: normalized name (``bant_budget``) -> the CRM's field (``BANT_Budget__c``).
 
-    salesforce: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
-    hubspot: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
+    Both sides must be API names: a CRM field name goes into queries and request paths as it is.
+    """
+
+    salesforce: dict[ObjectName, dict[FieldName, SalesforceField]] = Field(default_factory=dict)
+    hubspot: dict[ObjectName, dict[FieldName, HubSpotProperty]] = Field(default_factory=dict)
 
 
 class Policy(Strict):

@@ -14,6 +14,7 @@ Beat runs :class:`jobs.beat.PolicyScheduler`, which re-reads the policy while it
 from __future__ import annotations
 
 import dataclasses
+import sys
 from functools import cache
 from typing import Any
 
@@ -21,7 +22,7 @@ import structlog
 from celery import Celery, Task
 from celery.signals import worker_init
 
-from config.settings import Settings
+from config.settings import Settings, SettingsError, load_settings
 from domain.records import ObjectType
 from jobs import log_setup as warden_logging
 from jobs.beat import beat_schedule
@@ -45,7 +46,7 @@ class _Process:
 def _process() -> _Process:
     """Store, locks and policy of this worker process, opened once after Celery forks it."""
     warden_logging.configure()
-    settings = Settings()
+    settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
     runner = build_runner(settings, engine, sessions, apply=settings.celery_apply, shutdown=ShutdownFlag())
     return _Process(policy_keeper(settings), runner)
@@ -53,7 +54,7 @@ def _process() -> _Process:
 
 def _migrate_store(**_signal: Any) -> None:
     """Bring the store's schema up to date once in the parent worker process, before it forks."""
-    engine, _ = open_store(Settings())
+    engine, _ = open_store(load_settings())
     engine.dispose()
 
 
@@ -126,4 +127,13 @@ def make_app(settings: Settings) -> Celery:
     return celery
 
 
-app = make_app(Settings())
+def _settings_at_start() -> Settings:
+    """The settings Celery starts with; bad ones end ``celery -A jobs.celery_app ...`` with one line each, exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise SystemExit(2) from None
+
+
+app = make_app(_settings_at_start())
