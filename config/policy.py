@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from config.cron import CronExpression
 from config.dedupe_policy import DedupePolicy
@@ -22,6 +22,9 @@ from config.policy_connections import Connections
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_DAYS = 3650
+"""The longest span a rule may count (ten years, in days or business days): dates beyond it are not a
+sales process but a typo, and would run past the dates a calendar can hold."""
 
 
 class Strict(BaseModel):
@@ -58,9 +61,19 @@ Email = Annotated[str, AfterValidator(_check_email)]
 """A person named by their email address (how one policy matches users on every CRM)."""
 
 
+def _clock_time(value: object) -> object:
+    """``9:00`` as ``09:00``: people write the hour without its leading zero."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]:[0-5][0-9](:[0-5][0-9])?", value.strip()):
+        return "0" + value.strip()
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
+
 class BusinessHours(Strict):
-    start: time = Field(time(9), description="Local start of the working day.")
-    end: time = Field(time(17), description="Local end of the working day.")
+    start: ClockTime = Field(time(9), description="Local start of the working day.")
+    end: ClockTime = Field(time(17), description="Local end of the working day.")
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
@@ -100,7 +113,7 @@ class OwnerPolicy(Strict):
     email: Email
     time_zone: str | None = None
     out_of_office: bool = False
-    weight: float = Field(1.0, gt=0, description="Share of round-robin assignments.")
+    weight: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, description="Share of round-robin assignments.")
     cap: int | None = Field(None, ge=0, description="Most new assignments per day.")
 
     _zone = field_validator("time_zone")(_check_zone)
@@ -130,9 +143,9 @@ class Stages(Strict):
 class Duration(Strict):
     """Exactly one of business hours, business days or calendar days."""
 
-    business_hours: float | None = Field(None, gt=0)
-    business_days: int | None = Field(None, gt=0)
-    days: int | None = Field(None, gt=0)
+    business_hours: float | None = Field(None, gt=0, le=MAX_DAYS * 8, allow_inf_nan=False)
+    business_days: int | None = Field(None, gt=0, le=MAX_DAYS)
+    days: int | None = Field(None, gt=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
@@ -170,7 +183,7 @@ class FollowUpTask(Strict):
     """The task a rule creates so a person knows why something landed on their desk."""
 
     subject: str
-    due_in_business_days: int = Field(1, ge=0)
+    due_in_business_days: int = Field(1, ge=0, le=MAX_DAYS)
     priority: Literal["low", "normal", "high"] = "normal"
     task_type: Literal["call", "email", "todo"] = "todo"
 
@@ -205,9 +218,12 @@ class StaleDealRule(RuleBase):
     """Deals whose stage has not moved: warn the owner, then pull back or close lost (seed 000)."""
 
     kind: Literal["stale_deal"]
-    after_days: int = Field(60, gt=0, description="Days a stage may stay unchanged before the owner is warned.")
+    after_days: int = Field(
+        60, gt=0, le=MAX_DAYS, description="Days a stage may stay unchanged before the owner is warned."
+    )
     grace_days: int = Field(
-        14, ge=0, description="Days after the warning (counted from after_days) before the deal is taken away."
+        14, ge=0, le=MAX_DAYS,
+        description="Days after the warning (counted from after_days) before the deal is taken away.",
     )
     warning: FollowUpTask = Field(description="The task that warns the owner the deal is stale.")
     partner_deals: StaleOutcome = Field(
@@ -229,7 +245,9 @@ class StaleLeadRule(RuleBase):
 
     kind: Literal["stale_lead"]
     statuses: tuple[str, ...] = Field(min_length=1, description="Lead statuses that count as qualified.")
-    after_days: int = Field(30, gt=0, description="Days without activity or status change before returning it.")
+    after_days: int = Field(
+        30, gt=0, le=MAX_DAYS, description="Days without activity or status change before returning it."
+    )
     return_to: ToQueue = Field(description="The queue that takes stale leads back.")
     set_status: str = Field(description="Lead status to set when the lead is returned.")
 
@@ -238,7 +256,7 @@ class CadenceRule(RuleBase):
     """Every account of the given categories needs a completed call every N days (seed 001)."""
 
     kind: Literal["cadence"]
-    every_days: int = Field(90, gt=0, description="Longest allowed gap between completed calls.")
+    every_days: int = Field(90, gt=0, le=MAX_DAYS, description="Longest allowed gap between completed calls.")
     categories: tuple[AccountCategory, ...] = Field(
         ("customer",), min_length=1, description="Account categories (see account_types) the cadence covers."
     )
@@ -249,7 +267,9 @@ class OverdueRule(RuleBase):
     """Open tasks past their due date alert the assignee, then their manager (seed 002)."""
 
     kind: Literal["overdue"]
-    manager_after_days: int = Field(3, ge=0, description="Days overdue after which the manager is told too.")
+    manager_after_days: int = Field(
+        3, ge=0, le=MAX_DAYS, description="Days overdue after which the manager is told too."
+    )
     high_priority_to_manager: bool = Field(True, description="Tell the manager at once about high-priority tasks.")
 
 
@@ -287,7 +307,9 @@ class DedupeRule(RuleBase):
     """Newly created accounts that duplicate an existing one (issue 7's prevention); merging follows ``dedupe:``."""
 
     kind: Literal["dedupe"]
-    new_within_days: int = Field(7, gt=0, description="Accounts created this many days ago or later count as new.")
+    new_within_days: int = Field(
+        7, gt=0, le=MAX_DAYS, description="Accounts created this many days ago or later count as new."
+    )
 
 
 Rule = Annotated[

@@ -67,6 +67,14 @@ class _PolicyLoader(yaml.SafeLoader):
                 first_seen[key_node.value] = line
         return super().construct_mapping(node, deep)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value its tag's constructor refuses (``!!timestamp 2026-13-45``) is an error at its line."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ConstructorError(None, None, f"cannot read {node.value!r} as {node.tag}: {exc}",
+                                   node.start_mark) from None
+
 
 _PolicyLoader.yaml_implicit_resolvers = {
     first: [(_TEXT, _CLOCK_TIME), *((tag, pattern) for tag, pattern in resolvers
@@ -124,8 +132,6 @@ def _compose(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], i
     except _TooLarge:
         raise PolicyError(source, [PolicyProblem("", None, f"more than {MAX_NODES} values once its aliases are "
                                                            "expanded: too large to be a policy")]) from None
-    except (ValueError, TypeError, OverflowError) as exc:  # an explicitly tagged value its constructor refused
-        raise PolicyError(source, [PolicyProblem("", None, f"not valid YAML: {exc}")]) from None
     finally:
         loader.dispose()
 

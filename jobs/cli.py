@@ -26,6 +26,7 @@ from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
 from jobs.inputs import (
     clock_or_exit,
+    crm_or_exit,
     database_reason,
     fail,
     open_store,
@@ -91,7 +92,8 @@ def run(
         raise typer.BadParameter(f"unknown job {job!r}: use one of {', '.join((*JOBS, 'all'))}", param_hint="JOB")
     warden_logging.configure(json_output=True if json_output else None)
     settings = settings_or_exit()
-    result = _execute(job, crm or settings.crm, settings, policy_or_exit(settings, policy), clock_or_exit(now), apply)
+    result = _execute(job, crm_or_exit(crm, settings), settings, policy_or_exit(settings, policy), clock_or_exit(now),
+                      apply)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:
@@ -137,7 +139,7 @@ def digest(
     warden_logging.configure()
     settings = settings_or_exit()
     moment, folder = clock_or_exit(now), preview_folder_or_exit(preview)
-    digest_command(open_store(settings)[1], settings, policy_or_exit(settings, policy), crm or settings.crm,
+    digest_command(open_store(settings)[1], settings, policy_or_exit(settings, policy), crm_or_exit(crm, settings),
                    moment, folder, send, console)
 
 

@@ -26,7 +26,7 @@ from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
-from jobs.inputs import fail, open_store, policy_or_exit, settings_or_exit
+from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
 from jobs.recovery import settle_abandoned_runs
 from store import mirror
 from store.locks import locks_for
@@ -95,7 +95,7 @@ def plan_command(
     """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
     settings = settings_or_exit()
     rules = policy_or_exit(settings, policy)
-    plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules, workers)
+    plan = build_plan(_facts(settings, crm_or_exit(crm, settings), from_csv), rules, workers)
     _print_plan(plan)
     if out is not None:
         try:
@@ -157,7 +157,7 @@ def apply_command(
 ) -> None:
     """Merge the plan's approved clusters; a dry run prints what would merge."""
     settings = settings_or_exit()
-    crm = crm or settings.crm
+    crm = crm_or_exit(crm, settings)
     clusters = _approved(plan)
     if not clusters:
         console.print(f"No approved cluster in {plan}: write yes in the approve column of the clusters to merge.")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings, SettingsError, load_settings
+from connectors.kinds import KINDS
 from domain.secrets import mask_url_secrets
 from store.db import check_writable, make_engine, migrate, session_factory
 
@@ -41,6 +42,14 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+
+
+def crm_or_exit(crm: str | None, settings: Settings) -> str:
+    """``--crm``, or ``WARDEN_CRM`` when absent; a CRM kind nobody knows ends the command."""
+    chosen = crm or settings.crm
+    if chosen not in KINDS:
+        raise fail(f"--crm: unknown CRM {chosen!r}: use one of {', '.join(KINDS)}")
+    return chosen
 
 
 def policy_or_exit(settings: Settings, path: Path | None) -> Policy:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -187,3 +189,31 @@ def test_a_full_disk_mid_run_is_one_line_exit_1(probe_env: Path, monkeypatch: py
     monkeypatch.setattr("jobs.inputs.make_engine", filling_disk)
     line = warden("run", "all", "--now", NOW, code=1).line
     assert "full" in line and "ledger" in line
+
+
+def test_a_local_crm_file_that_is_not_a_database_is_named(probe_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WARDEN_LOCAL_CRM_URL pointing at some other file: one line naming the file and the variable."""
+    other = probe_env / "notes.db"
+    other.write_text("not sqlite\n" * 100)
+    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{other}")
+    for args in (("run", "sla", "--now", NOW), ("demo", "--now", NOW)):
+        line = warden(*args).line
+        assert str(other) in line and "WARDEN_LOCAL_CRM_URL" in line and "not a database" in line
+
+
+def test_a_ledger_file_that_is_not_a_database_is_named(probe_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WARDEN_DATABASE_URL pointing at a text file: one line, exit 2."""
+    other = probe_env / "ledger.txt"
+    other.write_text("not sqlite\n" * 100)
+    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{other}")
+    assert "not a database" in warden("status").line
+
+
+def test_celery_refuses_bad_settings_in_one_line(probe_env: Path) -> None:
+    """`celery -A jobs.celery_app` reads the same settings at import: one line per bad variable, exit 2."""
+    env = {**os.environ, "SMTP_PORT": "abc", "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run([sys.executable, "-c", "import jobs.celery_app"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "SMTP_PORT: Input should be a valid integer, unable to parse string as an integer (got 'abc')"]

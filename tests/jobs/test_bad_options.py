@@ -89,3 +89,10 @@ def test_a_refused_hubspot_token_exits_2(probe_env: Path, monkeypatch: pytest.Mo
         monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "not-a-token")
         line = warden("run", "sla", "--crm", "hubspot", "--now", NOW).line
     assert "HUBSPOT_ACCESS_TOKEN" in line and "not-a-token" not in line
+
+
+@pytest.mark.parametrize("args", [("run", "sla"), ("digest",), ("dedupe", "plan")])
+def test_an_unknown_crm_is_named_with_the_choices(probe_env: Path, args: tuple[str, ...]) -> None:
+    """--crm with a CRM nobody knows: one line listing the ones that exist, from every command that takes it."""
+    line = warden(*args, "--crm", "pipedrive").line
+    assert "'pipedrive'" in line and "local, salesforce, hubspot" in line
