@@ -20,6 +20,10 @@ from yaml.constructor import ConstructorError
 
 from config.policy import Policy
 
+MAX_BYTES = 1_000_000
+"""A policy is a few kilobytes (the shipped one: about 8 KB); a file this large is something else."""
+MAX_FLOW_DEPTH = 100
+"""Brackets nested deeper than this are refused before parsing: PyYAML's scanner slows quadratically with it."""
 MAX_NODES = 200_000
 """More nodes than any real policy has (the shipped one has about 600), counting aliases expanded."""
 
@@ -113,8 +117,23 @@ def _nearest_line(loc: tuple[str | int, ...], index: dict[tuple[str | int, ...],
     return index.get(tuple(file_path))
 
 
+def _flow_depth(text: str) -> int:
+    """How deep ``[ ]`` and ``{ }`` nest in ``text``, quotes not considered (a cheap upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def _compose(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     """The document's data and the line of every key path in it."""
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise PolicyError(source, [PolicyProblem("", None, f"brackets nested more than {MAX_FLOW_DEPTH} deep: "
+                                                           "too deeply to be a policy")])
     loader = _PolicyLoader(text)
     try:
         node = loader.get_single_node()
@@ -163,9 +182,12 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 def read_policy_text(path: Path) -> str:
     """The file's text, read as UTF-8; an unreadable or undecodable file is a ``PolicyError`` naming where."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise PolicyError(str(path), [PolicyProblem("", None, f"cannot read the file: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise PolicyError(str(path), [PolicyProblem("", None, f"larger than {MAX_BYTES:,} bytes: not a policy file")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 import structlog
+import typer
 from celery import Celery, Task
 from celery.signals import worker_init
 
@@ -53,8 +54,15 @@ def _process() -> _Process:
 
 
 def _migrate_store(**_signal: Any) -> None:
-    """Bring the store's schema up to date once in the parent worker process, before it forks."""
-    engine, _ = open_store(load_settings())
+    """Bring the store's schema up to date once in the parent worker process, before it forks.
+
+    A store that cannot be opened stops the worker with its one line (exit 2) instead of leaving it
+    to take tasks it cannot record.
+    """
+    try:
+        engine, _ = open_store(load_settings())
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
     engine.dispose()
 
 

@@ -94,3 +94,11 @@ def test_spans_no_calendar_can_count_are_refused(fragment: str, key: str) -> Non
 def test_an_infinite_round_robin_weight_is_refused() -> None:
     """A weight must be a finite share."""
     assert any("owners.0.weight" in p and "finite" in p for p in problems("owners: [{email: a@b.co, weight: .inf}]\n"))
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    """A policy is a few kilobytes; a gigabyte of YAML (or /dev/zero) is refused at once."""
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("queues:\n" + "  - q\n" * 200_000)
+    with pytest.raises(PolicyError, match="larger than 1,000,000 bytes"):
+        load_policy(huge)

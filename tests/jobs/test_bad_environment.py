@@ -90,7 +90,8 @@ UNREACHABLE = "postgresql://warden:hunter2@127.0.0.1:9/warden"
 
 
 @pytest.mark.parametrize("args", [("run", "sla", "--now", NOW), ("status",), ("worker", "--once"),
-                                  ("digest", "--now", NOW), ("ledger", "show", "latest")])
+                                  ("digest", "--now", NOW), ("ledger", "show", "latest"), ("demo", "--now", NOW),
+                                  ("dedupe", "plan"), ("dedupe", "undo", "some-run")])
 def test_an_unreachable_database_is_one_line_with_the_password_masked(
     probe_env: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
 ) -> None:
@@ -217,3 +218,14 @@ def test_celery_refuses_bad_settings_in_one_line(probe_env: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "SMTP_PORT: Input should be a valid integer, unable to parse string as an integer (got 'abc')"]
+
+
+def test_a_celery_worker_without_its_store_stops_in_one_line(probe_env: Path) -> None:
+    """`celery -A jobs.celery_app worker` whose database is unreachable exits 2 with the line, password masked."""
+    celery = Path(sys.executable).with_name("celery")
+    env = {**os.environ, "WARDEN_DATABASE_URL": UNREACHABLE, "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run([str(celery), "-A", "jobs.celery_app", "worker", "--pool", "solo", "-Q", "probe-no-store"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot open the database postgresql+psycopg://warden:***@127.0.0.1:9/warden" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
