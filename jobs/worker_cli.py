@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jobs import log_setup as warden_logging
+from jobs.connections import ConnectionSettingsError, check_connections
 from jobs.inputs import fail, open_store, settings_or_exit
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
@@ -53,6 +54,10 @@ def worker(
     engine, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
     _loaded(keeper)
+    try:
+        check_connections(settings, {j.connection.name: j.connection for j in keeper.refresh().jobs}.values())
+    except ConnectionSettingsError as exc:
+        raise fail(str(exc)) from None
     shutdown = ShutdownFlag()
     shutdown.install()
     metrics = WorkerMetrics(stale_after=max(600.0, idle_seconds * 3))

@@ -229,3 +229,19 @@ def test_a_celery_worker_without_its_store_stops_in_one_line(probe_env: Path) ->
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "cannot open the database postgresql+psycopg://warden:***@127.0.0.1:9/warden" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(("variables", "says"), [
+    ({"ACME_SF_API_SHARE": "5"}, "ACME_SF_API_SHARE: Input should be less than or equal to 1"),
+    ({"ACME_SF_LOGIN_URL": "login.acme.example"}, "ACME_SF_LOGIN_URL: should be an http(s) URL"),
+])
+def test_a_connections_own_variables_are_checked_when_the_worker_starts(
+    probe_env: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], says: str
+) -> None:
+    """A policy connection reading ACME_SF_* stops the worker at start, naming the prefixed variable."""
+    policy = probe_env / "policy.yaml"
+    policy.write_text(policy.read_text() + "\nconnections:\n  - {name: acme, crm: salesforce, env_prefix: ACME_SF_}\n")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    line = warden("worker", "--once").line
+    assert "connection 'acme'" in line and says in line
