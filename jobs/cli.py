@@ -49,7 +49,6 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")
 console = Console()
-err = Console(stderr=True)
 
 NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 with offset), e.g. 2026-11-20T15:00:00Z.")]
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print the plan.")]
