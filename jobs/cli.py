@@ -39,6 +39,7 @@ from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
 from jobs.schedule import ScheduleError
+from notify.digest import DigestConfigError
 from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
@@ -137,9 +138,14 @@ def digest(
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
     settings = settings_or_exit()
-    moment, folder = clock_or_exit(now), preview_folder_or_exit(preview)
-    digest_command(open_store(settings)[1], settings, policy_or_exit(settings, policy), crm_or_exit(crm, settings),
-                   moment, folder, send, console)
+    moment, folder, connection = clock_or_exit(now), preview_folder_or_exit(preview), crm_or_exit(crm, settings)
+    _, sessions = open_store(settings)
+    try:
+        report = build_digests(sessions, settings, policy_or_exit(settings, policy), connection, moment,
+                               preview=folder, send=send)
+    except DigestConfigError as exc:
+        raise fail(str(exc)) from None
+    digest_command(report, send, console)
 
 
 app.command()(worker_cli.worker)
