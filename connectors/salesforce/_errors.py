@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from connectors._retry import RateLimited
-from domain.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
+from domain.errors import ConnectorError, CredentialsError, FatalConnectorError, RetriableConnectorError
 
 
-class SessionExpired(FatalConnectorError):
-    """The access token is no longer accepted; fatal unless the connector can log in again."""
+class SessionExpired(CredentialsError):
+    """The access token is no longer accepted; a credentials error unless the connector can log in again."""
 
 
 class RequestLimitExceeded(RateLimited):
