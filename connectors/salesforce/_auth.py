@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import jwt
 import requests
 
+from connectors._retry import first_line
 from connectors.salesforce.settings import SalesforceSettings
 from domain.errors import FatalConnectorError, RetriableConnectorError
 
@@ -55,15 +56,26 @@ def _post_token(http: requests.Session, login_url: str, data: dict[str, str]) ->
     except requests.RequestException as exc:
         raise RetriableConnectorError(f"cannot reach the Salesforce login URL {url}: {type(exc).__name__}") from None
     if response.status_code >= 500:
-        raise RetriableConnectorError(f"Salesforce login at {url} failed with HTTP {response.status_code}")
-    body: dict[str, Any] = response.json() if response.content else {}
+        raise RetriableConnectorError(
+            f"Salesforce login at {url} failed with HTTP {response.status_code} ({first_line(response.content)})")
+    body = _json_object(response)
     if response.status_code != 200 or "access_token" not in body:
-        reason = f"{body.get('error', response.status_code)} ({body.get('error_description', 'no description')})"
+        described = body.get("error_description") or (first_line(response.content) if not body else "no description")
+        reason = f"HTTP {response.status_code} {body.get('error', '')} ({described})".replace("  ", " ")
         raise FatalConnectorError(
             f"Salesforce login at {url} was refused: {reason}; check SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID "
             "and the client secret or private key, and that the connected app allows this flow"
         )
     return SalesforceToken(instance_url=body["instance_url"], access_token=body["access_token"])
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object, or nothing when the body is HTML, text or empty."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 @dataclass(frozen=True)

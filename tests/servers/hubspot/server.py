@@ -27,7 +27,8 @@ from tests.servers.hubspot.portal import Portal, PortalError, Reply
 @dataclass
 class Fault:
     """Misbehave on requests whose path contains ``path``: ``kind`` is a status code, ``drop_before``,
-    ``drop_after``, ``429``, ``daily`` or ``401``; ``skip`` matching requests pass first."""
+    ``drop_after``, ``429``, ``daily``, ``401`` or one of ``RAW_PAGES`` (a body that is not JSON, as a
+    gateway or load balancer sends); ``skip`` matching requests pass first."""
 
     path: str
     kind: str
@@ -100,6 +101,19 @@ class ServerState:
                 "X-HubSpot-RateLimit-Daily": str(limits.daily),
                 "X-HubSpot-RateLimit-Daily-Remaining": str(limits.daily - total - 1),
             }
+
+
+GATEWAY_PAGE = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+                b"</body>\r\n</html>\r\n")
+RAW_PAGES: dict[str, tuple[int, str, bytes]] = {
+    "html502": (502, "text/html", GATEWAY_PAGE),
+    "text503": (503, "text/plain", b"Service Unavailable\nThe origin is down for maintenance."),
+    "empty500": (500, "text/plain", b""),
+    "text400": (400, "text/plain", b"Bad Request: malformed JSON\nat line 1"),
+    "html404": (404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>"),
+}
+"""Error answers whose body is not JSON: status, content type, body."""
 
 
 def error_body(category: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -186,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._throttle("TEN_SECONDLY_ROLLING")
         elif fault.kind == "daily":
             self._throttle("DAILY")
+        elif fault.kind in RAW_PAGES:
+            self._send_raw(*RAW_PAGES[fault.kind])
         elif fault.kind == "401":
             self._send(401, error_body("EXPIRED_AUTHENTICATION",
                                        "The OAuth token used to make this call expired 0 second(s) ago."))
@@ -196,6 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = error_body("RATE_LIMITS", f"You have reached your {policy.lower()} limit.",
                           errorType="RATE_LIMIT", policyName=policy, groupName="api-calls:test")
         self._send(429, body)
+
+    def _send_raw(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()

@@ -29,6 +29,7 @@ import trustme
 from tests.servers.salesforce import soap as sf_soap_server
 from tests.servers.salesforce.bulk import BulkJobs, Raw
 from tests.servers.salesforce.org import Org, Refused
+from tests.servers.salesforce.pages import RAW_PAGES
 
 API = re.compile(r"^/services/data/v(?P<version>[\d.]+)/(?P<rest>.*?)/?$")
 ERROR_TEXT = {
@@ -120,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _route(self, fake: FakeSalesforce, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/services/oauth2/token" and (fault := fake.take_fault(path)) and fault.code in RAW_PAGES:
+            status, content_type, page = RAW_PAGES[fault.code]
+            return status, {"Content-Type": content_type}, page
         if path == "/services/oauth2/token":
             return _token(fake, parse_qs(body.decode()))
         if path.startswith("/services/Soap/u/"):
@@ -127,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
             return _error(*ERROR_TEXT["INVALID_SESSION_ID"], "INVALID_SESSION_ID")
         fault = fake.take_fault(path)
+        if fault and fault.code in RAW_PAGES:
+            status, content_type, page = RAW_PAGES[fault.code]
+            return status, {"Content-Type": content_type}, page
         if fault and not fault.after:
             return _error(*ERROR_TEXT[fault.code], fault.code)
         fake.api_used += 1

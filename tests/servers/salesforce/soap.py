@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from tests.servers.salesforce.pages import RAW_PAGES
+
 if TYPE_CHECKING:
     from tests.servers.salesforce.server import FakeSalesforce
 
@@ -47,6 +49,9 @@ def handle(fake: FakeSalesforce, action: str, body: bytes) -> tuple[int, dict[st
     if session not in fake.tokens:
         return fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
     queued = fake.take_fault("Soap")
+    if queued and queued.code in RAW_PAGES:
+        status, content_type, page = RAW_PAGES[queued.code]
+        return status, {"Content-Type": content_type}, page
     if queued and not queued.after:
         return fault(queued.code, "injected fault")
     fake.api_used += 1
