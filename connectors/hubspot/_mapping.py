@@ -52,11 +52,11 @@ class ObjectSpec:
 
 SPECS: dict[ObjectType, ObjectSpec] = {
     ObjectType.ACCOUNT: ObjectSpec(
-        "companies", ("name", "domain", "phone", "city", "zip", "country", "type", "hubspot_owner_id",
-                      "createdate", "hs_merged_object_ids"),
+        "companies", ("name", "domain", "phone", "city", "zip", "country", "type", "lifecyclestage",
+                      "hubspot_owner_id", "createdate", "hs_merged_object_ids"),
         {"name": "name", "owner_id": "hubspot_owner_id", "website": "domain", "phone": "phone",
          "billing_city": "city", "billing_postcode": "zip", "billing_country": "country",
-         "account_type": "type"}),
+         "account_type": "type", "lifecycle_stage": "lifecyclestage"}),
     ObjectType.CONTACT: ObjectSpec(
         "contacts", ("firstname", "lastname", "email", "phone", "hubspot_owner_id", "createdate"),
         {"owner_id": "hubspot_owner_id", "email": "email", "phone": "phone"}, ("companies",),
@@ -163,6 +163,13 @@ class Mapper:
         return {name: props[prop] for name, prop in self.custom.get(object_type, {}).items()
                 if props.get(prop) not in (None, "")}
 
+    def _account_extra(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Custom properties, and the lifecycle stage (``customer``...) HubSpot marks customers with."""
+        extra = self.extra(ObjectType.ACCOUNT, props)
+        if props.get("lifecyclestage"):
+            extra.setdefault("lifecycle_stage", props["lifecyclestage"])
+        return extra
+
     def record(self, object_type: ObjectType, obj: Mapping[str, Any], links: Links, spec: ObjectSpec) -> Record:
         """The normalized record of one HubSpot object (from a list, search or batch read)."""
         props = obj["properties"]
@@ -175,7 +182,7 @@ class Mapper:
             return Account(**common, name=props.get("name") or "", owner_id=owner, website=props.get("domain"),
                            phone=props.get("phone"), billing_city=props.get("city"),
                            billing_postcode=props.get("zip"), billing_country=props.get("country"),
-                           account_type=props.get("type"), extra=self.extra(object_type, props))
+                           account_type=props.get("type"), extra=self._account_extra(props))
         if object_type is ObjectType.CONTACT:
             return Contact(**common, name=_full_name(props), account_id=_first(links, "companies"),
                            owner_id=owner, email=props.get("email"), phone=props.get("phone"))

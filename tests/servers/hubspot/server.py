@@ -56,6 +56,8 @@ class ServerState:
     tokens: set[str] = field(default_factory=lambda: {"test-token"})
     refresh_token: str = "test-refresh"
     faults: list[Fault] = field(default_factory=list)
+    scopes: set[str] | None = None
+    """The scopes the app's token was granted (None: every scope); others are refused with 403 MISSING_SCOPES."""
     counts: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
     window: deque[float] = field(default_factory=deque)
@@ -116,6 +118,17 @@ RAW_PAGES: dict[str, tuple[int, str, bytes]] = {
 """Error answers whose body is not JSON: status, content type, body."""
 
 
+def required_scope(method: str, path: str) -> str | None:
+    """The scope a request needs, as HubSpot names them (``crm.objects.deals.write``...)."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["crm", "v3", "properties"] and len(parts) > 3:
+        return f"crm.schemas.{parts[3]}.{'write' if method != 'GET' else 'read'}"
+    if parts[:3] in (["crm", "v3", "objects"], ["crm", "v4", "objects"]) and len(parts) > 3:
+        reads = method == "GET" or parts[-1] in ("search", "read")
+        return f"crm.objects.{parts[3]}.{'read' if reads else 'write'}"
+    return None
+
+
 def error_body(category: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
             "category": category, **extra}
@@ -153,6 +166,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization", "").removeprefix("Bearer ") not in state.tokens:
             self._send(401, error_body("EXPIRED_AUTHENTICATION",
                                        "The OAuth token used to make this call expired 0 second(s) ago."))
+            return
+        scope = required_scope(method, url.path)
+        if state.scopes is not None and scope is not None and scope not in state.scopes:
+            self._send(403, error_body(
+                "MISSING_SCOPES", "This app hasn't been granted all required scopes to make this call. Read more "
+                "about required scopes here: https://developers.hubspot.com/scopes.",
+                errors=[{"message": "One or more of the following scopes are required.",
+                         "context": {"requiredGranularScopes": [scope]}}]))
             return
         fault = state.take_fault(method, url.path)
         if fault and fault.kind == "drop_before":
