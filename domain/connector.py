@@ -141,15 +141,20 @@ class Connector(Reader, Writer, Merger, Protocol):
 
 
 @runtime_checkable
-class Inspector(Protocol):
+class TaskKeyCheck(Protocol):
+    """A CRM whose tasks need a field made for our idempotency keys before a run may create any."""
+
+    def task_key_problem(self) -> str | None:
+        """None when tasks can carry our idempotency key; else one line: what is missing and the exact fix."""
+        ...
+
+
+@runtime_checkable
+class Inspector(TaskKeyCheck, Protocol):
     """What ``warden doctor`` and ``warden policy init`` ask of a CRM: its metadata, and the task key field."""
 
     def inspect(self) -> OrgFacts:
         """The org's stages, statuses, picklist values, fields, permissions and API budget."""
-        ...
-
-    def task_key_problem(self) -> str | None:
-        """None when tasks can carry our idempotency key; else one line: what is missing and the exact fix."""
         ...
 
     def create_task_key(self) -> str:
