@@ -22,6 +22,7 @@ from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, S
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
+from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
 from store import mirror
 from store.history import load_history
@@ -78,6 +79,7 @@ def run_job(
     apply: bool,
 ) -> RunResult:
     """Run ``job`` (a rule family or ``all``) once against one CRM connection."""
+    connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
     run_id = ledger.start_run(job, connection, dry_run=not apply, now=now)
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)

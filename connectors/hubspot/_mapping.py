@@ -128,11 +128,14 @@ class StageCatalog:
     """Deal stages of every pipeline, from ``GET /crm/v3/pipelines/deals``."""
 
     stages: dict[str, Stage] = field(default_factory=dict)
+    pipelines: dict[str, str] = field(default_factory=dict)
+    """Pipeline id -> label."""
 
     @classmethod
     def from_pipelines(cls, body: Mapping[str, Any]) -> StageCatalog:
         catalog = cls()
         for pipeline in body.get("results", []):
+            catalog.pipelines[pipeline["id"]] = pipeline.get("label") or pipeline["id"]
             for raw in pipeline.get("stages", []):
                 meta = raw.get("metadata", {})
                 closed = str(meta.get("isClosed", "false")).lower() == "true"
@@ -143,12 +146,23 @@ class StageCatalog:
     def entered_properties(self) -> tuple[str, ...]:
         return tuple(f"hs_date_entered_{stage_id}" for stage_id in self.stages)
 
-    def stage_id(self, label_or_id: str) -> str:
-        """The stage id for a label the policy uses; an id passes through."""
+    def stage_id(self, label_or_id: str, pipeline: str | None = None) -> str:
+        """The stage id for a label the policy uses, within ``pipeline`` (label or id) when given; an id passes.
+
+        Stage labels repeat across pipelines ("Closed Lost" in each), so a write names the deal's pipeline.
+        """
         if label_or_id in self.stages:
             return label_or_id
-        wanted = label_or_id.lower()
-        return next((s.id for s in self.stages.values() if s.label.lower() == wanted), label_or_id)
+        wanted, within = label_or_id.lower(), self.pipeline_id(pipeline) if pipeline else None
+        matches = [s for s in self.stages.values() if s.label.lower() == wanted]
+        return next((s.id for s in matches if within in (None, s.pipeline)), matches[0].id if matches else label_or_id)
+
+    def pipeline_id(self, label_or_id: str) -> str:
+        """The pipeline id for a label the policy uses; an id passes through."""
+        if label_or_id in self.pipelines:
+            return label_or_id
+        wanted = label_or_id.strip().lower()
+        return next((i for i, label in self.pipelines.items() if label.lower() == wanted), label_or_id)
 
 
 @dataclass
@@ -208,8 +222,12 @@ class Mapper:
             amount=_float(props.get("amount")),
             probability=None if probability is None else round(probability * 100, 6),
             close_date=close.date() if close else None, is_closed=bool(stage and stage.closed),
-            is_won=bool(stage and stage.won), pipeline=props.get("pipeline"),
+            is_won=bool(stage and stage.won), pipeline=self._pipeline_label(props.get("pipeline")),
             extra=self.extra(ObjectType.OPPORTUNITY, props))
+
+    def _pipeline_label(self, pipeline: str | None) -> str | None:
+        """Deals name their pipeline by label, as the policy does; an unknown id stays as it is."""
+        return self.catalog.pipelines.get(pipeline, pipeline) if pipeline else None
 
     def _lead(self, common: dict[str, Any], props: Mapping[str, Any], spec: ObjectSpec) -> Lead:
         if spec.hubspot_type == "leads":
