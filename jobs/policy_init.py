@@ -25,6 +25,8 @@ CATEGORY_WORDS = (("customer", "customer"), ("client", "customer"), ("evangelist
                   ("partner", "partner"), ("reseller", "partner"), ("prospect", "prospect"),
                   ("opportunity", "prospect"), ("salesqualifiedlead", "prospect"))
 """A value containing the word is that category (first match wins)."""
+NOT_NOW_WORDS = ("former", "churn", "lost", "inactive", "ex-")
+"""A value with one of these words is a past relationship, no category."""
 CLOSED_WORDS = ("closed", "converted", "unqualified", "disqualified", "bad_timing", "bad timing", "lost")
 QUALIFIED_WORDS = ("qualified", "open_deal", "connected")
 
@@ -102,6 +104,8 @@ def _stage_lines(stages: Sequence[StageFacts], indent: str) -> list[str]:
 
 def _category(value: str) -> str | None:
     folded = value.lower().replace(" ", "")
+    if any(word in folded for word in NOT_NOW_WORDS):
+        return None
     return next((category for word, category in CATEGORY_WORDS if word in folded), None)
 
 

@@ -1,0 +1,80 @@
+"""A new user on an org that is not the demo: policy init, doctor, doctor --fix, run all --apply (Salesforce)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+from typer.testing import CliRunner
+
+from jobs.cli import app
+from tests.servers.salesforce.fresh import NOW, Fresh, fresh_org
+from tests.servers.salesforce.org import Org
+from tests.servers.salesforce.server import FakeSalesforce, serve
+
+
+@pytest.fixture
+def org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeSalesforce, Fresh]]:
+    fake = FakeSalesforce(org=Org(now=NOW - timedelta(days=1)))
+    seeded = fresh_org(fake.org)
+    with serve(fake, ca_dir=tmp_path) as (_, bundle):
+        monkeypatch.chdir(tmp_path)
+        for name, value in {"WARDEN_DATABASE_URL": f"sqlite:///{tmp_path / 'warden.db'}", "WARDEN_CRM": "salesforce",
+                            "SALESFORCE_LOGIN_URL": fake.url, "SALESFORCE_CLIENT_ID": fake.client_id,
+                            "SALESFORCE_CLIENT_SECRET": fake.client_secret, "REQUESTS_CA_BUNDLE": bundle,
+                            "COLUMNS": "200"}.items():
+            monkeypatch.setenv(name, value)
+        yield fake, seeded
+    structlog.reset_defaults()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_init_doctor_fix_and_run_find_and_fix_violations_without_editing_the_policy(
+    org: tuple[FakeSalesforce, Fresh], tmp_path: Path
+) -> None:
+    """The drafted policy passes its check; doctor says the key field is missing, --fix makes it, and the run
+    applies every action it plans with none failed."""
+    fake, seeded = org
+    policy = tmp_path / "policy.yaml"
+    code, _ = invoke("policy", "init", "--out", str(policy))
+    assert code == 0 and invoke("policy", "check", str(policy))[0] == 0
+    drafted = policy.read_bytes()
+    assert b'"Meet & Present"' in drafted and b"pipeline: RecordTypeId" in drafted and b'"Inbound Leads"' in drafted
+
+    code, out = invoke("doctor", "--policy", str(policy))
+    assert code == 1 and "✗ Salesforce Task has no field Warden_Key__c" in out and "warden doctor --fix" in out
+    assert out.count("✗") == 1
+
+    code, out = invoke("doctor", "--policy", str(policy), "--fix")
+    assert code == 0 and "fixed: created Activity.Warden_Key__c" in out and out.rstrip().endswith("ready"), out
+    assert "Warden_Key__c" in fake.org.schema["Task"]
+
+    code, out = invoke("run", "all", "--policy", str(policy), "--now", NOW.isoformat(), "--apply", "--json")
+    assert code == 0, out
+    run = json.loads(out)
+    statuses = Counter(a["status"] for a in run["actions"])
+    assert statuses["applied"] > 0 and set(statuses) == {"applied"}
+    rules = {f["rule"] for f in run["findings"]}
+    assert rules >= {"sla-new-opportunity", "sla-first-contact", "stale-deals", "stale-leads", "customer-calls",
+                     "overdue-tasks", "opportunity-gates"}
+    assert not [s for s in run["skipped"] if "not in the policy" in s["reason"]]
+    rows = fake.org.tables
+    assert rows["Opportunity"][seeded["stale_deal"]]["StageName"] == "Closed Lost"
+    assert rows["Opportunity"][seeded["renewal"]]["StageName"] == "Churned"
+    assert rows["Lead"][seeded["stale_lead"]]["OwnerId"] == seeded["queue"]
+    keys = [t["Warden_Key__c"] for t in rows["Task"].values() if t.get("Warden_Key__c")]
+    assert keys and len(keys) == len(set(keys))
+    assert policy.read_bytes() == drafted
+
+    code, out = invoke("run", "all", "--policy", str(policy), "--now", NOW.isoformat(), "--apply", "--json")
+    again = Counter(a["status"] for a in json.loads(out)["actions"])
+    assert code == 0 and "applied" not in again and "failed" not in again
