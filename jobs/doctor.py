@@ -47,7 +47,7 @@ class Diagnosis:
 def closest(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate most like ``name`` (ignoring case), if any is close enough to be a likely meant one."""
     by_folded = {c.lower(): c for c in candidates}
-    found = difflib.get_close_matches(name.lower(), list(by_folded), n=1, cutoff=0.5)
+    found = difflib.get_close_matches(name.lower(), list(by_folded), n=1, cutoff=0.7)
     return by_folded[found[0]] if found else None
 
 
@@ -192,8 +192,8 @@ def _fields(policy: Policy, facts: OrgFacts) -> Iterator[Problem]:
         for name, crm_field in names.items():
             base = crm_field.split(".")[0]
             if have is not None and base not in have:
-                yield Problem(f"fields.{facts.crm}.{obj}.{name} names {crm_field!r}, which {facts.crm} {obj}s do not "
-                              "have (or the integration user cannot see)",
+                yield Problem(f"fields.{facts.crm}.{obj}.{name} names {crm_field!r}, which is not a field of the "
+                              f"{facts.crm} {obj} object (or the integration user cannot see it)",
                               _instead(crm_field, have, f"create the field, or map {name} to an existing one"))
     needed = [(ObjectType.LEAD, s, f) for s in policy.stages.lead for f in s.required]
     needed += [(ObjectType.OPPORTUNITY, s, f) for s in policy.stages.all_opportunity() for f in s.required]

@@ -34,6 +34,14 @@ def _inspector(settings: Settings, crm: str, fields: FieldMaps | None = None) ->
         raise fail(str(exc)) from None
 
 
+def _whole_budget(settings: Settings) -> Settings:
+    """The settings with the whole daily API budget open to doctor's few metadata calls.
+
+    The share in SALESFORCE_API_SHARE is meant for runs; doctor reports how much is left instead.
+    """
+    return settings.model_copy(update={"salesforce": settings.salesforce.model_copy(update={"api_share": 1.0})})
+
+
 def doctor(
     crm: CrmOption = None,
     policy: Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")] = None,
@@ -41,7 +49,7 @@ def doctor(
 ) -> None:
     """Is this org ready for this policy? One line per problem with its fix; exit 0 when ready, 1 when not."""
     warden_logging.configure()
-    settings = Settings()
+    settings = _whole_budget(Settings())
     name = crm or settings.crm
     loaded = policy_or_exit(settings, policy)
     connector = _inspector(settings, name, loaded.fields)
@@ -58,7 +66,7 @@ def doctor(
         _say(f"✗ cannot read the {name} org: {' '.join(str(exc).split())}")
         raise typer.Exit(1) from None
     found = diagnose(loaded, facts, owners, key_problem)
-    _say(f"{name} org{f', API v{facts.api_version}' if facts.api_version else ''}: credentials work")
+    _say(f"{name} org{f', API {facts.api_version}' if facts.api_version else ''}: credentials work")
     for passed in found.passed:
         _say(f"✓ {passed}")
     for problem in found.problems:

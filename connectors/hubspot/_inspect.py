@@ -81,7 +81,7 @@ class HubSpotInspector:
             access=tuple(self._access()),
             teams=teams(list(self.reader.owners())),
             time_zone=details.get("timeZone"),
-            api_version="v3",
+            api_version="CRM v3",
             daily_limit=self.http.usage.daily_limit,
             daily_remaining=self.http.usage.daily_remaining,
             notes=(f"lead statuses are the contact property hs_lead_status of contacts in the lifecycle stages "

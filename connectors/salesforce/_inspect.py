@@ -82,7 +82,7 @@ class SalesforceInspector:
             account_type_field="account_type", account_types={"account_type": account_types},
             fields={obj: frozenset(f["name"] for f in d["fields"]) for obj, d in described.items()},
             access=tuple(_access(described)), time_zone=org.get("TimeZoneSidKey"),
-            country=country_of(org.get("DefaultLocaleSidKey")), api_version=self._version,
+            country=country_of(org.get("DefaultLocaleSidKey")), api_version=f"v{self._version}",
             daily_limit=usage.daily_limit, daily_remaining=usage.daily_remaining, pipeline_field=pipeline_field)
 
     def _check_version(self) -> None:

@@ -78,3 +78,44 @@ def test_init_doctor_fix_and_run_find_and_fix_violations_without_editing_the_pol
     code, out = invoke("run", "all", "--policy", str(policy), "--now", NOW.isoformat(), "--apply", "--json")
     again = Counter(a["status"] for a in json.loads(out)["actions"])
     assert code == 0 and "applied" not in again and "failed" not in again
+
+
+def test_doctor_lists_every_planted_misconfiguration_with_its_fix(
+    org: tuple[FakeSalesforce, Fresh], tmp_path: Path
+) -> None:
+    """An org that drifted from its policy: each problem is one line naming it and the fix, and doctor exits 1."""
+    fake, seeded = org
+    policy = tmp_path / "policy.yaml"
+    assert invoke("policy", "init", "--out", str(policy))[0] == 0
+    tables = fake.org.tables
+    fake.org.permissions.update({"Task": {"read", "update"}, "Account": {"read", "update", "create"}})
+    next(r for r in tables["OpportunityStage"].values() if r["ApiName"] == "Negotiate")["ApiName"] = "Negotiation"
+    fake.org.record_type_values = {rt: tuple("Negotiation" if s == "Negotiate" else s for s in stages)
+                                   for rt, stages in fake.org.record_type_values.items()}
+    del tables["LeadStatus"][next(i for i, r in tables["LeadStatus"].items() if r["ApiName"] == "Contacted")]
+    tables["User"][seeded["rep2"]]["IsActive"] = False
+    tables["Group"][seeded["queue"]]["Name"] = "Inbound Lead Queue"
+    fake.org.picklists[("Account", "Type")] = ("Prospect", "Customers", "Reseller")
+    fake.org.schema["Opportunity"].remove("RecordTypeId")
+    fake.api_used = 14_000
+
+    code, out = invoke("doctor", "--policy", str(policy))
+    problems = [line for line in out.splitlines() if line.startswith("✗")]
+    expected = [
+        "Task has no field Warden_Key__c", "Setup > Object Manager > Activity",
+        "may not create Task: give the integration user's profile or a permission set Create on Task",
+        "may not merge Account: give the integration user's profile or a permission set Merge on Account",
+        "names 'Negotiate', which is not in the salesforce org's pipeline 'New Business': did you mean 'Negotiation'?",
+        "pipeline 'New Business' has 'Negotiation', which stages.opportunity does not name",
+        "stages.lead names 'Contacted', which is not in the salesforce org's lead statuses",
+        "teams[Greta Vogel's team].members names 'lena@fresh.example', who is deactivated",
+        "queues names 'Inbound Leads', which is not a queue of the salesforce org: did you mean 'Inbound Lead Queue'?",
+        "account_types.values maps 'Customer', which no account can have in the salesforce org: did you mean "
+        "'Customers'?",
+        "fields.salesforce.opportunity.pipeline names 'RecordTypeId', which is not a field",
+        " of the org's 15,000 daily API calls are left: run later",
+    ]
+    assert code == 1
+    for wanted in expected:
+        assert any(wanted in line for line in problems), (wanted, problems)
+    assert out.rstrip().endswith(f"not ready: {len(problems)} problem(s)")
