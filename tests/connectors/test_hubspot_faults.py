@@ -13,7 +13,7 @@ from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
 from tests.servers.hubspot.seed import seed
 from tests.servers.hubspot.server import Fault, HubSpotServer
 
-FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401"]
+FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401", "html502", "text503", "empty500"]
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
