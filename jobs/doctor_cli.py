@@ -57,11 +57,11 @@ def doctor(
         _say(f"✓ {name}: the embedded CRM needs no setup; the policy is valid")
         return
     try:
+        facts = connector.inspect()
+        owners = connector.owners()
         key_problem = connector.task_key_problem()
         if fix and key_problem is not None:
             key_problem = _fix_key(connector)
-        facts = connector.inspect()
-        owners = connector.owners()
     except ConnectorError as exc:
         _say(f"✗ cannot read the {name} org: {' '.join(str(exc).split())}")
         raise typer.Exit(1) from None

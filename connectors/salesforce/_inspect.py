@@ -90,7 +90,7 @@ class SalesforceInspector:
             return call_salesforce(f"https://{sf.sf_instance}/services/data/", "GET", sf.session, sf.headers,
                                    timeout=TIMEOUT).json()
 
-        known = [str(v["version"]) for v in self._client.call("other", "GET versions", versions)]
+        known = [str(v["version"]) for v in self._client.call("other", "GET versions", versions, budgeted=False)]
         if self._version not in known:
             raise FatalConnectorError(f"the Salesforce org does not serve API version {self._version}: set "
                                       f"SALESFORCE_API_VERSION to one of {', '.join(known[-4:])}")

@@ -119,3 +119,20 @@ def test_doctor_lists_every_planted_misconfiguration_with_its_fix(
     for wanted in expected:
         assert any(wanted in line for line in problems), (wanted, problems)
     assert out.rstrip().endswith(f"not ready: {len(problems)} problem(s)")
+
+
+def test_doctor_says_in_one_line_when_the_credentials_or_api_version_do_not_work(
+    org: tuple[FakeSalesforce, Fresh], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused login and an API version the org does not serve each end doctor with exit 1 and one line."""
+    policy = tmp_path / "policy.yaml"
+    assert invoke("policy", "init", "--out", str(policy))[0] == 0
+    monkeypatch.setenv("SALESFORCE_API_VERSION", "12.0")
+    code, out = invoke("doctor", "--policy", str(policy))
+    assert code == 1 and "does not serve API version 12.0: set SALESFORCE_API_VERSION to one of" in out
+    monkeypatch.setenv("SALESFORCE_API_VERSION", "59.0")
+    monkeypatch.setenv("SALESFORCE_CLIENT_SECRET", "wrong")
+    code, out = invoke("doctor", "--policy", str(policy))
+    lines = [line for line in out.splitlines() if line.startswith("✗")]
+    assert code == 1 and len(lines) == 1 and "login" in lines[0] and "SALESFORCE_CLIENT_ID" in lines[0]
+    assert "wrong" not in out
