@@ -203,7 +203,8 @@ def _fields(policy: Policy, facts: OrgFacts) -> Iterator[Problem]:
             continue
         seen.add((obj, name))
         have = facts.fields.get(obj, frozenset())
-        yield Problem(f"stage {stage.name!r} requires {name!r}, which is not a field of a {obj.value} and not "
+        article = "an" if obj.value[0] in "aeiou" else "a"
+        yield Problem(f"stage {stage.name!r} requires {name!r}, which is not a field of {article} {obj.value} and not "
                       f"mapped in fields.{facts.crm}.{obj.value}",
                       _instead(name, have, f"map it: fields: {{{facts.crm}: {{{obj.value}: {{{name}: <the "
                                            f"{facts.crm} field>}}}}}}, or drop it from the stage"))
