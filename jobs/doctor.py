@@ -103,7 +103,7 @@ def _stages(policy: Policy, facts: OrgFacts) -> Iterator[Problem]:
         if own.name.lower() not in org_names:
             yield Problem(f"stages.pipelines names {own.name!r}, which is not a pipeline of this {facts.crm} org",
                           _instead(own.name, [p.name for p in facts.pipelines], "remove it"))
-    for pipeline in facts.pipelines:
+    for pipeline in (p for p in facts.pipelines if p.stages):  # a pipeline without stages holds no deal
         yield from _compare(policy, facts.crm, f"pipeline {pipeline.name!r}", _where(policy, pipeline),
                             policy.stages.for_pipeline(pipeline.name), pipeline.stages)
 

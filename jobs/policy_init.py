@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from config.policy import looks_like_email
 from domain.inspection import OrgFacts, PipelineFacts, StageFacts
 from domain.records import Owner
 
@@ -31,9 +32,19 @@ CLOSED_WORDS = ("closed", "converted", "unqualified", "disqualified", "bad_timin
 QUALIFIED_WORDS = ("qualified", "open_deal", "connected")
 
 
+def _yaml_safe(char: str) -> str:
+    """A character as YAML's double-quoted style can hold it: printable as is, anything else escaped."""
+    code = ord(char)
+    printable = char in "\t" or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF \
+        or 0xE000 <= code <= 0xFFFD or code >= 0x10000
+    if printable and code not in (0x2028, 0x2029):
+        return char
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def q(value: str) -> str:
-    """A YAML scalar for any text (JSON strings are YAML)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted scalar for any text: JSON's escapes, and YAML's for what it cannot hold raw."""
+    return "".join(_yaml_safe(c) for c in json.dumps(value, ensure_ascii=False))
 
 
 def number(value: float) -> str:
@@ -114,7 +125,7 @@ class Draft:
 
     def __init__(self, facts: OrgFacts, owners: Sequence[Owner], today: date) -> None:
         self.facts, self.today = facts, today
-        self.users = [o for o in owners if not o.is_queue and o.active and o.email]
+        self.users = [o for o in owners if not o.is_queue and o.active and looks_like_email(o.email)]
         self.queues = [o.name for o in owners if o.is_queue]
         self.lines: list[str] = []
 
@@ -190,10 +201,16 @@ class Draft:
         facts = self.facts
         default = facts.pipeline(None) or PipelineFacts("default", ())
         self.add("# The sales cycles (seed 002): lead statuses, then opportunity stages with the org's probabilities.",
-                 "stages:", "  lead:")
+                 "stages:", "  lead:" if facts.lead_statuses else "  lead: []")
         self.add(*(f"    - {_stage_line(s, (), _is_closed_status(s))}" for s in facts.lead_statuses))
-        self.add(f"  opportunity:    # pipeline {q(default.name)}", *_stage_lines(default.stages, "    "))
-        others = [p for p in facts.pipelines if p is not default]
+        self.add(f"  opportunity:{'' if default.stages else ' []'}    # pipeline {q(default.name)}",
+                 *_stage_lines(default.stages, "    "))
+        seen = {default.name.strip().lower()}
+        others = []
+        for pipeline in facts.pipelines:  # a name HubSpot lets two pipelines share can hold one stage list
+            if pipeline.stages and pipeline.name.strip().lower() not in seen:
+                seen.add(pipeline.name.strip().lower())
+                others.append(pipeline)
         if others:
             self.add("  pipelines:    # deals in these pipelines follow their own stages")
             for pipeline in others:
