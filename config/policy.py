@@ -8,6 +8,7 @@ same company on any CRM.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -133,11 +134,50 @@ class Stage(Strict):
     won: bool = False
 
 
+class PipelineStages(Strict):
+    """The opportunity stages of one pipeline (HubSpot) or sales process (a Salesforce record type)."""
+
+    name: str = Field(description="The pipeline's label (HubSpot) or the opportunity record type's name (Salesforce).")
+    opportunity: tuple[Stage, ...] = Field(min_length=1, description="Its stages, in order.")
+
+
+class StageAliases(Strict):
+    """A CRM's own stage and status names -> the company's canonical names in this policy, per CRM.
+
+    Records read from that CRM carry the canonical name; a rule's write goes back under the CRM's own.
+    """
+
+    salesforce: dict[str, str] = Field(default_factory=dict)
+    hubspot: dict[str, str] = Field(default_factory=dict)
+    local: dict[str, str] = Field(default_factory=dict)
+
+    def of(self, crm: str) -> dict[str, str]:
+        """The aliases of one CRM kind (none for a kind the policy does not name)."""
+        found: dict[str, str] = getattr(self, crm, {}) if crm in type(self).model_fields else {}
+        return found
+
+
 class Stages(Strict):
     """The two sales cycles: lead statuses, then opportunity stages, in order."""
 
     lead: tuple[Stage, ...] = ()
-    opportunity: tuple[Stage, ...] = ()
+    opportunity: tuple[Stage, ...] = Field((), description="Stages of deals in a pipeline not listed in pipelines.")
+    pipelines: tuple[PipelineStages, ...] = Field(
+        (), description="Pipelines (sales processes) whose deals follow stages of their own.")
+    aliases: StageAliases = Field(StageAliases(), description="Per CRM: its stage or status name -> the policy's.")
+
+    def for_pipeline(self, pipeline: str | None) -> tuple[Stage, ...]:
+        """The opportunity stages of a deal in ``pipeline`` (its own, else the default ``opportunity`` list)."""
+        if pipeline is not None:
+            wanted = pipeline.strip().lower()
+            for own in self.pipelines:
+                if own.name.strip().lower() == wanted:
+                    return own.opportunity
+        return self.opportunity
+
+    def all_opportunity(self) -> tuple[Stage, ...]:
+        """Every opportunity stage of every pipeline (the default list first)."""
+        return (*self.opportunity, *(s for p in self.pipelines for s in p.opportunity))
 
 
 class Duration(Strict):
@@ -295,6 +335,18 @@ class AccountTypes(Strict):
         default_factory=dict, description="CRM value -> category, matched ignoring case and surrounding spaces."
     )
 
+    also_from: tuple[str, ...] = Field(
+        (), description="Further account fields tried in order when source_field gives no mapped category "
+        "(HubSpot: lifecycle_stage, then account_type).")
+
+    def category_of(self, value_of: Callable[[str], object]) -> AccountCategory | None:
+        """The category of an account, whose field values ``value_of`` reads: the first field that maps wins."""
+        for name in (self.source_field, *self.also_from):
+            found = self.category(value_of(name))
+            if found is not None:
+                return found
+        return None
+
     def category(self, value: object) -> AccountCategory | None:
         """The category of a CRM value, or None when the policy does not map it."""
         if not isinstance(value, str):
@@ -376,6 +428,7 @@ class Policy(Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
+        self._check_aliases()
         team_names = {t.name for t in self.teams}
         for rule in self.rules:
             self._check_stages(rule)
@@ -386,9 +439,21 @@ class Policy(Strict):
                 raise ValueError(f"rule {rule.id!r} rotates in team {target.team!r}, not in teams")
         return self
 
+    def _check_aliases(self) -> None:
+        known = {s.name for s in (*self.stages.lead, *self.stages.all_opportunity())}
+        for crm in StageAliases.model_fields:
+            unknown = sorted({name for name in self.stages.aliases.of(crm).values() if name not in known})
+            if unknown:
+                raise ValueError(f"stages.aliases.{crm} maps onto {', '.join(map(repr, unknown))}, not a stage or "
+                                 "status in stages: name the policy's stage each CRM name stands for")
+        names = [p.name.strip().lower() for p in self.stages.pipelines]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"stages.pipelines names a pipeline twice: {', '.join(repeated)}")
+
     def _check_stages(self, rule: Rule) -> None:
         lead = {s.name for s in self.stages.lead}
-        closed_lost = {s.name for s in self.stages.opportunity if s.closed and not s.won}
+        closed_lost = {s.name for s in self.stages.all_opportunity() if s.closed and not s.won}
         if isinstance(rule, StaleDealRule) and rule.closed_lost_stage not in closed_lost:
             raise ValueError(
                 f"rule {rule.id!r} closes into {rule.closed_lost_stage!r}, which is not a closed, not won "

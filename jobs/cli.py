@@ -20,7 +20,7 @@ from demo.org import seed_demo
 from domain.errors import ConnectorError, CredentialsError
 from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, worker_cli
+from jobs import dedupe_cli, doctor_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
@@ -44,7 +44,7 @@ from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
                   "unless given --apply.", no_args_is_help=True, add_completion=False)
-policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+policy_app = typer.Typer(help="Check policy files, or draft one from a live org.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
@@ -148,6 +148,8 @@ def digest(
     digest_command(report, send, console)
 
 
+app.command()(doctor_cli.doctor)
+policy_app.command("init")(doctor_cli.policy_init)
 app.command()(worker_cli.worker)
 app.command()(worker_cli.status)
 

@@ -149,7 +149,12 @@ class HubSpotHttp:
         if resolution.act is Act.REAUTHENTICATE:
             raise CredentialsError(f"HubSpot refused {subject} with HTTP {status} ({message}): {resolution.fix}")
         if resolution.fix:
-            raise FatalConnectorError(f"HubSpot refused {subject} with HTTP {status} ({message}): {resolution.fix}")
+            fix = resolution.fix
+            scopes = [s for e in parsed.get("errors", []) if isinstance(e, dict)
+                      for s in e.get("context", {}).get("requiredGranularScopes", [])]
+            if scopes:
+                fix = f"grant the app the scope {' or '.join(scopes)}"
+            raise FatalConnectorError(f"HubSpot refused {subject} with HTTP {status} ({message}): {fix}")
         raise FatalConnectorError(f"HubSpot answered HTTP {status} to {subject}: {message}")
 
     def _throttled(self, policy: str, subject: str) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import jwt
 import requests
 
+from connectors._retry import first_line
 from connectors.salesforce.settings import SalesforceSettings
 from domain.errors import CredentialsError, RetriableConnectorError
 from domain.secrets import mask_url_secrets
@@ -58,10 +59,12 @@ def _post_token(http: requests.Session, login_url: str, data: dict[str, str]) ->
     except requests.RequestException as exc:
         raise RetriableConnectorError(f"cannot reach the Salesforce login URL {shown}: {type(exc).__name__}") from None
     if response.status_code >= 500:
-        raise RetriableConnectorError(f"Salesforce login at {shown} failed with HTTP {response.status_code}")
+        raise RetriableConnectorError(
+            f"Salesforce login at {shown} failed with HTTP {response.status_code} ({first_line(response.content)})")
     body = _json_object(response)
     if response.status_code != 200 or "access_token" not in body or "instance_url" not in body:
-        reason = f"{body.get('error', response.status_code)} ({body.get('error_description', 'no description')})"
+        described = body.get("error_description") or (first_line(response.content) if not body else "no description")
+        reason = f"HTTP {response.status_code} {body.get('error', '')} ({described})".replace("  ", " ")
         raise CredentialsError(
             f"Salesforce login at {shown} was refused: {reason}; check SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID "
             "and the client secret or private key, and that the connected app allows this flow"
