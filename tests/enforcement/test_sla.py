@@ -205,3 +205,15 @@ def test_reminder_one_business_day_before_the_deadline(policy: Policy) -> None:
     assert not [a for a in breached if a.key.endswith(":remind")]
     gone = evaluate(reminding, "opp-sla", [opp(owner="u-gone")], at(22, 10, 0)).actions
     assert not [a for a in gone if a.key.endswith(":remind")]
+
+
+def test_a_deal_in_a_stage_its_own_pipeline_closes_is_not_reassigned() -> None:
+    """'Signed' closes the Partner pipeline (the CRM has not flagged the deal closed yet): no SLA breach there,
+    while the same stage name in the default pipeline is open and breaches."""
+    text = POLICY.replace("  lead:\n", "    - {name: Signed}\n  pipelines:\n    - name: Partner\n      opportunity: "
+                          "[{name: Discovery}, {name: Signed, closed: true, won: true}]\n  lead:\n", 1)
+    policy = parse_policy(text)
+    partner = opp("o1", stage="Signed", pipeline="Partner")
+    direct = opp("o2", stage="Signed")
+    result = evaluate(policy, "opp-sla", [partner, direct], at(30, 12))
+    assert [f.record_id for f in result.findings] == ["o2"]
