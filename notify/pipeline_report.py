@@ -9,8 +9,8 @@ history, its current state, and the policy, so a test recomputes the same figure
   was passed through). Of those that reached a stage and are decided there, the conversion is the
   share that went on to a later stage; a record is decided at its furthest stage once it closed
   there without winning. Records still open in a stage are not counted for that step yet.
-- Time in a stage is from entering it to entering the next different stage, over the stays that
-  ended: the median in days, with how many stays it is taken over.
+- Time in a stage is from entering it to entering the next different stage (closing lost included),
+  over the stays that ended: the median in days, with how many stays it is taken over.
 - A rep's tendency is over their won deals: slip is the days from the close date first forecast to
   the day the deal was won; the amount change is from the first amount forecast to the amount won.
 """
@@ -95,43 +95,58 @@ def pipeline_report(
     """The waterfall per object for the company, each team and each rep, and each rep's tendency."""
     report = PipelineReport(connection, as_of)
     for obj, found in records.items():
-        order = _stage_order(policy, obj)
-        if len(order) < 2:
-            continue
-        paths = {r.id: _path(obj, r, histories.get(obj, {}).get(r.id, []), order) for r in found}
-        for scope, name, members in _scopes(policy, owners, found):
-            steps = _steps(order, [paths[r.id] for r in members], policy, obj)
-            report.waterfalls.append(Waterfall(obj.value, scope, name, steps))
+        for label, stages, cycle in _cycles(policy, obj, found):
+            order = _stage_order(stages)
+            if len(order) < 2 or not cycle:
+                continue
+            paths = {r.id: _path(obj, r, histories.get(obj, {}).get(r.id, []), order) for r in cycle}
+            for scope, name, members in _scopes(policy, owners, cycle):
+                steps = _steps(order, [paths[r.id] for r in members], policy, obj)
+                report.waterfalls.append(Waterfall(label, scope, name, steps))
     deals = [r for r in records.get(ObjectType.OPPORTUNITY, ()) if isinstance(r, Opportunity)]
     report.tendencies = _tendencies(policy, owners, deals, histories.get(ObjectType.OPPORTUNITY, {}))
     return report
 
 
-def _stage_order(policy: Policy, obj: ObjectType) -> list[Stage]:
+def _cycles(
+    policy: Policy, obj: ObjectType, records: Sequence[Lead | Opportunity]
+) -> list[tuple[str, tuple[Stage, ...], list[Lead | Opportunity]]]:
+    """(label, stages, records) per sales cycle: the leads; deals of the default stages; each pipeline's own."""
+    if obj is ObjectType.LEAD:
+        return [("lead", policy.stages.lead, list(records))]
+    own = {p.name.strip().lower(): p for p in policy.stages.pipelines}
+    by_pipeline: dict[str, list[Lead | Opportunity]] = defaultdict(list)
+    for record in records:
+        pipeline = (getattr(record, "pipeline", None) or "").strip().lower()
+        by_pipeline[pipeline if pipeline in own else ""].append(record)
+    return [("opportunity", policy.stages.opportunity, by_pipeline[""]),
+            *((f"opportunity ({own[key].name})", own[key].opportunity, by_pipeline[key]) for key in sorted(own))]
+
+
+def _stage_order(stages: tuple[Stage, ...]) -> list[Stage]:
     """The open stages in the policy's order, then the won ones: the steps of the waterfall."""
-    stages = policy.stages.lead if obj is ObjectType.LEAD else policy.stages.opportunity
     return [s for s in stages if not s.closed] + [s for s in stages if s.won]
 
 
 @dataclass(frozen=True)
 class _Path:
-    entries: list[tuple[int, datetime]]
-    """(index in the stage order, entered at), consecutive repeats dropped."""
+    stays: list[tuple[int, float]]
+    """(index in the stage order, days) of each ended stay in a step of the waterfall."""
     furthest: int
     closed_lost: bool
 
 
 def _path(obj: ObjectType, record: Lead | Opportunity, history: list[StageChange], order: list[Stage]) -> _Path:
     index = {s.name: i for i, s in enumerate(order)}
-    changes = history or [StageChange(obj, record.id,
-                                      _changed(record) or record.created_at, _stage(record))]
-    entries: list[tuple[int, datetime]] = []
+    changes = history or [StageChange(obj, record.id, _changed(record) or record.created_at, _stage(record))]
+    visits: list[tuple[str | None, datetime]] = []
     for change in changes:
-        at = index.get(change.stage or "")
-        if at is not None and (not entries or entries[-1][0] != at):
-            entries.append((at, change.entered_at))
-    furthest = max((i for i, _ in entries), default=-1)
-    return _Path(entries, furthest, _is_lost(record, order))
+        if not visits or visits[-1][0] != change.stage:
+            visits.append((change.stage, change.entered_at))
+    stays = [(index[stage], (left - entered).total_seconds() / 86400)
+             for (stage, entered), (_, left) in pairwise(visits) if stage is not None and stage in index]
+    furthest = max((index[stage] for stage, _ in visits if stage is not None and stage in index), default=-1)
+    return _Path(stays, furthest, _is_lost(record, order))
 
 
 def _stage(record: Lead | Opportunity) -> str | None:
@@ -170,8 +185,8 @@ def _steps(order: list[Stage], paths: list[_Path], policy: Policy, obj: ObjectTy
 def _stays(paths: list[_Path]) -> dict[int, list[float]]:
     stays: dict[int, list[float]] = defaultdict(list)
     for path in paths:
-        for (stage, entered), (_, left) in pairwise(path.entries):
-            stays[stage].append((left - entered).total_seconds() / 86400)
+        for stage, days in path.stays:
+            stays[stage].append(days)
     return stays
 
 

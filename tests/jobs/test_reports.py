@@ -121,13 +121,14 @@ def test_waterfall_and_tendencies_match_the_records(demo: tuple[Path, dict[str, 
     furthest: dict[str, int] = {}
     days: dict[int, list[float]] = defaultdict(list)
     for deal_id, (_, _, _, stage) in deals.items():
-        steps = [(order.index(s), e) for s, e, _, _ in history[deal_id] if s in order] or \
-            ([(order.index(stage), None)] if stage in order else [])
-        steps = [p for n, p in enumerate(steps) if n == 0 or steps[n - 1][0] != p[0]]
-        if steps:
-            furthest[deal_id] = max(i for i, _ in steps)
-        for (i, entered), (_, left) in pairwise(steps):
-            days[i].append((left - entered).total_seconds() / 86400)
+        visits = [(s, e) for s, e, _, _ in history[deal_id]] or [(stage, None)]
+        visits = [v for n, v in enumerate(visits) if n == 0 or visits[n - 1][0] != v[0]]
+        reached = [order.index(s) for s, _ in visits if s in order]
+        if reached:
+            furthest[deal_id] = max(reached)
+        for (s, entered), (_, left) in pairwise(visits):
+            if s in order:
+                days[order.index(s)].append((left - entered).total_seconds() / 86400)
     company = next(w for w in report["waterfalls"] if w["object"] == "opportunity" and w["scope"] == "company")
     for i, step in enumerate(company["steps"]):
         reached = [d for d, f in furthest.items() if f >= i]
