@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Owner, Record, TaskPriority, TaskType
+from domain.records import ObjectType, Owner, Record, StageChange, TaskPriority, TaskType
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,15 @@ class Reader(Protocol):
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""
+        ...
+
+
+@runtime_checkable
+class HistoryReader(Protocol):
+    """A CRM that keeps each record's stage history (optional: the mirror records changes it sees anyway)."""
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """Yield the stage (status) and forecast changes recorded at or after ``since``, oldest first."""
         ...
 
 

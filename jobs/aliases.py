@@ -16,6 +16,7 @@ from config.policy import Policy
 from domain.connector import (
     ApiUsage,
     Connector,
+    HistoryReader,
     MergeResult,
     NewTask,
     RecordUpdate,
@@ -23,7 +24,7 @@ from domain.connector import (
     TaskKeyCheck,
     WriteResult,
 )
-from domain.records import Lead, ObjectType, Opportunity, Owner, Record
+from domain.records import Lead, ObjectType, Opportunity, Owner, Record, StageChange
 
 _RENAMED = {ObjectType.OPPORTUNITY: "stage", ObjectType.LEAD: "status"}
 
@@ -57,6 +58,13 @@ class AliasedConnector:
 
     def owners(self) -> list[Owner]:
         return self._inner.owners()
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """The CRM's own stage history, with the policy's names (none when the CRM keeps none)."""
+        if not isinstance(self._inner, HistoryReader):
+            return
+        for change in self._inner.iter_stage_history(object_type, since):
+            yield dataclasses.replace(change, stage=self._policy_name(change.stage))
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         return self._inner.update([self._crm_update(u) for u in updates])

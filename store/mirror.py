@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import Reader
+from domain.connector import HistoryReader, Reader
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
-from store import aggregates
+from store import aggregates, stage_history
 from store.models import MIRROR_ROWS, Base
 from store.upsert import conflict_insert
 from store.watermarks import get_watermark, set_watermark
@@ -68,6 +68,8 @@ def sync(
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
         else:
             report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size)
+        if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
+            stage_history.sync_crm_history(reader, sessions, connection, obj)
     report.elapsed_seconds = clock() - started
     return report
 
@@ -119,6 +121,7 @@ def _write_chunk(session: Session, obj: ObjectType, connection: str, chunk: Sequ
     ]
     gone = [r.id for r in latest.values() if r.deleted]
     table = _table(obj)
+    stage_history.capture(session, obj, connection, list(latest.values()))
     if rows:
         session.execute(_upsert(session, table), rows)
     if gone:

@@ -42,7 +42,7 @@ from connectors.hubspot._write import HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Owner, Record
+from domain.records import ObjectType, Owner, Record, StageChange
 
 LeadSource = Literal["contacts", "leads_object"]
 CustomProperties = Mapping[ObjectType, Mapping[str, str]]
@@ -77,6 +77,8 @@ class HubSpotConnector:
         self._task_key_property = task_key_property
         self.calls_as_tasks = calls_as_tasks
         self.merger = HubSpotMerger(http, self.reader)
+        self._entered: list[tuple[str, str, datetime]] = []
+        """(deal id, stage label, entered at) of the deals read since the history was last asked for."""
         self.inspector = HubSpotInspector(http, self.reader, task_key_property)
 
     @classmethod
@@ -128,12 +130,14 @@ class HubSpotConnector:
         if since is None:
             for obj in self.reader.list_all(spec.hubspot_type, props, associations=spec.links):
                 if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
+                    self._remember(object_type, obj)
                     yield mapper.record(object_type, obj, inline_links(obj, spec.links), spec)
             return
         changed = self.reader.search_since(spec.hubspot_type, spec.modified, epoch_ms(since), props)
         for chunk in chunked(changed, LINKS_PER_CALL):
             links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in chunk], to) for to in spec.links}
             for obj in chunk:
+                self._remember(object_type, obj)
                 record = mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
                 if contact_leads and obj["properties"].get("lifecyclestage") not in self.lead_stages:
                     record = deleted_stub(ObjectType.LEAD, obj["id"], record.updated_at or since)
@@ -141,6 +145,22 @@ class HubSpotConnector:
                 if object_type is ObjectType.ACCOUNT:
                     yield from self._merged_away(obj, since)
         yield from self._archived(object_type, spec, since)
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """The stages each deal read since the last call entered, from its ``hs_date_entered_<stage>``.
+
+        No API call: the dates came with the deals. HubSpot keeps only the latest entry per stage and no
+        forecast history, so ``since`` is not needed (every entry is offered; the mirror keeps each once).
+        """
+        if object_type is not ObjectType.OPPORTUNITY:
+            return
+        entered, self._entered = self._entered, []
+        for deal_id, stage, at in entered:
+            yield StageChange(ObjectType.OPPORTUNITY, deal_id, at, stage, from_crm=True)
+
+    def _remember(self, object_type: ObjectType, obj: JsonObject) -> None:
+        if object_type is ObjectType.OPPORTUNITY:
+            self._entered.extend((obj["id"], stage, at) for stage, at in self.catalog.entries(obj["properties"]))
 
     def _merged_away(self, obj: JsonObject, when: datetime) -> Iterator[Record]:
         for old_id in (obj["properties"].get("hs_merged_object_ids") or "").split(";"):

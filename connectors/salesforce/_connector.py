@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import requests
 from simple_salesforce.format import format_soql
@@ -28,6 +28,7 @@ from connectors.salesforce._mapping import (
     FieldMap,
     field_map,
     from_csv,
+    parse_datetime,
     select_fields,
     to_record,
 )
@@ -36,7 +37,7 @@ from connectors.salesforce._writes import CollectionWriter
 from connectors.salesforce.settings import SalesforceSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Opportunity, Owner, Record
+from domain.records import ObjectType, Opportunity, Owner, Record, StageChange
 
 
 def _utc_now() -> datetime:
@@ -119,6 +120,23 @@ class SalesforceConnector:
             soql = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
             self._record_types = {row["Id"]: row["Name"] for row in self._client.query_rows(soql)}
         return dataclasses.replace(record, pipeline=self._record_types.get(record.pipeline, record.pipeline))
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """``OpportunityHistory`` rows created at or after ``since``, oldest first: each stage and forecast change.
+
+        Leads have no such object (their status history needs field history tracking), so none for them.
+        """
+        if object_type is not ObjectType.OPPORTUNITY:
+            return
+        where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
+        soql = format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
+                           "{where:literal} ORDER BY CreatedDate, Id", where=where)
+        for row in self._client.query_rows(soql):
+            entered = parse_datetime(row["CreatedDate"])
+            assert entered is not None
+            close = row.get("CloseDate")
+            yield StageChange(ObjectType.OPPORTUNITY, row["OpportunityId"], entered, row.get("StageName"),
+                              row.get("Amount"), date.fromisoformat(close) if close else None, from_crm=True)
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""
