@@ -25,6 +25,7 @@ from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_d
 from jobs.inputs import fail, open_store, policy_or_exit
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
+from jobs.recovery import locks_of, settle_interrupted
 from jobs.report import as_json, print_run
 from store.locks import locks_for
 
@@ -63,9 +64,10 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
     locks = locks_for(engine)
     try:
         with ExitStack() as held:  # the worker's locks: never run a job twice at once for one CRM
-            for each in JOBS if job == "all" else (job,):
+            for each in locks_of(job):
                 if not held.enter_context(locks.hold(each, crm)):
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
+            settle_interrupted(locks, sessions, connector, crm, locks_of(job), now, apply=apply)
             return run_job(job, connector=connector, connection=crm, policy=policy,
                            sessions=sessions, now=now, apply=apply)
     except ConnectorError as exc:

@@ -27,9 +27,10 @@ from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
 from jobs.inputs import fail, open_store, policy_or_exit
-from jobs.recovery import settle_abandoned_runs
+from jobs.recovery import settle_interrupted
 from store import mirror
 from store.locks import locks_for
+from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
 console = Console()
@@ -140,12 +141,13 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         if not held:
             raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "
                         "try again when it has finished", 1)
-        interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, connection, datetime.now(UTC))
-        if interrupted:
-            console.print(f"[yellow]Closed {len(interrupted)} interrupted apply run(s)[/]: {settled} merge(s) the CRM "
-                          "had made before the process died are now in the ledger.")
-            for run_id in interrupted:
-                console.print(f"  to take them back: warden dedupe undo {run_id}")
+        _, settled = settle_interrupted(locks, sessions, connector, connection, (MERGE_JOB,),
+                                                  datetime.now(UTC), apply=True)
+        if settled.runs:
+            console.print(f"[yellow]Settled {len(settled.runs)} interrupted run(s) from the CRM[/]: "
+                          f"{settled.shown} change(s) it had already made, {settled.applied} finished now.")
+            for run_id in (r for r in settled.runs if applied_merges(sessions, r)):
+                console.print(f"  to take back its merges: warden dedupe undo {run_id}")
         return _merge_with_progress(clusters, connector, sessions, connection)
 
 

@@ -21,12 +21,11 @@ from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
 from jobs.digest_job import DigestJob
 from jobs.pipeline import run_job
-from jobs.recovery import finish_dependents, settle_abandoned_runs
+from jobs.recovery import locks_of, settle_interrupted
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from store import mirror
 from store.locks import JobLocks
-from store.runs import unfinished_runs
 
 log = structlog.get_logger(__name__)
 
@@ -128,16 +127,12 @@ class JobRunner:
         return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
     def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
-        """Close runs a dead process left open and finish what stopped or dead runs left half done."""
-        abandoned, settled = settle_abandoned_runs(self.sessions, connector, job, connection, now)
-        if abandoned:
-            log.warning("job.interrupted_runs_closed", job=job, connection=connection, runs=abandoned,
-                        writes_found=settled)
-        unfinished = unfinished_runs(self.sessions, job, connection)
-        if unfinished and self.apply:
-            applied = finish_dependents(self.sessions, connector, unfinished)
-            log.info("job.resumed", job=job, connection=connection, runs=unfinished, applied=applied)
-
+        """Close runs a dead process left open and settle from the CRM what earlier runs left in flight."""
+        closed, settled = settle_interrupted(self.locks, self.sessions, connector, connection, locks_of(job), now,
+                                             apply=self.apply)
+        if settled.runs:
+            log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
+                     found_applied=settled.shown, applied=settled.applied, failed=settled.failed)
 
 def _close(connector: Connector) -> None:
     close = getattr(connector, "close", None)

@@ -121,8 +121,8 @@ def test_a_merge_made_just_before_apply_was_killed_is_recorded_by_the_next_apply
 
     code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
     assert code == 0 and "0 merged, 0 failed, 1 already merged" in out, out
-    assert "Closed 1 interrupted apply run(s): 1 merge(s) the CRM had made" in out, out
-    interrupted = out.split("to take them back: warden dedupe undo ")[1].split()[0]
+    assert "Settled 1 interrupted run(s) from the CRM: 1 change(s) it had already made" in out, out
+    interrupted = out.split("to take back its merges: warden dedupe undo ")[1].split()[0]
     code, out = invoke("dedupe", "undo", interrupted, "--apply")
     assert code == 0 and "recorded in the ledger" in out, out
     assert crm_state(crm) == before
