@@ -189,14 +189,21 @@ def undo_command(
     run_or_merge_id: Annotated[str, typer.Argument(help="A dedupe run id, or one merge's key (merge:...).")],
     crm: Annotated[str | None, typer.Option(help="The CRM to restore (default: the one merged).")] = None,
     apply: ApplyOption = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Restore a master even over fields a user changed since the merge (listed without it)."
+    )] = False,
 ) -> None:
-    """Put merged accounts and their children back from the ledger's snapshots (no time limit)."""
+    """Put merged accounts and their children back from the ledger's snapshots (no time limit).
+
+    A merge whose master a user changed since is not restored: the changed fields are listed, and
+    --overwrite restores it anyway.
+    """
     settings = Settings()
     sessions = open_store(settings)[1]
     try:
         connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection
         with _connector(settings, connection) as connector:
-            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply)
+            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply, overwrite=overwrite)
     except NothingToUndo as exc:
         raise fail(str(exc), 1) from None
     for outcome in run.outcomes:
@@ -207,5 +214,5 @@ def undo_command(
         console.print("DRY RUN: nothing was restored; add --apply to restore these records.")
     else:
         console.print(f"Undo run {run.run_id} recorded in the ledger.")
-    if any(o.status is ActionStatus.FAILED for o in run.outcomes):
+    if any(o.status is ActionStatus.FAILED or (o.error and o.changed) for o in run.outcomes):
         raise typer.Exit(1)

@@ -134,6 +134,7 @@ class JobRunner:
             log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
                      found_applied=settled.shown, applied=settled.applied, failed=settled.failed)
 
+
 def _close(connector: Connector) -> None:
     close = getattr(connector, "close", None)
     if callable(close):

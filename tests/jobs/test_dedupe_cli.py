@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
+from domain.connector import RecordUpdate
+from domain.records import ObjectType
 from jobs.cli import app
 from tests.dedupe.merge_support import crm_state, seeded_crm
 
@@ -65,6 +67,27 @@ def test_plan_review_apply_undo_from_the_command_line(env: Path) -> None:
     assert crm_state(crm) != before
     code, out = invoke("dedupe", "undo", run_id, "--apply")
     assert code == 0 and "recorded in the ledger" in out, out
+    assert crm_state(crm) == before
+
+
+def test_undo_lists_fields_a_user_changed_since_the_merge_and_overwrites_only_when_told(env: Path) -> None:
+    """Undo exits 1 naming the edited field and restores nothing; with --overwrite it restores the CRM exactly."""
+    crm = LocalCRM(env / "crm.db")
+    before = crm_state(crm)
+    code, out = invoke("dedupe", "plan", "--out", "plan.csv")
+    approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())
+                                   if r["record_id"] == "acc-2"))  # fmt: skip
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    assert code == 0, out
+    run_id = out.split("Undo: warden dedupe undo ")[1].split()[0]
+    crm.update([RecordUpdate("a user", ObjectType.ACCOUNT, "acc-2", {"website": "acme.example"})])
+    merged = crm_state(crm)
+
+    code, out = invoke("dedupe", "undo", run_id, "--apply")
+    assert code == 1 and "website: 'www.acmeproducts.com' after the merge, now 'acme.example'" in " ".join(out.split())
+    assert "--overwrite" in out and crm_state(crm) == merged
+    code, out = invoke("dedupe", "undo", run_id, "--apply", "--overwrite")
+    assert code == 0 and "applied" in out, out
     assert crm_state(crm) == before
 
 

@@ -30,6 +30,12 @@ from tests.jobs.fault_org import crm_state
 PERCENTS = range(5, 101, 5)
 
 
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SQLite only: the rule suite (``test_apply_faults``) already settles merges on PostgreSQL too."""
+    return f"sqlite:///{tmp_path_factory.mktemp('store') / 'warden.db'}"
+
+
 @dataclass(frozen=True)
 class Setup:
     folder: Path
