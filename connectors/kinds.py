@@ -11,8 +11,11 @@ from typing import Any
 
 from pydantic_settings import BaseSettings
 
-from connectors import hubspot, local, salesforce
-from domain.connector import Connector, RecordLinks
+from connectors import hubspot, salesforce
+from connectors.hubspot import HubSpotConnector, HubSpotLinks, HubSpotSettings
+from connectors.local import LocalCRM, LocalCrmSettings
+from connectors.salesforce import SalesforceConnector, SalesforceLinks, SalesforceSettings
+from domain.connector import Connector, NoLinks, RecordLinks
 from domain.records import ObjectType
 
 FieldMap = Mapping[ObjectType, Mapping[str, str]]
@@ -30,10 +33,24 @@ class CrmKind:
 
 
 KINDS: dict[str, CrmKind] = {
-    "local": CrmKind(local.LocalCrmSettings, local.open_connector, local.links, required_with_prefix=("url",)),
-    "salesforce": CrmKind(salesforce.SalesforceSettings, salesforce.open_connector, salesforce.links),
-    "hubspot": CrmKind(hubspot.HubSpotSettings, hubspot.open_connector, hubspot.links),
+    "local": CrmKind(
+        LocalCrmSettings,
+        open=lambda s, fields: LocalCRM.from_url(s.url),  # it stores custom fields by their own names
+        links=lambda s: NoLinks(),  # it has no web pages
+        required_with_prefix=("url",),
+    ),
+    "salesforce": CrmKind(
+        SalesforceSettings,
+        open=lambda s, fields: SalesforceConnector.from_settings(s, fields=fields),
+        links=lambda s: SalesforceLinks(s.instance_url) if s.instance_url else NoLinks(),
+    ),
+    "hubspot": CrmKind(
+        HubSpotSettings,
+        open=lambda s, fields: HubSpotConnector.from_settings(s, custom_properties=fields),
+        links=lambda s: HubSpotLinks(s.portal_id) if s.portal_id else NoLinks(),
+    ),
 }
+"""Without the CRM's address (instance URL, portal id) digest items show record ids instead of links."""
 
 ACCOUNT_EXPORTS: dict[str, Mapping[str, tuple[str, ...]]] = {
     "hubspot": hubspot.ACCOUNT_COLUMNS,

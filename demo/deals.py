@@ -10,11 +10,10 @@ not know, no owner, and an owner who left.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from demo.people import CHANNEL_MANAGER, LEAVER, REPS
-from demo.tasks import Target, Touch
+from demo.tasks import Steps, Target, Touch, follow
 from domain.records import Account, Opportunity, TaskType
 
 OPEN_STAGES = {"Discovery": 10.0, "First Demo": 25.0, "Second Demo": 40.0, "Checking References": 70.0}
@@ -115,7 +114,7 @@ def build_deals(
 ) -> tuple[list[Opportunity], list[Touch]]:
     """About 400 opportunities and the activity logged on them."""
     make = DealMaker(rng, now, accounts, partners)
-    steps: list[tuple[int, Callable[[], None]]] = [
+    steps: Steps = [
         (16, lambda: make.add("Discovery", make.days_ago(6, 15))),
         (12, lambda: make.add("Discovery", make.days_ago(0, 3))),
         (12, lambda: _acted_by_stage_change(make)),
@@ -128,9 +127,7 @@ def build_deals(
         (5, lambda: make.add(_open_stage(rng), make.days_ago(5, 90), owner_id=LEAVER.owner_id)),
         (1, lambda: make.add("Discovery", make.days_ago(5, 30), owned=False)),
     ]
-    for count, step in steps:
-        for _ in range(count):
-            step()
+    follow(steps)
     return make.deals, make.touches
 
 

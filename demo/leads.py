@@ -8,12 +8,11 @@ Qualified leads with no activity for 30+ days, and BANT answers, some of them mi
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from demo.accounts import NOUNS, WORDS
 from demo.people import LEAVER, MARKETING_QUEUE, REPS, email_for, person_name
-from demo.tasks import Target, Touch
+from demo.tasks import Steps, Target, Touch, follow
 from domain.records import Lead, TaskType
 
 SOURCES = ("Web", "Seminar", "Referral", "Trade show", "Content download", "Partner")
@@ -91,7 +90,7 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
 def build_leads(rng: random.Random, now: datetime) -> tuple[list[Lead], list[Touch]]:
     """About 200 leads and the completed calls logged on them."""
     make = LeadMaker(rng, now)
-    steps: list[tuple[int, Callable[[], None]]] = [
+    steps: Steps = [
         (14, lambda: make.add("New", now - timedelta(hours=rng.uniform(0.2, 72)), _rep(rng))),
         (4, lambda: make.add("New", make.days_ago(5, 40), _rep(rng))),
         (3, lambda: make.add("New", make.days_ago(1, 10), LEAVER.owner_id)),
@@ -102,9 +101,7 @@ def build_leads(rng: random.Random, now: datetime) -> tuple[list[Lead], list[Tou
         (36, lambda: _qualified(make)),
         (45, lambda: _closed(make)),
     ]
-    for count, step in steps:
-        for _ in range(count):
-            step()
+    follow(steps)
     return make.leads, make.touches
 
 

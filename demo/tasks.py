@@ -9,6 +9,7 @@ or in the future; a few belong to the rep who left.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,17 @@ SUBJECTS = {
     TaskType.EMAIL: ("Email", "Send proposal", "Send case study", "Email pricing"),
     TaskType.TODO: ("Prepare demo", "Update forecast", "Draft quote", "Review contract"),
 }
+
+
+Steps = list[tuple[int, Callable[[], None]]]
+"""How many records each maker step adds: a demo org's recipe."""
+
+
+def follow(steps: Steps) -> None:
+    """Run each step of a recipe its number of times, in order (the order fixes the random draws)."""
+    for count, step in steps:
+        for _ in range(count):
+            step()
 
 
 @dataclass(frozen=True, slots=True)

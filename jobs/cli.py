@@ -27,6 +27,7 @@ from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from jobs.recovery import locks_of, settle_interrupted
 from jobs.report import as_json, print_run
+from notify.digest import DigestConfigError
 from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
@@ -130,8 +131,13 @@ def digest(
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
     settings = Settings()
-    digest_command(open_store(settings)[1], settings, policy_or_exit(settings, policy), crm or settings.crm,
-                   _now(now), preview, send, console)
+    _, sessions = open_store(settings)
+    try:
+        report = build_digests(sessions, settings, policy_or_exit(settings, policy), crm or settings.crm, _now(now),
+                               preview=preview, send=send)
+    except DigestConfigError as exc:
+        raise fail(str(exc)) from None
+    digest_command(report, send, console)
 
 
 app.command()(worker_cli.worker)

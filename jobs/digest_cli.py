@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.settings import Settings
 from jobs.connections import record_links
-from notify.digest import DigestConfigError, DigestReport, run_digest
+from notify.digest import DigestReport, run_digest
 
 DEMO_PREVIEW_DIR = Path(".warden/digests")
 
@@ -45,22 +45,8 @@ def print_digests(report: DigestReport, console: Console) -> None:
         console.print("No digests: no finished rule run has findings for this connection yet (run `warden run all`).")
 
 
-def digest_command(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    policy: Policy,
-    crm: str,
-    now: datetime,
-    preview: Path | None,
-    send: bool,
-    console: Console,
-) -> None:
-    """What ``warden digest`` does once its options are parsed."""
-    try:
-        report = build_digests(sessions, settings, policy, crm, now, preview=preview, send=send)
-    except DigestConfigError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
+def digest_command(report: DigestReport, send: bool, console: Console) -> None:
+    """What ``warden digest`` prints and how it exits, once the digests are built (and sent with ``send``)."""
     print_digests(report, console)
     if not send:
         console.print("Nothing was sent (add --send to deliver through SMTP_*).")
