@@ -25,7 +25,7 @@ from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_d
 from jobs.inputs import fail, open_store, policy_or_exit
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
-from jobs.recovery import locks_of, settle_interrupted
+from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.report import as_json, print_run
 from notify.digest import DigestConfigError
 from store.locks import locks_for
@@ -68,7 +68,7 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
             for each in locks_of(job):
                 if not held.enter_context(locks.hold(each, crm)):
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
-            settle_interrupted(locks, sessions, connector, crm, locks_of(job), now, apply=apply)
+            settle_interrupted(sessions, connector, crm, locks_of(job), now, apply=apply, planned_by=rule_jobs(policy))
             return run_job(job, connector=connector, connection=crm, policy=policy,
                            sessions=sessions, now=now, apply=apply)
     except ConnectorError as exc:

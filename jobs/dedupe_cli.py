@@ -141,8 +141,8 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         if not held:
             raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "
                         "try again when it has finished", 1)
-        _, settled = settle_interrupted(locks, sessions, connector, connection, (MERGE_JOB,),
-                                                  datetime.now(UTC), apply=True)
+        _, settled = settle_interrupted(sessions, connector, connection, (MERGE_JOB,), datetime.now(UTC),
+                                        apply=True, planned_by={})
         if settled.runs:
             console.print(f"[yellow]Settled {len(settled.runs)} interrupted run(s) from the CRM[/]: "
                           f"{settled.shown} change(s) it had already made, {settled.applied} finished now.")

@@ -21,7 +21,7 @@ from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
 from jobs.digest_job import DigestJob
 from jobs.pipeline import run_job
-from jobs.recovery import locks_of, settle_interrupted
+from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from store import mirror
@@ -104,7 +104,7 @@ class JobRunner:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         connector = StoppingConnector(inner, self.shutdown)
         try:
-            self._recover(job, connection.name, connector, now)
+            self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
                              policy=policy, sessions=self.sessions, now=now, apply=self.apply)
         except ShutdownRequested as exc:
@@ -126,10 +126,10 @@ class JobRunner:
             return JobOutcome(connection.name, DIGEST_JOB, "failed", error=f"{type(exc).__name__}: {exc}")
         return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
-    def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
+    def _recover(self, job: str, connection: str, connector: Connector, policy: Policy, now: datetime) -> None:
         """Close runs a dead process left open and settle from the CRM what earlier runs left in flight."""
-        closed, settled = settle_interrupted(self.locks, self.sessions, connector, connection, locks_of(job), now,
-                                             apply=self.apply)
+        closed, settled = settle_interrupted(self.sessions, connector, connection, locks_of(job), now,
+                                             apply=self.apply, planned_by=rule_jobs(policy))
         if settled.runs:
             log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
                      found_applied=settled.shown, applied=settled.applied, failed=settled.failed)

@@ -1,28 +1,29 @@
-"""Before a job runs: finish what earlier runs left half done, for every job this process can lock.
+"""Before a job runs: finish what earlier runs left half done, in the share this process may settle.
 
 A run whose process died stays ``running`` in the ledger, and a run whose ledger write failed
 after a CRM call holds a claim it never settled. Whoever starts a job next (``warden run``, the
-worker, a Celery task, ``warden dedupe apply``) first closes the dead runs and settles the claims
-from the CRM (``jobs.apply.settle``), under the locks of the runs' jobs: its own, which it holds,
-and any other's it can take at once (a run of ``all`` needs every rule job's lock). A job whose
-lock another process holds is left to that process. Without ``--apply`` nothing is written to the
-CRM: dead runs are closed and the rest waits for an applying run.
+worker, a Celery task, ``warden dedupe apply``) first closes the dead runs and settles their
+claims from the CRM (``jobs.apply.settle``), under its job locks. Holding one lock a dead run
+held proves its process is gone (a live run of ``all`` holds every rule job's lock), so any rule
+job closes a dead run of ``all``; but each settles only its own rules' actions (and those of
+rules no job plans any more), because only its lock keeps another process from planning the same
+keys meanwhile. Without ``--apply`` nothing is written to the CRM: dead runs are closed and the
+rest waits for an applying run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from contextlib import ExitStack
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.policy import Policy
 from domain.connector import Connector
-from enforcement.registry import JOBS
+from enforcement.registry import JOBS, rules_for
 from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.settle import Settled, settle_runs
-from store.locks import JobLocks
 from store.recovery import claimed_runs, jobs_to_settle
 from store.runs import close_abandoned_runs
 
@@ -36,32 +37,33 @@ def locks_of(job: str) -> tuple[str, ...]:
     return JOBS if job == "all" else (job,)
 
 
-def settle_interrupted(locks: JobLocks, sessions: sessionmaker[Session], connector: Connector, connection: str,
-                       held: Collection[str], now: datetime, *, apply: bool) -> tuple[list[str], Settled]:
-    """Close the dead runs and settle the unsettled claims of every job of ``connection`` this process can lock.
+def rule_jobs(policy: Policy) -> dict[str, str]:
+    """The job that plans each enabled rule of ``policy``, by rule id."""
+    return {rule.id: family.job for rule, family in rules_for(policy, "all")}
 
-    ``held`` names the job locks the caller already holds. Returns the runs closed as interrupted
-    and what settling did (nothing when not ``apply``).
+
+def settle_interrupted(sessions: sessionmaker[Session], connector: Connector, connection: str,
+                       held: Collection[str], now: datetime, *, apply: bool,
+                       planned_by: Mapping[str, str]) -> tuple[list[str], Settled]:
+    """Close the dead runs that the ``held`` locks prove dead and settle this process's share of their claims.
+
+    ``held`` names the job locks the caller holds for ``connection``; ``planned_by`` the job of each
+    rule the policy has (see :func:`rule_jobs`): an action of a rule it does not name is nobody's
+    to plan again, so any holder settles it. Returns the runs closed as interrupted and what
+    settling did (nothing without ``apply``).
     """
     due = jobs_to_settle(sessions, connection) & SETTLED_HERE
-    if not due:
+    provable = [job for job in sorted(due) if set(locks_of(job)) & set(held)]
+    if not provable:
         return [], Settled([])
-    with ExitStack() as stack:
-        owned = set(held)
-        mine = [job for job in sorted(due) if _lock_all(stack, locks, connection, set(locks_of(job)) - owned, owned)]
-        closed = close_abandoned_runs(sessions, mine, connection, now)
-        if closed:
-            log.warning("job.interrupted_runs_closed", connection=connection, runs=closed)
-        if not apply:
-            return closed, Settled([])
-        runs = sorted({*closed, *claimed_runs(sessions, mine, connection)})
-        return closed, settle_runs(connector, sessions, runs, now)
+    closed = close_abandoned_runs(sessions, provable, connection, now)
+    if closed:
+        log.warning("job.interrupted_runs_closed", connection=connection, runs=closed)
+    if not apply:
+        return closed, Settled([])
 
+    def mine(rule: str) -> bool:
+        return planned_by.get(rule) in held or rule not in planned_by
 
-def _lock_all(stack: ExitStack, locks: JobLocks, connection: str, jobs: set[str], owned: set[str]) -> bool:
-    """Take each of ``jobs``' locks without waiting; True when this process now holds them all."""
-    for job in sorted(jobs):
-        if not stack.enter_context(locks.hold(job, connection)):
-            return False
-        owned.add(job)
-    return True
+    runs = sorted({*closed, *claimed_runs(sessions, provable, connection)})
+    return closed, settle_runs(connector, sessions, runs, now, mine)

@@ -27,7 +27,7 @@ from notify.delivery import deliver
 from notify.render import compose, render_html
 from notify.smtp import SmtpSender
 from store.claims import already_sent
-from store.ledger import Ledger
+from store.ledger import UNSETTLEABLE_LEASE, Ledger
 
 log = structlog.get_logger(__name__)
 PREVIEW_SENDER = "crm-warden@localhost"
@@ -101,7 +101,8 @@ def run_digest(
         if run_id is None:
             report.run_id, delivered = _send(sessions, connection, now, letters, smtp, tls_context)
         else:
-            report.run_id, delivered = run_id, _deliver(Ledger(sessions), run_id, letters, smtp, tls_context)
+            ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)
+            report.run_id, delivered = run_id, _deliver(ledger, run_id, letters, smtp, tls_context)
         statuses.update(delivered)
     unsent = ("previewed" if preview_dir is not None else "planned", None)
     report.digests = [
@@ -120,7 +121,7 @@ def _send(
     tls_context: ssl.SSLContext | None,
 ) -> tuple[str, dict[str, tuple[str, str | None]]]:
     """Deliver in a ledger run of its own; returns the run id and each digest's status and error."""
-    ledger = Ledger(sessions)
+    ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)
     run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
     try:
         delivered = _deliver(ledger, run_id, letters, smtp, tls_context)

@@ -34,6 +34,8 @@ from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_repo
 
 BATCH = 1000
 RUN_END_STATUSES = ("finished", "failed", "stopped")
+UNSETTLEABLE_LEASE = timedelta(minutes=15)
+"""The lease of claims on changes nobody can read back (emails): a dead sender's claim lapses after it."""
 WRITE_ATTEMPTS = 5
 """Tries of a write that records a CRM answer, about 0.75 s apart in all, before the run gives up."""
 T = TypeVar("T")
@@ -61,13 +63,17 @@ def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
 
 
 class Ledger:
-    """The ledger of one database, opened through a session factory."""
+    """The ledger of one database, opened through a session factory.
+
+    ``claim_lease``: how long a claim of a run still marked running holds against other runs; None
+    (CRM changes) holds until the run is closed and its claims settled (see ``store.claims``).
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = utc_now,
-        claim_lease: timedelta = timedelta(minutes=15),
+        claim_lease: timedelta | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._sessions = sessions

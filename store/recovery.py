@@ -63,14 +63,18 @@ def planned_dependents(sessions: sessionmaker[Session], run_ids: Sequence[str]) 
         return [(a.id, _action(a)) for a in session.scalars(stmt)]
 
 
-def skip_unattempted(sessions: sessionmaker[Session], run_ids: Sequence[str], reason: str, now: datetime) -> int:
+def skip_unattempted(sessions: sessionmaker[Session], run_ids: Sequence[str], reason: str, now: datetime,
+                     waiting: Collection[str] = ()) -> int:
     """Mark ``skipped`` the planned actions of ``run_ids`` holding no claim: nothing of them reached the CRM.
 
-    Their keys stay free, so the next run plans them again if they are still needed. Returns how many.
+    Dependents of the rules in ``waiting`` are left planned: their prerequisite may still be
+    settled by another job. The keys stay free, so the next run plans the skipped actions again if
+    they are still needed. Returns how many were skipped.
     """
     held = select(ClaimRow.action_id).where(ClaimRow.status == PLANNED)
     stmt = (update(ActionRow)
-            .where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, ActionRow.id.not_in(held))
+            .where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, ActionRow.id.not_in(held),
+                   ActionRow.requires.is_(None) | ActionRow.rule.not_in(list(waiting)))
             .values(status=ActionStatus.SKIPPED.value, error=reason, updated_at=now))
     with sessions.begin() as session:
         result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]

@@ -35,11 +35,11 @@ def latest_runs(sessions: sessionmaker[Session]) -> dict[tuple[str, str], RunInf
 def close_abandoned_runs(
     sessions: sessionmaker[Session], jobs: Collection[str], connection: str, now: datetime
 ) -> list[str]:
-    """Mark ``running`` runs of these jobs and connection as failed; call only while holding their locks.
+    """Mark ``running`` runs of these jobs and connection as failed; call only while holding a lock each holds.
 
-    Holding the locks proves nobody else is running the jobs, so such a run's process died (SIGKILL,
-    power loss). Closing it lets the next run take over the idempotency claims it held at once
-    instead of waiting out their lease. Returns the ids of the runs closed.
+    A live run holds its job's locks (every rule job's, for ``all``), so holding one of them proves
+    such a run's process died (SIGKILL, power loss). Once closed, its claims are settled from the
+    CRM (``jobs.apply.settle``). Returns the ids of the runs closed.
     """
     abandoned = RunRow.job.in_(list(jobs)) & (RunRow.connection == connection) & (RunRow.status == "running")
     with sessions.begin() as session:

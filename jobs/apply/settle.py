@@ -16,7 +16,7 @@ they are still needed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -54,29 +54,34 @@ class Settled:
     errors: list[str] = field(default_factory=list)
 
 
-def settle_runs(connector: Connector, sessions: sessionmaker[Session], run_ids: Sequence[str],
-                now: datetime) -> Settled:
-    """Settle every action ``run_ids`` left in flight, then their dependents, then skip what they never began.
+def settle_runs(connector: Connector, sessions: sessionmaker[Session], run_ids: Sequence[str], now: datetime,
+                mine: Callable[[str], bool] = lambda rule: True) -> Settled:
+    """Settle the actions ``run_ids`` left in flight, then their dependents, then skip what they never began.
 
-    Call only while holding the locks of the runs' jobs: nobody else may apply their keys meanwhile.
+    Only actions whose rule is ``mine`` are settled, and only dependents of those are applied or
+    skipped: call while holding the locks of the jobs that plan those rules, so nobody else may
+    apply their keys meanwhile. What the runs never claimed reached no CRM and is skipped whatever
+    its rule.
     """
     settled = Settled(list(run_ids))
     if not run_ids:
         return settled
     ledger = Ledger(sessions)
     try:
-        pending = _read_back(connector, ledger, in_flight(sessions, run_ids), settled)
+        flying = [(i, a) for i, a in in_flight(sessions, run_ids) if mine(a.rule)]
+        pending = _read_back(connector, ledger, flying, settled)
     except BudgetExhausted as exc:
         settled.stopped = str(exc)
         return settled
-    flying = {i for i, _ in pending}
-    dependents = [(i, a) for i, a in planned_dependents(sessions, run_ids) if i not in flying]
+    claimed = {i for i, _ in pending}
+    dependents = [(i, a) for i, a in planned_dependents(sessions, run_ids) if i not in claimed and mine(a.rule)]
     outcome = apply_actions(connector, ledger, [*pending, *dependents])
     settled.applied, settled.failed, settled.errors = outcome.applied, outcome.failed, outcome.errors
     settled.skipped = outcome.skipped
     settled.stopped = outcome.stopped
     if outcome.stopped is None:
-        settled.skipped += skip_unattempted(sessions, run_ids, UNATTEMPTED, now)
+        theirs = {a.rule for _, a in planned_dependents(sessions, run_ids) if not mine(a.rule)}
+        settled.skipped += skip_unattempted(sessions, run_ids, UNATTEMPTED, now, waiting=theirs)
     log.info("apply.settled", runs=list(run_ids), shown=settled.shown, applied=settled.applied,
              failed=settled.failed, skipped=settled.skipped, stopped=settled.stopped)
     return settled

@@ -25,7 +25,7 @@ from domain.errors import ConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import ObjectType, Record
 from jobs.apply.fields import field_values
-from store.ledger import Ledger
+from store.ledger import UNSETTLEABLE_LEASE, Ledger
 from store.merge_history import UNDO_RULE, AppliedMerge, after_merge, applied_merges, merge_snapshots
 
 JOB = "dedupe-undo"
@@ -91,7 +91,7 @@ def undo(
     changed = changed_since_merge(connector, sessions, merges)
     if not apply:
         return UndoRun(None, [_planned(sessions, m, changed[m.key], overwrite) for m in merges])
-    ledger = Ledger(sessions)
+    ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)  # a dead undo's restore is not read back
     run_id = ledger.start_run(JOB, merges[0].connection, dry_run=False, now=now)
     action_ids = ledger.record_actions(run_id, [_undo_action(m) for m in merges])
     run = UndoRun(run_id, [
