@@ -37,6 +37,7 @@ from domain.records import (
     TaskStatus,
     TaskType,
 )
+from jobs.apply.fields import shows
 
 CONTRACT_START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -246,6 +247,19 @@ class ConnectorContract:
         assert {asked: record.id for asked, record in found.items()} == {
             "acc-1": "acc-1", "acc-2": "acc-1", "acc-3": "acc-3"}
         assert found["acc-2"] == _by_id(crm.connector, ObjectType.ACCOUNT)["acc-1"]
+
+    def test_fetch_shows_what_an_update_wrote(self, crm: ContractCRM) -> None:
+        """Recovery's test of whether a write landed: after an update, the fetched record shows every value set."""
+        writes = [
+            RecordUpdate("k1", ObjectType.LEAD, "lead-1", {"owner_id": "usr-bob", "status": "Working"}),
+            RecordUpdate("k2", ObjectType.OPPORTUNITY, "opp-1", {"owner_id": "usr-ann", "stage": "First Demo"}),
+            RecordUpdate("k3", ObjectType.ACCOUNT, "acc-4", {"owner_id": "usr-ann"}),
+        ]
+        fetched = {w.key: crm.connector.fetch(w.object_type, [w.record_id]).get(w.record_id) for w in writes}
+        assert not any(shows(fetched[w.key], w.fields) for w in writes)
+        assert all(r.ok for r in crm.connector.update(writes))
+        fetched = {w.key: crm.connector.fetch(w.object_type, [w.record_id]).get(w.record_id) for w in writes}
+        assert all(shows(fetched[w.key], w.fields) for w in writes)
 
     def test_owners_lists_users_and_queues_in_one_read(self, crm: ContractCRM) -> None:
         """owners() returns active and inactive users and queues for one read call."""
