@@ -18,7 +18,7 @@ from typing import TypeVar
 import structlog
 
 from domain.connector import Connector, NewTask, RecordUpdate, WriteResult
-from domain.errors import BudgetExhausted, ConnectorError
+from domain.errors import BudgetExhausted, ConnectorError, RetriableConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import TaskPriority, TaskType
 from jobs.apply.merges import merge_claimed
@@ -40,6 +40,8 @@ class ApplyOutcome:
     stopped: str | None = None
     """Why apply stopped early (API budget spent); the rest stays planned for the next run."""
     errors: list[str] = field(default_factory=list)
+    unsettled: set[str] = field(default_factory=set)
+    """Keys whose call got no answer (the CRM may have taken it): left planned for the next run to settle."""
 
 
 def apply_actions(
@@ -73,6 +75,8 @@ def _prerequisite_met(
 ) -> bool:
     if action.requires is None or done.get(action.requires, False):
         return True
+    if action.requires in outcome.unsettled:
+        return False  # stays planned: it follows its prerequisite once that is settled
     ledger.mark_skipped(action_id, f"not done because {action.requires} was not applied")
     outcome.skipped += 1
     return False
@@ -102,9 +106,9 @@ def _write(
     merges = [(i, a) for i, a in claimed if a.kind is ActionKind.MERGE]
     for chunk in _chunks(updates):
         batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in chunk]
-        _record(ledger, chunk, _call(connector.update, batch), done, outcome)
+        _send(ledger, chunk, connector.update, batch, done, outcome)
     for chunk in _chunks(tasks):
-        _record(ledger, chunk, _call(connector.create_tasks, [_new_task(a) for _, a in chunk]), done, outcome)
+        _send(ledger, chunk, connector.create_tasks, [_new_task(a) for _, a in chunk], done, outcome)
     ledger.mark_all_applied([i for i, _ in notices])  # ledger-only: the digest job delivers them, not the CRM
     for _, action in notices:
         done[action.key] = True
@@ -119,14 +123,27 @@ def _write(
             outcome.errors.append(f"merge into {action.record_id}: {error}")
 
 
-def _call(write: Callable[[list[W]], list[WriteResult]], items: list[W]) -> list[WriteResult]:
-    """Run one connector write; a whole-call failure fails each of its records with the reason."""
+def _send(ledger: Ledger, chunk: list[tuple[int, Action]], write: Callable[[list[W]], list[WriteResult]],
+          items: list[W], done: dict[str, bool], outcome: ApplyOutcome) -> None:
+    """One connector write and its answers recorded; a call refused whole fails each of its records.
+
+    A call that got no answer (timeouts, 5xx after the connector's retries) may still have been
+    carried out: its actions stay planned, claimed, and the next run settles them from the CRM.
+    """
     try:
-        return write(items)
+        results = write(items)
     except BudgetExhausted:
         raise
+    except RetriableConnectorError as exc:
+        for _, action in chunk:
+            outcome.unsettled.add(action.key)
+            outcome.errors.append(f"{action.object} {action.record_id}: no answer from the CRM ({exc}); "
+                                  "the next run settles it from the CRM")
+        log.warning("apply.unanswered", keys=len(chunk), error=str(exc))
+        return
     except ConnectorError as exc:
-        return [WriteResult(item.key, ok=False, error=str(exc)) for item in items]
+        results = [WriteResult(item.key, ok=False, error=str(exc)) for item in items]
+    _record(ledger, chunk, results, done, outcome)
 
 
 def _record(

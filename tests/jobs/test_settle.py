@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from connectors.local import LocalCRM
-from domain.connector import NewTask, RecordUpdate
+from domain.connector import NewTask, RecordUpdate, WriteResult
+from domain.errors import RetriableConnectorError
 from domain.plan import Action, ActionKind
 from domain.records import Account, Lead, ObjectType, Owner
+from jobs.apply.actions import apply_actions
 from jobs.apply.settle import settle_runs
 from store.db import session_factory
 from store.ledger import Ledger
@@ -93,6 +95,41 @@ def test_a_task_the_crm_holds_is_not_created_twice_and_waiting_tasks_follow_thei
     statuses = ledger.action_statuses(ids)
     assert [statuses[i][0] for i in ids] == ["applied", "applied", "applied", "skipped", "applied"]
     assert (settled.shown, settled.skipped) == (2, 1)
+
+
+class UnansweredCRM(LocalCRM):
+    """Carries out the first update, then loses the answer, as a timeout after the CRM committed would."""
+
+    lost = False
+
+    def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
+        results = super().update(updates)
+        if not self.lost:
+            self.lost = True
+            raise RetriableConnectorError("read timed out")
+        return results
+
+
+def test_a_write_without_an_answer_stays_claimed_and_is_settled_from_the_crm_not_replanned(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """The run records no outcome for it; its dependent waits; the next start finds the write done and adds the task."""
+    crm = UnansweredCRM(tmp_path / "crm.db", clock=lambda: NOW)
+    crm.insert_records([*OWNERS, Lead("l0", "Lead 0", "Initech", "u-a", "New", NOW, NOW)])
+    reassign = _reassign("l0", "u-b")
+    ledger = Ledger(session_factory(engine), clock=lambda: NOW)
+    run_id = ledger.start_run("sla", "local", dry_run=False, now=NOW)
+    ids = ledger.record_actions(run_id, [reassign, _task(reassign)])
+
+    outcome = apply_actions(crm, ledger, list(zip(ids, [reassign, _task(reassign)], strict=True)))
+    ledger.finish_run(run_id, "finished", {})
+
+    assert outcome.unsettled == {reassign.key} and _owners(crm)["l0"] == "u-b"
+    assert [s for s, _ in ledger.action_statuses(ids).values()] == ["planned", "planned"]
+    settled = settle_runs(crm, session_factory(engine), [run_id], NOW)
+    assert (settled.shown, settled.applied) == (1, 1)
+    assert [(t.who_id, t.owner_id) for t in crm.iter_changed(ObjectType.TASK, None)] == [("l0", "u-b")]
+    crm.close()
 
 
 def test_a_merge_cut_short_after_the_masters_new_values_is_finished_with_the_first_snapshots(
