@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record, TaskPriority, TaskType
 
 
@@ -149,6 +150,28 @@ class Connector(Reader, Writer, Merger, Fetcher, Protocol):
 
     name: str
     usage: ApiUsage
+
+
+@runtime_checkable
+class TaskKeyCheck(Protocol):
+    """A CRM whose tasks need a field made for our idempotency keys before a run may create any."""
+
+    def task_key_problem(self) -> str | None:
+        """None when tasks can carry our idempotency key; else one line: what is missing and the exact fix."""
+        ...
+
+
+@runtime_checkable
+class Inspector(TaskKeyCheck, Protocol):
+    """What ``warden doctor`` and ``warden policy init`` ask of a CRM: its metadata, and the task key field."""
+
+    def inspect(self) -> OrgFacts:
+        """The org's stages, statuses, picklist values, fields, permissions and API budget."""
+        ...
+
+    def create_task_key(self) -> str:
+        """Create the task key field (property); say what was done, or raise ``FatalConnectorError`` with the steps."""
+        ...
 
 
 class RecordLinks(Protocol):

@@ -19,6 +19,7 @@ from config.policy_connections import ConnectionPolicy
 from domain.connector import Connector, NoLinks
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
+from jobs.aliases import with_aliases
 from jobs.digest_job import DigestJob
 from jobs.pipeline import run_job
 from jobs.recovery import locks_of, rule_jobs, settle_interrupted
@@ -84,7 +85,8 @@ class JobRunner:
         except (ConnectorError, ValueError) as exc:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         try:
-            mirror.sync(StoppingConnector(inner, self.shutdown), self.sessions, connection.name, (obj,))
+            reader = with_aliases(StoppingConnector(inner, self.shutdown), policy)
+            mirror.sync(reader, self.sessions, connection.name, (obj,))
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
@@ -128,8 +130,8 @@ class JobRunner:
 
     def _recover(self, job: str, connection: str, connector: Connector, policy: Policy, now: datetime) -> None:
         """Close runs a dead process left open and settle from the CRM what earlier runs left in flight."""
-        closed, settled = settle_interrupted(self.sessions, connector, connection, locks_of(job), now,
-                                             apply=self.apply, planned_by=rule_jobs(policy))
+        closed, settled = settle_interrupted(self.sessions, with_aliases(connector, policy), connection,
+                                             locks_of(job), now, apply=self.apply, planned_by=rule_jobs(policy))
         if settled.runs:
             log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
                      found_applied=settled.shown, applied=settled.applied, failed=settled.failed)

@@ -14,7 +14,16 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import FrameType
 
-from domain.connector import ApiUsage, Connector, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.connector import (
+    ApiUsage,
+    Connector,
+    MergeResult,
+    NewTask,
+    RecordUpdate,
+    Snapshot,
+    TaskKeyCheck,
+    WriteResult,
+)
 from domain.errors import BudgetExhausted
 from domain.records import ObjectType, Owner, Record
 
@@ -98,3 +107,7 @@ class StoppingConnector:
     def restore(self, snapshots: Sequence[Snapshot]) -> None:
         self._flag.check()
         self._inner.restore(snapshots)
+
+    def task_key_problem(self) -> str | None:
+        self._flag.check()
+        return self._inner.task_key_problem() if isinstance(self._inner, TaskKeyCheck) else None

@@ -27,6 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from domain.connector import Snapshot
 from domain.plan import Action, ActionStatus, Finding, Skip
 from domain.records import ObjectType
+from domain.secrets import mask_url_secrets
 from store import claims
 from store.claims import Claim
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
@@ -96,7 +97,7 @@ class Ledger:
             raise ValueError(f"run {run_id} cannot finish as {status!r}: use one of {', '.join(RUN_END_STATUSES)}")
         with self._sessions.begin() as session:
             run = session.get_one(RunRow, run_id)
-            run.status, run.summary, run.error, run.finished_at = status, summary, error, self._clock()
+            run.status, run.summary, run.error, run.finished_at = status, summary, _masked(error), self._clock()
 
     def record_findings(self, run_id: str, findings: Iterable[Finding]) -> None:
         rows = ({**asdict(f), "object": f.object.value, "run_id": run_id} for f in findings)
@@ -163,7 +164,7 @@ class Ledger:
         with self._sessions.begin() as session:
             for batch in _batches(answers):
                 session.execute(update(ActionRow), [
-                    {"id": a.action_id, "status": a.status.value, "error": a.error, "result_id": a.result_id,
+                    {"id": a.action_id, "status": a.status.value, "error": _masked(a.error), "result_id": a.result_id,
                      "updated_at": now} for a in batch])
                 session.connection().execute(to_claims, [
                     {"held_by": a.action_id, "answer": a.status.value} for a in batch])
@@ -250,3 +251,8 @@ def _action_row(action: Action, run_id: str, now: datetime) -> dict[str, Any]:
         "record_id": action.record_id, "rule": action.rule, "reason": action.reason, "payload": action.payload,
         "status": ActionStatus.PLANNED.value, "created_at": now, "updated_at": now, "requires": action.requires,
     }
+
+
+def _masked(error: str | None) -> str | None:
+    """An error as the ledger keeps it: a password or token inside a URL never reaches the database."""
+    return None if error is None else mask_url_secrets(error)

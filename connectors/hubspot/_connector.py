@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from connectors._retry import Sleep
 from connectors.hubspot._http import HubSpotHttp, OAuthApp
+from connectors.hubspot._inspect import HubSpotInspector
 from connectors.hubspot._mapping import (
     CALLS,
     CONTACT_LEADS,
@@ -40,6 +41,7 @@ from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, 
 from connectors.hubspot._write import HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record
 
 LeadSource = Literal["contacts", "leads_object"]
@@ -75,6 +77,7 @@ class HubSpotConnector:
         self._task_key_property = task_key_property
         self.calls_as_tasks = calls_as_tasks
         self.merger = HubSpotMerger(http, self.reader)
+        self.inspector = HubSpotInspector(http, self.reader, task_key_property)
 
     @classmethod
     def from_settings(cls, settings: HubSpotSettings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
@@ -195,3 +198,12 @@ class HubSpotConnector:
 
     def restore(self, snapshots: Sequence[Snapshot]) -> None:
         self.merger.restore(snapshots)
+
+    def inspect(self) -> OrgFacts:
+        return self.inspector.inspect()
+
+    def task_key_problem(self) -> str | None:
+        return self.inspector.task_key_problem()
+
+    def create_task_key(self) -> str:
+        return self.inspector.create_task_key()
