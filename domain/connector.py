@@ -1,8 +1,9 @@
 """The connector interface: what CRM Warden needs from a CRM, and nothing more.
 
 It is split into small protocols by what the caller does with it: the mirror only reads, apply
-only writes, dedupe merges and restores. A concrete connector (local, Salesforce, HubSpot)
-implements all of them and is checked by shape, not by inheritance.
+only writes, dedupe merges and restores, recovery fetches records by id to see what the CRM
+holds. A concrete connector (local, Salesforce, HubSpot) implements all of them and is checked by
+shape, not by inheritance.
 """
 
 from __future__ import annotations
@@ -142,8 +143,19 @@ class Merger(Protocol):
 
 
 @runtime_checkable
-class Connector(Reader, Writer, Merger, Protocol):
-    """A whole CRM: read, write, merge, and count what it spent."""
+class Fetcher(Protocol):
+    def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        """The records behind these ids as the CRM holds them now, keyed by the id asked for.
+
+        Read in as few calls as the CRM allows (many ids per call). A deleted or unknown id is left
+        out; an id merged into another record gives the survivor, whose ``id`` differs from the key.
+        """
+        ...
+
+
+@runtime_checkable
+class Connector(Reader, Writer, Merger, Fetcher, Protocol):
+    """A whole CRM: read, write, merge, fetch by id, and count what it spent."""
 
     name: str
     usage: ApiUsage

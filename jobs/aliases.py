@@ -66,6 +66,9 @@ class AliasedConnector:
         for change in self._inner.iter_stage_history(object_type, since):
             yield dataclasses.replace(change, stage=self._policy_name(change.stage))
 
+    def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        return {asked: self._renamed(record) for asked, record in self._inner.fetch(object_type, record_ids).items()}
+
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         return self._inner.update([self._crm_update(u) for u in updates])
 

@@ -22,6 +22,7 @@ from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
 from jobs import dedupe_cli, doctor_cli, report_cli, worker_cli
 from jobs import log_setup as warden_logging
+from jobs.aliases import with_aliases
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import (
     DEMO_PREVIEW_DIR,
@@ -45,6 +46,7 @@ from jobs.inputs import (
 from jobs.job_table import job_table
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
+from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.report import as_json, print_run
 from jobs.schedule import ScheduleError
 from notify.digest import DigestConfigError
@@ -73,9 +75,11 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
     locks = locks_for(engine)
     try:
         with ExitStack() as held:  # the worker's locks: never run a job twice at once for one CRM
-            for each in JOBS if job == "all" else (job,):
+            for each in locks_of(job):
                 if not held.enter_context(locks.hold(each, crm)):
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
+            settle_interrupted(sessions, with_aliases(connector, policy), crm, locks_of(job), now, apply=apply,
+                               planned_by=rule_jobs(policy))
             return run_job(job, connector=connector, connection=crm, policy=policy,
                            sessions=sessions, now=now, apply=apply)
     except CredentialsError as exc:

@@ -27,9 +27,10 @@ from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
 from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
-from jobs.recovery import settle_abandoned_runs
+from jobs.recovery import settle_interrupted
 from store import mirror
 from store.locks import locks_for
+from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
 console = Console()
@@ -140,12 +141,13 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         if not held:
             raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "
                         "try again when it has finished", 1)
-        interrupted, settled = settle_abandoned_runs(sessions, connector, MERGE_JOB, connection, datetime.now(UTC))
-        if interrupted:
-            console.print(f"[yellow]Closed {len(interrupted)} interrupted apply run(s)[/]: {settled} merge(s) the CRM "
-                          "had made before the process died are now in the ledger.")
-            for run_id in interrupted:
-                console.print(f"  to take them back: warden dedupe undo {run_id}")
+        _, settled = settle_interrupted(sessions, connector, connection, (MERGE_JOB,), datetime.now(UTC),
+                                        apply=True, planned_by={})
+        if settled.runs:
+            console.print(f"[yellow]Settled {len(settled.runs)} interrupted run(s) from the CRM[/]: "
+                          f"{settled.shown} change(s) it had already made, {settled.applied} finished now.")
+            for run_id in (r for r in settled.runs if applied_merges(sessions, r)):
+                console.print(f"  to take back its merges: warden dedupe undo {run_id}")
         return _merge_with_progress(clusters, connector, sessions, connection)
 
 
@@ -187,14 +189,21 @@ def undo_command(
     run_or_merge_id: Annotated[str, typer.Argument(help="A dedupe run id, or one merge's key (merge:...).")],
     crm: Annotated[str | None, typer.Option(help="The CRM to restore (default: the one merged).")] = None,
     apply: ApplyOption = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Restore a master even over fields a user changed since the merge (listed without it)."
+    )] = False,
 ) -> None:
-    """Put merged accounts and their children back from the ledger's snapshots (no time limit)."""
+    """Put merged accounts and their children back from the ledger's snapshots (no time limit).
+
+    A merge whose master a user changed since is not restored: the changed fields are listed, and
+    --overwrite restores it anyway.
+    """
     settings = settings_or_exit()
     sessions = open_store(settings)[1]
     try:
         connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection
         with _connector(settings, connection) as connector:
-            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply)
+            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply, overwrite=overwrite)
     except NothingToUndo as exc:
         raise fail(str(exc), 1) from None
     for outcome in run.outcomes:
@@ -205,5 +214,5 @@ def undo_command(
         console.print("DRY RUN: nothing was restored; add --apply to restore these records.")
     else:
         console.print(f"Undo run {run.run_id} recorded in the ledger.")
-    if any(o.status is ActionStatus.FAILED for o in run.outcomes):
+    if any(o.status is ActionStatus.FAILED or (o.error and o.changed) for o in run.outcomes):
         raise typer.Exit(1)

@@ -63,7 +63,7 @@ class DigestJob:
 
     def run(self, connection: ConnectionPolicy, policy: Policy, now: datetime, *, apply: bool) -> DigestRun:
         """Build this period's digests of ``connection``; send the unsent ones when ``apply``."""
-        closed = close_abandoned_runs(self.sessions, JOB, connection.name, now)
+        closed = close_abandoned_runs(self.sessions, (JOB,), connection.name, now)
         if closed:
             log.warning("digest.interrupted_runs_closed", crm=connection.name, runs=closed)
         ledger = Ledger(self.sessions)

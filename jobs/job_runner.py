@@ -22,12 +22,11 @@ from domain.records import ObjectType
 from jobs.aliases import with_aliases
 from jobs.digest_job import DigestJob
 from jobs.pipeline import run_job
-from jobs.recovery import finish_dependents, settle_abandoned_runs
+from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from store import mirror
 from store.locks import JobLocks
-from store.runs import unfinished_runs
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +106,7 @@ class JobRunner:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         connector = StoppingConnector(inner, self.shutdown)
         try:
-            self._recover(job, connection.name, connector, now)
+            self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
                              policy=policy, sessions=self.sessions, now=now, apply=self.apply)
         except ShutdownRequested as exc:
@@ -129,16 +128,13 @@ class JobRunner:
             return JobOutcome(connection.name, DIGEST_JOB, "failed", error=f"{type(exc).__name__}: {exc}")
         return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
-    def _recover(self, job: str, connection: str, connector: Connector, now: datetime) -> None:
-        """Close runs a dead process left open and finish what stopped or dead runs left half done."""
-        abandoned, settled = settle_abandoned_runs(self.sessions, connector, job, connection, now)
-        if abandoned:
-            log.warning("job.interrupted_runs_closed", job=job, connection=connection, runs=abandoned,
-                        writes_found=settled)
-        unfinished = unfinished_runs(self.sessions, job, connection)
-        if unfinished and self.apply:
-            applied = finish_dependents(self.sessions, connector, unfinished)
-            log.info("job.resumed", job=job, connection=connection, runs=unfinished, applied=applied)
+    def _recover(self, job: str, connection: str, connector: Connector, policy: Policy, now: datetime) -> None:
+        """Close runs a dead process left open and settle from the CRM what earlier runs left in flight."""
+        closed, settled = settle_interrupted(self.sessions, with_aliases(connector, policy), connection,
+                                             locks_of(job), now, apply=self.apply, planned_by=rule_jobs(policy))
+        if settled.runs:
+            log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
+                     found_applied=settled.shown, applied=settled.applied, failed=settled.failed)
 
 
 def _close(connector: Connector) -> None:

@@ -84,6 +84,10 @@ class StoppingConnector:
         self._flag.check()
         return self._inner.owners()
 
+    def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        self._flag.check()
+        return self._inner.fetch(object_type, record_ids)
+
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         self._flag.check()
         return self._inner.update(updates)

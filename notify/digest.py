@@ -33,7 +33,7 @@ from notify.smtp import DeliveryError, SmtpSender
 from store import mirror
 from store.claims import already_sent
 from store.findings import reminders_applied
-from store.ledger import Ledger
+from store.ledger import UNSETTLEABLE_LEASE, Ledger
 
 log = structlog.get_logger(__name__)
 PREVIEW_SENDER = "crm-warden@localhost"
@@ -124,7 +124,8 @@ def run_digest(
         if run_id is None:
             report.run_id, delivered = _send(sessions, connection, now, outgoing)
         else:
-            report.run_id, delivered = run_id, _deliver(Ledger(sessions), run_id, outgoing)
+            ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)
+            report.run_id, delivered = run_id, _deliver(ledger, run_id, outgoing)
         statuses.update(delivered)
     unsent = ("previewed" if preview_dir is not None else "planned", None)
     report.digests = [
@@ -160,7 +161,7 @@ def _send(
     sessions: sessionmaker[Session], connection: str, now: datetime, outgoing: _Outgoing
 ) -> tuple[str, dict[str, tuple[str, str | None]]]:
     """Deliver in a ledger run of its own; returns the run id and each digest's status and error."""
-    ledger = Ledger(sessions)
+    ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)
     run_id = ledger.start_run(JOB, connection, dry_run=False, now=now)
     try:
         delivered = _deliver(ledger, run_id, outgoing)

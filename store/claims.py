@@ -4,7 +4,11 @@ A claim is a row in ``idempotency`` keyed by the action's idempotency key within
 (``<connection>/<key>``: two orgs can share record ids, a sandbox copied from production does). The
 database's unique key decides races between processes; the holder's status decides what a later claimant may do:
 ``applied`` blocks for good, ``failed`` is taken over, and ``planned`` is taken over only when its
-holder is no longer working on it (its run ended, or the claim is older than the lease: a crash).
+holder's run has ended. A run that died stays ``running`` until a process holding its job's locks
+closes it, and for CRM changes that process settles the claims from the CRM first
+(``jobs.apply.settle``): taking them over to apply a new plan could do twice what was meant once.
+Changes nobody can read back (a digest's email, an undo's restore) may also be taken over once
+the claim is older than a lease, so a dead sender does not block them for good.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collect
         return {claimed[key] for key in session.scalars(stmt)}
 
 
-def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta) -> Claim:
+def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta | None) -> Claim:
     """Take the claim for ``action_id``'s key, or say why another action keeps it."""
     with sessions() as session:
         found = session.execute(_actions([action_id])).first()
@@ -79,7 +83,7 @@ def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease:
 
 
 def claim_all(
-    sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime, lease: timedelta
+    sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime, lease: timedelta | None
 ) -> dict[int, Claim]:
     """:func:`claim` for many actions: free keys are taken in one transaction per batch, others one by one.
 
@@ -126,7 +130,7 @@ def _insert_claim(session: Session, key: str, action_id: int, run_id: str, now: 
 
 
 def _decide(
-    session: Session, held: ClaimRow, action_id: int, run_id: str, now: datetime, lease: timedelta
+    session: Session, held: ClaimRow, action_id: int, run_id: str, now: datetime, lease: timedelta | None
 ) -> Claim:
     if held.status == ActionStatus.APPLIED and held.action_id != action_id:
         return _refuse(session, action_id, now, f"already applied in run {held.run_id}")
@@ -139,10 +143,10 @@ def _decide(
     return Claim(proceed=True)
 
 
-def _in_progress(session: Session, held: ClaimRow, now: datetime, lease: timedelta) -> bool:
-    """Whether the holder may still be working: its run is running and the lease has not expired."""
+def _in_progress(session: Session, held: ClaimRow, now: datetime, lease: timedelta | None) -> bool:
+    """Whether the holder may still be working: its run is running (and, with a lease, it has not expired)."""
     holder_status = session.scalar(select(RunRow.status).where(RunRow.id == held.run_id))
-    return holder_status == "running" and now - held.updated_at < lease
+    return holder_status == "running" and (lease is None or now - held.updated_at < lease)
 
 
 def _refuse(session: Session, action_id: int, now: datetime, reason: str) -> Claim:

@@ -2,23 +2,31 @@
 
 Every write goes through the database before or after the CRM call it records: actions are
 recorded as planned, claimed (``claims``) before the connector is called, then marked applied or
-failed with the CRM's answer.
+failed with the CRM's answer. A write that records a CRM answer is retried when the database
+refuses it (disk full, connection lost, database locked) before the caller does anything else;
+if it still fails, the claim stays ``planned`` and the next run settles it from the CRM
+(``jobs.apply.settle``).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+import structlog
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from domain.connector import Snapshot
 from domain.plan import Action, ActionStatus, Finding, Skip
+from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
 from store.claims import Claim
@@ -27,7 +35,22 @@ from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_repo
 
 BATCH = 1000
 RUN_END_STATUSES = ("finished", "failed", "stopped")
+UNSETTLEABLE_LEASE = timedelta(minutes=15)
+"""The lease of claims on changes nobody can read back (emails): a dead sender's claim lapses after it."""
+WRITE_ATTEMPTS = 5
+"""Tries of a write that records a CRM answer, about 0.75 s apart in all, before the run gives up."""
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The CRM's answer for one claimed action, as the ledger records it."""
+
+    action_id: int
+    status: ActionStatus
+    error: str | None = None
+    result_id: str | None = None
 
 
 def utc_now() -> datetime:
@@ -41,17 +64,23 @@ def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
 
 
 class Ledger:
-    """The ledger of one database, opened through a session factory."""
+    """The ledger of one database, opened through a session factory.
+
+    ``claim_lease``: how long a claim of a run still marked running holds against other runs; None
+    (CRM changes) holds until the run is closed and its claims settled (see ``store.claims``).
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = utc_now,
-        claim_lease: timedelta = timedelta(minutes=15),
+        claim_lease: timedelta | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._claim_lease = claim_lease
+        self._sleep = sleep or time.sleep
 
     def start_run(self, job: str, connection: str, dry_run: bool, now: datetime) -> str:
         """Open a run (status ``running``) and return its id."""
@@ -97,22 +126,48 @@ class Ledger:
         """:meth:`claim` for many actions, in a few transactions instead of one each; by action id."""
         return claims.claim_all(self._sessions, list(action_ids), self._clock(), self._claim_lease)
 
+    def applied_prerequisites(self, action_ids: Collection[int]) -> set[str]:
+        """The prerequisite keys (``requires``) of these actions that a run has applied, in their connections."""
+        prerequisite = aliased(ClaimRow)
+        key = claims.claim_key_of(RunRow.connection, ActionRow.requires)
+        found: set[str] = set()
+        with self._sessions() as session:
+            for batch in _batches(action_ids):
+                stmt = (select(ActionRow.requires).join(RunRow, RunRow.id == ActionRow.run_id)
+                        .join(prerequisite, prerequisite.key == key)
+                        .where(ActionRow.id.in_(batch), prerequisite.status == ActionStatus.APPLIED.value))
+                found.update(key for key in session.scalars(stmt) if key is not None)
+        return found
+
     def mark_applied(self, action_id: int, result_id: str | None = None) -> None:
-        self._settle(action_id, ActionStatus.APPLIED, error=None, result_id=result_id)
+        self.record_answers([Answer(action_id, ActionStatus.APPLIED, result_id=result_id)])
 
     def mark_all_applied(self, action_ids: Collection[int]) -> None:
         """:meth:`mark_applied` (without a CRM record id) for many claimed actions, in one transaction."""
-        now = self._clock()
-        applied = ActionStatus.APPLIED.value
-        with self._sessions.begin() as session:
-            for batch in _batches(action_ids):
-                session.execute(update(ActionRow).where(ActionRow.id.in_(batch))
-                                .values(status=applied, error=None, result_id=None, updated_at=now))
-                session.execute(update(ClaimRow).where(ClaimRow.action_id.in_(batch))
-                                .values(status=applied, updated_at=now))
+        self.record_answers([Answer(i, ActionStatus.APPLIED) for i in action_ids])
 
     def mark_failed(self, action_id: int, error: str) -> None:
-        self._settle(action_id, ActionStatus.FAILED, error=error, result_id=None)
+        self.record_answers([Answer(action_id, ActionStatus.FAILED, error=error)])
+
+    def record_answers(self, answers: Sequence[Answer]) -> None:
+        """Record the CRM's answers on the actions and on the claims they hold, in one transaction.
+
+        Retried while the database refuses the write; raises its error after ``WRITE_ATTEMPTS``.
+        """
+        if answers:
+            self._retried(lambda: self._record_answers(answers))
+
+    def _record_answers(self, answers: Sequence[Answer]) -> None:
+        now = self._clock()
+        to_claims = (update(ClaimRow).where(ClaimRow.action_id == bindparam("held_by"))
+                     .values(status=bindparam("answer"), updated_at=now))
+        with self._sessions.begin() as session:
+            for batch in _batches(answers):
+                session.execute(update(ActionRow), [
+                    {"id": a.action_id, "status": a.status.value, "error": _masked(a.error), "result_id": a.result_id,
+                     "updated_at": now} for a in batch])
+                session.connection().execute(to_claims, [
+                    {"held_by": a.action_id, "answer": a.status.value} for a in batch])
 
     def mark_skipped(self, action_id: int, reason: str) -> None:
         """An action not attempted (e.g. its prerequisite failed); its key stays free for a later run."""
@@ -135,12 +190,31 @@ class Ledger:
         with self._sessions() as session:
             action = session.get_one(ActionRow, action_id)
             run_id, key = action.run_id, action.key
-        rows = (
+        rows = [
             {"run_id": run_id, "action_key": key, "object": s.object_type.value, "record_id": s.record_id,
              "data": s.data, "children": s.children, "created_at": now}
             for s in snapshots
-        )
-        self._insert_all(SnapshotRow, rows)
+        ]
+        self._retried(lambda: self._insert_all(SnapshotRow, rows))
+
+    def saved_snapshots(self, action_id: int) -> list[Snapshot]:
+        """The snapshots saved for the merge action ``action_id`` before its first write (master first), if any."""
+        with self._sessions() as session:
+            action = session.get_one(ActionRow, action_id)
+            stmt = (select(SnapshotRow).where(SnapshotRow.run_id == action.run_id, SnapshotRow.action_key == action.key)
+                    .order_by(SnapshotRow.id))
+            return [Snapshot(ObjectType(s.object), s.record_id, s.data, s.children) for s in session.scalars(stmt)]
+
+    def save_after_merge(self, action_id: int, master: dict[str, Any]) -> None:
+        """Keep the master's normalized fields just after the merge ``action_id``, on its master's snapshot."""
+        def write() -> None:
+            with self._sessions.begin() as session:
+                action = session.get_one(ActionRow, action_id)
+                session.execute(update(SnapshotRow).where(
+                    SnapshotRow.run_id == action.run_id, SnapshotRow.action_key == action.key,
+                    SnapshotRow.record_id == action.record_id).values(after_merge=master))
+
+        self._retried(write)
 
     def run_report(self, run_id: str) -> RunReport:
         with self._sessions() as session:
@@ -150,21 +224,25 @@ class Ledger:
         with self._sessions() as session:
             return load_latest_runs(session, limit)
 
-    def _settle(self, action_id: int, status: ActionStatus, error: str | None, result_id: str | None) -> None:
-        """Record the CRM's answer on the action and on the claim it holds."""
-        now = self._clock()
-        with self._sessions.begin() as session:
-            action = session.get_one(ActionRow, action_id)
-            action.status, action.error, action.result_id = status.value, _masked(error), result_id
-            action.updated_at = now
-            session.execute(
-                update(ClaimRow).where(ClaimRow.action_id == action_id).values(status=status.value, updated_at=now)
-            )
+    def _retried(self, write: Callable[[], None]) -> None:
+        Retrying(
+            stop=stop_after_attempt(WRITE_ATTEMPTS),
+            wait=wait_exponential(multiplier=0.05, max=1.0),
+            retry=retry_if_exception_type((OperationalError, InterfaceError)),
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )(write)
 
     def _insert_all(self, model: type[Any], rows: Iterable[dict[str, Any]]) -> None:
         with self._sessions.begin() as session:
             for batch in _batches(rows):
                 session.execute(insert(model), batch)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("ledger.write_retried", attempt=state.attempt_number, error=str(error).splitlines()[0])
 
 
 def _action_row(action: Action, run_id: str, now: datetime) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,15 @@ def merge_snapshots(sessions: sessionmaker[Session], merge: AppliedMerge) -> lis
     )
     with sessions() as session:
         return [Snapshot(ObjectType(s.object), s.record_id, s.data, s.children) for s in session.scalars(stmt)]
+
+
+def after_merge(sessions: sessionmaker[Session], merge: AppliedMerge) -> dict[str, Any] | None:
+    """The master's fields just after ``merge`` (kept since migration 0006), or None when not recorded."""
+    stmt = select(SnapshotRow.after_merge).where(
+        SnapshotRow.run_id == merge.run_id, SnapshotRow.action_key == merge.key,
+        SnapshotRow.record_id == merge.master_id)
+    with sessions() as session:
+        return session.scalars(stmt).first()
 
 
 def times_undone(sessions: sessionmaker[Session], master_ids: Collection[str]) -> Counter[str]:

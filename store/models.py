@@ -264,7 +264,8 @@ class ClaimRow(Base):
     __tablename__ = "idempotency"
     key: Mapped[str] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str]
+    status: Mapped[str] = mapped_column(index=True)
+    """``planned`` while its holder works on it (or until recovery settles it), then applied or failed."""
     run_id: Mapped[str]
     updated_at: Mapped[datetime]
 
@@ -279,6 +280,8 @@ class SnapshotRow(Base):
     data: Mapped[dict[str, Any]]
     children: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    after_merge: Mapped[dict[str, Any] | None]
+    """On a merge's master: its normalized fields just after the merge, so undo can tell what a user changed since."""
 
 
 class WatermarkRow(Base):

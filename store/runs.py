@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.plan import ActionStatus
-from store.models import ActionRow, RunRow
+from store.models import RunRow
 from store.run_report import RunInfo
 
 INTERRUPTED = (
-    "interrupted: the process running it died; what it applied is kept in the ledger and the rest "
-    "is planned again by the next run"
+    "interrupted: the process running it died; the next run settled from the CRM what it had started "
+    "and planned the rest again"
 )
-
 
 def latest_runs(sessions: sessionmaker[Session]) -> dict[tuple[str, str], RunInfo]:
     """The most recent run of each (connection, job)."""
@@ -33,14 +32,16 @@ def latest_runs(sessions: sessionmaker[Session]) -> dict[tuple[str, str], RunInf
         return {(r.connection, r.job): _info(r) for r in session.scalars(stmt)}
 
 
-def close_abandoned_runs(sessions: sessionmaker[Session], job: str, connection: str, now: datetime) -> list[str]:
-    """Mark ``running`` runs of this job and connection as failed; call only while holding its lock.
+def close_abandoned_runs(
+    sessions: sessionmaker[Session], jobs: Collection[str], connection: str, now: datetime
+) -> list[str]:
+    """Mark ``running`` runs of these jobs and connection as failed; call only while holding a lock each holds.
 
-    Holding the lock proves nobody else is running the job, so such a run's process died (SIGKILL,
-    power loss). Closing it lets the next run take over the idempotency claims it held at once
-    instead of waiting out their lease. Returns the ids of the runs closed.
+    A live run holds its job's locks (every rule job's, for ``all``), so holding one of them proves
+    such a run's process died (SIGKILL, power loss). Once closed, its claims are settled from the
+    CRM (``jobs.apply.settle``). Returns the ids of the runs closed.
     """
-    abandoned = (RunRow.job == job) & (RunRow.connection == connection) & (RunRow.status == "running")
+    abandoned = RunRow.job.in_(list(jobs)) & (RunRow.connection == connection) & (RunRow.status == "running")
     with sessions.begin() as session:
         run_ids = list(session.scalars(select(RunRow.id).where(abandoned).with_for_update()))
         if run_ids:
@@ -48,19 +49,6 @@ def close_abandoned_runs(sessions: sessionmaker[Session], job: str, connection: 
                 update(RunRow).where(RunRow.id.in_(run_ids)).values(status="failed", error=INTERRUPTED, finished_at=now)
             )
     return run_ids
-
-
-def unfinished_runs(sessions: sessionmaker[Session], job: str, connection: str) -> list[str]:
-    """Applying runs of this job and connection, stopped or interrupted, with dependent actions still planned."""
-    stmt = (
-        select(RunRow.id).distinct()
-        .join(ActionRow, ActionRow.run_id == RunRow.id)
-        .where(RunRow.job == job, RunRow.connection == connection, RunRow.dry_run.is_(False),
-               RunRow.status.in_(("stopped", "failed")),
-               ActionRow.status == ActionStatus.PLANNED.value, ActionRow.requires.is_not(None))
-    )
-    with sessions() as session:
-        return list(session.scalars(stmt))
 
 
 def _info(row: RunRow) -> RunInfo:

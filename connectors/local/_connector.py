@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from connectors.local._history import HISTORY_DDL, TRACKED_FIELDS, insert_history, read_history, record_current
 from connectors.local._merge import LOSERS_PER_CALL, merge_chunk, merge_problem, merged, restore_snapshot
 from connectors.local._merge import snapshot_record as _snapshot_record
-from connectors.local._schema import EXTRA_FIELDS_DDL, SCHEMA, utc_text
+from connectors.local._schema import EXTRA_FIELDS_DDL, SCHEMA, Table, utc_text
 from connectors.local._writes import apply_update, create_task
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.errors import FatalConnectorError
@@ -26,6 +26,8 @@ from domain.records import ObjectType, Owner, Record, StageChange
 
 T = TypeVar("T")
 URL_PREFIX = "sqlite:///"
+MERGE_HOPS = 5
+"""How far ``fetch`` follows a merged-away record to its master's master."""
 
 
 def _utc_now() -> datetime:
@@ -129,6 +131,39 @@ class LocalCRM:
         table = SCHEMA[ObjectType.OWNER]
         rows = self._conn.execute(f"SELECT {table.select_list} FROM owners ORDER BY id").fetchall()
         return [owner for owner in map(table.decode_record, rows) if isinstance(owner, Owner)]
+
+    def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        """The records behind these ids, ``page_size`` ids per read call; a merged-away id gives its master."""
+        table = SCHEMA[object_type]
+        master_of = table.columns.index("master_record_id")
+        found: dict[str, Record] = {}
+        merged: dict[str, str] = {}
+        for record_id, row in self._rows(table, list(dict.fromkeys(record_ids))).items():
+            record = table.decode_record(row)
+            if not record.deleted:
+                found[record_id] = record
+            elif row[master_of]:
+                merged[record_id] = row[master_of]
+        for _ in range(MERGE_HOPS):  # a master may itself have been merged away since: follow it
+            survivors = self._rows(table, list(dict.fromkeys(merged.values())))
+            following: dict[str, str] = {}
+            for asked, master in ((a, m) for a, m in merged.items() if m in survivors):
+                if not (record := table.decode_record(survivors[master])).deleted:
+                    found[asked] = record
+                elif survivors[master][master_of]:
+                    following[asked] = survivors[master][master_of]
+            if not (merged := following):
+                break
+        return found
+
+    def _rows(self, table: Table, record_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        rows: dict[str, tuple[Any, ...]] = {}
+        for chunk in _chunks(record_ids, self.page_size):
+            self.usage.count("read")
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT {table.select_list} FROM {table.name} WHERE id IN ({marks})"
+            rows.update((row[0], row) for row in self._conn.execute(query, chunk))
+        return rows
 
     def count(self, object_type: ObjectType) -> int:
         """How many undeleted records of a type the CRM holds (not an API call)."""

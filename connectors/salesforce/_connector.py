@@ -13,6 +13,7 @@ import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import requests
 from simple_salesforce.format import format_soql
@@ -38,6 +39,11 @@ from connectors.salesforce.settings import SalesforceSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.inspection import OrgFacts
 from domain.records import ObjectType, Opportunity, Owner, Record, StageChange
+
+FETCH_BATCH = 200
+"""Ids per ``fetch`` query: 200 eighteen-character ids keep the query well inside a URL's length."""
+MERGEABLE = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD)
+"""The objects Salesforce merges, which carry ``MasterRecordId``."""
 
 
 def _utc_now() -> datetime:
@@ -150,6 +156,36 @@ class SalesforceConnector:
                 owner = to_record(ObjectType.OWNER, row, mapping)
                 assert isinstance(owner, Owner)
                 yield owner
+
+    def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
+        """The records behind these ids, 200 per SOQL query (``queryAll``); a merged-away id gives its master.
+
+        Merges in Salesforce delete the losers with ``MasterRecordId`` set; one more query per 200
+        such ids reads their masters.
+        """
+        if object_type is ObjectType.OWNER:
+            return {o.id: o for o in self._owners(None) if o.id in set(record_ids)}
+        rows = self._rows_by_id(object_type, list(dict.fromkeys(record_ids)))
+        mapping = self._maps[object_type]
+        found = {i: to_record(object_type, row, mapping) for i, row in rows.items() if not row.get("IsDeleted")}
+        merged = {i: row["MasterRecordId"] for i, row in rows.items()
+                  if row.get("IsDeleted") and row.get("MasterRecordId")}
+        masters = self._rows_by_id(object_type, list(dict.fromkeys(merged.values()))) if merged else {}
+        found.update({i: to_record(object_type, masters[m], mapping) for i, m in merged.items()
+                      if m in masters and not masters[m].get("IsDeleted")})
+        return found
+
+    def _rows_by_id(self, object_type: ObjectType, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        fields = select_fields(object_type, self._maps[object_type], include_deleted=True)
+        if object_type in MERGEABLE:
+            fields.append("MasterRecordId")
+        rows: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(record_ids), FETCH_BATCH):
+            soql = format_soql("SELECT {fields:literal} FROM {sobject:literal} WHERE Id IN {ids}",
+                               fields=", ".join(fields), sobject=SOBJECTS[object_type],
+                               ids=record_ids[start : start + FETCH_BATCH])
+            rows.update((row["Id"], row) for row in self._client.query_rows(soql, include_deleted=True))
+        return rows
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         return self._writer.update(updates)

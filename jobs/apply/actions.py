@@ -2,8 +2,10 @@
 
 Each action is claimed in the ledger (its idempotency key) before the connector is called, then
 marked applied or failed with the CRM's own words. A key already applied by an earlier run is
-skipped, so a re-run or a restart after a crash changes nothing twice. Writes go out in the
-largest batches the connector allows; one refused record fails only its own action.
+skipped, so a re-run changes nothing twice; what a crash left in flight is settled from the CRM
+before the next run (``jobs.apply.settle``). Writes go out ``APPLY_BATCH`` records at a time, each
+chunk's answers recorded before the next is sent; the connector splits a chunk into the largest
+calls its CRM allows, and one refused record fails only its own action.
 """
 
 from __future__ import annotations
@@ -11,19 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import structlog
 
 from domain.connector import Connector, NewTask, RecordUpdate, WriteResult
-from domain.errors import BudgetExhausted, ConnectorError
+from domain.errors import BudgetExhausted, ConnectorError, RetriableConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import TaskPriority, TaskType
 from jobs.apply.merges import merge_claimed
-from store.ledger import Ledger
+from store.ledger import Answer, Ledger
 
 log = structlog.get_logger(__name__)
 
+W = TypeVar("W", RecordUpdate, NewTask)
 _UPDATE_KINDS = (ActionKind.REASSIGN, ActionKind.UPDATE, ActionKind.CLOSE)
+APPLY_BATCH = 200
+"""Records sent before their answers are recorded: the most one Salesforce call takes."""
 
 
 @dataclass
@@ -34,12 +40,17 @@ class ApplyOutcome:
     stopped: str | None = None
     """Why apply stopped early (API budget spent); the rest stays planned for the next run."""
     errors: list[str] = field(default_factory=list)
+    unsettled: set[str] = field(default_factory=set)
+    """Keys whose call got no answer (the CRM may have taken it): left planned for the next run to settle."""
 
 
 def apply_actions(
     connector: Connector, ledger: Ledger, actions: Sequence[tuple[int, Action]]
 ) -> ApplyOutcome:
-    """Carry out ``(ledger action id, action)`` pairs; prerequisites first, dependents after."""
+    """Carry out ``(ledger action id, action)`` pairs; prerequisites first, dependents after.
+
+    A dependent goes ahead when its prerequisite was applied here or by an earlier run.
+    """
     outcome = ApplyOutcome()
     done: dict[str, bool] = {}
     first = [(i, a) for i, a in actions if a.requires is None]
@@ -47,6 +58,8 @@ def apply_actions(
     for wave in (first, later):
         if outcome.stopped:
             break
+        waiting = [i for i, a in wave if a.requires is not None and a.requires not in done]
+        done.update(dict.fromkeys(ledger.applied_prerequisites(waiting), True))
         ready = [(i, a) for i, a in wave if _prerequisite_met(ledger, i, a, done, outcome)]
         claimed = _claim(ledger, ready, done, outcome)
         try:
@@ -62,6 +75,8 @@ def _prerequisite_met(
 ) -> bool:
     if action.requires is None or done.get(action.requires, False):
         return True
+    if action.requires in outcome.unsettled:
+        return False  # stays planned: it follows its prerequisite once that is settled
     ledger.mark_skipped(action_id, f"not done because {action.requires} was not applied")
     outcome.skipped += 1
     return False
@@ -89,12 +104,11 @@ def _write(
     tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
     notices = [(i, a) for i, a in claimed if a.kind is ActionKind.NOTIFY]
     merges = [(i, a) for i, a in claimed if a.kind is ActionKind.MERGE]
-    if updates:
-        batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in updates]
-        _record(ledger, updates, _call(lambda: connector.update(batch), [u.key for u in batch]), done, outcome)
-    if tasks:
-        new = [_new_task(a) for _, a in tasks]
-        _record(ledger, tasks, _call(lambda: connector.create_tasks(new), [t.key for t in new]), done, outcome)
+    for chunk in _chunks(updates):
+        batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in chunk]
+        _send(ledger, chunk, connector.update, batch, done, outcome)
+    for chunk in _chunks(tasks):
+        _send(ledger, chunk, connector.create_tasks, [_new_task(a) for _, a in chunk], done, outcome)
     ledger.mark_all_applied([i for i, _ in notices])  # ledger-only: the digest job delivers them, not the CRM
     for _, action in notices:
         done[action.key] = True
@@ -109,14 +123,27 @@ def _write(
             outcome.errors.append(f"merge into {action.record_id}: {error}")
 
 
-def _call(write: Callable[[], list[WriteResult]], keys: list[str]) -> list[WriteResult]:
-    """Run one connector write; a whole-call failure fails each of its records with the reason."""
+def _send(ledger: Ledger, chunk: list[tuple[int, Action]], write: Callable[[list[W]], list[WriteResult]],
+          items: list[W], done: dict[str, bool], outcome: ApplyOutcome) -> None:
+    """One connector write and its answers recorded; a call refused whole fails each of its records.
+
+    A call that got no answer (timeouts, 5xx after the connector's retries) may still have been
+    carried out: its actions stay planned, claimed, and the next run settles them from the CRM.
+    """
     try:
-        return write()
+        results = write(items)
     except BudgetExhausted:
         raise
+    except RetriableConnectorError as exc:
+        for _, action in chunk:
+            outcome.unsettled.add(action.key)
+            outcome.errors.append(f"{action.object} {action.record_id}: no answer from the CRM ({exc}); "
+                                  "the next run settles it from the CRM")
+        log.warning("apply.unanswered", keys=len(chunk), error=str(exc))
+        return
     except ConnectorError as exc:
-        return [WriteResult(key, ok=False, error=str(exc)) for key in keys]
+        results = [WriteResult(item.key, ok=False, error=str(exc)) for item in items]
+    _record(ledger, chunk, results, done, outcome)
 
 
 def _record(
@@ -127,18 +154,24 @@ def _record(
     outcome: ApplyOutcome,
 ) -> None:
     by_key = {r.key: r for r in results}
+    answers: list[Answer] = []
     for action_id, action in pairs:
         result = by_key.get(action.key)
         if result is not None and result.ok:
-            ledger.mark_applied(action_id, result.record_id)
+            answers.append(Answer(action_id, ActionStatus.APPLIED, result_id=result.record_id))
             done[action.key] = True
             outcome.applied += 1
         else:
             error = result.error if result and result.error else "the CRM returned no result for it"
-            ledger.mark_failed(action_id, error)
+            answers.append(Answer(action_id, ActionStatus.FAILED, error=error))
             outcome.failed += 1
             outcome.errors.append(f"{action.object} {action.record_id}: {error}")
             log.warning("apply.failed", key=action.key, record_id=action.record_id, error=error)
+    ledger.record_answers(answers)
+
+
+def _chunks(pairs: list[tuple[int, Action]]) -> list[list[tuple[int, Action]]]:
+    return [pairs[start : start + APPLY_BATCH] for start in range(0, len(pairs), APPLY_BATCH)]
 
 
 def _new_task(action: Action) -> NewTask:

@@ -2,8 +2,14 @@
 
 Per cluster: claim the merge's idempotency key in the ledger, snapshot every record of the cluster
 with its children and save the snapshots, set the master's survivorship values, merge (the connector
-chains: Salesforce two losers per call, HubSpot one), and record the CRM's answer. A refused cluster
-fails alone; if its master was already updated, the master is put back from its snapshot.
+chains: Salesforce two losers per call, HubSpot one), record the CRM's answer, and keep the master's
+fields as they are just after the merge (so undo can tell what a user changed since). A refused
+cluster fails alone; if its master was already updated, the master is put back from its snapshot.
+
+Snapshots are taken once per merge action, before its first write: a merge resumed after a crash
+(``jobs.apply.settle``) reuses them rather than snapshot a master it already changed. A merge the
+CRM may have carried out in part (an error after a write, a chain cut short, the API budget spent
+half-way) stays ``planned`` in the ledger, and the next run settles it from the CRM.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from dedupe.plan import ClusterPlan, merge_action, merge_key
-from domain.connector import Connector, RecordUpdate
+from domain.connector import Connector, Fetcher, MergeResult, RecordUpdate
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.plan import Action, ActionStatus
 from domain.records import ObjectType
+from jobs.apply.fields import field_values
 from store.ledger import Ledger
 from store.merge_history import MERGE_RULE, times_undone
 
@@ -89,37 +96,60 @@ def _merge_one(connector: Connector, ledger: Ledger, action_id: int, action: Act
 
 def merge_claimed(connector: Connector, ledger: Ledger, action_id: int,
                   action: Action) -> tuple[ActionStatus, str | None]:
-    """Carry out a merge action whose claim this process holds; applied or failed, with the CRM's reason."""
+    """Carry out a merge action whose claim this process holds.
+
+    Returns applied, failed with the CRM's reason (nothing changed, or the master put back), or
+    planned when the CRM may have done part of it: the claim stays held for the next run to settle.
+    """
+    snapshots = ledger.saved_snapshots(action_id)
     try:
-        survivor, error = _snapshot_update_merge(connector, ledger, action_id, action)
-    except BudgetExhausted as exc:
-        ledger.mark_failed(action_id, f"API budget spent before this merge finished: {exc}")
+        if not snapshots:
+            snapshots = connector.snapshot(ObjectType.ACCOUNT, [action.record_id, *action.payload["loser_ids"]])
+            ledger.save_snapshots(action_id, snapshots)
+    except BudgetExhausted:  # the claim stays planned: the next run settles it
         raise
     except ConnectorError as exc:
-        survivor, error = None, str(exc)
-    if survivor is not None:
-        ledger.mark_applied(action_id, survivor)
+        return _failed(ledger, action_id, action, str(exc))
+    try:
+        result = _update_and_merge(connector, action)
+    except BudgetExhausted:
+        raise
+    except ConnectorError as exc:
+        log.warning("dedupe.merge_unsettled", key=action.key, error=str(exc))
+        return ActionStatus.PLANNED, f"{exc}; the next run settles this merge from the CRM"
+    if result.ok:
+        ledger.mark_applied(action_id, result.master_id)
+        keep_after_image(connector, ledger, action_id, result.master_id)
         return ActionStatus.APPLIED, None
-    error = error or "the CRM refused the merge without saying why"
-    ledger.mark_failed(action_id, error)
-    log.warning("dedupe.merge_failed", key=action.key, error=error)
-    return ActionStatus.FAILED, error
+    if result.merged_ids:
+        return ActionStatus.PLANNED, f"{result.error}; the next run settles this merge from the CRM"
+    if action.payload["fields"]:
+        connector.restore(snapshots[:1])
+        return _failed(ledger, action_id, action, f"{result.error} (the master's values were put back)")
+    return _failed(ledger, action_id, action, result.error or "the CRM refused the merge without saying why")
 
 
-def _snapshot_update_merge(connector: Connector, ledger: Ledger, action_id: int,
-                           action: Action) -> tuple[str | None, str | None]:
-    """Do the merge: the survivor's id (HubSpot may give it a new one), or the CRM's reason for refusing."""
+def keep_after_image(connector: Fetcher, ledger: Ledger, action_id: int, survivor_id: str) -> None:
+    """Save the survivor's fields as the CRM holds them just after the merge; without it undo cannot check."""
+    try:
+        survivor = connector.fetch(ObjectType.ACCOUNT, [survivor_id]).get(survivor_id)
+    except ConnectorError as exc:
+        log.warning("dedupe.after_image_missing", survivor=survivor_id, error=str(exc))
+        return
+    if survivor is not None:
+        ledger.save_after_merge(action_id, field_values(survivor))
+
+
+def _update_and_merge(connector: Connector, action: Action) -> MergeResult:
     master_id, loser_ids, fields = action.record_id, action.payload["loser_ids"], action.payload["fields"]
-    snapshots = connector.snapshot(ObjectType.ACCOUNT, [master_id, *loser_ids])
-    ledger.save_snapshots(action_id, snapshots)
     if fields:
         (written,) = connector.update([RecordUpdate(action.key, ObjectType.ACCOUNT, master_id, dict(fields))])
         if not written.ok:
-            return None, f"the master's new values were refused: {written.error}"
-    result = connector.merge(ObjectType.ACCOUNT, master_id, loser_ids)
-    if result.ok:
-        return result.master_id, None
-    if fields:
-        connector.restore(snapshots[:1])
-        return None, f"{result.error} (the master's values were put back)"
-    return None, result.error
+            return MergeResult(master_id, (), False, f"the master's new values were refused: {written.error}")
+    return connector.merge(ObjectType.ACCOUNT, master_id, loser_ids)
+
+
+def _failed(ledger: Ledger, action_id: int, action: Action, error: str) -> tuple[ActionStatus, str]:
+    ledger.mark_failed(action_id, error)
+    log.warning("dedupe.merge_failed", key=action.key, error=error)
+    return ActionStatus.FAILED, error

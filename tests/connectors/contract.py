@@ -37,6 +37,7 @@ from domain.records import (
     TaskStatus,
     TaskType,
 )
+from jobs.apply.fields import shows
 
 CONTRACT_START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,6 +64,8 @@ class ContractCRM:
     page_size: int
     batch_size: int
     losers_per_merge_call: int = 2
+    ids_per_fetch: int | None = None
+    """Ids one ``fetch`` read call takes (default: the page size)."""
 
 
 def known_org(start: datetime) -> list[Record]:
@@ -227,6 +230,36 @@ class ConnectorContract:
         )
         assert [r.ok for r in results] == [False, True]
         assert results[0].error is not None and "INVALID_CROSS_REFERENCE_KEY" in results[0].error
+
+    def test_fetch_gives_records_by_id_as_a_read_does(self, crm: ContractCRM) -> None:
+        """Records fetched by id equal the synced ones; an unknown id is left out; ids go many per read call."""
+        wanted = ["opp-1", "opp-2", "opp-404"]
+        before = crm.connector.usage.calls.get("read", 0)
+        found = crm.connector.fetch(ObjectType.OPPORTUNITY, wanted)
+        spent = crm.connector.usage.calls["read"] - before
+        assert found == {i: r for i, r in _by_id(crm.connector, ObjectType.OPPORTUNITY).items() if i in wanted}
+        assert spent == math.ceil(len(wanted) / (crm.ids_per_fetch or crm.page_size))
+
+    def test_fetch_gives_the_master_for_a_merged_away_id(self, crm: ContractCRM) -> None:
+        """After a merge, fetching the loser's id gives the surviving record; the master's id gives it too."""
+        assert crm.connector.merge(ObjectType.ACCOUNT, "acc-1", ["acc-2"]).ok
+        found = crm.connector.fetch(ObjectType.ACCOUNT, ["acc-1", "acc-2", "acc-3"])
+        assert {asked: record.id for asked, record in found.items()} == {
+            "acc-1": "acc-1", "acc-2": "acc-1", "acc-3": "acc-3"}
+        assert found["acc-2"] == _by_id(crm.connector, ObjectType.ACCOUNT)["acc-1"]
+
+    def test_fetch_shows_what_an_update_wrote(self, crm: ContractCRM) -> None:
+        """Recovery's test of whether a write landed: after an update, the fetched record shows every value set."""
+        writes = [
+            RecordUpdate("k1", ObjectType.LEAD, "lead-1", {"owner_id": "usr-bob", "status": "Working"}),
+            RecordUpdate("k2", ObjectType.OPPORTUNITY, "opp-1", {"owner_id": "usr-ann", "stage": "First Demo"}),
+            RecordUpdate("k3", ObjectType.ACCOUNT, "acc-4", {"owner_id": "usr-ann"}),
+        ]
+        fetched = {w.key: crm.connector.fetch(w.object_type, [w.record_id]).get(w.record_id) for w in writes}
+        assert not any(shows(fetched[w.key], w.fields) for w in writes)
+        assert all(r.ok for r in crm.connector.update(writes))
+        fetched = {w.key: crm.connector.fetch(w.object_type, [w.record_id]).get(w.record_id) for w in writes}
+        assert all(shows(fetched[w.key], w.fields) for w in writes)
 
     def test_owners_lists_users_and_queues_in_one_read(self, crm: ContractCRM) -> None:
         """owners() returns active and inactive users and queues for one read call."""

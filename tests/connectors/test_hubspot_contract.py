@@ -165,6 +165,15 @@ class TestHubSpotContract(ConnectorContract):
         assert set(owners) == {"usr-ann", "usr-bob", "usr-old"} and not owners["usr-old"].active
         assert crm.connector.usage.calls["read"] - before == 2
 
+    def test_fetch_gives_records_by_id_as_a_read_does(self, crm: ContractCRM) -> None:
+        """As the contract, plus one read of the deals' companies: a batch read carries no associations."""
+        wanted = ["opp-1", "opp-2", "opp-404"]
+        assert isinstance(crm.connector, HubSpotConnector) and crm.connector.catalog  # deal stages: read once
+        before = crm.connector.usage.calls.get("read", 0)
+        found = crm.connector.fetch(ObjectType.OPPORTUNITY, wanted)
+        assert crm.connector.usage.calls["read"] - before == 2
+        assert found == {i: r for i, r in _by_id(crm.connector, ObjectType.OPPORTUNITY).items() if i in wanted}
+
     def test_merge_moves_children_and_deletes_losers(self, crm: ContractCRM) -> None:
         """As the contract, except HubSpot has no partner field on deals and does not re-date moved children."""
         mark = crm.clock.advance(timedelta(minutes=1))

@@ -35,7 +35,7 @@ class TestSalesforceContract(ConnectorContract):
         load(fake.org, known_org(CONTRACT_START), CUSTOM)
         connector = connect(fake, sf_server[1], fields=CUSTOM)
         # One SOAP merge call carries up to 200 requests of a master and two losers.
-        yield ContractCRM(connector, clock, page_size=2, batch_size=200, losers_per_merge_call=400)
+        yield ContractCRM(connector, clock, page_size=2, batch_size=200, losers_per_merge_call=400, ids_per_fetch=200)
 
     def test_batch_update_fails_only_the_bad_records(self, crm: ContractCRM) -> None:
         """As the contract, except an inactive owner is INACTIVE_OWNER_OR_USER on Salesforce."""

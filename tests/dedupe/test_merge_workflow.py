@@ -15,7 +15,7 @@ from connectors.local import LocalCRM
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import read_plan, write_plan
 from demo.org import seed_demo
-from domain.connector import MergeResult, Snapshot
+from domain.connector import MergeResult, RecordUpdate, Snapshot
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
 from domain.records import Account, Contact, ObjectType
@@ -85,6 +85,30 @@ def test_reviewed_plan_merges_then_undo_restores_every_field_and_child(
     assert contacts["con-2"].account_id == "acc-2"
     undone = undo(run.run_id, crm, sessions, NOW, apply=True)
     assert [o.status for o in undone.outcomes] == [ActionStatus.APPLIED, ActionStatus.APPLIED]
+    assert crm_state(crm) == before
+
+
+def test_undo_refuses_to_overwrite_what_a_user_changed_after_the_merge_until_told_to(
+    crm: LocalCRM, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A phone edited after the merge is named and kept; the other merge is undone; --overwrite restores the rest."""
+    before = crm_state(crm)
+    run = apply_plan(reviewed(crm, tmp_path), crm, sessions, "local", NOW)
+    crm.update([RecordUpdate("a user", ObjectType.ACCOUNT, "acc-2", {"phone": "+1 617 555 0199"})])
+
+    dry = undo(run.run_id, crm, sessions, NOW, apply=False)
+    refused = undo(run.run_id, crm, sessions, NOW, apply=True)
+
+    acme = next(o for o in refused.outcomes if o.merge.master_id == "acc-2")
+    assert acme.status is ActionStatus.FAILED
+    assert acme.changed == ("phone: '+1 617 555 0100' after the merge, now '+1 617 555 0199'",)
+    assert acme.error is not None and "--overwrite" in acme.error
+    assert [o.error for o in dry.outcomes if o.merge.master_id == "acc-2"] == [acme.error]
+    assert live_accounts(crm)["acc-2"].phone == "+1 617 555 0199" and "acc-1" not in live_accounts(crm)
+    assert [o.status for o in refused.outcomes if o.merge.master_id != "acc-2"] == [ActionStatus.APPLIED]
+
+    forced = undo(run.run_id, crm, sessions, NOW, apply=True, overwrite=True)
+    assert [o.status for o in forced.outcomes] == [ActionStatus.APPLIED, ActionStatus.SKIPPED]
     assert crm_state(crm) == before
 
 

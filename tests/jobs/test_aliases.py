@@ -40,6 +40,14 @@ def test_records_read_under_the_policys_names(tmp_path: Path) -> None:
     assert deals == {"o1": "Negotiation", "o2": "Discovery"} and leads == ["Qualified"]
 
 
+def test_records_fetched_by_id_read_under_the_policys_names(tmp_path: Path) -> None:
+    """Recovery reads records back through the same names its actions were planned in."""
+    aliased = with_aliases(crm(tmp_path), parse_policy(POLICY))
+    found = aliased.fetch(ObjectType.OPPORTUNITY, ["o1", "o2"])
+    assert {i: r.stage for i, r in found.items() if isinstance(r, Opportunity)} == {"o1": "Negotiation",
+                                                                                  "o2": "Discovery"}
+
+
 def test_a_rules_write_goes_back_under_the_crms_first_listed_name(tmp_path: Path) -> None:
     """Moving a deal to the policy's 'Negotiation' writes the CRM's 'Decision Maker Bought-In'."""
     local = crm(tmp_path)

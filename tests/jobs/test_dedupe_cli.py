@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
+from domain.connector import RecordUpdate
+from domain.records import ObjectType
 from jobs.cli import app
 from tests.dedupe.merge_support import crm_state, seeded_crm
 
@@ -68,6 +70,27 @@ def test_plan_review_apply_undo_from_the_command_line(env: Path) -> None:
     assert crm_state(crm) == before
 
 
+def test_undo_lists_fields_a_user_changed_since_the_merge_and_overwrites_only_when_told(env: Path) -> None:
+    """Undo exits 1 naming the edited field and restores nothing; with --overwrite it restores the CRM exactly."""
+    crm = LocalCRM(env / "crm.db")
+    before = crm_state(crm)
+    code, out = invoke("dedupe", "plan", "--out", "plan.csv")
+    approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())
+                                   if r["record_id"] == "acc-2"))  # fmt: skip
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    assert code == 0, out
+    run_id = out.split("Undo: warden dedupe undo ")[1].split()[0]
+    crm.update([RecordUpdate("a user", ObjectType.ACCOUNT, "acc-2", {"website": "acme.example"})])
+    merged = crm_state(crm)
+
+    code, out = invoke("dedupe", "undo", run_id, "--apply")
+    assert code == 1 and "website: 'www.acmeproducts.com' after the merge, now 'acme.example'" in " ".join(out.split())
+    assert "--overwrite" in out and crm_state(crm) == merged
+    code, out = invoke("dedupe", "undo", run_id, "--apply", "--overwrite")
+    assert code == 0 and "applied" in out, out
+    assert crm_state(crm) == before
+
+
 def test_plan_from_an_export_and_a_wrong_file_says_what_is_missing(env: Path) -> None:
     """--from-csv plans on a HubSpot export without any CRM; a contacts file is refused with its columns."""
     (env / "companies.csv").write_text("Record ID,Company name,Company Domain Name,City\n"
@@ -121,8 +144,8 @@ def test_a_merge_made_just_before_apply_was_killed_is_recorded_by_the_next_apply
 
     code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
     assert code == 0 and "0 merged, 0 failed, 1 already merged" in out, out
-    assert "Closed 1 interrupted apply run(s): 1 merge(s) the CRM had made" in out, out
-    interrupted = out.split("to take them back: warden dedupe undo ")[1].split()[0]
+    assert "Settled 1 interrupted run(s) from the CRM: 1 change(s) it had already made" in out, out
+    interrupted = out.split("to take back its merges: warden dedupe undo ")[1].split()[0]
     code, out = invoke("dedupe", "undo", interrupted, "--apply")
     assert code == 0 and "recorded in the ledger" in out, out
     assert crm_state(crm) == before

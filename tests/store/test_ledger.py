@@ -124,17 +124,26 @@ def test_failed_action_is_retried_by_the_next_run(ledger: Ledger) -> None:
     assert ledger.claim(third).reason == f"already applied in run {second_run}"
 
 
-@pytest.mark.parametrize("crash", ["run ended", "lease expired"])
-def test_claim_left_by_a_crash_is_taken_over(ledger: Ledger, clock: Clock, crash: str) -> None:
-    """A claim whose holder died mid-apply (run ended, or silent past the lease) goes to the next claimant."""
+def test_claim_of_an_ended_run_is_taken_over(ledger: Ledger) -> None:
+    """A claim whose holder's run has ended (closed after it died) goes to the next claimant."""
     crashed_run, (stuck,) = planned(ledger, reassign())
     assert ledger.claim(stuck).proceed
-    if crash == "run ended":
-        ledger.finish_run(crashed_run, "failed", {}, error="KeyboardInterrupt")
-    else:
-        clock.now += timedelta(hours=1)
+    ledger.finish_run(crashed_run, "failed", {}, error="KeyboardInterrupt")
     _, (next_try,) = planned(ledger, reassign())
     assert ledger.claim(next_try).proceed
+
+
+@pytest.mark.parametrize("lease", [None, timedelta(minutes=15)])
+def test_claim_of_a_run_still_marked_running_lapses_only_with_a_lease(
+    engine: Engine, clock: Clock, lease: timedelta | None
+) -> None:
+    """CRM changes wait for the run to be closed and settled, however long; a lease (emails) lets them go."""
+    ledger = Ledger(session_factory(engine), clock=clock, claim_lease=lease)
+    _, (stuck,) = planned(ledger, reassign())
+    assert ledger.claim(stuck).proceed
+    clock.now += timedelta(hours=1)
+    _, (next_try,) = planned(ledger, reassign())
+    assert ledger.claim(next_try).proceed is (lease is not None)
 
 
 def test_claim_held_by_a_live_run_is_respected(ledger: Ledger) -> None:

@@ -1,34 +1,64 @@
-"""What a killed run left half done is recognised from the re-synced mirror, merges included."""
+"""What the ledger says a dead or failed run left unsettled: claims in flight, dependents, what it never began."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
 from domain.plan import Action, ActionKind, ActionStatus
-from domain.records import Account, ObjectType
-from store import mirror
+from domain.records import ObjectType
 from store.db import session_factory
 from store.ledger import Ledger
-from store.recovery import settle_shown_writes
-from tests.store.fake_reader import T0, FakeReader
+from store.recovery import claimed_runs, in_flight, jobs_to_settle, planned_dependents, skip_unattempted
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
-def _merge(master: str, losers: list[str]) -> Action:
-    return Action(ActionKind.MERGE, ObjectType.ACCOUNT, master, f"merge:local:{master}:{','.join(losers)}",
-                  "same name + evidence", "new-duplicates", {"cluster_id": "c0001", "loser_ids": losers, "fields": {}})
+def _reassign(record_id: str) -> Action:
+    return Action(ActionKind.REASSIGN, ObjectType.LEAD, record_id, f"sla:{record_id}", "late", "sla",
+                  {"owner_id": "005B"})
 
 
-def test_a_merge_the_crm_made_before_the_worker_died_is_marked_applied(engine: Engine) -> None:
-    """Master present and losers gone: applied (so undo finds it); a loser still there: left planned."""
-    reader = FakeReader()
-    reader.put(*(Account(i, f"Acme {i}", "005A", T0, T0) for i in ("m1", "m2", "l3")))
-    mirror.sync(reader, engine, "local")
+def _task_for(action: Action) -> Action:
+    return Action(ActionKind.CREATE_TASK, action.object, action.record_id, f"{action.key}:task", "late", "sla",
+                  {"subject": "Call", "owner_id": "005B", "due_date": "2026-11-21"}, requires=action.key)
+
+
+def test_a_dead_run_is_found_by_its_claims_and_its_actions_sorted_by_what_reached_the_crm(engine: Engine) -> None:
+    """Claimed and planned: in flight; waiting on a prerequisite: a dependent; never claimed: skipped, key free."""
     sessions = session_factory(engine)
-    ledger = Ledger(sessions)
-    run_id = ledger.start_run("dedupe", "local", dry_run=False, now=T0)
-    done, pending = ledger.record_actions(run_id, [_merge("m1", ["l1", "l2"]), _merge("m2", ["l3"])])
+    ledger = Ledger(sessions, clock=lambda: NOW)
+    run_id = ledger.start_run("all", "local", dry_run=False, now=NOW)
+    done, flying, untouched = (_reassign(i) for i in ("00Q1", "00Q2", "00Q3"))
+    ids = ledger.record_actions(run_id, [done, flying, untouched, _task_for(done)])
+    ledger.claim_all(ids[:2])
+    ledger.mark_applied(ids[0])
+    assert jobs_to_settle(sessions, "local") == {"all"}
+    assert claimed_runs(sessions, ["all"], "local") == []  # still running: only a lock holder may call it dead
 
-    assert settle_shown_writes(sessions, "local", [run_id]) == 1
-    statuses = ledger.action_statuses([done, pending])
-    assert statuses[done][0] == ActionStatus.APPLIED.value
-    assert statuses[pending][0] == ActionStatus.PLANNED.value
+    ledger.finish_run(run_id, "failed", {})
+    assert claimed_runs(sessions, ["all"], "local") == [run_id]
+    assert claimed_runs(sessions, ["sla"], "local") == claimed_runs(sessions, ["all"], "sandbox") == []
+    assert in_flight(sessions, [run_id]) == [(ids[1], flying)]
+    assert planned_dependents(sessions, [run_id]) == [(ids[3], _task_for(done))]
+    assert skip_unattempted(sessions, [run_id], "not attempted", NOW) == 2
+    statuses = ledger.action_statuses(ids)
+    assert [statuses[i][0] for i in ids] == ["applied", "planned", "skipped", "skipped"]
+    next_run = ledger.start_run("all", "local", dry_run=False, now=NOW)
+    (again,) = ledger.record_actions(next_run, [untouched])
+    assert ledger.claim(again).proceed
+
+
+def test_a_finished_run_with_nothing_in_flight_needs_no_settling(engine: Engine) -> None:
+    """Applied and failed claims leave nothing to settle: no job is due for recovery."""
+    sessions = session_factory(engine)
+    ledger = Ledger(sessions, clock=lambda: NOW)
+    run_id = ledger.start_run("sla", "local", dry_run=False, now=NOW)
+    applied, failed = ledger.record_actions(run_id, [_reassign("00Q1"), _reassign("00Q2")])
+    ledger.claim_all([applied, failed])
+    ledger.mark_applied(applied)
+    ledger.mark_failed(failed, "INVALID_CROSS_REFERENCE_KEY on 00Q2")
+    ledger.finish_run(run_id, "finished", {})
+    assert jobs_to_settle(sessions, "local") == set()
+    assert ledger.action_statuses([failed])[failed][0] == ActionStatus.FAILED.value
