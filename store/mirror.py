@@ -2,7 +2,8 @@
 
 ``sync`` pulls only what changed since each object's watermark and commits per chunk together
 with the advanced watermark, so an interrupted sync resumes where it stopped and memory stays
-flat however large the org is.
+flat however large the org is. Chunks are large (``CHUNK_SIZE`` records, one transaction each) and
+go through ``store.ingest``, the database's bulk path.
 """
 
 from __future__ import annotations
@@ -12,26 +13,22 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, select
+from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Reader
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
-from store.models import MIRROR_ROWS, Base
-from store.upsert import conflict_insert
+from store.ingest import COLUMNS, MirrorWriter, table_of
+from store.prefetch import prefetched
 from store.watermarks import get_watermark, set_watermark
 
-CHUNK_SIZE = 2000
-COLUMNS: dict[ObjectType, tuple[str, ...]] = {
-    obj: tuple(f.name for f in dataclasses.fields(cls) if f.name != "deleted")
-    for obj, cls in RECORD_CLASSES.items()
-}
-"""Record fields stored as columns, in dataclass order (``deleted`` is always the last field)."""
+CHUNK_SIZE = 20_000
+"""Records written per transaction: large enough that commits cost little, small enough to stay flat."""
+READ_CHUNK = 2000
 
 
 @dataclass
@@ -81,9 +78,9 @@ def _sync_changes(
     changes = reader.iter_changed(obj, since)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
-    while chunk := list(islice(changes, chunk_size)):
+    for chunk in prefetched(changes, chunk=chunk_size, depth=2):
         with sessions.begin() as session:
-            upserted, deleted = _write_chunk(session, obj, connection, chunk)
+            upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
             newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
             if resumable:  # records come oldest first: a stop after this chunk resumes from it
                 set_watermark(session, connection, obj, newest, datetime.now(UTC))
@@ -102,42 +99,26 @@ def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connectio
     table = _table(ObjectType.OWNER)
     live = {o.id for o in owners if not o.deleted}
     with sessions.begin() as session:
-        upserted, _ = _write_chunk(session, ObjectType.OWNER, connection, [o for o in owners if o.id in live])
+        writer = MirrorWriter(session, ObjectType.OWNER, connection)
+        upserted, _ = _write_chunk(session, writer, [o for o in owners if o.id in live])
         known = session.scalars(select(table.c.id).where(table.c.connection == connection)).all()
         gone = [owner_id for owner_id in known if owner_id not in live]
-        for start in range(0, len(gone), CHUNK_SIZE):
-            _delete(session, table, connection, gone[start : start + CHUNK_SIZE])
+        writer.delete(session, gone)
     return ObjectCounts(upserted=upserted, deleted=len(gone))
 
 
-def _write_chunk(session: Session, obj: ObjectType, connection: str, chunk: Sequence[Record]) -> tuple[int, int]:
+def _write_chunk(session: Session, writer: MirrorWriter, chunk: Sequence[Record]) -> tuple[int, int]:
     """Upsert the live records of a chunk and delete the deleted ones; the last version of an id wins."""
     latest = {r.id: r for r in chunk}
-    names = COLUMNS[obj]
-    rows = [
-        {"connection": connection, **{n: getattr(r, n) for n in names}} for r in latest.values() if not r.deleted
-    ]
+    live = [r for r in latest.values() if not r.deleted]
     gone = [r.id for r in latest.values() if r.deleted]
-    table = _table(obj)
-    if rows:
-        session.execute(_upsert(session, table), rows)
-    if gone:
-        _delete(session, table, connection, gone)
-    return len(rows), len(gone)
-
-
-def _delete(session: Session, table: Table, connection: str, ids: Sequence[str]) -> None:
-    session.execute(delete(table).where(table.c.connection == connection, table.c.id.in_(ids)))
-
-
-def _upsert(session: Session, table: Table) -> Executable:
-    stmt = conflict_insert(session, table)
-    changed = {c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key}
-    return stmt.on_conflict_do_update(index_elements=list(table.primary_key), set_=changed)
+    writer.upsert(session, live)
+    writer.delete(session, gone)
+    return len(live), len(gone)
 
 
 def _table(obj: ObjectType) -> Table:
-    return Base.metadata.tables[MIRROR_ROWS[obj].__tablename__]
+    return table_of(obj)
 
 
 def iter_records(
@@ -149,7 +130,7 @@ def iter_records(
     stmt = select(*(table.c[n] for n in COLUMNS[obj])).where(table.c.connection == connection)
     if where is not None:
         stmt = stmt.where(where)
-    for row in session.execute(stmt.execution_options(yield_per=CHUNK_SIZE)):
+    for row in session.execute(stmt.execution_options(yield_per=READ_CHUNK)):
         yield build(*row)
 
 
