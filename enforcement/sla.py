@@ -93,6 +93,7 @@ def _judge(
     zone = rotation.facts.zone(owner)
     due = ctx.calendar.deadline(start, rule.within, zone)
     if owner.active and ctx.now < due:
+        result.due_again(record.id, due)
         return
     _plan_reassignment(rule, ctx, record, owner, start, due, acted, rotation, result)
 

@@ -22,6 +22,7 @@ from domain.connector import Reader
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
+from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
 from store.watermarks import get_watermark, set_watermark
@@ -75,11 +76,16 @@ def _sync_changes(
     with sessions() as session:
         since = get_watermark(session, connection, obj)
     counts = ObjectCounts()
+    if since is None:
+        with sessions.begin() as session:  # rules that follow change judge every record of the type again
+            note_everything(session, connection, obj)
     changes = reader.iter_changed(obj, since)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
     for chunk in prefetched(changes, chunk=chunk_size, depth=2):
         with sessions.begin() as session:
+            if since is not None:
+                note_records(session, connection, obj, chunk)
             upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
             newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
             if resumable:  # records come oldest first: a stop after this chunk resumes from it
@@ -99,11 +105,14 @@ def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connectio
     table = _table(ObjectType.OWNER)
     live = {o.id for o in owners if not o.deleted}
     with sessions.begin() as session:
+        before = set(iter_records(session, connection, ObjectType.OWNER))
         writer = MirrorWriter(session, ObjectType.OWNER, connection)
         upserted, _ = _write_chunk(session, writer, [o for o in owners if o.id in live])
         known = session.scalars(select(table.c.id).where(table.c.connection == connection)).all()
         gone = [owner_id for owner_id in known if owner_id not in live]
         writer.delete(session, gone)
+        if set(iter_records(session, connection, ObjectType.OWNER)) != before:
+            note_everything(session, connection, ObjectType.OWNER)
     return ObjectCounts(upserted=upserted, deleted=len(gone))
 
 
