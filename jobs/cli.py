@@ -55,7 +55,8 @@ def _now(value: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
+def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool,
+             full: bool = False) -> RunResult:
     try:
         connector = open_connector(settings, crm, policy.fields)
     except (UnknownCrm, ConnectorError) as exc:
@@ -68,7 +69,7 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
                 if not held.enter_context(locks.hold(each, crm)):
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
             return run_job(job, connector=connector, connection=crm, policy=policy,
-                           sessions=sessions, now=now, apply=apply)
+                           sessions=sessions, now=now, apply=apply, full=full)
     except ConnectorError as exc:
         raise fail(f"the run failed and was recorded as failed in the ledger: {exc}", 1) from None
 
@@ -81,13 +82,15 @@ def run(
     now: NowOption = None,
     apply: ApplyOption = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Judge every record, not only what changed since the "
+                                       "rules' last run.")] = False,
 ) -> None:
     """Sync, evaluate a job's rules and print the plan; with --apply, carry it out."""
     if job not in (*JOBS, "all"):
         raise typer.BadParameter(f"unknown job {job!r}: use one of {', '.join((*JOBS, 'all'))}", param_hint="JOB")
     warden_logging.configure(json_output=True if json_output else None)
     settings = Settings()
-    result = _execute(job, crm or settings.crm, settings, policy_or_exit(settings, policy), _now(now), apply)
+    result = _execute(job, crm or settings.crm, settings, policy_or_exit(settings, policy), _now(now), apply, full)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -8,10 +8,10 @@ upserted or deleted, and for tasks also the records the task is, or was before, 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from domain.records import ObjectType, Record, Task
@@ -37,7 +37,18 @@ class Changes:
 
 
 def note_everything(session: Session, connection: str, obj: ObjectType) -> None:
+    _in_commit_order(session, connection)
     session.execute(insert(MirrorChangeRow), [{"connection": connection, "object": obj.value, "record_id": EVERYTHING}])
+
+
+def _in_commit_order(session: Session, connection: str) -> None:
+    """Make the connection's change ids rise in commit order, so a reader past id N never misses one below N.
+
+    PostgreSQL hands out ids as rows are inserted, not as transactions commit: two syncs of one
+    connection (Celery runs one per object) take this transaction lock in turn. SQLite has one writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"mirror_changes:{connection}"})
 
 
 def note_records(session: Session, connection: str, obj: ObjectType, records: Collection[Record]) -> None:
@@ -48,6 +59,7 @@ def note_records(session: Session, connection: str, obj: ObjectType, records: Co
         about |= {p for r in records if isinstance(r, Task) for p in (r.what_id, r.who_id) if p}
         rows += [{"connection": connection, "object": ACTIVITY, "record_id": p} for p in sorted(about)]
     if rows:
+        _in_commit_order(session, connection)
         session.execute(insert(MirrorChangeRow), rows)
 
 

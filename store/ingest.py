@@ -169,3 +169,17 @@ class MirrorWriter:
             cursor.execute(f"INSERT INTO {self._table.name} ({self._names}) SELECT {self._names} FROM {stage} "
                            f"{self._conflict}")
             cursor.execute(f"TRUNCATE {stage}")
+
+
+def stored_datetime(dialect: str) -> Callable[[datetime | None], Any]:
+    """How a datetime goes to the driver on ``dialect`` (as ``UTCDateTime`` stores it)."""
+    return _sqlite_datetime if dialect == "sqlite" else _postgres_datetime
+
+
+def insert_rows(session: Session, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert driver-ready tuples into ``table`` in one ``executemany`` (values already as stored)."""
+    if not rows:
+        return
+    marker = "?" if _dialect(session) == "sqlite" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
+    session.connection().exec_driver_sql(sql, list(rows))

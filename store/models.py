@@ -291,8 +291,8 @@ class RuleStateRow(Base):
     rule: Mapped[str] = mapped_column(primary_key=True)
     record_id: Mapped[str] = mapped_column(primary_key=True)
     recheck_at: Mapped[datetime | None]
-    result: Mapped[dict[str, Any]]
-    """The record's findings, actions and skips from the rule's latest judgment of it."""
+    result: Mapped[dict[str, Any] | None]
+    """The record's findings, actions and skips from the rule's latest judgment of it (None: nothing)."""
 
 
 class RuleMarkRow(Base):

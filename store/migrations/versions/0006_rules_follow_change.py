@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("rule", sa.String(), nullable=False),
         sa.Column("record_id", sa.String(), nullable=False),
         sa.Column("recheck_at", UTCDateTime(), nullable=True),
-        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("connection", "rule", "record_id", name=op.f("pk_rule_state")),
     )
     op.create_index("ix_rule_state_connection_rule_recheck_at", "rule_state", ["connection", "rule", "recheck_at"])
