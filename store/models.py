@@ -275,7 +275,8 @@ class MirrorChangeRow(Base):
     """
 
     __tablename__ = "mirror_changes"
-    __table_args__ = (Index("ix_mirror_changes_connection_id", "connection", "id"),)
+    # AUTOINCREMENT: SQLite must never hand out an id again once the log up to it was forgotten
+    __table_args__ = (Index("ix_mirror_changes_connection_id", "connection", "id"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection: Mapped[str]
     object: Mapped[str]

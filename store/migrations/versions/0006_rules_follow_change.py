@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("object", sa.String(), nullable=False),
         sa.Column("record_id", sa.String(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mirror_changes")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_mirror_changes_connection_id", "mirror_changes", ["connection", "id"])
     op.create_table(
