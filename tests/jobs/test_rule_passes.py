@@ -18,7 +18,18 @@ from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY
 from domain.org import History
 from domain.plan import RuleResult
-from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskPriority, TaskStatus, TaskType
+from domain.records import (
+    Account,
+    Lead,
+    ObjectType,
+    Opportunity,
+    Owner,
+    Record,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+)
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
@@ -128,7 +139,8 @@ class Org:
 
 def comparable(result: RuleResult) -> tuple[set[tuple[Any, ...]], set[str], set[tuple[str, str, str]]]:
     """Findings, action keys and skips; a reassignment's chosen teammate depends on the run's order, not the record."""
-    findings = {(f.rule, f.object, f.record_id, f.owner_id, f.reason.split(". Reassign to ")[0]) for f in result.findings}
+    findings = {(f.rule, f.object, f.record_id, f.owner_id, f.reason.split(". Reassign to ")[0])
+                for f in result.findings}
     return findings, {a.key for a in result.actions}, {(s.rule, s.record_id, s.reason) for s in result.skips}
 
 
