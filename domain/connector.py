@@ -7,7 +7,7 @@ implements all of them and is checked by shape, not by inheritance.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -104,6 +104,16 @@ class Reader(Protocol):
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""
+        ...
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+        """Fetch the first pages a sync will read (owners, each type's changes) in as few calls as possible.
+
+        Salesforce answers five queries in one ``composite`` call; the sync then reads them from memory.
+        """
         ...
 
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 
-from domain.connector import ApiUsage, Connector, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.connector import (
+    ApiUsage,
+    Connector,
+    MergeResult,
+    NewTask,
+    ReadsAhead,
+    RecordUpdate,
+    Snapshot,
+    WriteResult,
+)
 from domain.errors import BudgetExhausted
 from domain.records import ObjectType, Owner, Record
 
@@ -74,6 +83,11 @@ class StoppingConnector:
     def owners(self) -> list[Owner]:
         self._flag.check()
         return self._inner.owners()
+
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+        if isinstance(self._inner, ReadsAhead):
+            self._flag.check()
+            self._inner.read_ahead(since)
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         self._flag.check()

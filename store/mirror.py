@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import Reader
+from domain.connector import Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
@@ -61,6 +61,11 @@ def sync(
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
     report = SyncReport()
+    if isinstance(reader, ReadsAhead):
+        with sessions() as session:
+            since: dict[ObjectType, datetime | None] = {
+                obj: get_watermark(session, connection, obj) for obj in objects if obj is not ObjectType.OWNER}
+        reader.read_ahead(since)
     for obj in objects:
         if obj is ObjectType.OWNER:
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
