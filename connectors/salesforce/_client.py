@@ -46,6 +46,7 @@ class SalesforceClient:
         self._tokens = tokens
         self._http = http
         self._api_version = api_version
+        self.api_version = api_version
         self._api_share = api_share
         self.sleep = sleep
         self._max_attempts = max_attempts

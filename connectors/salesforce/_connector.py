@@ -55,8 +55,10 @@ class SalesforceConnector:
         bulk_threshold: int = 0,
     ) -> None:
         self._client = client
-        self._bulk = BulkQuery(client)
+        self._bulk = BulkQuery(client, api_version=client.api_version)
         self._bulk_threshold = bulk_threshold
+        self.first_sync_in_change_order = bulk_threshold <= 0
+        """Bulk results come in no set order: with bulk on, a first sync sets its watermark only once done."""
         self._maps = {object_type: field_map(object_type, fields) for object_type in ObjectType}
         self._writer = CollectionWriter(client, self._maps, task_key_field)
         self._merger = SoapMerger(client, self._maps)

@@ -189,10 +189,14 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
         return 200, _page(org, org.cursors[cursor], _batch_size(org, headers), rest.split("/")[0], cursor, int(offset))
     if rest == "jobs/query" and method == "POST":
         return 200, fake.bulk.create(org, body)
-    if rest.startswith("jobs/query/") and rest.endswith("/results"):
+    if rest.startswith("jobs/query/") and rest.endswith(("/results", "/resultPages")):
         query = parse_qs(urlparse(raw_path).query)
         locator = query.get("locator", [""])[0]
-        return 200, fake.bulk.results(rest.split("/")[2], int(query["maxRecords"][0]), locator)
+        if rest.endswith("/resultPages"):
+            version = API.match(urlparse(raw_path).path)["version"]  # type: ignore[index]
+            return 200, fake.bulk.result_pages(rest.split("/")[2], version, locator)
+        max_records = int(query["maxRecords"][0]) if "maxRecords" in query else None
+        return 200, fake.bulk.results(rest.split("/")[2], max_records, locator)
     if rest.startswith("jobs/query/"):
         return 200, fake.bulk.status(rest.split("/")[2])
     if rest == "composite" and method == "POST":
