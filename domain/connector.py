@@ -118,6 +118,19 @@ class ReadsAhead(Protocol):
 
 
 @runtime_checkable
+class KeepsState(Protocol):
+    """A reader that remembers, between syncs, what saves it calls: lists it need not re-read every time."""
+
+    def saved_state(self) -> dict[str, Any]:
+        """What to hand back at the next sync of this connection (JSON-ready); kept only after a whole sync."""
+        ...
+
+    def resume_state(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``saved_state`` returned after the connection's last complete sync."""
+        ...
+
+
+@runtime_checkable
 class Writer(Protocol):
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         """Apply updates in as few calls as the CRM allows; one result per update, in order."""

@@ -13,10 +13,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from domain.connector import (
     ApiUsage,
     Connector,
+    KeepsState,
     MergeResult,
     NewTask,
     ReadsAhead,
@@ -83,6 +85,13 @@ class StoppingConnector:
     def owners(self) -> list[Owner]:
         self._flag.check()
         return self._inner.owners()
+
+    def saved_state(self) -> dict[str, Any]:
+        return self._inner.saved_state() if isinstance(self._inner, KeepsState) else {}
+
+    def resume_state(self, state: Mapping[str, Any]) -> None:
+        if isinstance(self._inner, KeepsState):
+            self._inner.resume_state(state)
 
     def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
         if isinstance(self._inner, ReadsAhead):

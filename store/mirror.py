@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import Reader, ReadsAhead
+from domain.connector import KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
-from store.watermarks import get_watermark, set_watermark
+from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
 
 CHUNK_SIZE = 20_000
 """Records written per transaction: large enough that commits cost little, small enough to stay flat."""
@@ -61,6 +61,9 @@ def sync(
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
     report = SyncReport()
+    if isinstance(reader, KeepsState):
+        with sessions() as session:
+            reader.resume_state(reader_state(session, connection))
     if isinstance(reader, ReadsAhead):
         with sessions() as session:
             since: dict[ObjectType, datetime | None] = {
@@ -71,6 +74,9 @@ def sync(
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
         else:
             report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size)
+    if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
+        with sessions.begin() as session:
+            keep_reader_state(session, connection, kept, datetime.now(UTC))
     report.elapsed_seconds = clock() - started
     return report
 

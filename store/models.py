@@ -310,3 +310,12 @@ class RuleMarkRow(Base):
     """The policy and owners it judged by: when they differ, the next evaluation is a full pass."""
     full_at: Mapped[datetime]
     """The clock of the latest full pass."""
+
+
+class ReaderStateRow(Base):
+    """What a connection's connector asked to keep between syncs (``domain.connector.KeepsState``)."""
+
+    __tablename__ = "reader_state"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

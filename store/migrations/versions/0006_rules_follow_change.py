@@ -1,4 +1,5 @@
-"""Rules follow change: the records each incremental sync changed, and each rule's last judgment per record.
+"""Rules follow change: the records each incremental sync changed, each rule's last judgment per record,
+and what a connector keeps between syncs.
 
 Revision ID: 0006
 Revises: 0005
@@ -51,7 +52,17 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "reader_state",
+        sa.Column("connection", sa.String(), nullable=False),
+        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("connection", name=op.f("pk_reader_state")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("reader_state")
     op.drop_table("rule_marks")
     op.drop_index("ix_rule_state_connection_rule_recheck_at", table_name="rule_state")
     op.drop_table("rule_state")
