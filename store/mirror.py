@@ -69,11 +69,13 @@ def sync(
             since: dict[ObjectType, datetime | None] = {
                 obj: get_watermark(session, connection, obj) for obj in objects if obj is not ObjectType.OWNER}
         reader.read_ahead(since)
+    read_up_to: list[datetime] = []
+    """Watermarks of the types this sync read before: how far the CRM's own clock had come."""
     for obj in objects:
         if obj is ObjectType.OWNER:
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
         else:
-            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size)
+            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
@@ -82,7 +84,8 @@ def sync(
 
 
 def _sync_changes(
-    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int
+    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
+    read_up_to: list[datetime],
 ) -> ObjectCounts:
     with sessions() as session:
         since = get_watermark(session, connection, obj)
@@ -103,11 +106,17 @@ def _sync_changes(
                 set_watermark(session, connection, obj, newest, datetime.now(UTC))
         counts.upserted += upserted
         counts.deleted += deleted
-    if not resumable and newest is not None:
+    if since is None and newest is None and read_up_to:
+        # An empty first sync: anything of this type created since carries a later stamp than the
+        # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.
+        newest = max(read_up_to)
+    if (not resumable or since is None) and newest is not None:
         # This first sync came in id order (HubSpot's list endpoint): only a finished one may set the
         # watermark, or an interrupted one would leave older records behind it forever.
         with sessions.begin() as session:
             set_watermark(session, connection, obj, newest, datetime.now(UTC))
+    if newest is not None:
+        read_up_to.append(newest)
     return counts
 
 
