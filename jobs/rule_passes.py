@@ -13,6 +13,7 @@ least every ``FULL_PASS_EVERY`` as a safety net; ``warden run --full`` asks for 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,7 +66,9 @@ class Pass:
     result: RuleResult
     full: bool
     judged: int
-    """Records judged (every record the rule read, on a full pass)."""
+    """Records judged (on a full pass, the records it noted a clock for)."""
+    carry_seconds: float = 0.0
+    """Of the pass, the time spent reading back the findings, actions and skips carried forward."""
 
 
 def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
@@ -92,8 +95,10 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     judged = judge | _named(fresh)
     _save(sessions, connection, rule.id, fresh, judged,
           rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
+    started = time.perf_counter()
     with sessions() as reader:
-        return Pass(rule_state.current(reader, connection, rule.id), False, len(judged))
+        current = rule_state.current(reader, connection, rule.id)
+    return Pass(current, False, len(judged), time.perf_counter() - started)
 
 
 def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,
