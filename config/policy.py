@@ -8,19 +8,24 @@ same company on any CRM.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from config.cron import CronExpression
 from config.dedupe_policy import DedupePolicy
+from config.identifiers import FieldName, HubSpotProperty, SalesforceField
 from config.policy_connections import Connections
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_DAYS = 3650
+"""The longest span a rule may count (ten years, in days or business days): dates beyond it are not a
+sales process but a typo, and would run past the dates a calendar can hold."""
 
 
 class Strict(BaseModel):
@@ -39,9 +44,37 @@ def _check_zone(value: str | None) -> str | None:
     return value
 
 
+EMAIL_SHAPE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]+$")
+
+
+def looks_like_email(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a deliverable address (``name@domain.tld``), nothing more."""
+    return value is not None and EMAIL_SHAPE.fullmatch(value.strip()) is not None
+
+
+def _check_email(value: str) -> str:
+    if not looks_like_email(value):
+        raise ValueError(f"{value!r} is not an email address: write it as name@example.com")
+    return value.strip()
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+"""A person named by their email address (how one policy matches users on every CRM)."""
+
+
+def _clock_time(value: object) -> object:
+    """``9:00`` as ``09:00``: people write the hour without its leading zero."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]:[0-5][0-9](:[0-5][0-9])?", value.strip()):
+        return "0" + value.strip()
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
+
 class BusinessHours(Strict):
-    start: time = Field(time(9), description="Local start of the working day.")
-    end: time = Field(time(17), description="Local end of the working day.")
+    start: ClockTime = Field(time(9), description="Local start of the working day.")
+    end: ClockTime = Field(time(17), description="Local end of the working day.")
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
@@ -78,10 +111,10 @@ class CalendarPolicy(Strict):
 class OwnerPolicy(Strict):
     """What the CRM does not know about a person: availability and share of new work."""
 
-    email: str
+    email: Email
     time_zone: str | None = None
     out_of_office: bool = False
-    weight: float = Field(1.0, gt=0, description="Share of round-robin assignments.")
+    weight: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, description="Share of round-robin assignments.")
     cap: int | None = Field(None, ge=0, description="Most new assignments per day.")
 
     _zone = field_validator("time_zone")(_check_zone)
@@ -89,8 +122,8 @@ class OwnerPolicy(Strict):
 
 class Team(Strict):
     name: str
-    manager: str = Field(description="The manager's email.")
-    members: tuple[str, ...] = Field(description="Members' emails.")
+    manager: Email = Field(description="The manager's email.")
+    members: tuple[Email, ...] = Field(description="Members' emails.")
 
 
 class Stage(Strict):
@@ -101,19 +134,58 @@ class Stage(Strict):
     won: bool = False
 
 
+class PipelineStages(Strict):
+    """The opportunity stages of one pipeline (HubSpot) or sales process (a Salesforce record type)."""
+
+    name: str = Field(description="The pipeline's label (HubSpot) or the opportunity record type's name (Salesforce).")
+    opportunity: tuple[Stage, ...] = Field(min_length=1, description="Its stages, in order.")
+
+
+class StageAliases(Strict):
+    """A CRM's own stage and status names -> the company's canonical names in this policy, per CRM.
+
+    Records read from that CRM carry the canonical name; a rule's write goes back under the CRM's own.
+    """
+
+    salesforce: dict[str, str] = Field(default_factory=dict)
+    hubspot: dict[str, str] = Field(default_factory=dict)
+    local: dict[str, str] = Field(default_factory=dict)
+
+    def of(self, crm: str) -> dict[str, str]:
+        """The aliases of one CRM kind (none for a kind the policy does not name)."""
+        found: dict[str, str] = getattr(self, crm, {}) if crm in type(self).model_fields else {}
+        return found
+
+
 class Stages(Strict):
     """The two sales cycles: lead statuses, then opportunity stages, in order."""
 
     lead: tuple[Stage, ...] = ()
-    opportunity: tuple[Stage, ...] = ()
+    opportunity: tuple[Stage, ...] = Field((), description="Stages of deals in a pipeline not listed in pipelines.")
+    pipelines: tuple[PipelineStages, ...] = Field(
+        (), description="Pipelines (sales processes) whose deals follow stages of their own.")
+    aliases: StageAliases = Field(StageAliases(), description="Per CRM: its stage or status name -> the policy's.")
+
+    def for_pipeline(self, pipeline: str | None) -> tuple[Stage, ...]:
+        """The opportunity stages of a deal in ``pipeline`` (its own, else the default ``opportunity`` list)."""
+        if pipeline is not None:
+            wanted = pipeline.strip().lower()
+            for own in self.pipelines:
+                if own.name.strip().lower() == wanted:
+                    return own.opportunity
+        return self.opportunity
+
+    def all_opportunity(self) -> tuple[Stage, ...]:
+        """Every opportunity stage of every pipeline (the default list first)."""
+        return (*self.opportunity, *(s for p in self.pipelines for s in p.opportunity))
 
 
 class Duration(Strict):
     """Exactly one of business hours, business days or calendar days."""
 
-    business_hours: float | None = Field(None, gt=0)
-    business_days: int | None = Field(None, gt=0)
-    days: int | None = Field(None, gt=0)
+    business_hours: float | None = Field(None, gt=0, le=MAX_DAYS * 8, allow_inf_nan=False)
+    business_days: int | None = Field(None, gt=0, le=MAX_DAYS)
+    days: int | None = Field(None, gt=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
@@ -151,7 +223,7 @@ class FollowUpTask(Strict):
     """The task a rule creates so a person knows why something landed on their desk."""
 
     subject: str
-    due_in_business_days: int = Field(1, ge=0)
+    due_in_business_days: int = Field(1, ge=0, le=MAX_DAYS)
     priority: Literal["low", "normal", "high"] = "normal"
     task_type: Literal["call", "email", "todo"] = "todo"
 
@@ -159,7 +231,7 @@ class FollowUpTask(Strict):
 class RuleBase(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable id used in keys and reports.")
     enabled: bool = True
-    schedule: str = Field("*/15 * * * *", description="Cron expression, company time zone.")
+    schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
 
 
 class SlaRule(RuleBase):
@@ -186,9 +258,12 @@ class StaleDealRule(RuleBase):
     """Deals whose stage has not moved: warn the owner, then pull back or close lost (seed 000)."""
 
     kind: Literal["stale_deal"]
-    after_days: int = Field(60, gt=0, description="Days a stage may stay unchanged before the owner is warned.")
+    after_days: int = Field(
+        60, gt=0, le=MAX_DAYS, description="Days a stage may stay unchanged before the owner is warned."
+    )
     grace_days: int = Field(
-        14, ge=0, description="Days after the warning (counted from after_days) before the deal is taken away."
+        14, ge=0, le=MAX_DAYS,
+        description="Days after the warning (counted from after_days) before the deal is taken away.",
     )
     warning: FollowUpTask = Field(description="The task that warns the owner the deal is stale.")
     partner_deals: StaleOutcome = Field(
@@ -210,7 +285,9 @@ class StaleLeadRule(RuleBase):
 
     kind: Literal["stale_lead"]
     statuses: tuple[str, ...] = Field(min_length=1, description="Lead statuses that count as qualified.")
-    after_days: int = Field(30, gt=0, description="Days without activity or status change before returning it.")
+    after_days: int = Field(
+        30, gt=0, le=MAX_DAYS, description="Days without activity or status change before returning it."
+    )
     return_to: ToQueue = Field(description="The queue that takes stale leads back.")
     set_status: str = Field(description="Lead status to set when the lead is returned.")
 
@@ -219,7 +296,7 @@ class CadenceRule(RuleBase):
     """Every account of the given categories needs a completed call every N days (seed 001)."""
 
     kind: Literal["cadence"]
-    every_days: int = Field(90, gt=0, description="Longest allowed gap between completed calls.")
+    every_days: int = Field(90, gt=0, le=MAX_DAYS, description="Longest allowed gap between completed calls.")
     categories: tuple[AccountCategory, ...] = Field(
         ("customer",), min_length=1, description="Account categories (see account_types) the cadence covers."
     )
@@ -230,7 +307,9 @@ class OverdueRule(RuleBase):
     """Open tasks past their due date alert the assignee, then their manager (seed 002)."""
 
     kind: Literal["overdue"]
-    manager_after_days: int = Field(3, ge=0, description="Days overdue after which the manager is told too.")
+    manager_after_days: int = Field(
+        3, ge=0, le=MAX_DAYS, description="Days overdue after which the manager is told too."
+    )
     high_priority_to_manager: bool = Field(True, description="Tell the manager at once about high-priority tasks.")
 
 
@@ -256,6 +335,18 @@ class AccountTypes(Strict):
         default_factory=dict, description="CRM value -> category, matched ignoring case and surrounding spaces."
     )
 
+    also_from: tuple[str, ...] = Field(
+        (), description="Further account fields tried in order when source_field gives no mapped category "
+        "(HubSpot: lifecycle_stage, then account_type).")
+
+    def category_of(self, value_of: Callable[[str], object]) -> AccountCategory | None:
+        """The category of an account, whose field values ``value_of`` reads: the first field that maps wins."""
+        for name in (self.source_field, *self.also_from):
+            found = self.category(value_of(name))
+            if found is not None:
+                return found
+        return None
+
     def category(self, value: object) -> AccountCategory | None:
         """The category of a CRM value, or None when the policy does not map it."""
         if not isinstance(value, str):
@@ -268,7 +359,9 @@ class DedupeRule(RuleBase):
     """Newly created accounts that duplicate an existing one (issue 7's prevention); merging follows ``dedupe:``."""
 
     kind: Literal["dedupe"]
-    new_within_days: int = Field(7, gt=0, description="Accounts created this many days ago or later count as new.")
+    new_within_days: int = Field(
+        7, gt=0, le=MAX_DAYS, description="Accounts created this many days ago or later count as new."
+    )
 
 
 Rule = Annotated[
@@ -283,61 +376,36 @@ def _target_of(rule: Rule) -> ReassignTarget | None:
     return rule.return_to if isinstance(rule, StaleLeadRule) else None
 
 
-EMAIL_SHAPE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]+$")
-
-
-def looks_like_email(value: str | None) -> bool:
-    """Whether ``value`` has the shape of a deliverable address (``name@domain.tld``), nothing more."""
-    return value is not None and EMAIL_SHAPE.fullmatch(value.strip()) is not None
-
-
-def _check_email(value: str) -> str:
-    if not looks_like_email(value):
-        raise ValueError(f"{value!r} is not an email address: write it as name@example.com")
-    return value.strip()
-
-
 class DigestPolicy(Strict):
     """Who gets the managers' email digests, and when."""
 
     period: Literal["daily", "weekly"] = Field("weekly", description="One digest per manager per day or per week.")
     send_hour: int = Field(8, ge=0, le=23, description="Local hour (the recipient's time zone) a period starts.")
-    fallback_recipient: str = Field(
+    fallback_recipient: Email = Field(
         description="Gets the work of owners with no manager, or whose manager has no usable address."
     )
-    morning_list: tuple[str, ...] = Field(
+    morning_list: tuple[Email, ...] = Field(
         (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
     )
-    schedule: str | None = Field(
+    schedule: CronExpression | None = Field(
         None,
         description="Cron expression (company time zone) of the worker's digest job. Default: the top of every "
         "hour (weekly without morning lists: Sunday to Tuesday only), so each recipient's digest goes out at "
         "send_hour in their own time zone; the ledger sends it once per period however often the job runs.",
     )
 
-    _fallback = field_validator("fallback_recipient")(_check_email)
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None and (len(value.split()) != 5 or not croniter.is_valid(value)):
-            raise ValueError(f"{value!r} is not a 5-field cron expression, e.g. '0 8 * * mon'")
-        return value
-
-    @field_validator("morning_list")
-    @classmethod
-    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_email(v) for v in value)
-
 
 ObjectName = Literal["owner", "account", "contact", "lead", "opportunity", "task", "note"]
 
 
 class FieldMaps(Strict):
-    """Custom fields per CRM: normalized name (``bant_budget``) -> the CRM's field (``BANT_Budget__c``)."""
+    """Custom fields per CRM: normalized name (``bant_budget``) -> the CRM's field (``BANT_Budget__c``).
 
-    salesforce: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
-    hubspot: dict[ObjectName, dict[str, str]] = Field(default_factory=dict)
+    Both sides must be API names: a CRM field name goes into queries and request paths as it is.
+    """
+
+    salesforce: dict[ObjectName, dict[FieldName, SalesforceField]] = Field(default_factory=dict)
+    hubspot: dict[ObjectName, dict[FieldName, HubSpotProperty]] = Field(default_factory=dict)
 
 
 class Policy(Strict):
@@ -360,6 +428,7 @@ class Policy(Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
+        self._check_aliases()
         team_names = {t.name for t in self.teams}
         for rule in self.rules:
             self._check_stages(rule)
@@ -370,9 +439,21 @@ class Policy(Strict):
                 raise ValueError(f"rule {rule.id!r} rotates in team {target.team!r}, not in teams")
         return self
 
+    def _check_aliases(self) -> None:
+        known = {s.name for s in (*self.stages.lead, *self.stages.all_opportunity())}
+        for crm in StageAliases.model_fields:
+            unknown = sorted({name for name in self.stages.aliases.of(crm).values() if name not in known})
+            if unknown:
+                raise ValueError(f"stages.aliases.{crm} maps onto {', '.join(map(repr, unknown))}, not a stage or "
+                                 "status in stages: name the policy's stage each CRM name stands for")
+        names = [p.name.strip().lower() for p in self.stages.pipelines]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"stages.pipelines names a pipeline twice: {', '.join(repeated)}")
+
     def _check_stages(self, rule: Rule) -> None:
         lead = {s.name for s in self.stages.lead}
-        closed_lost = {s.name for s in self.stages.opportunity if s.closed and not s.won}
+        closed_lost = {s.name for s in self.stages.all_opportunity() if s.closed and not s.won}
         if isinstance(rule, StaleDealRule) and rule.closed_lost_stage not in closed_lost:
             raise ValueError(
                 f"rule {rule.id!r} closes into {rule.closed_lost_stage!r}, which is not a closed, not won "

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from croniter import croniter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from config.cron import CronExpression
 
 CrmKind = Literal["local", "salesforce", "hubspot"]
 ScheduledJob = Literal["sla", "stale", "cadence", "overdue", "gates", "dedupe", "digest"]
@@ -27,21 +28,13 @@ class ConnectionPolicy(BaseModel):
         description="Prefix of this connection's variables: ACME_SF_ reads ACME_SF_ACCESS_TOKEN, "
         "ACME_SF_INSTANCE_URL... (local: ACME_SF_URL). None: the usual SALESFORCE_/HUBSPOT_/WARDEN_ ones.",
     )
-    schedules: dict[ScheduledJob, str] = Field(
+    schedules: dict[ScheduledJob, CronExpression] = Field(
         default_factory=dict, description="Job -> cron expression, replacing the rules' own schedules."
     )
     api_share: float | None = Field(
         None, gt=0, le=1, description="Share of the org's daily API calls this connection's runs may spend."
     )
     enabled: bool = True
-
-    @field_validator("schedules")
-    @classmethod
-    def _cron_expressions(cls, schedules: dict[ScheduledJob, str]) -> dict[ScheduledJob, str]:
-        for job, expression in schedules.items():
-            if len(expression.split()) != 5 or not croniter.is_valid(expression):
-                raise ValueError(f"schedule of job {job!r}: {expression!r} is not a 5-field cron expression")
-        return schedules
 
 
 def _unique_names(connections: tuple[ConnectionPolicy, ...]) -> tuple[ConnectionPolicy, ...]:

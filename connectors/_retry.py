@@ -8,6 +8,8 @@ tests record the waits instead of sleeping them.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 import structlog
@@ -17,6 +19,10 @@ from domain.errors import RetriableConnectorError
 
 log = structlog.get_logger(__name__)
 Sleep = Callable[[float], None]
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+FIRST_LINE_CHARS = 200
 
 _TRANSIENT_WAIT = wait_exponential(multiplier=0.5, max=10)
 _RATE_LIMIT_WAIT = wait_exponential(multiplier=5, max=120)
@@ -40,6 +46,20 @@ def backoff(state: RetryCallState) -> float:
     if isinstance(failure, TryAgain) and failure.wait_s is not None:
         return failure.wait_s
     return (_RATE_LIMIT_WAIT if isinstance(failure, RateLimited) else _TRANSIENT_WAIT)(state)
+
+
+def first_line(body: bytes | str | None) -> str:
+    """The first line worth showing of an error body that is not JSON: an HTML page's title or first text.
+
+    Gateways and load balancers answer with HTML or plain text; a message must stay one line.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    title = _TITLE.search(text)
+    if title is not None:
+        text = title.group(1)
+    lines = (" ".join(html.unescape(_TAG.sub(" ", line)).split()) for line in text.splitlines())
+    found = next((line for line in lines if line), "")
+    return found[:FIRST_LINE_CHARS] or "(empty body)"
 
 
 def _logger(crm: str) -> Callable[[RetryCallState], None]:

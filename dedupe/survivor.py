@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from config.dedupe_policy import DedupePolicy, FieldRule, NamingConvention, SurvivorCriterion
@@ -56,7 +57,7 @@ def _completeness(facts: AccountFacts) -> int:
 def _criterion(name: SurvivorCriterion, types: AccountTypes) -> Callable[[AccountFacts], float]:
     """A score per criterion: higher wins."""
     def category_rank(facts: AccountFacts) -> float:
-        category = types.category(field_value(facts.account, types.source_field))
+        category = types.category_of(partial(field_value, facts.account))
         return 2 if category == "customer" else 1 if category else 0
 
     scores: dict[SurvivorCriterion, Callable[[AccountFacts], float]] = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record, TaskPriority, TaskType
 
 
@@ -160,6 +161,28 @@ class Connector(Reader, Writer, Merger, Protocol):
 
     name: str
     usage: ApiUsage
+
+
+@runtime_checkable
+class TaskKeyCheck(Protocol):
+    """A CRM whose tasks need a field made for our idempotency keys before a run may create any."""
+
+    def task_key_problem(self) -> str | None:
+        """None when tasks can carry our idempotency key; else one line: what is missing and the exact fix."""
+        ...
+
+
+@runtime_checkable
+class Inspector(TaskKeyCheck, Protocol):
+    """What ``warden doctor`` and ``warden policy init`` ask of a CRM: its metadata, and the task key field."""
+
+    def inspect(self) -> OrgFacts:
+        """The org's stages, statuses, picklist values, fields, permissions and API budget."""
+        ...
+
+    def create_task_key(self) -> str:
+        """Create the task key field (property); say what was done, or raise ``FatalConnectorError`` with the steps."""
+        ...
 
 
 class RecordLinks(Protocol):

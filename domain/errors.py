@@ -13,6 +13,10 @@ class FatalConnectorError(ConnectorError):
     """Retrying cannot help (bad credentials, bad configuration): stop the run and say how to fix it."""
 
 
+class CredentialsError(FatalConnectorError):
+    """The credentials are missing, malformed, or refused by the CRM: bad input, fixed in the settings."""
+
+
 class RetriableConnectorError(ConnectorError):
     """A passing fault (lock contention, 5xx, a dropped connection): the same call may succeed later."""
 

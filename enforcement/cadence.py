@@ -12,6 +12,7 @@ the same key and the ledger creates the task once.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from config.policy import CadenceRule
 from domain.org import Calls, OrgData
@@ -43,7 +44,7 @@ def evaluate(rule: CadenceRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     for account in org.records(_ACCOUNT):
         if not isinstance(account, Account):
             continue
-        category = mapping.category(field_value(account, mapping.source_field))
+        category = mapping.category_of(partial(field_value, account))
         if category in rule.categories:
             _judge(rule, facts, account, category, calls, period, result)
     return result
@@ -79,7 +80,9 @@ def _judge(
               f"{rule.every_days} days (owner {owner.name})")
     evidence = {
         "policy": f"rules[id={rule.id}] every {rule.every_days} days",
-        "account_type": field_value(account, ctx.policy.account_types.source_field),
+        "account_type": next((field_value(account, n) for n in (ctx.policy.account_types.source_field,
+                                                                 *ctx.policy.account_types.also_from)
+                              if ctx.policy.account_types.category(field_value(account, n)) == category), None),
         "category": category,
         "owner": owner.email or owner.name,
         "last_call": last_call.isoformat() if last_call else None,

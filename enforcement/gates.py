@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from config.policy import GateRule, Stage
+from config.policy import GateRule, Stage, Stages
 from domain.org import OrgData
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import Lead, ObjectType, Opportunity
@@ -37,22 +37,32 @@ class _Breach:
 
 
 def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
-    """Find records held in a stage without that stage's data and plan the policy's fix for each."""
+    """Find records held in a stage without that stage's data and plan the policy's fix for each.
+
+    A deal is judged by the stages of its own pipeline (``stages.pipelines``), else the default list.
+    """
     object_type = ObjectType(rule.object)
-    stages = ctx.policy.stages.lead if object_type is ObjectType.LEAD else ctx.policy.stages.opportunity
-    position = {s.name: i for i, s in enumerate(stages)}
     result = RuleResult()
     facts = OwnerFacts(ctx)
-    records = org.records(object_type) if object_type is ObjectType.LEAD else org.gate_suspects(_gates(rule, stages))
+    lead = object_type is ObjectType.LEAD
+    records = org.records(object_type) if lead else org.gate_suspects(_gates(rule, ctx.policy.stages))
+    positions: dict[str | None, tuple[tuple[Stage, ...], dict[str, int]]] = {}
     for record in records:
         if not isinstance(record, Lead | Opportunity) or (isinstance(record, Opportunity) and record.is_closed):
             continue
+        pipeline = record.pipeline if isinstance(record, Opportunity) else None
+        if pipeline not in positions:
+            stages = ctx.policy.stages.lead if lead else ctx.policy.stages.for_pipeline(pipeline)
+            positions[pipeline] = (stages, {s.name: i for i, s in enumerate(stages)})
+        stages, position = positions[pipeline]
         name = _stage_name(record)
         if name is None or name not in position:
             known = ", ".join(position) or "none"
+            where = f"stages of pipeline {pipeline!r}" if pipeline and stages is not ctx.policy.stages.opportunity \
+                else f"stages.{rule.object}"
             result.skips.append(Skip(rule.id, object_type, record.id,
-                                     f"stage {name!r} is not in the policy's stages.{rule.object} ({known}): "
-                                     "add it there or correct the record"))
+                                     f"stage {name!r} is not in the policy's {where} ({known}): "
+                                     "add it there, alias it in stages.aliases, or correct the record"))
             continue
         index = position[name]
         stage = stages[index]
@@ -65,9 +75,22 @@ def evaluate(rule: GateRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     return result
 
 
-def _gates(rule: GateRule, stages: tuple[Stage, ...]) -> dict[str, tuple[tuple[str, ...], float | None]]:
-    """What the database may pre-filter deals on: each open stage's required fields and checked probability."""
-    return {s.name: (s.required, s.probability if rule.check_probability else None) for s in stages if not s.closed}
+def _gates(rule: GateRule, stages: Stages) -> dict[str, tuple[tuple[str, ...], float | None]]:
+    """What the database may pre-filter deals on: each open stage's required fields and checked probability.
+
+    A stage name open in several pipelines with different rules gets every pipeline's required fields and
+    no probability check, so the pre-filter keeps every deal the rule may flag (the rule re-checks each).
+    """
+    gates: dict[str, tuple[tuple[str, ...], float | None]] = {}
+    for stage in (s for s in stages.all_opportunity() if not s.closed):
+        probability = stage.probability if rule.check_probability else None
+        if stage.name in gates:
+            required, known = gates[stage.name]
+            merged = tuple(dict.fromkeys((*required, *stage.required)))
+            gates[stage.name] = (merged, known if known == probability else None)
+        else:
+            gates[stage.name] = (stage.required, probability)
+    return gates
 
 
 def _stage_name(record: Gated) -> str | None:
@@ -153,5 +176,7 @@ def _move_back(rule: GateRule, breach: _Breach, key: str) -> tuple[str, _Fix] | 
     payload: dict[str, Any] = {field: target.name}
     if isinstance(record, Opportunity) and target.probability is not None:
         payload["probability"] = target.probability
+    if isinstance(record, Opportunity) and record.pipeline:
+        payload["pipeline"] = record.pipeline  # the stage is the one of this pipeline
     return (f"Move it back to {target.name!r}, the last step its data qualifies for.",
             _Fix(ActionKind.UPDATE, f"{key}:move_back", payload))

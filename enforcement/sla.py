@@ -29,10 +29,10 @@ def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     object_type = ObjectType(rule.object)
     result = RuleResult()
     rotation = Rotation(ctx)
-    closed = _closed_stages(ctx, object_type)
+    closed = _closed_everywhere(ctx, object_type)
     acting = [o.id for o in ctx.owners.values() if o.active]
     restarted = [record_id for rule_id, record_id in ctx.history.last_reassigned if rule_id == rule.id]
-    suspects = _candidates(org.sla_suspects(object_type, closed, acting, restarted), rule, closed)
+    suspects = _candidates(org.sla_suspects(object_type, closed, acting, restarted), rule, ctx)
     while batch := list(islice(suspects, _BATCH)):
         activity = org.last_activity_of([record.id for record in batch])
         for record in batch:
@@ -40,21 +40,30 @@ def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     return result
 
 
-def _closed_stages(ctx: RuleContext, object_type: ObjectType) -> set[str]:
+def _closed_everywhere(ctx: RuleContext, object_type: ObjectType) -> set[str]:
+    """Stage (status) names closed in every pipeline that has them: what the database may leave out."""
     stages: tuple[Stage, ...] = (
-        ctx.policy.stages.lead if object_type is ObjectType.LEAD else ctx.policy.stages.opportunity
+        ctx.policy.stages.lead if object_type is ObjectType.LEAD else ctx.policy.stages.all_opportunity()
     )
-    return {s.name for s in stages if s.closed}
+    return {s.name for s in stages if s.closed} - {s.name for s in stages if not s.closed}
 
 
-def _candidates(records: Iterable[Record], rule: SlaRule, closed: set[str]) -> Iterable[Lead | Opportunity]:
+def _closed(ctx: RuleContext, pipeline: str | None) -> set[str]:
+    return {s.name for s in ctx.policy.stages.for_pipeline(pipeline) if s.closed}
+
+
+def _candidates(records: Iterable[Record], rule: SlaRule, ctx: RuleContext) -> Iterable[Lead | Opportunity]:
+    closed_lead = {s.name for s in ctx.policy.stages.lead if s.closed}
+    closed_by_pipeline: dict[str | None, set[str]] = {}
     for record in records:
         if isinstance(record, Opportunity):
-            if record.is_closed or record.stage in closed:
+            if record.pipeline not in closed_by_pipeline:
+                closed_by_pipeline[record.pipeline] = _closed(ctx, record.pipeline)
+            if record.is_closed or record.stage in closed_by_pipeline[record.pipeline]:
                 continue
             stage = record.stage
         elif isinstance(record, Lead):
-            if record.status in closed:
+            if record.status in closed_lead:
                 continue
             stage = record.status
         else:

@@ -40,10 +40,9 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
     """Warn owners of deals stuck in a stage, then pull back or close the ones still stuck."""
     result = RuleResult()
     facts = OwnerFacts(ctx)
-    closed = {s.name for s in ctx.policy.stages.opportunity if s.closed}
     expired: list[_Stale] = []
     for deal in org.unmoved_opportunities(before=ctx.now - timedelta(days=rule.after_days)):
-        if deal.stage in closed:
+        if any(s.closed and s.name == deal.stage for s in ctx.policy.stages.for_pipeline(deal.pipeline)):
             continue
         since = max(deal.stage_changed_at or deal.created_at,
                     ctx.history.last_reassigned.get((rule.id, deal.id), deal.created_at))
@@ -120,6 +119,13 @@ def _warn(rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, result: RuleRes
     result.actions.append(Action(ActionKind.CREATE_TASK, _OPP, deal.id, key, reason, rule.id, payload))
 
 
+def _closed_lost_stage(rule: StaleDealRule, ctx: RuleContext, deal: Opportunity) -> str:
+    """The rule's closed-lost stage if the deal's pipeline has it, else that pipeline's first closed, not won one."""
+    stages = ctx.policy.stages.for_pipeline(deal.pipeline)
+    lost = [s.name for s in stages if s.closed and not s.won]
+    return rule.closed_lost_stage if rule.closed_lost_stage in lost or not lost else lost[0]
+
+
 def _take_away(
     rule: StaleDealRule, facts: OwnerFacts, stale: _Stale, partners: dict[str, str | None], result: RuleResult
 ) -> None:
@@ -128,8 +134,11 @@ def _take_away(
     key = f"{rule.id}:{_OPP}:{deal.id}:{stale.since.isoformat()}:{outcome}"
     limit = f"past the {rule.after_days}-day limit and {rule.grace_days}-day grace period"
     if outcome == "close_lost":
-        reason = f"{_stuck(facts, stale)}, {limit}. Close it as {rule.closed_lost_stage!r}."
-        payload: dict[str, object] = {"stage": rule.closed_lost_stage, "is_closed": True}
+        closed_lost = _closed_lost_stage(rule, facts.ctx, deal)
+        reason = f"{_stuck(facts, stale)}, {limit}. Close it as {closed_lost!r}."
+        payload: dict[str, object] = {"stage": closed_lost, "is_closed": True}
+        if deal.pipeline:
+            payload["pipeline"] = deal.pipeline  # the stage is the one of this pipeline
         if rule.close_reason_field:
             payload[rule.close_reason_field] = f"{rule.close_reason} ({stale.days} days in {deal.stage})"
         result.findings.append(Finding(rule.id, _OPP, deal.id, facts.answerable(deal.owner_id), reason, evidence))

@@ -14,14 +14,16 @@ Beat runs :class:`jobs.beat.PolicyScheduler`, which re-reads the policy while it
 from __future__ import annotations
 
 import dataclasses
+import sys
 from functools import cache
 from typing import Any
 
 import structlog
+import typer
 from celery import Celery, Task
 from celery.signals import worker_init
 
-from config.settings import Settings
+from config.settings import Settings, SettingsError, load_settings
 from domain.records import ObjectType
 from jobs import log_setup as warden_logging
 from jobs.beat import beat_schedule
@@ -45,15 +47,22 @@ class _Process:
 def _process() -> _Process:
     """Store, locks and policy of this worker process, opened once after Celery forks it."""
     warden_logging.configure()
-    settings = Settings()
+    settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
     runner = build_runner(settings, engine, sessions, apply=settings.celery_apply, shutdown=ShutdownFlag())
     return _Process(policy_keeper(settings), runner)
 
 
 def _migrate_store(**_signal: Any) -> None:
-    """Bring the store's schema up to date once in the parent worker process, before it forks."""
-    engine, _ = open_store(Settings())
+    """Bring the store's schema up to date once in the parent worker process, before it forks.
+
+    A store that cannot be opened stops the worker with its one line (exit 2) instead of leaving it
+    to take tasks it cannot record.
+    """
+    try:
+        engine, _ = open_store(load_settings())
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
     engine.dispose()
 
 
@@ -143,4 +152,13 @@ def make_app(settings: Settings) -> Celery:
     return celery
 
 
-app = make_app(Settings())
+def _settings_at_start() -> Settings:
+    """The settings Celery starts with; bad ones end ``celery -A jobs.celery_app ...`` with one line each, exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise SystemExit(2) from None
+
+
+app = make_app(_settings_at_start())

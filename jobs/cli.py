@@ -4,55 +4,55 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
 from connectors.local import LocalCRM
 from demo.org import seed_demo
-from domain.errors import ConnectorError
+from domain.errors import ConnectorError, CredentialsError
+from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, worker_cli
+from jobs import dedupe_cli, doctor_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
-from jobs.inputs import fail, open_store, policy_or_exit
+from jobs.inputs import (
+    clock_or_exit,
+    crm_or_exit,
+    database_reason,
+    fail,
+    open_store,
+    policy_or_exit,
+    preview_folder_or_exit,
+    settings_or_exit,
+)
+from jobs.job_table import job_table
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from jobs.report import as_json, print_run
+from jobs.schedule import ScheduleError
 from notify.digest import DigestConfigError
 from store.locks import locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
                   "unless given --apply.", no_args_is_help=True, add_completion=False)
-policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+policy_app = typer.Typer(help="Check policy files, or draft one from a live org.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")
 console = Console()
-err = Console(stderr=True)
 
 NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 with offset), e.g. 2026-11-20T15:00:00Z.")]
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print the plan.")]
-
-
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO-8601 date-time", param_hint="--now") from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter(f"{value!r} has no UTC offset: add Z or +HH:MM", param_hint="--now")
-    return moment.astimezone(UTC)
 
 
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool,
@@ -70,8 +70,13 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
             return run_job(job, connector=connector, connection=crm, policy=policy,
                            sessions=sessions, now=now, apply=apply, full=full)
+    except CredentialsError as exc:
+        raise fail(f"the run failed and was recorded as failed in the ledger: {exc}") from None
     except ConnectorError as exc:
         raise fail(f"the run failed and was recorded as failed in the ledger: {exc}", 1) from None
+    except SQLAlchemyError as exc:
+        raise fail(f"the ledger {settings.database_url} failed during the run: {database_reason(exc)}; "
+                   "the run stopped there: run it again to finish", 1) from None
 
 
 @app.command()
@@ -89,8 +94,9 @@ def run(
     if job not in (*JOBS, "all"):
         raise typer.BadParameter(f"unknown job {job!r}: use one of {', '.join((*JOBS, 'all'))}", param_hint="JOB")
     warden_logging.configure(json_output=True if json_output else None)
-    settings = Settings()
-    result = _execute(job, crm or settings.crm, settings, policy_or_exit(settings, policy), _now(now), apply, full)
+    settings = settings_or_exit()
+    result = _execute(job, crm_or_exit(crm, settings), settings, policy_or_exit(settings, policy), clock_or_exit(now),
+                      apply, full)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:
@@ -103,9 +109,12 @@ def run(
 def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     """Seed the embedded demo CRM (once) and run every rule on it."""
     warden_logging.configure()
-    settings = Settings()
-    moment = _now(now)
-    crm = LocalCRM.from_url(settings.local.url)
+    settings = settings_or_exit()
+    moment = clock_or_exit(now)
+    try:
+        crm = LocalCRM.from_url(settings.local.url)
+    except ConnectorError as exc:
+        raise fail(str(exc)) from None
     seed_demo(crm, moment)
     policy = policy_or_exit(settings, None)
     result = _execute("all", "local", settings, policy, moment, apply)
@@ -115,7 +124,7 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
-    console.print(f"\nDemo CRM: {settings.local.url}   ledger: {settings.database_url}")
+    console.print(f"\nDemo CRM: {settings.local.url}   ledger: {mask_url_secrets(settings.database_url)}")
     console.print(f"See this run again: warden ledger show {result.run_id}")
     if result.dry_run:
         console.print("Apply the plan to the demo CRM: warden demo --apply")
@@ -131,28 +140,31 @@ def digest(
 ) -> None:
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
-    settings = Settings()
+    settings = settings_or_exit()
+    moment, folder, connection = clock_or_exit(now), preview_folder_or_exit(preview), crm_or_exit(crm, settings)
     _, sessions = open_store(settings)
     try:
-        report = build_digests(sessions, settings, policy_or_exit(settings, policy), crm or settings.crm, _now(now),
-                               preview=preview, send=send)
+        report = build_digests(sessions, settings, policy_or_exit(settings, policy), connection, moment,
+                               preview=folder, send=send)
     except DigestConfigError as exc:
         raise fail(str(exc)) from None
     digest_command(report, send, console)
 
 
+app.command()(doctor_cli.doctor)
+policy_app.command("init")(doctor_cli.policy_init)
 app.command()(worker_cli.worker)
 app.command()(worker_cli.status)
 
 
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="The policy YAML file.")]) -> None:
-    """Validate a policy file; print every problem with its key and line; exit 1 if any."""
+    """Validate a policy file as the worker does; print every problem with its key and line; exit 1 if any."""
     try:
         loaded = load_policy(file)
-    except PolicyError as exc:
-        err.print(str(exc))
-        raise typer.Exit(1) from None
+        job_table(loaded, "local")  # the worker's own scheduling of it: the check refuses what the worker would
+    except (PolicyError, ScheduleError) as exc:
+        raise fail(str(exc), 1) from None
     console.print(f"{file}: OK ({len(loaded.rules)} rules, {len(loaded.teams)} teams)")
 
 
@@ -162,7 +174,6 @@ def ledger_show(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print what a run found and did."""
-    settings = Settings()
+    settings = settings_or_exit()
     if not print_ledger_run(open_store(settings)[1], run_id, console, json_output=json_output):
-        err.print(f"no run {run_id!r} in {settings.database_url}")
-        raise typer.Exit(1)
+        raise fail(f"no run {run_id!r} in {settings.database_url}", 1)

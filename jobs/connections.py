@@ -7,12 +7,14 @@ A connection without ``env_prefix`` uses the usual settings (``SALESFORCE_*``, `
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
-from config.settings import Settings
+from config.settings import Settings, settings_problems
 from connectors.kinds import KINDS, CrmKind
 from domain.connector import Connector, RecordLinks
 from domain.records import ObjectType
@@ -42,7 +44,7 @@ def crm_settings(settings: Settings, connection: ConnectionPolicy) -> BaseSettin
     except ValidationError as exc:
         raise ConnectionSettingsError(
             f"connection {connection.name!r}: variables with prefix {prefix} are wrong or missing: "
-            + "; ".join(f"{prefix}{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            + "; ".join(settings_problems(exc, prefix or ""))
         ) from None
     missing = [name for name in kind.required_with_prefix if prefix and name not in section.model_fields_set]
     if missing:
@@ -53,6 +55,16 @@ def crm_settings(settings: Settings, connection: ConnectionPolicy) -> BaseSettin
     if connection.api_share is not None and "api_share" in type(section).model_fields:
         section = section.model_copy(update={"api_share": connection.api_share})
     return section
+
+
+def check_connections(settings: Settings, connections: Iterable[ConnectionPolicy]) -> None:
+    """Read every connection's CRM settings now, so a malformed or missing variable is found at start.
+
+    Raises:
+        ConnectionSettingsError: the first connection whose variables are wrong or missing.
+    """
+    for connection in connections:
+        crm_settings(settings, connection)
 
 
 def open_connector(settings: Settings, crm: str, fields: FieldMaps | None = None) -> Connector:

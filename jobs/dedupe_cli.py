@@ -26,7 +26,7 @@ from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
-from jobs.inputs import fail, open_store, policy_or_exit
+from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
 from jobs.recovery import settle_abandoned_runs
 from store import mirror
 from store.locks import locks_for
@@ -93,9 +93,9 @@ def plan_command(
     ] = os.cpu_count() or 1,
 ) -> None:
     """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
-    settings = Settings()
+    settings = settings_or_exit()
     rules = policy_or_exit(settings, policy)
-    plan = build_plan(_facts(settings, crm or settings.crm, from_csv), rules, workers)
+    plan = build_plan(_facts(settings, crm_or_exit(crm, settings), from_csv), rules, workers)
     _print_plan(plan)
     if out is not None:
         try:
@@ -156,8 +156,8 @@ def apply_command(
     apply: ApplyOption = False,
 ) -> None:
     """Merge the plan's approved clusters; a dry run prints what would merge."""
-    settings = Settings()
-    crm = crm or settings.crm
+    settings = settings_or_exit()
+    crm = crm_or_exit(crm, settings)
     clusters = _approved(plan)
     if not clusters:
         console.print(f"No approved cluster in {plan}: write yes in the approve column of the clusters to merge.")
@@ -189,7 +189,7 @@ def undo_command(
     apply: ApplyOption = False,
 ) -> None:
     """Put merged accounts and their children back from the ledger's snapshots (no time limit)."""
-    settings = Settings()
+    settings = settings_or_exit()
     sessions = open_store(settings)[1]
     try:
         connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection

@@ -19,6 +19,7 @@ from config.policy_connections import ConnectionPolicy
 from domain.connector import Connector, NoLinks
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.records import ObjectType
+from jobs.aliases import with_aliases
 from jobs.digest_job import DigestJob
 from jobs.pipeline import run_job
 from jobs.recovery import finish_dependents, settle_abandoned_runs
@@ -92,7 +93,8 @@ class JobRunner:
         except (ConnectorError, ValueError) as exc:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         try:
-            mirror.sync(StoppingConnector(inner, self.shutdown), self.sessions, connection.name, objects)
+            reader = with_aliases(StoppingConnector(inner, self.shutdown), policy)
+            mirror.sync(reader, self.sessions, connection.name, objects)
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on

@@ -10,19 +10,29 @@ from typing import Any
 
 import structlog
 
+from domain.secrets import mask_url_secrets
+
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api_key|apikey|session_id", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/!=-]+")
 REDACTED = "[redacted]"
 
 
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Blank every value whose key names a secret, and bearer tokens inside any string."""
+    """Blank every value whose key names a secret; cut bearer tokens and URL passwords out of any string."""
     for key, value in list(event_dict.items()):
-        if _SECRET_KEY.search(key):
-            event_dict[key] = REDACTED
-        elif isinstance(value, str) and "Bearer" in value:
-            event_dict[key] = _BEARER.sub(r"\1" + REDACTED, value)
+        event_dict[key] = REDACTED if _SECRET_KEY.search(str(key)) else _scrubbed(value)
     return event_dict
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` with secrets cut out of its strings, through lists, tuples and dicts."""
+    if isinstance(value, str):
+        return mask_url_secrets(_BEARER.sub(r"\1" + REDACTED, value) if "Bearer" in value else value)
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEY.search(str(k)) else _scrubbed(v) for k, v in value.items()}
+    return value
 
 
 def _stderr_logger(*_: Any) -> structlog.PrintLogger:

@@ -16,13 +16,14 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
-from domain.connector import Connector
+from domain.connector import Connector, TaskKeyCheck
 from domain.errors import BudgetExhausted
-from domain.plan import Action, ActionStatus, Finding, RuleResult, Skip
+from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
+from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
 from store import mirror
 from store.history import load_history
@@ -85,6 +86,7 @@ def run_job(
     Rules judge only what changed since their last run unless ``full`` (see ``jobs.rule_passes``);
     ``sync=False`` skips the sync when the caller has just synced the connection (a worker pass).
     """
+    connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
     run_id = ledger.start_run(job, connection, dry_run=not apply, now=now)
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
@@ -126,7 +128,12 @@ def _run(
     ledger.record_skips(result.run_id, plan.skips)
     action_ids = ledger.record_actions(result.run_id, plan.actions)
     result.findings, result.skips = plan.findings, plan.skips
-    outcome = apply_actions(connector, ledger, list(zip(action_ids, plan.actions, strict=True))) if apply else None
+    refusal = _task_key_problem(connector, plan) if apply else None
+    if refusal is not None:
+        result.errors.append(refusal)
+        log.error("apply.refused", reason=refusal)
+    ready = apply and refusal is None
+    outcome = apply_actions(connector, ledger, list(zip(action_ids, plan.actions, strict=True))) if ready else None
     statuses = ledger.action_statuses(action_ids)
     result.actions = [
         ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
@@ -135,6 +142,17 @@ def _run(
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
+
+
+def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
+    """Why tasks cannot be created in this org (no key field), if they cannot.
+
+    The run then writes nothing, rather than failing every task and leaving the reassignments they
+    explain without them.
+    """
+    if not isinstance(connector, TaskKeyCheck) or not any(a.kind is ActionKind.CREATE_TASK for a in plan.actions):
+        return None
+    return connector.task_key_problem()
 
 
 def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool) -> RuleResult:

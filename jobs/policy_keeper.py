@@ -12,7 +12,7 @@ from pathlib import Path
 import structlog
 
 from config.policy import Policy
-from config.policy_file import PolicyError, parse_policy
+from config.policy_file import PolicyError, parse_policy, read_policy_text
 from jobs.job_table import ScheduledJob, job_table
 from jobs.schedule import ScheduleError
 
@@ -47,9 +47,9 @@ class PolicyKeeper:
             NoGoodPolicyError: the file is invalid and no earlier version ever loaded.
         """
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except OSError as exc:
-            return self._keep_last_good(f"cannot read {self.path}: {exc.strerror}")
+            text = read_policy_text(self.path)
+        except PolicyError as exc:
+            return self._keep_last_good(str(exc))
         if text == self._text:
             return self._keep_last_good(self.error) if self.error else self._current()
         self._text = text

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from config.cron import cron_problem
+
 MISSED_COUNT_CAP = 1000
 """Counting missed fires stops here: after months down, "1000+" says enough."""
 
@@ -43,11 +45,9 @@ class CronSchedule:
         if not expressions:
             raise ScheduleError(f"{where}: no cron expression given")
         for expression in expressions:
-            if not croniter.is_valid(expression) or len(expression.split()) != 5:
-                raise ScheduleError(
-                    f"{where}: {expression!r} is not a 5-field cron expression "
-                    "(minute hour day-of-month month day-of-week), e.g. '*/15 * * * *'"
-                )
+            problem = cron_problem(expression)
+            if problem is not None:
+                raise ScheduleError(f"{where}: {problem}")
         try:
             zone = ZoneInfo(time_zone)
         except (KeyError, ValueError):

@@ -24,6 +24,7 @@ from domain.connector import (
     ReadsAhead,
     RecordUpdate,
     Snapshot,
+    TaskKeyCheck,
     WriteResult,
 )
 from domain.errors import BudgetExhausted
@@ -117,3 +118,7 @@ class StoppingConnector:
     def restore(self, snapshots: Sequence[Snapshot]) -> None:
         self._flag.check()
         self._inner.restore(snapshots)
+
+    def task_key_problem(self) -> str | None:
+        self._flag.check()
+        return self._inner.task_key_problem() if isinstance(self._inner, TaskKeyCheck) else None

@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import Settings
 from jobs import log_setup as warden_logging
-from jobs.inputs import open_store
+from jobs.connections import ConnectionSettingsError, check_connections
+from jobs.inputs import fail, open_store, settings_or_exit
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
 from jobs.shutdown import ShutdownFlag
@@ -30,7 +30,6 @@ from store.heartbeats import Heartbeat
 
 app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)
 console = Console()
-err = Console(stderr=True)
 
 PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
 
@@ -39,8 +38,7 @@ def _loaded(keeper: PolicyKeeper) -> None:
     try:
         keeper.refresh()
     except NoGoodPolicyError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -52,10 +50,14 @@ def worker(
 ) -> None:
     """Run every job of every connection on the policy's schedule until SIGTERM."""
     warden_logging.configure()
-    settings = Settings()
+    settings = settings_or_exit()
     engine, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
     _loaded(keeper)
+    try:
+        check_connections(settings, {j.connection.name: j.connection for j in keeper.refresh().jobs}.values())
+    except ConnectionSettingsError as exc:
+        raise fail(str(exc)) from None
     shutdown = ShutdownFlag()
     shutdown.install()
     metrics = WorkerMetrics(stale_after=max(600.0, idle_seconds * 3))
@@ -81,7 +83,7 @@ def status(
 ) -> None:
     """Last and next run of each job per connection, API calls today, pending work, worker heartbeats."""
     warden_logging.configure(json_output=True if json_output else None)
-    settings = Settings()
+    settings = settings_or_exit()
     _, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
     _loaded(keeper)

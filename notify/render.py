@@ -50,7 +50,7 @@ def compose(digest: Digest, sender: str, chart_png: bytes | None, sent_at: datet
     message = EmailMessage()
     message["Subject"] = digest.subject
     message["From"] = sender
-    message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
+    message["To"] = formataddr((header_safe(digest.recipient.name), digest.recipient.email))
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = _message_id(digest.key, sender)
     chart_id = make_msgid(idstring="chart", domain="crm-warden")
@@ -61,6 +61,15 @@ def compose(digest: Digest, sender: str, chart_png: bytes | None, sent_at: datet
         assert isinstance(html_part, EmailMessage)
         html_part.add_related(chart_png, maintype="image", subtype="png", cid=chart_id, filename=CHART_NAME)
     return message
+
+
+def header_safe(name: str) -> str:
+    """``name`` (from the CRM) fit for a header: line breaks and other control characters become single spaces.
+
+    A line break in a header value would start a new header (``Bcc: ...``), and the email library
+    refuses such a value outright, which would stop every digest of the run.
+    """
+    return " ".join("".join(c if c.isprintable() else " " for c in name).split())
 
 
 def _message_id(key: str, sender: str) -> str:

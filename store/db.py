@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Dialect, Engine, create_engine, event, make_url
+from sqlalchemy import DateTime, Dialect, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -75,12 +75,18 @@ _STORED_LENGTH = len("2026-01-31 23:59:59.999999")
 """SQLAlchemy writes every SQLite datetime in this one layout, microseconds included."""
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long to wait for PostgreSQL to answer before saying it cannot be reached (a URL may set its own)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; a SQLite file gets its folder created, WAL and foreign keys on."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
         return create_engine(url, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -105,6 +111,16 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise the database's own error now if it cannot take writes (a read-only disk, file or replica).
+
+    Rewrites the schema version with itself: a real write on SQLite and PostgreSQL alike, which
+    changes nothing, so a ledger that cannot be written stops a command before its run starts.
+    """
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Snapshot
 from domain.plan import Action, ActionStatus, Finding, Skip
+from domain.secrets import mask_url_secrets
 from store import claims
 from store.claims import Claim
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
@@ -67,7 +68,7 @@ class Ledger:
             raise ValueError(f"run {run_id} cannot finish as {status!r}: use one of {', '.join(RUN_END_STATUSES)}")
         with self._sessions.begin() as session:
             run = session.get_one(RunRow, run_id)
-            run.status, run.summary, run.error, run.finished_at = status, summary, error, self._clock()
+            run.status, run.summary, run.error, run.finished_at = status, summary, _masked(error), self._clock()
 
     def record_findings(self, run_id: str, findings: Iterable[Finding]) -> None:
         rows = ({**asdict(f), "object": f.object.value, "run_id": run_id} for f in findings)
@@ -154,7 +155,8 @@ class Ledger:
         now = self._clock()
         with self._sessions.begin() as session:
             action = session.get_one(ActionRow, action_id)
-            action.status, action.error, action.result_id, action.updated_at = status.value, error, result_id, now
+            action.status, action.error, action.result_id = status.value, _masked(error), result_id
+            action.updated_at = now
             session.execute(
                 update(ClaimRow).where(ClaimRow.action_id == action_id).values(status=status.value, updated_at=now)
             )
@@ -171,3 +173,8 @@ def _action_row(action: Action, run_id: str, now: datetime) -> dict[str, Any]:
         "record_id": action.record_id, "rule": action.rule, "reason": action.reason, "payload": action.payload,
         "status": ActionStatus.PLANNED.value, "created_at": now, "updated_at": now, "requires": action.requires,
     }
+
+
+def _masked(error: str | None) -> str | None:
+    """An error as the ledger keeps it: a password or token inside a URL never reaches the database."""
+    return None if error is None else mask_url_secrets(error)

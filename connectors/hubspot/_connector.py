@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from connectors._retry import Sleep
 from connectors.hubspot._http import HubSpotHttp, OAuthApp
+from connectors.hubspot._inspect import HubSpotInspector
 from connectors.hubspot._mapping import (
     CALLS,
     CONTACT_LEADS,
@@ -46,6 +47,7 @@ from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, 
 from connectors.hubspot._write import HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record
 
 LeadSource = Literal["contacts", "leads_object"]
@@ -95,6 +97,7 @@ class HubSpotConnector:
         self._task_key_property = task_key_property
         self.calls_as_tasks = calls_as_tasks
         self.merger = HubSpotMerger(http, self.reader)
+        self.inspector = HubSpotInspector(http, self.reader, task_key_property)
         self.memory = SyncMemory()
         self._archive_sweep, self._now = archive_sweep, now
         self._catalog_remembered = False
@@ -282,3 +285,12 @@ class HubSpotConnector:
 
     def restore(self, snapshots: Sequence[Snapshot]) -> None:
         self.merger.restore(snapshots)
+
+    def inspect(self) -> OrgFacts:
+        return self.inspector.inspect()
+
+    def task_key_problem(self) -> str | None:
+        return self.inspector.task_key_problem()
+
+    def create_task_key(self) -> str:
+        return self.inspector.create_task_key()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from connectors._retry import first_line
+
 
 class Act(StrEnum):
     RETRY = "retry"
@@ -54,10 +56,16 @@ def resolve(status: int) -> Resolution:
     return STATUS_RESOLUTIONS.get(status) or Resolution(Act.RETRY if status >= 500 else Act.FATAL)
 
 
-def message_of(body: bytes | None) -> tuple[str, dict[str, Any]]:
-    """HubSpot's ``message`` and the parsed body; a body that is not JSON gives its first 300 characters."""
+def message_of(body: bytes | str | None) -> tuple[str, dict[str, Any]]:
+    """HubSpot's ``message`` and the parsed body.
+
+    The SDK hands error bodies over as bytes or text depending on the exception class; a body that
+    is not a JSON object (a gateway's HTML page, plain text, nothing) gives its first line.
+    """
     try:
-        parsed = json.loads(body or b"{}")
+        parsed = json.loads(body) if body else None
     except ValueError:
-        return (body or b"").decode(errors="replace")[:300], {}
-    return str(parsed.get("message", parsed)), parsed
+        parsed = None
+    if not isinstance(parsed, dict):
+        return first_line(body), {}
+    return " ".join(str(parsed.get("message", parsed)).split()), parsed

@@ -29,7 +29,7 @@ from connectors._retry import Sleep, TryAgain, retrying
 from connectors.hubspot._errors import Act, message_of, resolve
 from connectors.hubspot._ratelimit import RateLimiter
 from domain.connector import ApiUsage
-from domain.errors import BudgetExhausted, FatalConnectorError, RecordError, RetriableConnectorError
+from domain.errors import BudgetExhausted, CredentialsError, FatalConnectorError, RecordError, RetriableConnectorError
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +78,7 @@ class HubSpotHttp:
     def __init__(self, base_url: str, access_token: str | None, limiter: RateLimiter, usage: ApiUsage, *,
                  sleep: Sleep, oauth: OAuthApp | None = None, attempts: int = 6) -> None:
         if not access_token and oauth is None:
-            raise FatalConnectorError(
+            raise CredentialsError(
                 "no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (private app) or HUBSPOT_CLIENT_ID, "
                 "HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN (OAuth app)")
         no_retries = urllib3.util.Retry(total=0, raise_on_status=False)  # tenacity decides what to retry
@@ -146,8 +146,15 @@ class HubSpotHttp:
             raise TryAgain(f"HTTP {status} ({message})", self._backoff)
         if resolution.act is Act.RECORD:
             raise RecordError(subject, f"{parsed.get('category', 'HTTP ' + str(status))}: {message}")
+        if resolution.act is Act.REAUTHENTICATE:
+            raise CredentialsError(f"HubSpot refused {subject} with HTTP {status} ({message}): {resolution.fix}")
         if resolution.fix:
-            raise FatalConnectorError(f"HubSpot refused {subject} with HTTP {status} ({message}): {resolution.fix}")
+            fix = resolution.fix
+            scopes = [s for e in parsed.get("errors", []) if isinstance(e, dict)
+                      for s in e.get("context", {}).get("requiredGranularScopes", [])]
+            if scopes:
+                fix = f"grant the app the scope {' or '.join(scopes)}"
+            raise FatalConnectorError(f"HubSpot refused {subject} with HTTP {status} ({message}): {fix}")
         raise FatalConnectorError(f"HubSpot answered HTTP {status} to {subject}: {message}")
 
     def _throttled(self, policy: str, subject: str) -> None:
@@ -166,7 +173,7 @@ class HubSpotHttp:
                 grant_type="refresh_token", client_id=app.client_id, client_secret=app.client_secret,
                 refresh_token=app.refresh_token, _preload_content=False)
         except API_ERRORS as exc:
-            raise FatalConnectorError(f"HubSpot refused the OAuth refresh (HTTP {exc.status}): check "
+            raise CredentialsError(f"HubSpot refused the OAuth refresh (HTTP {exc.status}): check "
                                       "HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN") from None
         self.usage.count("other")
         self.client.access_token = json.loads(raw.data)["access_token"]

@@ -52,11 +52,11 @@ class ObjectSpec:
 
 SPECS: dict[ObjectType, ObjectSpec] = {
     ObjectType.ACCOUNT: ObjectSpec(
-        "companies", ("name", "domain", "phone", "city", "zip", "country", "type", "hubspot_owner_id",
-                      "createdate", "hs_merged_object_ids"),
+        "companies", ("name", "domain", "phone", "city", "zip", "country", "type", "lifecyclestage",
+                      "hubspot_owner_id", "createdate", "hs_merged_object_ids"),
         {"name": "name", "owner_id": "hubspot_owner_id", "website": "domain", "phone": "phone",
          "billing_city": "city", "billing_postcode": "zip", "billing_country": "country",
-         "account_type": "type"}),
+         "account_type": "type", "lifecycle_stage": "lifecyclestage"}),
     ObjectType.CONTACT: ObjectSpec(
         "contacts", ("firstname", "lastname", "email", "phone", "hubspot_owner_id", "createdate"),
         {"owner_id": "hubspot_owner_id", "email": "email", "phone": "phone"}, ("companies",),
@@ -128,11 +128,14 @@ class StageCatalog:
     """Deal stages of every pipeline, from ``GET /crm/v3/pipelines/deals``."""
 
     stages: dict[str, Stage] = field(default_factory=dict)
+    pipelines: dict[str, str] = field(default_factory=dict)
+    """Pipeline id -> label."""
 
     @classmethod
     def from_pipelines(cls, body: Mapping[str, Any]) -> StageCatalog:
         catalog = cls()
         for pipeline in body.get("results", []):
+            catalog.pipelines[pipeline["id"]] = pipeline.get("label") or pipeline["id"]
             for raw in pipeline.get("stages", []):
                 meta = raw.get("metadata", {})
                 closed = str(meta.get("isClosed", "false")).lower() == "true"
@@ -143,12 +146,23 @@ class StageCatalog:
     def entered_properties(self) -> tuple[str, ...]:
         return tuple(f"hs_date_entered_{stage_id}" for stage_id in self.stages)
 
-    def stage_id(self, label_or_id: str) -> str:
-        """The stage id for a label the policy uses; an id passes through."""
+    def stage_id(self, label_or_id: str, pipeline: str | None = None) -> str:
+        """The stage id for a label the policy uses, within ``pipeline`` (label or id) when given; an id passes.
+
+        Stage labels repeat across pipelines ("Closed Lost" in each), so a write names the deal's pipeline.
+        """
         if label_or_id in self.stages:
             return label_or_id
-        wanted = label_or_id.lower()
-        return next((s.id for s in self.stages.values() if s.label.lower() == wanted), label_or_id)
+        wanted, within = label_or_id.lower(), self.pipeline_id(pipeline) if pipeline else None
+        matches = [s for s in self.stages.values() if s.label.lower() == wanted]
+        return next((s.id for s in matches if within in (None, s.pipeline)), matches[0].id if matches else label_or_id)
+
+    def pipeline_id(self, label_or_id: str) -> str:
+        """The pipeline id for a label the policy uses; an id passes through."""
+        if label_or_id in self.pipelines:
+            return label_or_id
+        wanted = label_or_id.strip().lower()
+        return next((i for i, label in self.pipelines.items() if label.lower() == wanted), label_or_id)
 
 
 @dataclass
@@ -163,6 +177,13 @@ class Mapper:
         return {name: props[prop] for name, prop in self.custom.get(object_type, {}).items()
                 if props.get(prop) not in (None, "")}
 
+    def _account_extra(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Custom properties, and the lifecycle stage (``customer``...) HubSpot marks customers with."""
+        extra = self.extra(ObjectType.ACCOUNT, props)
+        if props.get("lifecyclestage"):
+            extra.setdefault("lifecycle_stage", props["lifecyclestage"])
+        return extra
+
     def record(self, object_type: ObjectType, obj: Mapping[str, Any], links: Links, spec: ObjectSpec) -> Record:
         """The normalized record of one HubSpot object (from a list, search or batch read)."""
         props = obj["properties"]
@@ -175,7 +196,7 @@ class Mapper:
             return Account(**common, name=props.get("name") or "", owner_id=owner, website=props.get("domain"),
                            phone=props.get("phone"), billing_city=props.get("city"),
                            billing_postcode=props.get("zip"), billing_country=props.get("country"),
-                           account_type=props.get("type"), extra=self.extra(object_type, props))
+                           account_type=props.get("type"), extra=self._account_extra(props))
         if object_type is ObjectType.CONTACT:
             return Contact(**common, name=_full_name(props), account_id=_first(links, "companies"),
                            owner_id=owner, email=props.get("email"), phone=props.get("phone"))
@@ -201,8 +222,12 @@ class Mapper:
             amount=_float(props.get("amount")),
             probability=None if probability is None else round(probability * 100, 6),
             close_date=close.date() if close else None, is_closed=bool(stage and stage.closed),
-            is_won=bool(stage and stage.won), pipeline=props.get("pipeline"),
+            is_won=bool(stage and stage.won), pipeline=self._pipeline_label(props.get("pipeline")),
             extra=self.extra(ObjectType.OPPORTUNITY, props))
+
+    def _pipeline_label(self, pipeline: str | None) -> str | None:
+        """Deals name their pipeline by label, as the policy does; an unknown id stays as it is."""
+        return self.catalog.pipelines.get(pipeline, pipeline) if pipeline else None
 
     def _lead(self, common: dict[str, Any], props: Mapping[str, Any], spec: ObjectSpec) -> Lead:
         if spec.hubspot_type == "leads":

@@ -176,11 +176,15 @@ class HubSpotReader:
         body: JsonObject = self.http.call("read", "deal pipelines", send).body
         return body
 
-    def property_names(self, kind: str) -> dict[str, bool]:
-        """Every property of ``kind``, with whether a write may set it."""
+    def properties(self, kind: str) -> list[JsonObject]:
+        """Every property definition of ``kind`` (name, type, options, group...)."""
         def send(c: Any) -> Any:
             return c.crm.properties.core_api.get_all(kind, archived=False, _preload_content=False)
 
-        body = self.http.call("read", f"properties of {kind}", send).body
+        results: list[JsonObject] = self.http.call("read", f"properties of {kind}", send).body["results"]
+        return results
+
+    def property_names(self, kind: str) -> dict[str, bool]:
+        """Every property of ``kind``, with whether a write may set it."""
         return {p["name"]: not p.get("modificationMetadata", {}).get("readOnlyValue", False)
-                for p in body["results"]}
+                for p in self.properties(kind)}

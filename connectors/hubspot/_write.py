@@ -60,7 +60,7 @@ class HubSpotWriter:
             if name not in writable:
                 raise UnwritableField(f"field {name!r} cannot be written to a HubSpot {object_type.value}: "
                                       f"map it to a property under the policy's custom properties")
-            props[writable[name]] = self._encode(name, value)
+            props[writable[name]] = self._encode(name, value, fields.get("pipeline"))
         return props
 
     def _without_stage_flags(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -69,21 +69,23 @@ class HubSpotWriter:
         if not flags:
             return fields
         catalog = self.catalog()
-        stage = catalog.stages.get(catalog.stage_id(str(fields.get("stage", ""))))
+        pipeline = fields.get("pipeline")
+        stage = catalog.stages.get(catalog.stage_id(str(fields.get("stage", "")), str(pipeline) if pipeline else None))
         for name, wanted in flags.items():
             if stage is None or getattr(stage, name.removeprefix("is_")) != bool(wanted):
                 raise UnwritableField(f"HubSpot sets {name} from a deal's stage: give a stage whose pipeline "
                                       f"marks it {name}={bool(wanted)} (got stage {fields.get('stage')!r})")
         return {name: value for name, value in fields.items() if name not in flags}
 
-    def _encode(self, name: str, value: Any) -> str:
+    def _encode(self, name: str, value: Any, pipeline: Any = None) -> str:
         if value is None:
             return ""
         if isinstance(value, date):
             return format_date(value)
         text = str(value)
         encoders: dict[str, Callable[[str], str]] = {
-            "stage": lambda v: self.catalog().stage_id(v), "probability": lambda v: str(float(v) / 100),
+            "stage": lambda v: self.catalog().stage_id(v, str(pipeline) if pipeline else None),
+            "pipeline": lambda v: self.catalog().pipeline_id(v), "probability": lambda v: str(float(v) / 100),
             "close_date": lambda v: format_date(date.fromisoformat(v[:10])),
             "due_date": lambda v: format_date(date.fromisoformat(v[:10])),
             "status": lambda v: {"completed": "COMPLETED", "open": "NOT_STARTED"}.get(v, v),

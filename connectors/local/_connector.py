@@ -78,7 +78,11 @@ class LocalCRM:
                 f"local CRM URL {url!r} is not a SQLite file URL: set WARDEN_LOCAL_CRM_URL to "
                 "sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
-        return cls(url.removeprefix(URL_PREFIX), clock=clock)
+        path = url.removeprefix(URL_PREFIX)
+        try:
+            return cls(path, clock=clock)
+        except (OSError, sqlite3.Error) as exc:
+            raise FatalConnectorError(f"cannot open the local CRM {path} (WARDEN_LOCAL_CRM_URL): {exc}") from None
 
     def close(self) -> None:
         self._conn.close()

@@ -54,7 +54,8 @@ class SalesforceClient:
         self._sf: Salesforce | None = None
         self.usage = usage
 
-    def call(self, kind: str, what: str, send: Callable[[Salesforce], T], *, retry: bool = True) -> T:
+    def call(self, kind: str, what: str, send: Callable[[Salesforce], T], *, retry: bool = True,
+             budgeted: bool = True) -> T:
         """Make one API call (``kind`` is read/write/merge/other), retrying passing faults when ``retry``.
 
         Raises:
@@ -63,7 +64,7 @@ class SalesforceClient:
         """
         tries = retrying("salesforce", attempts=self._max_attempts if retry else 1, sleep=self.sleep)
         try:
-            result: T = tries(self._attempt, kind, what, send)
+            result: T = tries(self._attempt, kind, what, send, budgeted)
         except RequestLimitExceeded as exc:
             if not retry:
                 raise
@@ -158,8 +159,9 @@ class SalesforceClient:
         daily = limits["DailyApiRequests"]
         self.usage.daily_limit, self.usage.daily_remaining = int(daily["Max"]), int(daily["Remaining"])
 
-    def _attempt(self, kind: str, what: str, send: Callable[[Salesforce], T]) -> T:
-        self._check_budget(what)
+    def _attempt(self, kind: str, what: str, send: Callable[[Salesforce], T], budgeted: bool = True) -> T:
+        if budgeted:
+            self._check_budget(what)
         try:
             return self._send(kind, what, send)
         except SessionExpired:

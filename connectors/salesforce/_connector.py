@@ -9,6 +9,7 @@ Writes go 200 per sObject Collections call; merges go through SOAP. Every call i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from connectors._retry import Sleep
 from connectors.salesforce._auth import Clock, token_source
 from connectors.salesforce._bulk import BulkQuery
 from connectors.salesforce._client import SalesforceClient
+from connectors.salesforce._inspect import SalesforceInspector
 from connectors.salesforce._mapping import (
     QUEUE_FIELDS,
     SOBJECTS,
@@ -34,7 +36,8 @@ from connectors.salesforce._merge import SoapMerger
 from connectors.salesforce._writes import CollectionWriter
 from connectors.salesforce.settings import SalesforceSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
-from domain.records import ObjectType, Owner, Record
+from domain.inspection import OrgFacts
+from domain.records import ObjectType, Opportunity, Owner, Record
 
 
 def _utc_now() -> datetime:
@@ -53,6 +56,7 @@ class SalesforceConnector:
         fields: FieldMap | None = None,
         task_key_field: str,
         bulk_threshold: int = 0,
+        api_version: str = "59.0",
     ) -> None:
         self._client = client
         self._bulk = BulkQuery(client, api_version=client.api_version)
@@ -62,6 +66,8 @@ class SalesforceConnector:
         self._maps = {object_type: field_map(object_type, fields) for object_type in ObjectType}
         self._writer = CollectionWriter(client, self._maps, task_key_field)
         self._merger = SoapMerger(client, self._maps)
+        self._inspector = SalesforceInspector(client, api_version, task_key_field)
+        self._record_types: dict[str, str] | None = None
         self._ahead: dict[tuple[str, bool], dict[str, Any]] = {}
         self.usage: ApiUsage = client.usage
 
@@ -88,7 +94,7 @@ class SalesforceConnector:
             page_size=page_size,
         )
         return cls(client, fields=fields, task_key_field=settings.task_key_field,
-                   bulk_threshold=settings.bulk_threshold)
+                   bulk_threshold=settings.bulk_threshold, api_version=settings.api_version)
 
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
         """Stream records changed at or after ``since``, oldest first; deleted ones with ``deleted=True``."""
@@ -100,11 +106,22 @@ class SalesforceConnector:
         first = self._first_page(soql, include_deleted)
         if since is None and not first["done"] and 0 < self._bulk_threshold <= first["totalSize"]:
             for text_row in self._bulk.rows(soql, include_deleted=False):
-                yield to_record(object_type, from_csv(object_type, text_row, mapping), mapping)
+                yield self._named_pipeline(to_record(object_type, from_csv(object_type, text_row, mapping), mapping))
             return
         for page in self._client.pages_from(first):
             for row in page:
-                yield to_record(object_type, row, mapping)
+                yield self._named_pipeline(to_record(object_type, row, mapping))
+
+    def _named_pipeline(self, record: Record) -> Record:
+        """An opportunity's pipeline by its record type's name when the map reads it from ``RecordTypeId``."""
+        if not isinstance(record, Opportunity) or record.pipeline is None:
+            return record
+        if self._maps[ObjectType.OPPORTUNITY].get("pipeline") != "RecordTypeId":
+            return record
+        if self._record_types is None:
+            soql = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
+            self._record_types = {row["Id"]: row["Name"] for row in self._client.query_rows(soql)}
+        return dataclasses.replace(record, pipeline=self._record_types.get(record.pipeline, record.pipeline))
 
     def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
         """Fetch the first page of the owners and of each type's changes in ``composite`` calls (five a call).
@@ -156,6 +173,15 @@ class SalesforceConnector:
     def restore(self, snapshots: Sequence[Snapshot]) -> None:
         """Undelete the merged-away records, reset their fields and move their children back."""
         self._merger.restore(snapshots, self._writer)
+
+    def inspect(self) -> OrgFacts:
+        return self._inspector.inspect()
+
+    def task_key_problem(self) -> str | None:
+        return self._inspector.task_key_problem()
+
+    def create_task_key(self) -> str:
+        return self._inspector.create_task_key()
 
     def refresh_limits(self) -> ApiUsage:
         """Read the org's ``/limits`` (one call) and return the usage with the daily figures filled in."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors._retry import RateLimited
-from domain.errors import ConnectorError, FatalConnectorError, RetriableConnectorError
+from connectors._retry import RateLimited, first_line
+from domain.errors import ConnectorError, CredentialsError, FatalConnectorError, RetriableConnectorError
 
 
-class SessionExpired(FatalConnectorError):
-    """The access token is no longer accepted; fatal unless the connector can log in again."""
+class SessionExpired(CredentialsError):
+    """The access token is no longer accepted; a credentials error unless the connector can log in again."""
 
 
 class RequestLimitExceeded(RateLimited):
@@ -59,11 +59,17 @@ RETRIABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
 
 
 def error_code(content: Any) -> tuple[str, str]:
-    """The ``(errorCode, message)`` of a REST error body (a JSON list), or empty strings."""
+    """The ``(errorCode, message)`` of a REST error body (a JSON list).
+
+    A body that is not Salesforce's JSON (a gateway's HTML page, plain text, nothing) has no code;
+    its message is its first line, so the HTTP status decides what happens.
+    """
     if isinstance(content, list) and content and isinstance(content[0], dict):
         first = content[0]
-        return str(first.get("errorCode", "")), str(first.get("message", ""))
-    return "", str(content)[:300]
+        return str(first.get("errorCode", "")), " ".join(str(first.get("message", "")).split())
+    if isinstance(content, dict):
+        return str(content.get("errorCode", "")), " ".join(str(content.get("message", content)).split())[:300]
+    return "", first_line(content if isinstance(content, bytes | str) else None)
 
 
 def translate(status: int, code: str, message: str, what: str) -> ConnectorError:

@@ -69,8 +69,10 @@ READ_ONLY = frozenset({
 })
 """Fields Salesforce computes; ``Name`` is only read-only on persons (it joins first and last names)."""
 
-DERIVED = {(ObjectType.OPPORTUNITY, "is_closed"): "stage", (ObjectType.OPPORTUNITY, "is_won"): "stage"}
-"""Fields Salesforce derives from another one: written alongside it, they are left to Salesforce."""
+DERIVED = {(ObjectType.OPPORTUNITY, "is_closed"): "stage", (ObjectType.OPPORTUNITY, "is_won"): "stage",
+           (ObjectType.OPPORTUNITY, "pipeline"): "stage"}
+"""Fields written alongside another one that Salesforce keeps itself: the flags follow the stage, and a
+stage written with its deal's pipeline (its record type, named) stays in that record type."""
 
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _SUBTYPES = {TaskType.CALL: "Call", TaskType.EMAIL: "Email", TaskType.TODO: "Task"}

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from connectors._retry import first_line
 from connectors.salesforce._errors import translate
 
 SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -74,7 +75,7 @@ def parse_soap_response(status: int, content: bytes, what: str) -> ElementTree.E
     try:
         root = ElementTree.fromstring(content)
     except ElementTree.ParseError:
-        raise translate(status, "", content[:200].decode("utf-8", "replace"), what) from None
+        raise translate(status, "", first_line(content), what) from None
     body = root.find(f"{{{SOAPENV}}}Body")
     fault = body.find(f"{{{SOAPENV}}}Fault") if body is not None else None
     if body is None or fault is not None or status != 200:

@@ -65,3 +65,40 @@ def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
     """A path that does not exist is a clear error, not a traceback."""
     with pytest.raises(PolicyError, match="cannot read the file"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_clock_times_are_times_not_base_60_numbers() -> None:
+    """`start: 9:00` means nine o'clock (YAML 1.1 alone would read the number 540, i.e. 00:09)."""
+    policy = parse_policy("calendar: {business_hours: {start: 9:00, end: 17:30}}\n")
+    assert (policy.calendar.business_hours.start.hour, policy.calendar.business_hours.end.minute) == (9, 30)
+
+
+def test_an_explicit_tag_its_constructor_refuses_names_its_line() -> None:
+    """`!!timestamp 2026-13-45` is refused at its line, like the untagged date."""
+    assert any(p.startswith("line 3:") and "2026-13-45" in p
+               for p in problems("version: 1\ncalendar:\n  extra_holidays: [!!timestamp 2026-13-45]\n"))
+
+
+@pytest.mark.parametrize(("fragment", "key"), [
+    ("within: {business_hours: 2}", "within.business_hours: .inf"),
+    ("within: {business_hours: 2}", "within.days: 99999999"),
+    ("within: {business_hours: 2}", "within.business_days: 100000000"),
+])
+def test_spans_no_calendar_can_count_are_refused(fragment: str, key: str) -> None:
+    """An SLA of infinite or hundred-thousand-year length is a typo, refused before a rule overflows on it."""
+    name, value = key.split(": ")
+    text = GOOD.replace(fragment, f"within: {{{name.split('.')[1]}: {value}}}")
+    assert any(p.startswith("line 7:") and name in p for p in problems(text))
+
+
+def test_an_infinite_round_robin_weight_is_refused() -> None:
+    """A weight must be a finite share."""
+    assert any("owners.0.weight" in p and "finite" in p for p in problems("owners: [{email: a@b.co, weight: .inf}]\n"))
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    """A policy is a few kilobytes; a gigabyte of YAML (or /dev/zero) is refused at once."""
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("queues:\n" + "  - q\n" * 200_000)
+    with pytest.raises(PolicyError, match="larger than 1,000,000 bytes"):
+        load_policy(huge)

@@ -47,3 +47,26 @@ def test_account_type_mapping_ignores_case_and_spaces() -> None:
     mapping = AccountTypes(values={"Customer": "customer", "client": "customer", "Partner": "partner"})
     assert [mapping.category(v) for v in ("Customer", " customer ", "CLIENT", "Partner", "Vendor", None)] == [
         "customer", "customer", "customer", "partner", None, None]
+
+
+def test_aliases_must_map_onto_a_stage_of_the_policy() -> None:
+    """An alias whose target is no stage or status of the policy is an error naming the CRM and the name."""
+    text = STAGES.replace("rules:\n", "  aliases: {hubspot: {'Contract Sent': Negotiation}}\nrules: []\n")
+    assert any("stages.aliases.hubspot maps onto 'Negotiation'" in p for p in problems(text))
+
+
+def test_a_pipeline_named_twice_is_an_error() -> None:
+    """Two stage lists for one pipeline (names compared ignoring case) cannot both apply."""
+    own = ("  pipelines:\n    - {name: Renewals, opportunity: [{name: Due}]}\n"
+           "    - {name: renewals, opportunity: [{name: X}]}\n")
+    text = STAGES.replace("rules:\n", own + "rules: []\n")
+    assert any("names a pipeline twice: renewals" in p for p in problems(text))
+
+
+def test_account_category_falls_back_to_the_next_field() -> None:
+    """With also_from, an account whose type says nothing is categorized by its lifecycle stage."""
+    types = AccountTypes(values={"customer": "customer", "PROSPECT": "prospect"}, also_from=("lifecycle_stage",))
+    values = {"account_type": None, "lifecycle_stage": "customer"}
+    assert types.category_of(values.get) == "customer"
+    assert types.category_of({"account_type": "PROSPECT", "lifecycle_stage": "customer"}.get) == "prospect"
+    assert types.category_of({}.get) is None

@@ -13,7 +13,7 @@ from tests.connectors.hubspot_fixtures import SecondsClock, connect, hubspot
 from tests.servers.hubspot.seed import seed
 from tests.servers.hubspot.server import Fault, HubSpotServer
 
-FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401"]
+FAULTS = ["500", "502", "503", "504", "drop_before", "drop_after", "429", "401", "html502", "text503", "empty500"]
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -121,3 +121,53 @@ def test_rate_limit_headers_report_the_daily_budget() -> None:
         connector = connect(server, clock)
         connector.owners()
         assert (connector.usage.daily_limit, connector.usage.daily_remaining) == (250_000, 250_000 - 2)
+
+
+PAGES = ["html502", "text503", "empty500"]
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_a_list_read_survives_an_error_page_that_is_not_json(kind: str) -> None:
+    """A gateway HTML page, a plain-text 503 or an empty 500 on a list page is retried like any 5xx."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 250, deals_per=0, tasks_per=0)
+        server.state.faults.append(Fault("/crm/v3/objects/companies", kind, skip=1, times=2, method="GET"))
+        accounts = [a.id for a in connect(server, clock).iter_changed(ObjectType.ACCOUNT, None)]
+        assert accounts == seeded.companies
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_batch_writes_survive_an_error_page_that_is_not_json(kind: str) -> None:
+    """Updates and task creates hit by a non-JSON 5xx page still land exactly once."""
+    with hubspot() as (server, clock):
+        seeded = seed(server.portal, 120, deals_per=0, tasks_per=0)
+        server.state.faults.append(Fault("/batch/update", kind, skip=1))
+        server.state.faults.append(Fault("/tasks/batch/create", kind))
+        connector = connect(server, clock)
+        updates = [RecordUpdate(f"k{i}", ObjectType.ACCOUNT, i, {"phone": f"+1-{i}"}) for i in seeded.companies]
+        assert all(r.ok for r in connector.update(updates))
+        tasks = [NewTask(f"key-{n}", f"Call {n}", "32900489", date(2026, 3, 3)) for n in range(3)]
+        assert all(r.ok for r in connector.create_tasks(tasks))
+        assert len(server.portal.objects["tasks"]) == 3
+
+
+def test_a_persistent_gateway_page_fails_with_one_line_naming_the_status() -> None:
+    """A gateway page that never goes away ends in a retriable error whose message is one line, not HTML."""
+    with hubspot() as (server, clock):
+        server.state.faults.append(Fault("/crm/v3/owners", "html502", times=99))
+        with pytest.raises(RetriableConnectorError) as raised:
+            connect(server, clock).owners()
+        message = str(raised.value)
+        assert "HTTP 502" in message and "502 Bad Gateway" in message
+        assert "\n" not in message and "<" not in message
+
+
+def test_a_plain_text_4xx_is_refused_with_the_status_and_first_line() -> None:
+    """A 400 with a text body is refused at once (never retried), naming the status and the body's first line."""
+    with hubspot() as (server, clock):
+        server.state.faults.append(Fault("/crm/v3/owners", "text400", times=99))
+        with pytest.raises(RecordError) as raised:
+            connect(server, clock).owners()
+        assert "HTTP 400" in str(raised.value) and "Bad Request: malformed JSON" in str(raised.value)
+        assert "at line 1" not in str(raised.value)
+        assert server.state.faults[0].times == 98

@@ -48,3 +48,15 @@ def test_blank_values_read_as_none() -> None:
 def test_epoch_milliseconds_are_exact_where_float_timestamps_fall_short() -> None:
     """A moment one millisecond past the second converts to that millisecond, not the one before."""
     assert epoch_ms(datetime(2004, 2, 1, 0, 0, 0, 1000, tzinfo=UTC)) == 1_075_593_600_001
+
+
+def test_a_stage_label_shared_by_pipelines_resolves_within_the_deals_pipeline() -> None:
+    """'Closed Lost' exists in two pipelines: a write naming the pipeline (by label or id) gets that one's id."""
+    catalog = StageCatalog.from_pipelines({"results": [
+        {"id": "default", "label": "Sales Pipeline", "stages": [
+            {"id": "closedlost", "label": "Closed Lost", "metadata": {"isClosed": "true", "probability": "0.0"}}]},
+        {"id": "765", "label": "Renewals", "stages": [
+            {"id": "9001", "label": "Closed Lost", "metadata": {"isClosed": "true", "probability": "0.0"}}]}]})
+    assert catalog.stage_id("Closed Lost", "Renewals") == "9001" == catalog.stage_id("closed lost", "765")
+    assert catalog.stage_id("Closed Lost", "Sales Pipeline") == "closedlost"
+    assert catalog.pipeline_id("renewals") == "765" and catalog.pipeline_id("765") == "765"

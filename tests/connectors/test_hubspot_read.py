@@ -37,7 +37,7 @@ def test_deal_maps_stage_label_entered_date_amount_and_company() -> None:
         seeded = seed(server.portal, 1, tasks_per=0)
         (deal,) = connect(server, clock).iter_changed(ObjectType.OPPORTUNITY, None)
         assert (deal.stage, deal.pipeline, deal.amount, deal.close_date) == (
-            "Discovery", "default", 1000.0, date(2026, 4, 1))
+            "Discovery", "Sales Pipeline", 1000.0, date(2026, 4, 1))
         assert deal.stage_changed_at == datetime(2026, 1, 1, tzinfo=UTC)
         assert (deal.account_id, deal.owner_id, deal.is_closed) == (seeded.companies[0], "32900489", False)
 

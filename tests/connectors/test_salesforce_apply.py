@@ -61,3 +61,18 @@ def test_applying_through_faults_changes_salesforce_exactly_as_the_embedded_crm(
     assert {a.status for a in on_salesforce.actions} == {"applied"}
     assert outcome(salesforce) == outcome(local)
     assert not fake.faults and len(sleeps) >= 4
+
+
+def test_a_run_in_an_org_without_the_key_field_writes_nothing_and_says_why(
+    local: LocalCRM, fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], tmp_path: Path,
+) -> None:
+    """Without Warden_Key__c on Task the run fails no action: it stops before writing, with doctor's line."""
+    records: list[Record] = [r for obj in ObjectType for r in local.iter_changed(obj, None)]
+    fields = custom_fields(records)
+    fake.org = Org(clock=lambda: NOW)
+    fake.org.schema["Task"].remove("Warden_Key__c")
+    load(fake.org, records, fields)
+    run = apply(connect(fake, sf_server[1], fields=fields), "salesforce", tmp_path / "salesforce.db")
+    assert {a.status for a in run.actions} == {"planned"} and fake.requests["POST composite"] == 0
+    assert fake.requests["PATCH composite"] == 0
+    assert len(run.errors) == 1 and "Task has no field Warden_Key__c" in run.errors[0]

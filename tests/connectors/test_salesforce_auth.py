@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from connectors.salesforce._auth import ClientCredentials, jwt_audience, token_source
-from domain.errors import FatalConnectorError
+from domain.errors import CredentialsError
 from tests.connectors.sf_fixtures import Seeded, connect, fake, seeded, sf_server
 from tests.servers.salesforce.server import FakeSalesforce
 
@@ -47,7 +47,7 @@ def test_a_refused_login_is_fatal_names_the_settings_and_hides_the_secret(
 ) -> None:
     """A wrong client secret stops the run with invalid_client and the variables to check, never the secret."""
     sf = connect(fake, sf_server[1], settings={"client_secret": "not-the-secret"})
-    with pytest.raises(FatalConnectorError, match="invalid_client") as caught:
+    with pytest.raises(CredentialsError, match="invalid_client") as caught:
         sf.owners()
     assert "SALESFORCE_CLIENT_ID" in str(caught.value) and "not-the-secret" not in str(caught.value)
 
@@ -56,14 +56,14 @@ def test_missing_credentials_say_which_variables_to_set() -> None:
     """Settings without any way to log in name the three accepted combinations."""
     settings = SalesforceSettings(client_id=None, client_secret=None, access_token=None, instance_url=None,
                                   username=None, private_key_file=None)
-    with pytest.raises(FatalConnectorError, match="SALESFORCE_ACCESS_TOKEN \\+ SALESFORCE_INSTANCE_URL"):
+    with pytest.raises(CredentialsError, match="SALESFORCE_ACCESS_TOKEN \\+ SALESFORCE_INSTANCE_URL"):
         SalesforceConnector.from_settings(settings)
 
 
 def test_an_unreadable_key_file_is_named(tmp_path: Path) -> None:
     """A JWT key path that does not exist is reported with its variable and path."""
     settings = SalesforceSettings(client_id="app", username="bot@example.com", private_key_file=tmp_path / "no.pem")
-    with pytest.raises(FatalConnectorError, match=r"SALESFORCE_PRIVATE_KEY_FILE .*no\.pem"):
+    with pytest.raises(CredentialsError, match=r"SALESFORCE_PRIVATE_KEY_FILE: .*no\.pem"):
         SalesforceConnector.from_settings(settings)
 
 

@@ -80,10 +80,13 @@ def test_status_and_code_decide_the_error_class(status: int, code: str, expected
 
 
 def test_error_bodies_give_code_and_message() -> None:
-    """A REST error list yields its first errorCode and message; anything else its text."""
+    """A REST error list yields its first errorCode and message; anything else no code and its first line of text."""
     assert error_code([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]) == (
         "INVALID_SESSION_ID", "Session expired or invalid")
-    assert error_code("<html>Service Unavailable</html>") == ("", "<html>Service Unavailable</html>")
+    assert error_code("<html>Service Unavailable</html>") == ("", "Service Unavailable")
+    assert error_code("<html><head><title>502 Bad Gateway</title></head><body>x</body></html>") == (
+        "", "502 Bad Gateway")
+    assert error_code("") == ("", "(empty body)")
 
 
 def test_closing_flags_follow_the_stage_they_come_with() -> None:

@@ -117,10 +117,11 @@ def task(id: str = "t1", owner: str | None = "u-a", **kw: Any) -> Task:
 
 
 def evaluate(
-    rule_id: str, records: Sequence[Record], now: datetime = NOW, history: History | None = None
+    rule_id: str, records: Sequence[Record], now: datetime = NOW, history: History | None = None,
+    policy_text: str = POLICY_TEXT,
 ) -> RuleResult:
-    """Run one rule of the shared policy over the owners plus ``records`` at ``now``."""
-    loaded = policy()
+    """Run one rule of the shared policy (or ``policy_text``) over the owners plus ``records`` at ``now``."""
+    loaded = parse_policy(policy_text)
     rule = next(r for r in loaded.rules if r.id == rule_id)
     ctx = RuleContext(loaded, BusinessCalendar(loaded.calendar), now, {o.id: o for o in OWNERS}, history or History())
     return FAMILIES[rule.kind].evaluate(rule, ctx, InMemoryOrg([*OWNERS, *records]))

@@ -189,3 +189,15 @@ def test_task_for_new_owner_is_due_on_their_next_business_day(policy: Policy) ->
     assert task.payload["due_date"] == "2026-10-26"
     assert task.payload["owner_id"] == reassign.payload["owner_id"]
     assert "did not act on it" in task.payload["description"]
+
+
+def test_a_deal_in_a_stage_its_own_pipeline_closes_is_not_reassigned() -> None:
+    """'Signed' closes the Partner pipeline (the CRM has not flagged the deal closed yet): no SLA breach there,
+    while the same stage name in the default pipeline is open and breaches."""
+    text = POLICY.replace("  lead:\n", "    - {name: Signed}\n  pipelines:\n    - name: Partner\n      opportunity: "
+                          "[{name: Discovery}, {name: Signed, closed: true, won: true}]\n  lead:\n", 1)
+    policy = parse_policy(text)
+    partner = opp("o1", stage="Signed", pipeline="Partner")
+    direct = opp("o2", stage="Signed")
+    result = evaluate(policy, "opp-sla", [partner, direct], at(30, 12))
+    assert [f.record_id for f in result.findings] == ["o2"]

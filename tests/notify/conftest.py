@@ -36,11 +36,11 @@ OWNERS = [
     ("005M2", "Kenji Sato", "kenji.sato@", None),
     ("005A", "Alex Carter", "alex.carter@example.com", "005M1"),
     ("005J", "Jordan Blake", "jordan.blake@example.com", None),
-    ("005C", "Chris Nguyen", "chris.nguyen@example.com", None),
+    ("005C", "Chris Nguyen", "chris.nguyen@example.com", "005M2"),
     ("005L", "Lone Ranger", "lone.ranger@example.com", None),
 ]
 """Alex reports to Maria in the CRM; Jordan through the policy's East team; Chris's manager Kenji
-has a malformed address; Lone Ranger has no manager at all."""
+has a malformed address in the CRM; Lone Ranger has no manager at all."""
 
 
 def make_policy(**digest: Any) -> Policy:
@@ -55,7 +55,6 @@ def make_policy(**digest: Any) -> Policy:
     teams = [
         Team(name="East", manager="maria.lopez@example.com",
              members=("alex.carter@example.com", "jordan.blake@example.com")),
-        Team(name="West", manager="kenji.sato@", members=("chris.nguyen@example.com",)),
     ]
     settings = {"period": "weekly", "send_hour": 8, "fallback_recipient": "ops@example.com", **digest}
     return Policy(teams=tuple(teams), rules=tuple(rules), digest=DigestPolicy.model_validate(settings))

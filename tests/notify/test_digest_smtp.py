@@ -195,7 +195,7 @@ def test_wrong_password_is_reported_without_the_password(
     ("smtp", "message"),
     [
         (None, "sending digests needs SMTP settings: set SMTP_HOST"),
-        (SmtpSettings.model_validate({"sender": "Warden Bot"}), "SMTP_SENDER='Warden Bot' is not an email address"),
+        (SmtpSettings.model_construct(sender="Warden Bot"), "SMTP_SENDER='Warden Bot' is not an email address"),
     ],
 )
 def test_send_without_usable_smtp_settings_stops_before_anything(

@@ -216,3 +216,13 @@ def test_racing_claims_have_exactly_one_winner(
         thread.join(timeout=60)
     assert len(outcomes) == 2 * len(records)
     assert all(outcomes[a] != outcomes[b] for a, b in zip(ours, theirs, strict=True))
+
+
+def test_errors_are_stored_without_url_passwords(ledger: Ledger) -> None:
+    """A CRM error that quotes a URL with a password in it is kept with the password masked."""
+    run_id, (action_id,) = planned(ledger, reassign())
+    ledger.mark_failed(action_id, "cannot reach https://admin:hunter2@login.example.com/services/oauth2/token")
+    ledger.finish_run(run_id, "failed", {}, error="lost postgresql://warden:s3cret@db/warden?password=s3cret")
+    report = ledger.run_report(run_id)
+    assert report.actions[0].error == "cannot reach https://admin:***@login.example.com/services/oauth2/token"
+    assert report.run.error == "lost postgresql://warden:***@db/warden?password=***"

@@ -14,8 +14,6 @@ from typing import Any
 
 from tests.servers.hubspot.portal import (
     ASSOCIATION_TYPES,
-    MODIFIED,
-    READ_ONLY,
     HubObject,
     Portal,
     PortalError,
@@ -206,11 +204,19 @@ def pipelines(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
 
 
 def properties(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
-    return Reply(200, {"results": [
-        {"name": name, "label": name, "type": "string", "fieldType": "text", "calculated": False,
-         "modificationMetadata": {"archivable": True, "readOnlyDefinition": True,
-                                  "readOnlyValue": name in READ_ONLY or name == MODIFIED[kind]}}
-        for name in portal.property_names(kind)]})
+    return Reply(200, {"results": [portal.property_definition(kind, name) for name in portal.property_names(kind)]})
+
+
+def create_property(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    return Reply(201, portal.create_property(kind, body))
+
+
+def account_details(portal: Portal, query: Query, body: Any) -> Reply:
+    """``GET /account-info/v3/details``: the portal's id, time zone and currency."""
+    return Reply(200, {"portalId": 62515, "accountType": "STANDARD", "timeZone": portal.time_zone,
+                       "companyCurrency": "USD", "additionalCurrencies": [], "utcOffset": "-05:00",
+                       "utcOffsetMilliseconds": -18000000, "uiDomain": "app.hubspot.com",
+                       "dataHostingLocation": "na1"})
 
 
 _KIND = "([a-z_]+)"
@@ -228,4 +234,6 @@ ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [
     ("GET", "/crm/v3/owners/?", owners),
     ("GET", f"/crm/v3/pipelines/{_KIND}", pipelines),
     ("GET", f"/crm/v3/properties/{_KIND}", properties),
+    ("POST", f"/crm/v3/properties/{_KIND}", create_property),
+    ("GET", "/account-info/v3/details", account_details),
 ]

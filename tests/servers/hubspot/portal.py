@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+LIFECYCLE_STAGES = (
+    ("subscriber", "Subscriber"), ("lead", "Lead"), ("marketingqualifiedlead", "Marketing Qualified Lead"),
+    ("salesqualifiedlead", "Sales Qualified Lead"), ("opportunity", "Opportunity"), ("customer", "Customer"),
+    ("evangelist", "Evangelist"), ("other", "Other"))
 OBJECT_TYPES = ("companies", "contacts", "deals", "tasks", "notes", "leads", "calls")
 MODIFIED = {t: "lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate" for t in OBJECT_TYPES}
 CREATED = {t: "createdate" for t in OBJECT_TYPES}
 READ_ONLY = {"hs_object_id", "createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
 STANDARD: dict[str, tuple[str, ...]] = {
-    "companies": ("name", "domain", "phone", "city", "zip", "country", "type", "hubspot_owner_id"),
+    "companies": ("name", "domain", "phone", "city", "zip", "country", "type", "lifecyclestage", "hubspot_owner_id"),
     "contacts": ("firstname", "lastname", "email", "phone", "company", "lifecyclestage",
                  "hs_lead_status", "hubspot_owner_id"),
     "deals": ("dealname", "pipeline", "dealstage", "amount", "closedate", "hs_deal_stage_probability",
@@ -32,6 +36,21 @@ STANDARD: dict[str, tuple[str, ...]] = {
     "leads": ("hs_lead_name", "hs_pipeline_stage", "hubspot_owner_id"),
     "calls": ("hs_call_title", "hs_call_body", "hs_timestamp", "hs_call_status", "hubspot_owner_id"),
 }
+OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("companies", "type"): (("PROSPECT", "Prospect"), ("PARTNER", "Partner"), ("RESELLER", "Reseller"),
+                            ("VENDOR", "Vendor"), ("OTHER", "Other")),
+    ("companies", "lifecyclestage"): LIFECYCLE_STAGES,
+    ("contacts", "lifecyclestage"): LIFECYCLE_STAGES,
+    ("contacts", "hs_lead_status"): (("NEW", "New"), ("OPEN", "Open"), ("IN_PROGRESS", "In Progress"),
+                                     ("OPEN_DEAL", "Open Deal"), ("UNQUALIFIED", "Unqualified"),
+                                     ("ATTEMPTED_TO_CONTACT", "Attempted to Contact"), ("CONNECTED", "Connected"),
+                                     ("BAD_TIMING", "Bad Timing")),
+    ("tasks", "hs_task_status"): (("NOT_STARTED", "Not started"), ("COMPLETED", "Completed")),
+}
+"""A new portal's enumeration properties: (internal value, label), in display order."""
+GROUPS = {"companies": "companyinformation", "contacts": "contactinformation", "deals": "dealinformation",
+          "tasks": "taskinformation", "notes": "noteinformation", "leads": "leadinformation",
+          "calls": "callinformation"}
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("contacts", "companies"): 279, ("companies", "contacts"): 280,
     ("deals", "companies"): 341, ("companies", "deals"): 342,
@@ -116,6 +135,12 @@ class Portal:
     """Ids that batch updates refuse, with the message HubSpot gives (per-record 207 errors)."""
     owners: list[dict[str, Any]] = field(default_factory=list)
     pipelines: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=lambda: dict(OPTIONS))
+    """Enumeration properties' options (value, label); a portal's admins can change them."""
+    property_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(kind, custom property) -> its type when not ``string`` (a key property made as a number, say)."""
+    time_zone: str = "US/Eastern"
+    """The portal's time zone, as account-info answers it."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5_000_000_001))
     _now: int = 0
@@ -128,6 +153,33 @@ class Portal:
     def property_names(self, kind: str) -> list[str]:
         return sorted({*STANDARD[kind], *self.custom[kind], *READ_ONLY} - {"lastmodifieddate"}
                       | {MODIFIED[kind]})
+
+    def property_definition(self, kind: str, name: str) -> dict[str, Any]:
+        """The properties API's view of one property (enumerations with their options)."""
+        choices = self.options.get((kind, name))
+        kind_of = "enumeration" if choices else self.property_types.get((kind, name), "string")
+        definition: dict[str, Any] = {
+            "name": name, "label": name, "type": kind_of, "fieldType": "select" if choices else "text",
+            "groupName": GROUPS[kind], "calculated": False, "hidden": False,
+            "modificationMetadata": {"archivable": True, "readOnlyDefinition": name not in self.custom[kind],
+                                     "readOnlyValue": name in READ_ONLY or name == MODIFIED[kind]}}
+        if choices:
+            definition["options"] = [{"label": label, "value": value, "displayOrder": n, "hidden": False}
+                                     for n, (value, label) in enumerate(choices)]
+        return definition
+
+    def create_property(self, kind: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """A custom property made through the properties API; a name in use is a 409, as on HubSpot."""
+        name = str(definition.get("name", ""))
+        if not name or "type" not in definition or "groupName" not in definition:
+            raise PortalError(400, "VALIDATION_ERROR", "name, label, type, fieldType and groupName are required")
+        with self.lock:
+            if name in self.property_names(kind):
+                raise PortalError(409, "OBJECT_ALREADY_EXISTS", f"Property named '{name}' already exists.")
+            self.custom[kind].add(name)
+            if definition["type"] != "string":
+                self.property_types[(kind, name)] = str(definition["type"])
+        return self.property_definition(kind, name)
 
     def check_properties(self, kind: str, props: dict[str, Any]) -> None:
         known = set(STANDARD[kind]) | self.custom[kind]

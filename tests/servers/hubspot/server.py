@@ -27,7 +27,8 @@ from tests.servers.hubspot.portal import Portal, PortalError, Reply
 @dataclass
 class Fault:
     """Misbehave on requests whose path contains ``path``: ``kind`` is a status code, ``drop_before``,
-    ``drop_after``, ``429``, ``daily`` or ``401``; ``skip`` matching requests pass first."""
+    ``drop_after``, ``429``, ``daily``, ``401`` or one of ``RAW_PAGES`` (a body that is not JSON, as a
+    gateway or load balancer sends); ``skip`` matching requests pass first."""
 
     path: str
     kind: str
@@ -55,6 +56,8 @@ class ServerState:
     tokens: set[str] = field(default_factory=lambda: {"test-token"})
     refresh_token: str = "test-refresh"
     faults: list[Fault] = field(default_factory=list)
+    scopes: set[str] | None = None
+    """The scopes the app's token was granted (None: every scope); others are refused with 403 MISSING_SCOPES."""
     counts: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
     window: deque[float] = field(default_factory=deque)
@@ -102,6 +105,30 @@ class ServerState:
             }
 
 
+GATEWAY_PAGE = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+                b"</body>\r\n</html>\r\n")
+RAW_PAGES: dict[str, tuple[int, str, bytes]] = {
+    "html502": (502, "text/html", GATEWAY_PAGE),
+    "text503": (503, "text/plain", b"Service Unavailable\nThe origin is down for maintenance."),
+    "empty500": (500, "text/plain", b""),
+    "text400": (400, "text/plain", b"Bad Request: malformed JSON\nat line 1"),
+    "html404": (404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>"),
+}
+"""Error answers whose body is not JSON: status, content type, body."""
+
+
+def required_scope(method: str, path: str) -> str | None:
+    """The scope a request needs, as HubSpot names them (``crm.objects.deals.write``...)."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["crm", "v3", "properties"] and len(parts) > 3:
+        return f"crm.schemas.{parts[3]}.{'write' if method != 'GET' else 'read'}"
+    if parts[:3] in (["crm", "v3", "objects"], ["crm", "v4", "objects"]) and len(parts) > 3:
+        reads = method == "GET" or parts[-1] in ("search", "read")
+        return f"crm.objects.{parts[3]}.{'read' if reads else 'write'}"
+    return None
+
+
 def error_body(category: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
             "category": category, **extra}
@@ -139,6 +166,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization", "").removeprefix("Bearer ") not in state.tokens:
             self._send(401, error_body("EXPIRED_AUTHENTICATION",
                                        "The OAuth token used to make this call expired 0 second(s) ago."))
+            return
+        scope = required_scope(method, url.path)
+        if state.scopes is not None and scope is not None and scope not in state.scopes:
+            self._send(403, error_body(
+                "MISSING_SCOPES", "This app hasn't been granted all required scopes to make this call. Read more "
+                "about required scopes here: https://developers.hubspot.com/scopes.",
+                errors=[{"message": "One or more of the following scopes are required.",
+                         "context": {"requiredGranularScopes": [scope]}}]))
             return
         fault = state.take_fault(method, url.path)
         if fault and fault.kind == "drop_before":
@@ -186,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._throttle("TEN_SECONDLY_ROLLING")
         elif fault.kind == "daily":
             self._throttle("DAILY")
+        elif fault.kind in RAW_PAGES:
+            self._send_raw(*RAW_PAGES[fault.kind])
         elif fault.kind == "401":
             self._send(401, error_body("EXPIRED_AUTHENTICATION",
                                        "The OAuth token used to make this call expired 0 second(s) ago."))
@@ -196,6 +233,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = error_body("RATE_LIMITS", f"You have reached your {policy.lower()} limit.",
                           errorType="RATE_LIMIT", policyName=policy, groupName="api-calls:test")
         self._send(429, body)
+
+    def _send_raw(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()

@@ -29,17 +29,30 @@ SCHEMA: dict[str, list[str]] = {
     "Task": ["Subject", "OwnerId", "Status", "IsClosed", "TaskSubtype", "Type", "Priority", "ActivityDate",
              "CompletedDateTime", "WhatId", "WhoId", "Description", "Warden_Key__c"],
     "Note": ["ParentId", "Title", "Body"],
+    "OpportunityStage": ["ApiName", "MasterLabel", "DefaultProbability", "IsActive", "IsClosed", "IsWon", "SortOrder"],
+    "LeadStatus": ["ApiName", "MasterLabel", "IsConverted", "IsDefault", "SortOrder"],
+    "Organization": ["Name", "TimeZoneSidKey", "DefaultLocaleSidKey", "Country"],
+    "RecordType": ["Name", "DeveloperName", "SobjectType", "IsActive", "BusinessProcessId"],
 }
+STAGES = [("Prospecting", 10, False, False), ("Qualification", 10, False, False), ("Needs Analysis", 20, False, False),
+          ("Value Proposition", 50, False, False), ("Id. Decision Makers", 60, False, False),
+          ("Perception Analysis", 70, False, False), ("Proposal/Price Quote", 75, False, False),
+          ("Negotiation/Review", 90, False, False), ("Closed Won", 100, True, True), ("Closed Lost", 0, True, False)]
+"""A new Developer Edition org's opportunity stages: API name, default probability, closed, won."""
+LEAD_STATUSES = [("Open - Not Contacted", False), ("Working - Contacted", False), ("Closed - Converted", True),
+                 ("Closed - Not Converted", False)]
+ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
+                 "Installation Partner", "Technology Partner", "Other")
 PREFIXES = {"User": "005", "Group": "00G", "Account": "001", "Contact": "003", "Lead": "00Q",
-            "Opportunity": "006", "Task": "00T", "Note": "002"}
+            "Opportunity": "006", "Task": "00T", "Note": "002", "OpportunityStage": "01J", "LeadStatus": "01J",
+            "Organization": "00D", "RecordType": "012"}
 READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDate", "MasterRecordId", "IsClosed",
              "IsWon", "LastStageChangeDate", "CompletedDateTime"}
 REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerId": ("User",),
               "PartnerAccountId": ("Account",), "WhatId": ("Account", "Opportunity"), "WhoId": ("Contact", "Lead"),
               "ParentId": ("Account", "Contact", "Lead", "Opportunity")}
-UNIQUE = {"Task": "Warden_Key__c"}
 CLOSED_STAGES = {"Closed Won", "Closed Lost", "No Decision"}
-"""The org's closed opportunity stages: Salesforce derives IsClosed and IsWon from the stage."""
+"""Closed opportunity stages of an org without ``OpportunityStage`` rows: Salesforce derives IsClosed and IsWon."""
 
 
 def sf_datetime(moment: datetime) -> str:
@@ -67,6 +80,44 @@ class Org:
     """Record id -> how many more writes to refuse with UNABLE_TO_LOCK_ROW."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    field_options: dict[tuple[str, str], dict[str, bool]] = field(
+        default_factory=lambda: {("Task", "Warden_Key__c"): {"externalId": True, "unique": True}})
+    """(object, field) -> ``externalId``/``unique`` flags of custom fields."""
+    field_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Object -> field -> describe type, where the guess from its name is wrong (a key field made a number)."""
+    picklists: dict[tuple[str, str], tuple[str, ...]] = field(
+        default_factory=lambda: {("Account", "Type"): ACCOUNT_TYPES})
+    permissions: dict[str, set[str]] = field(default_factory=dict)
+    """Object -> what the integration user may do with it (read, create, update, merge); absent: everything."""
+    user_permissions: set[str] = field(default_factory=lambda: {"customize"})
+    """``customize``: the user may create fields through the Metadata API (Customize Application)."""
+    record_type_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Opportunity record type id -> the stages its sales process allows."""
+
+    def may(self, sobject: str, what: str) -> bool:
+        return what in self.permissions.get(sobject, {"read", "create", "update", "merge"})
+
+    def unique_fields(self, sobject: str) -> list[str]:
+        return [name for (obj, name), flags in self.field_options.items() if obj == sobject and flags.get("unique")]
+
+    def closed_stages(self) -> tuple[set[str], set[str]]:
+        """The closed stages and the won ones, from ``OpportunityStage`` (or the demo's names without it)."""
+        rows = list(self.tables["OpportunityStage"].values())
+        if not rows:
+            return CLOSED_STAGES, {"Closed Won"}
+        return {r["ApiName"] for r in rows if r["IsClosed"]}, {r["ApiName"] for r in rows if r["IsWon"]}
+
+    def seed_setup(self, stages: list[tuple[str, float, bool, bool]] | None = None,
+                   statuses: list[tuple[str, bool]] | None = None, *, time_zone: str = "America/Los_Angeles",
+                   locale: str = "en_US") -> None:
+        """The setup a new org comes with: stages, lead statuses and the organization row."""
+        for n, (name, probability, closed, won) in enumerate(stages or STAGES, start=1):
+            self.add("OpportunityStage", ApiName=name, MasterLabel=name, DefaultProbability=float(probability),
+                     IsActive=True, IsClosed=closed, IsWon=won, SortOrder=n)
+        for n, (name, converted) in enumerate(statuses or LEAD_STATUSES, start=1):
+            self.add("LeadStatus", ApiName=name, MasterLabel=name, IsConverted=converted, IsDefault=n == 1,
+                     SortOrder=n)
+        self.add("Organization", Name="Org", TimeZoneSidKey=time_zone, DefaultLocaleSidKey=locale, Country=None)
 
     def tick(self) -> str:
         self.now = self.clock() if self.clock else self.now + timedelta(milliseconds=1)
@@ -91,7 +142,8 @@ class Org:
         stamp = self.tick()
         if "StageName" in values and values["StageName"] != row.get("StageName"):
             row["LastStageChangeDate"] = stamp
-            row["IsClosed"], row["IsWon"] = values["StageName"] in CLOSED_STAGES, values["StageName"] == "Closed Won"
+            closed, won = self.closed_stages()
+            row["IsClosed"], row["IsWon"] = values["StageName"] in closed, values["StageName"] in won
         row.update(values)
         row["SystemModstamp"] = row["LastModifiedDate"] = stamp
         if sobject == "Task":
@@ -109,7 +161,7 @@ class Org:
             q = sf_soql.parse(soql)
         except (sf_soql.MalformedQuery, IndexError, ValueError) as exc:
             raise Refused(400, "MALFORMED_QUERY", str(exc)) from None
-        if q.sobject not in self.schema:
+        if q.sobject not in self.schema or not self.may(q.sobject, "read"):
             raise Refused(400, "INVALID_TYPE", f"sObject type '{q.sobject}' is not supported.")
         known = set(STAMPS) | set(self.schema[q.sobject])
         for name in [*q.fields, *(c.field for c in q.conditions)]:
@@ -131,6 +183,8 @@ class Org:
         values = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
         try:
             self._check(sobject, values)
+            if not self.may(sobject, "create" if method == "POST" else "update"):
+                raise Refused(400, "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id")
             if method == "POST":
                 return {"id": self._create(sobject, values), "success": True, "errors": []}
             return {"id": self._update(sobject, str(record.get("Id")), values), "success": True, "errors": []}
@@ -149,8 +203,9 @@ class Org:
                 raise Refused(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
             if name == "OwnerId" and value is not None and self.tables["User"].get(value, {}).get("IsActive") is False:
                 raise Refused(400, "INACTIVE_OWNER_OR_USER", "operation performed with inactive user")
-        unique = UNIQUE.get(sobject)
-        if unique and values.get(unique) is not None:
+        for unique in self.unique_fields(sobject):
+            if values.get(unique) is None:
+                continue
             clash = [r for r in self.tables[sobject].values() if r.get(unique) == values[unique] and not r["IsDeleted"]]
             if clash:
                 raise Refused(400, "DUPLICATE_VALUE", f"duplicate value found: {unique} duplicates value on record "

@@ -27,10 +27,14 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import trustme
 
+from tests.servers.salesforce import metadata as sf_metadata
 from tests.servers.salesforce import soap as sf_soap_server
 from tests.servers.salesforce.bulk import BulkJobs, Raw
 from tests.servers.salesforce.org import Org, Refused
+from tests.servers.salesforce.pages import RAW_PAGES
 
+VERSIONS = [("57.0", "Spring '23"), ("58.0", "Summer '23"), ("59.0", "Winter '24"), ("60.0", "Spring '24"),
+            ("61.0", "Summer '24"), ("62.0", "Winter '25")]
 API = re.compile(r"^/services/data/v(?P<version>[\d.]+)/(?P<rest>.*?)/?$")
 ERROR_TEXT = {
     "INVALID_SESSION_ID": (401, "Session expired or invalid"),
@@ -121,19 +125,32 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _route(self, fake: FakeSalesforce, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if path == "/services/oauth2/token" and (fault := fake.take_fault(path)) and fault.code in RAW_PAGES:
+            status, content_type, page = RAW_PAGES[fault.code]
+            return status, {"Content-Type": content_type}, page
         if path == "/services/oauth2/token":
             return _token(fake, parse_qs(body.decode()))
         if path.startswith("/services/Soap/u/"):
             return sf_soap_server.handle(fake, self.headers.get("SOAPAction", ""), body)
+        if path.startswith("/services/Soap/m/"):
+            return sf_soap_server.handle_metadata(fake, body)
         if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
             return _error(*ERROR_TEXT["INVALID_SESSION_ID"], "INVALID_SESSION_ID")
         fault = fake.take_fault(path)
+        if fault and fault.code in RAW_PAGES:
+            status, content_type, page = RAW_PAGES[fault.code]
+            return status, {"Content-Type": content_type}, page
         if fault and not fault.after:
             return _error(*ERROR_TEXT[fault.code], fault.code)
         fake.api_used += 1
         if fake.api_used > fake.api_max:
             return _error(*ERROR_TEXT["REQUEST_LIMIT_EXCEEDED"], "REQUEST_LIMIT_EXCEEDED")
+        if path.rstrip("/") == "/services/data":
+            versions = [{"label": label, "url": f"/services/data/v{v}", "version": v} for v, label in VERSIONS]
+            return 200, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(versions).encode()
         match = API.match(path)
+        if match and match["version"] not in dict(VERSIONS):
+            return _error(404, "The requested resource does not exist", "NOT_FOUND")
         try:
             status, answer = _rest(fake, method, match["rest"] if match else "", self.path, body, self.headers)
         except Refused as exc:
@@ -201,6 +218,14 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
         return 200, fake.bulk.status(rest.split("/")[2])
     if rest == "composite" and method == "POST":
         return 200, _composite(fake, json.loads(body)["compositeRequest"], headers)
+    if rest.startswith("sobjects/") and rest.endswith("/describe"):
+        sobject = rest.split("/")[1]
+        if sobject not in org.schema or not org.may(sobject, "read"):
+            raise Refused(404, "NOT_FOUND", f"The requested resource does not exist: {raw_path}")
+        return 200, sf_metadata.describe(org, sobject)
+    if rest.startswith("ui-api/object-info/Opportunity/picklist-values/"):
+        record_type, field_name = rest.split("/")[-2:]
+        return 200, sf_metadata.picklist_values(org, record_type, field_name)
     if rest == "composite/sobjects" and method in ("POST", "PATCH"):
         records = json.loads(body)["records"]
         if len(records) > 200:

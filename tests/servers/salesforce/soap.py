@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from tests.servers.salesforce.metadata import create_metadata
+from tests.servers.salesforce.pages import RAW_PAGES
+
 if TYPE_CHECKING:
     from tests.servers.salesforce.server import FakeSalesforce
 
@@ -47,6 +50,9 @@ def handle(fake: FakeSalesforce, action: str, body: bytes) -> tuple[int, dict[st
     if session not in fake.tokens:
         return fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
     queued = fake.take_fault("Soap")
+    if queued and queued.code in RAW_PAGES:
+        status, content_type, page = RAW_PAGES[queued.code]
+        return status, {"Content-Type": content_type}, page
     if queued and not queued.after:
         return fault(queued.code, "injected fault")
     fake.api_used += 1
@@ -62,6 +68,19 @@ def handle(fake: FakeSalesforce, action: str, body: bytes) -> tuple[int, dict[st
     return answer
 
 
+def handle_metadata(fake: FakeSalesforce, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """The Metadata API endpoint (``/services/Soap/m/NN.0``): session check, faults, ``createMetadata``."""
+    session = ElementTree.fromstring(body).findtext(".//{http://soap.sforce.com/2006/04/metadata}sessionId") or ""
+    if session not in fake.tokens:
+        return fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
+    queued = fake.take_fault("Soap")
+    if queued and queued.code in RAW_PAGES:
+        status, content_type, page = RAW_PAGES[queued.code]
+        return status, {"Content-Type": content_type}, page
+    fake.api_used += 1
+    return create_metadata(fake.org, body)
+
+
 def _merge(fake: FakeSalesforce, call: Any) -> tuple[int, dict[str, str], bytes]:
     requests = call.findall(f"{P}request")
     if len(requests) > 200:
@@ -75,6 +94,10 @@ def _merge(fake: FakeSalesforce, call: Any) -> tuple[int, dict[str, str], bytes]
             return fault("INVALID_TYPE_FOR_OPERATION", f"entity type {sobject} does not support merge")
         if not 1 <= len(losers) <= 2:
             parts.append(_result(False, master, [("INVALID_OPERATION", "merge takes one or two records to merge")]))
+            continue
+        if not fake.org.may(sobject, "merge"):
+            parts.append(_result(False, master, [("INSUFFICIENT_ACCESS_OR_READONLY",
+                                                  "insufficient access rights on object id")]))
             continue
         outcome = fake.org.merge(sobject, master, losers)
         extra = "".join(f"<mergedRecordIds>{i}</mergedRecordIds>" for i in outcome.get("merged", []))
