@@ -26,6 +26,7 @@ from domain.plan import RuleResult
 from domain.records import ObjectType
 from enforcement.context import RuleContext
 from enforcement.registry import Family
+from jobs import carried
 from store import aggregates, rule_state
 from store.changed_org import ChangedOrg
 from store.changes import ACTIVITY, Changes, changes_after, forget_before
@@ -78,10 +79,12 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     mark = rule_state.mark_of(session, connection, rule.id)
     changes = changes_after(session, connection, mark.change_id if mark else 0)
     fingerprint = _fingerprint(rule, ctx)
+    store = str(sessions.kw["bind"].url)
     if full or _needs_full(rule, mark, changes, fingerprint, ctx.now):
         result = family.evaluate(rule, ctx, org)
-        _save(sessions, connection, rule.id, result, None, rule_state.Mark(ctx.now, changes.last_id, fingerprint,
-                                                                           ctx.now))
+        now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
+        _save(sessions, connection, rule.id, result, None, now_mark)
+        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
         return Pass(result, True, len(result.recheck))
     assert mark is not None
     reads = _reads(rule)
@@ -93,12 +96,18 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
     fresh = family.evaluate(rule, ctx, ChangedOrg(session, connection, judge, mark.now, ctx.now))
     judged = judge | _named(fresh)
-    _save(sessions, connection, rule.id, fresh, judged,
-          rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
+    now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
+    _save(sessions, connection, rule.id, fresh, judged, now_mark)
     started = time.perf_counter()
-    with sessions() as reader:
-        current = rule_state.current(reader, connection, rule.id)
-    return Pass(current, False, len(judged), time.perf_counter() - started)
+    judgments = carried.kept(store, connection, rule.id, mark)
+    if judgments is None:  # another process ran the rule last, or this one just started: read them back
+        with sessions() as reader:
+            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id))
+    else:
+        judgments.forget(judged)
+        judgments.add(fresh)
+    carried.keep(store, connection, rule.id, now_mark, judgments)
+    return Pass(judgments.result(), False, len(judged), time.perf_counter() - started)
 
 
 def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,

@@ -20,8 +20,8 @@ from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, Task
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
-_IDS_PER_QUERY = 500
-"""Ids bound in one IN list: well under any database's limit on query parameters."""
+_IDS_PER_QUERY = 5000
+"""Ids bound in one IN list: under both databases' parameter limits (SQLite 32,766, PostgreSQL 65,535)."""
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
 RecordT = TypeVar("RecordT", bound=Task | Opportunity | Lead)

@@ -19,7 +19,7 @@ from store.models import MirrorChangeRow, TaskRow
 
 EVERYTHING = "*"
 ACTIVITY = "activity"
-_IDS_PER_QUERY = 500
+_IDS_PER_QUERY = 5000
 
 
 @dataclass

@@ -22,7 +22,7 @@ from domain.records import ObjectType
 from store.ingest import insert_rows, stored_datetime
 from store.models import RuleMarkRow, RuleStateRow
 
-_IDS_PER_QUERY = 500
+_IDS_PER_QUERY = 5000
 _NAMES = ("connection", "rule", "record_id", "recheck_at", "result")
 
 

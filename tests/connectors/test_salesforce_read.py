@@ -107,7 +107,8 @@ def test_a_sync_that_finds_nothing_changed_costs_at_most_one_call_per_object_typ
     fake.requests.clear()
     report = mirror.sync(connect(fake, sf_server[1]), engine, "sf")
     assert sum(fake.requests.values()) <= len(ObjectType)
-    assert fake.requests["POST composite"] == 2 and fake.requests["GET query"] == fake.requests["GET queryAll"] == 0
+    assert fake.requests["POST composite request"] == 2
+    assert fake.requests["GET query"] == fake.requests["GET queryAll"] == 0
     assert report.objects[ObjectType.OWNER].upserted == len(seeded_owner_ids(fake))
     engine.dispose()
 

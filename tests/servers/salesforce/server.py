@@ -164,6 +164,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _kind(path: str) -> str:
+    if path.rstrip("/").endswith("/composite"):
+        return "composite request"  # subrequests (our reads); "composite" counts sObject Collections writes
     for kind in ("oauth2", "Soap", "jobs", "queryAll", "query", "composite", "limits"):
         if kind in path:
             return kind
