@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.records import ObjectType
 from store.models import ReaderStateRow, WatermarkRow
+from store.upsert import conflict_insert
 
 
 def get_watermark(session: Session, connection: str, object_type: ObjectType) -> datetime | None:
@@ -39,8 +40,7 @@ def reader_state(session: Session, connection: str) -> dict[str, Any]:
 
 
 def keep_reader_state(session: Session, connection: str, state: dict[str, Any], now: datetime) -> None:
-    row = session.get(ReaderStateRow, connection)
-    if row is None:
-        session.add(ReaderStateRow(connection=connection, state=state, updated_at=now))
-    else:
-        row.state, row.updated_at = state, now
+    """Replace what the connector keeps; syncs of one connection running side by side (Celery) may race here."""
+    insert = conflict_insert(session, ReaderStateRow).values(connection=connection, state=state, updated_at=now)
+    session.execute(insert.on_conflict_do_update(index_elements=["connection"],
+                                                 set_={"state": insert.excluded.state, "updated_at": now}))
