@@ -99,7 +99,7 @@ def _sync_changes(
     for chunk in prefetched(changes, chunk=chunk_size, depth=2):
         with sessions.begin() as session:
             if since is not None:
-                note_records(session, connection, obj, chunk)
+                note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk, since))
             upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
             newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
             if resumable:  # records come oldest first: a stop after this chunk resumes from it
@@ -118,6 +118,22 @@ def _sync_changes(
     if newest is not None:
         read_up_to.append(newest)
     return counts
+
+
+def _changed_since_read(
+    session: Session, connection: str, obj: ObjectType, chunk: Sequence[Record], since: datetime
+) -> list[Record]:
+    """The chunk without the records the last sync already mirrored as they are.
+
+    A sync reads again the records stamped exactly at the watermark (so none stamped in the same
+    instant after the last read is missed); those that come back unchanged are not changes.
+    """
+    at_mark = [r for r in chunk if r.updated_at == since and not r.deleted]
+    if not at_mark:
+        return list(chunk)
+    table = _table(obj)
+    stored = {r.id: r for r in iter_records(session, connection, obj, where=table.c.id.in_([r.id for r in at_mark]))}
+    return [r for r in chunk if stored.get(r.id) != r]
 
 
 def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connection: str) -> ObjectCounts:
