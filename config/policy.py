@@ -120,10 +120,23 @@ class OwnerPolicy(Strict):
     _zone = field_validator("time_zone")(_check_zone)
 
 
+class ChatChannel(Strict):
+    """A team's Slack or Microsoft Teams channel, reached through an incoming webhook."""
+
+    kind: Literal["slack", "teams"] = Field(description="Slack incoming webhook, or a Teams incoming webhook/workflow.")
+    webhook_env: str = Field(
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding the webhook URL; the URL is a secret, so it stays out of this file.",
+    )
+
+
 class Team(Strict):
     name: str
     manager: Email = Field(description="The manager's email.")
     members: tuple[Email, ...] = Field(description="Members' emails.")
+    chat: ChatChannel | None = Field(
+        None, description="Where the team's digest summary, 'who didn't' list and SLA reminders are also posted."
+    )
 
 
 class Stage(Strict):
@@ -181,20 +194,26 @@ class Stages(Strict):
 
 
 class Duration(Strict):
-    """Exactly one of business hours, business days or calendar days."""
+    """Exactly one of business minutes, business hours, business days or calendar days."""
 
-    business_hours: float | None = Field(None, gt=0, le=MAX_DAYS * 8, allow_inf_nan=False)
-    business_days: int | None = Field(None, gt=0, le=MAX_DAYS)
-    days: int | None = Field(None, gt=0, le=MAX_DAYS)
+    business_minutes: float | None = Field(None, gt=0, le=MAX_DAYS * 8 * 60, allow_inf_nan=False,
+                                           description="Minutes within business hours.")
+    business_hours: float | None = Field(None, gt=0, le=MAX_DAYS * 8, allow_inf_nan=False,
+                                         description="Hours within business hours.")
+    business_days: int | None = Field(None, gt=0, le=MAX_DAYS, description="Working days, at the same local time.")
+    days: int | None = Field(None, gt=0, le=MAX_DAYS, description="Calendar days, business hours or not.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
-        given = [v for v in (self.business_hours, self.business_days, self.days) if v is not None]
+        values = (self.business_minutes, self.business_hours, self.business_days, self.days)
+        given = [v for v in values if v is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of business_hours, business_days, days")
+            raise ValueError("give exactly one of business_minutes, business_hours, business_days, days")
         return self
 
     def describe(self) -> str:
+        if self.business_minutes is not None:
+            return f"{self.business_minutes:g} business minutes"
         if self.business_hours is not None:
             return f"{self.business_hours:g} business hours"
         if self.business_days is not None:
@@ -248,6 +267,11 @@ class SlaRule(RuleBase):
         2, ge=1, description="After this many reassignments of one record, go to the manager instead."
     )
     task: FollowUpTask
+    remind_before: Duration | None = Field(
+        None,
+        description="Remind the owner (a task in the CRM, and their team's chat if it has one) this long before "
+        "the deadline: once per clock, never after the breach. Business time in the owner's zone.",
+    )
 
 
 StaleOutcome = Literal["pull_back", "close_lost"]

@@ -13,8 +13,8 @@ from pydantic_settings import BaseSettings
 
 from connectors import hubspot, salesforce
 from connectors.hubspot import HubSpotConnector, HubSpotLinks, HubSpotSettings
-from connectors.local import LocalCRM, LocalCrmSettings
-from connectors.salesforce import SalesforceConnector, SalesforceLinks, SalesforceSettings
+from connectors.local import LocalCRM, LocalCrmSettings, LocalLinks
+from connectors.salesforce import SalesforceConnector, SalesforceSettings, salesforce_links
 from domain.connector import Connector, NoLinks, RecordLinks
 from domain.records import ObjectType
 
@@ -36,13 +36,13 @@ KINDS: dict[str, CrmKind] = {
     "local": CrmKind(
         LocalCrmSettings,
         open=lambda s, fields: LocalCRM.from_url(s.url),  # it stores custom fields by their own names
-        links=lambda s: NoLinks(),  # it has no web pages
+        links=lambda s: LocalLinks(s.view_url) if s.view_url else NoLinks(),
         required_with_prefix=("url",),
     ),
     "salesforce": CrmKind(
         SalesforceSettings,
         open=lambda s, fields: SalesforceConnector.from_settings(s, fields=fields),
-        links=lambda s: SalesforceLinks(s.instance_url) if s.instance_url else NoLinks(),
+        links=salesforce_links,
     ),
     "hubspot": CrmKind(
         HubSpotSettings,
@@ -50,7 +50,7 @@ KINDS: dict[str, CrmKind] = {
         links=lambda s: HubSpotLinks(s.portal_id) if s.portal_id else NoLinks(),
     ),
 }
-"""Without the CRM's address (instance URL, portal id) digest items show record ids instead of links."""
+"""Without the CRM's address (instance URL or an OAuth login, portal id, record view) digest items are not links."""
 
 ACCOUNT_EXPORTS: dict[str, Mapping[str, tuple[str, ...]]] = {
     "hubspot": hubspot.ACCOUNT_COLUMNS,

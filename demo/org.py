@@ -13,6 +13,7 @@ from datetime import datetime
 from connectors.local import LocalCRM
 from demo.accounts import build_accounts
 from demo.deals import build_deals, deal_targets
+from demo.history import deal_history, lead_history
 from demo.leads import build_leads, lead_targets
 from demo.people import demo_owners
 from demo.scaled import seed_scaled
@@ -40,3 +41,4 @@ def seed_demo(crm: LocalCRM, now: datetime, seed: int = 7) -> None:
     ]
     tasks = build_tasks(rng, now, [*lead_touches, *deal_touches], org.of_type("Customer"), targets)
     crm.insert_records([*demo_owners(now), *org.accounts, *org.contacts, *org.notes, *leads, *deals, *tasks])
+    crm.insert_history([*lead_history(leads, seed), *deal_history(deals, seed)])

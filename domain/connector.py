@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Owner, Record, TaskPriority, TaskType
+from domain.records import ObjectType, Owner, Record, StageChange, TaskPriority, TaskType
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,15 @@ class KeepsState(Protocol):
 
     def resume_state(self, state: Mapping[str, Any]) -> None:
         """Take back what ``saved_state`` returned after the connection's last complete sync."""
+        ...
+
+
+@runtime_checkable
+class HistoryReader(Protocol):
+    """A CRM that keeps each record's stage history (optional: the mirror records changes it sees anyway)."""
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """Yield the stage (status) and forecast changes recorded at or after ``since``, oldest first."""
         ...
 
 

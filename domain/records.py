@@ -162,6 +162,24 @@ class Note:
 
 Record = Owner | Account | Contact | Lead | Opportunity | Task | Note
 
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    """A lead entering a status, or an opportunity entering a stage or changing its forecast.
+
+    The mirror records one whenever a sync sees a record's stage (status), amount or close date change;
+    CRMs that keep their own history (Salesforce ``OpportunityHistory``, HubSpot ``hs_date_entered_*``)
+    supply theirs too, with ``from_crm`` set.
+    """
+
+    object_type: ObjectType
+    record_id: str
+    entered_at: datetime
+    stage: str | None
+    amount: float | None = None
+    close_date: date | None = None
+    from_crm: bool = False
+
 RECORD_CLASSES: dict[ObjectType, type[Record]] = {
     ObjectType.OWNER: Owner,
     ObjectType.ACCOUNT: Account,

@@ -89,6 +89,7 @@ def _judge(
         "days_since": days,
         "call_scheduled": account.id in calls.scheduled,
         "period_start": period.isoformat(),
+        "since": ((last_call or account.created_at) + timedelta(days=rule.every_days)).isoformat(),
     }
     assignee = facts.acting(owner)
     if account.id in calls.scheduled:

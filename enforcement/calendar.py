@@ -131,6 +131,8 @@ class BusinessCalendar:
 
     def deadline(self, start: datetime, duration: Duration, tz: str | None) -> datetime:
         """When ``duration`` counted from ``start`` runs out; calendar days ignore business hours."""
+        if duration.business_minutes is not None:
+            return self.add_business_hours(start, duration.business_minutes / 60, tz)
         if duration.business_hours is not None:
             return self.add_business_hours(start, duration.business_hours, tz)
         if duration.business_days is not None:

@@ -22,16 +22,17 @@ from domain.org import OrgData
 from domain.plan import Finding, RuleResult
 from domain.records import Account, ObjectType
 from enforcement.context import RuleContext
+from enforcement.wording import record_label
 
 
 def _next_step(merge: ProposedMerge, merging: dict[str, ClusterPlan], ctx: RuleContext) -> str:
     cluster = next((merging[i] for i in merge.account_ids if i in merging), None)
     if cluster is not None:
         key = merge_key(ctx.connection, cluster.master_id, cluster.loser_ids)
-        return f"planned to merge into {cluster.master_id} unattended (undo: `warden dedupe undo {key} --apply`)"
+        return f"planned to merge into {cluster.master_id} unattended; an admin can undo it (key {key})"
     if not set(ctx.history.taken_apart).isdisjoint(merge.account_ids):
-        return "an admin undid their merge, so only `warden dedupe plan` and `warden dedupe apply` merge them again"
-    return "merge them with `warden dedupe plan` and `warden dedupe apply`"
+        return "an admin undid their merge before, so only an admin merges them again"
+    return "an admin reviews and merges them"
 
 
 def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: dict[str, str],
@@ -43,13 +44,14 @@ def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: di
         object=ObjectType.ACCOUNT,
         record_id=account.id,
         owner_id=account.owner_id,
-        reason=(f"new account {account.name!r}, created {account.created_at:%Y-%m-%d}, duplicates {listed} "
+        reason=(f"{record_label(account)}, created {account.created_at:%Y-%m-%d}, duplicates {listed} "
                 f"({merge.tier.value} tier): {next_step}"),
         evidence={
             "cluster": list(merge.account_ids),
             "tier": merge.tier.value,
             "reasons": reasons,
             "policy": f"rules[{rule.id}].new_within_days = {rule.new_within_days}",
+            "since": account.created_at.isoformat(),
         },
     )
 

@@ -131,6 +131,8 @@ def _plan(rule: GateRule, facts: OwnerFacts, breach: _Breach, result: RuleResult
         "missing": breach.missing,
         "probability": record.probability if isinstance(record, Opportunity) else None,
         "stage_probability": breach.stage.probability,
+        "since": (entered or record.created_at).isoformat(),
+        "amount": record.amount if isinstance(record, Opportunity) else None,
     }
     fix = _move_back(rule, breach, key) if rule.action == "move_back" else None
     if fix is not None:

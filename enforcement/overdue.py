@@ -10,7 +10,8 @@ same day notifies nobody twice.
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from config.policy import OverdueRule
 from domain.org import OrgData
@@ -61,8 +62,10 @@ def _judge(rule: OverdueRule, owners: OwnerFacts, task: Task, owner: Owner, toda
     if not owner.active:
         reason += ", who has left"
     if recipients:
-        reason += ". Tell " + " and ".join(f"{o.name} ({role})" for o, role in recipients) + "."
+        step = "Tell " + " and ".join(f"{o.name} ({role})" for o, role in recipients) + "."
+        reason += ". " + step
     else:
+        step = None
         reason += "; nobody to tell: no active manager found in the CRM or the policy's teams."
     evidence = {
         "policy": f"rules[id={rule.id}] manager after {rule.manager_after_days} days",
@@ -73,6 +76,8 @@ def _judge(rule: OverdueRule, owners: OwnerFacts, task: Task, owner: Owner, toda
         "assignee_active": owner.active,
         "assignee_time_zone": owners.zone(owner),
         "manager": (manager.email or manager.name) if escalate and manager else None,
+        "since": datetime.combine(due, time(0), ZoneInfo(owners.zone(owner))).isoformat(),
+        "next_step": step,
     }
     result.findings.append(Finding(rule.id, _TASK, task.id, owners.answerable(owner.id), reason, evidence))
     for recipient, role in recipients:

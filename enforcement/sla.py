@@ -9,14 +9,15 @@ or when this rule last reassigned it, and runs in the owner's business calendar 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from itertools import islice
 
-from config.policy import SlaRule, Stage
+from config.policy import Duration, SlaRule, Stage
 from domain.org import OrgData
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record
 from enforcement.assignment import Rotation
+from enforcement.calendar import zone_named
 from enforcement.context import RuleContext
 from enforcement.wording import record_label, unjudged_owner, when
 
@@ -103,8 +104,49 @@ def _judge(
     due = ctx.calendar.deadline(start, rule.within, zone)
     if owner.active and ctx.now < due:
         result.due_again(record.id, due)
+        if rule.remind_before is not None:
+            if _reminder_due(ctx, rule.remind_before, due, zone):
+                _plan_reminder(rule, rotation, record, owner, start, due, result)
+            else:  # business time runs out unevenly (nights, weekends): look again at the next run
+                result.due_again(record.id, ctx.now)
         return
     _plan_reassignment(rule, ctx, record, owner, start, due, acted, rotation, result)
+
+
+def _reminder_due(ctx: RuleContext, before: Duration, due: datetime, zone: str) -> bool:
+    """Whether no more than ``before`` (business time in ``zone``) is left until ``due``."""
+    if before.days is not None:
+        return due - ctx.now <= timedelta(days=before.days)
+    left = ctx.calendar.business_hours_between(ctx.now, due, zone)
+    if before.business_days is not None:
+        hours = ctx.policy.calendar.business_hours
+        day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
+        return left <= before.business_days * day / timedelta(hours=1)
+    return left <= (before.business_hours or 0) + (before.business_minutes or 0) / 60
+
+
+def _plan_reminder(
+    rule: SlaRule, rotation: Rotation, record: Lead | Opportunity, owner: Owner, start: datetime, due: datetime,
+    result: RuleResult,
+) -> None:
+    """A task telling the owner the deadline is near, keyed by the clock's start: one per clock, ever."""
+    object_type = ObjectType(rule.object)
+    zone = rotation.facts.zone(owner)
+    label = record_label(record)
+    reason = (f"{label}: {owner.name} has until {when(due, zone)} to act on it "
+              f"({rule.within.describe()} from {when(start, zone)}); otherwise it is reassigned.")
+    task = {
+        "subject": f"Reminder: act on {label} by {when(due, zone)}",
+        "description": reason,
+        "owner_id": owner.id,
+        "due_date": due.astimezone(zone_named(zone)).date().isoformat(),
+        "priority": "high",
+        "task_type": rule.task.task_type,
+        "what_id": record.id if object_type is ObjectType.OPPORTUNITY else None,
+        "who_id": record.id if object_type is ObjectType.LEAD else None,
+    }
+    key = f"{rule.id}:{object_type}:{record.id}:{start.isoformat()}:remind"
+    result.actions.append(Action(ActionKind.CREATE_TASK, object_type, record.id, key, reason, rule.id, task))
 
 
 def _plan_reassignment(
@@ -141,6 +183,8 @@ def _plan_reassignment(
         "business_hours_elapsed": round(ctx.calendar.business_hours_between(start, ctx.now, zone), 1),
         "last_action": acted.isoformat() if acted else None,
         "times_reassigned": times,
+        "since": due.isoformat(),
+        "amount": record.amount if isinstance(record, Opportunity) else None,
     }
     if assignee is None:
         result.findings.append(

@@ -91,6 +91,8 @@ def _evidence(rule: StaleDealRule, stale: _Stale) -> dict[str, object]:
         "pipeline": deal.pipeline,
         "owner": stale.owner.email or stale.owner.name,
         "owner_active": stale.owner.active,
+        "since": stale.since.isoformat(),
+        "amount": deal.amount,
     }
 
 
@@ -200,7 +202,8 @@ def _return_lead(rule: StaleLeadRule, facts: OwnerFacts, lead: Lead, touched: da
               f"(since {when(touched, facts.zone(owner))}, owner {owner.name if owner else 'nobody'}); "
               f"the policy allows {rule.after_days} days")
     evidence = {"policy": f"rules[id={rule.id}] after {rule.after_days} days", "status": lead.status,
-                "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue}
+                "last_touched": touched.isoformat(), "days_idle": days, "queue": rule.return_to.queue,
+                "since": touched.isoformat()}
     queue = facts.ctx.queue(rule.return_to.queue)
     if queue is None:
         reason += f"; the CRM has no queue named {rule.return_to.queue!r} to return it to: create it"

@@ -17,6 +17,7 @@ from config.policy import Policy
 from domain.connector import (
     ApiUsage,
     Connector,
+    HistoryReader,
     KeepsState,
     MergeResult,
     NewTask,
@@ -26,7 +27,7 @@ from domain.connector import (
     TaskKeyCheck,
     WriteResult,
 )
-from domain.records import Lead, ObjectType, Opportunity, Owner, Record
+from domain.records import Lead, ObjectType, Opportunity, Owner, Record, StageChange
 
 _RENAMED = {ObjectType.OPPORTUNITY: "stage", ObjectType.LEAD: "status"}
 
@@ -71,6 +72,13 @@ class AliasedConnector:
     def resume_state(self, state: Mapping[str, Any]) -> None:
         if isinstance(self._inner, KeepsState):
             self._inner.resume_state(state)
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """The CRM's own stage history, with the policy's names (none when the CRM keeps none)."""
+        if not isinstance(self._inner, HistoryReader):
+            return
+        for change in self._inner.iter_stage_history(object_type, since):
+            yield dataclasses.replace(change, stage=self._policy_name(change.stage))
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         return self._inner.update([self._crm_update(u) for u in updates])

@@ -15,15 +15,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.policy import Policy
 from config.policy_file import PolicyError, load_policy
 from config.settings import Settings
-from connectors.local import LocalCRM
+from connectors.local import LocalCRM, write_record_view
 from demo.org import seed_demo
 from domain.errors import ConnectorError, CredentialsError
 from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, doctor_cli, worker_cli
+from jobs import dedupe_cli, doctor_cli, report_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
-from jobs.digest_cli import DEMO_PREVIEW_DIR, PreviewOption, SendOption, build_digests, digest_command
+from jobs.digest_cli import (
+    DEMO_PREVIEW_DIR,
+    DEMO_RECORD_VIEW,
+    PreviewOption,
+    SendOption,
+    ToOption,
+    build_digests,
+    digest_command,
+)
 from jobs.inputs import (
     clock_or_exit,
     crm_or_exit,
@@ -49,6 +57,7 @@ ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_hel
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")
+app.add_typer(report_cli.app, name="report")
 console = Console()
 
 NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 with offset), e.g. 2026-11-20T15:00:00Z.")]
@@ -120,7 +129,9 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     result = _execute("all", "local", settings, policy, moment, apply)
     print_run(result, console)
     _, sessions = open_store(settings)
-    digests = build_digests(sessions, settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False)
+    links = write_record_view(crm, DEMO_RECORD_VIEW)
+    digests = build_digests(sessions, settings, policy, "local", moment, preview=DEMO_PREVIEW_DIR, send=False,
+                            links=links)
     console.print(f"\nManagers' digests previewed in {DEMO_PREVIEW_DIR}/ (open the .html files):")
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
@@ -137,6 +148,7 @@ def digest(
     now: NowOption = None,
     preview: PreviewOption = None,
     send: SendOption = False,
+    to: ToOption = None,
 ) -> None:
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
@@ -145,10 +157,10 @@ def digest(
     _, sessions = open_store(settings)
     try:
         report = build_digests(sessions, settings, policy_or_exit(settings, policy), connection, moment,
-                               preview=folder, send=send)
+                               preview=folder, send=send, test_to=to)
     except DigestConfigError as exc:
         raise fail(str(exc)) from None
-    digest_command(report, send, console)
+    digest_command(report, send, console, test_to=to)
 
 
 app.command()(doctor_cli.doctor)

@@ -21,6 +21,7 @@ from config.policy_connections import ConnectionPolicy
 from config.settings import Settings, SmtpSettings
 from domain.connector import RecordLinks
 from jobs.connections import ConnectionSettingsError, connection_links
+from notify.chat_delivery import ChatTransport
 from notify.digest import JOB, DigestConfigError, DigestReport, run_digest
 from store.ledger import Ledger
 from store.runs import close_abandoned_runs
@@ -57,6 +58,8 @@ class DigestJob:
     smtp: SmtpSettings | None
     """None: the job can only render (a dry run); sending fails and says which settings are missing."""
     links: Callable[[ConnectionPolicy], RecordLinks]
+    chat: ChatTransport | None = None
+    """How team chat messages are posted (None: no chat, even for teams with a channel)."""
 
     def run(self, connection: ConnectionPolicy, policy: Policy, now: datetime, *, apply: bool) -> DigestRun:
         """Build this period's digests of ``connection``; send the unsent ones when ``apply``."""
@@ -67,7 +70,7 @@ class DigestJob:
         run_id = ledger.start_run(JOB, connection.name, dry_run=not apply, now=now)
         try:
             report = run_digest(self.sessions, policy, connection.name, now, smtp=self.smtp, preview_dir=None,
-                                send=apply, link_base=self.links(connection), run_id=run_id)
+                                send=apply, link_base=self.links(connection), run_id=run_id, chat=self.chat)
         except (DigestConfigError, ConnectionSettingsError) as exc:
             ledger.finish_run(run_id, "failed", {}, error=str(exc))
             return DigestRun("failed", run_id, str(exc))

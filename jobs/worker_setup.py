@@ -6,6 +6,7 @@ same settings the same way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,14 @@ from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
+from notify.chat_delivery import ChatTransport
+from notify.webhook import WebhookSender
 from store.locks import locks_for
+
+
+def chat_transport() -> ChatTransport:
+    """Team chat through incoming webhooks, whose URLs are read from this process's environment."""
+    return ChatTransport(WebhookSender(), os.environ)
 
 
 def utc_now() -> datetime:
@@ -46,5 +54,5 @@ def build_runner(
     def from_settings(connection: ConnectionPolicy, fields: FieldMaps) -> Connector:
         return open_connection(settings, connection, fields)
 
-    digests = DigestJob(sessions, settings.smtp, settings_links(settings))
+    digests = DigestJob(sessions, settings.smtp, settings_links(settings), chat_transport())
     return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown, digests=digests)

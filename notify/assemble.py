@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import DigestPolicy, Policy
 from domain.connector import RecordLinks
+from domain.records import Owner
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
+from notify.categories import rule_categories
 from notify.collect import counts_at, open_findings
-from notify.contents import Digest, build_digest, rule_titles
+from notify.contents import Digest, build_digest
 from notify.morning import morning_lists
 from notify.periods import period_at
 from notify.recipients import Recipient, route
+from notify.reports import load_pipeline_report, load_speed_data
+from notify.sections import SpeedSections, first_of_month, pipeline_for, speed_window
 from store import mirror
 
 
@@ -39,7 +44,7 @@ def assemble_digests(
 
     Recipients with nothing to say (no open items now or at the period's start) get none.
     """
-    titles = rule_titles(policy)
+    categories = rule_categories(policy)
     with sessions() as session:
         owners = mirror.owners(session, connection)
         found = open_findings(session, connection, policy, now)
@@ -52,15 +57,33 @@ def assemble_digests(
                 cached[at] = counts_at(session, connection, policy, at)
             return cached[at]
 
-        personal, unknown = morning_lists(session, ctx, settings, connection, found, counts, links, titles)
+        personal, unknown = morning_lists(session, ctx, settings, connection, found, counts, links, categories)
         recipients = {r.key: r for r in routing.by_owner.values()}
         digests = []
         for recipient in sorted(recipients.values(), key=lambda r: r.key):
             period = period_at(now, settings.period, _zone(ctx, recipient), settings.send_hour)
-            digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, titles)
+            digest = build_digest(connection, recipient, period, found, owners, routing, links, counts, now, categories)
             if digest.total or digest.previous_total:
                 digests.append(digest)
+    digests = _with_sections(sessions, policy, connection, now, owners, digests)
     return Assembled([*digests, *personal], [*routing.problems, *unknown])
+
+
+def _with_sections(
+    sessions: sessionmaker[Session], policy: Policy, connection: str, now: datetime, owners: dict[str, Owner],
+    digests: list[Digest],
+) -> list[Digest]:
+    """Each manager's digest with its team's speed to first touch and, monthly, the pipeline's shape."""
+    if not digests:
+        return digests
+    since = min(speed_window(now, d.period) for d in digests)
+    speed = SpeedSections(load_speed_data(sessions, policy, connection, since), policy, connection, now)
+    pipeline = cache(lambda: load_pipeline_report(sessions, policy, connection, now))
+    return [
+        replace(d, speed=speed.section(d.owner_ids, d.period),
+                pipeline=pipeline_for(pipeline, owners, policy, d.owner_ids) if first_of_month(d.period) else None)
+        for d in digests
+    ]
 
 
 def _zone(ctx: RuleContext, recipient: Recipient) -> str:

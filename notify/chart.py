@@ -15,17 +15,21 @@ from matplotlib.figure import Figure
 from notify.contents import Digest
 
 REPS_SHOWN = 8
-COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d", "#d35400", "#27ae60",
-           "#2c3e50", "#e84393", "#00cec9")
 
 
 def render_chart(digest: Digest) -> bytes:
-    """A 720x380 PNG: stacked bars of open items per rep and rule, and the team's trend line."""
+    """A 720x380 PNG: stacked bars of open items per rep and category, and the team's trend line if it has one.
+
+    Each category has its fixed colour (``notify.categories``), so a colour means the same in every digest.
+    """
     figure = Figure(figsize=(7.2, 3.8), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    by_rep, trend = figure.subplots(1, 2, width_ratios=(3, 2))
+    if digest.trend:
+        by_rep, trend = figure.subplots(1, 2, width_ratios=(3, 2))
+        _trend(trend, digest)
+    else:
+        by_rep = figure.subplots(1, 1)
     _bars(by_rep, digest)
-    _trend(trend, digest)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
@@ -33,9 +37,11 @@ def render_chart(digest: Digest) -> bytes:
 
 def _bars(axes: Axes, digest: Digest) -> None:
     reps = [r for r in digest.reps if r.total][:REPS_SHOWN][::-1]
-    titles = sorted({g.title for r in reps for g in r.rules})
+    colours = digest.colours
+    titles = sorted({g.title for r in reps for g in r.rules}, key=lambda t: (-_count(digest, t), t))
     left = [0] * len(reps)
-    for colour, title in zip(COLOURS * 2, titles, strict=False):
+    for title in titles:
+        colour = colours[title]
         counts = [sum(g.count for g in r.rules if g.title == title) for r in reps]
         axes.barh([r.name for r in reps], counts, left=left, color=colour, label=title, height=0.6)
         left = [a + b for a, b in zip(left, counts, strict=True)]
@@ -46,6 +52,10 @@ def _bars(axes: Axes, digest: Digest) -> None:
         axes.figure.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=3)
     else:
         axes.text(0.5, 0.5, "Nothing open", ha="center", va="center", transform=axes.transAxes)
+
+
+def _count(digest: Digest, title: str) -> int:
+    return sum(g.count for r in digest.reps for g in r.rules if g.title == title)
 
 
 def _trend(axes: Axes, digest: Digest) -> None:

@@ -6,7 +6,6 @@ personal, so it is rendered, previewed and sent (exactly once per local day) lik
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -15,14 +14,15 @@ from sqlalchemy.orm import Session
 
 from config.policy import DigestPolicy, looks_like_email
 from domain.connector import RecordLinks
+from domain.records import ObjectType
 from enforcement.context import RuleContext
+from notify.categories import NEWLY_ASSIGNED, Category
 from notify.collect import OpenFinding
-from notify.contents import CountsAt, Digest, Item, RuleGroup, rep_group
+from notify.contents import CountsAt, Digest, Item, RuleGroup, name_and_text, rep_group
 from notify.periods import period_at
 from notify.recipients import Recipient
 from store.findings import Assignment, assigned_since
-
-NEWLY_ASSIGNED = "newly-assigned"
+from store.record_names import names_of
 
 
 def morning_lists(
@@ -33,7 +33,7 @@ def morning_lists(
     found: Sequence[OpenFinding],
     counts_at: CountsAt,
     links: RecordLinks,
-    rule_titles: Mapping[str, str],
+    categories: Mapping[str, Category],
 ) -> tuple[list[Digest], list[str]]:
     """Each opted-in rep's list for today, and the problems with the opt-in list (unknown reps)."""
     lists: list[Digest] = []
@@ -46,21 +46,25 @@ def morning_lists(
             continue
         period = period_at(ctx.now, "daily", ctx.time_zone(owner), settings.send_hour)
         mine = [f for f in found if f.finding.owner_id == owner.id]
-        rep = rep_group(owner.id, ctx.owners, mine, counts_at(period.starts) or Counter(), links, ctx.now, rule_titles)
+        before = counts_at(period.starts)
+        rep = rep_group(owner.id, ctx.owners, mine, before, links, ctx.now, categories, personal=True)
         assigned = assigned_since(session, connection, owner.id, period.previous().starts)
         if assigned:
-            group = _assigned_group(assigned, links, ctx.now)
+            names = names_of(session, connection, [(a.object, a.record_id) for a in assigned])
+            group = _assigned_group(assigned, names, links, ctx.now)
             rep = replace(rep, rules=[group, *rep.rules], total=rep.total + group.count)
         if rep.total or rep.previous:
             recipient = Recipient(owner.email, owner.name, owner)
-            lists.append(Digest(connection, recipient, period, [rep], rep.previous, [], [], personal=True))
+            lists.append(Digest(connection, recipient, period, [rep], rep.previous, [], [], ctx.now, personal=True))
     return lists, problems
 
 
-def _assigned_group(assigned: list[Assignment], links: RecordLinks, now: datetime) -> RuleGroup:
+def _assigned_group(
+    assigned: list[Assignment], names: Mapping[tuple[ObjectType, str], str], links: RecordLinks, now: datetime
+) -> RuleGroup:
     items = [
-        Item(a.object.value, a.record_id, a.reason, links.url(a.object, a.record_id), a.at,
-             max((now - a.at).days, 0), ("assigned to you",))
+        Item(a.object.value, a.record_id, *name_and_text(a.reason, names.get((a.object, a.record_id))),
+             links.url(a.object, a.record_id), a.at, max((now - a.at).days, 0), ("assigned to you",))
         for a in assigned
     ]
-    return RuleGroup(NEWLY_ASSIGNED, "Newly assigned to you", len(items), items)
+    return RuleGroup(NEWLY_ASSIGNED.key, NEWLY_ASSIGNED.title, NEWLY_ASSIGNED.colour, len(items), items)

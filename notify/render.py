@@ -12,6 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -29,6 +30,12 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters["signed"] = signed
+_env.filters["plural"] = lambda name: {"opportunity": "Opportunities"}.get(name, f"{name.capitalize()}s")
+
+
+def environment() -> Environment:
+    """The templates' Jinja2 environment (autoescaped HTML, strict about missing values)."""
+    return _env
 
 
 def render_html(digest: Digest, chart_src: str) -> str:
@@ -51,7 +58,7 @@ def compose(digest: Digest, sender: str, chart_png: bytes | None, sent_at: datet
     message["Subject"] = digest.subject
     message["From"] = sender
     message["To"] = formataddr((header_safe(digest.recipient.name), digest.recipient.email))
-    message["Date"] = format_datetime(sent_at)
+    message["Date"] = format_datetime(sent_at.astimezone(ZoneInfo(digest.period.zone)))
     message["Message-ID"] = _message_id(digest.key, sender)
     chart_id = make_msgid(idstring="chart", domain="crm-warden")
     message.set_content(render_text(digest))

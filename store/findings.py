@@ -12,12 +12,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding
 from domain.records import ObjectType
-from store.models import ActionRow, FindingRow, RunRow
+from store.claims import claim_key_of
+from store.models import ActionRow, ClaimRow, FindingRow, RunRow
 
 SETTLED_RUNS = ("finished", "stopped")
 """Runs whose findings are complete (a stopped run ran out of API budget while applying)."""
@@ -86,7 +87,7 @@ def findings_at(session: Session, connection: str, rule_jobs: RuleJobs, at: date
         rows = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules)))
         findings.extend((_finding(row), run_id) for row in rows)
     first = _first_seen(session, connection, [f for f, _ in findings], at)
-    planned = _actions_planned(session, {run_id for _, run_id in findings})
+    planned = _actions_planned(session, connection, {run_id for _, run_id in findings})
     return [
         LedgerFinding(f, first.get((f.rule, f.record_id), at), tuple(planned.get((run_id, f.rule, f.record_id), ())))
         for f, run_id in findings
@@ -104,6 +105,30 @@ def assigned_since(session: Session, connection: str, owner_id: str, since: date
         .order_by(ActionRow.updated_at, ActionRow.record_id)
     )
     return [Assignment(ObjectType(obj), rid, reason, at) for obj, rid, reason, at in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str
+    owner_id: str | None
+    reason: str
+
+
+REMINDER_SUFFIX = ":remind"
+"""How an SLA reminder's idempotency key ends (``enforcement.sla``)."""
+
+
+def reminders_applied(session: Session, connection: str, since: datetime) -> list[Reminder]:
+    """The SLA reminders created in the CRM since ``since``, oldest first."""
+    stmt = (
+        select(ActionRow.key, ActionRow.payload, ActionRow.reason)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.CREATE_TASK.value,
+               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since,
+               ActionRow.key.endswith(REMINDER_SUFFIX))
+        .order_by(ActionRow.updated_at, ActionRow.id)
+    )
+    return [Reminder(key, payload.get("owner_id"), reason) for key, payload, reason in session.execute(stmt)]
 
 
 def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:
@@ -136,12 +161,21 @@ def _first_seen(
     return first
 
 
-def _actions_planned(session: Session, run_ids: Iterable[str]) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
-    """(run id, rule, record id) -> (kind, status) of each action that run planned for the record."""
+def _actions_planned(
+    session: Session, connection: str, run_ids: Iterable[str]
+) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
+    """(run id, rule, record id) -> (kind, status) of each action that run planned for the record.
+
+    An action whose key an earlier run already applied (skipped, or planned again by a dry run) counts
+    as applied: the change it stands for was made.
+    """
     planned: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
-    stmt = select(ActionRow.run_id, ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status).where(
-        ActionRow.run_id.in_(list(run_ids))
+    done = ClaimRow.status == ActionStatus.APPLIED.value
+    stmt = (
+        select(ActionRow.run_id, ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status, done)
+        .outerjoin(ClaimRow, ClaimRow.key == claim_key_of(literal(connection), ActionRow.key))
+        .where(ActionRow.run_id.in_(list(run_ids)))
     )
-    for run_id, rule, record_id, kind, status in session.execute(stmt.order_by(ActionRow.id)):
-        planned[(run_id, rule, record_id)].append((kind, status))
+    for run_id, rule, record_id, kind, status, applied in session.execute(stmt.order_by(ActionRow.id)):
+        planned[(run_id, rule, record_id)].append((kind, ActionStatus.APPLIED.value if applied else status))
     return planned

@@ -134,6 +134,7 @@ class MirrorWriter:
         self._table = table_of(obj)
         self._rows = RowMaker(obj, self._dialect)
         self._connection = connection
+        self.object_type, self.connection = obj, connection
         names = ["connection", *COLUMNS[obj]]
         self._names = ", ".join(names)
         updates = ", ".join(f"{n} = excluded.{n}" for n in COLUMNS[obj] if n != "id")

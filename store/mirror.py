@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import KeepsState, Reader, ReadsAhead
+from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
-from store import aggregates
+from store import aggregates, stage_history
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
@@ -76,6 +76,8 @@ def sync(
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
         else:
             report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to)
+        if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
+            stage_history.sync_crm_history(reader, sessions, connection, obj)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
@@ -157,6 +159,7 @@ def _write_chunk(session: Session, writer: MirrorWriter, chunk: Sequence[Record]
     latest = {r.id: r for r in chunk}
     live = [r for r in latest.values() if not r.deleted]
     gone = [r.id for r in latest.values() if r.deleted]
+    stage_history.capture(session, writer.object_type, writer.connection, list(latest.values()))
     writer.upsert(session, live)
     writer.delete(session, gone)
     return len(live), len(gone)

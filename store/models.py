@@ -158,6 +158,30 @@ class NoteRow(MirrorRow):
     updated_at: Mapped[datetime]
 
 
+class StageHistoryRow(Base):
+    """A lead's status or an opportunity's stage and forecast from a moment on: what the pipeline reports read.
+
+    ``source`` is ``sync`` for a change the mirror saw between two syncs (dated by the record's own
+    stage-change time when it has one) or ``crm`` for the CRM's own history.
+    """
+
+    __tablename__ = "stage_history"
+    __table_args__ = (
+        Index("ix_stage_history_record", "connection", "object", "record_id", "entered_at"),
+        Index("uq_stage_history_change", "connection", "object", "record_id", "entered_at", "stage", "source",
+              unique=True),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection: Mapped[str]
+    object: Mapped[str]
+    record_id: Mapped[str]
+    entered_at: Mapped[datetime]
+    stage: Mapped[str | None]
+    amount: Mapped[float | None]
+    close_date: Mapped[date | None]
+    source: Mapped[str] = mapped_column(String(8))
+
+
 MIRROR_ROWS: dict[ObjectType, type[MirrorRow]] = {
     ObjectType.OWNER: OwnerRow,
     ObjectType.ACCOUNT: AccountRow,

@@ -48,7 +48,7 @@ from connectors.hubspot._write import HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Owner, Record
+from domain.records import ObjectType, Owner, Record, StageChange
 
 LeadSource = Literal["contacts", "leads_object"]
 ARCHIVE_SWEEP = timedelta(minutes=60)
@@ -97,6 +97,8 @@ class HubSpotConnector:
         self._task_key_property = task_key_property
         self.calls_as_tasks = calls_as_tasks
         self.merger = HubSpotMerger(http, self.reader)
+        self._entered: list[tuple[str, str, datetime]] = []
+        """(deal id, stage label, entered at) of the deals read since the history was last asked for."""
         self.inspector = HubSpotInspector(http, self.reader, task_key_property)
         self.memory = SyncMemory()
         self._archive_sweep, self._now = archive_sweep, now
@@ -182,10 +184,11 @@ class HubSpotConnector:
                 if deals and not self._knows_stages_of(obj):
                     mapper = self._mapper(object_type)
                 if not contact_leads or obj["properties"].get("lifecyclestage") in self.lead_stages:
+                    self._remember(object_type, obj)
                     record = mapper.record(object_type, obj, inline_links(obj, spec.links), spec)
                     newest.saw(record.id, epoch_ms(record.updated_at or EPOCH))
                     yield record
-            self._remember(stream, newest)
+            self._remember_newest(stream, newest)
             return
         known_ms, known_ids = self.memory.boundaries.get(stream, (-1, []))
         if known_ms != epoch_ms(since):  # they are known only when the search starts at their instant
@@ -197,6 +200,7 @@ class HubSpotConnector:
             for obj in chunk:
                 if deals and not self._knows_stages_of(obj):
                     mapper = self._mapper(object_type)
+                self._remember(object_type, obj)
                 record = mapper.record(object_type, obj, {to: links[to].get(obj["id"], []) for to in links}, spec)
                 newest.saw(record.id, epoch_ms(record.updated_at or since))
                 if contact_leads and obj["properties"].get("lifecyclestage") not in self.lead_stages:
@@ -205,12 +209,28 @@ class HubSpotConnector:
                 if object_type is ObjectType.ACCOUNT:
                     yield from self._merged_away(obj, since)
         yield from self._archived(object_type, spec, since)
-        self._remember(stream, newest)
+        self._remember_newest(stream, newest)
 
-    def _remember(self, stream: str, newest: Newest) -> None:
+    def _remember_newest(self, stream: str, newest: Newest) -> None:
         """Keep which records this stream read at its newest instant: the next search finds them again."""
         if newest.ids:
             self.memory.boundaries[stream] = (newest.ms, newest.ids)
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """The stages each deal read since the last call entered, from its ``hs_date_entered_<stage>``.
+
+        No API call: the dates came with the deals. HubSpot keeps only the latest entry per stage and no
+        forecast history, so ``since`` is not needed (every entry is offered; the mirror keeps each once).
+        """
+        if object_type is not ObjectType.OPPORTUNITY:
+            return
+        entered, self._entered = self._entered, []
+        for deal_id, stage, at in entered:
+            yield StageChange(ObjectType.OPPORTUNITY, deal_id, at, stage, from_crm=True)
+
+    def _remember(self, object_type: ObjectType, obj: JsonObject) -> None:
+        if object_type is ObjectType.OPPORTUNITY:
+            self._entered.extend((obj["id"], stage, at) for stage, at in self.catalog.entries(obj["properties"]))
 
     def _merged_away(self, obj: JsonObject, when: datetime) -> Iterator[Record]:
         for old_id in (obj["properties"].get("hs_merged_object_ids") or "").split(";"):

@@ -146,6 +146,12 @@ class StageCatalog:
     def entered_properties(self) -> tuple[str, ...]:
         return tuple(f"hs_date_entered_{stage_id}" for stage_id in self.stages)
 
+    def entries(self, props: Mapping[str, Any]) -> list[tuple[str, datetime]]:
+        """(stage label, when the deal last entered it) for every stage the deal has been in, oldest first."""
+        found = [(stage.label, parse_datetime(props.get(f"hs_date_entered_{stage_id}")))
+                 for stage_id, stage in self.stages.items()]
+        return sorted(((label, at) for label, at in found if at is not None), key=lambda entry: entry[1])
+
     def stage_id(self, label_or_id: str, pipeline: str | None = None) -> str:
         """The stage id for a label the policy uses, within ``pipeline`` (label or id) when given; an id passes.
 

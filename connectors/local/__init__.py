@@ -6,6 +6,7 @@ only, never another CRM's package.
 
 from connectors.local._connector import LocalCRM
 from connectors.local.settings import LocalCrmSettings
+from connectors.local.view import LocalLinks, write_record_view
 
-__all__ = ["LocalCRM", "LocalCrmSettings"]
+__all__ = ["LocalCRM", "LocalCrmSettings", "LocalLinks", "write_record_view"]
 

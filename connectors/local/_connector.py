@@ -15,13 +15,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.local._history import HISTORY_DDL, TRACKED_FIELDS, insert_history, read_history, record_current
 from connectors.local._merge import LOSERS_PER_CALL, merge_chunk, merge_problem, merged, restore_snapshot
 from connectors.local._merge import snapshot_record as _snapshot_record
 from connectors.local._schema import EXTRA_FIELDS_DDL, SCHEMA, utc_text
 from connectors.local._writes import apply_update, create_task
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.errors import FatalConnectorError
-from domain.records import ObjectType, Owner, Record
+from domain.records import ObjectType, Owner, Record, StageChange
 
 T = TypeVar("T")
 URL_PREFIX = "sqlite:///"
@@ -66,6 +67,8 @@ class LocalCRM:
                 for statement in table.ddl():
                     self._conn.execute(statement)
             self._conn.execute(EXTRA_FIELDS_DDL)
+            for statement in HISTORY_DDL:
+                self._conn.execute(statement)
         self._custom_fields: dict[str, set[str]] = {}
         for obj, name in self._conn.execute("SELECT object, name FROM custom_fields"):
             self._custom_fields.setdefault(obj, set()).add(name)
@@ -110,6 +113,16 @@ class LocalCRM:
             last = page[-1]
             cursor = (last[table.columns.index("updated_at")], last[0])
             rows = self._conn.execute(f"{select} WHERE (updated_at, id) > (?, ?) {order}", cursor).fetchall()
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """The stage (status) and forecast changes recorded at or after ``since``, oldest first (one read call)."""
+        self.usage.count("read")
+        return read_history(self._conn, object_type, since)
+
+    def insert_history(self, changes: Iterable[StageChange]) -> None:
+        """Seed stage history (the demo's deals passed through earlier stages before today)."""
+        with self._conn:
+            insert_history(self._conn, changes)
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not (one read call)."""
@@ -171,10 +184,13 @@ class LocalCRM:
             self.usage.count("write")
             now = self._now()
             with self._conn:
-                results.extend(
-                    apply_update(self._conn, u, now, self._custom_fields.get(u.object_type.value, set()))
-                    for u in batch
-                )
+                done = [apply_update(self._conn, u, now, self._custom_fields.get(u.object_type.value, set()))
+                        for u in batch]
+                tracked = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
+                for update, result in zip(batch, done, strict=True):
+                    if result.ok and update.object_type in tracked and TRACKED_FIELDS & set(update.fields):
+                        record_current(self._conn, update.object_type, update.record_id, self.clock())
+                results.extend(done)
         return results
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:

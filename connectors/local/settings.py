@@ -9,3 +9,5 @@ class LocalCrmSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WARDEN_LOCAL_CRM_", env_file=".env", extra="ignore")
 
     url: str = "sqlite:///.warden/local_crm.db"
+    view_url: str | None = None
+    """Where its record view (``connectors.local.write_record_view``) is served; digests link into it."""

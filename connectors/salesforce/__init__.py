@@ -6,8 +6,8 @@ and ``connectors._retry`` only, never another CRM's package.
 
 from connectors.salesforce._connector import SalesforceConnector
 from connectors.salesforce.exports import ACCOUNT_COLUMNS
-from connectors.salesforce.links import SalesforceLinks
+from connectors.salesforce.links import SalesforceLinks, salesforce_links
 from connectors.salesforce.settings import SalesforceSettings
 
-__all__ = ["ACCOUNT_COLUMNS", "SalesforceConnector", "SalesforceLinks", "SalesforceSettings"]
+__all__ = ["ACCOUNT_COLUMNS", "SalesforceConnector", "SalesforceLinks", "SalesforceSettings", "salesforce_links"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
@@ -29,6 +29,7 @@ from connectors.salesforce._mapping import (
     FieldMap,
     field_map,
     from_csv,
+    parse_datetime,
     select_fields,
     to_record,
 )
@@ -37,7 +38,7 @@ from connectors.salesforce._writes import CollectionWriter
 from connectors.salesforce.settings import SalesforceSettings
 from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.inspection import OrgFacts
-from domain.records import ObjectType, Opportunity, Owner, Record
+from domain.records import ObjectType, Opportunity, Owner, Record, StageChange
 
 
 def _utc_now() -> datetime:
@@ -140,6 +141,23 @@ class SalesforceConnector:
         include_deleted = since is not None
         fields = select_fields(object_type, self._maps[object_type], include_deleted)
         return _changed_soql(SOBJECTS[object_type], fields, since), include_deleted
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        """``OpportunityHistory`` rows created at or after ``since``, oldest first: each stage and forecast change.
+
+        Leads have no such object (their status history needs field history tracking), so none for them.
+        """
+        if object_type is not ObjectType.OPPORTUNITY:
+            return
+        where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
+        soql = format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
+                           "{where:literal} ORDER BY CreatedDate, Id", where=where)
+        for row in self._client.query_rows(soql):
+            entered = parse_datetime(row["CreatedDate"])
+            assert entered is not None
+            close = row.get("CloseDate")
+            yield StageChange(ObjectType.OPPORTUNITY, row["OpportunityId"], entered, row.get("StageName"),
+                              row.get("Amount"), date.fromisoformat(close) if close else None, from_crm=True)
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""

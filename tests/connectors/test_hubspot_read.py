@@ -164,3 +164,22 @@ def test_datetimes_are_aware_utc() -> None:
         (account,) = connect(server, clock).iter_changed(ObjectType.ACCOUNT, None)
         assert account.created_at == account.updated_at == datetime(2026, 1, 1, tzinfo=UTC)
         assert iso(START_MS) == "2026-01-01T00:00:00.000Z"
+
+
+def test_stage_history_comes_from_hs_date_entered_without_more_calls() -> None:
+    """Each stage a deal entered (hs_date_entered_<stage>) is offered as its history, oldest first, once."""
+    with hubspot() as (server, clock):
+        deal = server.portal.create("deals", {
+            "dealname": "Moving", "dealstage": "qualifiedtobuy", "pipeline": "default",
+            "hs_date_entered_appointmentscheduled": "2026-01-01T00:00:00Z",
+            "hs_date_entered_qualifiedtobuy": "2026-01-09T12:00:00Z"})
+        crm = connect(server, clock)
+        list(crm.iter_changed(ObjectType.OPPORTUNITY, None))
+        calls = crm.usage.total
+        history = list(crm.iter_stage_history(ObjectType.OPPORTUNITY, None))
+
+        assert [(c.record_id, c.stage, c.entered_at) for c in history] == [
+            (deal.id, "Discovery", datetime(2026, 1, 1, tzinfo=UTC)),
+            (deal.id, "First Demo", datetime(2026, 1, 9, 12, tzinfo=UTC))]
+        assert crm.usage.total == calls
+        assert list(crm.iter_stage_history(ObjectType.OPPORTUNITY, None)) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from config.settings import Settings
@@ -10,6 +12,10 @@ from connectors.salesforce import SalesforceLinks, SalesforceSettings
 from domain.connector import NoLinks, RecordLinks
 from domain.records import ObjectType
 from jobs.connections import record_links
+from tests.connectors.sf_fixtures import fake, sf_server
+from tests.servers.salesforce.server import FakeSalesforce
+
+__all__ = ["fake", "sf_server"]
 
 
 @pytest.mark.parametrize(
@@ -58,3 +64,26 @@ def test_links_for_each_crm_kind(crm: str, expected: RecordLinks) -> None:
 def test_links_without_a_base_fall_back_to_ids() -> None:
     """A HubSpot connection without HUBSPOT_PORTAL_ID gets id-only items rather than broken links."""
     assert record_links(Settings(hubspot=HubSpotSettings(portal_id=None)), "hubspot") == NoLinks()
+
+
+def test_salesforce_links_come_from_the_login_when_no_instance_url_is_set(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With client credentials and no SALESFORCE_INSTANCE_URL, links use the instance_url the token response names."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sf_server[1])
+    section = SalesforceSettings(login_url=fake.url, client_id=fake.client_id, client_secret=fake.client_secret)
+    links = record_links(Settings(salesforce=section), "salesforce")
+    host = urlsplit(fake.url).netloc
+
+    assert links.url(ObjectType.OPPORTUNITY, "006A") == f"https://{host}/lightning/r/Opportunity/006A/view"
+
+
+def test_salesforce_links_without_a_working_login_fall_back_to_names(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused login costs the digest its links, never the digest itself."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sf_server[1])
+    section = SalesforceSettings(login_url=fake.url, client_id=fake.client_id, client_secret="wrong")
+    links = record_links(Settings(salesforce=section), "salesforce")
+
+    assert links.url(ObjectType.OPPORTUNITY, "006A") is None

@@ -119,10 +119,10 @@ def test_new_duplicate_findings_say_whether_the_job_merges_them(tmp_path: Path) 
     crm.insert_records([account("old", "Globex GmbH", 900, "globex.de"), account("new", "Globex", 2, "globex.de")])
     run = scheduled(crm, sessions, AUTO_MERGE)
     (planned,) = run.findings
-    assert "planned to merge into" in planned.reason and "warden dedupe undo merge:local:" in planned.reason
+    assert "planned to merge into" in planned.reason and "an admin can undo it (key merge:local:" in planned.reason
     undo(run.run_id, crm, sessions, NOW, apply=True)
     (undone,) = scheduled(crm, sessions, AUTO_MERGE).findings
-    assert "an admin undid their merge, so only `warden dedupe plan`" in undone.reason
+    assert "an admin undid their merge before, so only an admin merges them again" in undone.reason
 
 
 def test_the_packaged_policy_flags_the_demo_orgs_new_duplicate(tmp_path: Path) -> None:

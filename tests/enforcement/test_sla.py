@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.policy import Policy, SlaRule
+from config.policy import Duration, Policy, SlaRule
 from config.policy_file import parse_policy
 from domain.org import History
 from domain.plan import ActionKind, RuleResult
@@ -189,6 +189,22 @@ def test_task_for_new_owner_is_due_on_their_next_business_day(policy: Policy) ->
     assert task.payload["due_date"] == "2026-10-26"
     assert task.payload["owner_id"] == reassign.payload["owner_id"]
     assert "did not act on it" in task.payload["description"]
+
+
+def test_reminder_one_business_day_before_the_deadline(policy: Policy) -> None:
+    """Due Friday 10:00 with remind_before one business day: nothing Thursday 09:59, a reminder from 10:00."""
+    rule = next(r for r in policy.rules if r.id == "opp-sla")
+    reminding = policy.model_copy(update={"rules": (rule.model_copy(update={
+        "remind_before": Duration(business_days=1)}),)})
+    assert evaluate(reminding, "opp-sla", [opp()], at(22, 9, 59)).actions == []
+    [reminder] = evaluate(reminding, "opp-sla", [opp()], at(22, 10, 0)).actions
+    assert reminder.kind is ActionKind.CREATE_TASK and reminder.payload["owner_id"] == "u-a"
+    assert reminder.key == f"opp-sla:opportunity:o1:{MONDAY_10.isoformat()}:remind"
+    assert "Ann A has until Fri 23 Oct 10:00 EDT to act on it" in reminder.reason
+    breached = evaluate(reminding, "opp-sla", [opp()], at(23, 10, 0)).actions
+    assert not [a for a in breached if a.key.endswith(":remind")]
+    gone = evaluate(reminding, "opp-sla", [opp(owner="u-gone")], at(22, 10, 0)).actions
+    assert not [a for a in gone if a.key.endswith(":remind")]
 
 
 def test_a_deal_in_a_stage_its_own_pipeline_closes_is_not_reassigned() -> None:

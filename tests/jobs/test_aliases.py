@@ -8,7 +8,7 @@ from pathlib import Path
 from config.policy_file import parse_policy
 from connectors.local import LocalCRM
 from domain.connector import RecordUpdate
-from domain.records import Lead, ObjectType, Opportunity
+from domain.records import Lead, ObjectType, Opportunity, StageChange
 from jobs.aliases import AliasedConnector, with_aliases
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -54,3 +54,11 @@ def test_a_crm_without_aliases_is_left_as_it_is(tmp_path: Path) -> None:
     """Aliases are per CRM: another CRM's, or none, change nothing."""
     local = crm(tmp_path)
     assert with_aliases(local, parse_policy(POLICY.split("  aliases:")[0])) is local
+
+
+def test_the_crms_stage_history_reads_under_the_policys_names(tmp_path: Path) -> None:
+    """The CRM's own history (here the embedded CRM's) comes through the aliases like its records do."""
+    local = crm(tmp_path)
+    local.insert_history([StageChange(ObjectType.OPPORTUNITY, "o1", T, "Contract Sent")])
+    aliased = with_aliases(local, parse_policy(POLICY))
+    assert [c.stage for c in aliased.iter_stage_history(ObjectType.OPPORTUNITY, None)] == ["Negotiation"]

@@ -86,3 +86,11 @@ def test_run_refuses_while_the_worker_holds_the_job(env: Path) -> None:
         result = CliRunner().invoke(app, ["run", "sla", "--now", NOW, "--apply"])
     assert result.exit_code == 1 and "job 'sla' for 'local' is running in another process" in result.stderr
     assert invoke("run", "sla", "--now", NOW)[0] == 0
+
+
+def test_digest_to_a_malformed_address_is_one_line_and_exit_2(env: Path) -> None:
+    """`warden digest --to me@` says what is wrong with the address and sends nothing."""
+    invoke("demo", "--now", NOW)
+    result = CliRunner().invoke(app, ["digest", "--crm", "local", "--now", NOW, "--to", "me@"])
+    assert result.exit_code == 2
+    assert "--to 'me@' is not an email address" in result.output

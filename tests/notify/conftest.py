@@ -77,7 +77,8 @@ class Org:
 
 
 def finding(rule: str, record_id: str, owner_id: str | None, obj: ObjectType = ObjectType.OPPORTUNITY) -> Finding:
-    return Finding(rule, obj, record_id, owner_id, f"{obj.value} {record_id} was not acted on in time", {})
+    label = f"{obj.value.capitalize()} 'Record {record_id}'"
+    return Finding(rule, obj, record_id, owner_id, f"{label}: its owner did not act on it in time", {})
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ SCHEMA: dict[str, list[str]] = {
     "Task": ["Subject", "OwnerId", "Status", "IsClosed", "TaskSubtype", "Type", "Priority", "ActivityDate",
              "CompletedDateTime", "WhatId", "WhoId", "Description", "Warden_Key__c"],
     "Note": ["ParentId", "Title", "Body"],
+    "OpportunityHistory": ["OpportunityId", "StageName", "Amount", "CloseDate", "Probability"],
     "OpportunityStage": ["ApiName", "MasterLabel", "DefaultProbability", "IsActive", "IsClosed", "IsWon", "SortOrder"],
     "LeadStatus": ["ApiName", "MasterLabel", "IsConverted", "IsDefault", "SortOrder"],
     "Organization": ["Name", "TimeZoneSidKey", "DefaultLocaleSidKey", "Country"],
@@ -46,6 +47,8 @@ ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Channel
 PREFIXES = {"User": "005", "Group": "00G", "Account": "001", "Contact": "003", "Lead": "00Q",
             "Opportunity": "006", "Task": "00T", "Note": "002", "OpportunityStage": "01J", "LeadStatus": "01J",
             "Organization": "00D", "RecordType": "012"}
+HISTORY_FIELDS = ("StageName", "Amount", "CloseDate", "Probability")
+"""An opportunity change to one of these adds an OpportunityHistory row, as Salesforce does."""
 READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDate", "MasterRecordId", "IsClosed",
              "IsWon", "LastStageChangeDate", "CompletedDateTime"}
 REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerId": ("User",),
@@ -79,6 +82,7 @@ class Org:
     locked: dict[str, int] = field(default_factory=dict)
     """Record id -> how many more writes to refuse with UNABLE_TO_LOCK_ROW."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _history_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     field_options: dict[tuple[str, str], dict[str, bool]] = field(
         default_factory=lambda: {("Task", "Warden_Key__c"): {"externalId": True, "unique": True}})
@@ -134,12 +138,15 @@ class Org:
         row |= {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp, "SystemModstamp": stamp,
                 "LastModifiedDate": stamp, **values}
         self.tables[sobject][record_id] = row
+        if sobject == "Opportunity":
+            self._history(row, stamp)
         return record_id
 
     def touch(self, sobject: str, record_id: str, **values: Any) -> None:
         """Change a record as a user would, stamping it."""
         row = self.tables[sobject][record_id]
         stamp = self.tick()
+        tracked = sobject == "Opportunity" and any(k in values and values[k] != row.get(k) for k in HISTORY_FIELDS)
         if "StageName" in values and values["StageName"] != row.get("StageName"):
             row["LastStageChangeDate"] = stamp
             closed, won = self.closed_stages()
@@ -148,6 +155,17 @@ class Org:
         row["SystemModstamp"] = row["LastModifiedDate"] = stamp
         if sobject == "Task":
             row["IsClosed"] = row.get("Status") == "Completed"
+        if tracked:
+            self._history(row, stamp)
+
+    def _history(self, opportunity: dict[str, Any], stamp: str) -> None:
+        """One OpportunityHistory row: the stage and forecast the opportunity has from ``stamp`` on."""
+        history_id = f"008{next(self._history_ids):012d}AAA"
+        self.tables["OpportunityHistory"][history_id] = {
+            "Id": history_id, "IsDeleted": False, "CreatedDate": stamp, "SystemModstamp": stamp,
+            "LastModifiedDate": stamp, "OpportunityId": opportunity["Id"],
+            **{name: opportunity.get(name) for name in HISTORY_FIELDS},
+        }
 
     def find(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
         for sobject, table in self.tables.items():

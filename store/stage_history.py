@@ -1,0 +1,136 @@
+"""Each lead's status and opportunity's stage and forecast over time: captured as the mirror syncs.
+
+``capture`` runs inside the mirror's write of a chunk, before the upsert: it compares each incoming
+lead or opportunity with the mirrored one (one query per chunk) and records a row only where the
+stage, amount or close date changed, so a steady-state sync writes almost nothing here. CRMs that
+keep a history of their own add theirs through ``sync_crm_history``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, date, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.connector import HistoryReader
+from domain.records import Lead, ObjectType, Opportunity, Record, StageChange
+from store.aggregates import id_chunks
+from store.models import LeadRow, OpportunityRow, StageHistoryRow, WatermarkRow
+from store.upsert import conflict_insert
+
+TRACKED = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
+CHUNK = 2000
+State = tuple[str | None, float | None, date | None]
+
+
+def capture(session: Session, obj: ObjectType, connection: str, records: Sequence[Record]) -> None:
+    """Record the stage or forecast changes of ``records`` against what the mirror holds for them."""
+    if obj not in TRACKED:
+        return
+    live = [r for r in records if isinstance(r, Lead | Opportunity) and not r.deleted]
+    if not live:
+        return
+    known = _mirrored(session, obj, connection, [r.id for r in live])
+    rows = []
+    for record in live:
+        state, before = _state(record), known.get(record.id)
+        if state != before:
+            rows.append(_row(connection, obj, record.id, _entered(record, before, state), state, "sync"))
+    _insert(session, rows)
+
+
+def sync_crm_history(reader: HistoryReader, sessions: sessionmaker[Session], connection: str, obj: ObjectType) -> int:
+    """Add the CRM's own history of ``obj`` since the last time; returns how many changes it reported."""
+    key = f"{obj.value}_history"
+    with sessions() as session:
+        since = session.scalar(select(WatermarkRow.value).where(WatermarkRow.connection == connection,
+                                                                WatermarkRow.object == key))
+    changes = reader.iter_stage_history(obj, since)
+    count = 0
+    while chunk := list(islice(changes, CHUNK)):
+        with sessions.begin() as session:
+            _insert(session, [_row(connection, obj, c.record_id, c.entered_at, (c.stage, c.amount, c.close_date),
+                                   "crm") for c in chunk])
+            newest = max(c.entered_at for c in chunk)
+            row = session.get(WatermarkRow, (connection, key))
+            if row is None:
+                session.add(WatermarkRow(connection=connection, object=key, value=newest, updated_at=datetime.now(UTC)))
+            elif newest > row.value:
+                row.value, row.updated_at = newest, datetime.now(UTC)
+        count += len(chunk)
+    return count
+
+
+def histories(
+    session: Session, connection: str, obj: ObjectType, ids: Collection[str] | None = None
+) -> dict[str, list[StageChange]]:
+    """Record id -> its changes, oldest first: the CRM's own history where it has one, else the mirror's.
+
+    A CRM history without forecasts (HubSpot's stage dates) is merged with the mirror's, which has
+    them. Every record of the object, or only those in ``ids``.
+    """
+    stmt = (
+        select(StageHistoryRow)
+        .where(StageHistoryRow.connection == connection, StageHistoryRow.object == obj.value)
+        .order_by(StageHistoryRow.record_id, StageHistoryRow.entered_at, StageHistoryRow.id)
+    )
+    batches = [stmt] if ids is None else [stmt.where(StageHistoryRow.record_id.in_(c)) for c in id_chunks(ids)]
+    by_source: dict[str, dict[str, list[StageChange]]] = defaultdict(lambda: defaultdict(list))
+    for batch in batches:
+        for row in session.scalars(batch.execution_options(yield_per=CHUNK)):
+            change = StageChange(obj, row.record_id, row.entered_at, row.stage, row.amount, row.close_date,
+                                 from_crm=row.source == "crm")
+            by_source[row.record_id][row.source].append(change)
+    return {record_id: _one_history(sources.get("crm", []), sources.get("sync", []))
+            for record_id, sources in by_source.items()}
+
+
+def _one_history(crm: list[StageChange], sync: list[StageChange]) -> list[StageChange]:
+    if crm and any(c.amount is not None or c.close_date is not None for c in crm):
+        return crm
+    return sorted([*crm, *sync], key=lambda c: c.entered_at)
+
+
+def _mirrored(session: Session, obj: ObjectType, connection: str, ids: Iterable[str]) -> dict[str, State]:
+    known: dict[str, State] = {}
+    for chunk in id_chunks(set(ids)):
+        if obj is ObjectType.LEAD:
+            leads = select(LeadRow.id, LeadRow.status).where(LeadRow.connection == connection, LeadRow.id.in_(chunk))
+            known.update({i: (status, None, None) for i, status in session.execute(leads)})
+        else:
+            row = OpportunityRow
+            stmt = select(row.id, row.stage, row.amount, row.close_date).where(row.connection == connection,
+                                                                                row.id.in_(chunk))
+            known.update({i: (stage, amount, close) for i, stage, amount, close in session.execute(stmt)})
+    return known
+
+
+def _state(record: Lead | Opportunity) -> State:
+    if isinstance(record, Lead):
+        return record.status, None, None
+    return record.stage, record.amount, record.close_date
+
+
+def _entered(record: Lead | Opportunity, before: State | None, state: State) -> datetime:
+    """When the new state began: the record's stage-change time for a new stage, else its update time."""
+    changed = record.status_changed_at if isinstance(record, Lead) else record.stage_changed_at
+    if before is None:
+        return changed or record.created_at
+    if before[0] != state[0] and changed is not None:
+        return changed
+    return record.updated_at
+
+
+def _row(connection: str, obj: ObjectType, record_id: str, at: datetime, state: State, source: str) -> dict[str, Any]:
+    return {"connection": connection, "object": obj.value, "record_id": record_id, "entered_at": at,
+            "stage": state[0], "amount": state[1], "close_date": state[2], "source": source}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(conflict_insert(session, StageHistoryRow).on_conflict_do_nothing(), rows)

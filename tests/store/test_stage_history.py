@@ -1,0 +1,82 @@
+"""The mirror keeps each record's stage and forecast history as it syncs, and the CRM's own where it has one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from domain.records import ObjectType, StageChange
+from store import mirror
+from store.db import session_factory
+from store.stage_history import histories
+from tests.store.fake_reader import T0, FakeReader, opportunity, owners
+
+
+def stages(engine: Engine) -> dict[str, list[tuple[str | None, float | None, datetime]]]:
+    with session_factory(engine)() as session:
+        return {i: [(c.stage, c.amount, c.entered_at) for c in changes]
+                for i, changes in histories(session, "local", ObjectType.OPPORTUNITY).items()}
+
+
+def test_each_sync_records_only_what_changed(engine: Engine) -> None:
+    """A new deal starts its history; a stage move is dated by the deal's own stage-change time; no change, no row."""
+    reader = FakeReader()
+    reader.owner_list = owners()
+    first = opportunity(1, stage="Discovery", amount=1000.0, stage_changed_at=T0)
+    reader.put(first)
+    mirror.sync(reader, engine, "local")
+    mirror.sync(reader, engine, "local")
+    moved_at = T0 + timedelta(days=3)
+    reader.put(replace(first, stage="First Demo", stage_changed_at=moved_at, updated_at=moved_at + timedelta(hours=1)))
+    mirror.sync(reader, engine, "local")
+    bigger = T0 + timedelta(days=5)
+    reader.put(replace(first, stage="First Demo", stage_changed_at=moved_at, amount=1500.0, updated_at=bigger))
+    mirror.sync(reader, engine, "local")
+
+    assert stages(engine)[first.id] == [("Discovery", 1000.0, T0), ("First Demo", 1000.0, moved_at),
+                                        ("First Demo", 1500.0, bigger)]
+
+
+class HistoryKeepingReader(FakeReader):
+    """A CRM that keeps its own stage history, as Salesforce's OpportunityHistory does."""
+
+    def __init__(self, changes: list[StageChange]) -> None:
+        super().__init__()
+        self.changes = changes
+        self.asked: list[tuple[ObjectType, datetime | None]] = []
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        self.asked.append((object_type, since))
+        return iter([c for c in self.changes
+                     if c.object_type is object_type and (since is None or c.entered_at >= since)])
+
+
+def test_the_crms_own_history_is_preferred_and_read_incrementally(engine: Engine) -> None:
+    """With the CRM's history the report sees every stage, even those passed between two syncs."""
+    deal = opportunity(1, stage="Second Demo", amount=900.0, stage_changed_at=T0 + timedelta(days=9))
+    crm = [StageChange(ObjectType.OPPORTUNITY, deal.id, T0 + timedelta(days=d), stage, 1000.0, date(2026, 12, 1))
+           for d, stage in ((0, "Discovery"), (4, "First Demo"), (9, "Second Demo"))]
+    reader = HistoryKeepingReader(crm)
+    reader.owner_list = owners()
+    reader.put(deal)
+    mirror.sync(reader, engine, "local")
+    mirror.sync(reader, engine, "local")
+
+    assert [s for s, _, _ in stages(engine)[deal.id]] == ["Discovery", "First Demo", "Second Demo"]
+    assert [since for obj, since in reader.asked if obj is ObjectType.OPPORTUNITY] == [None, T0 + timedelta(days=9)]
+
+
+def test_a_crm_history_without_forecasts_is_merged_with_the_mirrors(engine: Engine) -> None:
+    """HubSpot gives stage dates only: the mirror's own rows add the amounts and close dates."""
+    deal = opportunity(1, stage="First Demo", amount=700.0, stage_changed_at=T0 + timedelta(days=4))
+    reader = HistoryKeepingReader([StageChange(ObjectType.OPPORTUNITY, deal.id, T0, "Discovery"),
+                                   StageChange(ObjectType.OPPORTUNITY, deal.id, T0 + timedelta(days=4), "First Demo")])
+    reader.owner_list = owners()
+    reader.put(deal)
+    mirror.sync(reader, engine, "local")
+
+    assert stages(engine)[deal.id] == [("Discovery", None, T0), ("First Demo", None, T0 + timedelta(days=4)),
+                                       ("First Demo", 700.0, T0 + timedelta(days=4))]
