@@ -1,8 +1,8 @@
 """Rules follow change: the records each incremental sync changed, each rule's last judgment per record,
 and what a connector keeps between syncs.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from store.db import UTCDateTime
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
