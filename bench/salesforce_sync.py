@@ -3,37 +3,51 @@
     python -m bench.salesforce_sync                                  # 200,000 records, 80 ms, 10,000 updates
     python -m bench.salesforce_sync --records 20000 --updates 2000   # smaller
     python -m bench.salesforce_sync --bulk-threshold 10000           # first sync through Bulk API 2.0
+    python -m bench.salesforce_sync --records 1000000 --bulk-threshold 10000 --database postgresql
 
-Phases: a first sync of every object, a sync after 1% of the org changed, and 10,000 owner updates.
-Each reports the API calls it spent against the minimum the API allows (2,000-record query pages,
-200-record sObject Collections writes) and the naive way (one call per record; for updates measured
-on a sample and extrapolated), with the connector's peak Python memory (tracemalloc). The org lives
-in a child process so its rows do not count.
+Phases: a first sync of every object into the mirror, a sync after 1% of the org changed, and 10,000
+owner updates. Each reports the API calls it spent against the minimum the API allows (every query's
+first page five to a composite call, then 2,000-record pages; 200-record sObject Collections writes)
+and the naive way (one call per record; for updates measured on a sample and extrapolated), records
+per second, and the process's peak memory.
+The org lives in a child process so its rows do not count. The first sync without bulk (REST pages
+one after another) was the path before bulk: run the same size with ``--bulk-threshold 0`` beside it.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import resource
+import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bench import salesforce_org
+from bench.databases import KINDS
+from bench.databases import database as bench_database
 from connectors.salesforce import SalesforceConnector, SalesforceSettings
 from domain.connector import RecordUpdate
 from domain.records import ObjectType
+from store import mirror
+from store.db import make_engine, migrate
 
-PAGE, BATCH = 2000, 200
+PAGE, BATCH, COMPOSITE_QUERIES = 2000, 200, 5
 OBJECTS = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.TASK)
 OWNER_QUERIES = 2
 """Users and queues: one query each."""
+CONNECTION = "sf"
+HISTORY_QUERIES = 1
+"""OpportunityHistory since the last sync (one page here), for the stage history."""
 
 
 @dataclass(frozen=True)
@@ -55,46 +69,42 @@ class Phase:
         over = (self.spent - self.minimum) / self.minimum if self.minimum else 0.0
         naive_time = f"{self.naive_seconds:,.0f}" if self.naive_seconds is not None else "-"
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.calls.items()))
+        rate = self.records / self.seconds if self.seconds else 0.0
         return (f"{self.name:<16} {self.records:>9,} {self.spent:>7,} {self.minimum:>7,} {over:>6.1%} "
-                f"{self.naive:>9,} {self.seconds:>8.1f} {naive_time:>9} {self.peak_mb:>8.1f}  {kinds}")
+                f"{self.naive:>9,} {self.seconds:>8.1f} {rate:>10,.0f} {naive_time:>9} {self.peak_mb:>8.1f}  {kinds}")
 
 
 HEADER = (f"{'phase':<16} {'records':>9} {'calls':>7} {'minimum':>7} {'over':>6} {'naive':>9} {'seconds':>8} "
-          f"{'naive s':>9} {'peak MB':>8}  calls by kind")
+          f"{'records/s':>10} {'naive s':>9} {'peak MB':>8}  calls by kind")
 
 
 def measured(name: str, sf: SalesforceConnector, work: Callable[[], tuple[int, int, int]]) -> Phase:
-    """Run ``work`` (returning records, minimum calls, naive calls) and record calls, time and memory."""
+    """Run ``work`` (returning records, minimum calls, naive calls) and record calls, time and peak memory."""
     before = dict(sf.usage.calls)
-    tracemalloc.start()
     started = time.perf_counter()
     records, minimum, naive = work()
     seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     spent = {k: v - before.get(k, 0) for k, v in sf.usage.calls.items() if v - before.get(k, 0)}
     return Phase(name, records, spent, minimum, naive, seconds, peak)
 
 
 class Run:
-    def __init__(self, sf: SalesforceConnector, keep_leads: int) -> None:
+    def __init__(self, sf: SalesforceConnector, keep_leads: int, engine: Engine) -> None:
         self.sf = sf
         self.keep_leads = keep_leads
-        self.watermarks: dict[ObjectType, datetime | None] = {}
+        self.engine = engine
         self.lead_ids: list[str] = []
 
     def sync(self, since_watermark: bool, expected: dict[str, int]) -> tuple[int, int, int]:
-        records = len(self.sf.owners())
-        for obj in OBJECTS:
-            since = self.watermarks.get(obj) if since_watermark else None
-            for record in self.sf.iter_changed(obj, since):
-                records += 1
-                stamp, current = getattr(record, "updated_at", None), self.watermarks.get(obj)
-                if stamp is not None and (current is None or stamp > current):
-                    self.watermarks[obj] = stamp
-                if obj is ObjectType.LEAD and not since_watermark and len(self.lead_ids) < self.keep_leads:
-                    self.lead_ids.append(record.id)
-        minimum = OWNER_QUERIES + sum(math.ceil(n / PAGE) for n in expected.values())
+        report = mirror.sync(self.sf, self.engine, CONNECTION, (ObjectType.OWNER, *OBJECTS))
+        records = sum(c.upserted + c.deleted for c in report.objects.values())
+        if not since_watermark:
+            with Session(self.engine) as session:
+                leads = mirror.iter_records(session, CONNECTION, ObjectType.LEAD)
+                self.lead_ids = [lead.id for lead, _ in zip(leads, range(self.keep_leads), strict=False)]
+        first_pages = math.ceil((OWNER_QUERIES + len(OBJECTS)) / COMPOSITE_QUERIES)
+        minimum = first_pages + HISTORY_QUERIES + sum(max(0, math.ceil(n / PAGE) - 1) for n in expected.values())
         return records, minimum, sum(expected.values())
 
     def updates(self, count: int, owner_id: str, offset: int = 0) -> list[RecordUpdate]:
@@ -122,8 +132,20 @@ def connect(info: dict[str, Any], bulk_threshold: int) -> SalesforceConnector:
 
 
 def run_benchmark(
-    records: int, latency: float, updates: int, naive_sample: int, changed: float, bulk_threshold: int = 0
+    records: int, latency: float, updates: int, naive_sample: int, changed: float, bulk_threshold: int = 0,
+    database: str = "sqlite",
 ) -> list[Phase]:
+    with tempfile.TemporaryDirectory() as folder, bench_database(database, Path(folder)) as url:
+        engine = make_engine(url)
+        migrate(engine)
+        try:
+            return _run(records, latency, updates, naive_sample, changed, bulk_threshold, engine)
+        finally:
+            engine.dispose()
+
+
+def _run(records: int, latency: float, updates: int, naive_sample: int, changed: float, bulk_threshold: int,
+         engine: Engine) -> list[Phase]:
     context = get_context("spawn")
     pipe, child_end = context.Pipe()
     child = context.Process(target=salesforce_org.run, args=(child_end, records, latency), daemon=True)
@@ -131,7 +153,7 @@ def run_benchmark(
     try:
         info = pipe.recv()
         sf, sizes = connect(info, bulk_threshold), info["sizes"]
-        run = Run(sf, keep_leads=updates + naive_sample)
+        run = Run(sf, keep_leads=updates + naive_sample, engine=engine)
         phases = [measured("first sync", sf, lambda: run.sync(False, sizes))]
         pipe.send(("touch", changed))
         touched = round(pipe.recv())
@@ -160,9 +182,11 @@ def main(argv: Sequence[str] | None = None) -> list[Phase]:
     parser.add_argument("--changed", type=float, default=0.01, help="share of the org changed before the resync")
     parser.add_argument("--bulk-threshold", type=int, default=0,
                         help="first-sync objects this large go through Bulk API 2.0 (0: REST paging only)")
+    parser.add_argument("--database", choices=KINDS, default="sqlite", help="the mirror's database")
     args = parser.parse_args(argv)
+    print(f"mirror on {args.database}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
     phases = run_benchmark(args.records, args.latency_ms / 1000, args.updates, args.naive_sample, args.changed,
-                           args.bulk_threshold)
+                           args.bulk_threshold, args.database)
     print(HEADER)
     for phase in phases:
         print(phase.line())

@@ -8,7 +8,7 @@ shape, not by inheritance.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -106,6 +106,29 @@ class Reader(Protocol):
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not."""
+        ...
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+        """Fetch the first pages a sync will read (owners, each type's changes) in as few calls as possible.
+
+        Salesforce answers five queries in one ``composite`` call; the sync then reads them from memory.
+        """
+        ...
+
+
+@runtime_checkable
+class KeepsState(Protocol):
+    """A reader that remembers, between syncs, what saves it calls: lists it need not re-read every time."""
+
+    def saved_state(self) -> dict[str, Any]:
+        """What to hand back at the next sync of this connection (JSON-ready); kept only after a whole sync."""
+        ...
+
+    def resume_state(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``saved_state`` returned after the connection's last complete sync."""
         ...
 
 

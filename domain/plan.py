@@ -6,6 +6,7 @@ Rules decide by returning these values; only ``jobs.apply.actions`` acts on them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -77,3 +78,12 @@ class RuleResult:
     findings: list[Finding] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
+    recheck: dict[str, datetime] = field(default_factory=dict)
+    """Record id -> the next moment the rule's judgment of it may change with nothing else changing (a
+    deadline passing, a day count moving on): a rule that follows change judges it again then."""
+
+    def due_again(self, record_id: str, at: datetime) -> None:
+        """Note that the judgment of ``record_id`` may change at ``at`` (the earliest such moment wins)."""
+        known = self.recheck.get(record_id)
+        if known is None or at < known:
+            self.recheck[record_id] = at

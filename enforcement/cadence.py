@@ -63,7 +63,12 @@ def _judge(
     last_call = calls.last_completed.get(account.id)
     days = (ctx.now - (last_call or account.created_at)).days
     if days < rule.every_days:
+        result.due_again(account.id, (last_call or account.created_at) + timedelta(days=rule.every_days))
         return
+    # the day count in the reason moves on daily, and a new period plans a new call
+    result.due_again(account.id, (last_call or account.created_at) + timedelta(days=days + 1))
+    next_period = period + timedelta(days=rule.every_days)
+    result.due_again(account.id, ctx.calendar.start_of_local_date(next_period, None))
     owner = ctx.owner(account.owner_id)
     if owner is None:
         why = unjudged_owner(account.owner_id)

@@ -61,6 +61,10 @@ class BusinessCalendar:
         """The date ``moment`` falls on in ``tz`` (None: the policy's zone)."""
         return _require_aware("moment", moment).astimezone(self._zone(tz)).date()
 
+    def start_of_local_date(self, day: date, tz: str | None) -> datetime:
+        """The first instant of ``day`` in ``tz`` (None: the policy's zone), as an aware UTC datetime."""
+        return datetime.combine(day, time(), self._zone(tz)).astimezone(UTC)
+
     def start_of_day(self, moment: datetime) -> datetime:
         """The company's midnight before ``moment``, in the company's zone."""
         return datetime.combine(self.local_date(moment, None), time(), self._zone(None))

@@ -98,4 +98,8 @@ def evaluate(rule: DedupeRule, ctx: RuleContext, org: OrgData) -> RuleResult:
         for a in accounts
         if a.created_at >= new_since and a.id in widest
     ]
-    return RuleResult(findings=findings, actions=[merge_action(ctx.connection, c, rule.id) for c in merges])
+    planned = RuleResult(findings=findings, actions=[merge_action(ctx.connection, c, rule.id) for c in merges])
+    for account in accounts:
+        if account.created_at >= new_since:  # a new account's finding ends when it stops being new
+            planned.due_again(account.id, account.created_at + timedelta(days=rule.new_within_days))
+    return planned

@@ -40,6 +40,9 @@ def evaluate(rule: OverdueRule, ctx: RuleContext, org: OrgData) -> RuleResult:
         if owner.is_queue:
             continue  # nobody has picked it up yet: the SLA rules deal with unworked queues
         today = owners.today(owner)
+        # overdue once the due date has passed on the owner's clock; after that, a new day a new notice
+        late_from = max(task.due_date, today) + timedelta(days=1)
+        result.due_again(task.id, ctx.calendar.start_of_local_date(late_from, owners.zone(owner)))
         if today > task.due_date:
             _judge(rule, owners, task, owner, today, result)
     return result

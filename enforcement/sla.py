@@ -103,8 +103,12 @@ def _judge(
     zone = rotation.facts.zone(owner)
     due = ctx.calendar.deadline(start, rule.within, zone)
     if owner.active and ctx.now < due:
-        if rule.remind_before is not None and _reminder_due(ctx, rule.remind_before, due, zone):
-            _plan_reminder(rule, rotation, record, owner, start, due, result)
+        result.due_again(record.id, due)
+        if rule.remind_before is not None:
+            if _reminder_due(ctx, rule.remind_before, due, zone):
+                _plan_reminder(rule, rotation, record, owner, start, due, result)
+            else:  # business time runs out unevenly (nights, weekends): look again at the next run
+                result.due_again(record.id, ctx.now)
         return
     _plan_reassignment(rule, ctx, record, owner, start, due, acted, rotation, result)
 

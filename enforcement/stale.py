@@ -48,7 +48,9 @@ def evaluate_deals(rule: StaleDealRule, ctx: RuleContext, org: OrgData) -> RuleR
                     ctx.history.last_reassigned.get((rule.id, deal.id), deal.created_at))
         days = (ctx.now - since).days
         if days < rule.after_days:
+            result.due_again(deal.id, since + timedelta(days=rule.after_days))
             continue
+        result.due_again(deal.id, next_day_count(since, days))  # the day count in the reason moves on
         owner = ctx.owner(deal.owner_id)
         if owner is None:
             why = unjudged_owner(deal.owner_id)
@@ -161,15 +163,28 @@ def evaluate_leads(rule: StaleLeadRule, ctx: RuleContext, org: OrgData) -> RuleR
     """Return qualified leads nobody touched for ``after_days`` to the marketing queue."""
     result = RuleResult()
     cutoff = ctx.now - timedelta(days=rule.after_days)
-    idle = [lead for lead in _qualified(org.records(ObjectType.LEAD), rule) if _changed(lead) <= cutoff]
+    idle: list[Lead] = []
+    for lead in _qualified(org.records(ObjectType.LEAD), rule):
+        if _changed(lead) <= cutoff:
+            idle.append(lead)
+        else:
+            result.due_again(lead.id, _changed(lead) + timedelta(days=rule.after_days))
     activity = org.last_activity_of([lead.id for lead in idle])
     facts = OwnerFacts(ctx)
     for lead in idle:
         touched = max(_changed(lead), activity.get(lead.id, lead.created_at))
         owner = ctx.owner(lead.owner_id)
-        if touched <= cutoff and not (owner is not None and owner.is_queue):
+        if touched > cutoff:
+            result.due_again(lead.id, touched + timedelta(days=rule.after_days))
+        elif not (owner is not None and owner.is_queue):
+            result.due_again(lead.id, next_day_count(touched, (ctx.now - touched).days))
             _return_lead(rule, facts, lead, touched, result)
     return result
+
+
+def next_day_count(since: datetime, days: int) -> datetime:
+    """When ``(now - since).days``, now ``days``, becomes ``days + 1``."""
+    return since + timedelta(days=days + 1)
 
 
 def _changed(lead: Lead) -> datetime:

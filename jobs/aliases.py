@@ -11,14 +11,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from config.policy import Policy
 from domain.connector import (
     ApiUsage,
     Connector,
     HistoryReader,
+    KeepsState,
     MergeResult,
     NewTask,
+    ReadsAhead,
     RecordUpdate,
     Snapshot,
     TaskKeyCheck,
@@ -58,6 +61,17 @@ class AliasedConnector:
 
     def owners(self) -> list[Owner]:
         return self._inner.owners()
+
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+        if isinstance(self._inner, ReadsAhead):
+            self._inner.read_ahead(since)
+
+    def saved_state(self) -> dict[str, Any]:
+        return self._inner.saved_state() if isinstance(self._inner, KeepsState) else {}
+
+    def resume_state(self, state: Mapping[str, Any]) -> None:
+        if isinstance(self._inner, KeepsState):
+            self._inner.resume_state(state)
 
     def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
         """The CRM's own stage history, with the policy's names (none when the CRM keeps none)."""

@@ -27,7 +27,7 @@ from config.settings import Settings, SettingsError, load_settings
 from domain.records import ObjectType
 from jobs import log_setup as warden_logging
 from jobs.beat import beat_schedule
-from jobs.celery_flow import RUN_FLOW, RUN_JOB, SYNC_OBJECT, connection_flow
+from jobs.celery_flow import RUN_FLOW, RUN_JOB, RUN_SYNCED_JOB, SYNC_OBJECT, connection_flow
 from jobs.inputs import open_store
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
@@ -74,6 +74,22 @@ def run_connection_job(connection: str, job: str) -> dict[str, Any]:
     if scheduled is None:
         return _unscheduled(connection, job)
     outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now())
+    return dataclasses.asdict(outcome)
+
+
+def run_job_after_sync(syncs: list[dict[str, Any]], connection: str, job: str) -> dict[str, Any]:
+    """Run one job of a flow once its syncs are done (the task body); ``syncs`` are their outcomes.
+
+    When every sync finished, the job reads the mirror they brought up to date instead of syncing
+    again; otherwise it syncs for itself, as alone.
+    """
+    process = _process()
+    loaded = process.keeper.refresh()
+    scheduled = next((j for j in loaded.jobs if j.connection.name == connection and j.job == job), None)
+    if scheduled is None:
+        return _unscheduled(connection, job)
+    synced = bool(syncs) and all(s.get("status") == "finished" for s in syncs)
+    outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now(), synced=synced)
     return dataclasses.asdict(outcome)
 
 
@@ -129,6 +145,7 @@ def make_app(settings: Settings) -> Celery:
     )
     celery.task(name=RUN_JOB)(run_connection_job)
     celery.task(name=SYNC_OBJECT)(sync_connection_object)
+    celery.task(name=RUN_SYNCED_JOB)(run_job_after_sync)
     celery.task(name=RUN_FLOW, bind=True)(run_flow)
     worker_init.connect(_migrate_store, weak=False)
     _configure(celery, settings)

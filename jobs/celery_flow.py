@@ -3,7 +3,8 @@
 A flow syncs each object type of the connection as its own task, all side by side, then, once
 every sync is done, runs the jobs side by side (a chord). A sync task holds the lock of its
 connection and object, a job the lock of its connection and job: the locks ``warden worker`` takes.
-A job still syncs first, but then reads only what changed while the flow ran.
+Each job receives the syncs' outcomes and, when all finished, reads the mirror they brought up to
+date without syncing again: one sync per flow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from domain.records import ObjectType
 from notify.digest import JOB as DIGEST_JOB
 
 RUN_JOB = "warden.run_job"
+RUN_SYNCED_JOB = "warden.run_job_after_sync"
 SYNC_OBJECT = "warden.sync_object"
 RUN_FLOW = "warden.run_flow"
 
@@ -26,8 +28,7 @@ def connection_flow(app: Celery, connection: str, jobs: Sequence[str], **options
 
     The digest reads only the ledger, so a flow of nothing but the digest skips the sync.
     """
-    run = group(app.signature(RUN_JOB, args=(connection, job), immutable=True, **options) for job in jobs)
     if all(job == DIGEST_JOB for job in jobs):
-        return run
+        return group(app.signature(RUN_JOB, args=(connection, job), immutable=True, **options) for job in jobs)
     syncs = [app.signature(SYNC_OBJECT, args=(connection, obj.value), immutable=True, **options) for obj in ObjectType]
-    return chord(syncs, run)
+    return chord(syncs, group(app.signature(RUN_SYNCED_JOB, args=(connection, job), **options) for job in jobs))

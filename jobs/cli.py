@@ -66,7 +66,8 @@ NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 wit
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print the plan.")]
 
 
-def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool) -> RunResult:
+def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool,
+             full: bool = False) -> RunResult:
     try:
         connector = open_connector(settings, crm, policy.fields)
     except (UnknownCrm, ConnectorError) as exc:
@@ -81,7 +82,7 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
             settle_interrupted(sessions, with_aliases(connector, policy), crm, locks_of(job), now, apply=apply,
                                planned_by=rule_jobs(policy))
             return run_job(job, connector=connector, connection=crm, policy=policy,
-                           sessions=sessions, now=now, apply=apply)
+                           sessions=sessions, now=now, apply=apply, full=full)
     except CredentialsError as exc:
         raise fail(f"the run failed and was recorded as failed in the ledger: {exc}") from None
     except ConnectorError as exc:
@@ -99,6 +100,8 @@ def run(
     now: NowOption = None,
     apply: ApplyOption = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Judge every record, not only what changed since the "
+                                       "rules' last run.")] = False,
 ) -> None:
     """Sync, evaluate a job's rules and print the plan; with --apply, carry it out."""
     if job not in (*JOBS, "all"):
@@ -106,7 +109,7 @@ def run(
     warden_logging.configure(json_output=True if json_output else None)
     settings = settings_or_exit()
     result = _execute(job, crm_or_exit(crm, settings), settings, policy_or_exit(settings, policy), clock_or_exit(now),
-                      apply)
+                      apply, full)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -55,9 +55,15 @@ class JobRunner:
     digests: DigestJob | None = None
     """Builds and sends the digest job's emails; None: render only, as without SMTP settings."""
 
-    def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
-        """Run ``job`` once for ``connection`` unless another process holds its lock."""
-        return self._under_lock(job, connection.name, lambda: self._run_locked(job, connection, policy, now))
+    def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime, *,
+            synced: bool = False) -> JobOutcome:
+        """Run ``job`` once for ``connection`` unless another process holds its lock.
+
+        ``synced``: the caller has just synced the connection (a worker pass shares one sync among the
+        jobs due together), so the job goes straight to its rules.
+        """
+        return self._under_lock(job, connection.name,
+                                lambda: self._run_locked(job, connection, policy, now, synced))
 
     def sync(self, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
         """Bring one object type of the connection's mirror up to date, under the lock of that object's sync.
@@ -66,7 +72,7 @@ class JobRunner:
         jobs' own sync then reads only what changed since.
         """
         job = f"sync:{obj.value}"
-        return self._under_lock(job, connection.name, lambda: self._sync_locked(job, obj, connection, policy))
+        return self._under_lock(job, connection.name, lambda: self._sync_locked(job, (obj,), connection, policy))
 
     def _under_lock(self, job: str, connection: str, body: Callable[[], JobOutcome]) -> JobOutcome:
         started = self.timer()
@@ -79,14 +85,15 @@ class JobRunner:
         log.info("job.done", job=job, connection=connection, status=outcome.status, seconds=round(seconds, 3))
         return dataclasses.replace(outcome, job=job, seconds=seconds)
 
-    def _sync_locked(self, job: str, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
+    def _sync_locked(self, job: str, objects: tuple[ObjectType, ...], connection: ConnectionPolicy,
+                     policy: Policy) -> JobOutcome:
         try:
             inner = self.connector_for(connection, policy.fields)
         except (ConnectorError, ValueError) as exc:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         try:
             reader = with_aliases(StoppingConnector(inner, self.shutdown), policy)
-            mirror.sync(reader, self.sessions, connection.name, (obj,))
+            mirror.sync(reader, self.sessions, connection.name, objects)
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
@@ -96,7 +103,8 @@ class JobRunner:
             _close(inner)
         return JobOutcome(connection.name, job, "finished")
 
-    def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
+    def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime,
+                    synced: bool) -> JobOutcome:
         if job == DIGEST_JOB:
             return self._run_digest(connection, policy, now)
         try:
@@ -108,7 +116,7 @@ class JobRunner:
         try:
             self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
-                             policy=policy, sessions=self.sessions, now=now, apply=self.apply)
+                             policy=policy, sessions=self.sessions, now=now, apply=self.apply, sync=not synced)
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it

@@ -22,6 +22,7 @@ from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, S
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
+from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
 from store import mirror
@@ -77,15 +78,21 @@ def run_job(
     sessions: sessionmaker[Session],
     now: datetime,
     apply: bool,
+    full: bool = False,
+    sync: bool = True,
 ) -> RunResult:
-    """Run ``job`` (a rule family or ``all``) once against one CRM connection."""
+    """Run ``job`` (a rule family or ``all``) once against one CRM connection.
+
+    Rules judge only what changed since their last run unless ``full`` (see ``jobs.rule_passes``);
+    ``sync=False`` skips the sync when the caller has just synced the connection (a worker pass).
+    """
     connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
     run_id = ledger.start_run(job, connection, dry_run=not apply, now=now)
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
     result = RunResult(run_id, job, connection, not apply, now)
     try:
-        _run(result, connector, ledger, policy, sessions, apply)
+        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync)
     except Exception as exc:
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -103,16 +110,20 @@ def _run(
     policy: Policy,
     sessions: sessionmaker[Session],
     apply: bool,
+    *,
+    full: bool,
+    sync: bool,
 ) -> None:
     try:
-        report = mirror.sync(connector, sessions, result.connection)
+        if sync:
+            report = mirror.sync(connector, sessions, result.connection)
+            log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
     except BudgetExhausted as exc:
         result.stopped = f"sync stopped: {exc}"
         result.api_calls = connector.usage.as_dict()
         log.warning("sync.stopped", reason=str(exc))
         return
-    log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
-    plan = _evaluate(result, policy, sessions)
+    plan = _evaluate(result, policy, sessions, full)
     ledger.record_findings(result.run_id, plan.findings)
     ledger.record_skips(result.run_id, plan.skips)
     action_ids = ledger.record_actions(result.run_id, plan.actions)
@@ -144,7 +155,7 @@ def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
     return connector.task_key_problem()
 
 
-def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]) -> RuleResult:
+def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool) -> RuleResult:
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
     with sessions() as session:
@@ -153,7 +164,9 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
         ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.connection)
         for rule, family in rules_for(policy, result.job):
             try:
-                found = family.evaluate(rule, ctx, org)
+                done = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=full)
+                found = done.result
+                log.info("rule.done", rule=rule.id, full=done.full, judged=done.judged, findings=len(found.findings))
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)
                 result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")

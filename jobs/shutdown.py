@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from domain.connector import (
     ApiUsage,
     Connector,
+    KeepsState,
     MergeResult,
     NewTask,
+    ReadsAhead,
     RecordUpdate,
     Snapshot,
     TaskKeyCheck,
@@ -87,6 +90,18 @@ class StoppingConnector:
     def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
         self._flag.check()
         return self._inner.fetch(object_type, record_ids)
+
+    def saved_state(self) -> dict[str, Any]:
+        return self._inner.saved_state() if isinstance(self._inner, KeepsState) else {}
+
+    def resume_state(self, state: Mapping[str, Any]) -> None:
+        if isinstance(self._inner, KeepsState):
+            self._inner.resume_state(state)
+
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+        if isinstance(self._inner, ReadsAhead):
+            self._flag.check()
+            self._inner.read_ahead(since)
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         self._flag.check()

@@ -21,6 +21,7 @@ from jobs.job_runner import JobOutcome, JobRunner
 from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
 from jobs.schedule import Decision, decide
+from notify.digest import JOB as DIGEST_JOB
 from store.heartbeats import Heartbeat
 from store.run_report import RunInfo
 from store.runs import latest_runs
@@ -42,8 +43,13 @@ class Worker:
     _seen: set[str] = field(default_factory=set, init=False)
 
     def tick(self) -> list[JobOutcome]:
-        """Run every job that is due now, once each; returns what happened to each."""
+        """Run every job that is due now, once each; returns what happened to each.
+
+        Jobs due together share one sync per connection: the first to finish synced the mirror, so the
+        ones after it go straight to their rules.
+        """
         outcomes: list[JobOutcome] = []
+        synced: set[str] = set()
         for scheduled in self._due(self._refresh()):
             if self.runner.shutdown.requested:
                 break
@@ -53,7 +59,10 @@ class Worker:
                 continue
             self._still_running(current)
             with beating(partial(self._still_running, current), self.idle_seconds):
-                outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock())
+                outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock(),
+                                          synced=current.connection.name in synced)
+            if outcome.status == "finished" and current.job != DIGEST_JOB:
+                synced.add(current.connection.name)  # the jobs due with it read the mirror this one synced
             self.on_outcome(outcome)
             outcomes.append(outcome)
         self._beat("stopping" if self.runner.shutdown.requested else "idle")

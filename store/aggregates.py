@@ -20,8 +20,8 @@ from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, Task
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
-_IDS_PER_QUERY = 500
-"""Ids bound in one IN list: well under any database's limit on query parameters."""
+_IDS_PER_QUERY = 5000
+"""Ids bound in one IN list: under both databases' parameter limits (SQLite 32,766, PostgreSQL 65,535)."""
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
 RecordT = TypeVar("RecordT", bound=Task | Opportunity | Lead)
@@ -175,3 +175,66 @@ def _stream(
     stmt = select(*columns).where(mine, where)
     for values in session.execute(stmt.execution_options(yield_per=_YIELD_PER)):
         yield record(*values)
+
+
+def calls_about(session: Session, connection: str, record_ids: Collection[str]) -> Calls:
+    """``calls`` for the records in ``record_ids`` only, by index lookups."""
+    completed = case((TaskRow.status == TaskStatus.COMPLETED, TaskRow.completed_at))
+    scheduled = case((TaskRow.status == TaskStatus.OPEN, 1), else_=0)
+    last_completed: dict[str, datetime] = {}
+    open_calls: set[str] = set()
+    for chunk in id_chunks(record_ids):
+        stmt = (
+            select(TaskRow.what_id, func.max(completed), func.max(scheduled))
+            .where(TaskRow.connection == connection, TaskRow.what_id.in_(chunk), TaskRow.task_type == TaskType.CALL)
+            .group_by(TaskRow.what_id)
+        )
+        for about, done, planned in session.execute(stmt):
+            if done is not None:
+                last_completed[about] = done
+            if planned:
+                open_calls.add(about)
+    return Calls(last_completed, open_calls)
+
+
+def among(session: Session, connection: str, row: type[MirrorRow], record: type[RecordT], ids: Collection[str],
+          where: ColumnElement[bool]) -> Iterator[RecordT]:
+    """Stream the records of ``row`` among ``ids`` that match ``where`` (looked up by id)."""
+    for chunk in id_chunks(ids):
+        yield from _stream(session, connection, row, record, and_(row.id.in_(chunk), where))
+
+
+def open_records(object_type: ObjectType, closed: Collection[str]) -> ColumnElement[bool]:
+    """Open leads or opportunities: status or stage not among ``closed`` (nor a deal flagged closed)."""
+    if object_type is ObjectType.LEAD:
+        return or_(LeadRow.status.is_(None), LeadRow.status.not_in(list(closed)))
+    stage = OpportunityRow.stage
+    return and_(or_(stage.is_(None), stage.not_in(list(closed))), OpportunityRow.is_closed.is_(False))
+
+
+def open_tasks_due_between(session: Session, connection: str, start: date, end: date) -> Iterator[Task]:
+    """Stream the open tasks due on or after ``start`` and before ``end``."""
+    due = and_(TaskRow.status == TaskStatus.OPEN, TaskRow.due_date >= start, TaskRow.due_date < end)
+    return _stream(session, connection, TaskRow, Task, due)
+
+
+def opportunities_unmoved_between(session: Session, connection: str, after: datetime,
+                                  before: datetime) -> Iterator[Opportunity]:
+    """Stream the open deals whose stage last changed (never changed: were created) in (after, before]."""
+    moved = and_(OpportunityRow.stage_changed_at > after, OpportunityRow.stage_changed_at <= before)
+    created = and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at > after,
+                   OpportunityRow.created_at <= before)
+    is_open = OpportunityRow.is_closed.is_(False)
+    yield from _stream(session, connection, OpportunityRow, Opportunity, and_(is_open, moved))
+    yield from _stream(session, connection, OpportunityRow, Opportunity, and_(is_open, created), whole_table=True)
+
+
+def opportunities_with_partner(session: Session, connection: str, account_ids: Collection[str]) -> set[str]:
+    """Ids of the open opportunities whose channel partner is one of ``account_ids``."""
+    found: set[str] = set()
+    for chunk in id_chunks(account_ids):
+        stmt = select(OpportunityRow.id).where(whole_table_filter(connection, OpportunityRow),
+                                               OpportunityRow.partner_account_id.in_(chunk),
+                                               OpportunityRow.is_closed.is_(False))
+        found.update(session.scalars(stmt))
+    return found

@@ -2,7 +2,8 @@
 
 ``sync`` pulls only what changed since each object's watermark and commits per chunk together
 with the advanced watermark, so an interrupted sync resumes where it stopped and memory stays
-flat however large the org is.
+flat however large the org is. Chunks are large (``CHUNK_SIZE`` records, one transaction each) and
+go through ``store.ingest``, the database's bulk path.
 """
 
 from __future__ import annotations
@@ -12,26 +13,23 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Executable, Table, delete, select
+from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import HistoryReader, Reader
+from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates, stage_history
-from store.models import MIRROR_ROWS, Base
-from store.upsert import conflict_insert
-from store.watermarks import get_watermark, set_watermark
+from store.changes import note_everything, note_records
+from store.ingest import COLUMNS, MirrorWriter, table_of
+from store.prefetch import prefetched
+from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
 
-CHUNK_SIZE = 2000
-COLUMNS: dict[ObjectType, tuple[str, ...]] = {
-    obj: tuple(f.name for f in dataclasses.fields(cls) if f.name != "deleted")
-    for obj, cls in RECORD_CLASSES.items()
-}
-"""Record fields stored as columns, in dataclass order (``deleted`` is always the last field)."""
+CHUNK_SIZE = 20_000
+"""Records written per transaction: large enough that commits cost little, small enough to stay flat."""
+READ_CHUNK = 2000
 
 
 @dataclass
@@ -63,40 +61,81 @@ def sync(
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
     report = SyncReport()
+    if isinstance(reader, KeepsState):
+        with sessions() as session:
+            reader.resume_state(reader_state(session, connection))
+    if isinstance(reader, ReadsAhead):
+        with sessions() as session:
+            since: dict[ObjectType, datetime | None] = {
+                obj: get_watermark(session, connection, obj) for obj in objects if obj is not ObjectType.OWNER}
+        reader.read_ahead(since)
+    read_up_to: list[datetime] = []
+    """Watermarks of the types this sync read before: how far the CRM's own clock had come."""
     for obj in objects:
         if obj is ObjectType.OWNER:
             report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
         else:
-            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size)
+            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to)
         if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
             stage_history.sync_crm_history(reader, sessions, connection, obj)
+    if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
+        with sessions.begin() as session:
+            keep_reader_state(session, connection, kept, datetime.now(UTC))
     report.elapsed_seconds = clock() - started
     return report
 
 
 def _sync_changes(
-    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int
+    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
+    read_up_to: list[datetime],
 ) -> ObjectCounts:
     with sessions() as session:
         since = get_watermark(session, connection, obj)
     counts = ObjectCounts()
+    if since is None:
+        with sessions.begin() as session:  # rules that follow change judge every record of the type again
+            note_everything(session, connection, obj)
     changes = reader.iter_changed(obj, since)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
-    while chunk := list(islice(changes, chunk_size)):
+    for chunk in prefetched(changes, chunk=chunk_size, depth=2):
         with sessions.begin() as session:
-            upserted, deleted = _write_chunk(session, obj, connection, chunk)
+            if since is not None:
+                note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk, since))
+            upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
             newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
             if resumable:  # records come oldest first: a stop after this chunk resumes from it
                 set_watermark(session, connection, obj, newest, datetime.now(UTC))
         counts.upserted += upserted
         counts.deleted += deleted
-    if not resumable and newest is not None:
+    if since is None and newest is None and read_up_to:
+        # An empty first sync: anything of this type created since carries a later stamp than the
+        # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.
+        newest = max(read_up_to)
+    if (not resumable or since is None) and newest is not None:
         # This first sync came in id order (HubSpot's list endpoint): only a finished one may set the
         # watermark, or an interrupted one would leave older records behind it forever.
         with sessions.begin() as session:
             set_watermark(session, connection, obj, newest, datetime.now(UTC))
+    if newest is not None:
+        read_up_to.append(newest)
     return counts
+
+
+def _changed_since_read(
+    session: Session, connection: str, obj: ObjectType, chunk: Sequence[Record], since: datetime
+) -> list[Record]:
+    """The chunk without the records the last sync already mirrored as they are.
+
+    A sync reads again the records stamped exactly at the watermark (so none stamped in the same
+    instant after the last read is missed); those that come back unchanged are not changes.
+    """
+    at_mark = [r for r in chunk if r.updated_at == since and not r.deleted]
+    if not at_mark:
+        return list(chunk)
+    table = _table(obj)
+    stored = {r.id: r for r in iter_records(session, connection, obj, where=table.c.id.in_([r.id for r in at_mark]))}
+    return [r for r in chunk if stored.get(r.id) != r]
 
 
 def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connection: str) -> ObjectCounts:
@@ -104,43 +143,30 @@ def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connectio
     table = _table(ObjectType.OWNER)
     live = {o.id for o in owners if not o.deleted}
     with sessions.begin() as session:
-        upserted, _ = _write_chunk(session, ObjectType.OWNER, connection, [o for o in owners if o.id in live])
+        before = set(iter_records(session, connection, ObjectType.OWNER))
+        writer = MirrorWriter(session, ObjectType.OWNER, connection)
+        upserted, _ = _write_chunk(session, writer, [o for o in owners if o.id in live])
         known = session.scalars(select(table.c.id).where(table.c.connection == connection)).all()
         gone = [owner_id for owner_id in known if owner_id not in live]
-        for start in range(0, len(gone), CHUNK_SIZE):
-            _delete(session, table, connection, gone[start : start + CHUNK_SIZE])
+        writer.delete(session, gone)
+        if set(iter_records(session, connection, ObjectType.OWNER)) != before:
+            note_everything(session, connection, ObjectType.OWNER)
     return ObjectCounts(upserted=upserted, deleted=len(gone))
 
 
-def _write_chunk(session: Session, obj: ObjectType, connection: str, chunk: Sequence[Record]) -> tuple[int, int]:
+def _write_chunk(session: Session, writer: MirrorWriter, chunk: Sequence[Record]) -> tuple[int, int]:
     """Upsert the live records of a chunk and delete the deleted ones; the last version of an id wins."""
     latest = {r.id: r for r in chunk}
-    names = COLUMNS[obj]
-    rows = [
-        {"connection": connection, **{n: getattr(r, n) for n in names}} for r in latest.values() if not r.deleted
-    ]
+    live = [r for r in latest.values() if not r.deleted]
     gone = [r.id for r in latest.values() if r.deleted]
-    table = _table(obj)
-    stage_history.capture(session, obj, connection, list(latest.values()))
-    if rows:
-        session.execute(_upsert(session, table), rows)
-    if gone:
-        _delete(session, table, connection, gone)
-    return len(rows), len(gone)
-
-
-def _delete(session: Session, table: Table, connection: str, ids: Sequence[str]) -> None:
-    session.execute(delete(table).where(table.c.connection == connection, table.c.id.in_(ids)))
-
-
-def _upsert(session: Session, table: Table) -> Executable:
-    stmt = conflict_insert(session, table)
-    changed = {c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key}
-    return stmt.on_conflict_do_update(index_elements=list(table.primary_key), set_=changed)
+    stage_history.capture(session, writer.object_type, writer.connection, list(latest.values()))
+    writer.upsert(session, live)
+    writer.delete(session, gone)
+    return len(live), len(gone)
 
 
 def _table(obj: ObjectType) -> Table:
-    return Base.metadata.tables[MIRROR_ROWS[obj].__tablename__]
+    return table_of(obj)
 
 
 def iter_records(
@@ -152,7 +178,7 @@ def iter_records(
     stmt = select(*(table.c[n] for n in COLUMNS[obj])).where(table.c.connection == connection)
     if where is not None:
         stmt = stmt.where(where)
-    for row in session.execute(stmt.execution_options(yield_per=CHUNK_SIZE)):
+    for row in session.execute(stmt.execution_options(yield_per=READ_CHUNK)):
         yield build(*row)
 
 

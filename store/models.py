@@ -292,3 +292,57 @@ class WatermarkRow(Base):
     object: Mapped[str] = mapped_column(primary_key=True)
     value: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class MirrorChangeRow(Base):
+    """One record an incremental sync changed or deleted, in sync order, for the rules that follow change.
+
+    ``object`` is a record type, or ``activity`` for the records a changed task is (or was) about;
+    ``record_id`` ``*`` means every record of the type (a first sync, or the owner list changed).
+    """
+
+    __tablename__ = "mirror_changes"
+    # AUTOINCREMENT: SQLite must never hand out an id again once the log up to it was forgotten
+    __table_args__ = (Index("ix_mirror_changes_connection_id", "connection", "id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection: Mapped[str]
+    object: Mapped[str]
+    record_id: Mapped[str]
+
+
+class RuleStateRow(Base):
+    """What a rule last concluded about one record, and when its own clock may change that."""
+
+    __tablename__ = "rule_state"
+    __table_args__ = (Index("ix_rule_state_connection_rule_recheck_at", "connection", "rule", "recheck_at"),)
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(primary_key=True)
+    recheck_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None]
+    """The record's findings, actions and skips from the rule's latest judgment of it (None: nothing)."""
+
+
+class RuleMarkRow(Base):
+    """Where a rule's incremental evaluation of one connection stands."""
+
+    __tablename__ = "rule_marks"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(primary_key=True)
+    now: Mapped[datetime]
+    """The clock of the rule's latest evaluation."""
+    change_id: Mapped[int]
+    """The last ``mirror_changes`` row that evaluation had seen."""
+    fingerprint: Mapped[str]
+    """The policy and owners it judged by: when they differ, the next evaluation is a full pass."""
+    full_at: Mapped[datetime]
+    """The clock of the latest full pass."""
+
+
+class ReaderStateRow(Base):
+    """What a connection's connector asked to keep between syncs (``domain.connector.KeepsState``)."""
+
+    __tablename__ = "reader_state"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

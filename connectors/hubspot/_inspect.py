@@ -79,7 +79,7 @@ class HubSpotInspector:
             account_types=account_types,
             fields={obj: frozenset(definitions[kind]) for obj, kind in KINDS.items()},
             access=tuple(self._access()),
-            teams=teams(list(self.reader.owners())),
+            teams=teams([*self.reader.owners(archived=False), *self.reader.owners(archived=True)]),
             time_zone=details.get("timeZone"),
             api_version="CRM v3",
             daily_limit=self.http.usage.daily_limit,

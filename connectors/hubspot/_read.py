@@ -155,20 +155,19 @@ class HubSpotReader:
             found.extend(self.http.call("read", f"batch read of {kind}", send).body["results"])
         return found
 
-    def owners(self) -> Iterator[JsonObject]:
-        """Active owners, then archived ones (100 per call)."""
-        for archived in (False, True):
-            after: str | None = None
-            while True:
-                def send(c: Any, after: str | None = after, archived: bool = archived) -> Any:
-                    return c.crm.owners.owners_api.get_page(limit=LIST_PAGE, after=after, archived=archived,
-                                                            _preload_content=False)
+    def owners(self, *, archived: bool) -> Iterator[JsonObject]:
+        """The active owners, or the archived ones (100 per call)."""
+        after: str | None = None
+        while True:
+            def send(c: Any, after: str | None = after) -> Any:
+                return c.crm.owners.owners_api.get_page(limit=LIST_PAGE, after=after, archived=archived,
+                                                        _preload_content=False)
 
-                body = self.http.call("read", "list of owners", send).body
-                yield from body["results"]
-                after = _next_after(body)
-                if after is None:
-                    break
+            body = self.http.call("read", "list of owners", send).body
+            yield from body["results"]
+            after = _next_after(body)
+            if after is None:
+                return
 
     def deal_pipelines(self) -> JsonObject:
         def send(c: Any) -> Any:

@@ -21,6 +21,8 @@ class HubSpotSettings(BaseSettings):
     refresh_token: SecretStr | None = None
     burst_limit: int = Field(100, gt=0, description="Requests per 10 seconds the portal allows.")
     portal_id: str | None = Field(None, description="The portal (hub) id, for links from digests to records.")
+    archive_sweep_minutes: float = Field(60, ge=0, description="How often a sync reads the archived (deleted) "
+                                         "records; 0: every sync.")
 
     @field_validator("portal_id")
     @classmethod

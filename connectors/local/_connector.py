@@ -60,7 +60,8 @@ class LocalCRM:
         self.page_size = page_size
         self.batch_size = batch_size
         self.usage = ApiUsage()
-        self._conn = sqlite3.connect(path)
+        # A sync reads ahead in a thread of its own (store.prefetch), one thread at a time.
+        self._conn = sqlite3.connect(path, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         with self._conn:

@@ -120,10 +120,12 @@ class Table:
     codecs: dict[str, Codec]
     defaults: dict[str, Any]
     """Stored values for columns a row may leave out (``deleted`` 0, ``extra`` ``{}``)."""
-    decoders: tuple[Callable[[Any], Any], ...]
-    """The record fields' decoders, in field order."""
+    decoders: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(position, decoder) of the record fields whose stored value is not already the Python value."""
     encoders: tuple[tuple[str, Callable[[Any], Any], Any], ...]
     """(column, encoder, default) for every column, in column order: the seeding hot path."""
+    field_count: int
+    """How many leading columns are the record's fields (the CRM's internal columns follow)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -139,7 +141,11 @@ class Table:
 
     def decode_record(self, row: Sequence[Any]) -> Record:
         """Build the normalized record from a row selected with ``select_list``."""
-        values: list[Any] = [None if v is None else decode(v) for decode, v in zip(self.decoders, row, strict=False)]
+        values = list(row[: self.field_count])
+        for position, decode in self.decoders:
+            value = values[position]
+            if value is not None:
+                values[position] = decode(value)
         return self.record_class(*values)
 
     def encode_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -194,9 +200,9 @@ def _table(obj: ObjectType) -> Table:
     for internal in INTERNAL_COLUMNS[obj]:
         codecs[internal] = TEXT
     defaults = {name: codecs[name].encode(value) for name, value in _field_defaults(cls).items()}
-    decoders = tuple(codecs[name].decode for name in names)
+    decoders = tuple((i, codecs[name].decode) for i, name in enumerate(names) if codecs[name] not in (TEXT, REAL))
     encoders = tuple((name, codec.encode, defaults.get(name)) for name, codec in codecs.items())
-    return Table(obj, TABLES[obj], cls, codecs, defaults, decoders, encoders)
+    return Table(obj, TABLES[obj], cls, codecs, defaults, decoders, encoders, len(names))
 
 
 SCHEMA: dict[ObjectType, Table] = {obj: _table(obj) for obj in ObjectType}

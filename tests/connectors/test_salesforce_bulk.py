@@ -27,14 +27,41 @@ def everything(fake: FakeSalesforce, bundle: str, threshold: int) -> dict[Object
 def test_a_large_first_sync_reads_through_bulk_exactly_what_rest_reads(
     fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above the threshold a Bulk API 2.0 job returns the same records, types and order as REST paging."""
+    """Above the threshold a Bulk API 2.0 job returns the same records and types as REST paging."""
     grow(fake, seeded, 450)
-    monkeypatch.setattr(salesforce_bulk, "RESULT_PAGE", 200)
+    fake.bulk.page_size = 200
     through_rest = everything(fake, sf_server[1], threshold=0)
     assert fake.requests["POST jobs"] == 0
     through_bulk = everything(fake, sf_server[1], threshold=400)
-    assert through_bulk == through_rest
-    assert fake.requests["POST jobs"] == 3 and fake.requests["GET jobs"] == 3 * (2 + 3)
+    assert {obj: sorted(rows, key=lambda r: r.id) for obj, rows in through_bulk.items()} == {
+        obj: sorted(rows, key=lambda r: r.id) for obj, rows in through_rest.items()}
+    # per object: two status polls, one resultPages listing, three pages read side by side
+    assert fake.requests["POST jobs"] == 3 and fake.requests["GET jobs"] == 3 * (2 + 1 + 3)
+
+
+def test_before_api_58_bulk_pages_follow_the_locator_one_after_another(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without resultPages, pages are read along Sforce-Locator, in the query's order, as before."""
+    grow(fake, seeded, 450)
+    monkeypatch.setattr(salesforce_bulk, "RESULT_PAGE", 200)
+    sf = connect(fake, sf_server[1], settings={"bulk_threshold": 400, "api_version": "57.0"}, page_size=200)
+    rest = connect(fake, sf_server[1], settings={"api_version": "57.0"}, page_size=200)
+    assert list(sf.iter_changed(ObjectType.ACCOUNT, None)) == list(rest.iter_changed(ObjectType.ACCOUNT, None))
+    assert fake.requests["GET jobs"] == 2 + 3
+
+
+def test_more_than_five_pages_take_a_second_listing_and_values_may_hold_quotes_and_newlines(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded
+) -> None:
+    """Twelve pages come five at a time; a name with a comma, quotes and a line break survives the CSV."""
+    grow(fake, seeded, 1190)
+    tricky = fake.org.add("Account", Name='Acme, "The" Company\nWest', OwnerId=seeded["rep"])
+    fake.bulk.page_size = 100
+    sf = connect(fake, sf_server[1], settings={"bulk_threshold": 400}, page_size=200)
+    accounts = {a.id: a for a in sf.iter_changed(ObjectType.ACCOUNT, None)}
+    assert len(accounts) == 1195 and accounts[tricky].name == 'Acme, "The" Company\nWest'
+    assert fake.requests["GET jobs"] == 2 + 3 + 12
 
 
 def test_small_objects_and_incremental_syncs_stay_on_rest(

@@ -1,8 +1,11 @@
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from connectors.salesforce import SalesforceConnector
 from domain.connector import Connector
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
+from store import mirror
+from store.db import make_engine, migrate
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
 from tests.servers.salesforce.server import FakeSalesforce
 
@@ -92,3 +95,25 @@ def test_the_connector_has_the_shape_jobs_expect(connector: SalesforceConnector)
     """It is a ``Connector`` by shape (checked by mypy and at runtime), named ``salesforce``."""
     typed: Connector = connector
     assert isinstance(typed, Connector) and typed.name == "salesforce" and typed.usage.total == 0
+
+
+def test_a_sync_that_finds_nothing_changed_costs_at_most_one_call_per_object_type(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, tmp_path: Path
+) -> None:
+    """Owners and every type's changes are read five queries to a composite call: login, limits, two calls and the
+    opportunities' stage history."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")
+    migrate(engine)
+    mirror.sync(connect(fake, sf_server[1]), engine, "sf")
+    fake.requests.clear()
+    report = mirror.sync(connect(fake, sf_server[1]), engine, "sf")
+    assert sum(fake.requests.values()) <= len(ObjectType)
+    assert fake.requests["POST composite request"] == 2 and fake.requests["GET queryAll"] == 0
+    assert fake.requests["GET query"] == 1  # OpportunityHistory since the last sync, for the stage history
+    assert report.objects[ObjectType.OWNER].upserted == len(seeded_owner_ids(fake))
+    engine.dispose()
+
+
+def seeded_owner_ids(fake: FakeSalesforce) -> set[str]:
+    queues = {g for g, row in fake.org.tables["Group"].items() if row.get("Type") == "Queue"}
+    return set(fake.org.tables["User"]) | queues

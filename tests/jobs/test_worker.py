@@ -10,7 +10,9 @@ from structlog.testing import capture_logs
 
 from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
-from domain.connector import Connector
+from connectors.local import LocalCRM
+from domain.connector import ApiUsage, Connector
+from domain.records import ObjectType
 from jobs.job_runner import JobOutcome
 from jobs.status import collect_status
 from store.db import session_factory
@@ -51,6 +53,26 @@ def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
     assert worker.tick() == []
     clock.advance(minutes=15)
     assert statuses(worker.tick()) == {"sla": "finished"}
+
+
+def test_a_pass_over_an_unchanged_org_spends_at_most_one_call_per_object_type(
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """Every job due at once shares one sync, and a sync that finds nothing changed reads one page per type."""
+    clock = FakeClock()
+    usage = ApiUsage()
+
+    def counted(_connection: ConnectionPolicy, _fields: FieldMaps) -> Connector:
+        crm = LocalCRM(crm_path, clock=clock)
+        crm.usage = usage
+        return crm
+
+    worker = make_worker(sqlite_engine, policy_path, counted, clock)
+    worker.tick()
+    usage.calls.clear()
+    clock.advance(days=7)
+    assert len(statuses(worker.tick())) == len(JOBS)
+    assert usage.total <= len(ObjectType)
 
 
 def test_missed_runs_after_downtime_run_once(sqlite_engine: Engine, crm_path: Path, policy_path: Path) -> None:
@@ -140,7 +162,7 @@ def test_status_shows_last_and_next_runs_budget_and_heartbeat(
     assert (sla.connection, sla.outcome, sla.due_now) == ("local", "finished", False)
     assert sla.next_run_at - clock() == timedelta(minutes=13)
     (connection,) = report.connections
-    assert connection.api_calls_today >= 5 * 7
+    assert connection.api_calls_today == len(ObjectType)  # one sync for the pass: a page per type
     assert connection.pending_actions == 0  # a dry run plans, it leaves nothing pending
     (beat,) = report.workers
     assert beat.state == "idle" and beat.heartbeat_age_seconds == 120

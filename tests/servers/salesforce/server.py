@@ -1,7 +1,8 @@
 """A local HTTPS server that speaks Salesforce's wire format (../shared/API-FACTS.md) over an ``Org``.
 
 Endpoints: OAuth token (client credentials, JWT bearer), query/queryAll with ``nextRecordsUrl``
-paging, ``/limits`` and the ``Sforce-Limit-Info`` header, sObject Collections POST/PATCH with
+paging, ``composite`` (GET subrequests, at most 25 with 5 queries, one API call),
+``/limits`` and the ``Sforce-Limit-Info`` header, sObject Collections POST/PATCH with
 per-record failures, SOAP ``merge`` and ``undelete``. Faults are queued with ``fail_next`` and fire
 on the next matching request (optionally after the request took effect, as a lost answer does);
 ``expire_sessions`` makes every issued token fail with ``INVALID_SESSION_ID``.
@@ -163,6 +164,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _kind(path: str) -> str:
+    if path.rstrip("/").endswith("/composite"):
+        return "composite request"  # subrequests (our reads); "composite" counts sObject Collections writes
     for kind in ("oauth2", "Soap", "jobs", "queryAll", "query", "composite", "limits"):
         if kind in path:
             return kind
@@ -205,12 +208,18 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
         return 200, _page(org, org.cursors[cursor], _batch_size(org, headers), rest.split("/")[0], cursor, int(offset))
     if rest == "jobs/query" and method == "POST":
         return 200, fake.bulk.create(org, body)
-    if rest.startswith("jobs/query/") and rest.endswith("/results"):
+    if rest.startswith("jobs/query/") and rest.endswith(("/results", "/resultPages")):
         query = parse_qs(urlparse(raw_path).query)
         locator = query.get("locator", [""])[0]
-        return 200, fake.bulk.results(rest.split("/")[2], int(query["maxRecords"][0]), locator)
+        if rest.endswith("/resultPages"):
+            version = API.match(urlparse(raw_path).path)["version"]  # type: ignore[index]
+            return 200, fake.bulk.result_pages(rest.split("/")[2], version, locator)
+        max_records = int(query["maxRecords"][0]) if "maxRecords" in query else None
+        return 200, fake.bulk.results(rest.split("/")[2], max_records, locator)
     if rest.startswith("jobs/query/"):
         return 200, fake.bulk.status(rest.split("/")[2])
+    if rest == "composite" and method == "POST":
+        return 200, _composite(fake, json.loads(body)["compositeRequest"], headers)
     if rest.startswith("sobjects/") and rest.endswith("/describe"):
         sobject = rest.split("/")[1]
         if sobject not in org.schema or not org.may(sobject, "read"):
@@ -225,6 +234,29 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
             raise Refused(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
         return 200, [org.write(method, record) for record in records]
     raise Refused(404, "NOT_FOUND", f"The requested resource does not exist: {raw_path}")
+
+
+COMPOSITE_MAX, COMPOSITE_MAX_QUERIES = 25, 5
+
+
+def _composite(fake: FakeSalesforce, subrequests: list[dict[str, Any]], headers: Any) -> dict[str, Any]:
+    """``POST composite``: up to 25 subrequests, at most 5 of them queries, answered in one body (one API call)."""
+    queries = sum(1 for sub in subrequests if "/query" in sub["url"])
+    if len(subrequests) > COMPOSITE_MAX or queries > COMPOSITE_MAX_QUERIES:
+        raise Refused(400, "LIMIT_EXCEEDED", f"composite accepts {COMPOSITE_MAX} subrequests, of which "
+                      f"{COMPOSITE_MAX_QUERIES} queries; got {len(subrequests)} with {queries} queries")
+    answers = []
+    for sub in subrequests:
+        match = API.match(urlparse(sub["url"]).path)
+        sub_headers = {**dict(headers.items()), **sub.get("httpHeaders", {})}
+        try:
+            if sub.get("method", "GET") != "GET" or not match:
+                raise Refused(400, "INVALID_URL", f"this server takes GET subrequests only: {sub['url']}")
+            status, answer = _rest(fake, "GET", match["rest"], sub["url"], b"", sub_headers)
+        except Refused as exc:
+            status, answer = exc.status, [{"message": exc.message, "errorCode": exc.code}]
+        answers.append({"body": answer, "httpHeaders": {}, "httpStatusCode": status, "referenceId": sub["referenceId"]})
+    return {"compositeResponse": answers}
 
 
 def _batch_size(org: Org, headers: Any) -> int:

@@ -1,0 +1,130 @@
+"""The scheduled run after 1% of the org changed: rules that follow change beside a full pass.
+
+A full pass at ``NOW`` stores every rule's judgment; then 1% of the accounts, deals, leads and
+tasks change (a stage moves, a task is completed, a status or a type changes) through an
+incremental sync, as users' edits would arrive; the clock moves on by ``LATER``. Each rule then
+runs incrementally and in full on the same mirror, and the two must find the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
+from config.policy import Policy
+from domain.org import History
+from domain.plan import RuleResult
+from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
+from enforcement.calendar import BusinessCalendar
+from enforcement.context import RuleContext
+from enforcement.registry import rules_for
+from jobs import rule_passes
+from store import mirror
+from store.db import session_factory
+from store.models import WatermarkRow
+
+LATER = timedelta(minutes=15)
+PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
+
+
+class Edits:
+    """Serves the changed records to ``mirror.sync`` as a CRM would (changed since the watermark)."""
+
+    def __init__(self, changed: dict[ObjectType, list[Record]]) -> None:
+        self.changed = changed
+
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        return iter(self.changed.get(object_type, []))
+
+    def owners(self) -> list[Owner]:
+        return []
+
+
+def _edit(record: Record, at: datetime) -> Record:
+    if isinstance(record, Opportunity):
+        stage = OPEN_STAGES[(OPEN_STAGES.index(record.stage) + 1) % len(OPEN_STAGES)] if record.stage in OPEN_STAGES \
+            else OPEN_STAGES[0]
+        return replace(record, stage=stage, stage_changed_at=at, is_closed=False, is_won=False, updated_at=at)
+    if isinstance(record, Task):
+        if record.status is TaskStatus.OPEN:
+            return replace(record, status=TaskStatus.COMPLETED, completed_at=at, updated_at=at)
+        return replace(record, due_date=at.date(), status=TaskStatus.OPEN, completed_at=None, updated_at=at)
+    if isinstance(record, Lead):
+        return replace(record, status=LEAD_STATUSES[1], status_changed_at=at, updated_at=at)
+    assert isinstance(record, Account)
+    return replace(record, account_type="Customer" if record.account_type != "Customer" else "Prospect", updated_at=at)
+
+
+def change_share(engine: Engine, size: Size, now: datetime, share: float) -> int:
+    """Change ``share`` of every record type (every n-th id) through an incremental sync stamped ``now``."""
+    sessions = session_factory(engine)
+    counts = {ObjectType.ACCOUNT: size.accounts, ObjectType.OPPORTUNITY: size.opportunities,
+              ObjectType.LEAD: size.leads, ObjectType.TASK: size.tasks}
+    step = max(1, round(1 / share))
+    changed: dict[ObjectType, list[Record]] = {}
+    with sessions() as session:
+        org = mirror.MirrorOrg(session, CONNECTION)
+        for obj, n in counts.items():
+            ids = [f"{PREFIX[obj]}{i:09d}" for i in range(0, n, step)]
+            changed[obj] = [_edit(r, now) for r in org.records_by_id(obj, ids)]
+    with sessions.begin() as session:  # the org was written straight into the mirror: mark it synced
+        for obj in counts:
+            session.merge(WatermarkRow(connection=CONNECTION, object=obj.value, value=now - LATER, updated_at=now))
+    mirror.sync(Edits(changed), sessions, CONNECTION, list(counts))
+    return sum(len(records) for records in changed.values())
+
+
+def _comparable(result: RuleResult) -> tuple[Any, ...]:
+    findings = {(f.rule, f.record_id, f.reason.split(". Reassign to ")[0]) for f in result.findings}
+    return findings, {a.key for a in result.actions}, {(s.rule, s.record_id) for s in result.skips}
+
+
+def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleContext, mirror.MirrorOrg]:
+    org = mirror.MirrorOrg(session, CONNECTION)
+    return RuleContext(policy, BusinessCalendar(policy.calendar), now, org.owners(), History(), CONNECTION), org
+
+
+def first_pass(engine: Engine, policy: Policy, now: datetime) -> float:
+    """Every rule's full pass at ``now``, keeping its judgments; returns the seconds it took."""
+    sessions = session_factory(engine)
+    started = time.perf_counter()
+    with sessions() as session:
+        ctx, org = _context(session, policy, now)
+        for rule, family in rules_for(policy, "all"):
+            rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True)
+    return time.perf_counter() - started
+
+
+def compare(engine: Engine, policy: Policy, now: datetime) -> tuple[float, float, bool]:
+    """Each rule incrementally, then in full, at ``now``; prints both; returns the totals and whether they agree."""
+    sessions = session_factory(engine)
+    incremental_total = full_total = carried_total = 0.0
+    agree = True
+    print(f"{'rule':24} {'incremental s':>14} {'of it carrying':>15} {'judged':>9} {'full pass s':>12} "
+          f"{'findings':>9}  same")
+    with sessions() as session:
+        ctx, org = _context(session, policy, now)
+        for rule, family in rules_for(policy, "all"):
+            started = time.perf_counter()
+            done = rule_passes.evaluate(rule, family, ctx, org, session, sessions)
+            incremental = time.perf_counter() - started
+            started = time.perf_counter()
+            full = family.evaluate(rule, ctx, org)
+            whole = time.perf_counter() - started
+            same = _comparable(done.result) == _comparable(full)
+            agree = agree and same
+            incremental_total, full_total = incremental_total + incremental, full_total + whole
+            carried_total += done.carry_seconds
+            judged = "all" if done.full else f"{done.judged:,}"
+            print(f"{rule.id:24} {incremental:>14.2f} {done.carry_seconds:>15.2f} {judged:>9} {whole:>12.2f} "
+                  f"{len(full.findings):>9,}  {'yes' if same else 'NO'}")
+    print(f"of the incremental total, {carried_total:.2f} s read back what was carried forward "
+          f"and {incremental_total - carried_total:.2f} s judged and stored what changed")
+    return incremental_total, full_total, agree

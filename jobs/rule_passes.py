@@ -1,0 +1,159 @@
+"""Rules that follow change: judge only what changed since a rule's last run, carry the rest forward.
+
+A rule's judgment of a record depends on the record, the records about it (tasks), the owners, the
+policy and the clock. So an incremental pass judges the records the mirror's change log names
+since the rule's last run (``store.changes``), the records whose own moment has come (a deadline,
+a day count, a new period: ``RuleResult.recheck``), and the ones a threshold in the query brought
+in (``store.changed_org``); every other record keeps its previous findings, actions and skips
+(``store.rule_state``). A full pass judges everything, and runs instead when the policy or the
+owners changed, when a first sync replaced a type the rule reads, when the rule never ran, and at
+least every ``FULL_PASS_EVERY`` as a safety net; ``warden run --full`` asks for one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.org import OrgData
+from domain.plan import RuleResult
+from domain.records import ObjectType
+from enforcement.context import RuleContext
+from enforcement.registry import Family
+from jobs import carried
+from store import aggregates, rule_state
+from store.changed_org import ChangedOrg
+from store.changes import ACTIVITY, Changes, changes_after, forget_before
+from store.mirror import MirrorOrg
+from store.models import RuleMarkRow
+
+FULL_PASS_EVERY = timedelta(hours=24)
+
+_LEAD, _OPP, _ACCOUNT, _TASK = (o.value for o in (ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.ACCOUNT,
+                                                  ObjectType.TASK))
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a rule family's judgment of a record depends on, besides the owners, the policy and the clock."""
+
+    changed: tuple[str, ...]
+    """Change-log objects whose ids are records to judge again (``activity``: records a task is about)."""
+    replaced: tuple[str, ...]
+    """Record types whose wholesale replacement (a first sync) calls for a full pass."""
+
+
+def _reads(rule: Any) -> Reads | None:
+    """None for a family whose findings depend on the whole org at once (dedupe's clusters)."""
+    own = str(getattr(rule, "object", ""))
+    return {
+        "sla": Reads((own, ACTIVITY), (own, _TASK)),
+        "stale_deal": Reads((_OPP,), (_OPP, _ACCOUNT)),
+        "stale_lead": Reads((_LEAD, ACTIVITY), (_LEAD, _TASK)),
+        "cadence": Reads((_ACCOUNT, ACTIVITY), (_ACCOUNT, _TASK)),
+        "overdue": Reads((_TASK,), (_TASK,)),
+        "gates": Reads((own,), (own,)),
+    }.get(rule.kind)
+
+
+@dataclass(frozen=True)
+class Pass:
+    result: RuleResult
+    full: bool
+    judged: int
+    """Records judged (on a full pass, the records it noted a clock for)."""
+    carry_seconds: float = 0.0
+    """Of the pass, the time spent reading back the findings, actions and skips carried forward."""
+
+
+def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
+             sessions: sessionmaker[Session], *, full: bool = False) -> Pass:
+    """Evaluate ``rule`` over the mirror of ``ctx.connection``: incrementally when it can, else in full."""
+    connection = ctx.connection
+    mark = rule_state.mark_of(session, connection, rule.id)
+    changes = changes_after(session, connection, mark.change_id if mark else 0)
+    fingerprint = _fingerprint(rule, ctx)
+    store = str(sessions.kw["bind"].url)
+    if full or _needs_full(rule, mark, changes, fingerprint, ctx.now):
+        result = family.evaluate(rule, ctx, org)
+        now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
+        _save(sessions, connection, rule.id, result, None, now_mark)
+        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
+        return Pass(result, True, len(result.recheck))
+    assert mark is not None
+    reads = _reads(rule)
+    due = rule_state.due_by(session, connection, rule.id, ctx.now)
+    if reads is None:  # nothing changed that it reads (else _needs_full): only its own clock may move it
+        return _whole_org_by_clock(rule, family, ctx, org, session, sessions, mark, changes, fingerprint, due)
+    judge = changes.of(*reads.changed) | due
+    if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
+        judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
+    fresh = family.evaluate(rule, ctx, ChangedOrg(session, connection, judge, mark.now, ctx.now))
+    judged = judge | _named(fresh)
+    now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
+    _save(sessions, connection, rule.id, fresh, judged, now_mark)
+    started = time.perf_counter()
+    judgments = carried.kept(store, connection, rule.id, mark)
+    if judgments is None:  # another process ran the rule last, or this one just started: read them back
+        with sessions() as reader:
+            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id))
+    else:
+        judgments.forget(judged)
+        judgments.add(fresh)
+    carried.keep(store, connection, rule.id, now_mark, judgments)
+    return Pass(judgments.result(), False, len(judged), time.perf_counter() - started)
+
+
+def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,
+                        sessions: sessionmaker[Session], mark: rule_state.Mark, changes: Changes, fingerprint: str,
+                        due: set[str]) -> Pass:
+    if due:
+        result = family.evaluate(rule, ctx, org)
+        _save(sessions, ctx.connection, rule.id, result, None,
+              rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
+        return Pass(result, False, len(result.recheck))
+    _save(sessions, ctx.connection, rule.id, RuleResult(), set(),
+          rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
+    return Pass(rule_state.current(session, ctx.connection, rule.id), False, 0)
+
+
+def _needs_full(rule: Any, mark: rule_state.Mark | None, changes: Changes, fingerprint: str, now: datetime) -> bool:
+    if mark is None or mark.fingerprint != fingerprint or now < mark.now or now - mark.full_at >= FULL_PASS_EVERY:
+        return True
+    if ObjectType.OWNER.value in changes.everything:
+        return True
+    reads = _reads(rule)
+    if reads is None:
+        return bool(changes.of(_ACCOUNT)) or bool(changes.everything)
+    return bool(set(reads.replaced) & changes.everything)
+
+
+def _named(result: RuleResult) -> set[str]:
+    """Every record ``result`` says something about."""
+    named = set(result.recheck)
+    for items in (result.findings, result.actions, result.skips):
+        named.update(item.record_id for item in items)
+    return named
+
+
+def _fingerprint(rule: Any, ctx: RuleContext) -> str:
+    """The policy as the rule judges by it (any edit makes the next pass a full one)."""
+    taken_apart = ",".join(sorted(ctx.history.taken_apart)) if rule.kind == "dedupe" else ""
+    return hashlib.sha256(f"{ctx.policy.model_dump_json()}|{taken_apart}".encode()).hexdigest()
+
+
+def _save(sessions: sessionmaker[Session], connection: str, rule_id: str, result: RuleResult,
+          judged: set[str] | None, mark: rule_state.Mark) -> None:
+    with sessions.begin() as session:
+        rule_state.replace(session, connection, rule_id, result, judged)
+        rule_state.set_mark(session, connection, rule_id, mark)
+        seen_by_all = session.scalar(select(func.min(RuleMarkRow.change_id)).where(
+            RuleMarkRow.connection == connection))
+        if seen_by_all:
+            forget_before(session, connection, seen_by_all)

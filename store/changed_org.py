@@ -1,0 +1,89 @@
+"""The mirror as a rule that follows change sees it: only the records it must judge again.
+
+``ChangedOrg`` implements ``domain.org.OrgData`` over the mirror like ``MirrorOrg``, but every
+stream holds only the records in ``judge`` (changed since the rule's last run, or due by its
+clock), plus those that a threshold in the query itself brought in since then: deals whose
+stage has now stood still long enough, tasks whose due date is now in range. Aggregates are read
+for those records alone, by index lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
+
+from domain.org import Calls
+from domain.records import Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
+from store import aggregates
+from store.aggregates import among, open_records
+from store.mirror import MirrorOrg
+from store.models import LeadRow, OpportunityRow, TaskRow
+
+
+class ChangedOrg:
+    """``OrgData`` narrowed to the records in ``judge``, for a rule last evaluated at ``since``."""
+
+    def __init__(self, session: Session, connection: str, judge: Collection[str], since: datetime,
+                 now: datetime) -> None:
+        self._session, self._connection = session, connection
+        self._judge = set(judge)
+        self._shift = now - since
+        """How far the clock moved since the last run: thresholds passed in that window bring records in."""
+        self._days_on = (now.astimezone(UTC).date() - since.astimezone(UTC).date()).days
+        """UTC dates the clock moved on since the last run."""
+        self._mirror = MirrorOrg(session, connection)
+
+    def records(self, object_type: ObjectType) -> Iterator[Record]:
+        return self._mirror.records_by_id(object_type, self._judge)
+
+    def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterator[Record]:
+        return self._mirror.records_by_id(object_type, ids)
+
+    def owners(self) -> dict[str, Owner]:
+        return self._mirror.owners()
+
+    def sla_suspects(self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str],
+                     recheck: Collection[str]) -> Iterator[Lead | Opportunity]:
+        if object_type is ObjectType.LEAD:
+            return among(self._session, self._connection, LeadRow, Lead, self._judge, open_records(object_type, closed))
+        return among(self._session, self._connection, OpportunityRow, Opportunity, self._judge,
+                     open_records(object_type, closed))
+
+    def last_activity_of(self, record_ids: Collection[str]) -> dict[str, datetime]:
+        return self._mirror.last_activity_of(record_ids)
+
+    def calls(self) -> Calls:
+        return aggregates.calls_about(self._session, self._connection, self._judge)
+
+    def open_tasks(self, due_before: date) -> Iterator[Task]:
+        due = and_(TaskRow.status == TaskStatus.OPEN, TaskRow.due_date < due_before)
+        seen: set[str] = set()
+        for task in among(self._session, self._connection, TaskRow, Task, self._judge, due):
+            seen.add(task.id)
+            yield task
+        earlier = due_before - timedelta(days=self._days_on)  # the bound the last run used
+        if earlier < due_before:
+            for task in aggregates.open_tasks_due_between(self._session, self._connection, earlier, due_before):
+                if task.id not in seen:
+                    yield task
+
+    def gate_suspects(self, gates: Mapping[str, tuple[Sequence[str], float | None]]) -> Iterator[Opportunity]:
+        return among(self._session, self._connection, OpportunityRow, Opportunity, self._judge,
+                     OpportunityRow.is_closed.is_(False))
+
+    def unmoved_opportunities(self, before: datetime) -> Iterator[Opportunity]:
+        unmoved = or_(OpportunityRow.stage_changed_at <= before,
+                      and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at <= before))
+        seen: set[str] = set()
+        for deal in among(self._session, self._connection, OpportunityRow, Opportunity, self._judge,
+                          and_(OpportunityRow.is_closed.is_(False), unmoved)):
+            seen.add(deal.id)
+            yield deal
+        if self._shift > timedelta(0):
+            for deal in aggregates.opportunities_unmoved_between(self._session, self._connection,
+                                                                 before - self._shift, before):
+                if deal.id not in seen:
+                    yield deal

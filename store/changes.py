@@ -1,0 +1,97 @@
+"""The mirror's change log: which records each incremental sync changed, for rules that follow change.
+
+A first sync of a type, or an owner list that differs from the mirrored one, logs ``*`` (every
+record of the type changed): rules then make a full pass. An incremental sync logs each record it
+upserted or deleted, and for tasks also the records the task is, or was before, about (as
+``activity``), since a completed or removed task moves its parent's last activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from domain.records import ObjectType, Record, Task
+from store.models import MirrorChangeRow, TaskRow
+
+EVERYTHING = "*"
+ACTIVITY = "activity"
+_IDS_PER_QUERY = 5000
+
+
+@dataclass
+class Changes:
+    """What changed in one connection's mirror after a given change id."""
+
+    last_id: int
+    ids: dict[str, set[str]] = field(default_factory=dict)
+    """Object type (or ``activity``) -> changed record ids."""
+    everything: set[str] = field(default_factory=set)
+    """Object types of which every record counts as changed."""
+
+    def of(self, *objects: str) -> set[str]:
+        return set().union(*(self.ids.get(o, set()) for o in objects))
+
+
+def note_everything(session: Session, connection: str, obj: ObjectType) -> None:
+    _in_commit_order(session, connection)
+    session.execute(insert(MirrorChangeRow), [{"connection": connection, "object": obj.value, "record_id": EVERYTHING}])
+
+
+def _in_commit_order(session: Session, connection: str) -> None:
+    """Make the connection's change ids rise in commit order, so a reader past id N never misses one below N.
+
+    PostgreSQL hands out ids as rows are inserted, not as transactions commit: two syncs of one
+    connection (Celery runs one per object) take this transaction lock in turn. SQLite has one writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"mirror_changes:{connection}"})
+
+
+def note_records(session: Session, connection: str, obj: ObjectType, records: Collection[Record]) -> None:
+    """Log ``records`` as changed; for tasks, also what they were and are now about."""
+    rows = [{"connection": connection, "object": obj.value, "record_id": r.id} for r in records]
+    if obj is ObjectType.TASK:
+        about = _parents_before(session, connection, [r.id for r in records])
+        about |= {p for r in records if isinstance(r, Task) for p in (r.what_id, r.who_id) if p}
+        rows += [{"connection": connection, "object": ACTIVITY, "record_id": p} for p in sorted(about)]
+    if rows:
+        _in_commit_order(session, connection)
+        session.execute(insert(MirrorChangeRow), rows)
+
+
+def _parents_before(session: Session, connection: str, task_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(task_ids), _IDS_PER_QUERY):
+        chunk = task_ids[start : start + _IDS_PER_QUERY]
+        stmt = select(TaskRow.what_id, TaskRow.who_id).where(TaskRow.connection == connection, TaskRow.id.in_(chunk))
+        for what, who in session.execute(stmt):
+            found.update(p for p in (what, who) if p)
+    return found
+
+
+def last_change_id(session: Session, connection: str) -> int:
+    return session.scalar(select(func.max(MirrorChangeRow.id)).where(MirrorChangeRow.connection == connection)) or 0
+
+
+def changes_after(session: Session, connection: str, after: int) -> Changes:
+    """Every change logged for ``connection`` after change id ``after``."""
+    changes = Changes(after)
+    stmt = (select(MirrorChangeRow.id, MirrorChangeRow.object, MirrorChangeRow.record_id)
+            .where(MirrorChangeRow.connection == connection, MirrorChangeRow.id > after))
+    for change_id, obj, record_id in session.execute(stmt):
+        changes.last_id = max(changes.last_id, change_id)
+        if record_id == EVERYTHING:
+            changes.everything.add(obj)
+        else:
+            changes.ids.setdefault(obj, set()).add(record_id)
+    return changes
+
+
+def forget_before(session: Session, connection: str, change_id: int) -> None:
+    """Drop the log up to ``change_id``, which every rule of the connection has seen."""
+    session.execute(delete(MirrorChangeRow).where(MirrorChangeRow.connection == connection,
+                                                  MirrorChangeRow.id <= change_id))

@@ -1,0 +1,199 @@
+"""Rules that follow change find exactly what a full pass finds, however the org and the clock move."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.rules_org import BANT, LEAD_STATUSES, OPEN_STAGES, STAGE_PROBABILITY, owner_rows
+from config.policy import Policy
+from config.policy_file import load_policy
+from config.settings import PACKAGED_POLICY
+from domain.org import History
+from domain.plan import RuleResult
+from domain.records import (
+    Account,
+    Lead,
+    ObjectType,
+    Opportunity,
+    Owner,
+    Record,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TaskType,
+)
+from enforcement.calendar import BusinessCalendar
+from enforcement.context import RuleContext
+from enforcement.registry import rules_for
+from jobs import rule_passes
+from store import mirror
+from store.db import make_engine, migrate, session_factory
+from tests.store.fake_reader import FakeReader
+
+T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+CONNECTION = "local"
+CLOSED = ("Closed Won", "Closed Lost")
+POLICY = load_policy(PACKAGED_POLICY)
+
+
+class Org:
+    """A small random org held by a fake CRM, changed the way users change one."""
+
+    def __init__(self, rng: random.Random, policy: Policy) -> None:
+        self.rng, self.now, self.tick = rng, T0, 0
+        self.reader = FakeReader()
+        self.reader.owner_list = [Owner(**row) for row in owner_rows(policy)]
+        self.reps = [o.id for o in self.reader.owner_list if not o.is_queue and o.manager_id]
+        for n in range(12):
+            self.reader.put(self.account(n))
+        for n in range(25):
+            self.reader.put(self.deal(n))
+        for n in range(12):
+            self.reader.put(self.lead(n))
+        for n in range(60):
+            self.reader.put(self.task(n))
+
+    def stamp(self) -> datetime:
+        self.tick += 1
+        return self.now + timedelta(milliseconds=self.tick)
+
+    def ago(self, days: float) -> datetime:
+        return self.now - timedelta(days=self.rng.random() * days)
+
+    def account(self, n: int) -> Account:
+        created = self.ago(200)
+        kind = self.rng.choice(("Customer", "Client", "Prospect", "Partner"))
+        return Account(f"acc{n:04d}", f"Company {n}", self.rng.choice(self.reps), created, self.stamp(),
+                       account_type=kind)
+
+    def deal(self, n: int) -> Opportunity:
+        stage = self.rng.choice((*OPEN_STAGES, *CLOSED))
+        created = self.ago(150)
+        changed = max(created, self.ago(90))
+        partner = f"acc{self.rng.randrange(12):04d}" if self.rng.random() < 0.3 else None
+        return Opportunity(f"opp{n:04d}", f"Deal {n}", f"acc{self.rng.randrange(12):04d}",
+                           self.rng.choice(self.reps), stage, created, self.stamp(), changed,
+                           amount=None if self.rng.random() < 0.2 else 1000.0,
+                           probability=STAGE_PROBABILITY.get(stage, 0.0) if self.rng.random() < 0.8 else 55.0,
+                           close_date=date(2027, 1, 15), is_closed=stage in CLOSED, is_won=stage == "Closed Won",
+                           partner_account_id=partner, extra={k: "yes" for k in BANT if self.rng.random() < 0.8})
+
+    def lead(self, n: int) -> Lead:
+        created = self.ago(60)
+        return Lead(f"led{n:04d}", f"Lead {n}", f"Company {n}", self.rng.choice(self.reps),
+                    self.rng.choice(LEAD_STATUSES), created, self.stamp(), max(created, self.ago(45)),
+                    extra={k: "yes" for k in BANT if self.rng.random() < 0.7})
+
+    def task(self, n: int) -> Task:
+        done = self.rng.random() < 0.5
+        created = self.ago(120)
+        about = self.rng.choice((f"acc{self.rng.randrange(12):04d}", f"opp{self.rng.randrange(25):04d}"))
+        return Task(f"tsk{n:04d}", "Call", self.rng.choice(self.reps),
+                    TaskStatus.COMPLETED if done else TaskStatus.OPEN, self.rng.choice(tuple(TaskType)),
+                    self.rng.choice(tuple(TaskPriority)), created, self.stamp(),
+                    due_date=(self.now + timedelta(days=self.rng.randint(-4, 4))).date(),
+                    completed_at=max(created, self.ago(100)) if done else None, what_id=about,
+                    who_id=f"led{self.rng.randrange(12):04d}" if self.rng.random() < 0.3 else None)
+
+    def change(self) -> None:
+        """One edit a user could make: a stage, a status, a completed or moved task, an owner, a deletion."""
+        obj = self.rng.choice((ObjectType.ACCOUNT, ObjectType.OPPORTUNITY, ObjectType.LEAD, ObjectType.TASK))
+        known = self.reader.records[obj]
+        if not known or self.rng.random() < 0.15:
+            make = {ObjectType.ACCOUNT: self.account, ObjectType.OPPORTUNITY: self.deal, ObjectType.LEAD: self.lead,
+                    ObjectType.TASK: self.task}[obj]
+            fresh = make(len(known) + 100)
+            self.reader.put(replace(fresh, created_at=self.now, updated_at=self.stamp()))  # type: ignore[type-var]
+            return
+        record: Record = known[self.rng.choice(sorted(known))]
+        edits: dict[str, Any] = {"updated_at": self.stamp()}
+        roll = self.rng.random()
+        if roll < 0.1:
+            edits["deleted"] = True
+        elif roll < 0.3:
+            edits["owner_id"] = self.rng.choice(self.reps)
+        elif isinstance(record, Opportunity):
+            stage = self.rng.choice((*OPEN_STAGES, *CLOSED))
+            edits |= {"stage": stage, "stage_changed_at": self.now, "is_closed": stage in CLOSED,
+                      "amount": self.rng.choice((None, 5000.0))}
+        elif isinstance(record, Lead):
+            edits |= {"status": self.rng.choice(LEAD_STATUSES), "status_changed_at": self.now}
+        elif isinstance(record, Task):
+            edits |= self.rng.choice(({"status": TaskStatus.COMPLETED, "completed_at": self.now},
+                                      {"due_date": (self.now + timedelta(days=self.rng.randint(-3, 3))).date()},
+                                      {"what_id": f"opp{self.rng.randrange(25):04d}"}))
+        elif isinstance(record, Account):
+            edits["account_type"] = self.rng.choice(("Customer", "Prospect"))
+        self.reader.put(replace(record, **edits))  # type: ignore[type-var]
+        if edits.get("deleted"):
+            self.reader.records[obj][record.id] = replace(record, **edits)  # type: ignore[type-var]
+
+
+def comparable(result: RuleResult) -> tuple[set[tuple[Any, ...]], set[str], set[tuple[str, str, str]]]:
+    """Findings, action keys and skips; a reassignment's chosen teammate depends on the run's order, not the record."""
+    findings = {(f.rule, f.object, f.record_id, f.owner_id, f.reason.split(". Reassign to ")[0])
+                for f in result.findings}
+    return findings, {a.key for a in result.actions}, {(s.rule, s.record_id, s.reason) for s in result.skips}
+
+
+@pytest.fixture(autouse=True)
+def no_safety_net(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Days pass in these tests: keep the daily full pass from hiding what the incremental one missed."""
+    monkeypatch.setattr(rule_passes, "FULL_PASS_EVERY", timedelta(days=10_000))
+
+
+STEPS = st.lists(st.tuples(st.sampled_from(("minutes", "hours", "days")), st.integers(1, 40), st.integers(0, 8)),
+                 min_size=1, max_size=4)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), steps=STEPS)
+def test_incremental_passes_give_the_full_passes_findings(tmp_path: Path, seed: int,
+                                                          steps: list[tuple[str, int, int]]) -> None:
+    """After random edits and clock moves, each rule's incremental pass finds, plans and skips what a full one does."""
+    engine = make_engine(f"sqlite:///{tmp_path / f'{seed}-{len(steps)}-{random.random()}.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    org = Org(random.Random(seed), POLICY)
+    calendar = BusinessCalendar(POLICY.calendar)
+    moves = {"minutes": timedelta(minutes=7), "hours": timedelta(hours=1, minutes=13), "days": timedelta(hours=23)}
+    for step, (unit, amount, edits) in enumerate([("minutes", 0, 0), *steps]):
+        org.now += moves[unit] * amount
+        for _ in range(edits if step else 0):
+            org.change()
+        mirror.sync(org.reader, sessions, CONNECTION)
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), CONNECTION)
+            for rule, family in rules_for(POLICY, "all"):
+                incremental = rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+                assert incremental.full is (step == 0) or rule.kind == "dedupe", rule.id
+                full = family.evaluate(rule, ctx, base)
+                assert comparable(incremental.result) == comparable(full), f"{rule.id} at step {step} ({org.now})"
+    engine.dispose()
+
+
+def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
+    """Changing any policy value judges every record again rather than trusting findings made under the old one."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    org = Org(random.Random(3), POLICY)
+    mirror.sync(org.reader, sessions, CONNECTION)
+    edited = POLICY.model_copy(update={"rules": tuple(
+        r.model_copy(update={"after_days": 10}) if r.kind == "stale_deal" else r for r in POLICY.rules)})
+    with sessions() as session:
+        base = mirror.MirrorOrg(session, CONNECTION)
+        for policy, expect_full in ((POLICY, True), (POLICY, False), (edited, True)):
+            ctx = RuleContext(policy, BusinessCalendar(policy.calendar), T0, base.owners(), History(), CONNECTION)
+            (rule, family), = [(r, f) for r, f in rules_for(policy, "stale") if r.kind == "stale_deal"]
+            assert rule_passes.evaluate(rule, family, ctx, base, session, sessions).full is expect_full
+    engine.dispose()
