@@ -18,7 +18,8 @@ from dedupe import plan_cells as cells
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.plan_cells import BadValue, cell_text, safe_cell
 
-CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "reason", "set_fields", "approve")
+CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "joined", "reason", "set_fields",
+               "approve")
 REQUIRED = ("cluster_id", "record_id", "name", "master", "score", "tier", "set_fields", "approve")
 YES = frozenset({"yes", "y", "true", "1", "x"})
 NO = frozenset({"no", "n", "false", "0"})
@@ -34,7 +35,8 @@ def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
         yield {
             "cluster_id": cluster.cluster_id, "record_id": record_id, "name": name,
             "master": "yes" if master else "", "score": f"{cluster.score:.0f}", "tier": cluster.tier.value,
-            "reason": cluster.reason, "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
+            "joined": cluster.joined.get(record_id, ""), "reason": cluster.reason,
+            "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
             "approve": "yes" if cluster.approved else "",
         }
 
@@ -105,6 +107,7 @@ def _cluster(path: Path, cluster_id: str, rows: list[_Row]) -> ClusterPlan:
         names={r.values["record_id"]: r.cells.get("name", "") for r in sorted(rows, key=lambda r: r is not master)},
         fields=master.values["set_fields"], reason=master.cells.get("reason", ""),
         approved=any(r.values["approve"] is True for r in rows),
+        joined={r.values["record_id"]: r.cells["joined"] for r in rows if r.cells.get("joined")},
     )
 
 

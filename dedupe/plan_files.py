@@ -53,6 +53,7 @@ _JSON_FIELDS: dict[str, tuple[Callable[[Any], object], object]] = {
     "cluster_id": (cells.text, None), "tier": (cells.tier, None), "score": (cells.score, None),
     "master_id": (cells.text, None), "loser_ids": (cells.id_list, None), "names": (cells.names, None),
     "fields": (cells.json_object, {}), "reason": (str, ""), "approved": (cells.flag, False),
+    "joined": (cells.names, {}),
 }
 """Each field of a JSON plan's cluster: its check, and its default (``None``: required)."""
 

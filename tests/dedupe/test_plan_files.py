@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from dedupe.plan import ClusterPlan, MergePlan, build_plan
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.score import Tier
 from dedupe.survivor import AccountFacts
+from domain.records import Account
+
+CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 
 CLUSTER = ClusterPlan("c0001", Tier.REVIEW, 93.0, "a1", ("a2", "a3"), {"a1": "Acme", "a2": "Acme Inc", "a3": "ACME"},
                       {"website": "acme.com"}, "master a1: oldest. a1 and a2: Same name ...")
@@ -165,3 +169,36 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted_and_read_back_unqu
     assert all(written[i].startswith("'") for i in ("a1", "a2", "a3", "a4", "a5", "a6"))
     assert written["a7"] == "'Twas Acme"
     assert read_plan(path)[0].names == names
+
+
+def big_plan(size: int) -> MergePlan:
+    spellings = ["ACME PRODUCTS N.V.", "Acme Products NV", "Acme Products, N.V."]
+    facts = [AccountFacts(Account(id=f"a{i:04d}", name=spellings[i % 3], owner_id="u1", created_at=CREATED,
+                                  updated_at=CREATED)) for i in range(size)]
+    facts.append(AccountFacts(Account(id="typo", name="Acme Prodcts", owner_id="u1", created_at=CREATED,
+                                      updated_at=CREATED)))
+    return build_plan(facts, Policy())
+
+
+def test_a_thousand_record_cluster_reads_back_with_default_csv_limits(tmp_path: Path) -> None:
+    """The reason is a summary with counts; each record's row says how it joined; every cell stays small."""
+    plan = big_plan(1000)
+    (cluster,) = plan.clusters
+    assert len(cluster.loser_ids) == 1000
+    assert "1001 accounts: 999 joined by the same name, 1 by a similar name" in cluster.reason
+    path = tmp_path / "plan.csv"
+    write_plan(plan, path)
+    table = rows(path)  # the csv module's default field limit (131,072) would refuse a longer cell
+    assert max(len(cell) for row in table for cell in row.values()) < 32_767
+    joined = {r["record_id"]: r["joined"] for r in table}
+    assert joined["typo"].startswith("similar name to ")
+    assert sum(line.startswith("same name as ") for line in joined.values()) == 999
+    assert read_plan(path)[0].joined == cluster.joined
+
+
+def test_review_clusters_come_largest_first() -> None:
+    """The biggest mess is at the top of the review."""
+    names = ["Zentrix Analytica"] * 2 + ["Northwind Traders"] * 4 + ["Quorvel Holdings"] * 3
+    facts = [AccountFacts(Account(id=f"a{i}", name=n, owner_id="u1", created_at=CREATED, updated_at=CREATED))
+             for i, n in enumerate(names)]
+    assert [len(c.names) for c in build_plan(facts, Policy()).clusters] == [4, 3, 2]
