@@ -95,7 +95,7 @@ def cluster(matches: Sequence[Match]) -> Clustering:
             continue
         if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked, size):
             all_sets.union(match.left, match.right)
-    auto, linked = auto_sets.groups(), all_sets.groups()
+    auto, every = auto_sets.groups(), all_sets.groups()
     auto_keys = {tuple(group) for group in auto}
-    review = [group for group in linked if tuple(group) not in auto_keys]
-    return Clustering(auto=auto, review=review, linked=linked)
+    review = [group for group in every if tuple(group) not in auto_keys]
+    return Clustering(auto=auto, review=review, linked=every)
