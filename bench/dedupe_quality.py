@@ -1,10 +1,15 @@
-"""Pairwise precision and recall of proposed merges, ours and splink's, on labeled duplicate sets.
+"""Pairwise and B-cubed precision and recall of proposed merges, ours and splink's, on labeled duplicate sets.
 
     python bench/dedupe_quality.py               # generated set + Chicago set + splink
     python bench/dedupe_quality.py --no-splink   # ours only
     python bench/dedupe_quality.py --limit 500   # first 500 records of each set (smoke test)
     python bench/dedupe_quality.py --no-splink --show-false-positives 20   # and list some of them
     python bench/dedupe_quality.py --only people   # the FEBRL person sets only (see bench/people_quality.py)
+    python bench/dedupe_quality.py --only heavy    # the heavily duplicated company set only
+
+The heavily duplicated set (``bench/heavy_companies.py``) is built at run time from real company
+names (the stock-index constituents ``pytickersymbols`` ships, and the Chicago set's organisations),
+with clusters of up to several hundred records; it needs ``pip install -e '.[bench]'``.
 
 The generated set is ``bench/data/company_duplicates.csv``; the Chicago early-childhood set is read
 from ``../shared/data/`` (never copied into the project). splink is scored at every threshold of a
@@ -24,10 +29,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import people_quality
-from bench.labeled import LabeledSet, PairQuality, load_chicago, load_generated, pairs_of, quality, true_pairs
+from bench.heavy_companies import load_heavy
+from bench.labeled import (
+    LabeledSet,
+    PairQuality,
+    bcubed,
+    load_chicago,
+    load_generated,
+    pairs_of,
+    quality,
+    true_pairs,
+)
 from bench.quality_checks import describe, false_positives, marker_violations, unsupported_auto_links
 from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
 from dedupe.candidate import build_profiles
+from dedupe.cluster import UnionFind
 from dedupe.matcher import find_duplicates
 from dedupe.score import Tier
 
@@ -39,6 +55,18 @@ def f1(result: PairQuality) -> float:
     return 2 * result.precision * result.recall / total if total else 0.0
 
 
+def bcubed_line(label: str, groups: list[list[int]], truth: list[str]) -> str:
+    precision, recall = bcubed(groups, truth)
+    return f"{label + ', B-cubed':<34} precision {precision:.4f}  recall {recall:.4f}"
+
+
+def _components(pairs: set[tuple[int, int]]) -> list[list[int]]:
+    sets = UnionFind()
+    for a, b in pairs:
+        sets.union(a, b)
+    return sets.groups()
+
+
 def ours(labeled: LabeledSet, show_false_positives: int) -> None:
     result = find_duplicates(labeled.candidates)
     position = {candidate.id: index for index, candidate in enumerate(labeled.candidates)}
@@ -46,6 +74,7 @@ def ours(labeled: LabeledSet, show_false_positives: int) -> None:
     for label, tiers in (("ours, auto tier", {Tier.AUTO}), ("ours, auto + review", {Tier.AUTO, Tier.REVIEW})):
         groups = [[position[i] for i in merge.account_ids] for merge in result.merges if merge.tier in tiers]
         print(quality(pairs_of(groups), truth).line(label))
+        print(bcubed_line(label, groups, labeled.truth))
         if labeled.incomplete:
             print(quality(pairs_of(groups), truth, labeled.incomplete).line(f"{label}, complete ids"))
     print(f"{'':<34} largest cluster {max(map(len, groups), default=0)}, pairs compared {result.pairs_compared}")
@@ -69,6 +98,7 @@ def splink(labeled: LabeledSet) -> None:
     scored = {threshold: quality(pairs, truth) for threshold, pairs in proposed.items()}
     best = max(scored, key=lambda threshold: f1(scored[threshold]))
     print(scored[best].line(f"splink, best F1 (p >= {best})"))
+    print(bcubed_line(f"splink, clusters at p >= {best}", _components(proposed[best]), labeled.truth))
     if labeled.incomplete:
         complete = {threshold: quality(pairs, truth, labeled.incomplete) for threshold, pairs in proposed.items()}
         best_complete = max(complete, key=lambda threshold: f1(complete[threshold]))
@@ -84,17 +114,20 @@ def main() -> int:
     parser.add_argument("--no-splink", action="store_true", help="measure ours only")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N records of each set")
     parser.add_argument("--show-false-positives", type=int, default=0, metavar="N", help="list N false positives")
-    parser.add_argument("--only", choices=("companies", "people"), default=None, help="one kind of set only")
+    parser.add_argument("--only", choices=("companies", "people", "heavy"), default=None, help="one kind of set only")
     args = parser.parse_args()
     with_splink = not args.no_splink and splink_installed()
     if not args.no_splink and not with_splink:
         print(MISSING_MESSAGE)
-    if args.only != "companies":
+    if args.only in (None, "people"):
         people_quality.run(args.limit, with_splink)
     if args.only == "people":
         return 0
-    sets = [load_generated(), load_chicago()]
-    if sets[1] is None:
+    heavy = load_heavy()
+    if heavy is None:
+        print("pytickersymbols is not installed: run `.venv/bin/pip install -e '.[bench]'` for the heavy set")
+    sets = [heavy] if args.only == "heavy" else [load_generated(), load_chicago(), heavy]
+    if args.only != "heavy" and sets[1] is None:
         print("Chicago set not found at ../shared/data/chicago_early_childhood_sites.csv: skipping it")
     for labeled in filter(None, sets):
         if args.limit:

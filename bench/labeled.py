@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,3 +121,18 @@ def load_generated(path: Path = GENERATED_CSV) -> LabeledSet:
         for row in rows
     ]
     return LabeledSet("generated", candidates, [row["entity"] for row in rows])
+
+
+def bcubed(groups: Iterable[Iterable[int]], truth: list[str]) -> tuple[float, float]:
+    """B-cubed precision and recall: per record, the share of its cluster that is truly its entity, and the
+    share of its entity that is in its cluster, averaged over all records (unclustered records: alone)."""
+    cluster_of = list(range(len(truth)))
+    for number, group in enumerate(groups, start=len(truth)):
+        for position in group:
+            cluster_of[position] = number
+    cluster_size = Counter(cluster_of)
+    entity_size = Counter(truth)
+    both = Counter(zip(cluster_of, truth, strict=True))
+    precision = sum(both[c, t] / cluster_size[c] for c, t in zip(cluster_of, truth, strict=True)) / len(truth)
+    recall = sum(both[c, t] / entity_size[t] for c, t in zip(cluster_of, truth, strict=True)) / len(truth)
+    return precision, recall

@@ -58,6 +58,7 @@ def run_splink(candidates: list[Candidate], threshold: float = 0.05) -> SplinkRu
     import pyarrow as pa  # type: ignore[import-untyped]
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     started = time.perf_counter()
@@ -86,7 +87,10 @@ def run_splink(candidates: list[Candidate], threshold: float = 0.05) -> SplinkRu
     linker.training.estimate_probability_two_random_records_match([block_on("name")], recall=0.6)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
     for rule in (block_on("name_prefix"), block_on("phone")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except EMTrainingException:  # a set without phones (a register of names) has no pairs to train on
+            continue
     predictions = linker.inference.predict(threshold_match_probability=threshold).as_record_list()
     edges = [(int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"])) for p in predictions]
     return SplinkRun(edges=edges, seconds=time.perf_counter() - started)

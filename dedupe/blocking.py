@@ -2,7 +2,9 @@
 
 Accounts share a block when they have the same name key, website domain, phone, street line, or
 distinctive name word (the fuzzy block: it catches typos in the other words, and every link needs a
-shared distinctive word anyway). Within a word block larger than ``window``, accounts are sorted by
+shared distinctive word anyway), or the first or last four letters of a distinctive word of five
+letters or more (the stem block: it catches a typo in a name's only distinctive word, "Coterra" and
+"Cotera"). Within a word block larger than ``window``, accounts are sorted by
 name key and each is compared with its ``window`` next neighbours only (sorted neighbourhood), since
 typo twins sort next to each other. Other blocks larger than ``max_block`` are skipped, except name
 blocks: equal names are grouped before blocking (see ``dedupe.name_groups``), so a name block holds
@@ -29,6 +31,9 @@ from dedupe.forking import can_fork, forked_map
 
 NAME_BLOCK = "name"
 WORD_BLOCK = "word"
+STEM_BLOCK = "stem"
+_STEM = 4
+"""Letters of a word's start and end that key its stem blocks (words of at least ``_STEM + 1`` letters)."""
 
 
 @dataclass(slots=True)
@@ -41,7 +46,8 @@ class Blocking:
     """Blocks over the size cap, by kind."""
 
 
-BLOCK_FIELDS = {NAME_BLOCK: "key", "domain": "domain", "phone": "phone", "street": "street", WORD_BLOCK: "distinctive"}
+BLOCK_FIELDS = {NAME_BLOCK: "key", "domain": "domain", "phone": "phone", "street": "street", WORD_BLOCK: "distinctive",
+                STEM_BLOCK: "distinctive"}
 """Each kind of block and the profile field holding an account's key in it (its words, for word blocks)."""
 
 
@@ -53,6 +59,11 @@ def build_blocks(profiles: Sequence[Profile], kind: str) -> defaultdict[str, lis
         for position, words in enumerate(keys):
             for word in words:
                 blocks[word].append(position)
+    elif kind == STEM_BLOCK:
+        for position, words in enumerate(keys):
+            for stem in {f"{edge}{word[:_STEM] if edge == '<' else word[-_STEM:]}" for word in words
+                         if len(word) > _STEM for edge in "<>"}:
+                blocks[stem].append(position)
     else:
         for position, key in enumerate(keys):
             if key:
@@ -149,7 +160,7 @@ def _kind_pairs(profiles: Sequence[Profile], kind: str, max_block: int, window: 
 
 MIN_TO_FORK = 100_000
 """Accounts below which blocking in forked workers costs more than it saves."""
-_COSTLIEST_FIRST = (WORD_BLOCK, NAME_BLOCK, "domain", "phone", "street")
+_COSTLIEST_FIRST = (WORD_BLOCK, STEM_BLOCK, NAME_BLOCK, "domain", "phone", "street")
 
 
 def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: int = 8, workers: int = 1) -> Blocking:

@@ -6,8 +6,14 @@ joins two clusters only when every member of one is linked to every member of th
 linkage), strongest first. So "Acme Prod" ~ "Acme Products" ~ "Acme Productions" never pulls the
 first and last together unless they match each other too, and "Acme" in Boston never joins "Acme"
 in Denver through an "Acme" with no address. Auto clusters use auto-tier links only; review
-clusters use all. Linked items are nodes: an account, or a group of accounts of one name (see
-``dedupe.name_groups``), so a group and its typo twins are linked once, not member by member.
+clusters use all.
+
+Linked items are nodes: an account, or a group of accounts of one name (see ``dedupe.name_groups``).
+Each cluster has an *anchor*, its node with the most accounts. A name-only link between the anchors
+of two clusters also joins them when the larger anchor is a name group: a name written alike by
+many records is established, so its typo and suffix variants (and their own small groups) each join
+it by a link *to it*, never through one another. "Cushmman and Wakefield" joins the 400 records of
+"Cushman & Wakefield" by matching that name; a variant of the variant does not ride along.
 """
 
 from __future__ import annotations
@@ -78,8 +84,29 @@ def _fully_linked(left: list[int], right: list[int], linked: set[int], size: int
     return all((a * size + b if a < b else b * size + a) in linked for a in left for b in right)
 
 
-def cluster(matches: Sequence[Match]) -> Clustering:
-    """Group matched positions into auto clusters and review clusters."""
+class _Anchors:
+    """Each cluster's anchor: its node with the most accounts (the lowest position on a tie)."""
+
+    def __init__(self, sets: UnionFind, weights: Sequence[int]) -> None:
+        self._sets, self._weights, self._anchor = sets, weights, dict[int, int]()
+
+    def of(self, node: int) -> int:
+        root = self._sets.find(node)
+        if root not in self._anchor:
+            self._anchor[root] = min(self._sets.members(root), key=lambda n: (-self._weights[n], n))
+        return self._anchor[root]
+
+    def heavy(self, node: int) -> bool:
+        return self._weights[node] > 1
+
+    def join(self, left: int, right: int) -> None:
+        heavier = min(self.of(left), self.of(right), key=lambda n: (-self._weights[n], n))
+        self._sets.union(left, right)
+        self._anchor[self._sets.find(left)] = heavier
+
+
+def cluster(matches: Sequence[Match], weights: Sequence[int] | None = None) -> Clustering:
+    """Group matched positions into auto clusters and review clusters; ``weights``: accounts per node (1)."""
     auto_sets = UnionFind()
     all_sets = UnionFind()
     for match in matches:
@@ -90,11 +117,15 @@ def cluster(matches: Sequence[Match]) -> Clustering:
     weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
     size = 1 + max((max(m.left, m.right) for m in matches), default=0)
     linked = _linked_pairs(matches, size) if weak else set()
+    anchors = _Anchors(all_sets, weights or [1] * size)
     for match in weak:
-        if all_sets.find(match.left) == all_sets.find(match.right):
+        left, right = match.left, match.right
+        if all_sets.find(left) == all_sets.find(right):
             continue
-        if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked, size):
-            all_sets.union(match.left, match.right)
+        anchored = {left, right} == {anchors.of(left), anchors.of(right)} and (
+            anchors.heavy(left) or anchors.heavy(right))
+        if anchored or _fully_linked(all_sets.members(left), all_sets.members(right), linked, size):
+            anchors.join(left, right)
     auto, every = auto_sets.groups(), all_sets.groups()
     auto_keys = {tuple(group) for group in auto}
     review = [group for group in every if tuple(group) not in auto_keys]

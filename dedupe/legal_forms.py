@@ -30,6 +30,8 @@ EXTRA_TERMS = (
     "incorporation",
     "corporated",
     "limited liability company",
+    "public limited company",
+    "publ",
 )
 
 EXCLUDED_TERMS = frozenset({"uk", "private", "unlimited", "ok", "at", "ba", "ec", "ei", "fa", "sp", "ud"})

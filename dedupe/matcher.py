@@ -96,7 +96,7 @@ class _Clusters:
 
 
 def _node_clusters(groups: NameGroups, matches: Sequence[Match], max_cluster: int) -> _Clusters:
-    clustering = cluster(matches)
+    clustering = cluster(matches, [len(members) for members in groups.members])
     linked = {node for nodes in clustering.linked for node in nodes}
     lone = [[node] for node in range(len(groups.nodes)) if len(groups.members[node]) > 1 and node not in linked]
     auto = [c for c in clustering.auto + lone

@@ -3,6 +3,12 @@
 The key folds Unicode (NFKC, accents off Latin letters, case), drops punctuation, spells ``&`` as
 "and", drops a leading "The", spells common abbreviations out ("Intl" -> "international", "Centre"
 -> "center") and strips legal-entity forms from the end (see ``dedupe.legal_forms``).
+
+What exports append to a name is not the name: a bracket ("SKF AB (publ)", "Acme (Class A)"), a
+"c/o ..." or "Attn ..." tail, a trailing segment after a comma or a dash that names a department
+("- Research Department", ", Patent Dept."), and a segment after the legal form ("Sika AG, Baar":
+a place, since the name ended at its legal form). A segment that is none of these stays ("Western
+Digital, San Jose": without a legal form before it, a place cannot be told from a name).
 Normalizing a key again gives the same key.
 """
 
@@ -11,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import compress
 
 from cleanco.non_nfkd_map import NON_NFKD_MAP
@@ -80,6 +87,53 @@ def tokenize(text: str) -> list[str]:
 
 _LEGAL_FORMS = LegalForms(tokenize)
 _SPELLED = frozenset(SPELLINGS)
+DEPARTMENT_WORDS = frozenset({
+    "dept", "department", "departments", "division", "research", "laboratory", "purchasing", "procurement",
+    "accounts", "payable", "receivable", "headquarters", "hq", "legal", "patent", "patents", "billing", "treasury",
+})  # fmt: skip
+"""Words that make a trailing segment a department of the company rather than part of its name."""
+_BRACKET = re.compile(r"\([^)]*(?:\)|$)")
+_CARE_OF = re.compile(r"\s(?:c/o|attn\b:?)", re.IGNORECASE)
+_SEPARATORS = (",", " - ", " \u2013 ", " / ")
+
+
+def _last_separator(text: str) -> tuple[int, str] | None:
+    """Where the last comma or spaced dash (or slash) of ``text`` starts, and which it is."""
+    found = max((text.rfind(separator), separator) for separator in _SEPARATORS)
+    return found if found[0] >= 0 else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _tail_kind(tail: str) -> str:
+    """A name's last segment: a ``department``, a ``legal`` form, or ``other`` text (tails repeat: cached)."""
+    tokens = tokenize(tail)
+    if not DEPARTMENT_WORDS.isdisjoint(tokens):
+        return "department"
+    return "legal" if tuple(tokens) in _LEGAL_FORMS.sequences else "other"
+
+
+def _appended_segment(head: str, separator: str, tail: str) -> bool:
+    """Whether ``tail`` (after ``head``'s last separator) is a department, or a place after a legal form and a comma."""
+    kind = _tail_kind(tail.strip())
+    if kind != "other":
+        return kind == "department"
+    tokens = tokenize(head)
+    return separator == "," and len(tokens) > 1 and _LEGAL_FORMS.strip(tokens)
+
+
+def strip_appended(name: str) -> str:
+    """``name`` without brackets, a "c/o"/"Attn" tail, and trailing department or after-legal-form segments."""
+    if not ("," in name or "(" in name or "/" in name or " - " in name or " \u2013 " in name or "ttn" in name
+            or "TTN" in name):
+        return name
+    stripped = _BRACKET.sub(" ", name) if "(" in name else name
+    if "/" in stripped or "ttn" in stripped or "TTN" in stripped:
+        stripped = _CARE_OF.split(stripped, maxsplit=1)[0]
+    while (found := _last_separator(stripped)) and _appended_segment(
+        stripped[: found[0]], found[1], stripped[found[0] + len(found[1]) :]
+    ):
+        stripped = stripped[: found[0]]
+    return stripped if stripped == name or any(char.isalnum() for char in stripped) else name
 
 
 def _identifying(tokens: list[str]) -> list[str]:
@@ -96,7 +150,7 @@ def _identifying(tokens: list[str]) -> list[str]:
 
 def normalize_name(name: str) -> str:
     """The comparison key of a company name: its identifying words joined by single spaces."""
-    return " ".join(_identifying(tokenize(name)))
+    return " ".join(_identifying(tokenize(strip_appended(name))))
 
 
 def normalize_names(names: Sequence[str]) -> list[str]:
@@ -105,6 +159,7 @@ def normalize_names(names: Sequence[str]) -> list[str]:
     A million names cost a few passes over one long string instead of a million small ones; names
     with other characters (or a line break) take ``tokenize`` one by one.
     """
+    names = [strip_appended(name) for name in names]
     plain = [name.isascii() and name.isprintable() for name in names]
     text = "\n".join(compress(names, plain)).lower().replace("&", " and ")
     lines = iter(_INITIAL_DOT.sub("", text).translate(_ASCII_LINES).split("\n"))

@@ -102,8 +102,15 @@ def _of(records: Iterable[object], kind: type[T]) -> Iterable[T]:
 
 def distinct(merges: Sequence[ProposedMerge]) -> list[ProposedMerge]:
     """Each account in one proposal: an auto cluster that a review cluster grew out of goes with it."""
-    reviewed = [set(m.account_ids) for m in merges if m.tier is Tier.REVIEW]
-    return [m for m in merges if m.tier is Tier.REVIEW or not any(set(m.account_ids) < r for r in reviewed)]
+    review_of: dict[str, set[str]] = {}
+    for review in (set(m.account_ids) for m in merges if m.tier is Tier.REVIEW):
+        review_of.update(dict.fromkeys(review, review))
+
+    def inside_review(merge: ProposedMerge) -> bool:
+        review = review_of.get(merge.account_ids[0])
+        return review is not None and set(merge.account_ids) < review
+
+    return [m for m in merges if m.tier is Tier.REVIEW or not inside_review(m)]
 
 
 def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],

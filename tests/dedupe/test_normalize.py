@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,3 +76,22 @@ def test_every_usable_cleanco_term_is_stripped() -> None:
 def test_names_normalized_together_get_the_keys_they_get_alone(names: list[str]) -> None:
     """The batch normalizer (one text for all ASCII names) gives each name its own key."""
     assert normalize_names(names) == [normalize_name(name) for name in names]
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("SKF AB (publ)", "skf"),
+    ("Clearway Energy, Inc. (Class A)", "clearway energy"),
+    ("Sika AG, Baar", "sika"),
+    ("Toyota Motor Corporation, Toyota City", "toyota motor"),
+    ("Kajima Construction - Research Department", "kajima construction"),
+    ("Coterra c/o Accounts Payable", "coterra"),
+    ("Lennar Attn: Legal Department", "lennar"),
+    ("Acme Products, Patent Dept.", "acme products"),
+    ("Legal & General Group Plc", "legal and general group"),
+    ("Marcy Newberry Association - Newberry Center", "marcy newberry association newberry center"),
+    ("Western Digital, San Jose", "western digital san jose"),
+])  # fmt: skip
+def test_departments_care_of_brackets_and_a_place_after_the_legal_form_are_not_the_name(name: str, key: str) -> None:
+    """What exports append to a name (a department, "c/o", a bracket, a city after the legal form) is dropped."""
+    assert normalize_name(name) == key
+    assert normalize_names([name, "Acme"]) == [key, "acme"]
