@@ -25,18 +25,12 @@ from enforcement.registry import rules_for
 from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
+from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
 from store import mirror
 from store.history import load_history
 from store.ledger import Ledger
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class ActionOutcome:
-    action: Action
-    status: str
-    error: str | None = None
 
 
 @dataclass
@@ -134,14 +128,20 @@ def _run(
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
     outcome = apply_actions(connector, ledger, list(zip(action_ids, plan.actions, strict=True))) if ready else None
-    statuses = ledger.action_statuses(action_ids)
-    result.actions = [
-        ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
-        for i, a in zip(action_ids, plan.actions, strict=True)
-    ]
+    result.actions = _outcomes(ledger, result.connection, action_ids, plan.actions, apply)
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
+
+
+def _outcomes(ledger: Ledger, connection: str, action_ids: list[int], actions: list[Action],
+              apply: bool) -> list[ActionOutcome]:
+    """What became of each action (an apply), or what an apply would do with it now (a dry run)."""
+    if not apply:
+        return dry_run_outcomes(ledger, connection, actions)
+    statuses = ledger.action_statuses(action_ids)
+    return [ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
+            for i, a in zip(action_ids, actions, strict=True)]
 
 
 def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:

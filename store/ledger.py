@@ -29,7 +29,7 @@ from domain.plan import Action, ActionStatus, Finding, Skip
 from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
-from store.claims import Claim
+from store.claims import Claim, Held
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
@@ -125,6 +125,10 @@ class Ledger:
     def claim_all(self, action_ids: Collection[int]) -> dict[int, Claim]:
         """:meth:`claim` for many actions, in a few transactions instead of one each; by action id."""
         return claims.claim_all(self._sessions, list(action_ids), self._clock(), self._claim_lease)
+
+    def held_claims(self, connection: str, keys: Collection[str]) -> dict[str, Held]:
+        """How each key's claim stands in ``connection`` (absent: nobody claimed it): what a dry run reports."""
+        return claims.held(self._sessions, connection, keys)
 
     def applied_prerequisites(self, action_ids: Collection[int]) -> set[str]:
         """The prerequisite keys (``requires``) of these actions that a run has applied, in their connections."""
