@@ -46,7 +46,8 @@ def print_ledger_run(sessions: sessionmaker[Session], run_id: str, console: Cons
     except UnknownRunError:
         return False
     if result.dry_run:  # what an apply would do now, as `warden run` says of a dry run
-        result.actions = dry_run_outcomes(ledger, result.connection, [a.action for a in result.actions])
+        actions = [a.action for a in result.actions]
+        result.actions = dry_run_outcomes(actions, ledger.held_claims(result.connection, {a.key for a in actions}))
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -8,13 +8,12 @@ flight) ``would_retry``, and only the rest ``would_apply``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.plan import Action, ActionStatus, PlanStatus
 from store.claims import Held
-from store.ledger import Ledger
 
 
 @dataclass
@@ -28,10 +27,9 @@ class ActionOutcome:
     applied_at: datetime | None = None
 
 
-def dry_run_outcomes(ledger: Ledger, connection: str, actions: Sequence[Action]) -> list[ActionOutcome]:
-    """Each action of a dry run with what an apply would do with it now."""
-    held = ledger.held_claims(connection, {a.key for a in actions})
-    return [_judged(action, held.get(action.key)) for action in actions]
+def dry_run_outcomes(actions: Sequence[Action], claims: Mapping[str, Held]) -> list[ActionOutcome]:
+    """Each action of a dry run with what an apply would do with it, given its key's claim (``Ledger.held_claims``)."""
+    return [_judged(action, claims.get(action.key)) for action in actions]
 
 
 def _judged(action: Action, held: Held | None) -> ActionOutcome:

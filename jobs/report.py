@@ -75,6 +75,8 @@ def print_run(result: RunResult, console: Console) -> None:
         console.print(examples)
     if result.dry_run:
         _print_plan_statuses(result, console)
+    for reason in result.held.values():
+        console.print(f"{'would be held' if result.dry_run else 'held'}: {reason}", soft_wrap=True, markup=False)
     failed = [a for a in result.actions if a.status == "failed"]
     for a in failed[:MAX_ROWS]:
         console.print(f"[red]failed[/] {a.action.kind} {a.action.object} {a.action.record_id}: {a.error}")

@@ -179,6 +179,15 @@ class Ledger:
             action = session.get_one(ActionRow, action_id)
             action.status, action.error, action.updated_at = ActionStatus.SKIPPED.value, reason, self._clock()
 
+    def skip_all(self, skips: Sequence[tuple[int, str]]) -> None:
+        """:meth:`mark_skipped` for many ``(action id, reason)`` pairs, in one transaction."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            for batch in _batches(skips):
+                session.execute(update(ActionRow), [
+                    {"id": i, "status": ActionStatus.SKIPPED.value, "error": reason, "updated_at": now}
+                    for i, reason in batch])
+
     def action_statuses(self, action_ids: Collection[int]) -> dict[int, tuple[str, str | None]]:
         """Status and error of each action, by id."""
         statuses: dict[int, tuple[str, str | None]] = {}
