@@ -10,8 +10,10 @@ from dedupe.person_fields import (
     person_name,
 )
 
+TITLES_AND_SUFFIXES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "herr", "frau", "mme",
+                       "jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "mba", "cpa"}  # fmt: skip
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzé", min_size=2, max_size=10).filter(
-    lambda w: w not in {"mr", "ms", "dr", "jr", "sr", "ii", "iv", "md"})
+    lambda w: w not in TITLES_AND_SUFFIXES)
 LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=12).filter(
     lambda s: s.strip(".") == s and ".." not in s)
 DOMAIN = st.sampled_from(["acme.com", "example.org", "mail.acme.co.uk", "gmail.com"])
