@@ -17,8 +17,12 @@ from typing import Any
 
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.score import Tier
+from domain.records import ObjectType
 
-CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "reason", "set_fields", "approve")
+CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "reason", "set_fields", "approve",
+               "object")
+MERGED_TYPES = {t.value: t for t in (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD)}
+"""What a plan's ``object`` column may say (plans written before it existed merge accounts)."""
 YES = frozenset({"yes", "y", "true", "1", "x"})
 NO = frozenset({"no", "n", "false", "0"})
 
@@ -53,7 +57,7 @@ def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
             "cluster_id": cluster.cluster_id, "record_id": record_id, "name": name,
             "master": "yes" if master else "", "score": f"{cluster.score:.0f}", "tier": cluster.tier.value,
             "reason": cluster.reason, "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
-            "approve": "yes" if cluster.approved else "",
+            "approve": "yes" if cluster.approved else "", "object": cluster.object.value,
         }
 
 
@@ -92,11 +96,19 @@ def _cluster_from_rows(path: Path, cluster_id: str, rows: list[dict[str, str]]) 
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{path}: cluster {cluster_id}: set_fields is not JSON ({exc})") from None
     return ClusterPlan(
+        object=_object(path, cluster_id, rows[0].get("object")),
         cluster_id=cluster_id, tier=Tier(rows[0]["tier"]), score=float(rows[0]["score"] or 0),
         master_id=master["record_id"], loser_ids=losers,
         names={r["record_id"]: r["name"] for r in sorted(rows, key=lambda r: r is not master)},
         fields=fields, reason=master["reason"], approved=any(d is True for d in decisions.values()),
     )
+
+
+def _object(path: Path, cluster_id: str, value: object) -> ObjectType:
+    found = MERGED_TYPES.get(str(value or "account").strip().lower())
+    if found is None:
+        raise PlanFileError(f"{path}: cluster {cluster_id}: object={value!r} is not account, contact or lead")
+    return found
 
 
 def _read_csv(path: Path) -> list[ClusterPlan]:
@@ -127,8 +139,8 @@ def _write_json(plan: MergePlan, path: Path) -> None:
 def _read_json(path: Path) -> list[ClusterPlan]:
     try:
         clusters = json.loads(path.read_text(encoding="utf-8"))["clusters"]
-        return [replace(ClusterPlan(**{**c, "loser_ids": tuple(c["loser_ids"])}), tier=Tier(c["tier"]))
-                for c in clusters]
+        return [replace(ClusterPlan(**{**c, "loser_ids": tuple(c["loser_ids"])}), tier=Tier(c["tier"]),
+                        object=_object(path, c["cluster_id"], c.get("object"))) for c in clusters]
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{path}: not a merge plan written by warden dedupe plan ({exc})") from None
 
