@@ -48,7 +48,7 @@ def ours(labeled: LabeledSet, show_false_positives: int) -> None:
         print(quality(pairs_of(groups), truth).line(label))
         if labeled.incomplete:
             print(quality(pairs_of(groups), truth, labeled.incomplete).line(f"{label}, complete ids"))
-    print(f"{'':<34} oversized-cluster findings {len(result.findings)}, pairs compared {result.pairs_compared}")
+    print(f"{'':<34} largest cluster {max(map(len, groups), default=0)}, pairs compared {result.pairs_compared}")
     proposed = pairs_of([position[i] for i in merge.account_ids] for merge in result.merges)
     profiles = build_profiles(labeled.candidates)
     print(

@@ -96,7 +96,12 @@ def _cluster(number: int, merge: PersonMerge, people: Sequence[Person], facts: d
     master, why = choose_master(members)
     losers = tuple(f.record.id for f in members if f is not master)
     ordered = (master.record.id, *losers)
+    joined = {master.record.id: f"master: {why}"}
+    for link in merge.matches:
+        for mine, other in ((link.left, link.right), (link.right, link.left)):
+            joined.setdefault(people[mine].id, f"with {people[other].id}: {link.sentence()}")
     return ClusterPlan(
+        joined=joined,
         cluster_id=f"{object_type.value[0]}{number:04d}", tier=merge.tier,
         score=min((m.score for m in merge.matches), default=0.0), master_id=master.record.id, loser_ids=losers,
         names={i: facts[i].record.name for i in ordered},

@@ -71,4 +71,4 @@ def test_a_plan_whose_object_column_was_edited_to_nonsense_is_refused_in_one_lin
         writer.writeheader()
         writer.writerows(rows)
     code, out = invoke("dedupe", "apply", "contacts.csv", "--apply")
-    assert code == 2 and "object='deal' is not account, contact or lead" in out and "Traceback" not in out
+    assert code == 2 and "column object: 'deal' is not account, contact or lead" in out and "Traceback" not in out
