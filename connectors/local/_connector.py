@@ -109,7 +109,7 @@ class LocalCRM:
         while True:
             self.usage.count("read")
             page = rows[: self.page_size]
-            yield from (table.decode_record(row) for row in page)
+            yield from map(table.decode_record, page)
             if len(rows) <= self.page_size:
                 return
             last = page[-1]
