@@ -14,11 +14,14 @@ from typing import Any, TypeVar
 from config.policy import Policy
 from dedupe.candidate import Candidate
 from dedupe.matcher import MatchSettings, ProposedMerge, find_duplicates
+from dedupe.plan_source import PlanSource
+from dedupe.record_view import RecordView, view_of
 from dedupe.score import Tier
 from dedupe.survivor import AccountFacts, survivorship
+from domain.connector import RecordLinks
 from domain.org import OrgData
 from domain.plan import Action, ActionKind, Finding
-from domain.records import Account, ObjectType, Opportunity, Task
+from domain.records import Account, Contact, ObjectType, Opportunity, Task
 
 T = TypeVar("T")
 
@@ -42,6 +45,11 @@ class ClusterPlan:
     approved: bool = False
     joined: dict[str, str] = field(default_factory=dict)
     """Record id -> how it joined the cluster (the master: why it is the master)."""
+    records: dict[str, RecordView] = field(default_factory=dict)
+    """Record id -> what the reviewer decides by (website, phone, owner, open deals, children, link...)."""
+    revise: bool = False
+    """The reviewer moved the master or left records out: the master's values are worked out again before
+    apply (see ``dedupe.revise``), from the records that still merge."""
     object: ObjectType = ObjectType.ACCOUNT
     """What the cluster's records are: accounts, contacts or leads (``dedupe.people_plan``)."""
 
@@ -55,6 +63,8 @@ class MergePlan:
     """Records matched (accounts, or contacts or leads: see ``object``)."""
     pairs_compared: int = 0
     object: ObjectType = ObjectType.ACCOUNT
+    source: PlanSource | None = None
+    """Where the plan was made; apply refuses another CRM (see ``dedupe.plan_source``)."""
 
     def approved(self) -> list[ClusterPlan]:
         return [c for c in self.clusters if c.approved and c.loser_ids]
@@ -100,11 +110,13 @@ def cluster_key(connection: str, cluster: ClusterPlan, generation: int = 0) -> s
 def facts_from_org(org: OrgData, only: Collection[str] | None = None) -> list[AccountFacts]:
     """Live accounts (all, or those in ``only``) with their open opportunities and tasks counted."""
     wanted: Callable[[str | None], bool] = (lambda _: True) if only is None else set(only).__contains__
-    open_deals = Counter(o.account_id for o in _of(org.records(ObjectType.OPPORTUNITY), Opportunity)
-                         if not o.is_closed and wanted(o.account_id))
+    deals = [o for o in _of(org.records(ObjectType.OPPORTUNITY), Opportunity) if wanted(o.account_id)]
+    open_deals = Counter(o.account_id for o in deals if not o.is_closed)
+    all_deals = Counter(o.account_id for o in deals)
     activity = Counter(t.what_id for t in _of(org.records(ObjectType.TASK), Task) if wanted(t.what_id))
+    contacts = Counter(c.account_id for c in _of(org.records(ObjectType.CONTACT), Contact) if wanted(c.account_id))
     return [
-        AccountFacts(a, open_deals[a.id], activity[a.id])
+        AccountFacts(a, open_deals[a.id], activity[a.id], contacts[a.id], all_deals[a.id])
         for a in _of(org.records(ObjectType.ACCOUNT), Account) if wanted(a.id)
     ]
 
@@ -126,8 +138,16 @@ def distinct(merges: Sequence[ProposedMerge]) -> list[ProposedMerge]:
     return [m for m in merges if m.tier is Tier.REVIEW or not inside_review(m)]
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewContext:
+    """What the plan shows beside the matching: owners' names and the records' CRM links."""
+
+    owners: Mapping[str, str] = field(default_factory=dict)
+    links: RecordLinks | None = None
+
+
 def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
-             facts: Mapping[str, AccountFacts], policy: Policy) -> ClusterPlan:
+             facts: Mapping[str, AccountFacts], policy: Policy, review: ReviewContext) -> ClusterPlan:
     chosen = survivorship([facts[i] for i in merge.account_ids], policy.dedupe, policy.account_types)
     ordered = (chosen.master_id, *chosen.loser_ids)
     explained = merge.explain(candidates, chosen.master_id)
@@ -147,24 +167,30 @@ def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
         reason=f"master {chosen.master_id}: {chosen.why}. {summary}.",
         approved=merge.tier is Tier.AUTO and policy.dedupe.auto_merge,
         joined=joined,
+        records={i: view_of(facts[i], review.owners, review.links) for i in ordered},
     )
 
 
 def propose(merges: Sequence[ProposedMerge], candidates: Sequence[Candidate], facts: Mapping[str, AccountFacts],
-            policy: Policy) -> list[ClusterPlan]:
+            policy: Policy, review: ReviewContext | None = None) -> list[ClusterPlan]:
     """One cluster per merge (auto tier first, then largest first), master and field values by the policy.
 
     ``facts`` by account id.
     """
     ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, -len(m.account_ids), m.account_ids))
-    return [_cluster(n, m, candidates, facts, policy) for n, m in enumerate(ordered, start=1)]
+    shown = review or ReviewContext()
+    return [_cluster(n, m, candidates, facts, policy, shown) for n, m in enumerate(ordered, start=1)]
 
 
-def build_plan(facts: Sequence[AccountFacts], policy: Policy, workers: int = 1) -> MergePlan:
-    """Match the accounts and propose one merge per cluster, master and field values by the policy."""
+def build_plan(facts: Sequence[AccountFacts], policy: Policy, workers: int = 1, links: RecordLinks | None = None,
+               owners: Mapping[str, str] | None = None) -> MergePlan:
+    """Match the accounts and propose one merge per cluster, master and field values by the policy.
+
+    ``links`` and ``owners`` (id -> name) only add to what the plan shows the reviewer.
+    """
     candidates = [Candidate.from_account(f.account) for f in facts]
     by_id = {f.account.id: f for f in facts}
     settings = MatchSettings(max_cluster=policy.dedupe.max_cluster, workers=workers)
     result = find_duplicates(candidates, settings)
-    clusters = propose(distinct(result.merges), candidates, by_id, policy)
+    clusters = propose(distinct(result.merges), candidates, by_id, policy, ReviewContext(owners or {}, links))
     return MergePlan(clusters, result.findings, len(facts), result.pairs_compared)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dedupe.record_view import COUNT_FIELDS, TEXT_FIELDS, RecordView
 from dedupe.score import Tier
 from domain.records import ObjectType
 
@@ -94,3 +95,31 @@ def flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise BadValue(f"{value!r} is not true or false")
     return value
+
+
+def count(value: object) -> int:
+    """A whole number of records, 0 or more (empty: 0)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and (value.strip().isdigit() or not value.strip()):
+        return int(value.strip() or 0)
+    raise BadValue(f"{value!r} is not a whole number of records")
+
+
+def record_view(value: object) -> RecordView:
+    """One record's review facts (see ``dedupe.record_view``)."""
+    if not isinstance(value, dict) or not set(value) <= set(COUNT_FIELDS) | set(TEXT_FIELDS):
+        raise BadValue(f"{value!r} is not an object of {', '.join((*TEXT_FIELDS, *COUNT_FIELDS))}")
+    def text_of(key: str) -> str | None:
+        found = value.get(key)
+        return found if isinstance(found, str) and found else None
+
+    open_deals, contacts, opportunities, tasks = (count(value.get(key, 0)) for key in COUNT_FIELDS)
+    return RecordView(text_of("website"), text_of("phone"), text_of("city"), text_of("owner"), open_deals, contacts,
+                      opportunities, tasks, text_of("created"), text_of("link"))
+
+
+def record_views(value: object) -> dict[str, RecordView]:
+    if not isinstance(value, dict):
+        raise BadValue(f"{value!r} is not an object of record id -> its facts")
+    return {str(record_id): record_view(view) for record_id, view in value.items()}

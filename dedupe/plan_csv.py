@@ -17,9 +17,14 @@ from typing import Any
 from dedupe import plan_cells as cells
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.plan_cells import BadValue, cell_text, safe_cell
+from dedupe.plan_source import PlanSource, source_from
+from dedupe.record_view import COUNT_FIELDS, RecordView
 
-CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "joined", "reason", "set_fields",
-               "approve", "object")
+VIEW_COLUMNS = ("website", "phone", "city", "owner", "open_deals", "contacts", "opportunities", "tasks", "created",
+                "link")
+"""What the reviewer decides by (``dedupe.record_view``); read back, but not required."""
+CSV_COLUMNS = ("cluster_id", "record_id", "name", *VIEW_COLUMNS, "master", "score", "tier", "joined", "reason",
+               "set_fields", "approve", "object", "source")
 REQUIRED = ("cluster_id", "record_id", "name", "master", "score", "tier", "set_fields", "approve")
 YES = frozenset({"yes", "y", "true", "1", "x"})
 NO = frozenset({"no", "n", "false", "0"})
@@ -29,11 +34,25 @@ class PlanFileError(ValueError):
     """A plan file that cannot be read back; the message names the file, row and column (or cluster)."""
 
 
+def _view_cells(view: RecordView | None) -> dict[str, str]:
+    if view is None:
+        return {}
+    return {column: "" if (value := getattr(view, column)) is None else str(value) for column in VIEW_COLUMNS}
+
+
+def _view(row: dict[str, str]) -> RecordView:
+    try:
+        return cells.record_view({k: v for k, v in row.items() if k in VIEW_COLUMNS and v})
+    except BadValue as exc:
+        raise BadValue(f"{exc} (in the columns {', '.join(VIEW_COLUMNS[4:8])})") from None
+
+
 def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
     for record_id, name in cluster.names.items():
         master = record_id == cluster.master_id
         yield {
             "cluster_id": cluster.cluster_id, "record_id": record_id, "name": name,
+            **_view_cells(cluster.records.get(record_id)),
             "master": "yes" if master else "", "score": f"{cluster.score:.0f}", "tier": cluster.tier.value,
             "joined": cluster.joined.get(record_id, ""), "reason": cluster.reason,
             "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
@@ -42,11 +61,22 @@ def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
 
 
 def write_csv(plan: MergePlan, path: Path) -> None:
+    source = {"source": plan.source.cell()} if plan.source else {}
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for cluster in plan.clusters:
-            writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in _rows(cluster))
+            writer.writerows({k: safe_cell(v) for k, v in (row | source).items()} for row in _rows(cluster))
+
+
+def read_csv_source(path: Path) -> PlanSource | None:
+    """The source the plan's rows name (every row carries it, so sorting the sheet keeps it)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as source:
+            return next((found for row in csv.DictReader(source)
+                         if (found := source_from(cell_text(row.get("source") or "")))), None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise PlanFileError(f"{path}: not a CSV plan ({exc})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +90,7 @@ class _Row:
 _CHECKS: dict[str, Callable[[str], object]] = {
     "cluster_id": cells.text, "record_id": cells.text, "tier": cells.tier, "score": cells.score,
     "set_fields": cells.json_object, "object": cells.merged_type,
+    **{column: cells.count for column in VIEW_COLUMNS if column in COUNT_FIELDS},
 }
 
 
@@ -101,14 +132,18 @@ def _cluster(path: Path, cluster_id: str, rows: list[_Row]) -> ClusterPlan:
                             f"{master.values['record_id']} says approve=no; move the master flag to another row, "
                             "or clear approve on the whole cluster")
     losers = tuple(r.values["record_id"] for r in rows if r is not master and r.values["approve"] is not False)
+    moved = not master.cells.get("set_fields", "").strip() and any(r.cells.get("set_fields", "").strip() for r in rows)
+    left_out = any(r.values["approve"] is False for r in rows)
     return ClusterPlan(
         cluster_id=cluster_id, tier=rows[0].values["tier"], score=rows[0].values["score"],
         master_id=master.values["record_id"], loser_ids=losers,
         names={r.values["record_id"]: r.cells.get("name", "") for r in sorted(rows, key=lambda r: r is not master)},
-        fields=master.values["set_fields"], reason=master.cells.get("reason", ""),
+        fields={} if moved else master.values["set_fields"], reason=master.cells.get("reason", ""),
         approved=any(r.values["approve"] is True for r in rows),
         joined={r.values["record_id"]: r.cells["joined"] for r in rows if r.cells.get("joined")},
         object=master.values["object"],
+        records={r.values["record_id"]: _view(r.cells) for r in rows if not set(VIEW_COLUMNS).isdisjoint(r.cells)},
+        revise=moved or left_out,
     )
 
 

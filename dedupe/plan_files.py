@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -12,20 +11,33 @@ from typing import Any
 from dedupe import plan_cells as cells
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.plan_cells import BadValue
-from dedupe.plan_csv import PlanFileError, read_csv, write_csv
+from dedupe.plan_csv import PlanFileError, read_csv, read_csv_source, write_csv
+from dedupe.plan_html import write_html
+from dedupe.plan_source import PlanSource, source_from
 from domain.records import ObjectType
 
-__all__ = ["PlanFileError", "read_plan", "write_plan"]
+__all__ = ["PlanFileError", "read_plan", "read_plan_source", "write_plan"]
 
 
 def write_plan(plan: MergePlan, path: Path) -> None:
     """Write ``plan`` as CSV, JSON or HTML, by the file's suffix."""
-    writers = {".csv": write_csv, ".json": _write_json, ".html": _write_html}
+    writers = {".csv": write_csv, ".json": _write_json, ".html": write_html}
     writer = writers.get(path.suffix.lower())
     if writer is None:
         raise PlanFileError(f"{path}: unknown plan format {path.suffix!r}; name the file .csv, .json or .html")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer(plan, path)
+
+
+def read_plan_source(path: Path) -> PlanSource | None:
+    """Where the plan file says it was made (``None`` for a plan written before plans said so)."""
+    if path.suffix.lower() == ".csv":
+        return read_csv_source(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(f"{path}: not a merge plan written by warden dedupe plan ({exc})") from None
+    return source_from(document.get("source")) if isinstance(document, dict) else None
 
 
 def read_plan(path: Path) -> list[ClusterPlan]:
@@ -40,6 +52,7 @@ def read_plan(path: Path) -> list[ClusterPlan]:
 def _as_json(plan: MergePlan) -> dict[str, Any]:
     return {
         "summary": plan.summary(),
+        "source": asdict(plan.source) if plan.source else None,
         "clusters": [{**asdict(c), "tier": c.tier.value, "loser_ids": list(c.loser_ids)} for c in plan.clusters],
         "findings": [{"rule": f.rule, "record_id": f.record_id, "reason": f.reason, **f.evidence}
                      for f in plan.findings],
@@ -54,7 +67,7 @@ _JSON_FIELDS: dict[str, tuple[Callable[[Any], object], object]] = {
     "cluster_id": (cells.text, None), "tier": (cells.tier, None), "score": (cells.score, None),
     "master_id": (cells.text, None), "loser_ids": (cells.id_list, None), "names": (cells.names, None),
     "fields": (cells.json_object, {}), "reason": (str, ""), "approved": (cells.flag, False),
-    "joined": (cells.names, {}), "object": (cells.merged_type, ObjectType.ACCOUNT),
+    "joined": (cells.names, {}), "records": (cells.record_views, {}), "object": (cells.merged_type, ObjectType.ACCOUNT),
 }
 """Each field of a JSON plan's cluster: its check, and its default (``None``: required)."""
 
@@ -86,27 +99,3 @@ def _read_json(path: Path) -> list[ClusterPlan]:
     if not isinstance(clusters, list):
         raise PlanFileError(f"{path}: 'clusters' is not a list; write plans with warden dedupe plan")
     return [_json_cluster(path, number, raw) for number, raw in enumerate(clusters, start=1)]
-
-
-def _write_html(plan: MergePlan, path: Path) -> None:
-    esc = html.escape
-    parts = [
-        "<!doctype html><meta charset='utf-8'><title>Merge plan</title>",
-        "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
-        ".master{font-weight:bold}section{margin-bottom:1.5em}</style>",
-        f"<h1>Merge plan</h1><p>{esc(plan.summary())}</p>",
-    ]
-    for c in plan.clusters:
-        rows = "".join(
-            f"<tr class='{'master' if i == c.master_id else ''}'><td>{esc(i)}</td><td>{esc(n)}</td>"
-            f"<td>{'master' if i == c.master_id else 'merged into master'}</td></tr>"
-            for i, n in c.names.items()
-        )
-        changes = ", ".join(f"{esc(k)} = {esc(str(v))}" for k, v in c.fields.items()) or "none"
-        parts.append(
-            f"<section><h2>{esc(c.cluster_id)}: {c.tier.value} tier, score {c.score:.0f}"
-            f"{' (approved)' if c.approved else ''}</h2><table>{rows}</table>"
-            f"<p>Master's new values: {changes}</p><p>{esc(c.reason)}</p></section>"
-        )
-    parts.extend(f"<p>Not proposed: {esc(f.reason)}</p>" for f in plan.findings)
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")

@@ -28,6 +28,9 @@ class AccountFacts:
     account: Account
     open_opportunities: int = 0
     activities: int = 0
+    contacts: int = 0
+    """Shown to the reviewer, not weighed (like ``opportunities``, open or closed)."""
+    opportunities: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +129,14 @@ def conventional_name(name: str, naming: NamingConvention) -> str:
     return name
 
 
-def survivorship(members: Sequence[AccountFacts], policy: DedupePolicy, types: AccountTypes) -> Survivorship:
-    """Master, losers and the master's new field values for one cluster."""
+def survivorship(members: Sequence[AccountFacts], policy: DedupePolicy, types: AccountTypes,
+                 master_id: str | None = None) -> Survivorship:
+    """Master, losers and the master's new field values for one cluster; ``master_id``: the reviewer's pick."""
     master, why = choose_master(members, policy.survivor, types)
+    if master_id is not None:
+        agrees = master.account.id == master_id
+        why = f"chosen by the reviewer; the policy {'agrees' if agrees else f'would choose {master.account.id}'}: {why}"
+        master = next(m for m in members if m.account.id == master_id)
     accounts = [m.account for m in members]
     values = surviving_fields(master.account, accounts, dict(policy.fields))
     if policy.rename is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,16 +21,18 @@ from config.settings import Settings
 from dedupe.exports import ExportError, read_account_export
 from dedupe.people_plan import build_people_plan, people_facts
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
-from dedupe.plan_files import PlanFileError, read_plan, write_plan
+from dedupe.plan_files import PlanFileError, read_plan, read_plan_source, write_plan
+from dedupe.revise import reviewed_facts, revise
 from dedupe.survivor import AccountFacts
 from domain.connector import Connector
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
-from domain.records import ObjectType
+from domain.records import Account, ObjectType
 from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
-from jobs.connections import UnknownCrm, open_connector
+from jobs.connections import UnknownCrm, open_connector, record_links
+from jobs.dedupe_source import crm_identity, plan_source
 from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
 from jobs.recovery import settle_interrupted
 from store import mirror
@@ -43,6 +47,7 @@ EXCERPT = 10
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
 PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print what would change.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the merges made (dry run: to make) as JSON.")]
 OBJECTS = {"accounts": ObjectType.ACCOUNT, "contacts": ObjectType.CONTACT, "leads": ObjectType.LEAD}
 
 
@@ -61,15 +66,17 @@ def _synced(settings: Settings, crm: str) -> sessionmaker[Session]:
     return sessions
 
 
-def _facts(settings: Settings, crm: str, from_csv: Path | None) -> list[AccountFacts]:
+def _facts(settings: Settings, crm: str, from_csv: Path | None) -> tuple[list[AccountFacts], dict[str, str]]:
+    """The accounts with their facts, and the owners' names by id (an export names owners itself)."""
     if from_csv is not None:
         try:
-            return [AccountFacts(a) for a in read_account_export(from_csv)]
+            return [AccountFacts(a) for a in read_account_export(from_csv)], {}
         except (OSError, ExportError) as exc:
             raise fail(f"cannot read --from-csv {from_csv}: {exc}") from None
     sessions = _synced(settings, crm)
     with sessions() as session:
-        return facts_from_org(mirror.MirrorOrg(session, crm))
+        org = mirror.MirrorOrg(session, crm)
+        return facts_from_org(org), {owner_id: owner.name for owner_id, owner in org.owners().items()}
 
 
 def _people_plan(settings: Settings, crm: str, object_type: ObjectType, rules: Policy) -> MergePlan:
@@ -91,9 +98,12 @@ def _object_or_exit(value: str, from_csv: Path | None) -> ObjectType:
 def _print_cluster(cluster: ClusterPlan) -> None:
     approved = "  [green]approved[/]" if cluster.approved else ""
     console.print(f"[bold]{cluster.cluster_id}[/] {cluster.tier.value} tier, score {cluster.score:.0f}{approved}")
-    for record_id, name in cluster.names.items():
+    for record_id in (cluster.master_id, *cluster.loser_ids):
         role = "master " if record_id == cluster.master_id else "  merge"
-        console.print(f"  {role} {record_id}  {name}", markup=False)
+        console.print(f"  {role} {record_id}  {cluster.names.get(record_id, '')}", markup=False)
+    left_out = [i for i in cluster.names if i != cluster.master_id and i not in cluster.loser_ids]
+    if left_out:
+        console.print(f"  left out (approve=no): {', '.join(left_out)}", markup=False)
     if cluster.fields:
         console.print(f"  master's new values: {cluster.fields}", markup=False)
     console.print(f"  why: {cluster.reason}", markup=False)
@@ -128,7 +138,9 @@ def plan_command(
     merged = _object_or_exit(object_type, from_csv)
     connection = crm_or_exit(crm, settings)
     if merged is ObjectType.ACCOUNT:
-        plan = build_plan(_facts(settings, connection, from_csv), rules, workers)
+        facts, owners = _facts(settings, connection, from_csv)
+        plan = build_plan(facts, rules, workers, record_links(settings, connection), owners)
+        plan = replace(plan, source=plan_source(settings, connection, from_csv))
     else:
         plan = _people_plan(settings, connection, merged, rules)
     _print_plan(plan)
@@ -141,11 +153,42 @@ def plan_command(
                       f"`warden dedupe apply {out}`")
 
 
-def _approved(plan: Path) -> list[ClusterPlan]:
+def _approved(plan: Path, settings: Settings, crm: str) -> list[ClusterPlan]:
+    """The approved clusters of ``plan``, if it was made on ``crm``: another CRM's plan is one line, exit 2."""
     try:
-        return [c for c in read_plan(plan) if c.approved and c.loser_ids]
+        clusters = [c for c in read_plan(plan) if c.approved and c.loser_ids]
+        source = read_plan_source(plan)
     except (OSError, PlanFileError) as exc:
         raise fail(f"cannot read plan {plan}: {exc}") from None
+    problem = source.mismatch(crm, crm_identity(settings, crm)) if source else None
+    if problem:
+        raise fail(f"cannot apply {plan}: {problem}")
+    return clusters
+
+
+def _revised(plan: Path, clusters: list[ClusterPlan], settings: Settings, crm: str,
+             policy: Path | None) -> list[ClusterPlan]:
+    """Clusters whose master the reviewer moved, or records left out, with what survives worked out again."""
+    pending = [c for c in clusters if c.revise and c.object is ObjectType.ACCOUNT]
+    if not pending:
+        return clusters
+    rules = policy_or_exit(settings, policy)
+    ids = [i for c in pending for i in (c.master_id, *c.loser_ids)]
+    with _connector(settings, crm) as connector:
+        found = connector.fetch(ObjectType.ACCOUNT, ids)
+    accounts = {i: r for i, r in found.items() if isinstance(r, Account) and r.id == i}
+    missing = [i for i in ids if i not in accounts]
+    if missing:
+        raise fail(f"cannot apply {plan}: {', '.join(missing[:5])} no longer in {crm} (merged or deleted); "
+                   "plan again")
+    revised = {c.cluster_id: revise(c, reviewed_facts(c, accounts), rules) for c in pending}
+    return [revised.get(c.cluster_id, c) for c in clusters]
+
+
+def _merge_json(cluster: ClusterPlan, status: str, key: str | None = None, error: str | None = None) -> dict[str, Any]:
+    return {"cluster_id": cluster.cluster_id, "object": cluster.object.value, "master_id": cluster.master_id,
+            "loser_ids": list(cluster.loser_ids), "fields": cluster.fields, "reason": cluster.reason,
+            "status": status, "key": key, "error": error}
 
 
 def _merge_with_progress(
@@ -190,24 +233,40 @@ def apply_command(
     plan: Annotated[Path, typer.Argument(help="A plan written by `warden dedupe plan --out` (.csv or .json).")],
     crm: CrmOption = None,
     apply: ApplyOption = False,
+    as_json: JsonOption = False,
+    policy: PolicyOption = None,
 ) -> None:
-    """Merge the plan's approved clusters; a dry run prints what would merge."""
+    """Merge the plan's approved clusters; a dry run prints what would merge.
+
+    Where the reviewer moved a master or left records out, the master's values are worked out again
+    (by the policy, from the records as the CRM holds them now) before anything is printed or merged.
+    """
     settings = settings_or_exit()
     crm = crm_or_exit(crm, settings)
-    clusters = _approved(plan)
-    if not clusters:
+    clusters = _revised(plan, _approved(plan, settings, crm), settings, crm, policy)
+    if not clusters and not as_json:
         console.print(f"No approved cluster in {plan}: write yes in the approve column of the clusters to merge.")
         return
     if not apply:
+        if as_json:
+            print(json.dumps({"dry_run": True, "merges": [_merge_json(c, "would merge") for c in clusters]}, indent=2))
+            return
         for cluster in clusters:
             _print_cluster(cluster)
         console.print(f"DRY RUN: {len(clusters)} approved clusters would merge; add --apply to merge them.")
         return
     with _connector(settings, crm) as connector:
         run = _merge_alone(clusters, connector, settings, crm)
+    if as_json:
+        print(json.dumps({"dry_run": False, "run_id": run.run_id, "stopped": run.stopped, "merges": [
+            _merge_json(o.cluster, o.status.value, o.key, o.error) for o in run.outcomes]}, indent=2))
+        if run.count(ActionStatus.FAILED) or run.stopped:
+            raise typer.Exit(1)
+        return
     for outcome in run.outcomes:
-        names = " + ".join(outcome.cluster.names.values())
-        console.print(f"{outcome.status.value:>8}  {outcome.cluster.cluster_id}  {names}  {outcome.error or ''}",
+        cluster = outcome.cluster
+        names = " + ".join(cluster.names.get(i, i) for i in (cluster.master_id, *cluster.loser_ids))
+        console.print(f"{outcome.status.value:>8}  {cluster.cluster_id}  {names}  {outcome.error or ''}",
                       markup=False)
     console.print(f"Run {run.run_id}: {run.count(ActionStatus.APPLIED)} merged, {run.count(ActionStatus.FAILED)} "
                   f"failed, {run.count(ActionStatus.SKIPPED)} already merged (or their undo has not finished). "
@@ -226,6 +285,7 @@ def undo_command(
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Restore a master even over fields a user changed since the merge (listed without it)."
     )] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Put merged accounts, contacts or leads and their children back from the ledger's snapshots (no time limit).
 
@@ -240,6 +300,15 @@ def undo_command(
             run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply, overwrite=overwrite)
     except NothingToUndo as exc:
         raise fail(str(exc), 1) from None
+    failed = any(o.status is ActionStatus.FAILED or (o.error and o.changed) for o in run.outcomes)
+    if as_json:
+        print(json.dumps({"dry_run": run.run_id is None, "run_id": run.run_id, "undone": [
+            {"key": o.merge.key, "object": o.merge.object.value, "master_id": o.merge.master_id,
+             "loser_ids": list(o.merge.loser_ids), "status": o.status.value, "restored": list(o.restored),
+             "changed": list(o.changed), "error": o.error} for o in run.outcomes]}, indent=2))
+        if failed:
+            raise typer.Exit(1)
+        return
     for outcome in run.outcomes:
         restored = ", ".join(outcome.restored)
         console.print(f"{outcome.status.value:>8}  {outcome.merge.key}  {restored}  {outcome.error or ''}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,62 @@ def test_a_damaged_plan_is_one_line_naming_row_and_column_and_exit_2(env: Path) 
     assert code == 2, out
     assert "column tier: 'reveiw' is not auto or review" in out and ", row " in out
     assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+
+
+def test_apply_and_undo_print_exactly_the_merges_made_as_json(env: Path) -> None:
+    """A record left out with approve=no is neither merged nor printed; --json lists the merges made and undone."""
+    invoke("dedupe", "plan", "--out", "plan.csv")
+    rows = list(csv.DictReader((env / "plan.csv").open()))
+    acme = next(r["cluster_id"] for r in rows if r["record_id"] == "acc-2")
+    members = [r["record_id"] for r in rows if r["cluster_id"] == acme]
+    left_out = next(r["record_id"] for r in rows if r["cluster_id"] == acme and not r["master"])
+    for row in rows:
+        row["approve"] = ("no" if row["record_id"] == left_out else "yes") if row["cluster_id"] == acme else ""
+    with (env / "plan.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply", "--json")
+    assert code == 0, out
+    (merge,) = json.loads(out)["merges"]
+    assert merge["status"] == "applied" and left_out not in merge["loser_ids"]
+    assert sorted([merge["master_id"], *merge["loser_ids"], left_out]) == sorted(members)
+    code, out = invoke("dedupe", "undo", json.loads(out)["run_id"], "--apply", "--json")
+    (undone,) = json.loads(out)["undone"]
+    assert code == 0 and undone["loser_ids"] == merge["loser_ids"], out
+
+
+def test_a_plan_applied_to_another_crm_is_refused_in_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan made on one CRM database names its records; another database is refused, exit 2."""
+    invoke("dedupe", "plan", "--out", "plan.csv")
+    approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())))
+    seeded_crm(env / "other.db").close()
+    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{env / 'other.db'}")
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    assert code == 2 and len(out.strip().splitlines()) == 1, out
+    assert "it was planned on local (sqlite:///" in out and "plan again on local" in out
+
+
+def test_moving_the_master_and_leaving_a_record_out_recomputes_what_survives(env: Path) -> None:
+    """The master the reviewer picked survives with values from the records still merging, and says why."""
+    invoke("dedupe", "plan", "--out", "plan.csv")
+    rows = list(csv.DictReader((env / "plan.csv").open()))
+    acme = next(r["cluster_id"] for r in rows if r["record_id"] == "acc-2")
+    for row in rows:
+        if row["cluster_id"] == acme:
+            row["master"] = "yes" if row["record_id"] == "acc-4" else ""
+            row["approve"] = "no" if row["record_id"] == "acc-2" else "yes"
+    with (env / "plan.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, out = invoke("dedupe", "apply", "plan.csv", "--json")
+    assert code == 0, out
+    (merge,) = json.loads(out)["merges"]
+    assert (merge["master_id"], sorted(merge["loser_ids"])) == ("acc-4", ["acc-1", "acc-3"])
+    assert "phone" not in merge["fields"] and "website" not in merge["fields"]  # acc-2's phone stays with acc-2
+    assert "master acc-4: chosen by the reviewer" in merge["reason"]
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    crm = LocalCRM(env / "crm.db")
+    survivors = crm.fetch(ObjectType.ACCOUNT, ["acc-2", "acc-4"])
+    assert code == 0 and set(survivors) == {"acc-2", "acc-4"} and survivors["acc-4"].phone is None, out
