@@ -12,9 +12,11 @@ from dedupe.plan_source import PlanSource
 
 
 def crm_identity(settings: Settings, crm: str) -> str | None:
-    """The org (Salesforce instance host), portal (HubSpot) or database (embedded CRM) the settings name."""
-    if crm == "local":
-        return str(settings.local.url)
+    """The org (Salesforce instance host) or portal (HubSpot) the settings name; ``None`` when unknown.
+
+    The embedded CRM has none: its database file is copied and moved (a test org, a backup) and stays
+    the same CRM.
+    """
     if crm == "salesforce" and settings.salesforce.instance_url:
         instance = str(settings.salesforce.instance_url)
         return urlsplit(instance).netloc or instance.strip("/")

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
+from dedupe.plan_source import PlanSource
 from domain.connector import RecordUpdate
 from domain.records import ObjectType
 from jobs.cli import app
@@ -187,14 +188,22 @@ def test_apply_and_undo_print_exactly_the_merges_made_as_json(env: Path) -> None
 
 
 def test_a_plan_applied_to_another_crm_is_refused_in_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A plan made on one CRM database names its records; another database is refused, exit 2."""
+    """A plan made on the embedded CRM names its records; applying it to HubSpot is refused, exit 2."""
     invoke("dedupe", "plan", "--out", "plan.csv")
     approve(env / "plan.csv", next(r["cluster_id"] for r in csv.DictReader((env / "plan.csv").open())))
-    seeded_crm(env / "other.db").close()
-    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{env / 'other.db'}")
-    code, out = invoke("dedupe", "apply", "plan.csv", "--apply")
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "4411")
+    code, out = invoke("dedupe", "apply", "plan.csv", "--apply", "--crm", "hubspot")
     assert code == 2 and len(out.strip().splitlines()) == 1, out
-    assert "it was planned on local (sqlite:///" in out and "plan again on local" in out
+    assert "it was planned on local, not on hubspot (4411): apply it there, or plan again on hubspot" in out
+
+
+def test_a_plan_names_the_org_it_was_made_on() -> None:
+    """Two Salesforce orgs are two CRMs; an org the settings do not name is judged by its kind only."""
+    source = PlanSource("salesforce", org="acme.my.salesforce.com")
+    assert source.mismatch("salesforce", "acme.my.salesforce.com") is None
+    assert source.mismatch("salesforce", None) is None
+    assert "planned on salesforce (acme.my.salesforce.com), not on salesforce (other.my.salesforce.com)" in str(
+        source.mismatch("salesforce", "other.my.salesforce.com"))
 
 
 def test_moving_the_master_and_leaving_a_record_out_recomputes_what_survives(env: Path) -> None:
