@@ -53,6 +53,7 @@ def crm_state(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 def applied_run(env: Path) -> dict[str, Any]:
     code, out = invoke("demo", "--now", NOW, "--apply")
     assert code == 0, out
+    assert "Take this run back: `warden revert " in out
     run_id = out.split("warden ledger show ")[1].split()[0]
     return json.loads(invoke("ledger", "show", run_id, "--json")[1])
 
