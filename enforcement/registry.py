@@ -15,13 +15,14 @@ from config.policy import (
     GateRule,
     OverdueRule,
     Policy,
+    RouteRule,
     SlaRule,
     StaleDealRule,
     StaleLeadRule,
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import cadence, duplicates, gates, overdue, sla, stale
+from enforcement import cadence, duplicates, gates, overdue, routing, sla, stale
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -36,7 +37,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
-JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route")
 
 
 def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
@@ -50,6 +51,7 @@ register("cadence", "cadence", CadenceRule, cadence.evaluate)
 register("overdue", "overdue", OverdueRule, overdue.evaluate)
 register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
+register("route", "route", RouteRule, routing.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:
