@@ -434,8 +434,28 @@ class RouteRule(RuleBase):
     schedule: CronExpression = Field("*/5 * * * *", description="Cron expression, company time zone.")
 
 
+class AcceptanceRule(RuleBase):
+    """Sales accepts or rejects each routed lead, with a reason, within a deadline (seed 000's SLA)."""
+
+    kind: Literal["acceptance"]
+    statuses: tuple[str, ...] = Field(("New",), min_length=1, description="Lead statuses awaiting sales's decision.")
+    accepted: tuple[str, ...] = Field(min_length=1, description="Lead statuses that mean sales accepted the lead.")
+    rejected: str = Field(description="The lead status that means sales rejected it.")
+    reason_field: FieldName = Field(description="Lead field (or custom field) holding why it was rejected: required.")
+    return_to: ToQueue = Field(description="Marketing's queue, which gets rejected leads back with their reason.")
+    within: Duration = Field(description="Time to accept or reject, from routing (else from creation).")
+    task: FollowUpTask = Field(description="The task for an owner who let the deadline pass.")
+    reason_task: FollowUpTask = Field(
+        FollowUpTask(subject="Say why you rejected this lead", due_in_business_days=1),
+        description="The task for an owner who rejected a lead without a reason.")
+    source_field: FieldName = Field("lead_source", description="Lead field the lead report groups by source.")
+    campaign_field: FieldName | None = Field("campaign", description="Lead field the report groups by campaign.")
+    schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
+
+
 Rule = Annotated[
-    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule,
+    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule
+    | AcceptanceRule,
     Field(discriminator="kind"),
 ]
 
@@ -540,9 +560,11 @@ class Policy(Strict):
         teams = {t.name for t in self.teams}
         lead = {s.name for s in self.stages.lead}
         for n, rule in enumerate(self.rules):
+            at: tuple[str | int, ...] = ("rules", n)
+            if isinstance(rule, AcceptanceRule):
+                problems += self._acceptance_problems(rule, at, lead)
             if not isinstance(rule, RouteRule):
                 continue
-            at: tuple[str | int, ...] = ("rules", n)
             problems += [((*at, "from_queues", i), f"queue {q!r} is not in queues")
                          for i, q in enumerate(rule.from_queues) if q not in self.queues]
             problems += [((*at, "statuses", i), f"lead status {s!r} is not in stages.lead")
@@ -553,6 +575,16 @@ class Policy(Strict):
                     problems.append(((*at, "routes", r, "to", "queue"), f"queue {target.queue!r} is not in queues"))
                 if isinstance(target, RoundRobin) and target.team not in teams:
                     problems.append(((*at, "routes", r, "to", "team"), f"team {target.team!r} is not in teams"))
+        return problems
+
+    def _acceptance_problems(self, rule: AcceptanceRule, at: tuple[str | int, ...],
+                             lead: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        named: list[tuple[tuple[str | int, ...], str]] = [
+            *(((*at, "statuses", i), s) for i, s in enumerate(rule.statuses)),
+            *(((*at, "accepted", i), s) for i, s in enumerate(rule.accepted)), ((*at, "rejected"), rule.rejected)]
+        problems = [(loc, f"lead status {name!r} is not in stages.lead") for loc, name in named if name not in lead]
+        if rule.return_to.queue not in self.queues:
+            problems.append(((*at, "return_to", "queue"), f"queue {rule.return_to.queue!r} is not in queues"))
         return problems
 
     def owner_policy(self, email: str | None) -> OwnerPolicy | None:

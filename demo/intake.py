@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from demo.people import email_for, person_name
-from domain.records import Account, Lead, Owner
+from demo.people import REPS, email_for, person_name
+from domain.records import Account, Lead, ObjectType, Owner, StageChange
 
 WEB_LEADS = Owner("q-web-leads", "Web Leads", is_queue=True)
 CAMPAIGNS = ("Spring webinar", "Pricing page", "CRM hygiene ebook", "Partner summit")
@@ -52,3 +52,28 @@ def _lead(rng: random.Random, n: int, now: datetime, company: str, domain: str |
         email = f"info@{domain}"
     return Lead(f"led-web-{n + 1:03d}", name, company, WEB_LEADS.id, "New", created, created,
                 email=email, phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}", extra=extra)
+
+
+REJECTIONS = ("Student, no budget", "Competitor researching us", "Wrong region: we do not sell there")
+
+
+def build_decided(now: datetime, seed: int = 16) -> tuple[list[Lead], list[StageChange]]:
+    """Leads sales decided on in the last two weeks: accepted, rejected with a reason, one rejected without."""
+    rng = random.Random(seed)
+    reps = [p.owner_id for p in REPS if p.active]
+    leads: list[Lead] = []
+    history: list[StageChange] = []
+    outcomes = ("Working",) * 6 + ("Rejected",) * len(REJECTIONS) + ("Rejected",)
+    for n, status in enumerate(outcomes):
+        created = now - timedelta(days=rng.uniform(2, 14))
+        decided = created + timedelta(hours=rng.uniform(1, 30))
+        reason = REJECTIONS[n - 6] if status == "Rejected" and n - 6 < len(REJECTIONS) else None
+        extra: dict[str, str | None] = {"lead_source": SOURCES[n % len(SOURCES)], "campaign": rng.choice(CAMPAIGNS),
+                                        **({"rejection_reason": reason} if reason else {})}
+        name = person_name(rng)
+        lead = Lead(f"led-decided-{n + 1:03d}", name, rng.choice(COMPANIES), rng.choice(reps), status, created,
+                    decided, status_changed_at=decided, extra=extra)
+        leads.append(lead)
+        history += [StageChange(ObjectType.LEAD, lead.id, created, "New"),
+                    StageChange(ObjectType.LEAD, lead.id, decided, status)]
+    return leads, history

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.policy import (
+    AcceptanceRule,
     CadenceRule,
     DedupeRule,
     GateRule,
@@ -22,7 +23,7 @@ from config.policy import (
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import cadence, duplicates, gates, overdue, routing, sla, stale
+from enforcement import acceptance, cadence, duplicates, gates, overdue, routing, sla, stale
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -37,7 +38,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
-JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept")
 
 
 def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
@@ -52,6 +53,7 @@ register("overdue", "overdue", OverdueRule, overdue.evaluate)
 register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 register("route", "route", RouteRule, routing.evaluate)
+register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:
