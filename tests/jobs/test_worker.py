@@ -47,7 +47,7 @@ def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
 def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
     sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
-    """First pass runs every job; a minute later nothing is due; at the quarter hour only the quarter-hourly ones are."""
+    """First pass runs every job; a minute later nothing is due; at the quarter hour only quarter-hourly ones are."""
     clock = FakeClock()
     worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     assert statuses(worker.tick()) == dict.fromkeys(JOBS, "finished")
