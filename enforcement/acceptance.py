@@ -3,7 +3,8 @@
 A lead in a rejected status goes back to marketing's queue with its reason; rejected without a reason
 it stays with its owner, flagged, and the owner gets a task to give one. A lead still awaiting the
 decision when its deadline passes (counted from its routing, else its creation, in business time of
-the owner's zone) is a finding for the owner's digest and a task, once per clock.
+the owner's zone) is a finding for the owner's digest and a task (their manager's, once they left),
+once per clock.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def evaluate(rule: AcceptanceRule, ctx: RuleContext, org: OrgData) -> RuleResult
             continue
         if lead.status == rule.rejected:
             _rejected(rule, facts, lead, owner, queue, result)
-        elif lead.status in rule.statuses and owner.active:
+        elif lead.status in rule.statuses:
             _awaiting(rule, ctx, facts, lead, owner, result)
     return result
 
@@ -75,7 +76,10 @@ def _awaiting(rule: AcceptanceRule, ctx: RuleContext, facts: OwnerFacts, lead: L
             f"{rule.within.describe()} (due {when(due, zone)}; {since} {when(start, zone)}).")
     evidence = {"policy": f"rules[id={rule.id}] within {rule.within.describe()}", "clock_started": start.isoformat(),
                 "due": due.isoformat(), "owner": owner.email or owner.name}
-    result.findings.append(Finding(rule.id, _LEAD, lead.id, owner.id, text, evidence))
-    task = task_payload(facts, rule.task, owner, text, who_id=lead.id)
+    acting = facts.acting(owner)  # an owner who left: their manager decides
+    result.findings.append(Finding(rule.id, _LEAD, lead.id, acting.id if acting else owner.id, text, evidence))
+    if acting is None:
+        return
+    task = task_payload(facts, rule.task, acting, text, who_id=lead.id)
     key = f"{rule.id}:{_LEAD}:{lead.id}:{start.isoformat()}:decide"
     result.actions.append(Action(ActionKind.CREATE_TASK, _LEAD, lead.id, key, text, rule.id, task))

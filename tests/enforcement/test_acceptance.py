@@ -100,3 +100,9 @@ def test_unknown_statuses_are_one_problem_with_their_line(bad: str, key: str) ->
     [problem] = caught.value.problems
     assert problem.line == next(n for n, line in enumerate(text.splitlines(), 1) if key in line)
     assert "is not in stages.lead" in problem.message
+
+
+def test_a_lead_of_an_owner_who_left_is_the_managers_to_decide() -> None:
+    """Awaiting a decision past the deadline with a deactivated owner: the manager gets the task."""
+    [task] = judge([lead("l1", "New", owner="u-gone", status_changed_at=None)]).actions
+    assert task.payload["owner_id"] == "u-boss"
