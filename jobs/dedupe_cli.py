@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from dedupe.exports import ExportError, read_account_export
+from dedupe.exports import ExportError, describe_skipped, read_account_export
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.survivor import AccountFacts
@@ -49,12 +50,31 @@ def _connector(settings: Settings, crm: str) -> Iterator[Connector]:
         raise fail(str(exc)) from None
 
 
-def _facts(settings: Settings, crm: str, from_csv: Path | None) -> list[AccountFacts]:
-    if from_csv is not None:
+def _encoding_or_exit(encoding: str | None) -> str | None:
+    if encoding is not None:
         try:
-            return [AccountFacts(a) for a in read_account_export(from_csv)]
-        except (OSError, ExportError) as exc:
-            raise fail(f"cannot read --from-csv {from_csv}: {exc}") from None
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(f"--encoding: {encoding!r} is not an encoding Python knows: e.g. utf-8, cp1252, "
+                       "latin-1, utf-16") from None
+    return encoding
+
+
+def _from_csv(path: Path, encoding: str | None) -> list[AccountFacts]:
+    try:
+        export = read_account_export(path, encoding)
+    except ExportError as exc:
+        raise fail(f"--from-csv: {exc}") from None
+    except OSError as exc:
+        raise fail(f"--from-csv: cannot read {path}: {exc.strerror}") from None
+    if export.skipped:
+        console.print(f"[yellow]{describe_skipped(export.skipped)}[/]")
+    return [AccountFacts(a) for a in export.accounts]
+
+
+def _facts(settings: Settings, crm: str, from_csv: Path | None, encoding: str | None) -> list[AccountFacts]:
+    if from_csv is not None:
+        return _from_csv(from_csv, encoding)
     sessions = open_store(settings)[1]
     with _connector(settings, crm) as connector:
         mirror.sync(connector, sessions, crm)
@@ -87,6 +107,9 @@ def _print_plan(plan: MergePlan) -> None:
 def plan_command(
     crm: CrmOption = None,
     from_csv: Annotated[Path | None, typer.Option(help="Plan on a Salesforce or HubSpot account export.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="The --from-csv file's encoding, e.g. cp1252 (default: told by its byte-order mark, else UTF-8)."
+    )] = None,
     out: Annotated[Path | None, typer.Option(help="Write the plan: FILE.csv (to review), .json or .html.")] = None,
     policy: PolicyOption = None,
     workers: Annotated[
@@ -96,7 +119,8 @@ def plan_command(
     """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
     settings = settings_or_exit()
     rules = policy_or_exit(settings, policy)
-    plan = build_plan(_facts(settings, crm_or_exit(crm, settings), from_csv), rules, workers)
+    facts = _facts(settings, crm_or_exit(crm, settings), from_csv, _encoding_or_exit(encoding))
+    plan = build_plan(facts, rules, workers)
     _print_plan(plan)
     if out is not None:
         try:
