@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -27,10 +28,10 @@ from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector
-from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
+from jobs.inputs import crm_or_exit, fail, ledger_failed, open_store, policy_or_exit, settings_or_exit
 from jobs.recovery import settle_interrupted
 from store import mirror
-from store.locks import locks_for
+from store.locks import JobLocks, LockError, locks_for
 from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
@@ -161,6 +162,16 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         locks = locks_for(engine)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    try:
+        return _merge_locked(clusters, connector, sessions, locks, connection)
+    except LockError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise ledger_failed(settings, exc, "the merges") from None
+
+
+def _merge_locked(clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session],
+                  locks: JobLocks, connection: str) -> MergeRun:
     with locks.hold(MERGE_JOB, connection) as held:
         if not held:
             raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "

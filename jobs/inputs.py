@@ -76,6 +76,12 @@ def open_store(settings: Settings, *, migrated: bool = True) -> tuple[Engine, se
     return engine, session_factory(engine)
 
 
+def ledger_failed(settings: Settings, exc: BaseException, during: str = "the run") -> typer.Exit:
+    """A ledger write that failed once work had started (a disk that filled): exit 1, re-running finishes it."""
+    return fail(f"the ledger {settings.database_url} failed during {during}: {database_reason(exc)}; "
+                f"{during} stopped there: run it again to finish", 1)
+
+
 def database_reason(exc: BaseException) -> str:
     """The driver's own words for a database failure, on one line (SQLAlchemy wraps them in a long text)."""
     cause = getattr(exc, "orig", None) or exc
