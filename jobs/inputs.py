@@ -6,13 +6,14 @@ key), and exit code 2, before any work starts.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from alembic.util.exc import CommandError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,8 +73,20 @@ def open_store(settings: Settings, *, migrated: bool = True) -> tuple[Engine, se
             migrate(engine)
             check_writable(engine)
     except (SQLAlchemyError, CommandError, OSError) as exc:
-        raise fail(f"cannot open the database {settings.database_url}: {database_reason(exc)}") from None
+        raise fail(f"cannot open the database {settings.database_url}: {database_reason(exc)}"
+                   f"{_folder_hint(settings.database_url)}") from None
     return engine, session_factory(engine)
+
+
+def _folder_hint(url: str) -> str:
+    """SQLite says only "unable to open database file" when it cannot create its journal beside the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database.startswith("file:"):
+        return ""
+    folder = Path(parsed.database).absolute().parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        return f" (its folder {folder} cannot be written: a read-only disk?)"
+    return ""
 
 
 def ledger_failed(settings: Settings, exc: BaseException, during: str = "the run") -> typer.Exit:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,50 @@ def test_a_worker_whose_ledger_fills_logs_the_failure_and_exits_cleanly(
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in "".join(line for line in result.output.splitlines() if not line.startswith("{"))
     assert '"event": "job.failed"' in result.output and "full" in result.output
+
+
+@contextmanager
+def small_disk(folder: Path, size: str, *, holding: Path, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``folder`` holding a copy of ``holding`` (skips where mounting is not allowed)."""
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                                           capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        (folder / holding.name).write_bytes(holding.read_bytes())
+        if read_only:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield folder / holding.name
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("args", [("run", "sla", "--now", NOW), ("status",), ("digest", "--now", NOW)])
+def test_a_ledger_on_a_read_only_disk_names_the_folder(
+    probe_env: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """SQLite says only "unable to open database file": the line adds that the ledger's folder is read-only."""
+    succeeds("run", "sla", "--now", NOW)
+    with small_disk(probe_env / "disk", "20m", holding=probe_env / "warden.db", read_only=True) as ledger:
+        monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{ledger}")
+        line = warden(*args).line
+    assert "cannot open the database" in line and f"its folder {ledger.parent} cannot be written" in line
+
+
+@pytest.mark.parametrize("command", ["run", "dedupe"])
+def test_a_ledger_on_a_disk_that_fills_is_one_line(probe_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   command: str) -> None:
+    """On a real disk with 48 KB to spare, `run all --apply` and `dedupe apply --apply` end in one line, no traceback.
+
+    Whether the disk fills while the command opens the ledger (exit 2) or during its work (exit 1)
+    depends on how much the write-ahead log grows first.
+    """
+    plan = approved_plan(probe_env)
+    succeeds("run", "all", "--now", NOW)
+    args = ("run", "all", "--now", NOW, "--apply") if command == "run" else ("dedupe", "apply", str(plan), "--apply")
+    ledger = probe_env / "warden.db"
+    with small_disk(probe_env / "disk", str(ledger.stat().st_size + 48 * 1024), holding=ledger) as full:
+        monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{full}")
+        result = CliRunner().invoke(app, list(args))
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("{")]
+    assert result.exit_code in (1, 2) and len(lines) == 1 and "full" in lines[0], result.output
