@@ -30,6 +30,7 @@ from dedupe.blocking import candidate_pairs
 from dedupe.candidate import Candidate, Profile, build_profiles
 from dedupe.cluster import cluster
 from dedupe.matcher import MatchSettings
+from dedupe.name_groups import group_names
 from dedupe.parallel import score_pairs
 
 
@@ -92,11 +93,13 @@ def ours(candidates: list[Candidate], count: int, workers: int, batch: int) -> f
     else:
         profiles = build_profiles(candidates, workers)
         mark("normalize")
-    blocking = candidate_pairs(profiles, settings.max_block, workers=settings.workers)
+    groups = group_names(profiles)
+    mark("group")
+    blocking = candidate_pairs(groups.nodes, settings.max_block, workers=settings.workers)
     mark("block")
-    matches = score_pairs(profiles, blocking, settings.thresholds, settings.workers)
+    matches = score_pairs(groups.nodes, blocking, settings.thresholds, settings.workers)
     mark("score")
-    clustering = cluster(matches, settings.max_cluster)
+    clustering = cluster(matches)
     mark("cluster")
     print(f"  accounts in memory: RSS {stages[0][3]:,.0f} MB")
     for (_, wall_before, cpu_before, _), (stage, wall, cpu, rss) in pairwise(stages):
@@ -106,8 +109,9 @@ def ours(candidates: list[Candidate], count: int, workers: int, batch: int) -> f
           f"peak RSS {peak_mb():,.0f} MB")  # fmt: skip
     print(f"  pairs compared {len(blocking.pairs):,} of {count * (count - 1) // 2:,} all-pairs "
           f"({len(blocking.pairs) / max(count, 1):.2f} per account), matches {len(matches):,}")  # fmt: skip
-    print(f"  clusters: auto {len(clustering.auto):,}, review {len(clustering.review):,}, "
-          f"oversized {len(clustering.oversized) + len(blocking.oversized_names):,}")  # fmt: skip
+    grouped = sum(len(members) for members in groups.members if len(members) > 1)
+    print(f"  name groups: {len(groups.nodes) - (count - grouped):,} holding {grouped:,} accounts; "
+          f"linked clusters: auto {len(clustering.auto):,}, review {len(clustering.review):,}")  # fmt: skip
     return count / total
 
 

@@ -4,6 +4,7 @@
     python bench/dedupe_quality.py --no-splink   # ours only
     python bench/dedupe_quality.py --limit 500   # first 500 records of each set (smoke test)
     python bench/dedupe_quality.py --no-splink --show-false-positives 20   # and list some of them
+    python bench/dedupe_quality.py --only people   # the FEBRL person sets only (see bench/people_quality.py)
 
 The generated set is ``bench/data/company_duplicates.csv``; the Chicago early-childhood set is read
 from ``../shared/data/`` (never copied into the project). splink is scored at every threshold of a
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import people_quality
 from bench.labeled import LabeledSet, PairQuality, load_chicago, load_generated, pairs_of, quality, true_pairs
 from bench.quality_checks import describe, false_positives, marker_violations, unsupported_auto_links
 from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
@@ -46,7 +48,7 @@ def ours(labeled: LabeledSet, show_false_positives: int) -> None:
         print(quality(pairs_of(groups), truth).line(label))
         if labeled.incomplete:
             print(quality(pairs_of(groups), truth, labeled.incomplete).line(f"{label}, complete ids"))
-    print(f"{'':<34} oversized-cluster findings {len(result.findings)}, pairs compared {result.pairs_compared}")
+    print(f"{'':<34} largest cluster {max(map(len, groups), default=0)}, pairs compared {result.pairs_compared}")
     proposed = pairs_of([position[i] for i in merge.account_ids] for merge in result.merges)
     profiles = build_profiles(labeled.candidates)
     print(
@@ -82,10 +84,15 @@ def main() -> int:
     parser.add_argument("--no-splink", action="store_true", help="measure ours only")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N records of each set")
     parser.add_argument("--show-false-positives", type=int, default=0, metavar="N", help="list N false positives")
+    parser.add_argument("--only", choices=("companies", "people"), default=None, help="one kind of set only")
     args = parser.parse_args()
     with_splink = not args.no_splink and splink_installed()
     if not args.no_splink and not with_splink:
         print(MISSING_MESSAGE)
+    if args.only != "companies":
+        people_quality.run(args.limit, with_splink)
+    if args.only == "people":
+        return 0
     sets = [load_generated(), load_chicago()]
     if sets[1] is None:
         print("Chicago set not found at ../shared/data/chicago_early_childhood_sites.csv: skipping it")

@@ -14,7 +14,17 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from config.cron import CronExpression
 from config.dedupe_policy import DedupePolicy
@@ -108,16 +118,45 @@ class CalendarPolicy(Strict):
         return self
 
 
+class Absence(Strict):
+    """Days an owner is away (both ends included, on the owner's own calendar)."""
+
+    start: date = Field(alias="from", description="First day away.")
+    end: date = Field(alias="to", description="Last day away.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Absence:
+        if self.end < self.start:
+            raise ValueError(f"'to' {self.end} is before 'from' {self.start}")
+        if (self.end - self.start).days > MAX_DAYS:
+            raise ValueError(f"an absence spans at most {MAX_DAYS} days")
+        return self
+
+
+OutOfOffice = Annotated[
+    Annotated[bool, Tag("flag")] | Annotated[tuple[Absence, ...], Tag("absences")],
+    Discriminator(lambda v: "absences" if isinstance(v, list | tuple) else "flag"),
+]
+"""``true``/``false``, or a list of dated absences (one error, not one per way of reading it)."""
+
+
 class OwnerPolicy(Strict):
     """What the CRM does not know about a person: availability and share of new work."""
 
     email: Email
     time_zone: str | None = None
-    out_of_office: bool = False
+    out_of_office: OutOfOffice = Field(
+        False, description="true: away until further notice; or dated absences: [{from: 2026-12-21, to: 2027-01-04}].")
     weight: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, description="Share of round-robin assignments.")
     cap: int | None = Field(None, ge=0, description="Most new assignments per day.")
 
     _zone = field_validator("time_zone")(_check_zone)
+
+    def away_on(self, day: date) -> bool:
+        """Whether the owner takes no new work on ``day`` (their own local date)."""
+        if isinstance(self.out_of_office, bool):
+            return self.out_of_office
+        return any(a.start <= day <= a.end for a in self.out_of_office)
 
 
 class ChatChannel(Strict):
@@ -224,6 +263,17 @@ class Duration(Strict):
 class RoundRobin(Strict):
     kind: Literal["round_robin"]
     team: str | None = Field(None, description="Team to rotate in; default: the current owner's team.")
+    working_hours_only: bool = Field(
+        False, description="Skip members outside business hours in their own time zone (first-contact SLAs); "
+        "when every member is outside them, rotate among all as usual.")
+
+
+class RotationPolicy(Strict):
+    """How round-robin shares work out over time."""
+
+    window_days: int = Field(
+        7, ge=1, le=MAX_DAYS, description="Assignments the ledger recorded in this many days count toward each "
+        "member's load, so shares follow weights across runs and processes.")
 
 
 class ToQueue(Strict):
@@ -437,6 +487,7 @@ class Policy(Strict):
     calendar: CalendarPolicy = CalendarPolicy()
     owners: tuple[OwnerPolicy, ...] = ()
     teams: tuple[Team, ...] = ()
+    rotation: RotationPolicy = RotationPolicy()
     queues: tuple[str, ...] = Field((), description="Names of queues rules may send work to.")
     stages: Stages = Stages()
     account_types: AccountTypes = AccountTypes()

@@ -4,9 +4,10 @@ Accounts share a block when they have the same name key, website domain, phone, 
 distinctive name word (the fuzzy block: it catches typos in the other words, and every link needs a
 shared distinctive word anyway). Within a word block larger than ``window``, accounts are sorted by
 name key and each is compared with its ``window`` next neighbours only (sorted neighbourhood), since
-typo twins sort next to each other. Blocks larger than ``max_block`` are skipped; same-name ones are
-kept aside as oversized groups, to be reported rather than silently dropped. Pairs therefore grow
-with the number of accounts, not its square.
+typo twins sort next to each other. Other blocks larger than ``max_block`` are skipped, except name
+blocks: equal names are grouped before blocking (see ``dedupe.name_groups``), so a name block holds
+only one name's groups in different places, which are split by place here. Pairs therefore grow with
+the number of accounts, not its square.
 
 Inside a block, accounts in different countries or cities are neither paired nor neighbours: scoring
 refuses them anyway (see ``dedupe.places``), and at ten million accounts a common name ("Smith &
@@ -38,8 +39,6 @@ class Blocking:
     """Number of accounts blocked."""
     skipped_blocks: dict[str, int] = field(default_factory=dict)
     """Blocks over the size cap, by kind."""
-    oversized_names: list[list[int]] = field(default_factory=list)
-    """Same-name blocks over the size cap: more look-alikes than one merge should take."""
 
 
 BLOCK_FIELDS = {NAME_BLOCK: "key", "domain": "domain", "phone": "phone", "street": "street", WORD_BLOCK: "distinctive"}
@@ -125,17 +124,14 @@ def _pairs_across(left: list[int], right: list[int], profiles: Sequence[Profile]
     return pairs
 
 
-def _kind_pairs(
-    profiles: Sequence[Profile], kind: str, max_block: int, window: int
-) -> tuple[array[int], int, list[list[int]]]:
-    """The pairs one kind of block gives (a compact array, repeats possible), its skipped blocks and oversized groups.
+def _kind_pairs(profiles: Sequence[Profile], kind: str, max_block: int, window: int) -> tuple[array[int], int]:
+    """The pairs one kind of block gives (a compact array, repeats possible) and its skipped blocks.
 
     Blocks come in the order of their first account, so the pairs come in long ascending runs.
     """
     size = len(profiles)
     pairs: list[int] = []
     skipped = 0
-    oversized: list[list[int]] = []
     for members in build_blocks(profiles, kind).values():
         members_count = len(members)
         if members_count == 1:
@@ -144,13 +140,11 @@ def _kind_pairs(
             pairs.append(members[0] * size + members[1])
         elif kind == WORD_BLOCK and window < members_count <= max_block:
             pairs += _neighbours(members, profiles, window, size)
-        elif members_count <= max_block:
+        elif members_count <= max_block or kind == NAME_BLOCK:
             pairs += _pairs_within(members, profiles, size)
         else:
             skipped += 1
-            if kind == NAME_BLOCK:
-                oversized.append(members)
-    return array("q", pairs), skipped, oversized
+    return array("q", pairs), skipped
 
 
 MIN_TO_FORK = 100_000
@@ -166,7 +160,7 @@ def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: in
     than hashing every pair into a set first.
     """
 
-    def kind_pairs(kind: str) -> tuple[array[int], int, list[list[int]]]:
+    def kind_pairs(kind: str) -> tuple[array[int], int]:
         return _kind_pairs(profiles, kind, max_block, window)
 
     if workers > 1 and can_fork() and len(profiles) >= MIN_TO_FORK:
@@ -176,13 +170,11 @@ def candidate_pairs(profiles: Sequence[Profile], max_block: int = 50, window: in
         by_kind = {kind: kind_pairs(kind) for kind in BLOCK_FIELDS}
     all_pairs: list[int] = []
     skipped: dict[str, int] = {}
-    oversized: list[list[int]] = []
     for kind in BLOCK_FIELDS:
-        pairs, skipped_blocks, oversized_groups = by_kind[kind]
+        pairs, skipped_blocks = by_kind[kind]
         all_pairs += pairs
         if skipped_blocks:
             skipped[kind] = skipped_blocks
-        oversized += oversized_groups
     all_pairs.sort()
     unique = [pair for pair, _ in groupby(all_pairs)]
-    return Blocking(pairs=unique, size=len(profiles), skipped_blocks=skipped, oversized_names=oversized)
+    return Blocking(pairs=unique, size=len(profiles), skipped_blocks=skipped)

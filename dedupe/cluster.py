@@ -1,4 +1,4 @@
-"""Clusters from links: union-find, a size cap, and no transitive chaining of name-only links.
+"""Clusters from links: union-find, and no transitive chaining of name-only links.
 
 Chaining rule (chosen and tested): links backed by independent evidence (same domain, phone or
 address) join clusters by union-find. Name-only links ("same name", "similar name") are weak: one
@@ -6,7 +6,8 @@ joins two clusters only when every member of one is linked to every member of th
 linkage), strongest first. So "Acme Prod" ~ "Acme Products" ~ "Acme Productions" never pulls the
 first and last together unless they match each other too, and "Acme" in Boston never joins "Acme"
 in Denver through an "Acme" with no address. Auto clusters use auto-tier links only; review
-clusters use all. A cluster above ``max_size`` is not proposed as a merge: it is reported as oversized.
+clusters use all. Linked items are nodes: an account, or a group of accounts of one name (see
+``dedupe.name_groups``), so a group and its typo twins are linked once, not member by member.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class Clustering:
     """Clusters held together by evidence-backed links only."""
     review: list[list[int]]
     """Clusters that need an admin: some link below the auto tier (an auto cluster may lie inside)."""
-    oversized: list[list[int]]
-    """Review-level groups above the size cap: reported, never merged (auto clusters inside stay)."""
+    linked: list[list[int]]
+    """Every cluster by all links: the review clusters and the auto clusters no review cluster holds."""
 
 
 def _linked_pairs(matches: Iterable[Match], size: int) -> set[int]:
@@ -77,12 +78,8 @@ def _fully_linked(left: list[int], right: list[int], linked: set[int], size: int
     return all((a * size + b if a < b else b * size + a) in linked for a in left for b in right)
 
 
-def _split_by_size(groups: list[list[int]], max_size: int) -> tuple[list[list[int]], list[list[int]]]:
-    return [g for g in groups if len(g) <= max_size], [g for g in groups if len(g) > max_size]
-
-
-def cluster(matches: Sequence[Match], max_size: int = 30) -> Clustering:
-    """Group matched positions into auto clusters, review clusters and oversized groups."""
+def cluster(matches: Sequence[Match]) -> Clustering:
+    """Group matched positions into auto clusters and review clusters."""
     auto_sets = UnionFind()
     all_sets = UnionFind()
     for match in matches:
@@ -98,8 +95,7 @@ def cluster(matches: Sequence[Match], max_size: int = 30) -> Clustering:
             continue
         if _fully_linked(all_sets.members(match.left), all_sets.members(match.right), linked, size):
             all_sets.union(match.left, match.right)
-    auto, _ = _split_by_size(auto_sets.groups(), max_size)
-    everything, oversized = _split_by_size(all_sets.groups(), max_size)
+    auto, every = auto_sets.groups(), all_sets.groups()
     auto_keys = {tuple(group) for group in auto}
-    review = [group for group in everything if tuple(group) not in auto_keys]
-    return Clustering(auto=auto, review=review, oversized=oversized)
+    review = [group for group in every if tuple(group) not in auto_keys]
+    return Clustering(auto=auto, review=review, linked=every)

@@ -38,14 +38,17 @@ class ClusterPlan:
     fields: dict[str, Any]
     """Values set on the master before the merge (survivorship and renaming)."""
     reason: str
+    """Why: the master's criterion, then a summary of how the cluster holds together (counts, shared evidence)."""
     approved: bool = False
+    joined: dict[str, str] = field(default_factory=dict)
+    """Record id -> how it joined the cluster (the master: why it is the master)."""
 
 
 @dataclass(frozen=True, slots=True)
 class MergePlan:
     clusters: list[ClusterPlan]
     findings: list[Finding] = field(default_factory=list)
-    """Groups too large to merge, reported for a person to look at."""
+    """Anything matching found that is not a merge, for a person to look at."""
     accounts: int = 0
     pairs_compared: int = 0
 
@@ -57,7 +60,7 @@ class MergePlan:
         merged = sum(len(c.loser_ids) for c in self.clusters)
         return (f"{self.accounts} accounts, {self.pairs_compared} pairs compared: {len(self.clusters)} clusters "
                 f"({tiers['auto']} auto, {tiers['review']} review) would merge {merged} accounts away; "
-                f"{len(self.approved())} approved; {len(self.findings)} groups too large to propose")
+                f"{len(self.approved())} approved")
 
 
 def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generation: int = 0) -> str:
@@ -107,7 +110,12 @@ def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
              facts: Mapping[str, AccountFacts], policy: Policy) -> ClusterPlan:
     chosen = survivorship([facts[i] for i in merge.account_ids], policy.dedupe, policy.account_types)
     ordered = (chosen.master_id, *chosen.loser_ids)
-    reason = f"master {chosen.master_id}: {chosen.why}. " + " ".join(merge.reasons(candidates))
+    explained = merge.explain(candidates, chosen.master_id)
+    shared = f"; shared: {', '.join(merge.shared)}" if merge.shared else "; no shared domain, phone or address"
+    summary = (f"{len(ordered)} accounts: {explained.same_name} joined by the same name, "
+               f"{explained.similar_name} by a similar name{shared}")
+    joined = {i: explained.lines[i] for i in ordered}
+    joined[chosen.master_id] = f"master: {chosen.why}"
     return ClusterPlan(
         cluster_id=f"c{number:04d}",
         tier=merge.tier,
@@ -116,15 +124,19 @@ def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
         loser_ids=chosen.loser_ids,
         names={i: facts[i].account.name for i in ordered},
         fields=chosen.fields,
-        reason=reason,
+        reason=f"master {chosen.master_id}: {chosen.why}. {summary}.",
         approved=merge.tier is Tier.AUTO and policy.dedupe.auto_merge,
+        joined=joined,
     )
 
 
 def propose(merges: Sequence[ProposedMerge], candidates: Sequence[Candidate], facts: Mapping[str, AccountFacts],
             policy: Policy) -> list[ClusterPlan]:
-    """One cluster per merge (auto tier first), master and field values by the policy; ``facts`` by account id."""
-    ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, m.account_ids))
+    """One cluster per merge (auto tier first, then largest first), master and field values by the policy.
+
+    ``facts`` by account id.
+    """
+    ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, -len(m.account_ids), m.account_ids))
     return [_cluster(n, m, candidates, facts, policy) for n, m in enumerate(ordered, start=1)]
 
 

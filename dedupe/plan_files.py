@@ -1,35 +1,25 @@
-"""Merge plans as files: CSV for review in a spreadsheet, JSON for scripts, a static HTML report.
-
-The CSV has one row per record. The admin edits its ``approve`` column: ``yes`` on any row approves
-the cluster, ``no`` on a loser's row leaves that record out, empty follows the cluster. Auto-tier
-rows start as ``yes`` only when the policy allows unattended merges.
-"""
+"""Merge plans as files: CSV for review in a spreadsheet (``dedupe.plan_csv``), JSON for scripts, HTML to read."""
 
 from __future__ import annotations
 
-import csv
 import html
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, replace
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from dedupe import plan_cells as cells
 from dedupe.plan import ClusterPlan, MergePlan
-from dedupe.score import Tier
+from dedupe.plan_cells import BadValue
+from dedupe.plan_csv import PlanFileError, read_csv, write_csv
 
-CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "reason", "set_fields", "approve")
-YES = frozenset({"yes", "y", "true", "1", "x"})
-NO = frozenset({"no", "n", "false", "0"})
-
-
-class PlanFileError(ValueError):
-    """A plan file that cannot be read back; the message names the file, cluster and row."""
+__all__ = ["PlanFileError", "read_plan", "write_plan"]
 
 
 def write_plan(plan: MergePlan, path: Path) -> None:
     """Write ``plan`` as CSV, JSON or HTML, by the file's suffix."""
-    writers = {".csv": _write_csv, ".json": _write_json, ".html": _write_html}
+    writers = {".csv": write_csv, ".json": _write_json, ".html": _write_html}
     writer = writers.get(path.suffix.lower())
     if writer is None:
         raise PlanFileError(f"{path}: unknown plan format {path.suffix!r}; name the file .csv, .json or .html")
@@ -42,73 +32,8 @@ def read_plan(path: Path) -> list[ClusterPlan]:
     if path.suffix.lower() == ".json":
         return _read_json(path)
     if path.suffix.lower() == ".csv":
-        return _read_csv(path)
+        return read_csv(path)
     raise PlanFileError(f"{path}: only .csv and .json plans can be applied (the HTML report is for reading)")
-
-
-def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
-    for record_id, name in cluster.names.items():
-        master = record_id == cluster.master_id
-        yield {
-            "cluster_id": cluster.cluster_id, "record_id": record_id, "name": name,
-            "master": "yes" if master else "", "score": f"{cluster.score:.0f}", "tier": cluster.tier.value,
-            "reason": cluster.reason, "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
-            "approve": "yes" if cluster.approved else "",
-        }
-
-
-def _write_csv(plan: MergePlan, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for cluster in plan.clusters:
-            writer.writerows(_rows(cluster))
-
-
-def _decision(path: Path, row: dict[str, str]) -> bool | None:
-    value = (row.get("approve") or "").strip().lower()
-    if value in YES:
-        return True
-    if value in NO:
-        return False
-    if value:
-        raise PlanFileError(f"{path}: cluster {row['cluster_id']}, record {row['record_id']}: approve={value!r} "
-                            "is not yes, no or empty")
-    return None
-
-
-def _cluster_from_rows(path: Path, cluster_id: str, rows: list[dict[str, str]]) -> ClusterPlan:
-    masters = [r for r in rows if (r.get("master") or "").strip().lower() in YES]
-    if len(masters) != 1:
-        raise PlanFileError(f"{path}: cluster {cluster_id} has {len(masters)} rows marked master; mark exactly one")
-    master = masters[0]
-    decisions = {r["record_id"]: _decision(path, r) for r in rows}
-    if decisions[master["record_id"]] is False:
-        raise PlanFileError(f"{path}: cluster {cluster_id}: the master {master['record_id']} says approve=no; "
-                            "move the master flag to another row, or clear approve on the whole cluster")
-    losers = tuple(r["record_id"] for r in rows if r is not master and decisions[r["record_id"]] is not False)
-    try:
-        fields = json.loads(master.get("set_fields") or "{}")
-    except json.JSONDecodeError as exc:
-        raise PlanFileError(f"{path}: cluster {cluster_id}: set_fields is not JSON ({exc})") from None
-    return ClusterPlan(
-        cluster_id=cluster_id, tier=Tier(rows[0]["tier"]), score=float(rows[0]["score"] or 0),
-        master_id=master["record_id"], loser_ids=losers,
-        names={r["record_id"]: r["name"] for r in sorted(rows, key=lambda r: r is not master)},
-        fields=fields, reason=master["reason"], approved=any(d is True for d in decisions.values()),
-    )
-
-
-def _read_csv(path: Path) -> list[ClusterPlan]:
-    with path.open(newline="", encoding="utf-8-sig") as source:
-        reader = csv.DictReader(source)
-        missing = [c for c in ("cluster_id", "record_id", "master", "approve") if c not in (reader.fieldnames or ())]
-        if missing:
-            raise PlanFileError(f"{path}: missing column(s) {', '.join(missing)}; write plans with warden dedupe plan")
-        grouped: dict[str, list[dict[str, str]]] = {}
-        for row in reader:
-            grouped.setdefault(row["cluster_id"], []).append(row)
-    return [_cluster_from_rows(path, cluster_id, rows) for cluster_id, rows in grouped.items()]
 
 
 def _as_json(plan: MergePlan) -> dict[str, Any]:
@@ -124,13 +49,42 @@ def _write_json(plan: MergePlan, path: Path) -> None:
     path.write_text(json.dumps(_as_json(plan), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+_JSON_FIELDS: dict[str, tuple[Callable[[Any], object], object]] = {
+    "cluster_id": (cells.text, None), "tier": (cells.tier, None), "score": (cells.score, None),
+    "master_id": (cells.text, None), "loser_ids": (cells.id_list, None), "names": (cells.names, None),
+    "fields": (cells.json_object, {}), "reason": (str, ""), "approved": (cells.flag, False),
+    "joined": (cells.names, {}),
+}
+"""Each field of a JSON plan's cluster: its check, and its default (``None``: required)."""
+
+
+def _json_cluster(path: Path, number: int, raw: object) -> ClusterPlan:
+    label = f"cluster {number}" + (f" ({raw['cluster_id']})" if isinstance(raw, dict) and "cluster_id" in raw else "")
+    if not isinstance(raw, dict):
+        raise PlanFileError(f"{path}: {label} is not an object")
+    values: dict[str, Any] = {}
+    for name, (check, default) in _JSON_FIELDS.items():
+        if name not in raw:
+            if default is None:
+                raise PlanFileError(f"{path}: {label}: missing {name}")
+            values[name] = default
+            continue
+        try:
+            values[name] = check(raw[name])
+        except BadValue as exc:
+            raise PlanFileError(f"{path}: {label}, {name}: {exc}") from None
+    return ClusterPlan(**values)
+
+
 def _read_json(path: Path) -> list[ClusterPlan]:
     try:
-        clusters = json.loads(path.read_text(encoding="utf-8"))["clusters"]
-        return [replace(ClusterPlan(**{**c, "loser_ids": tuple(c["loser_ids"])}), tier=Tier(c["tier"]))
-                for c in clusters]
-    except (KeyError, TypeError, ValueError) as exc:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFileError(f"{path}: not a merge plan written by warden dedupe plan ({exc})") from None
+    clusters = document.get("clusters") if isinstance(document, dict) else None
+    if not isinstance(clusters, list):
+        raise PlanFileError(f"{path}: 'clusters' is not a list; write plans with warden dedupe plan")
+    return [_json_cluster(path, number, raw) for number, raw in enumerate(clusters, start=1)]
 
 
 def _write_html(plan: MergePlan, path: Path) -> None:

@@ -87,5 +87,7 @@ class History:
     """(rule id, record id) -> when the latest reassignment was applied."""
     assigned_today: Mapping[str, int] = field(default_factory=dict)
     """Owner id -> records assigned to them by any rule since the start of the day."""
+    assigned_recently: Mapping[str, int] = field(default_factory=dict)
+    """Owner id -> records assigned to them by any rule in the policy's rotation window (round-robin load)."""
     taken_apart: Collection[str] = frozenset()
     """Accounts of merges an admin asked ``warden dedupe undo`` to take back: never merged unattended again."""

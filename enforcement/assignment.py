@@ -21,11 +21,15 @@ class Assignee:
 
 @dataclass
 class Rotation:
-    """Weighted round-robin across one run: whoever has the least work per unit of weight goes next.
+    """Weighted round-robin: whoever has the least work per unit of weight goes next.
 
-    Owners marked out of office are skipped; an owner at their daily cap (assignments applied today
-    plus those planned in this run) is skipped too. Ties are broken by a hash of the record id so that
-    equal owners share work evenly without depending on the order records arrive in.
+    An owner's work is what the ledger assigned them in the policy's rotation window
+    (``History.assigned_recently``) plus what this run planned for them, so shares follow weights
+    across runs and processes, even at one breach per run. Owners out of office (today, on their own
+    calendar) are skipped; so is an owner at their daily cap (assignments applied today plus those
+    planned in this run), and, for a target with ``working_hours_only``, one outside business hours in
+    their zone unless every member is. Ties are broken by a hash of the record id so that equal owners
+    share work evenly without depending on the order records arrive in.
     """
 
     ctx: RuleContext
@@ -65,13 +69,16 @@ class Rotation:
             self._members[team.name] = [(c, zlib.crc32(c.id.encode())) for c in members]
         eligible = [(c, w, h) for c, h in self._members[team.name]
                     if c.id != current.id and (w := self._weight(c)) is not None]
+        if target.working_hours_only:
+            eligible = [e for e in eligible if self._working_now(e[0])] or eligible
         if not eligible:
             return None
         tiebreak = zlib.crc32(record_id.encode())
+        recent = self.ctx.history.assigned_recently
 
         def load(item: tuple[Owner, float, int]) -> tuple[float, int]:
             owner, weight, owner_hash = item
-            return ((self.planned[owner.id] + 1) / weight, owner_hash ^ tiebreak)
+            return ((recent.get(owner.id, 0) + self.planned[owner.id] + 1) / weight, owner_hash ^ tiebreak)
 
         chosen, _, _ = min(eligible, key=load)
         self.planned[chosen.id] += 1
@@ -84,10 +91,13 @@ class Rotation:
         settings = self.ctx.owner_policy(owner)
         if settings is None:
             return 1.0
-        if settings.out_of_office:
+        if settings.away_on(self.facts.today(owner)):
             return None
         if settings.cap is not None:
             assigned = self.ctx.history.assigned_today.get(owner.id, 0) + self.planned[owner.id]
             if assigned >= settings.cap:
                 return None
         return settings.weight
+
+    def _working_now(self, owner: Owner) -> bool:
+        return self.ctx.calendar.is_business_time(self.ctx.now, self.facts.zone(owner))

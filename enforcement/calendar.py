@@ -57,6 +57,15 @@ class BusinessCalendar:
         """A working weekday that is neither a public holiday nor one of the company's extra ones."""
         return day.weekday() in self._working_weekdays and day not in self._holidays(day.year)
 
+    def is_business_time(self, moment: datetime, tz: str | None) -> bool:
+        """Whether ``moment`` falls within business hours of a working day in ``tz``."""
+        zone = self._zone(tz)
+        day = _require_aware("moment", moment).astimezone(zone).date()
+        if not self.is_working_day(day):
+            return False
+        year = self._year(zone, day.year)
+        return year.opening(day) <= moment < year.closing(day)
+
     def local_date(self, moment: datetime, tz: str | None) -> date:
         """The date ``moment`` falls on in ``tz`` (None: the policy's zone)."""
         return _require_aware("moment", moment).astimezone(self._zone(tz)).date()

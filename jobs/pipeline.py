@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -160,7 +160,8 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     plan = RuleResult()
     with sessions() as session:
         org = mirror.MirrorOrg(session, result.connection)
-        history = load_history(sessions, result.connection, calendar.start_of_day(result.now))
+        window_start = result.now - timedelta(days=policy.rotation.window_days)
+        history = load_history(sessions, result.connection, calendar.start_of_day(result.now), window_start)
         ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.connection)
         for rule, family in rules_for(policy, result.job):
             try:

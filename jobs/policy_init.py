@@ -270,7 +270,7 @@ FIRST_CONTACT = """\
     object: lead
     statuses: [{status}]
     within: {{business_hours: 2}}
-    reassign_to: {{kind: round_robin}}
+    reassign_to: {{kind: round_robin, working_hours_only: true}}   # a teammate at work now
     task: {{subject: "Call this new lead now: first contact is overdue", due_in_business_days: 0, priority: high,
            task_type: call}}
     schedule: "*/15 * * * *"

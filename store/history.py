@@ -14,8 +14,14 @@ from store.merge_history import taken_apart
 from store.models import ActionRow, RunRow
 
 
-def load_history(sessions: sessionmaker[Session], connection: str, day_start: datetime) -> History:
-    """Applied reassignments per (rule, record), and per new owner since ``day_start``; undone merges."""
+def load_history(
+    sessions: sessionmaker[Session], connection: str, day_start: datetime, window_start: datetime | None = None
+) -> History:
+    """Applied reassignments per (rule, record) and per new owner; undone merges.
+
+    Per new owner twice: since ``day_start`` (daily caps) and since ``window_start`` (the round-robin
+    load; default ``day_start``).
+    """
     applied = (
         select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
         .join(RunRow, RunRow.id == ActionRow.run_id)
@@ -23,11 +29,13 @@ def load_history(sessions: sessionmaker[Session], connection: str, day_start: da
                ActionRow.status == ActionStatus.APPLIED.value)
         .group_by(ActionRow.rule, ActionRow.record_id)
     )
-    today = (
-        select(ActionRow.payload)
+    window_start = window_start or day_start
+    since = min(day_start, window_start)
+    recent = (
+        select(ActionRow.payload, ActionRow.updated_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
-               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= day_start)
+               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since)
     )
     with sessions() as session:
         counts: dict[tuple[str, str], int] = {}
@@ -35,6 +43,11 @@ def load_history(sessions: sessionmaker[Session], connection: str, day_start: da
         for rule, record_id, count, last in session.execute(applied):
             counts[(rule, record_id)] = count
             latest[(rule, record_id)] = last
-        assigned = Counter(str(p.get("owner_id")) for p in session.scalars(today))
-    return History(reassignments=counts, last_reassigned=latest, assigned_today=dict(assigned),
-                   taken_apart=taken_apart(sessions, connection))
+        today: Counter[str] = Counter()
+        window: Counter[str] = Counter()
+        for payload, at in session.execute(recent):
+            owner = str(payload.get("owner_id"))
+            today[owner] += at >= day_start
+            window[owner] += at >= window_start
+    return History(reassignments=counts, last_reassigned=latest, assigned_today=+today,
+                   assigned_recently=+window, taken_apart=taken_apart(sessions, connection))

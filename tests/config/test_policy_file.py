@@ -102,3 +102,14 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     huge.write_text("queues:\n" + "  - q\n" * 200_000)
     with pytest.raises(PolicyError, match="larger than 1,000,000 bytes"):
         load_policy(huge)
+
+
+def test_dated_out_of_office_is_read_and_checked() -> None:
+    """Absences take dates; one that ends before it starts, or an impossible date, names its key and line."""
+    text = "owners:\n  - email: a@b.co\n    out_of_office: [{from: 2026-12-21, to: 2027-01-04}]\n"
+    [owner] = parse_policy(text).owners
+    assert not isinstance(owner.out_of_office, bool) and owner.out_of_office[0].end.year == 2027
+    backwards = problems(text.replace("2027-01-04", "2026-12-01"))
+    assert any("line 3" in p and "owners.0.out_of_office" in p and "before" in p for p in backwards)
+    impossible = problems(text.replace("2027-01-04", "2027-13-45"))
+    assert any("line 3" in p and "owners.0.out_of_office" in p and "2027-13-45" in p for p in impossible)

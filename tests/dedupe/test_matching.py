@@ -73,23 +73,58 @@ def test_weak_links_do_not_chain() -> None:
     assert merged_groups(candidates) == {frozenset({"a0", "a1"}), frozenset({"a2", "a3"})}
 
 
-def test_oversized_cluster_becomes_a_finding() -> None:
-    """More look-alikes than the cap are reported, not merged."""
-    candidates = accounts(*["Acme Products Inc"] * 6)
-    result = find_duplicates(candidates, MatchSettings(max_cluster=5))
-    assert result.merges == []
-    assert [finding.evidence["account_ids"] for finding in result.findings] == [[f"a{i}" for i in range(6)]]
-    assert "6 accounts" in result.findings[0].reason
+def test_a_thousand_accounts_with_one_name_are_one_cluster_for_review() -> None:
+    """An exact-name group of any size is one proposed merge, not a finding, however it is spelled."""
+    spellings = ["KONINKLIJKE PHILIPS ELECTRONICS N.V.", "Koninklijke Philips Electronics N.V.",
+                 "KONINKLIJKE PHILIPS ELECTRONICS, N.V."]  # fmt: skip
+    candidates = accounts(*(spellings[i % 3] for i in range(1000)))
+    result = find_duplicates(candidates, MatchSettings(max_cluster=30))
+    assert [(len(m.account_ids), m.tier) for m in result.merges] == [(1000, Tier.REVIEW)]
+    assert result.findings == []
+
+
+def test_max_cluster_caps_only_what_merges_unattended() -> None:
+    """An auto-tier cluster above max_cluster is still proposed, for review."""
+    candidates = accounts(*["Acme Products Inc"] * 6, website="acme.com")
+    assert [m.tier for m in find_duplicates(candidates, MatchSettings(max_cluster=5)).merges] == [Tier.REVIEW]
+    assert [m.tier for m in find_duplicates(candidates, MatchSettings(max_cluster=6)).merges] == [Tier.AUTO]
+
+
+def test_typo_and_suffix_variants_join_a_large_group_but_near_misses_do_not() -> None:
+    """A typo of the name joins its 80-strong group; a name differing by a numeral or direction stays out."""
+    names = ["Northwind Traders Ltd"] * 80 + ["Northwind Tradres", "Northwind Traders II", "Northwind Traders West"]
+    result = find_duplicates(accounts(*names))
+    assert [set(m.account_ids) for m in result.merges] == [{f"a{i}" for i in range(81)}]
+
+
+def test_one_name_in_two_cities_is_two_clusters() -> None:
+    """Equal names group by place: Boston's three and Denver's three never merge together."""
+    candidates = [Candidate(f"a{i}", "Acme Plumbing", city="Boston" if i < 3 else "Denver") for i in range(6)]
+    assert merged_groups(candidates) == {frozenset({"a0", "a1", "a2"}), frozenset({"a3", "a4", "a5"})}
+
+
+def test_each_record_says_how_it_joined() -> None:
+    """One line per record: the same name as another record, or the link that brought it in."""
+    candidates = accounts("Northwind Traders", "NORTHWIND TRADERS LTD", "Northwind Tradres")
+    (merge,) = find_duplicates(candidates).merges
+    joined = merge.joined(candidates, "a0")
+    assert joined["a0"] == "first record"
+    assert joined["a1"] == 'same name as a0 ("northwind traders")'
+    assert joined["a2"].startswith('similar name to a0 ("northwind tradres" ~ "northwind traders", score ')
 
 
 def test_every_merge_explains_itself() -> None:
     """Each link names the rule, the normalized forms, the score and the evidence."""
     candidates = accounts("The Acme Products, Inc.", "ACME PRODUCTS", phone="(312) 555-0100")
     (merge,) = find_duplicates(candidates).merges
-    assert merge.reasons(candidates) == [
-        'a0 and a1: Same name + evidence (auto tier): "acme products" = "acme products", score 100; '
-        "same phone 3125550100."
-    ]
+    assert merge.tier is Tier.AUTO
+    assert merge.joined(candidates, "a0") == {
+        "a0": "first record", "a1": 'same name as a0 ("acme products"); same phone 3125550100'
+    }
+    typo = accounts("Acme Products", "Acme Prodcts", phone="(312) 555-0100")
+    assert find_duplicates(typo).merges[0].joined(typo, "a0")["a1"] == (
+        'similar name to a0 ("acme prodcts" ~ "acme products", score 96, auto tier); same phone 3125550100'
+    )
 
 
 def test_forked_workers_find_the_same_merges(monkeypatch: pytest.MonkeyPatch) -> None:

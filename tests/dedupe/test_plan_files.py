@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,9 @@ from dedupe.plan import ClusterPlan, MergePlan, build_plan
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.score import Tier
 from dedupe.survivor import AccountFacts
+from domain.records import Account
+
+CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 
 CLUSTER = ClusterPlan("c0001", Tier.REVIEW, 93.0, "a1", ("a2", "a3"), {"a1": "Acme", "a2": "Acme Inc", "a3": "ACME"},
                       {"website": "acme.com"}, "master a1: oldest. a1 and a2: Same name ...")
@@ -55,7 +60,7 @@ def test_admin_edits_approve_a_cluster_and_leave_one_record_out(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("edit", "message"), [({"a1": "no"}, "master a1 says approve=no"),
-                                               ({"a2": "maybe"}, "approve='maybe'")])
+                                               ({"a2": "maybe"}, "row 3, column approve: .maybe. is not yes")])
 def test_unreadable_approvals_name_the_cluster_and_record(tmp_path: Path, edit: dict[str, str], message: str) -> None:
     """A refused master or an unknown answer is an error that says where it is."""
     path = tmp_path / "plan.csv"
@@ -105,3 +110,95 @@ def test_a_file_that_is_no_account_export_names_the_columns_it_needs(tmp_path: P
     path.write_text("First Name,Last Name\nAnn,Lee\n")
     with pytest.raises(ExportError, match="Record ID"):
         read_account_export(path)
+
+
+def edit_cells(path: Path, edit: dict[tuple[int, str], str], drop: tuple[str, ...] = ()) -> None:
+    """Set cells by (data row index, column) and drop whole columns, as a spreadsheet would save them."""
+    table = rows(path)
+    for (index, column), value in edit.items():
+        table[index][column] = value
+    columns = [c for c in table[0] if c not in drop]
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(table)
+
+
+@pytest.mark.parametrize(("edit", "drop", "message"), [
+    ({}, ("tier", "name"), r"plan.csv: missing column\(s\) name, tier"),
+    ({(1, "tier"): "maybe"}, (), r"plan.csv, row 3, column tier: 'maybe' is not auto or review"),
+    ({(0, "score"): "high"}, (), r"plan.csv, row 2, column score: 'high' is not a number from 0 to 100"),
+    ({(0, "score"): "250"}, (), r"plan.csv, row 2, column score: '250' is not a number from 0 to 100"),
+    ({(0, "set_fields"): '["website"]'}, (), r"plan.csv, row 2, column set_fields: not a JSON object"),
+    ({(0, "set_fields"): "{oops"}, (), r"plan.csv, row 2, column set_fields: not JSON"),
+    ({(2, "record_id"): ""}, (), r"plan.csv, row 4, column record_id: empty"),
+    ({(2, "record_id"): "a2"}, (), r"plan.csv, row 4, column record_id: 'a2' is already on row 3"),
+])  # fmt: skip
+def test_a_damaged_plan_csv_names_file_row_and_column(
+    tmp_path: Path, edit: dict[tuple[int, str], str], drop: tuple[str, ...], message: str
+) -> None:
+    """Every schema problem of an edited plan is one error naming the file, the row and the column."""
+    path = tmp_path / "plan.csv"
+    write_plan(MergePlan([CLUSTER]), path)
+    edit_cells(path, edit, drop)
+    with pytest.raises(PlanFileError, match=message):
+        read_plan(path)
+
+
+@pytest.mark.parametrize(("clusters", "message"), [
+    ([{"cluster_id": "c1"}], r"plan.json: cluster 1 \(c1\): missing tier"),
+    ([{**{"cluster_id": "c1", "tier": "x"}}], r"plan.json: cluster 1 \(c1\), tier: 'x' is not auto or review"),
+    ("nope", r"plan.json: 'clusters' is not a list"),
+])  # fmt: skip
+def test_a_damaged_plan_json_names_the_cluster_and_field(tmp_path: Path, clusters: object, message: str) -> None:
+    """A JSON plan is checked field by field too."""
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"clusters": clusters}))
+    with pytest.raises(PlanFileError, match=message):
+        read_plan(path)
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted_and_read_back_unquoted(tmp_path: Path) -> None:
+    """A name starting with = + - @ tab or CR is written with a leading ' and read back as it was."""
+    names = {"a1": "=HYPERLINK(\"http://x\")", "a2": "+1 Acme", "a3": "@Acme", "a4": "-Acme", "a5": "\tAcme",
+             "a6": "\rAcme", "a7": "'Twas Acme"}  # fmt: skip
+    cluster = replace(CLUSTER, names=names, loser_ids=tuple(names)[1:], approved=True)
+    path = tmp_path / "plan.csv"
+    write_plan(MergePlan([cluster]), path)
+    written = {r["record_id"]: r["name"] for r in rows(path)}
+    assert all(written[i].startswith("'") for i in ("a1", "a2", "a3", "a4", "a5", "a6"))
+    assert written["a7"] == "'Twas Acme"
+    assert read_plan(path)[0].names == names
+
+
+def big_plan(size: int) -> MergePlan:
+    spellings = ["ACME PRODUCTS N.V.", "Acme Products NV", "Acme Products, N.V."]
+    facts = [AccountFacts(Account(id=f"a{i:04d}", name=spellings[i % 3], owner_id="u1", created_at=CREATED,
+                                  updated_at=CREATED)) for i in range(size)]
+    facts.append(AccountFacts(Account(id="typo", name="Acme Prodcts", owner_id="u1", created_at=CREATED,
+                                      updated_at=CREATED)))
+    return build_plan(facts, Policy())
+
+
+def test_a_thousand_record_cluster_reads_back_with_default_csv_limits(tmp_path: Path) -> None:
+    """The reason is a summary with counts; each record's row says how it joined; every cell stays small."""
+    plan = big_plan(1000)
+    (cluster,) = plan.clusters
+    assert len(cluster.loser_ids) == 1000
+    assert "1001 accounts: 999 joined by the same name, 1 by a similar name" in cluster.reason
+    path = tmp_path / "plan.csv"
+    write_plan(plan, path)
+    table = rows(path)  # the csv module's default field limit (131,072) would refuse a longer cell
+    assert max(len(cell) for row in table for cell in row.values()) < 32_767
+    joined = {r["record_id"]: r["joined"] for r in table}
+    assert joined["typo"].startswith("similar name to ")
+    assert sum(line.startswith("same name as ") for line in joined.values()) == 999
+    assert read_plan(path)[0].joined == cluster.joined
+
+
+def test_review_clusters_come_largest_first() -> None:
+    """The biggest mess is at the top of the review."""
+    names = ["Zentrix Analytica"] * 2 + ["Northwind Traders"] * 4 + ["Quorvel Holdings"] * 3
+    facts = [AccountFacts(Account(id=f"a{i}", name=n, owner_id="u1", created_at=CREATED, updated_at=CREATED))
+             for i, n in enumerate(names)]
+    assert [len(c.names) for c in build_plan(facts, Policy()).clusters] == [4, 3, 2]

@@ -140,3 +140,12 @@ def test_a_worker_keeps_its_last_good_policy_when_the_file_turns_to_garbage(
     report = collect_status(session_factory(sqlite_engine), worker.keeper.refresh(), str(path),
                             worker.keeper.error, clock())
     assert report.workers[0].policy_error is not None and "UTF-8" in report.workers[0].policy_error
+
+
+def test_a_bad_absence_stops_a_run_in_one_line(probe_env: Path) -> None:
+    """An out-of-office range that ends before it starts names its key and line; the run exits 2."""
+    path = probe_env / "policy.yaml"
+    text = path.read_text().replace("out_of_office: true", "out_of_office: [{from: 2026-12-21, to: 2026-12-01}]", 1)
+    policy(probe_env, text)
+    line = warden("run", "sla", "--now", NOW).line
+    assert f"line {line_of(path, '2026-12-21')}" in line and "owners.0.out_of_office" in line and "before" in line

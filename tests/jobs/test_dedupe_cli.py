@@ -149,3 +149,14 @@ def test_a_merge_made_just_before_apply_was_killed_is_recorded_by_the_next_apply
     code, out = invoke("dedupe", "undo", interrupted, "--apply")
     assert code == 0 and "recorded in the ledger" in out, out
     assert crm_state(crm) == before
+
+
+def test_a_damaged_plan_is_one_line_naming_row_and_column_and_exit_2(env: Path) -> None:
+    """A plan whose tier an admin mistyped is refused with the file, row and column, no traceback."""
+    invoke("dedupe", "plan", "--out", "plan.csv")
+    text = (env / "plan.csv").read_text()
+    (env / "plan.csv").write_text(text.replace(",review,", ",reveiw,", 1))
+    code, out = invoke("dedupe", "apply", "plan.csv")
+    assert code == 2, out
+    assert "column tier: 'reveiw' is not auto or review" in out and ", row " in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) == 1

@@ -48,3 +48,14 @@ def test_assigned_today_counts_new_owners_since_the_company_midnight(engine: Eng
     applied(engine, T0, reassign("006D", "005B"))
     history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0))
     assert history.assigned_today == {"005B": 2, "005C": 1}
+
+
+def test_assigned_recently_counts_new_owners_within_the_window(engine: Engine) -> None:
+    """The round-robin load counts what each owner received since the window's start, across runs."""
+    applied(engine, T0 - timedelta(days=8), reassign("006A", "005B"))
+    applied(engine, T0 - timedelta(days=6), reassign("006B", "005B"), reassign("006C", "005C"))
+    applied(engine, T0 - timedelta(hours=1), reassign("006D", "005C"))
+    applied(engine, T0, reassign("006E", "005D"), ok=False)
+    history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0), T0 - timedelta(days=7))
+    assert history.assigned_recently == {"005B": 1, "005C": 2}
+    assert history.assigned_today == {"005C": 1}
