@@ -124,6 +124,7 @@ def write_policy(folder: Path, connections: int) -> tuple[Path, list[str]]:
     """The packaged policy's rules for ``connections`` portals (no digests: no mail server here), and its jobs."""
     policy = yaml.safe_load(PACKAGED_POLICY.read_text())
     policy.pop("digest", None)
+    policy["limits"] = {"max_actions": 10**9}  # measure the whole apply: no blast-radius hold on a generated org
     policy["connections"] = [{"name": f"c{i:02d}", "crm": "hubspot", "env_prefix": f"C{i:02d}_"}
                              for i in range(connections)]
     path = folder / "policy.yaml"

@@ -301,6 +301,21 @@ class RuleBase(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable id used in keys and reports.")
     enabled: bool = True
     schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
+    max_actions: int | None = Field(
+        None, ge=1, description="Most changes one run may make for this rule; above it the run applies none of "
+        "them until `warden run --apply --allow-large`. Default: limits.max_actions.",
+    )
+
+
+class Limits(Strict):
+    """Blast-radius limits: how much one run may change per rule before it waits for a person."""
+
+    max_actions: int = Field(500, ge=1, description="Default max_actions of every rule.")
+    unusual_factor: float = Field(
+        10, gt=1, description="A rule whose plan is this many times its usual size (the median of its non-empty "
+        "plans in its last 20 applying runs) is held too.",
+    )
+    unusual_floor: int = Field(50, ge=0, description="Plans of at most this many changes are never held as unusual.")
 
 
 class SlaRule(RuleBase):
@@ -496,6 +511,7 @@ class Policy(Strict):
     digest: DigestPolicy | None = Field(None, description="Managers' email digests (notify/).")
     dedupe: DedupePolicy = DedupePolicy()
     fields: FieldMaps = Field(FieldMaps(), description="Custom field mappings of each CRM connector.")
+    limits: Limits = Field(Limits(), description="How many changes a rule may make in one run (blast radius).")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:

@@ -29,6 +29,15 @@ class ActionStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class PlanStatus(StrEnum):
+    """What a dry run says would become of an action, from the ledger's claim on its key."""
+
+    WOULD_APPLY = "would_apply"
+    ALREADY_APPLIED = "already_applied"
+    WOULD_RETRY = "would_retry"
+    """It failed before (or a dead run left it in flight): the next apply tries it again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One record breaking one rule, in words a sales manager understands."""

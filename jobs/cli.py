@@ -67,7 +67,7 @@ ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. With
 
 
 def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: datetime, apply: bool,
-             full: bool = False) -> RunResult:
+             full: bool = False, allow_large: bool = False) -> RunResult:
     try:
         connector = open_connector(settings, crm, policy.fields)
     except (UnknownCrm, ConnectorError) as exc:
@@ -82,7 +82,7 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
             settle_interrupted(sessions, with_aliases(connector, policy), crm, locks_of(job), now, apply=apply,
                                planned_by=rule_jobs(policy))
             return run_job(job, connector=connector, connection=crm, policy=policy,
-                           sessions=sessions, now=now, apply=apply, full=full)
+                           sessions=sessions, now=now, apply=apply, full=full, allow_large=allow_large)
     except LockError as exc:
         raise fail(str(exc)) from None
     except CredentialsError as exc:
@@ -103,6 +103,8 @@ def run(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Judge every record, not only what changed since the "
                                        "rules' last run.")] = False,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="Apply plans above the rules' blast-radius "
+                                              "limits (max_actions, unusual size), this once.")] = False,
 ) -> None:
     """Sync, evaluate a job's rules and print the plan; with --apply, carry it out."""
     if job not in (*JOBS, "all"):
@@ -110,7 +112,7 @@ def run(
     warden_logging.configure(json_output=True if json_output else None)
     settings = settings_or_exit()
     result = _execute(job, crm_or_exit(crm, settings), settings, policy_or_exit(settings, policy), clock_or_exit(now),
-                      apply, full)
+                      apply, full, allow_large)
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -8,7 +8,8 @@ from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.plan import Action
-from jobs.pipeline import ActionOutcome, RunResult
+from jobs.pipeline import RunResult
+from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
 from jobs.report import as_json, print_run
 from store.ledger import Ledger
 from store.run_report import RunReport, UnknownRunError
@@ -44,6 +45,9 @@ def print_ledger_run(sessions: sessionmaker[Session], run_id: str, console: Cons
         result = load_result(ledger.run_report(run_id))
     except UnknownRunError:
         return False
+    if result.dry_run:  # what an apply would do now, as `warden run` says of a dry run
+        actions = [a.action for a in result.actions]
+        result.actions = dry_run_outcomes(actions, ledger.held_claims(result.connection, {a.key for a in actions}))
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -8,6 +8,7 @@ CRM (the connector does).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,22 +22,19 @@ from domain.errors import BudgetExhausted
 from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
+from enforcement.limits import held_rules
 from enforcement.registry import rules_for
 from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
+from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
 from store import mirror
+from store.claims import Held
 from store.history import load_history
 from store.ledger import Ledger
+from store.plan_history import recent_plan_sizes
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class ActionOutcome:
-    action: Action
-    status: str
-    error: str | None = None
 
 
 @dataclass
@@ -53,6 +51,10 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None
+    held: dict[str, str] = field(default_factory=dict)
+    """Rule id -> why its plan was too large to apply (blast-radius limits); nothing of it was applied."""
+    plan_sizes: dict[str, int] = field(default_factory=dict)
+    """Rule id -> changes planned that no run had applied yet, for rules not held: their usual size."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,8 @@ class RunResult:
             "errors": self.errors,
             "stopped": self.stopped,
             "api_calls": self.api_calls,
+            "held": self.held,
+            "plan_sizes": self.plan_sizes,
         }
 
 
@@ -80,11 +84,14 @@ def run_job(
     apply: bool,
     full: bool = False,
     sync: bool = True,
+    allow_large: bool = False,
 ) -> RunResult:
     """Run ``job`` (a rule family or ``all``) once against one CRM connection.
 
     Rules judge only what changed since their last run unless ``full`` (see ``jobs.rule_passes``);
     ``sync=False`` skips the sync when the caller has just synced the connection (a worker pass).
+    A rule whose plan is above its blast-radius limits applies nothing unless ``allow_large``
+    (``enforcement.limits``).
     """
     connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
@@ -92,7 +99,7 @@ def run_job(
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
     result = RunResult(run_id, job, connection, not apply, now)
     try:
-        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync)
+        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync, allow_large=allow_large)
     except Exception as exc:
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -113,6 +120,7 @@ def _run(
     *,
     full: bool,
     sync: bool,
+    allow_large: bool,
 ) -> None:
     try:
         if sync:
@@ -128,20 +136,46 @@ def _run(
     ledger.record_skips(result.run_id, plan.skips)
     action_ids = ledger.record_actions(result.run_id, plan.actions)
     result.findings, result.skips = plan.findings, plan.skips
+    claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
+    pairs = _limit(result, ledger, policy, sessions, list(zip(action_ids, plan.actions, strict=True)), claims,
+                   apply=apply, allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
     if refusal is not None:
         result.errors.append(refusal)
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
-    outcome = apply_actions(connector, ledger, list(zip(action_ids, plan.actions, strict=True))) if ready else None
-    statuses = ledger.action_statuses(action_ids)
-    result.actions = [
-        ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
-        for i, a in zip(action_ids, plan.actions, strict=True)
-    ]
+    outcome = apply_actions(connector, ledger, pairs) if ready else None
+    result.actions = (_applied(ledger, action_ids, plan.actions) if apply
+                      else dry_run_outcomes(plan.actions, claims))
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
+
+
+def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],
+           pairs: list[tuple[int, Action]], claims: Mapping[str, Held], *, apply: bool,
+           allow_large: bool) -> list[tuple[int, Action]]:
+    """The pairs to apply: none of a rule whose plan is above its limits (an applying run skips them, saying why)."""
+    fresh = Counter(a.rule for _, a in pairs if not _applied_before(claims.get(a.key)))
+    history = recent_plan_sizes(sessions, result.connection, fresh)
+    result.held = {} if allow_large else held_rules(policy, fresh, history)
+    result.plan_sizes = {rule: n for rule, n in fresh.items() if rule not in result.held}
+    for rule, reason in result.held.items():
+        log.warning("apply.held", rule=rule, reason=reason)
+    if apply and result.held:
+        ledger.skip_all([(i, f"held: {result.held[a.rule]}") for i, a in pairs if a.rule in result.held])
+    return [(i, a) for i, a in pairs if a.rule not in result.held]
+
+
+def _applied_before(claim: Held | None) -> bool:
+    return claim is not None and claim.status is ActionStatus.APPLIED
+
+
+def _applied(ledger: Ledger, action_ids: list[int], actions: list[Action]) -> list[ActionOutcome]:
+    """What became of each action of an applying run."""
+    statuses = ledger.action_statuses(action_ids)
+    return [ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
+            for i, a in zip(action_ids, actions, strict=True)]
 
 
 def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:

@@ -9,10 +9,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from domain.plan import PlanStatus
 from jobs.pipeline import RunResult
 
 MAX_ROWS = 40
 EXAMPLES_PER_RULE = 3
+PLAN_WORDS = {PlanStatus.WOULD_APPLY: "would apply", PlanStatus.ALREADY_APPLIED: "already applied",
+              PlanStatus.WOULD_RETRY: "would retry"}
 
 
 def as_json(result: RunResult) -> str:
@@ -43,6 +46,8 @@ def as_json(result: RunResult) -> str:
                 "status": a.status,
                 "reason": a.action.reason,
                 "error": a.error,
+                "applied_by": a.applied_by,
+                "applied_at": a.applied_at.isoformat() if a.applied_at else None,
             }
             for a in result.actions
         ],
@@ -68,6 +73,10 @@ def print_run(result: RunResult, console: Console) -> None:
         for f in [f for f in result.findings if f.rule == rule][:EXAMPLES_PER_RULE]:
             examples.add_row(f.record_id, f.reason)
         console.print(examples)
+    if result.dry_run:
+        _print_plan_statuses(result, console)
+    for reason in result.held.values():
+        console.print(f"{'would be held' if result.dry_run else 'held'}: {reason}", soft_wrap=True, markup=False)
     failed = [a for a in result.actions if a.status == "failed"]
     for a in failed[:MAX_ROWS]:
         console.print(f"[red]failed[/] {a.action.kind} {a.action.object} {a.action.record_id}: {a.error}")
@@ -85,11 +94,27 @@ def _print_by_rule(result: RunResult, console: Console) -> None:
     table = Table(title="Findings and plan by rule")
     table.add_column("Rule", style="cyan")
     table.add_column("Findings", justify="right")
-    statuses = sorted({a.status for a in result.actions})
+    statuses = list(PLAN_WORDS) if result.dry_run else sorted({a.status for a in result.actions})
     for status in statuses:
-        table.add_column(f"Actions {status}", justify="right")
+        words = PLAN_WORDS[PlanStatus(status)].capitalize() if result.dry_run else f"Actions {status}"
+        table.add_column(words, justify="right")
     findings = Counter(f.rule for f in result.findings)
     actions = Counter((a.action.rule, a.status) for a in result.actions)
     for rule in sorted(set(findings) | {r for r, _ in actions}):
         table.add_row(rule, str(findings[rule]), *(str(actions[(rule, s)]) for s in statuses))
     console.print(table)
+
+
+def _print_plan_statuses(result: RunResult, console: Console) -> None:
+    """A dry run's plan against the ledger: what an apply would change, what earlier runs did, what it retries."""
+    counts = Counter(a.status for a in result.actions)
+    by_run = Counter(a.applied_by for a in result.actions if a.applied_by)
+    runs = ", ".join(f"{n} by run {run}" for run, n in by_run.most_common(EXAMPLES_PER_RULE))
+    console.print(f"Plan: {counts[PlanStatus.WOULD_APPLY]} would apply, "
+                  f"{counts[PlanStatus.ALREADY_APPLIED]} already applied{f' ({runs})' if runs else ''}, "
+                  f"{counts[PlanStatus.WOULD_RETRY]} would retry (failed before)")
+    for a in [a for a in result.actions if a.status == PlanStatus.ALREADY_APPLIED][:EXAMPLES_PER_RULE]:
+        console.print(f"  already applied: {a.action.kind} {a.action.object} {a.action.record_id} "
+                      f"by run {a.applied_by} at {a.applied_at:%Y-%m-%d %H:%M %Z}")
+    for a in [a for a in result.actions if a.status == PlanStatus.WOULD_RETRY][:MAX_ROWS]:
+        console.print(f"  [yellow]would retry[/] {a.action.kind} {a.action.object} {a.action.record_id}: {a.error}")

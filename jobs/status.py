@@ -2,7 +2,8 @@
 
 Per connection and job: the last run, its outcome, the next run. Per connection: API calls spent
 since the company's midnight, actions still pending (planned by an applying run, not yet done) and
-digests pending (the latest digest run could not deliver them). Per worker: its heartbeat age, and a
+digests pending (the latest digest run could not deliver them) and rules held back by their
+blast-radius limits. Per worker: its heartbeat age, and a
 refused policy edit.
 """
 
@@ -15,9 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.policy_keeper import LoadedPolicy
+from jobs.recovery import rule_jobs
 from jobs.schedule import decide
 from notify.digest import JOB as DIGEST_JOB
 from store.heartbeats import heartbeats
+from store.plan_history import current_holds
 from store.runs import latest_runs
 from store.status import connection_activity
 
@@ -45,6 +48,8 @@ class ConnectionStatus:
     api_calls_today: int
     pending_actions: int
     pending_digests: int
+    held: tuple[str, ...] = ()
+    """Rules whose plan the latest applying run held back (blast-radius limits), each in one line."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,8 @@ def collect_status(
     midnight = datetime.combine(now.astimezone(ZoneInfo(loaded.policy.calendar.time_zone)).date(), time(),
                                 ZoneInfo(loaded.policy.calendar.time_zone))
     crm_of = {j.connection.name: j.connection.crm for j in loaded.jobs}
-    connections = [_connection_status(sessions, name, crm, midnight) for name, crm in crm_of.items()]
+    jobs_of = rule_jobs(loaded.policy)
+    connections = [_connection_status(sessions, name, crm, midnight, jobs_of) for name, crm in crm_of.items()]
     workers = [
         WorkerStatus(b.worker_id, b.state, b.job, b.connection, (now - b.beat_at).total_seconds(), b.policy_error)
         for b in heartbeats(sessions)
@@ -93,6 +99,8 @@ def collect_status(
     return StatusReport(now, policy_source, policy_error, jobs, connections, workers)
 
 
-def _connection_status(sessions: sessionmaker[Session], name: str, crm: str, since: datetime) -> ConnectionStatus:
+def _connection_status(sessions: sessionmaker[Session], name: str, crm: str, since: datetime,
+                       jobs_of: dict[str, str]) -> ConnectionStatus:
     activity = connection_activity(sessions, name, since, DIGEST_JOB)
-    return ConnectionStatus(name, crm, activity.api_calls, activity.pending_actions, activity.pending_digests)
+    held = tuple(f"{h.reason} (run {h.run_id})" for h in current_holds(sessions, name, jobs_of))
+    return ConnectionStatus(name, crm, activity.api_calls, activity.pending_actions, activity.pending_digests, held)

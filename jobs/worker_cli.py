@@ -123,6 +123,9 @@ def print_status(report: StatusReport, out: Console) -> None:
     for c in report.connections:
         crms.add_row(c.name, c.crm, str(c.api_calls_today), str(c.pending_actions), str(c.pending_digests))
     out.print(crms)
+    for c in report.connections:
+        for reason in c.held:
+            out.print(f"held in {c.name}: {reason}", soft_wrap=True, markup=False)
     workers = Table("worker", "state", "doing", "heartbeat", "policy", title="Workers")
     for w in report.workers:
         doing = f"{w.connection}/{w.job}" if w.job else "-"

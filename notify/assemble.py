@@ -15,7 +15,7 @@ from domain.records import Owner
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from notify.categories import rule_categories
-from notify.collect import counts_at, open_findings
+from notify.collect import counts_at, open_findings, rule_jobs
 from notify.contents import Digest, build_digest
 from notify.morning import morning_lists
 from notify.periods import period_at
@@ -23,6 +23,7 @@ from notify.recipients import Recipient, route
 from notify.reports import load_pipeline_report, load_speed_data
 from notify.sections import SpeedSections, first_of_month, pipeline_for, speed_window
 from store import mirror
+from store.plan_history import current_holds
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def assemble_digests(
             if digest.total or digest.previous_total:
                 digests.append(digest)
     digests = _with_sections(sessions, policy, connection, now, owners, digests)
+    held = tuple(h.reason for h in current_holds(sessions, connection, rule_jobs(policy)))
+    digests = [replace(d, held=held) for d in digests]
     return Assembled([*digests, *personal], [*routing.problems, *unknown])
 
 

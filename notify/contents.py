@@ -107,6 +107,8 @@ class Digest:
     """Speed to first touch of the team and its reps, with its trend."""
     pipeline: PipelineReport | None = None
     """The pipeline's shape for the team: in the first digest of each month."""
+    held: tuple[str, ...] = ()
+    """Rules whose plan a run held back as too large (blast-radius limits): nothing of it was applied."""
 
     @property
     def owner_ids(self) -> set[str | None]:

@@ -47,6 +47,19 @@ class Claim:
     """Why not, when ``proceed`` is False (e.g. ``already applied in run <id>``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """How a key's claim stands: what a dry run says of an action with that key."""
+
+    status: ActionStatus
+    """``applied``; ``failed`` (the next apply retries it); ``planned``: in flight, settled before the next apply."""
+    run_id: str
+    at: datetime
+    """When its holder last answered for it (applied or failed), or claimed it."""
+    error: str | None
+    """The CRM's words, when it failed."""
+
+
 def claim_key(connection: str, key: str) -> str:
     """The claim's key of an action keyed ``key`` in ``connection``."""
     return f"{connection}{SEPARATOR}{key}"
@@ -63,6 +76,21 @@ def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collect
     stmt = select(ClaimRow.key).where(ClaimRow.key.in_(list(claimed)), ClaimRow.status == ActionStatus.APPLIED.value)
     with sessions() as session:
         return {claimed[key] for key in session.scalars(stmt)}
+
+
+def held(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> dict[str, Held]:
+    """By key, the claims ``connection`` holds among ``keys``; a key nobody claimed is absent."""
+    wanted = {claim_key(connection, key): key for key in keys}
+    found: dict[str, Held] = {}
+    listed = list(wanted)
+    with sessions() as session:
+        for start in range(0, len(listed), BATCH):
+            stmt = (select(ClaimRow.key, ClaimRow.status, ClaimRow.run_id, ClaimRow.updated_at, ActionRow.error)
+                    .join(ActionRow, ActionRow.id == ClaimRow.action_id)
+                    .where(ClaimRow.key.in_(listed[start : start + BATCH])))
+            for key, status, run_id, at, error in session.execute(stmt):
+                found[wanted[key]] = Held(ActionStatus(status), run_id, at, error)
+    return found
 
 
 def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta | None) -> Claim:

@@ -29,7 +29,7 @@ from domain.plan import Action, ActionStatus, Finding, Skip
 from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
-from store.claims import Claim
+from store.claims import Claim, Held
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
@@ -126,6 +126,10 @@ class Ledger:
         """:meth:`claim` for many actions, in a few transactions instead of one each; by action id."""
         return claims.claim_all(self._sessions, list(action_ids), self._clock(), self._claim_lease)
 
+    def held_claims(self, connection: str, keys: Collection[str]) -> dict[str, Held]:
+        """How each key's claim stands in ``connection`` (absent: nobody claimed it): what a dry run reports."""
+        return claims.held(self._sessions, connection, keys)
+
     def applied_prerequisites(self, action_ids: Collection[int]) -> set[str]:
         """The prerequisite keys (``requires``) of these actions that a run has applied, in their connections."""
         prerequisite = aliased(ClaimRow)
@@ -174,6 +178,15 @@ class Ledger:
         with self._sessions.begin() as session:
             action = session.get_one(ActionRow, action_id)
             action.status, action.error, action.updated_at = ActionStatus.SKIPPED.value, reason, self._clock()
+
+    def skip_all(self, skips: Sequence[tuple[int, str]]) -> None:
+        """:meth:`mark_skipped` for many ``(action id, reason)`` pairs, in one transaction."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            for batch in _batches(skips):
+                session.execute(update(ActionRow), [
+                    {"id": i, "status": ActionStatus.SKIPPED.value, "error": reason, "updated_at": now}
+                    for i, reason in batch])
 
     def action_statuses(self, action_ids: Collection[int]) -> dict[int, tuple[str, str | None]]:
         """Status and error of each action, by id."""

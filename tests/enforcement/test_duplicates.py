@@ -90,7 +90,7 @@ def test_auto_merge_merges_only_auto_tier_clusters_undoably_and_never_again_afte
     crm, sessions = seeded_crm(tmp_path / "crm.db"), ledger_sessions(tmp_path / "warden.db")
     before = crm_state(crm)
     dry = scheduled(crm, sessions, AUTO_MERGE, apply=False)
-    assert [(a.action.record_id, a.status) for a in dry.actions] == [("acc-6", "planned")]
+    assert [(a.action.record_id, a.status) for a in dry.actions] == [("acc-6", "would_apply")]
     assert crm_state(crm) == before
     run = scheduled(crm, sessions, AUTO_MERGE)
     assert [(a.action.record_id, a.action.payload["loser_ids"], a.status) for a in run.actions] == [

@@ -94,3 +94,24 @@ def test_digest_to_a_malformed_address_is_one_line_and_exit_2(env: Path) -> None
     result = CliRunner().invoke(app, ["digest", "--crm", "local", "--now", NOW, "--to", "me@"])
     assert result.exit_code == 2
     assert "--to 'me@' is not an email address" in result.output
+
+
+def test_dry_run_after_apply_would_apply_nothing_and_says_who_applied_it(env: Path) -> None:
+    """After `demo --apply`, a dry run of the same job would apply nothing: each action names the run that did."""
+    code, out = invoke("demo", "--now", NOW)
+    assert code == 0 and all(kind in out for kind in ("Would apply", "Already applied", "Would retry")), out
+    out = invoke("demo", "--now", NOW, "--apply")[1]
+    applied = json.loads(invoke("ledger", "show", out.split("warden ledger show ")[1].split()[0], "--json")[1])
+    assert applied["dry_run"] is False and applied["job"] == "all"
+    code, out = invoke("run", "all", "--now", NOW, "--json")
+    dry = json.loads(out)
+    assert code == 0 and dry["dry_run"] is True
+    counts = dry["summary"]["actions_by_status"]
+    assert counts.get("would_apply", 0) == 0 and counts["already_applied"] > 0, counts
+    assert {(a["status"], a["applied_by"]) for a in dry["actions"]} == {("already_applied", applied["run_id"])}
+    assert all(a["applied_at"] for a in dry["actions"])
+    code, shown = invoke("ledger", "show", dry["run_id"], "--json")
+    assert json.loads(shown)["actions"] == dry["actions"]
+    code, out = invoke("demo", "--now", NOW)
+    assert f"0 would apply, {counts['already_applied']} already applied (" in out, out
+    assert f"{counts['already_applied']} by run {applied['run_id']})" in out

@@ -77,7 +77,7 @@ def test_dry_run_plans_but_changes_nothing(crm: LocalCRM, engine: Engine, policy
     before = owners(crm)
     result = run(crm, engine, policy, apply=False)
     assert sorted(f.record_id for f in result.findings) == ["o1", "o2", "o3"]
-    assert {a.status for a in result.actions} == {"planned"}
+    assert {a.status for a in result.actions} == {"would_apply"}
     assert owners(crm) == before
 
 
@@ -110,3 +110,21 @@ def test_rerun_with_nothing_new_applies_nothing(crm: LocalCRM, engine: Engine, p
     run(crm, engine, policy, apply=True)
     again = run(crm, engine, policy, apply=True)
     assert again.findings == [] and again.actions == []
+
+
+def test_dry_run_after_apply_tells_applied_retried_and_new_apart(
+    crm: LocalCRM, engine: Engine, policy: Policy
+) -> None:
+    """A dry run consults the ledger: what a run applied, what failed before and what is new are told apart."""
+    before = run(crm, engine, policy, apply=False)
+    assert {a.status for a in before.actions} == {"would_apply"}
+    applied = run(crm, engine, policy, apply=True)
+    dry = run(crm, engine, policy, apply=False)
+    by_key = {a.action.key: a for a in dry.actions}
+    retry = next(a for a in dry.actions if a.action.record_id == "o2" and a.action.kind == "reassign")
+    assert retry.status == "would_retry" and "FIELD_CUSTOM_VALIDATION_EXCEPTION on o2" in str(retry.error)
+    done = [a for a in applied.actions if a.status == "applied"]
+    for outcome in (by_key[a.action.key] for a in done if a.action.key in by_key):
+        assert (outcome.status, outcome.applied_by) == ("already_applied", applied.run_id)
+        assert outcome.applied_at is not None
+    assert dry.summary()["actions_by_status"].get("would_apply", 0) <= 1  # o2's task, after its retried reassignment

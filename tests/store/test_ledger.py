@@ -235,3 +235,19 @@ def test_errors_are_stored_without_url_passwords(ledger: Ledger) -> None:
     report = ledger.run_report(run_id)
     assert report.actions[0].error == "cannot reach https://admin:***@login.example.com/services/oauth2/token"
     assert report.run.error == "lost postgresql://warden:***@db/warden?password=***"
+
+
+def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, clock: Clock) -> None:
+    """A dry run reads each key's claim: applied (by which run, when), failed (with the CRM's words), or none."""
+    applied_run, (applied,) = planned(ledger, reassign("006A"))
+    _, (failed,) = planned(ledger, reassign("006B"))
+    ledger.claim_all([applied, failed])
+    clock.now += timedelta(minutes=5)
+    ledger.mark_applied(applied)
+    ledger.mark_failed(failed, "UNABLE_TO_LOCK_ROW on 006B")
+    held = ledger.held_claims("local", [reassign(r).key for r in ("006A", "006B", "006C")])
+    assert set(held) == {reassign("006A").key, reassign("006B").key}
+    first, second = held[reassign("006A").key], held[reassign("006B").key]
+    assert (first.status, first.run_id, first.at, first.error) == (ActionStatus.APPLIED, applied_run, clock.now, None)
+    assert (second.status, second.error) == (ActionStatus.FAILED, "UNABLE_TO_LOCK_ROW on 006B")
+    assert ledger.held_claims("other-org", [reassign("006A").key]) == {}

@@ -1,0 +1,44 @@
+"""What became of each planned action; for a dry run, what would become of it, from the ledger.
+
+A dry run changes nothing, so every action it plans is ``planned`` in the ledger. What a reader
+needs is whether an apply would change anything: an action whose key a run already applied is
+``already_applied`` (by which run, when), one that failed before (or that a dead run left in
+flight) ``would_retry``, and only the rest ``would_apply``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.plan import Action, ActionStatus, PlanStatus
+from store.claims import Held
+
+
+@dataclass
+class ActionOutcome:
+    action: Action
+    status: str
+    """An ``ActionStatus`` for a run that applied, a ``PlanStatus`` for a dry run."""
+    error: str | None = None
+    applied_by: str | None = None
+    """The run that applied the action's key (``already_applied`` only)."""
+    applied_at: datetime | None = None
+
+
+def dry_run_outcomes(actions: Sequence[Action], claims: Mapping[str, Held]) -> list[ActionOutcome]:
+    """Each action of a dry run with what an apply would do with it, given its key's claim (``Ledger.held_claims``)."""
+    return [_judged(action, claims.get(action.key)) for action in actions]
+
+
+def _judged(action: Action, held: Held | None) -> ActionOutcome:
+    if held is None:
+        return ActionOutcome(action, PlanStatus.WOULD_APPLY.value)
+    if held.status is ActionStatus.APPLIED:
+        return ActionOutcome(action, PlanStatus.ALREADY_APPLIED.value, applied_by=held.run_id, applied_at=held.at)
+    if held.status is ActionStatus.FAILED:
+        return ActionOutcome(action, PlanStatus.WOULD_RETRY.value, held.error)
+    note = (f"left in flight by run {held.run_id} since {held.at:%Y-%m-%d %H:%M %Z}: the next apply settles it "
+            "from the CRM first")
+    return ActionOutcome(action, PlanStatus.WOULD_RETRY.value, note)
