@@ -4,7 +4,7 @@ Spreadsheets save CSV in many shapes: UTF-8 (with or without a byte-order mark),
 ("Unicode text"), cp1252, semicolons where the decimal mark is a comma. A byte-order mark tells the
 encoding, the header line the separator; anything else is UTF-8 unless ``encoding`` says otherwise.
 A quote never closed, a row with more values than columns or a repeated column would silently move
-values between rows or columns, so each stops the read naming its row (header: row 1).
+values between rows or columns, so each stops the read naming its row (header: row 1), or the column.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +71,6 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     separator = max(SEPARATORS, key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header = _next(path, reader, 1) or []
-    _unique(path, header)
     rows = []
     number = 1
     while (values := _next(path, reader, number + 1)) is not None:
@@ -93,11 +92,14 @@ def _next(path: Path, reader: Iterator[list[str]], number: int) -> list[str] | N
         raise ExportError(f"{path}: row {number}: {why}") from None
 
 
-def _unique(path: Path, header: list[str]) -> None:
+def refuse_repeated(path: Path, header: list[str], read: Collection[str]) -> None:
+    """Refuse a column given twice among those ``read`` (lower case): which of the two holds the value?"""
     seen: dict[str, int] = {}
     for column, name in enumerate(header, 1):
         key = name.strip().lower()
-        if key and key in seen:
+        if key not in read:
+            continue
+        if key in seen:
             raise ExportError(f"{path}: the column {name.strip()!r} is there twice (columns {seen[key]} and {column}): "
                               "keep one")
         seen[key] = column

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.kinds import ACCOUNT_EXPORTS
-from dedupe.export_text import ExportError, Row, read_table
+from dedupe.export_text import ExportError, Row, read_table, refuse_repeated
 from domain.records import Account
 
 __all__ = ["EPOCH", "Export", "ExportError", "describe_skipped", "parse_created", "read_account_export"]
@@ -37,7 +37,12 @@ def _column(header: Sequence[str], names: Sequence[str]) -> str | None:
     return next((lowered[n.lower()] for n in names if n.lower() in lowered), None)
 
 
-def _layout(path: Path, header: Sequence[str]) -> dict[str, str | None]:
+READ = frozenset(name.lower() for layout in ACCOUNT_EXPORTS.values() for names in layout.values() for name in names)
+"""Every column an account is read from, in lower case: one of these given twice is ambiguous."""
+
+
+def _layout(path: Path, header: list[str]) -> dict[str, str | None]:
+    refuse_repeated(path, header, READ)
     for layout in ACCOUNT_EXPORTS.values():
         columns = {field: _column(header, names) for field, names in layout.items()}
         if columns["id"] and columns["name"]:

@@ -126,6 +126,12 @@ def test_a_duplicated_header_is_refused_naming_the_column(probe_env: Path) -> No
     assert "'Account Name'" in line and "twice" in line
 
 
+def test_a_repeated_column_that_is_not_read_is_no_matter(probe_env: Path) -> None:
+    """Report exports may repeat a label (two 'Last Modified Date' columns); only the columns read must be unique."""
+    content = HEADER.strip() + ",Notes,Notes\n" + ROWS.replace("\n", ",a,b\n")
+    assert "1 clusters" in planned(probe_env, content)
+
+
 @pytest.mark.parametrize(("content", "says"), [
     (HEADER + "001A,,acme.com,Boston\n001B,  ,acme.com,Boston\n", "no account"),
     (HEADER, "no rows"),
