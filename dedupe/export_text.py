@@ -70,7 +70,9 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     first = text.split("\n", 1)[0]
     separator = max(SEPARATORS, key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    header = _next(path, reader, 1) or []
+    header = _next(path, reader, 1)
+    if not header:
+        raise ExportError(f"{path}: the file is empty: export the accounts with their header row")
     rows = []
     number = 1
     while (values := _next(path, reader, number + 1)) is not None:
