@@ -37,10 +37,10 @@ from jobs.inputs import (
     clock_or_exit,
     crm_or_exit,
     fail,
+    folder_or_exit,
     ledger_failed,
     open_store,
     policy_or_exit,
-    preview_folder_or_exit,
     settings_or_exit,
 )
 from jobs.job_table import job_table
@@ -160,7 +160,7 @@ def digest(
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
     settings = settings_or_exit()
-    moment, folder, connection = clock_or_exit(now), preview_folder_or_exit(preview), crm_or_exit(crm, settings)
+    moment, folder, connection = clock_or_exit(now), folder_or_exit(preview, "--preview"), crm_or_exit(crm, settings)
     _, sessions = open_store(settings)
     try:
         report = build_digests(sessions, settings, policy_or_exit(settings, policy), connection, moment,

@@ -122,14 +122,14 @@ def clock_or_exit(value: str | None) -> datetime:
     return utc
 
 
-def preview_folder_or_exit(folder: Path | None) -> Path | None:
-    """``--preview``'s folder, created if missing; a file or a folder that cannot be made ends the command."""
+def folder_or_exit(folder: Path | None, option: str) -> Path | None:
+    """The folder ``option`` names, created if missing; a file or a folder that cannot be made ends the command."""
     if folder is None:
         return None
     if folder.exists() and not folder.is_dir():
-        raise fail(f"--preview: {folder} is a file, not a folder: name a folder for the previews")
+        raise fail(f"{option}: {folder} is a file, not a folder: name a folder for the {option.strip('-')} files")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise fail(f"--preview: cannot create the folder {folder}: {exc.strerror}") from None
+        raise fail(f"{option}: cannot create the folder {folder}: {exc.strerror}") from None
     return folder
