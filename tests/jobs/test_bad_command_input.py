@@ -1,4 +1,4 @@
-"""`warden report sla|pipeline` take the same inputs as every command and refuse them the same way: one line, exit 2."""
+"""`warden report`, `doctor` and `policy init` read their inputs as every command does: one line, exit 2."""
 
 from __future__ import annotations
 
@@ -48,3 +48,28 @@ def test_html_into_a_file_is_refused(probe_env: Path) -> None:
     (probe_env / "afile").write_text("x")
     line = warden("report", "pipeline", "--now", NOW, "--html", str(probe_env / "afile")).line
     assert line.startswith("--html: ") and "is a file" in line
+
+
+@pytest.mark.parametrize("args", [("doctor",), ("policy", "init")])
+def test_doctor_and_policy_init_check_the_settings(
+    probe_env: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """A malformed variable stops doctor and policy init at start too."""
+    monkeypatch.setenv("SALESFORCE_API_SHARE", "5")
+    assert warden(*args, "--crm", "salesforce").line.startswith("SALESFORCE_API_SHARE: ")
+
+
+@pytest.mark.parametrize("args", [("doctor",), ("policy", "init")])
+def test_doctor_and_policy_init_name_an_unknown_crm(probe_env: Path, args: tuple[str, ...]) -> None:
+    """--crm is one of the CRMs warden knows, checked before anything is read."""
+    assert "--crm: unknown CRM 'pipedrive'" in warden(*args, "--crm", "pipedrive").line
+
+
+@pytest.mark.parametrize("where", ["folder", "missing/policy.yaml"])
+def test_policy_init_into_a_place_it_cannot_write_is_one_line(
+    probe_env: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """--out naming a folder, or a file in a folder that does not exist, is refused before the org is read."""
+    (probe_env / "folder").mkdir()
+    line = warden("policy", "init", "--crm", "salesforce", "--out", str(probe_env / where)).line
+    assert line.startswith("--out: ") and where.split("/")[0] in line
