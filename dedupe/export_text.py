@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,28 +70,26 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     first = text.split("\n", 1)[0]
     separator = max(SEPARATORS, key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    header = _next(path, reader, 1)
-    if not header:
-        raise ExportError(f"{path}: the file is empty: export the accounts with their header row")
-    rows = []
-    number = 1
-    while (values := _next(path, reader, number + 1)) is not None:
-        number += 1
-        if any(v.strip() for v in values):
-            rows.append(Row(number, _values(path, header, values, number, separator)))
+    rows, number = [], 0
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ExportError(f"{path}: the file is empty: export the accounts with their header row")
+        number = 1
+        for values in reader:
+            number += 1
+            if any(values):
+                rows.append(Row(number, _values(path, header, values, number, separator)))
+    except csv.Error as exc:
+        raise _broken(path, number + 1, exc) from None
     return Table(header, rows)
 
 
-def _next(path: Path, reader: Iterator[list[str]], number: int) -> list[str] | None:
-    try:
-        return next(reader)
-    except StopIteration:
-        return None
-    except csv.Error as exc:
-        why = str(exc)
-        if "end of data" in why or "expected after" in why:
-            why = "a quote opened here is not closed where its value ends; it would swallow the rows after it"
-        raise ExportError(f"{path}: row {number}: {why}") from None
+def _broken(path: Path, number: int, exc: csv.Error) -> ExportError:
+    why = str(exc)
+    if "end of data" in why or "expected after" in why:
+        why = "a quote opened here is not closed where its value ends; it would swallow the rows after it"
+    return ExportError(f"{path}: row {number}: {why}")
 
 
 def refuse_repeated(path: Path, header: list[str], read: Collection[str]) -> None:
@@ -111,9 +109,12 @@ def _values(path: Path, header: list[str], values: list[str], number: int, separ
     if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
         raise ExportError(f"{path}: row {number} has {len(values)} values for the {len(header)} columns of the "
                           "header (a value with an unquoted separator?)")
-    for column, value in zip(header, values, strict=False):
-        swallowed = [line for line in value.split("\n")[1:] if line.count(separator) >= len(header) - 1 > 0]
+    row = dict(zip(header, values, strict=False))
+    if "\n" not in "\x00".join(values):
+        return row
+    for column in (c for c, value in row.items() if "\n" in value):
+        swallowed = [line for line in row[column].split("\n")[1:] if line.count(separator) >= len(header) - 1 > 0]
         if swallowed:
             raise ExportError(f"{path}: row {number}: the quoted {column.strip()!r} runs over lines that look like "
                               f"rows of their own ({swallowed[0][:40]!r}): a quote is not closed where it should be")
-    return dict(zip(header, values, strict=False))
+    return row

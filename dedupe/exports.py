@@ -87,12 +87,13 @@ def read_account_export(path: Path, encoding: str | None = None) -> Export:
     skipped: list[int] = []
     rows_of: dict[str, list[int]] = {}
     for row in table.rows:
-        record_id, name = _cell(row, columns["id"]), _cell(row, columns["name"])
+        cells = _cells(row, columns)
+        record_id, name = cells.get("id"), cells.get("name")
         if record_id is None or name is None:
             skipped.append(row.number)
             continue
         rows_of.setdefault(record_id, []).append(row.number)
-        accounts.append(_account(path, row, columns, record_id, name))
+        accounts.append(_account(path, row.number, cells, record_id, name))
     _once_each(path, rows_of)
     if not accounts:
         raise ExportError(f"{path}: no account to plan: " + (
@@ -101,20 +102,18 @@ def read_account_export(path: Path, encoding: str | None = None) -> Export:
     return Export(accounts, skipped)
 
 
-def _cell(row: Row, column: str | None) -> str | None:
-    if column is None:
-        return None
-    return (row.values.get(column) or "").strip() or None
+def _cells(row: Row, columns: dict[str, str | None]) -> dict[str, str]:
+    """The row's non-blank values by field."""
+    values = ((field, (row.values.get(column) or "").strip()) for field, column in columns.items() if column)
+    return {field: value for field, value in values if value}
 
 
-def _account(path: Path, row: Row, columns: dict[str, str | None], record_id: str, name: str) -> Account:
-    def cell(field: str) -> str | None:
-        return _cell(row, columns[field])
-
+def _account(path: Path, number: int, cells: dict[str, str], record_id: str, name: str) -> Account:
+    cell = cells.get
     try:
         created = parse_created(cell("created"))
     except ExportError as exc:
-        raise ExportError(f"{path}: row {row.number}: {exc}") from None
+        raise ExportError(f"{path}: row {number}: {exc}") from None
     street = cell("street")
     return Account(
         id=record_id, name=name, owner_id=cell("owner"), created_at=created, updated_at=created,
