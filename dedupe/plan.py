@@ -42,6 +42,8 @@ class ClusterPlan:
     approved: bool = False
     joined: dict[str, str] = field(default_factory=dict)
     """Record id -> how it joined the cluster (the master: why it is the master)."""
+    object: ObjectType = ObjectType.ACCOUNT
+    """What the cluster's records are: accounts, contacts or leads (``dedupe.people_plan``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,9 @@ class MergePlan:
     findings: list[Finding] = field(default_factory=list)
     """Anything matching found that is not a merge, for a person to look at."""
     accounts: int = 0
+    """Records matched (accounts, or contacts or leads: see ``object``)."""
     pairs_compared: int = 0
+    object: ObjectType = ObjectType.ACCOUNT
 
     def approved(self) -> list[ClusterPlan]:
         return [c for c in self.clusters if c.approved and c.loser_ids]
@@ -58,30 +62,39 @@ class MergePlan:
     def summary(self) -> str:
         tiers = Counter(c.tier.value for c in self.clusters)
         merged = sum(len(c.loser_ids) for c in self.clusters)
-        return (f"{self.accounts} accounts, {self.pairs_compared} pairs compared: {len(self.clusters)} clusters "
-                f"({tiers['auto']} auto, {tiers['review']} review) would merge {merged} accounts away; "
+        noun = f"{self.object.value}s"
+        return (f"{self.accounts} {noun}, {self.pairs_compared} pairs compared: {len(self.clusters)} clusters "
+                f"({tiers['auto']} auto, {tiers['review']} review) would merge {merged} {noun} away; "
                 f"{len(self.approved())} approved")
 
 
-def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generation: int = 0) -> str:
+def merge_key(connection: str, master_id: str, loser_ids: Sequence[str], generation: int = 0,
+              object_type: ObjectType = ObjectType.ACCOUNT) -> str:
     """The idempotency key of one merge: the same cluster on the same connection merges once per generation.
 
     ``generation`` counts this cluster's merges that an applied undo took back: once undone, the cluster
     merges again under a new key (``...#1``); until the undo has finished, it lands on the applied key
-    and is skipped.
+    and is skipped. Contacts and leads carry their type (``merge:<connection>:contact:...``): on
+    HubSpot a contact and a company may share an id.
     """
-    key = f"merge:{connection}:{master_id}:{','.join(sorted(loser_ids))}"
+    kind = "" if object_type is ObjectType.ACCOUNT else f"{object_type.value}:"
+    key = f"merge:{connection}:{kind}{master_id}:{','.join(sorted(loser_ids))}"
     return f"{key}#{generation}" if generation else key
 
 
 def merge_action(connection: str, cluster: ClusterPlan, rule: str, generation: int = 0) -> Action:
     """The ledger action that records one cluster's merge (``jobs.apply.merges`` carries it out)."""
     return Action(
-        kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=cluster.master_id,
-        key=merge_key(connection, cluster.master_id, cluster.loser_ids, generation), reason=cluster.reason, rule=rule,
+        kind=ActionKind.MERGE, object=cluster.object, record_id=cluster.master_id,
+        key=cluster_key(connection, cluster, generation), reason=cluster.reason, rule=rule,
         payload={"cluster_id": cluster.cluster_id, "loser_ids": list(cluster.loser_ids), "fields": cluster.fields,
-                 "cluster_key": merge_key(connection, cluster.master_id, cluster.loser_ids)},
+                 "cluster_key": cluster_key(connection, cluster)},
     )
+
+
+def cluster_key(connection: str, cluster: ClusterPlan, generation: int = 0) -> str:
+    """``merge_key`` of a planned cluster."""
+    return merge_key(connection, cluster.master_id, cluster.loser_ids, generation, cluster.object)
 
 
 def facts_from_org(org: OrgData, only: Collection[str] | None = None) -> list[AccountFacts]:

@@ -12,8 +12,10 @@ import json
 from typing import Any
 
 from dedupe.score import Tier
+from domain.records import ObjectType
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MERGED_TYPES = {t.value: t for t in (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD)}
 
 
 class BadValue(ValueError):
@@ -34,6 +36,14 @@ def tier(value: object) -> Tier:
     if not isinstance(value, str) or value not in {t.value for t in Tier}:
         raise BadValue(f"{value!r} is not auto or review")
     return Tier(value)
+
+
+def merged_type(value: object) -> ObjectType:
+    """What a cluster merges; empty (a plan written before the ``object`` column) is accounts."""
+    found = MERGED_TYPES.get((value or "account").strip().lower()) if isinstance(value, str | None) else None
+    if found is None:
+        raise BadValue(f"{value!r} is not account, contact or lead")
+    return found
 
 
 def score(value: object) -> float:

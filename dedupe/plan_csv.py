@@ -19,7 +19,7 @@ from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.plan_cells import BadValue, cell_text, safe_cell
 
 CSV_COLUMNS = ("cluster_id", "record_id", "name", "master", "score", "tier", "joined", "reason", "set_fields",
-               "approve")
+               "approve", "object")
 REQUIRED = ("cluster_id", "record_id", "name", "master", "score", "tier", "set_fields", "approve")
 YES = frozenset({"yes", "y", "true", "1", "x"})
 NO = frozenset({"no", "n", "false", "0"})
@@ -37,7 +37,7 @@ def _rows(cluster: ClusterPlan) -> Iterable[dict[str, str]]:
             "master": "yes" if master else "", "score": f"{cluster.score:.0f}", "tier": cluster.tier.value,
             "joined": cluster.joined.get(record_id, ""), "reason": cluster.reason,
             "set_fields": json.dumps(cluster.fields, sort_keys=True) if master else "",
-            "approve": "yes" if cluster.approved else "",
+            "approve": "yes" if cluster.approved else "", "object": cluster.object.value,
         }
 
 
@@ -59,7 +59,7 @@ class _Row:
 
 _CHECKS: dict[str, Callable[[str], object]] = {
     "cluster_id": cells.text, "record_id": cells.text, "tier": cells.tier, "score": cells.score,
-    "set_fields": cells.json_object,
+    "set_fields": cells.json_object, "object": cells.merged_type,
 }
 
 
@@ -108,6 +108,7 @@ def _cluster(path: Path, cluster_id: str, rows: list[_Row]) -> ClusterPlan:
         fields=master.values["set_fields"], reason=master.cells.get("reason", ""),
         approved=any(r.values["approve"] is True for r in rows),
         joined={r.values["record_id"]: r.cells["joined"] for r in rows if r.cells.get("joined")},
+        object=master.values["object"],
     )
 
 

@@ -13,6 +13,7 @@ from dedupe import plan_cells as cells
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.plan_cells import BadValue
 from dedupe.plan_csv import PlanFileError, read_csv, write_csv
+from domain.records import ObjectType
 
 __all__ = ["PlanFileError", "read_plan", "write_plan"]
 
@@ -53,7 +54,7 @@ _JSON_FIELDS: dict[str, tuple[Callable[[Any], object], object]] = {
     "cluster_id": (cells.text, None), "tier": (cells.tier, None), "score": (cells.score, None),
     "master_id": (cells.text, None), "loser_ids": (cells.id_list, None), "names": (cells.names, None),
     "fields": (cells.json_object, {}), "reason": (str, ""), "approved": (cells.flag, False),
-    "joined": (cells.names, {}),
+    "joined": (cells.names, {}), "object": (cells.merged_type, ObjectType.ACCOUNT),
 }
 """Each field of a JSON plan's cluster: its check, and its default (``None``: required)."""
 

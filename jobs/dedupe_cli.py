@@ -16,14 +16,17 @@ from rich.progress import Progress
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.policy import Policy
 from config.settings import Settings
 from dedupe.exports import ExportError, describe_skipped, read_account_export
+from dedupe.people_plan import build_people_plan, people_facts
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import PlanFileError, read_plan, write_plan
 from dedupe.survivor import AccountFacts
 from domain.connector import Connector
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
+from domain.records import ObjectType
 from jobs.apply.merges import JOB as MERGE_JOB
 from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
@@ -34,13 +37,15 @@ from store import mirror
 from store.locks import JobLocks, LockError, locks_for
 from store.merge_history import applied_merges
 
-app = typer.Typer(help="Merge duplicate accounts: plan, review the plan, apply it, undo it.", no_args_is_help=True)
+app = typer.Typer(help="Merge duplicate accounts, contacts or leads: plan, review the plan, apply it, undo it.",
+                  no_args_is_help=True)
 console = Console()
 EXCERPT = 10
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
 PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
 ApplyOption = Annotated[bool, typer.Option("--apply", help="Change the CRM. Without it, only print what would change.")]
+OBJECTS = {"accounts": ObjectType.ACCOUNT, "contacts": ObjectType.CONTACT, "leads": ObjectType.LEAD}
 
 
 @contextmanager
@@ -73,14 +78,35 @@ def _from_csv(path: Path, encoding: str | None) -> list[AccountFacts]:
     return [AccountFacts(a) for a in export.accounts]
 
 
-def _facts(settings: Settings, crm: str, from_csv: Path | None, encoding: str | None) -> list[AccountFacts]:
-    if from_csv is not None:
-        return _from_csv(from_csv, encoding)
+def _synced(settings: Settings, crm: str) -> sessionmaker[Session]:
     sessions = open_store(settings)[1]
     with _connector(settings, crm) as connector:
         mirror.sync(connector, sessions, crm)
+    return sessions
+
+
+def _facts(settings: Settings, crm: str, from_csv: Path | None, encoding: str | None) -> list[AccountFacts]:
+    if from_csv is not None:
+        return _from_csv(from_csv, encoding)
+    sessions = _synced(settings, crm)
     with sessions() as session:
         return facts_from_org(mirror.MirrorOrg(session, crm))
+
+
+def _people_plan(settings: Settings, crm: str, object_type: ObjectType, rules: Policy) -> MergePlan:
+    sessions = _synced(settings, crm)
+    with sessions() as session:
+        facts, accounts = people_facts(mirror.MirrorOrg(session, crm), object_type)
+    return build_people_plan(object_type, facts, accounts, rules)
+
+
+def _object_or_exit(value: str, from_csv: Path | None) -> ObjectType:
+    found = OBJECTS.get(value.strip().lower())
+    if found is None:
+        raise fail(f"--object {value!r}: merge accounts, contacts or leads")
+    if found is not ObjectType.ACCOUNT and from_csv is not None:
+        raise fail(f"--from-csv reads account exports only; plan {value} from the CRM (without --from-csv)")
+    return found
 
 
 def _print_cluster(cluster: ClusterPlan) -> None:
@@ -107,6 +133,9 @@ def _print_plan(plan: MergePlan) -> None:
 @app.command("plan")
 def plan_command(
     crm: CrmOption = None,
+    object_type: Annotated[str, typer.Option(
+        "--object", help="What to dedupe: accounts, contacts or leads (HubSpot: contacts in a lead stage).")
+    ] = "accounts",
     from_csv: Annotated[Path | None, typer.Option(help="Plan on a Salesforce or HubSpot account export.")] = None,
     encoding: Annotated[str | None, typer.Option(
         help="The --from-csv file's encoding, e.g. cp1252 (default: told by its byte-order mark, else UTF-8)."
@@ -117,11 +146,15 @@ def plan_command(
         int, typer.Option(min=1, help="Processes that match accounts (default: one per CPU core).")
     ] = os.cpu_count() or 1,
 ) -> None:
-    """Find duplicate accounts and write a reviewable merge plan (syncs the mirror first)."""
+    """Find duplicate accounts, contacts or leads and write a reviewable merge plan (syncs the mirror first)."""
     settings = settings_or_exit()
     rules = policy_or_exit(settings, policy)
-    facts = _facts(settings, crm_or_exit(crm, settings), from_csv, _encoding_or_exit(encoding))
-    plan = build_plan(facts, rules, workers)
+    merged = _object_or_exit(object_type, from_csv)
+    connection = crm_or_exit(crm, settings)
+    if merged is ObjectType.ACCOUNT:
+        plan = build_plan(_facts(settings, connection, from_csv, _encoding_or_exit(encoding)), rules, workers)
+    else:
+        plan = _people_plan(settings, connection, merged, rules)
     _print_plan(plan)
     if out is not None:
         try:
@@ -228,7 +261,7 @@ def undo_command(
         "--overwrite", help="Restore a master even over fields a user changed since the merge (listed without it)."
     )] = False,
 ) -> None:
-    """Put merged accounts and their children back from the ledger's snapshots (no time limit).
+    """Put merged accounts, contacts or leads and their children back from the ledger's snapshots (no time limit).
 
     A merge whose master a user changed since is not restored: the changed fields are listed, and
     --overwrite restores it anyway.

@@ -31,13 +31,15 @@ class AppliedMerge:
     master_id: str
     loser_ids: tuple[str, ...]
     reason: str
+    object: ObjectType = ObjectType.ACCOUNT
+    """What was merged: accounts, contacts or leads."""
 
 
 def applied_merges(sessions: sessionmaker[Session], run_or_key: str) -> list[AppliedMerge]:
     """The applied merges of a run (by run id) or the one merge with this idempotency key, newest first."""
     stmt = (
         select(ActionRow.run_id, RunRow.connection, ActionRow.key, ActionRow.record_id, ActionRow.payload,
-               ActionRow.reason)
+               ActionRow.reason, ActionRow.object)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(ActionRow.kind == ActionKind.MERGE.value, ActionRow.key.startswith("merge:"))
         .where(ActionRow.status == ActionStatus.APPLIED.value)
@@ -47,8 +49,8 @@ def applied_merges(sessions: sessionmaker[Session], run_or_key: str) -> list[App
     with sessions() as session:
         return [
             AppliedMerge(run_id, connection, key, payload.get("cluster_key", key), master_id,
-                         tuple(payload.get("loser_ids", ())), reason)
-            for run_id, connection, key, master_id, payload, reason in session.execute(stmt)
+                         tuple(payload.get("loser_ids", ())), reason, ObjectType(object_type))
+            for run_id, connection, key, master_id, payload, reason, object_type in session.execute(stmt)
         ]
 
 

@@ -96,7 +96,7 @@ class HubSpotConnector:
         self._catalog: StageCatalog | None = None
         self._task_key_property = task_key_property
         self.calls_as_tasks = calls_as_tasks
-        self.merger = HubSpotMerger(http, self.reader)
+        self.merger = HubSpotMerger(http, self.reader, contact_leads=self.leads == "contacts")
         self._entered: list[tuple[str, str, datetime]] = []
         """(deal id, stage label, entered at) of the deals read since the history was last asked for."""
         self.inspector = HubSpotInspector(http, self.reader, task_key_property)
@@ -291,8 +291,8 @@ class HubSpotConnector:
     def fetch(self, object_type: ObjectType, record_ids: Sequence[str]) -> dict[str, Record]:
         """The records behind these ids: a batch read per 100, an association read per 1,000 and linked type.
 
-        HubSpot answers a merged-away company's id with the survivor, which lists the old id in its
-        ``hs_merged_object_ids``; archived ids are left out, and so is a contact no longer a lead.
+        HubSpot answers a merged-away company's or contact's id with the survivor, which lists the old id
+        in its ``hs_merged_object_ids``; archived ids are left out, and so is a contact no longer a lead.
         """
         if object_type is ObjectType.OWNER:
             wanted = set(record_ids)
@@ -300,7 +300,8 @@ class HubSpotConnector:
         spec = self.spec(object_type)
         mapper = Mapper(self.catalog if object_type is ObjectType.OPPORTUNITY else StageCatalog(), self.custom)
         asked = list(dict.fromkeys(record_ids))
-        objects = self.reader.read_many(spec.hubspot_type, asked, self._properties(object_type, spec))
+        properties = list(dict.fromkeys([*self._properties(object_type, spec), "hs_merged_object_ids"]))
+        objects = self.reader.read_many(spec.hubspot_type, asked, properties)
         if object_type is ObjectType.LEAD and spec is CONTACT_LEADS:
             objects = [o for o in objects if o["properties"].get("lifecyclestage") in self.lead_stages]
         links = {to: self.reader.links(spec.hubspot_type, [o["id"] for o in objects], to) for to in spec.links}

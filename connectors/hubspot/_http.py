@@ -18,6 +18,7 @@ import structlog
 import urllib3
 from hubspot.crm.associations.v4 import exceptions as associations_errors
 from hubspot.crm.companies import exceptions as companies_errors
+from hubspot.crm.contacts import exceptions as contacts_errors
 from hubspot.crm.objects import exceptions as objects_errors
 from hubspot.crm.owners import exceptions as owners_errors
 from hubspot.crm.pipelines import exceptions as pipelines_errors
@@ -33,7 +34,8 @@ from domain.errors import BudgetExhausted, CredentialsError, FatalConnectorError
 
 log = structlog.get_logger(__name__)
 
-API_ERRORS = (objects_errors.ApiException, companies_errors.ApiException, associations_errors.ApiException,
+API_ERRORS = (objects_errors.ApiException, companies_errors.ApiException, contacts_errors.ApiException,
+              associations_errors.ApiException,
               owners_errors.ApiException, pipelines_errors.ApiException, properties_errors.ApiException,
               oauth_errors.ApiException)
 

@@ -21,18 +21,23 @@ from domain.connector import MergeResult, Snapshot
 from domain.errors import RecordError, RetriableConnectorError
 from domain.records import ObjectType
 
-CHILDREN: dict[ObjectType, tuple[tuple[ObjectType, str], ...]] = {
+CONTACT_ROLES = "opportunity_contact_role"
+CHILD_SOBJECTS = {**{t.value: name for t, name in SOBJECTS.items()}, CONTACT_ROLES: "OpportunityContactRole"}
+"""A snapshot's ``children`` key -> the child's sObject (record types, and objects we never sync)."""
+CHILDREN: dict[ObjectType, tuple[tuple[str, str], ...]] = {
     ObjectType.ACCOUNT: (
-        (ObjectType.CONTACT, "AccountId"),
-        (ObjectType.OPPORTUNITY, "AccountId"),
-        (ObjectType.OPPORTUNITY, "PartnerAccountId"),
-        (ObjectType.TASK, "WhatId"),
-        (ObjectType.NOTE, "ParentId"),
+        (ObjectType.CONTACT.value, "AccountId"),
+        (ObjectType.OPPORTUNITY.value, "AccountId"),
+        (ObjectType.OPPORTUNITY.value, "PartnerAccountId"),
+        (ObjectType.TASK.value, "WhatId"),
+        (ObjectType.NOTE.value, "ParentId"),
     ),
-    ObjectType.CONTACT: ((ObjectType.TASK, "WhoId"), (ObjectType.NOTE, "ParentId")),
-    ObjectType.LEAD: ((ObjectType.TASK, "WhoId"), (ObjectType.NOTE, "ParentId")),
+    ObjectType.CONTACT: (
+        (ObjectType.TASK.value, "WhoId"), (ObjectType.NOTE.value, "ParentId"), (CONTACT_ROLES, "ContactId"),
+    ),
+    ObjectType.LEAD: ((ObjectType.TASK.value, "WhoId"), (ObjectType.NOTE.value, "ParentId")),
 }
-"""What a merge moves: for each mergeable type, the child types and the lookup pointing at the parent."""
+"""What a merge moves: for each mergeable type, the children (by snapshot key) and the lookup pointing at the parent."""
 
 
 class SoapMerger:
@@ -50,14 +55,14 @@ class SoapMerger:
             soql = format_soql("SELECT {f:literal} FROM {o:literal} WHERE Id IN {ids}", f=fields, o=sobject, ids=ids)
             rows.update({row["Id"]: _plain(row) for row in self._client.query_rows(soql)})
         children: dict[str, dict[str, list[dict[str, Any]]]] = {rid: {} for rid in rows}
-        for child_type, parent_field in CHILDREN.get(object_type, ()):
+        for child_key, parent_field in CHILDREN.get(object_type, ()):
             for ids in chunks(list(rows)):
                 soql = format_soql(
                     "SELECT Id, {p:literal} FROM {o:literal} WHERE {p:literal} IN {ids} ORDER BY Id",
-                    p=parent_field, o=SOBJECTS[child_type], ids=ids,
+                    p=parent_field, o=CHILD_SOBJECTS[child_key], ids=ids,
                 )
                 for row in self._client.query_rows(soql):
-                    children[row[parent_field]].setdefault(child_type.value, []).append(_plain(row))
+                    children[row[parent_field]].setdefault(child_key, []).append(_plain(row))
         missing = [rid for rid in record_ids if rid not in rows]
         if missing:
             raise RecordError(missing[0], f"cannot snapshot {sobject} {', '.join(missing)}: no such live record")
@@ -137,8 +142,8 @@ def _restore_rows(snapshot: Snapshot) -> Pending:
     sobject = SOBJECTS[snapshot.object_type]
     own = {k: v for k, v in snapshot.data.items() if is_writable(sobject, k)}
     rows: Pending = {snapshot.record_id: {"attributes": {"type": sobject}, "Id": snapshot.record_id, **own}}
-    for child_type, children in snapshot.children.items():
-        child_sobject = SOBJECTS[ObjectType(child_type)]
+    for child_key, children in snapshot.children.items():
+        child_sobject = CHILD_SOBJECTS[child_key]
         for child in children:
             rows.setdefault(child["Id"], {"attributes": {"type": child_sobject}}).update(child)
     return rows

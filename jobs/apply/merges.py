@@ -21,7 +21,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from dedupe.plan import ClusterPlan, merge_action, merge_key
+from dedupe.plan import ClusterPlan, cluster_key, merge_action
 from domain.connector import Connector, Fetcher, MergeResult, RecordUpdate
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.plan import Action, ActionStatus
@@ -69,7 +69,7 @@ def apply_plan(
     run = MergeRun(ledger.start_run(JOB, connection, dry_run=False, now=now))
     undone = times_undone(sessions, [c.master_id for c in clusters])
     actions = [
-        merge_action(connection, c, MERGE_RULE, undone[merge_key(connection, c.master_id, c.loser_ids)])
+        merge_action(connection, c, MERGE_RULE, undone[cluster_key(connection, c)])
         for c in clusters
     ]
     ids = ledger.record_actions(run.run_id, actions)
@@ -104,7 +104,7 @@ def merge_claimed(connector: Connector, ledger: Ledger, action_id: int,
     snapshots = ledger.saved_snapshots(action_id)
     try:
         if not snapshots:
-            snapshots = connector.snapshot(ObjectType.ACCOUNT, [action.record_id, *action.payload["loser_ids"]])
+            snapshots = connector.snapshot(action.object, [action.record_id, *action.payload["loser_ids"]])
             ledger.save_snapshots(action_id, snapshots)
     except BudgetExhausted:  # the claim stays planned: the next run settles it
         raise
@@ -119,7 +119,7 @@ def merge_claimed(connector: Connector, ledger: Ledger, action_id: int,
         return ActionStatus.PLANNED, f"{exc}; the next run settles this merge from the CRM"
     if result.ok:
         ledger.mark_applied(action_id, result.master_id)
-        keep_after_image(connector, ledger, action_id, result.master_id)
+        keep_after_image(connector, ledger, action_id, result.master_id, action.object)
         return ActionStatus.APPLIED, None
     if result.merged_ids:
         return ActionStatus.PLANNED, f"{result.error}; the next run settles this merge from the CRM"
@@ -129,10 +129,11 @@ def merge_claimed(connector: Connector, ledger: Ledger, action_id: int,
     return _failed(ledger, action_id, action, result.error or "the CRM refused the merge without saying why")
 
 
-def keep_after_image(connector: Fetcher, ledger: Ledger, action_id: int, survivor_id: str) -> None:
+def keep_after_image(connector: Fetcher, ledger: Ledger, action_id: int, survivor_id: str,
+                     object_type: ObjectType = ObjectType.ACCOUNT) -> None:
     """Save the survivor's fields as the CRM holds them just after the merge; without it undo cannot check."""
     try:
-        survivor = connector.fetch(ObjectType.ACCOUNT, [survivor_id]).get(survivor_id)
+        survivor = connector.fetch(object_type, [survivor_id]).get(survivor_id)
     except ConnectorError as exc:
         log.warning("dedupe.after_image_missing", survivor=survivor_id, error=str(exc))
         return
@@ -143,10 +144,10 @@ def keep_after_image(connector: Fetcher, ledger: Ledger, action_id: int, survivo
 def _update_and_merge(connector: Connector, action: Action) -> MergeResult:
     master_id, loser_ids, fields = action.record_id, action.payload["loser_ids"], action.payload["fields"]
     if fields:
-        (written,) = connector.update([RecordUpdate(action.key, ObjectType.ACCOUNT, master_id, dict(fields))])
+        (written,) = connector.update([RecordUpdate(action.key, action.object, master_id, dict(fields))])
         if not written.ok:
             return MergeResult(master_id, (), False, f"the master's new values were refused: {written.error}")
-    return connector.merge(ObjectType.ACCOUNT, master_id, loser_ids)
+    return connector.merge(action.object, master_id, loser_ids)
 
 
 def _failed(ledger: Ledger, action_id: int, action: Action, error: str) -> tuple[ActionStatus, str]:

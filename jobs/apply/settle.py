@@ -95,7 +95,7 @@ def _read_back(connector: Connector, ledger: Ledger, actions: list[tuple[int, Ac
         if action.kind in FIELD_WRITES:
             wanted.setdefault(action.object, set()).add(action.record_id)
         elif action.kind is ActionKind.MERGE:
-            wanted.setdefault(ObjectType.ACCOUNT, set()).update([action.record_id, *action.payload["loser_ids"]])
+            wanted.setdefault(action.object, set()).update([action.record_id, *action.payload["loser_ids"]])
     held = {obj: connector.fetch(obj, sorted(ids)) for obj, ids in wanted.items()}
     pending: list[tuple[int, Action]] = []
     shown: list[Answer] = []
@@ -103,9 +103,9 @@ def _read_back(connector: Connector, ledger: Ledger, actions: list[tuple[int, Ac
         if action.kind in FIELD_WRITES and shows(held[action.object].get(action.record_id), action.payload):
             shown.append(Answer(action_id, ActionStatus.APPLIED, result_id=action.record_id))
         elif action.kind is ActionKind.MERGE:
-            rest = _merge_left(action, held[ObjectType.ACCOUNT])
+            rest = _merge_left(action, held[action.object])
             if rest is None:
-                survivor = held[ObjectType.ACCOUNT][action.record_id]
+                survivor = held[action.object][action.record_id]
                 shown.append(Answer(action_id, ActionStatus.APPLIED, result_id=survivor.id))
                 ledger.save_after_merge(action_id, field_values(survivor))
             else:

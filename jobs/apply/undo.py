@@ -66,7 +66,7 @@ def merges_to_undo(sessions: sessionmaker[Session], run_or_key: str) -> list[App
 
 def _undo_action(merge: AppliedMerge) -> Action:
     return Action(
-        kind=ActionKind.MERGE, object=ObjectType.ACCOUNT, record_id=merge.master_id, key=f"undo:{merge.key}",
+        kind=ActionKind.MERGE, object=merge.object, record_id=merge.master_id, key=f"undo:{merge.key}",
         reason=f"undo the merge into {merge.master_id} applied in run {merge.run_id}", rule=UNDO_RULE,
         payload={"undoes": merge.key, "merge_run_id": merge.run_id, "cluster_key": merge.cluster_key,
                  "accounts": [merge.master_id, *merge.loser_ids]},
@@ -108,16 +108,19 @@ def changed_since_merge(connector: Fetcher, sessions: sessionmaker[Session],
     A merge recorded without its after-image (applied by an older version) cannot be checked: nothing is listed.
     """
     after = {m.key: after_merge(sessions, m) for m in merges}
-    masters = [m.master_id for m in merges if after[m.key] is not None]
-    current = connector.fetch(ObjectType.ACCOUNT, masters) if masters else {}
-    return {m.key: _differences(after[m.key], current.get(m.master_id)) for m in merges}
+    masters: dict[ObjectType, list[str]] = {}
+    for m in merges:
+        if after[m.key] is not None:
+            masters.setdefault(m.object, []).append(m.master_id)
+    current = {obj: connector.fetch(obj, ids) for obj, ids in masters.items()}
+    return {m.key: _differences(after[m.key], current.get(m.object, {}).get(m.master_id)) for m in merges}
 
 
 def _differences(after: dict[str, Any] | None, now: Record | None) -> tuple[str, ...]:
     if after is None:
         return ()
     if now is None:
-        return ("the master itself: deleted or merged into another account since",)
+        return ("the master itself: deleted or merged into another record since",)
     values = field_values(now)
     return tuple(f"{name}: {after.get(name)!r} after the merge, now {values.get(name)!r}"
                  for name in sorted(set(after) | set(values)) if after.get(name) != values.get(name))

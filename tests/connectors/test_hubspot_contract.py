@@ -194,9 +194,9 @@ class TestHubSpotContract(ConnectorContract):
         assert not result.ok and str(result.error).startswith("OBJECT_NOT_FOUND on acc-2")
 
     def test_merging_opportunities_is_refused(self, crm: ContractCRM) -> None:
-        """HubSpot merges go through the connector for companies only; the result says so."""
+        """HubSpot merges go through the connector for companies and contacts only; the result says so."""
         result = crm.connector.merge(ObjectType.OPPORTUNITY, "opp-1", ["opp-2"])
-        assert not result.ok and "companies only" in str(result.error)
+        assert not result.ok and "companies and contacts only" in str(result.error)
 
     def test_restore_undoes_a_merge_exactly(self, crm: ContractCRM) -> None:
         """As the contract, except HubSpot re-creates merged-away companies under new ids."""

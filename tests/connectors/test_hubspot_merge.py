@@ -104,8 +104,8 @@ def test_a_lost_merge_answer_is_recognised_as_done() -> None:
 
 
 def test_merging_deals_is_refused_by_name() -> None:
-    """Only companies merge through the HubSpot connector; other types are refused plainly."""
+    """Only companies and contacts merge through the HubSpot connector; other types are refused plainly."""
     with hubspot() as (server, clock):
         result = connect(server, clock).merge(ObjectType.OPPORTUNITY, "1", ["2"])
-        assert not result.ok and result.error is not None and "companies only" in result.error
+        assert not result.ok and result.error is not None and "companies and contacts only" in result.error
         assert server.requests() == 0

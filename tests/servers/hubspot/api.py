@@ -3,7 +3,8 @@
 Shapes follow API-FACTS.md: list paging by ``paging.next.after`` (100 per page, no ``paging`` on
 the last page), search with ``filterGroups``/``sorts``/offset ``after`` (200 per page, 400 past
 10,000 results), batch calls of at most 100 inputs answering 207 with per-record errors, v4
-associations with numeric ``toObjectId``, and the company merge.
+associations with numeric ``toObjectId``, merges of companies and contacts, and the v1 call that takes a
+secondary email off a contact.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from tests.servers.hubspot.portal import (
     ASSOCIATION_TYPES,
+    SECONDARY_EMAILS,
     HubObject,
     Portal,
     PortalError,
@@ -150,6 +153,13 @@ def merge(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
     return Reply(200, merged.as_json(list(merged.properties), kind))
 
 
+def remove_secondary_email(portal: Portal, query: Query, body: Any, vid: str, email: str) -> Reply:
+    """The v1 contacts API: take one secondary email off a contact (v3 cannot)."""
+    contact = portal.remove_secondary_email(vid, unquote(email))
+    emails = [e for e in (contact.properties.get(SECONDARY_EMAILS) or "").split(";") if e]
+    return Reply(200, {"portalId": 62515, "vid": int(contact.id), "secondaryEmails": emails})
+
+
 def _links(portal: Portal, kind: str, object_id: str, to_kind: str) -> list[dict[str, Any]]:
     return [{"toObjectId": int(to_id) if to_id.isdigit() else to_id, "associationTypes": [
                 {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in sorted(types)]}
@@ -236,4 +246,5 @@ ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [
     ("GET", f"/crm/v3/properties/{_KIND}", properties),
     ("POST", f"/crm/v3/properties/{_KIND}", create_property),
     ("GET", "/account-info/v3/details", account_details),
+    ("DELETE", f"/contacts/v1/secondary-email/{_ID}/email/{_ID}", remove_secondary_email),
 ]

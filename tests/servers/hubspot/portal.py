@@ -24,6 +24,8 @@ OBJECT_TYPES = ("companies", "contacts", "deals", "tasks", "notes", "leads", "ca
 MODIFIED = {t: "lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate" for t in OBJECT_TYPES}
 CREATED = {t: "createdate" for t in OBJECT_TYPES}
 READ_ONLY = {"hs_object_id", "createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
+SECONDARY_EMAILS = "hs_additional_emails"
+"""A contact's secondary emails (``;``-separated): read-only in v3, removed one by one through the v1 API."""
 STANDARD: dict[str, tuple[str, ...]] = {
     "companies": ("name", "domain", "phone", "city", "zip", "country", "type", "lifecyclestage", "hubspot_owner_id"),
     "contacts": ("firstname", "lastname", "email", "phone", "company", "lifecyclestage",
@@ -58,6 +60,8 @@ ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("tasks", "deals"): 216, ("deals", "tasks"): 215,
     ("tasks", "contacts"): 204, ("contacts", "tasks"): 203,
     ("notes", "companies"): 190, ("companies", "notes"): 189,
+    ("contacts", "deals"): 4, ("deals", "contacts"): 3,
+    ("notes", "contacts"): 202, ("contacts", "notes"): 201,
     ("calls", "companies"): 182, ("companies", "calls"): 181,
     ("calls", "deals"): 206, ("deals", "calls"): 205,
     ("calls", "contacts"): 194, ("contacts", "calls"): 193,
@@ -151,7 +155,8 @@ class Portal:
         return self._now
 
     def property_names(self, kind: str) -> list[str]:
-        return sorted({*STANDARD[kind], *self.custom[kind], *READ_ONLY} - {"lastmodifieddate"}
+        extra = {SECONDARY_EMAILS} if kind == "contacts" else set()
+        return sorted({*STANDARD[kind], *self.custom[kind], *READ_ONLY, *extra} - {"lastmodifieddate"}
                       | {MODIFIED[kind]})
 
     def property_definition(self, kind: str, name: str) -> dict[str, Any]:
@@ -162,7 +167,8 @@ class Portal:
             "name": name, "label": name, "type": kind_of, "fieldType": "select" if choices else "text",
             "groupName": GROUPS[kind], "calculated": False, "hidden": False,
             "modificationMetadata": {"archivable": True, "readOnlyDefinition": name not in self.custom[kind],
-                                     "readOnlyValue": name in READ_ONLY or name == MODIFIED[kind]}}
+                                     "readOnlyValue": name in READ_ONLY | {SECONDARY_EMAILS}
+                                     or name == MODIFIED[kind]}}
         if choices:
             definition["options"] = [{"label": label, "value": value, "displayOrder": n, "hidden": False}
                                      for n, (value, label) in enumerate(choices)]
@@ -203,6 +209,8 @@ class Portal:
         """A new object (with the next id unless given one); values are stored as strings, as HubSpot does."""
         self.check_properties(kind, props)
         with self.lock:
+            if kind == "contacts" and props.get("email"):
+                self._check_email_free(str(props["email"]))
             now = self.now()
             object_id = object_id or str(next(self._ids))
             values: dict[str, str | None] = {k: None if v is None else str(v) for k, v in props.items()}
@@ -212,6 +220,28 @@ class Portal:
             self.objects[kind][object_id] = obj
             self._remember(kind, object_id)
             return obj
+
+    def _check_email_free(self, email: str) -> None:
+        """HubSpot keeps one contact per email, primary or secondary: a second is a 409 naming the first."""
+        wanted = email.strip().lower()
+        for contact in self.objects["contacts"].values():
+            secondary = (contact.properties.get(SECONDARY_EMAILS) or "").split(";")
+            emails = [contact.properties.get("email") or "", *secondary]
+            if contact.archived_ms is None and wanted in (e.strip().lower() for e in emails if e):
+                raise PortalError(409, "CONFLICT", f"Contact already exists. Existing ID: {contact.id}")
+
+    def remove_secondary_email(self, contact_id: str, email: str) -> HubObject:
+        """``DELETE /contacts/v1/secondary-email/{vid}/email/{email}``: the only way to take one off a contact."""
+        with self.lock:
+            contact = self.resolve("contacts", contact_id)
+            if contact is None:
+                raise PortalError(404, "OBJECT_NOT_FOUND", f"contact {contact_id} does not exist")
+            emails = [e for e in (contact.properties.get(SECONDARY_EMAILS) or "").split(";") if e]
+            if email.lower() not in (e.lower() for e in emails):
+                raise PortalError(404, "OBJECT_NOT_FOUND", f"{email} is not a secondary email of {contact_id}")
+            kept = [e for e in emails if e.lower() != email.lower()]
+            contact.properties[SECONDARY_EMAILS] = ";".join(kept) or None
+            return contact
 
     def resolve(self, kind: str, object_id: str) -> HubObject | None:
         """The live object behind an id, following merges the way HubSpot's reads do."""
@@ -262,16 +292,21 @@ class Portal:
             self.edges.get((to_kind, to_id, kind), {}).pop(object_id, None)
 
     def merge(self, kind: str, primary_id: str, loser_id: str) -> HubObject:
-        """Fold the loser into the primary: blanks filled, associations moved, loser's id kept."""
-        if self.salesforce_sync_on:
+        """Fold the loser into the primary: blanks filled, associations moved, loser's id kept.
+
+        A contact's email stays the primary's; the loser's emails become secondary emails.
+        """
+        if self.salesforce_sync_on and kind == "companies":
             raise PortalError(400, "VALIDATION_ERROR", "Company merges are not allowed while the Salesforce "
                               "integration is syncing companies; merge these records in Salesforce instead.")
         with self.lock:
             primary, loser = self.resolve(kind, primary_id), self.resolve(kind, loser_id)
             if primary is None or loser is None or primary.id == loser.id:
                 raise PortalError(400, "VALIDATION_ERROR", f"cannot merge {loser_id} into {primary_id}")
+            if kind == "contacts":
+                self._take_emails(primary, loser)
             for name, value in loser.properties.items():
-                if primary.properties.get(name) is None and name not in READ_ONLY:
+                if primary.properties.get(name) is None and name not in READ_ONLY | {"email", SECONDARY_EMAILS}:
                     primary.properties[name] = value
             for to_kind in self.associated_kinds(kind):
                 for to_id, types in list(self.associations(kind, loser.id, to_kind).items()):
@@ -288,6 +323,15 @@ class Portal:
             primary.updated_ms = self.now()
             primary.properties[MODIFIED[kind]] = iso(primary.updated_ms)
             return primary
+
+    @staticmethod
+    def _take_emails(primary: HubObject, loser: HubObject) -> None:
+        emails = [e for e in (primary.properties.get(SECONDARY_EMAILS) or "").split(";") if e]
+        if not primary.properties.get("email"):
+            primary.properties["email"], loser.properties["email"] = loser.properties.get("email"), None
+        emails += [e for e in (loser.properties.get("email"), *(loser.properties.get(SECONDARY_EMAILS) or "")
+                               .split(";")) if e and e not in emails]
+        primary.properties[SECONDARY_EMAILS] = ";".join(emails) or None
 
     def _renumber(self, kind: str, obj: HubObject) -> HubObject:
         new_id = str(next(self._ids))

@@ -30,6 +30,7 @@ SCHEMA: dict[str, list[str]] = {
              "CompletedDateTime", "WhatId", "WhoId", "Description", "Warden_Key__c"],
     "Note": ["ParentId", "Title", "Body"],
     "OpportunityHistory": ["OpportunityId", "StageName", "Amount", "CloseDate", "Probability"],
+    "OpportunityContactRole": ["OpportunityId", "ContactId", "Role", "IsPrimary"],
     "OpportunityStage": ["ApiName", "MasterLabel", "DefaultProbability", "IsActive", "IsClosed", "IsWon", "SortOrder"],
     "LeadStatus": ["ApiName", "MasterLabel", "IsConverted", "IsDefault", "SortOrder"],
     "Organization": ["Name", "TimeZoneSidKey", "DefaultLocaleSidKey", "Country"],
@@ -45,7 +46,8 @@ LEAD_STATUSES = [("Open - Not Contacted", False), ("Working - Contacted", False)
 ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
                  "Installation Partner", "Technology Partner", "Other")
 PREFIXES = {"User": "005", "Group": "00G", "Account": "001", "Contact": "003", "Lead": "00Q",
-            "Opportunity": "006", "Task": "00T", "Note": "002", "OpportunityStage": "01J", "LeadStatus": "01J",
+            "Opportunity": "006", "Task": "00T", "Note": "002", "OpportunityContactRole": "00K",
+            "OpportunityStage": "01J", "LeadStatus": "01J",
             "Organization": "00D", "RecordType": "012"}
 HISTORY_FIELDS = ("StageName", "Amount", "CloseDate", "Probability")
 """An opportunity change to one of these adds an OpportunityHistory row, as Salesforce does."""
@@ -53,7 +55,7 @@ READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "LastModifiedDa
              "IsWon", "LastStageChangeDate", "CompletedDateTime"}
 REFERENCES = {"OwnerId": ("User", "Group"), "AccountId": ("Account",), "ManagerId": ("User",),
               "PartnerAccountId": ("Account",), "WhatId": ("Account", "Opportunity"), "WhoId": ("Contact", "Lead"),
-              "ParentId": ("Account", "Contact", "Lead", "Opportunity")}
+              "ParentId": ("Account", "Contact", "Lead", "Opportunity"), "ContactId": ("Contact",)}
 CLOSED_STAGES = {"Closed Won", "Closed Lost", "No Decision"}
 """Closed opportunity stages of an org without ``OpportunityStage`` rows: Salesforce derives IsClosed and IsWon."""
 
