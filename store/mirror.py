@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
-from store import aggregates, stage_history
+from store import aggregates, bulk_indexes, stage_history
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
@@ -89,8 +89,10 @@ def _sync_changes(
     sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
     read_up_to: list[datetime],
 ) -> ObjectCounts:
-    with sessions() as session:
+    table = _table(obj)
+    with sessions.begin() as session:
         since = get_watermark(session, connection, obj)
+        bulk_indexes.restore(session, table)  # an earlier first sync of the type may have stopped midway
     counts = ObjectCounts()
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
@@ -98,16 +100,18 @@ def _sync_changes(
     changes = reader.iter_changed(obj, since)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
-    for chunk in prefetched(changes, chunk=chunk_size, depth=2):
-        with sessions.begin() as session:
-            if since is not None:
-                note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk, since))
-            upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
-            newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
-            if resumable:  # records come oldest first: a stop after this chunk resumes from it
-                set_watermark(session, connection, obj, newest, datetime.now(UTC))
-        counts.upserted += upserted
-        counts.deleted += deleted
+    with bulk_indexes.built_after(sessions, table, first_sync=since is None):
+        for chunk in prefetched(changes, chunk=chunk_size, depth=2):
+            with sessions.begin() as session:
+                if since is not None:
+                    note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
+                                                                               since))
+                upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
+                newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
+                if resumable:  # records come oldest first: a stop after this chunk resumes from it
+                    set_watermark(session, connection, obj, newest, datetime.now(UTC))
+            counts.upserted += upserted
+            counts.deleted += deleted
     if since is None and newest is None and read_up_to:
         # An empty first sync: anything of this type created since carries a later stamp than the
         # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.

@@ -166,8 +166,7 @@ class StageHistoryRow(Base):
     """
 
     __tablename__ = "stage_history"
-    __table_args__ = (
-        Index("ix_stage_history_record", "connection", "object", "record_id", "entered_at"),
+    __table_args__ = (  # the unique index also serves the reads by record (connection, object, record_id)
         Index("uq_stage_history_change", "connection", "object", "record_id", "entered_at", "stage", "source",
               unique=True),
     )

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.connector import HistoryReader
 from domain.records import Lead, ObjectType, Opportunity, Record, StageChange
 from store.aggregates import id_chunks
+from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime
 from store.models import LeadRow, OpportunityRow, StageHistoryRow, WatermarkRow
-from store.upsert import conflict_insert
 
 TRACKED = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
 CHUNK = 2000
 State = tuple[str | None, float | None, date | None]
+_COLUMNS = ("connection", "object", "record_id", "entered_at", "stage", "amount", "close_date", "source")
 
 
 def capture(session: Session, obj: ObjectType, connection: str, records: Sequence[Record]) -> None:
@@ -40,8 +40,8 @@ def capture(session: Session, obj: ObjectType, connection: str, records: Sequenc
     for record in live:
         state, before = _state(record), known.get(record.id)
         if state != before:
-            rows.append(_row(connection, obj, record.id, _entered(record, before, state), state, "sync"))
-    _insert(session, rows)
+            rows.append((record.id, _entered(record, before, state), state))
+    _insert(session, connection, obj, "sync", rows)
 
 
 def sync_crm_history(reader: HistoryReader, sessions: sessionmaker[Session], connection: str, obj: ObjectType) -> int:
@@ -54,8 +54,8 @@ def sync_crm_history(reader: HistoryReader, sessions: sessionmaker[Session], con
     count = 0
     while chunk := list(islice(changes, CHUNK)):
         with sessions.begin() as session:
-            _insert(session, [_row(connection, obj, c.record_id, c.entered_at, (c.stage, c.amount, c.close_date),
-                                   "crm") for c in chunk])
+            _insert(session, connection, obj, "crm",
+                    [(c.record_id, c.entered_at, (c.stage, c.amount, c.close_date)) for c in chunk])
             newest = max(c.entered_at for c in chunk)
             row = session.get(WatermarkRow, (connection, key))
             if row is None:
@@ -97,16 +97,18 @@ def _one_history(crm: list[StageChange], sync: list[StageChange]) -> list[StageC
 
 
 def _mirrored(session: Session, obj: ObjectType, connection: str, ids: Iterable[str]) -> dict[str, State]:
+    """The stage (status) and forecast the mirror holds for these ids, read through the driver."""
+    lead = obj is ObjectType.LEAD
+    columns = ("id", "status") if lead else ("id", "stage", "amount", "close_date")
+    table = (LeadRow if lead else OpportunityRow).__table__
+    day = date.fromisoformat if session.get_bind().dialect.name == "sqlite" else None
     known: dict[str, State] = {}
-    for chunk in id_chunks(set(ids)):
-        if obj is ObjectType.LEAD:
-            leads = select(LeadRow.id, LeadRow.status).where(LeadRow.connection == connection, LeadRow.id.in_(chunk))
-            known.update({i: (status, None, None) for i, status in session.execute(leads)})
+    for row in rows_by_id(session, table, columns, connection, ids):  # type: ignore[arg-type]
+        if lead:
+            known[row[0]] = (row[1], None, None)
         else:
-            row = OpportunityRow
-            stmt = select(row.id, row.stage, row.amount, row.close_date).where(row.connection == connection,
-                                                                                row.id.in_(chunk))
-            known.update({i: (stage, amount, close) for i, stage, amount, close in session.execute(stmt)})
+            close = row[3] if day is None or row[3] is None else day(row[3])
+            known[row[0]] = (row[1], row[2], close)
     return known
 
 
@@ -126,11 +128,14 @@ def _entered(record: Lead | Opportunity, before: State | None, state: State) -> 
     return record.updated_at
 
 
-def _row(connection: str, obj: ObjectType, record_id: str, at: datetime, state: State, source: str) -> dict[str, Any]:
-    return {"connection": connection, "object": obj.value, "record_id": record_id, "entered_at": at,
-            "stage": state[0], "amount": state[1], "close_date": state[2], "source": source}
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(conflict_insert(session, StageHistoryRow).on_conflict_do_nothing(), rows)
+def _insert(
+    session: Session, connection: str, obj: ObjectType, source: str, changes: list[tuple[str, datetime, State]]
+) -> None:
+    """Add (record id, entered at, state) changes through the driver; one already recorded is skipped."""
+    if not changes:
+        return
+    dialect = session.get_bind().dialect.name
+    when, day = stored_datetime(dialect), stored_date(dialect)
+    rows = [(connection, obj.value, record_id, when(at), stage, amount, day(close), source)
+            for record_id, at, (stage, amount, close) in changes]
+    insert_rows(session, StageHistoryRow.__table__, _COLUMNS, rows, skip_existing=True)  # type: ignore[arg-type]

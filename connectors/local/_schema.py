@@ -85,7 +85,12 @@ BOOL = Codec("INTEGER", lambda v: 1 if v else 0, bool)
 DATETIME = Codec("TEXT", _encode_datetime, datetime.fromisoformat)
 """Stored text always ends in +00:00, so parsing it gives an aware UTC datetime."""
 DATE = Codec("TEXT", _encode_date, date.fromisoformat)
-JSON = Codec("TEXT", lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str), json.loads)
+def _decode_json(text: str) -> Any:
+    return {} if text == _EMPTY_OBJECT else json.loads(text)  # most records have no custom field set
+
+
+_EMPTY_OBJECT = "{}"
+JSON = Codec("TEXT", lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str), _decode_json)
 
 
 def _codec_for(hint: Any) -> Codec:
@@ -120,12 +125,10 @@ class Table:
     codecs: dict[str, Codec]
     defaults: dict[str, Any]
     """Stored values for columns a row may leave out (``deleted`` 0, ``extra`` ``{}``)."""
-    decoders: tuple[tuple[int, Callable[[Any], Any]], ...]
-    """(position, decoder) of the record fields whose stored value is not already the Python value."""
+    decode_record: Callable[[Sequence[Any]], Record]
+    """The normalized record built from a row selected with ``select_list``."""
     encoders: tuple[tuple[str, Callable[[Any], Any], Any], ...]
     """(column, encoder, default) for every column, in column order: the seeding hot path."""
-    field_count: int
-    """How many leading columns are the record's fields (the CRM's internal columns follow)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -138,15 +141,6 @@ class Table:
     def encode(self, column: str, value: Any) -> Any:
         """The stored form of one value; None stays NULL."""
         return None if value is None else self.codecs[column].encode(value)
-
-    def decode_record(self, row: Sequence[Any]) -> Record:
-        """Build the normalized record from a row selected with ``select_list``."""
-        values = list(row[: self.field_count])
-        for position, decode in self.decoders:
-            value = values[position]
-            if value is not None:
-                values[position] = decode(value)
-        return self.record_class(*values)
 
     def encode_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """A record-shaped mapping as a tuple in column order; left-out values take their defaults."""
@@ -200,9 +194,27 @@ def _table(obj: ObjectType) -> Table:
     for internal in INTERNAL_COLUMNS[obj]:
         codecs[internal] = TEXT
     defaults = {name: codecs[name].encode(value) for name, value in _field_defaults(cls).items()}
-    decoders = tuple((i, codecs[name].decode) for i, name in enumerate(names) if codecs[name] not in (TEXT, REAL))
     encoders = tuple((name, codec.encode, defaults.get(name)) for name, codec in codecs.items())
-    return Table(obj, TABLES[obj], cls, codecs, defaults, decoders, encoders, len(names))
+    return Table(obj, TABLES[obj], cls, codecs, defaults, _record_decoder(cls, names, codecs), encoders)
+
+
+def _record_decoder(cls: type[Record], names: tuple[str, ...], codecs: dict[str, Codec]) -> Callable[..., Record]:
+    """A function building a ``cls`` from a stored row, generated so each field costs at most one call.
+
+    A first sync decodes every record of the org: a loop over the fields cost more than the decoding.
+    """
+    scope: dict[str, Any] = {"cls": cls}
+    values = []
+    for position, name in enumerate(names):
+        if codecs[name] in (TEXT, REAL):
+            values.append(f"row[{position}]")
+        else:
+            scope[f"_{position}"] = codecs[name].decode
+            values.append(f"None if (v{position} := row[{position}]) is None else _{position}(v{position})")
+    source = f"def decode(row):\n    return cls({', '.join(values)})\n"
+    exec(compile(source, f"<decode {cls.__name__}>", "exec"), scope)  # our own source, from field names
+    decode: Callable[..., Record] = scope["decode"]
+    return decode
 
 
 SCHEMA: dict[ObjectType, Table] = {obj: _table(obj) for obj in ObjectType}

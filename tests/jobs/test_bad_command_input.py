@@ -8,7 +8,7 @@ import pytest
 
 from tests.jobs.probe_support import NOW, warden
 
-REPORTS = ("sla", "pipeline")
+REPORTS = ("sla", "pipeline", "leads")
 
 
 @pytest.mark.parametrize("report", REPORTS)
@@ -37,9 +37,10 @@ def test_an_unknown_crm_is_named(probe_env: Path, report: str) -> None:
     assert "--crm: unknown CRM 'pipedrive'" in warden("report", report, "--crm", "pipedrive").line
 
 
-def test_a_window_reaching_before_1970_is_refused(probe_env: Path) -> None:
+@pytest.mark.parametrize("report", ["sla", "leads"])
+def test_a_window_reaching_before_1970_is_refused(probe_env: Path, report: str) -> None:
     """--days so large its window would start before the records could is one line, not an OverflowError."""
-    line = warden("report", "sla", "--now", NOW, "--days", "999999999").line
+    line = warden("report", report, "--now", NOW, "--days", "999999999").line
     assert line.startswith("--days: ")
 
 

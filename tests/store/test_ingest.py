@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.dialects import sqlite
 
 from domain.records import ObjectType, Record
-from store.db import NaiveDatetimeError, session_factory
-from store.ingest import COLUMNS, MirrorWriter, table_of
+from store.db import NaiveDatetimeError, UTCDateTime, session_factory
+from store.ingest import COLUMNS, MirrorWriter, stored_datetime, table_of
 from tests.store.fake_reader import OBJECT_OF, one_of_each, owners, task
 
 
@@ -47,3 +50,15 @@ def test_a_naive_datetime_is_refused(engine: Engine) -> None:
     with pytest.raises(NaiveDatetimeError, match="aware"), session_factory(engine).begin() as session:
         MirrorWriter(session, ObjectType.TASK, "bulk").upsert(session, [task(1, created_at=datetime(2026, 5, 1))])
     assert _stored(engine, ObjectType.TASK, "bulk") == []
+
+
+OFFSETS = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-23 * 60, 23 * 60))
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), timezones=st.just(UTC) | OFFSETS))
+def test_any_aware_datetime_goes_to_sqlite_as_sqlalchemy_would_store_it(moment: datetime) -> None:
+    """The bulk path's datetime text (its fast path for UTC included) is the text the ORM writes, for any instant."""
+    dialect = sqlite.dialect()
+    orm = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert orm is not None
+    assert stored_datetime("sqlite")(moment) == orm(moment)

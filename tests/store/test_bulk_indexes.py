@@ -1,0 +1,93 @@
+"""A first sync into an empty table builds its indexes at the end: the mirror's schema is whole after every sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from domain.records import ObjectType, Record
+from store import bulk_indexes, mirror
+from store.db import session_factory
+from store.ingest import table_of
+from store.models import Base
+from tests.store.fake_reader import FakeReader, task
+
+TASK_INDEXES = {index.name for index in table_of(ObjectType.TASK).indexes}
+
+
+def _schema_diff(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+def _task_indexes(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return {str(index["name"]) for index in inspect(connection).get_indexes("tasks")}
+
+
+class WatchingReader(FakeReader):
+    """Notes which of the tasks table's indexes exist while the sync reads from it."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.seen: set[str] | None = None
+
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        if object_type is ObjectType.TASK:
+            self.seen = _task_indexes(self.engine)
+        yield from super().iter_changed(object_type, since)
+
+
+def test_a_first_sync_into_an_empty_mirror_leaves_every_index_in_place(engine: Engine) -> None:
+    """Written without its indexes, the tasks table has them all again when the first sync ends."""
+    reader = WatchingReader(engine)
+    reader.put(*(task(n, minutes=n) for n in range(30)))
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=7)
+    assert reader.seen is not None and not reader.seen & TASK_INDEXES
+    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
+    assert len(list(mirror.iter_records(session_factory(engine)(), "local", ObjectType.TASK))) == 30
+
+
+def test_a_first_sync_that_fails_midway_builds_the_indexes_on_its_way_out(engine: Engine) -> None:
+    """A CRM that drops the connection mid-sync leaves the committed records and a whole schema."""
+    reader = FakeReader()
+    reader.put(*(task(n, minutes=n) for n in range(10)))
+    reader.fail_after = 7
+    with pytest.raises(ConnectionError):
+        mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    assert _schema_diff(engine) == []
+
+
+def test_indexes_left_dropped_by_a_killed_sync_come_back_with_the_next_sync(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed mid first sync leaves the indexes dropped; the next sync builds them before it writes."""
+    reader = WatchingReader(engine)
+    reader.put(*(task(n, minutes=n) for n in range(10)))
+    reader.fail_after = 7
+    with monkeypatch.context() as killed:  # killed: nothing runs on the way out
+        killed.setattr(bulk_indexes, "restore", lambda session, table: None)
+        with pytest.raises(ConnectionError):
+            mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    assert not _task_indexes(engine) & TASK_INDEXES
+    reader.fail_after = None
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    assert reader.seen is not None and reader.seen >= TASK_INDEXES
+    assert _schema_diff(engine) == []
+
+
+def test_a_first_sync_beside_another_connections_records_keeps_the_indexes(engine: Engine) -> None:
+    """Only an empty table loses its indexes: another connection's rules read this one meanwhile."""
+    first = FakeReader()
+    first.put(task(1))
+    mirror.sync(first, engine, "salesforce", [ObjectType.TASK])
+    reader = WatchingReader(engine)
+    reader.put(*(task(n, minutes=n) for n in range(5)))
+    mirror.sync(reader, engine, "hubspot", [ObjectType.TASK])
+    assert reader.seen is not None and reader.seen >= TASK_INDEXES
