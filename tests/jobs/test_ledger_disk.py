@@ -95,7 +95,7 @@ def approved_plan(env: Path) -> Path:
 def test_a_full_disk_during_a_merge_is_one_line_exit_1(probe_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`dedupe apply --apply` whose ledger fills mid-way stops with one line; the next apply finishes."""
     plan = approved_plan(probe_env)
-    filling_disk(monkeypatch, spare_pages=1)
+    filling_disk(monkeypatch, spare_pages=0)
     line = warden("dedupe", "apply", str(plan), "--apply", code=1).line
     assert "full" in line and "ledger" in line and "again" in line
 
