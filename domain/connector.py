@@ -44,6 +44,14 @@ class NewTask:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskDeletion:
+    """A task to delete, under the idempotency key of the action that deletes it."""
+
+    key: str
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult:
     """The CRM's answer for one record of a batch write."""
 
@@ -145,6 +153,10 @@ class HistoryReader(Protocol):
 class Writer(Protocol):
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         """Apply updates in as few calls as the CRM allows; one result per update, in order."""
+        ...
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        """Delete tasks (into the CRM's recycle bin where it has one); a task already gone counts as deleted."""
         ...
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:

@@ -20,6 +20,8 @@ class ActionKind(StrEnum):
     CLOSE = "close"
     MERGE = "merge"
     NOTIFY = "notify"
+    DELETE = "delete"
+    """Delete a task (``warden revert`` of the run that created it); the payload names it (``task_id``)."""
 
 
 class ActionStatus(StrEnum):

@@ -24,6 +24,7 @@ from domain.connector import (
     ReadsAhead,
     RecordUpdate,
     Snapshot,
+    TaskDeletion,
     TaskKeyCheck,
     WriteResult,
 )
@@ -92,6 +93,9 @@ class AliasedConnector:
         if field is None or not isinstance(value, str) or value not in self._to_crm:
             return update
         return dataclasses.replace(update, fields={**update.fields, field: self._to_crm[value]})
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        return self._inner.delete_tasks(tasks)
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         return self._inner.create_tasks(tasks)

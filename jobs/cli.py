@@ -20,7 +20,7 @@ from demo.org import seed_demo
 from domain.errors import ConnectorError, CredentialsError
 from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, doctor_cli, report_cli, worker_cli
+from jobs import dedupe_cli, doctor_cli, report_cli, revert_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.aliases import with_aliases
 from jobs.connections import UnknownCrm, open_connector
@@ -173,6 +173,7 @@ app.command()(doctor_cli.doctor)
 policy_app.command("init")(doctor_cli.policy_init)
 app.command()(worker_cli.worker)
 app.command()(worker_cli.status)
+app.command("revert")(revert_cli.revert_command)
 
 
 @policy_app.command("check")

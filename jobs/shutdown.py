@@ -24,6 +24,7 @@ from domain.connector import (
     ReadsAhead,
     RecordUpdate,
     Snapshot,
+    TaskDeletion,
     TaskKeyCheck,
     WriteResult,
 )
@@ -106,6 +107,10 @@ class StoppingConnector:
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         self._flag.check()
         return self._inner.update(updates)
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        self._flag.check()
+        return self._inner.delete_tasks(tasks)
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         self._flag.check()

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.plan import ActionStatus
+from store.before_images import save_before_images
 from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
 
@@ -103,10 +104,14 @@ def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease:
     for _ in range(ATTEMPTS):
         with sessions.begin() as session:
             if _insert_claim(session, key, action_id, run_id, now):
+                save_before_images(session, [action_id], now)
                 return Claim(proceed=True)
             held = session.scalars(select(ClaimRow).where(ClaimRow.key == key).with_for_update()).first()
             if held is not None:
-                return _decide(session, held, action_id, run_id, now, lease)
+                decided = _decide(session, held, action_id, run_id, now, lease)
+                if decided.proceed:
+                    save_before_images(session, [action_id], now)
+                return decided
     raise ClaimContendedError(f"could not claim key {key!r} for action {action_id} after {ATTEMPTS} attempts")
 
 
@@ -138,7 +143,9 @@ def _take_free_keys(sessions: sessionmaker[Session], action_ids: Sequence[int], 
         values = [{"key": key, "action_id": action_id, "status": ActionStatus.PLANNED.value, "run_id": run_id,
                    "updated_at": now} for key, (action_id, run_id) in first.items()]
         stmt = conflict_insert(session, ClaimRow).values(values).on_conflict_do_nothing().returning(ClaimRow.key)
-        return [first[key][0] for key in session.scalars(stmt)]
+        taken = [first[key][0] for key in session.scalars(stmt)]
+        save_before_images(session, taken, now)
+        return taken
 
 
 def _actions(action_ids: Sequence[int]) -> Select[int, str, str]:

@@ -46,7 +46,7 @@ from connectors.hubspot._ratelimit import Clock, RateLimiter
 from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, chunked, inline_links
 from connectors.hubspot._write import HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record, StageChange
 
@@ -321,6 +321,9 @@ class HubSpotConnector:
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         return self._writer().create_tasks(tasks)
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        return self._writer().delete_tasks(tasks)
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self.merger.snapshot(object_type, record_ids)

@@ -16,7 +16,7 @@ from typing import Any
 from connectors.hubspot._http import HubSpotHttp
 from connectors.hubspot._mapping import ObjectSpec, StageCatalog, format_date
 from connectors.hubspot._read import chunked
-from domain.connector import NewTask, RecordUpdate, WriteResult
+from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import RecordError, RetriableConnectorError
 from domain.records import ObjectType, TaskPriority
 
@@ -130,6 +130,22 @@ class HubSpotWriter:
                 else WriteResult(u.key, False, u.record_id, failed.get(
                     u.record_id, f"{kind} {u.record_id}: HubSpot did not confirm the update; it will be retried"))
                 for u in batch]
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        """Archive tasks 100 per call; HubSpot answers 204 for the batch, archived already or not."""
+        results: list[WriteResult] = []
+        for start in range(0, len(tasks), BATCH):
+            batch = list(tasks[start : start + BATCH])
+            request = {"inputs": [{"id": t.task_id} for t in batch]}
+            try:
+                self.http.call("write", f"batch archive of {len(batch)} tasks",
+                               lambda c, body=request: c.crm.objects.batch_api.archive(  # type: ignore[misc]
+                                   "tasks", body, _preload_content=False))
+            except RecordError as exc:
+                results.extend(WriteResult(t.key, False, t.task_id, f"task {t.task_id}: {exc}") for t in batch)
+                continue
+            results.extend(WriteResult(t.key, True, t.task_id) for t in batch)
+        return results
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         """Create tasks 100 per call, never a second task for a key HubSpot already holds."""

@@ -19,8 +19,8 @@ from connectors.local._history import HISTORY_DDL, TRACKED_FIELDS, insert_histor
 from connectors.local._merge import LOSERS_PER_CALL, merge_chunk, merge_problem, merged, restore_snapshot
 from connectors.local._merge import snapshot_record as _snapshot_record
 from connectors.local._schema import EXTRA_FIELDS_DDL, SCHEMA, Table, utc_text
-from connectors.local._writes import apply_update, create_task
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from connectors.local._writes import apply_update, create_task, delete_task
+from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.errors import FatalConnectorError
 from domain.records import ObjectType, Owner, Record, StageChange
 
@@ -236,6 +236,16 @@ class LocalCRM:
             now = self._now()
             with self._conn:
                 results.extend(create_task(self._conn, task, now) for task in batch)
+        return results
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        """Delete tasks into the recycle bin, ``batch_size`` per write call; one already deleted counts as done."""
+        results: list[WriteResult] = []
+        for batch in _chunks(tasks, self.batch_size):
+            self.usage.count("write")
+            now = self._now()
+            with self._conn:
+                results.extend(delete_task(self._conn, task, now) for task in batch)
         return results
 
     # Merging

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from connectors.local._schema import SCHEMA, Table
-from domain.connector import NewTask, RecordUpdate, WriteResult
+from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.records import ObjectType, TaskStatus
 
 SYSTEM_COLUMNS = frozenset(
@@ -55,6 +55,17 @@ def live_row(conn: sqlite3.Connection, table: Table, record_id: str) -> dict[str
 
 def _refused(key: str, code: str, message: str) -> WriteResult:
     return WriteResult(key=key, ok=False, error=f"{code}: {message}")
+
+
+def delete_task(conn: sqlite3.Connection, deletion: TaskDeletion, now: str) -> WriteResult:
+    """Put one task in the recycle bin; one already there counts as deleted, an unknown id is refused."""
+    table = SCHEMA[ObjectType.TASK].name
+    row = conn.execute(f"SELECT deleted FROM {table} WHERE id = ?", (deletion.task_id,)).fetchone()
+    if row is None:
+        return _refused(deletion.key, "INVALID_CROSS_REFERENCE_KEY", f"task {deletion.task_id} does not exist")
+    if not row[0]:
+        conn.execute(f"UPDATE {table} SET deleted = 1, updated_at = ? WHERE id = ?", (now, deletion.task_id))
+    return WriteResult(deletion.key, True, deletion.task_id)
 
 
 def apply_update(

@@ -142,6 +142,17 @@ class SalesforceClient:
         )
         return list(answer or [])
 
+    def delete_collection(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """One sObject Collections ``DELETE`` of at most 200 ids with ``allOrNone=false``: an answer per id."""
+        params = {"ids": ",".join(record_ids), "allOrNone": "false"}
+        answer = self.call(
+            "write",
+            "DELETE composite/sobjects",
+            lambda sf: sf.restful("composite/sobjects", method="DELETE", params=params, timeout=TIMEOUT),
+            retry=True,
+        )
+        return list(answer or [])
+
     def soap(self, kind: str, action: str, body: str, *, retry: bool) -> ElementTree.Element:
         """One SOAP API call (``merge``, ``undelete``); returns the ``<soapenv:Body>`` element."""
 

@@ -36,7 +36,7 @@ from connectors.salesforce._mapping import (
 from connectors.salesforce._merge import SoapMerger
 from connectors.salesforce._writes import CollectionWriter
 from connectors.salesforce.settings import SalesforceSettings
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.inspection import OrgFacts
 from domain.records import ObjectType, Opportunity, Owner, Record, StageChange
 
@@ -216,6 +216,9 @@ class SalesforceConnector:
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         return self._writer.create_tasks(tasks)
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        return self._writer.delete_tasks(tasks)
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self._merger.snapshot(object_type, record_ids)

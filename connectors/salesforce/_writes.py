@@ -17,7 +17,7 @@ from connectors._retry import backoff
 from connectors.salesforce._client import SalesforceClient
 from connectors.salesforce._errors import RETRIABLE_RECORD_CODES, record_error
 from connectors.salesforce._mapping import SOBJECTS, UnmappedField, to_sf_fields, to_sf_value
-from domain.connector import NewTask, RecordUpdate, WriteResult
+from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import RetriableConnectorError
 from domain.records import ObjectType
 
@@ -100,6 +100,19 @@ class CollectionWriter:
         for batch in chunks(unique):
             pending = {task.key: self._task_record(task) for task in batch}
             results.update(self._in_rounds(pending, self._create_round))
+        return [results[t.key] for t in tasks]
+
+    def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
+        """Delete tasks 200 per call (into the recycle bin); one Salesforce already deleted counts as done."""
+        results: dict[str, WriteResult] = {}
+        for batch in chunks(list(tasks)):
+            answers = self._client.delete_collection([t.task_id for t in batch])
+            for task, answer in zip(batch, answers, strict=True):
+                errors = answer.get("errors") or []
+                gone = bool(errors) and all(e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors)
+                ok = bool(answer.get("success")) or gone
+                results[task.key] = WriteResult(task.key, ok, task.task_id,
+                                                None if ok else record_error(task.task_id, errors))
         return [results[t.key] for t in tasks]
 
     def _in_rounds(

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import structlog
 
-from domain.connector import Connector, NewTask, RecordUpdate, WriteResult
+from domain.connector import Connector, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import BudgetExhausted, ConnectorError, RetriableConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import TaskPriority, TaskType
@@ -26,7 +26,7 @@ from store.ledger import Answer, Ledger
 
 log = structlog.get_logger(__name__)
 
-W = TypeVar("W", RecordUpdate, NewTask)
+W = TypeVar("W", RecordUpdate, NewTask, TaskDeletion)
 _UPDATE_KINDS = (ActionKind.REASSIGN, ActionKind.UPDATE, ActionKind.CLOSE)
 APPLY_BATCH = 200
 """Records sent before their answers are recorded: the most one Salesforce call takes."""
@@ -104,11 +104,15 @@ def _write(
     tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
     notices = [(i, a) for i, a in claimed if a.kind is ActionKind.NOTIFY]
     merges = [(i, a) for i, a in claimed if a.kind is ActionKind.MERGE]
+    deletions = [(i, a) for i, a in claimed if a.kind is ActionKind.DELETE]
     for chunk in _chunks(updates):
         batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in chunk]
         _send(ledger, chunk, connector.update, batch, done, outcome)
     for chunk in _chunks(tasks):
         _send(ledger, chunk, connector.create_tasks, [_new_task(a) for _, a in chunk], done, outcome)
+    for chunk in _chunks(deletions):
+        items = [TaskDeletion(a.key, a.payload["task_id"]) for _, a in chunk]
+        _send(ledger, chunk, connector.delete_tasks, items, done, outcome)
     ledger.mark_all_applied([i for i, _ in notices])  # ledger-only: the digest job delivers them, not the CRM
     for _, action in notices:
         done[action.key] = True

@@ -1,34 +1,14 @@
-"""A record's fields in the ledger's JSON form, to compare what the CRM holds with what an action wrote."""
+"""Compare what the CRM holds with what an action wrote (values as the ledger keeps them: ``domain.record_values``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
-from datetime import date
-from enum import Enum
 from typing import Any
 
+from domain.record_values import field_values, json_value
 from domain.records import Record
 
-BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted"})
-"""Fields the CRM keeps for itself, which no action sets and no user edits."""
-
-
-def json_value(value: Any) -> Any:
-    """``value`` as an action's payload holds it: enums by value, dates and datetimes as ISO text."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
-    return value
-
-
-def field_values(record: Record) -> dict[str, Any]:
-    """Every field a user or an action can change, custom ones (``extra``) under their own names."""
-    values = {f.name: json_value(getattr(record, f.name)) for f in fields(record) if f.name not in BOOKKEEPING}
-    return {**{k: v for k, v in values.items() if k != "extra"}, **values.get("extra", {})}
+__all__ = ["field_values", "json_value", "shows"]
 
 
 def shows(record: Record | None, payload: Mapping[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from domain.connector import Connector, NewTask, RecordUpdate
+from domain.connector import Connector, NewTask, RecordUpdate, TaskDeletion
 from domain.records import (
     Account,
     Contact,
@@ -230,6 +230,17 @@ class ConnectorContract:
         )
         assert [r.ok for r in results] == [False, True]
         assert results[0].error is not None and "INVALID_CROSS_REFERENCE_KEY" in results[0].error
+
+    def test_delete_tasks_removes_them_once_and_a_second_delete_counts_as_done(self, crm: ContractCRM) -> None:
+        """Revert's delete: the created task leaves reads and fetches; deleting it again is no error."""
+        created = crm.connector.create_tasks([NewTask("revert-me", "Call", "usr-ann", date(2026, 3, 3))])[0]
+        task_id = str(created.record_id)
+        assert task_id in crm.connector.fetch(ObjectType.TASK, [task_id])
+        first = crm.connector.delete_tasks([TaskDeletion("revert:1", task_id)])
+        again = crm.connector.delete_tasks([TaskDeletion("revert:2", task_id)])
+        assert [(r.key, r.ok) for r in (*first, *again)] == [("revert:1", True), ("revert:2", True)]
+        assert task_id not in crm.connector.fetch(ObjectType.TASK, [task_id])
+        assert task_id not in {t.id for t in crm.connector.iter_changed(ObjectType.TASK, None) if not t.deleted}
 
     def test_fetch_gives_records_by_id_as_a_read_does(self, crm: ContractCRM) -> None:
         """Records fetched by id equal the synced ones; an unknown id is left out; ids go many per read call."""

@@ -9,6 +9,8 @@ from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
 from domain.connector import Connector
 from domain.records import Lead, ObjectType, Opportunity, Record, Task
+from jobs.aliases import with_aliases
+from jobs.apply.revert import revert
 from jobs.pipeline import RunResult, run_job
 from store.db import session_factory
 from tests.connectors.sf_fixtures import connect, fake, sf_server, sleeps
@@ -76,3 +78,34 @@ def test_a_run_in_an_org_without_the_key_field_writes_nothing_and_says_why(
     assert {a.status for a in run.actions} == {"planned"} and fake.requests["POST composite"] == 0
     assert fake.requests["PATCH composite"] == 0
     assert len(run.errors) == 1 and "Task has no field Warden_Key__c" in run.errors[0]
+
+
+def test_revert_takes_an_applied_run_back_in_salesforce(
+    local: LocalCRM, fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    """`warden revert` of the demo's `run all --apply`: every field back, every created task deleted, once."""
+    records: list[Record] = [r for obj in ObjectType for r in local.iter_changed(obj, None)]
+    fields = custom_fields(records)
+    fake.org = Org(clock=lambda: NOW)
+    load(fake.org, records, fields)
+    policy = load_policy(PACKAGED_POLICY)
+    salesforce = with_aliases(connect(fake, sf_server[1], sleeps, fields=fields), policy)
+    before = outcome(salesforce)
+    engine = store(tmp_path / "salesforce.db")
+    sessions = session_factory(engine)
+    run = run_job("all", connector=salesforce, connection="salesforce", policy=policy, sessions=sessions, now=NOW,
+                  apply=True)
+    assert outcome(salesforce) != before
+    done = revert(run.run_id, salesforce, sessions, NOW, apply=True)
+    assert done.outcome is not None and done.outcome.failed == 0 and done.outcome.applied > 0
+    left = {s.record_id for s in done.plan.left}
+    assert all("is deactivated and the CRM refuses them" in s.reason for s in done.plan.left)
+    after = outcome(salesforce)
+    assert after["tasks"] == before["tasks"] and fake.requests["DELETE composite"] >= 1
+    for kind in ("opportunities", "leads"):
+        assert {k: v for k, v in after[kind].items() if k not in left} == {
+            k: v for k, v in before[kind].items() if k not in left}
+    again = revert(run.run_id, salesforce, sessions, NOW, apply=True)
+    assert again.plan.actions == [] and len(again.plan.reverted) == done.outcome.applied
+    engine.dispose()

@@ -4,7 +4,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from config.policy import Policy
 from config.policy_file import parse_policy
@@ -13,6 +13,7 @@ from domain.connector import RecordUpdate, WriteResult
 from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
 from jobs.pipeline import run_job
 from store.db import session_factory
+from store.models import SnapshotRow
 
 NY = ZoneInfo("America/New_York")
 CREATED = datetime(2026, 10, 19, 10, 0, tzinfo=NY).astimezone(UTC)
@@ -128,3 +129,23 @@ def test_dry_run_after_apply_tells_applied_retried_and_new_apart(
         assert (outcome.status, outcome.applied_by) == ("already_applied", applied.run_id)
         assert outcome.applied_at is not None
     assert dry.summary()["actions_by_status"].get("would_apply", 0) <= 1  # o2's task, after its retried reassignment
+
+
+def test_each_field_write_has_its_before_image_in_the_ledger_before_the_crm_is_called(
+    crm: LocalCRM, engine: Engine, policy: Policy
+) -> None:
+    """What revert needs is committed with the claim: a process killed during the write leaves it behind."""
+    seen: list[dict[str, object] | None] = []
+    sessions = session_factory(engine)
+
+    class Watching(RefusingCRM):
+        def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
+            with sessions() as session:
+                for u in updates:
+                    image = select(SnapshotRow.data).where(SnapshotRow.action_key == u.key)
+                    seen.append(session.scalars(image).first())
+            return super().update(updates)
+
+    crm.__class__ = Watching
+    run(crm, engine, policy, apply=True)
+    assert seen and seen.count({"owner_id": "u-a"}) == len(seen)

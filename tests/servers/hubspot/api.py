@@ -148,6 +148,17 @@ def batch(portal: Portal, query: Query, body: Any, kind: str, verb: str) -> Repl
     return _batch_reply(kind, verb, results, missing, refused, 201 if verb == "create" else 200)
 
 
+def batch_archive(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
+    """``POST .../batch/archive``: 204 without a body, whether or not each id was live."""
+    inputs = body.get("inputs", [])
+    _check_batch(inputs, "id")
+    for item in inputs:
+        obj = portal.objects[kind].get(str(item["id"]))
+        if obj is not None and obj.archived_ms is None:
+            portal.archive(kind, obj.id)
+    return Reply(204, None)
+
+
 def merge(portal: Portal, query: Query, body: Any, kind: str) -> Reply:
     merged = portal.merge(kind, str(body["primaryObjectId"]), str(body["objectIdToMerge"]))
     return Reply(200, merged.as_json(list(merged.properties), kind))
@@ -239,6 +250,7 @@ ROUTES: list[tuple[str, str, Callable[..., Reply]]] = [
     ("POST", f"/crm/v3/objects/{_KIND}/search", search),
     ("POST", f"/crm/v3/objects/{_KIND}/merge", merge),
     ("POST", f"/crm/v3/objects/{_KIND}/batch/(read|create|update)", batch),
+    ("POST", f"/crm/v3/objects/{_KIND}/batch/archive", batch_archive),
     ("GET", f"/crm/v4/objects/{_KIND}/{_ID}/associations/{_KIND}", list_associations),
     ("POST", f"/crm/v4/associations/{_KIND}/{_KIND}/batch/(read|create|archive)", batch_associations),
     ("GET", "/crm/v3/owners/?", owners),

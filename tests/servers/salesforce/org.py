@@ -231,6 +231,15 @@ class Org:
                 raise Refused(400, "DUPLICATE_VALUE", f"duplicate value found: {unique} duplicates value on record "
                                                       f"with id: {clash[0]['Id']}")
 
+    def delete(self, record_id: str) -> dict[str, Any]:
+        """One id of an sObject Collections DELETE: into the recycle bin (``IsDeleted``), or why not."""
+        found = self.find(record_id)
+        if found is None or found[1]["IsDeleted"]:
+            return {"id": record_id, "success": False,
+                    "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}]}
+        self.touch(found[0], record_id, IsDeleted=True)
+        return {"id": record_id, "success": True, "errors": []}
+
     def _live(self, record_id: str, sobjects: tuple[str, ...]) -> bool:
         found = self.find(record_id)
         return found is not None and found[0] in sobjects and not found[1]["IsDeleted"]

@@ -105,6 +105,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle("PATCH")
 
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def _handle(self, method: str) -> None:
         fake = self.server.fake
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -233,6 +236,12 @@ def _rest(fake: FakeSalesforce, method: str, rest: str, raw_path: str, body: byt
         if len(records) > 200:
             raise Refused(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
         return 200, [org.write(method, record) for record in records]
+    if rest == "composite/sobjects" and method == "DELETE":
+        query = parse_qs(urlparse(raw_path).query)
+        ids = query.get("ids", [""])[0].split(",")
+        if len(ids) > 200:
+            raise Refused(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
+        return 200, [org.delete(record_id) for record_id in ids]
     raise Refused(404, "NOT_FOUND", f"The requested resource does not exist: {raw_path}")
 
 
