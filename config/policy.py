@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.conditions import Conditions
 from config.cron import CronExpression
 from config.dedupe_policy import DedupePolicy
 from config.identifiers import FieldName, HubSpotProperty, SalesforceField
@@ -453,8 +454,73 @@ class DedupeRule(RuleBase):
     )
 
 
+class ToOwner(Strict):
+    kind: Literal["owner"]
+    owner: Email = Field(description="The person (by email) who gets the record.")
+
+
+RouteTarget = Annotated[RoundRobin | ToQueue | ToOwner, Field(discriminator="kind")]
+
+
+class Route(Strict):
+    """One line of a routing table: the records it takes, and who gets them."""
+
+    name: str = Field(min_length=1, description="Said in every reason: 'route Enterprise US'.")
+    where: Conditions = Field(
+        default_factory=dict, description="Field -> values (or {at_least, below}); every one must hold. Empty: all.")
+    to_account_owner: bool = Field(
+        False, description="A lead whose company name or email domain matches an existing account goes to that "
+        "account's owner; a lead with no such account goes to `to`, or on to the next route without one.")
+    to: RouteTarget | None = Field(None, description="Round-robin in a team, a queue, or a named owner.")
+
+    @model_validator(mode="after")
+    def _has_target(self) -> Route:
+        if self.to is None and not self.to_account_owner:
+            raise ValueError(f"route {self.name!r} sends leads nowhere: give `to:` or `to_account_owner: true`")
+        if isinstance(self.to, RoundRobin) and not self.to.team:
+            raise ValueError(f"route {self.name!r} rotates in no team: name it (`team: East`)")
+        return self
+
+
+class RouteRule(RuleBase):
+    """New leads go to the right person on arrival: the first route that matches wins (issue 15)."""
+
+    kind: Literal["route"]
+    object: Literal["lead"] = "lead"
+    from_queues: tuple[str, ...] = Field(
+        (), description="Leads waiting in these queues are routed too (leads without an owner always are).")
+    from_owners: tuple[Email, ...] = Field(
+        (), description="Users new leads land on before routing (the default lead owner, an integration user).")
+    statuses: tuple[str, ...] = Field((), description="Only leads in these statuses (empty: every open status).")
+    created_within_days: int | None = Field(
+        None, gt=0, le=MAX_DAYS, description="Only leads created this many days ago or later (empty: any age).")
+    routes: tuple[Route, ...] = Field(min_length=1, description="In order: the first route that matches wins.")
+    task: FollowUpTask | None = Field(None, description="A task for the person a lead is routed to.")
+    schedule: CronExpression = Field("*/5 * * * *", description="Cron expression, company time zone.")
+
+
+class AcceptanceRule(RuleBase):
+    """Sales accepts or rejects each routed lead, with a reason, within a deadline (seed 000's SLA)."""
+
+    kind: Literal["acceptance"]
+    statuses: tuple[str, ...] = Field(("New",), min_length=1, description="Lead statuses awaiting sales's decision.")
+    accepted: tuple[str, ...] = Field(min_length=1, description="Lead statuses that mean sales accepted the lead.")
+    rejected: str = Field(description="The lead status that means sales rejected it.")
+    reason_field: FieldName = Field(description="Lead field (or custom field) holding why it was rejected: required.")
+    return_to: ToQueue = Field(description="Marketing's queue, which gets rejected leads back with their reason.")
+    within: Duration = Field(description="Time to accept or reject, from routing (else from creation).")
+    task: FollowUpTask = Field(description="The task for an owner who let the deadline pass.")
+    reason_task: FollowUpTask = Field(
+        FollowUpTask(subject="Say why you rejected this lead", due_in_business_days=1),
+        description="The task for an owner who rejected a lead without a reason.")
+    source_field: FieldName = Field("lead_source", description="Lead field the lead report groups by source.")
+    campaign_field: FieldName | None = Field("campaign", description="Lead field the report groups by campaign.")
+    schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
+
+
 Rule = Annotated[
-    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule,
+    SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule
+    | AcceptanceRule,
     Field(discriminator="kind"),
 ]
 
@@ -554,6 +620,39 @@ class Policy(Strict):
             unknown = [s for s in (*rule.statuses, rule.set_status) if s not in lead]
             if unknown:
                 raise ValueError(f"rule {rule.id!r} names lead statuses not in stages.lead: {', '.join(unknown)}")
+
+    def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Names in routing rules that point at nothing in this policy, each with its key path."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        teams = {t.name for t in self.teams}
+        lead = {s.name for s in self.stages.lead}
+        for n, rule in enumerate(self.rules):
+            at: tuple[str | int, ...] = ("rules", n)
+            if isinstance(rule, AcceptanceRule):
+                problems += self._acceptance_problems(rule, at, lead)
+            if not isinstance(rule, RouteRule):
+                continue
+            problems += [((*at, "from_queues", i), f"queue {q!r} is not in queues")
+                         for i, q in enumerate(rule.from_queues) if q not in self.queues]
+            problems += [((*at, "statuses", i), f"lead status {s!r} is not in stages.lead")
+                         for i, s in enumerate(rule.statuses) if lead and s not in lead]
+            for r, route in enumerate(rule.routes):
+                target = route.to
+                if isinstance(target, ToQueue) and target.queue not in self.queues:
+                    problems.append(((*at, "routes", r, "to", "queue"), f"queue {target.queue!r} is not in queues"))
+                if isinstance(target, RoundRobin) and target.team not in teams:
+                    problems.append(((*at, "routes", r, "to", "team"), f"team {target.team!r} is not in teams"))
+        return problems
+
+    def _acceptance_problems(self, rule: AcceptanceRule, at: tuple[str | int, ...],
+                             lead: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        named: list[tuple[tuple[str | int, ...], str]] = [
+            *(((*at, "statuses", i), s) for i, s in enumerate(rule.statuses)),
+            *(((*at, "accepted", i), s) for i, s in enumerate(rule.accepted)), ((*at, "rejected"), rule.rejected)]
+        problems = [(loc, f"lead status {name!r} is not in stages.lead") for loc, name in named if name not in lead]
+        if rule.return_to.queue not in self.queues:
+            problems.append(((*at, "return_to", "queue"), f"queue {rule.return_to.queue!r} is not in queues"))
+        return problems
 
     def owner_policy(self, email: str | None) -> OwnerPolicy | None:
         if email is None:

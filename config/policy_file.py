@@ -170,13 +170,18 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(source, [PolicyProblem("", 1, "the policy must be a mapping of keys")])
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems = [
             PolicyProblem(".".join(str(p) for p in err["loc"]), _nearest_line(tuple(err["loc"]), index), _message(err))
             for err in exc.errors()
         ]
         raise PolicyError(source, problems) from None
+    references = [PolicyProblem(".".join(map(str, loc)), _nearest_line(loc, index), message)
+                  for loc, message in policy.reference_problems()]
+    if references:
+        raise PolicyError(source, references)
+    return policy
 
 
 def read_policy_text(path: Path) -> str:

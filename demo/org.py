@@ -14,6 +14,7 @@ from connectors.local import LocalCRM
 from demo.accounts import build_accounts
 from demo.deals import build_deals, deal_targets
 from demo.history import deal_history, lead_history
+from demo.intake import WEB_LEADS, build_decided, build_intake
 from demo.leads import build_leads, lead_targets
 from demo.people import demo_owners
 from demo.scaled import seed_scaled
@@ -40,5 +41,8 @@ def seed_demo(crm: LocalCRM, now: datetime, seed: int = 7) -> None:
         *deal_targets(deals),
     ]
     tasks = build_tasks(rng, now, [*lead_touches, *deal_touches], org.of_type("Customer"), targets)
-    crm.insert_records([*demo_owners(now), *org.accounts, *org.contacts, *org.notes, *leads, *deals, *tasks])
-    crm.insert_history([*lead_history(leads, seed), *deal_history(deals, seed)])
+    intake = build_intake(now, org.of_type("Customer"))
+    decided, decisions = build_decided(now)
+    crm.insert_records([*demo_owners(now), WEB_LEADS, *org.accounts, *org.contacts, *org.notes, *leads, *intake,
+                        *decided, *deals, *tasks])
+    crm.insert_history([*lead_history(leads, seed), *decisions, *deal_history(deals, seed)])

@@ -52,6 +52,11 @@ class RuleContext:
         """Member email -> team; a member of two teams belongs to the first, as in ``Policy.team_of``."""
         return {m.lower(): t for t in reversed(self.policy.teams) for m in t.members}
 
+    @cached_property
+    def route_rule_ids(self) -> tuple[str, ...]:
+        """Rules that route new leads: a routing starts the new owner's SLA clock."""
+        return tuple(r.id for r in self.policy.rules if r.kind == "route")
+
     def time_zone(self, owner: Owner | None) -> str:
         """The owner's zone: the policy's override, then the CRM profile, then the company default."""
         if owner is not None:

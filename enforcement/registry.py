@@ -10,18 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.policy import (
+    AcceptanceRule,
     CadenceRule,
     DedupeRule,
     GateRule,
     OverdueRule,
     Policy,
+    RouteRule,
     SlaRule,
     StaleDealRule,
     StaleLeadRule,
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import cadence, duplicates, gates, overdue, sla, stale
+from enforcement import acceptance, cadence, duplicates, gates, overdue, routing, sla, stale
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -36,7 +38,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
-JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept")
 
 
 def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
@@ -50,6 +52,8 @@ register("cadence", "cadence", CadenceRule, cadence.evaluate)
 register("overdue", "overdue", OverdueRule, overdue.evaluate)
 register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
+register("route", "route", RouteRule, routing.evaluate)
+register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

@@ -32,7 +32,8 @@ def evaluate(rule: SlaRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     rotation = Rotation(ctx)
     closed = _closed_everywhere(ctx, object_type)
     acting = [o.id for o in ctx.owners.values() if o.active]
-    restarted = [record_id for rule_id, record_id in ctx.history.last_reassigned if rule_id == rule.id]
+    restarters = {rule.id, *ctx.route_rule_ids}
+    restarted = [record_id for rule_id, record_id in ctx.history.last_reassigned if rule_id in restarters]
     suspects = _candidates(org.sla_suspects(object_type, closed, acting, restarted), rule, ctx)
     while batch := list(islice(suspects, _BATCH)):
         activity = org.last_activity_of([record.id for record in batch])
@@ -74,6 +75,15 @@ def _candidates(records: Iterable[Record], rule: SlaRule, ctx: RuleContext) -> I
         yield record
 
 
+def _clock_start(rule: SlaRule, ctx: RuleContext, record: Lead | Opportunity) -> datetime:
+    """When the owner's clock started: the record's creation, its routing, or this rule's last reassignment."""
+    moments = [record.created_at]
+    for restarter in (rule.id, *ctx.route_rule_ids):
+        if (at := ctx.history.last_reassigned.get((restarter, record.id))) is not None:
+            moments.append(at)
+    return max(moments)
+
+
 def _acted_at(record: Lead | Opportunity, last_activity: datetime | None) -> datetime | None:
     changed = record.stage_changed_at if isinstance(record, Opportunity) else record.status_changed_at
     moments = [m for m in (changed, last_activity) if m is not None]
@@ -96,7 +106,7 @@ def _judge(
         return
     if owner.is_queue:
         return  # work waiting in a queue has nobody to breach it yet
-    start = max(record.created_at, ctx.history.last_reassigned.get((rule.id, record.id), record.created_at))
+    start = _clock_start(rule, ctx, record)
     acted = _acted_at(record, last_activity)
     if owner.active and acted is not None and acted > start:
         return

@@ -88,6 +88,9 @@ def print_run(result: RunResult, console: Console) -> None:
     if result.stopped:
         console.print(f"[yellow]stopped early:[/] {result.stopped}; the rest is applied by the next run")
     console.print("All findings and actions: add --json, or `warden ledger show " + result.run_id + " --json`.")
+    if not result.dry_run and any(a.status == "applied" for a in result.actions):
+        console.print(f"Take this run back: `warden revert {result.run_id}` shows what it would restore "
+                      "(add --apply to restore it).", soft_wrap=True)
 
 
 def _print_by_rule(result: RunResult, console: Console) -> None:

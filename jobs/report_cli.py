@@ -1,4 +1,4 @@
-"""``warden report sla|pipeline``: the managers' reports from the mirror and the ledger, as tables, JSON or HTML."""
+"""``warden report sla|pipeline|leads``: reports from the mirror and the ledger, as tables, JSON or HTML."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import Settings
-from jobs.inputs import open_store, policy_or_exit
+from jobs.inputs import fail, open_store, policy_or_exit
+from notify.lead_report import LeadReport
 from notify.pipeline_report import PipelineReport
 from notify.report_render import as_json, write_pipeline_html
-from notify.reports import SLA_WINDOW_DAYS, load_pipeline_report, load_sla_report
+from notify.reports import SLA_WINDOW_DAYS, load_lead_report, load_pipeline_report, load_sla_report
 from notify.sla_report import SlaReport
 
 app = typer.Typer(help="Reports for managers: speed-to-lead and SLA health, the pipeline's shape.",
@@ -105,3 +106,34 @@ def _num(value: float | None) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
+
+
+@app.command("leads")
+def leads(crm: CrmOption = None, policy: PolicyOption = None, now: NowOption = None, json_output: JsonOption = False,
+          days: Annotated[int, typer.Option(min=1, help="Over the leads created in this many days.")] = SLA_WINDOW_DAYS,
+          ) -> None:
+    """Lead acceptance for marketing: accepted, rejected and why, time to acceptance, by source and campaign."""
+    settings = Settings()
+    _, sessions = open_store(settings)
+    try:
+        report = load_lead_report(sessions, policy_or_exit(settings, policy), crm or settings.crm, _moment(now), days)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if json_output:
+        sys.stdout.write(as_json(report) + "\n")
+    else:
+        print_leads(report, console)
+
+
+def print_leads(report: LeadReport, out: Console) -> None:
+    out.print(f"Lead acceptance, leads created {report.since:%d %b} to {report.as_of:%d %b %Y} ({report.connection}); "
+              "time to acceptance in business hours from routing")
+    table = Table("by", "group", "leads", "accepted", "rejected", "awaiting", "acceptance rate", "median h to accept")
+    for row in report.rows:
+        table.add_row(row.scope, row.name, str(row.leads), str(row.accepted), str(row.rejected), str(row.awaiting),
+                      _pct(row.acceptance_rate), _num(row.median_hours_to_accept))
+    out.print(table)
+    reasons = Table("source", "rejection reason", "leads", title="Why sales rejected leads", title_justify="left")
+    for reason in report.reasons:
+        reasons.add_row(reason.source, reason.reason, str(reason.leads))
+    out.print(reasons)

@@ -59,6 +59,7 @@ def _reads(rule: Any) -> Reads | None:
         "cadence": Reads((_ACCOUNT, ACTIVITY), (_ACCOUNT, _TASK)),
         "overdue": Reads((_TASK,), (_TASK,)),
         "gates": Reads((own,), (own,)),
+        "acceptance": Reads((_LEAD,), (_LEAD,)),
     }.get(rule.kind)
 
 

@@ -7,12 +7,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from notify.lead_report import LeadReport
 from notify.pipeline_report import PipelineReport
 from notify.render import environment
 from notify.sla_report import SlaReport
 
 
-def as_json(report: PipelineReport | SlaReport) -> str:
+def as_json(report: PipelineReport | SlaReport | LeadReport) -> str:
     """One JSON object with every figure of the report (datetimes in ISO-8601)."""
     return json.dumps(dataclasses.asdict(report), default=_iso, ensure_ascii=False, indent=2)
 

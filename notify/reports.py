@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.policy import Policy, SlaRule
-from domain.records import ObjectType, Owner
+from config.policy import AcceptanceRule, Policy, SlaRule
+from domain.records import Lead, ObjectType, Owner
+from notify.lead_report import LeadReport, lead_report
 from notify.pipeline_report import PipelineReport, pipeline_report
 from notify.sla_report import NewRecords, SlaReport, sla_report
 from store import mirror, report_queries, stage_history
@@ -58,3 +59,27 @@ def load_pipeline_report(
         histories = {obj: stage_history.histories(session, connection, obj) for obj in OBJECTS}
         owners = mirror.owners(session, connection)
     return pipeline_report(connection, now, policy, owners, records, histories)
+
+
+def load_lead_report(sessions: sessionmaker[Session], policy: Policy, connection: str, now: datetime,
+                     days: int = SLA_WINDOW_DAYS) -> LeadReport:
+    """Acceptance by source and campaign over the leads created in the ``days`` before ``now``.
+
+    Raises:
+        ValueError: the policy has no enabled ``acceptance`` rule to judge the leads by.
+    """
+    rule = next((r for r in policy.rules if isinstance(r, AcceptanceRule) and r.enabled), None)
+    if rule is None:
+        raise ValueError("the policy has no `kind: acceptance` rule: it says which lead statuses mean accepted "
+                         "and rejected")
+    since = now - timedelta(days=days)
+    routes = [r.id for r in policy.rules if r.kind == "route"]
+    with sessions() as session:
+        leads = [r for r in report_queries.created_since(session, connection, ObjectType.LEAD, since)
+                 if isinstance(r, Lead)]
+        history = stage_history.histories(session, connection, ObjectType.LEAD, [r.id for r in leads])
+        routed: dict[str, datetime] = {}
+        for _, record_id, _, at in report_queries.sla_reassignments(session, connection, routes):
+            routed.setdefault(record_id, at)
+        owners = mirror.owners(session, connection)
+    return lead_report(connection, now, since, policy, rule, owners, leads, history, routed)

@@ -175,6 +175,9 @@ def _restore(plan: RevertPlan, change: AppliedChange, record: Record | None, ina
         elif now.get(name) != wrote:
             plan.left.append(_left(change, f"{name}: changed since the run (it wrote {wrote!r}, now "
                                            f"{now.get(name)!r}); left alone"))
+        elif name == "owner_id" and change.before[name] is None:
+            plan.left.append(_left(change, "owner_id: it had no owner before the run (a lead routed on arrival) and "
+                                           "the CRM needs one; left alone"))
         elif name == "owner_id" and change.before[name] in inactive:
             plan.left.append(_left(change, f"owner_id: its owner before the run, {change.before[name]!r}, is "
                                            "deactivated and the CRM refuses them; left alone"))

@@ -88,7 +88,7 @@ def test_leads_cover_every_status_and_age(demo: LocalCRM) -> None:
     leads: list[Lead] = _all(demo, ObjectType.LEAD)
     assert {lead.status for lead in leads} == {
         "New", "Qualifying", "Development", "Working", "Qualified", "Returned to Marketing",
-        "Disqualified", "Converted",
+        "Disqualified", "Converted", "Rejected",
     }
     last_call = _last_completed(demo)
     fresh = [

@@ -134,7 +134,7 @@ def test_a_worker_keeps_its_last_good_policy_when_the_file_turns_to_garbage(
     path.write_bytes(os.urandom(64) + b"\xff\xfe\x80")
     clock.advance(minutes=16)
     with capture_logs() as logs:
-        assert [o.job for o in worker.tick()] == ["sla"]
+        assert "sla" in [o.job for o in worker.tick()]
     rejected = [e for e in logs if e["event"] == "policy.rejected"]
     assert len(rejected) == 1 and "UTF-8" in rejected[0]["reason"]
     report = collect_status(session_factory(sqlite_engine), worker.keeper.refresh(), str(path),

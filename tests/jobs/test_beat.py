@@ -39,7 +39,7 @@ def test_jobs_that_fire_together_share_one_beat_entry(scheduler: PolicyScheduler
     scheduled = {job.job for job in scheduler.keeper.refresh().jobs}
     assert {job for jobs in entries.values() for job in jobs} == scheduled
     assert set(entries["0 * * * *"]) == {"sla", "digest"}
-    assert entries["*/15 * * * *"] == ("sla",)
+    assert entries["*/15 * * * *"] == ("sla", "route", "accept")
     assert entries["30 * * * *"] == ("gates",)
     cadence = scheduler.schedule["local: 0 7 * * mon"].schedule
     assert cadence.day_of_week == {1} and cadence.hour == {7} and cadence.minute == {0}
@@ -59,7 +59,7 @@ def test_a_rule_removed_from_the_policy_leaves_the_beat_schedule(scheduler: Poli
     policy.write_text(policy.read_text().replace("    kind: cadence\n", "    kind: cadence\n    enabled: false\n"))
     scheduler.follow_policy()
     assert "0 7 * * mon" not in fired(scheduler)
-    assert fired(scheduler)["*/15 * * * *"] == ("sla",)
+    assert fired(scheduler)["*/15 * * * *"] == ("sla", "route", "accept")
 
 
 def test_an_edit_that_does_not_validate_keeps_the_last_good_schedule(

@@ -69,7 +69,7 @@ def test_policy_check_names_the_bad_key_and_line(env: Path) -> None:
 def test_unknown_job_and_crm_are_refused_with_the_choices(env: Path) -> None:
     """A typo in the job or CRM name says what would have been accepted."""
     result = CliRunner().invoke(app, ["run", "stail"])
-    assert result.exit_code == 2 and "sla, stale, cadence, overdue, gates, dedupe, all" in result.output
+    assert result.exit_code == 2 and "sla, stale, cadence, overdue, gates, dedupe, route, accept, all" in result.output
     result = CliRunner().invoke(app, ["run", "all", "--crm", "pipedrive"])
     assert result.exit_code == 2 and "local, salesforce, hubspot" in result.stderr
 

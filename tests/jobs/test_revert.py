@@ -53,6 +53,7 @@ def crm_state(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 def applied_run(env: Path) -> dict[str, Any]:
     code, out = invoke("demo", "--now", NOW, "--apply")
     assert code == 0, out
+    assert "Take this run back: `warden revert " in out
     run_id = out.split("warden ledger show ")[1].split()[0]
     return json.loads(invoke("ledger", "show", run_id, "--json")[1])
 
@@ -86,11 +87,12 @@ def test_revert_of_run_all_takes_the_demo_back_except_what_a_user_changed_since(
     assert done["failed"] == 0 and done["applied"] == len(done["actions"]) > 0
     left = {(s["object"], s["record_id"]): s["reason"] for s in done["left_alone"]}
     deactivated = {k for k, why in left.items() if "is deactivated and the CRM refuses them" in why}
-    assert set(left) == {("opportunity", edited["record_id"]), *deactivated}
+    unowned = {k for k, why in left.items() if "it had no owner before the run" in why}
+    assert set(left) == {("opportunity", edited["record_id"]), *deactivated, *unowned}
     reverted = crm_state(env / "crm.db")
     assert set(reverted) == set(before)  # every task the run created is gone
     differs = {k for k in before if reverted[k] != before[k]}
-    assert differs == {("opportunity", edited["record_id"]), *deactivated}
+    assert differs == {("opportunity", edited["record_id"]), *deactivated, *unowned}
     assert all(before[k]["owner_id"] != reverted[k]["owner_id"] for k in deactivated)
     assert reverted[("opportunity", edited["record_id"])]["owner_id"] == other
     assert {k: v for k, v in reverted[("opportunity", edited["record_id"])].items() if k != "owner_id"} == {

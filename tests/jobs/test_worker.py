@@ -20,7 +20,9 @@ from store.locks import locks_for
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
-JOBS = ["sla", "stale", "cadence", "overdue", "gates", "dedupe", "digest"]
+JOBS = ["sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept", "digest"]
+QUARTER_HOURLY = dict.fromkeys(("sla", "route", "accept"), "finished")
+"""The jobs whose rules the shipped policy runs every 15 minutes: first-contact SLA, routing, acceptance."""
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +47,14 @@ def statuses(outcomes: list[JobOutcome]) -> dict[str, str]:
 def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
     sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
-    """First pass runs every job; a minute later nothing is due; at the quarter hour only sla is."""
+    """First pass runs every job; a minute later nothing is due; at the quarter hour only quarter-hourly ones are."""
     clock = FakeClock()
     worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
     assert statuses(worker.tick()) == dict.fromkeys(JOBS, "finished")
     clock.advance(minutes=1)
     assert worker.tick() == []
     clock.advance(minutes=15)
-    assert statuses(worker.tick()) == {"sla": "finished"}
+    assert statuses(worker.tick()) == QUARTER_HOURLY
 
 
 def test_a_pass_over_an_unchanged_org_spends_at_most_one_call_per_object_type(
@@ -99,7 +101,7 @@ def test_an_invalid_policy_edit_keeps_the_last_good_policy_and_says_why(
     policy_path.write_text(policy_path.read_text().replace("kind: sla", "kind: slaa", 1))
     clock.advance(minutes=16)
     with capture_logs() as logs:
-        assert statuses(worker.tick()) == {"sla": "finished"}
+        assert statuses(worker.tick()) == QUARTER_HOURLY
     rejected = [e for e in logs if e["event"] == "policy.rejected"]
     assert len(rejected) == 1 and "rules.0" in rejected[0]["reason"]
     report = collect_status(session_factory(sqlite_engine), worker.keeper.refresh(), str(policy_path),
