@@ -36,11 +36,11 @@ from jobs.digest_cli import (
 from jobs.inputs import (
     clock_or_exit,
     crm_or_exit,
-    database_reason,
     fail,
+    folder_or_exit,
+    ledger_failed,
     open_store,
     policy_or_exit,
-    preview_folder_or_exit,
     settings_or_exit,
 )
 from jobs.job_table import job_table
@@ -50,7 +50,7 @@ from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.report import as_json, print_run
 from jobs.schedule import ScheduleError
 from notify.digest import DigestConfigError
-from store.locks import locks_for
+from store.locks import LockError, locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
                   "unless given --apply.", no_args_is_help=True, add_completion=False)
@@ -83,13 +83,14 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
                                planned_by=rule_jobs(policy))
             return run_job(job, connector=connector, connection=crm, policy=policy,
                            sessions=sessions, now=now, apply=apply, full=full, allow_large=allow_large)
+    except LockError as exc:
+        raise fail(str(exc)) from None
     except CredentialsError as exc:
         raise fail(f"the run failed and was recorded as failed in the ledger: {exc}") from None
     except ConnectorError as exc:
         raise fail(f"the run failed and was recorded as failed in the ledger: {exc}", 1) from None
     except SQLAlchemyError as exc:
-        raise fail(f"the ledger {settings.database_url} failed during the run: {database_reason(exc)}; "
-                   "the run stopped there: run it again to finish", 1) from None
+        raise ledger_failed(settings, exc) from None
 
 
 @app.command()
@@ -159,13 +160,15 @@ def digest(
     """Each manager's digest of what their team left undone, from the latest runs in the ledger."""
     warden_logging.configure()
     settings = settings_or_exit()
-    moment, folder, connection = clock_or_exit(now), preview_folder_or_exit(preview), crm_or_exit(crm, settings)
+    moment, folder, connection = clock_or_exit(now), folder_or_exit(preview, "--preview"), crm_or_exit(crm, settings)
     _, sessions = open_store(settings)
     try:
         report = build_digests(sessions, settings, policy_or_exit(settings, policy), connection, moment,
                                preview=folder, send=send, test_to=to)
     except DigestConfigError as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise ledger_failed(settings, exc, "the digests") from None
     digest_command(report, send, console, test_to=to)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections.abc import Iterator
@@ -14,11 +15,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
 from config.settings import Settings
-from dedupe.exports import ExportError, read_account_export
+from dedupe.exports import ExportError, describe_skipped, read_account_export
 from dedupe.people_plan import build_people_plan, people_facts
 from dedupe.plan import ClusterPlan, MergePlan, build_plan, facts_from_org
 from dedupe.plan_files import PlanFileError, read_plan, read_plan_source, write_plan
@@ -33,10 +35,10 @@ from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector, record_links
 from jobs.dedupe_source import crm_identity, plan_source
-from jobs.inputs import crm_or_exit, fail, open_store, policy_or_exit, settings_or_exit
+from jobs.inputs import crm_or_exit, fail, ledger_failed, open_store, policy_or_exit, settings_or_exit
 from jobs.recovery import settle_interrupted
 from store import mirror
-from store.locks import locks_for
+from store.locks import JobLocks, LockError, locks_for
 from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts, contacts or leads: plan, review the plan, apply it, undo it.",
@@ -59,6 +61,28 @@ def _connector(settings: Settings, crm: str) -> Iterator[Connector]:
         raise fail(str(exc)) from None
 
 
+def _encoding_or_exit(encoding: str | None) -> str | None:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(f"--encoding: {encoding!r} is not an encoding Python knows: e.g. utf-8, cp1252, "
+                       "latin-1, utf-16") from None
+    return encoding
+
+
+def _from_csv(path: Path, encoding: str | None) -> list[AccountFacts]:
+    try:
+        export = read_account_export(path, encoding)
+    except ExportError as exc:
+        raise fail(f"--from-csv: {exc}") from None
+    except OSError as exc:
+        raise fail(f"--from-csv: cannot read {path}: {exc.strerror}") from None
+    if export.skipped:
+        console.print(f"[yellow]{describe_skipped(export.skipped)}[/]")
+    return [AccountFacts(a) for a in export.accounts]
+
+
 def _synced(settings: Settings, crm: str) -> sessionmaker[Session]:
     sessions = open_store(settings)[1]
     with _connector(settings, crm) as connector:
@@ -66,13 +90,11 @@ def _synced(settings: Settings, crm: str) -> sessionmaker[Session]:
     return sessions
 
 
-def _facts(settings: Settings, crm: str, from_csv: Path | None) -> tuple[list[AccountFacts], dict[str, str]]:
+def _facts(settings: Settings, crm: str, from_csv: Path | None,
+           encoding: str | None) -> tuple[list[AccountFacts], dict[str, str]]:
     """The accounts with their facts, and the owners' names by id (an export names owners itself)."""
     if from_csv is not None:
-        try:
-            return [AccountFacts(a) for a in read_account_export(from_csv)], {}
-        except (OSError, ExportError) as exc:
-            raise fail(f"cannot read --from-csv {from_csv}: {exc}") from None
+        return _from_csv(from_csv, encoding), {}
     sessions = _synced(settings, crm)
     with sessions() as session:
         org = mirror.MirrorOrg(session, crm)
@@ -126,6 +148,9 @@ def plan_command(
         "--object", help="What to dedupe: accounts, contacts or leads (HubSpot: contacts in a lead stage).")
     ] = "accounts",
     from_csv: Annotated[Path | None, typer.Option(help="Plan on a Salesforce or HubSpot account export.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="The --from-csv file's encoding, e.g. cp1252 (default: told by its byte-order mark, else UTF-8)."
+    )] = None,
     out: Annotated[Path | None, typer.Option(help="Write the plan: FILE.csv (to review), .json or .html.")] = None,
     policy: PolicyOption = None,
     workers: Annotated[
@@ -138,7 +163,7 @@ def plan_command(
     merged = _object_or_exit(object_type, from_csv)
     connection = crm_or_exit(crm, settings)
     if merged is ObjectType.ACCOUNT:
-        facts, owners = _facts(settings, connection, from_csv)
+        facts, owners = _facts(settings, connection, from_csv, _encoding_or_exit(encoding))
         plan = build_plan(facts, rules, workers, record_links(settings, connection), owners)
         plan = replace(plan, source=plan_source(settings, connection, from_csv))
     else:
@@ -214,6 +239,16 @@ def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Se
         locks = locks_for(engine)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    try:
+        return _merge_locked(clusters, connector, sessions, locks, connection)
+    except LockError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise ledger_failed(settings, exc, "the merges") from None
+
+
+def _merge_locked(clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session],
+                  locks: JobLocks, connection: str) -> MergeRun:
     with locks.hold(MERGE_JOB, connection) as held:
         if not held:
             raise fail(f"another `warden dedupe apply` is merging on {connection!r}: "

@@ -16,7 +16,7 @@ from domain.errors import ConnectorError
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.doctor import Problem, budget_line, diagnose
-from jobs.inputs import fail, policy_or_exit
+from jobs.inputs import crm_or_exit, fail, policy_or_exit, settings_or_exit
 from jobs.policy_init import draft_policy
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
@@ -49,8 +49,8 @@ def doctor(
 ) -> None:
     """Is this org ready for this policy? One line per problem with its fix; exit 0 when ready, 1 when not."""
     warden_logging.configure()
-    settings = _whole_budget(Settings())
-    name = crm or settings.crm
+    settings = _whole_budget(settings_or_exit())
+    name = crm_or_exit(crm, settings)
     loaded = policy_or_exit(settings, policy)
     connector = _inspector(settings, name, loaded.fields)
     if not isinstance(connector, Inspector):
@@ -93,10 +93,9 @@ def policy_init(
 ) -> None:
     """Draft a commented policy from the live org: its stages, statuses, teams, queues and account types."""
     warden_logging.configure()
-    settings = Settings()
-    name = crm or settings.crm
-    if out is not None and out.exists() and not force:
-        raise fail(f"{out} exists: choose another --out, or add --force to replace it")
+    settings = settings_or_exit()
+    name = crm_or_exit(crm, settings)
+    _writable_or_exit(out, force)
     connector = _inspector(settings, name)
     if not isinstance(connector, Inspector):
         raise fail(f"the {name} CRM has no metadata to draft from: copy config/policy.yaml instead")
@@ -111,8 +110,23 @@ def policy_init(
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--out: cannot write {out}: {exc.strerror}") from None
     _say(f"wrote {out}: {len(drafted.stages.all_opportunity())} opportunity stages in "
          f"{1 + len(drafted.stages.pipelines)} pipeline(s), {len(drafted.stages.lead)} lead statuses, "
          f"{len(drafted.teams)} teams, {len(drafted.rules)} rules. Next: warden doctor --crm {name} --policy {out}",
          err=True)
+
+
+def _writable_or_exit(out: Path | None, force: bool) -> None:
+    """Refuse an --out the draft could not be written to before reading the org for it."""
+    if out is None:
+        return
+    if out.is_dir():
+        raise fail(f"--out: {out} is a folder: name the policy file to write, e.g. {out / 'policy.yaml'}")
+    if not out.parent.is_dir():
+        raise fail(f"--out: the folder {out.parent} does not exist")
+    if out.exists() and not force:
+        raise fail(f"--out: {out} exists: choose another --out, or add --force to replace it")

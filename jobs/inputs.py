@@ -6,13 +6,14 @@ key), and exit code 2, before any work starts.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from alembic.util.exc import CommandError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,8 +73,26 @@ def open_store(settings: Settings, *, migrated: bool = True) -> tuple[Engine, se
             migrate(engine)
             check_writable(engine)
     except (SQLAlchemyError, CommandError, OSError) as exc:
-        raise fail(f"cannot open the database {settings.database_url}: {database_reason(exc)}") from None
+        raise fail(f"cannot open the database {settings.database_url}: {database_reason(exc)}"
+                   f"{_folder_hint(settings.database_url)}") from None
     return engine, session_factory(engine)
+
+
+def _folder_hint(url: str) -> str:
+    """SQLite says only "unable to open database file" when it cannot create its journal beside the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database.startswith("file:"):
+        return ""
+    folder = Path(parsed.database).absolute().parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        return f" (its folder {folder} cannot be written: a read-only disk?)"
+    return ""
+
+
+def ledger_failed(settings: Settings, exc: BaseException, during: str = "the run") -> typer.Exit:
+    """A ledger write that failed once work had started (a disk that filled): exit 1, re-running finishes it."""
+    return fail(f"the ledger {settings.database_url} failed during {during}: {database_reason(exc)}; "
+                f"{during} stopped there: run it again to finish", 1)
 
 
 def database_reason(exc: BaseException) -> str:
@@ -103,14 +122,14 @@ def clock_or_exit(value: str | None) -> datetime:
     return utc
 
 
-def preview_folder_or_exit(folder: Path | None) -> Path | None:
-    """``--preview``'s folder, created if missing; a file or a folder that cannot be made ends the command."""
+def folder_or_exit(folder: Path | None, option: str) -> Path | None:
+    """The folder ``option`` names, created if missing; a file or a folder that cannot be made ends the command."""
     if folder is None:
         return None
     if folder.exists() and not folder.is_dir():
-        raise fail(f"--preview: {folder} is a file, not a folder: name a folder for the previews")
+        raise fail(f"{option}: {folder} is a file, not a folder: name a folder for the {option.strip('-')} files")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise fail(f"--preview: cannot create the folder {folder}: {exc.strerror}") from None
+        raise fail(f"{option}: cannot create the folder {folder}: {exc.strerror}") from None
     return folder

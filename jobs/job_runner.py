@@ -26,7 +26,7 @@ from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.shutdown import ShutdownFlag, ShutdownRequested, StoppingConnector
 from notify.digest import JOB as DIGEST_JOB
 from store import mirror
-from store.locks import JobLocks
+from store.locks import JobLocks, LockError
 
 log = structlog.get_logger(__name__)
 
@@ -76,11 +76,15 @@ class JobRunner:
 
     def _under_lock(self, job: str, connection: str, body: Callable[[], JobOutcome]) -> JobOutcome:
         started = self.timer()
-        with self.locks.hold(job, connection) as taken:
-            if not taken:
-                log.info("job.locked", job=job, connection=connection)
-                return JobOutcome(connection, job, "locked")
-            outcome = body()
+        try:
+            with self.locks.hold(job, connection) as taken:
+                if not taken:
+                    log.info("job.locked", job=job, connection=connection)
+                    return JobOutcome(connection, job, "locked")
+                outcome = body()
+        except LockError as exc:  # a full disk may be freed: the next pass tries again
+            log.error("job.failed", job=job, connection=connection, error=str(exc))
+            return JobOutcome(connection, job, "failed", error=str(exc))
         seconds = self.timer() - started
         log.info("job.done", job=job, connection=connection, status=outcome.status, seconds=round(seconds, 3))
         return dataclasses.replace(outcome, job=job, seconds=seconds)

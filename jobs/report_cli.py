@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +11,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import Settings
-from jobs.inputs import fail, open_store, policy_or_exit
+from jobs.inputs import (
+    EARLIEST,
+    clock_or_exit,
+    crm_or_exit,
+    fail,
+    folder_or_exit,
+    open_store,
+    policy_or_exit,
+    settings_or_exit,
+)
 from notify.lead_report import LeadReport
 from notify.pipeline_report import PipelineReport
 from notify.report_render import as_json, write_pipeline_html
@@ -25,8 +33,7 @@ console = Console()
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
 PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]
-NowOption = Annotated[datetime | None, typer.Option(
-    formats=["%Y-%m-%dT%H:%M:%S%z"], help="Report as of this moment (ISO-8601 with offset).")]
+NowOption = Annotated[str | None, typer.Option(help="Report as of this moment (ISO-8601 with offset).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
@@ -35,9 +42,11 @@ def sla(crm: CrmOption = None, policy: PolicyOption = None, now: NowOption = Non
         days: Annotated[int, typer.Option(min=1, help="Over the records created in this many days.")] = SLA_WINDOW_DAYS,
         ) -> None:
     """Time to first touch (median, 90th percentile, business hours), SLA attainment and reassignments, per rep."""
-    settings = Settings()
+    settings = settings_or_exit()
+    connection, moment = crm_or_exit(crm, settings), clock_or_exit(now)
+    _window_or_exit(days, moment)
     _, sessions = open_store(settings)
-    report = load_sla_report(sessions, policy_or_exit(settings, policy), crm or settings.crm, _moment(now), days)
+    report = load_sla_report(sessions, policy_or_exit(settings, policy), connection, moment, days)
     if json_output:
         sys.stdout.write(as_json(report) + "\n")
     else:
@@ -49,24 +58,24 @@ def pipeline(crm: CrmOption = None, policy: PolicyOption = None, now: NowOption 
              html: Annotated[Path | None, typer.Option(help="Also write pipeline.html into this folder.")] = None,
              ) -> None:
     """Conversion and days between consecutive stages per team and rep, and each rep's forecast tendency."""
-    settings = Settings()
+    settings = settings_or_exit()
+    connection, moment, folder = crm_or_exit(crm, settings), clock_or_exit(now), folder_or_exit(html, "--html")
     _, sessions = open_store(settings)
-    report = load_pipeline_report(sessions, policy_or_exit(settings, policy), crm or settings.crm, _moment(now))
+    report = load_pipeline_report(sessions, policy_or_exit(settings, policy), connection, moment)
     if json_output:
         sys.stdout.write(as_json(report) + "\n")
     else:
         print_pipeline(report, console)
-    if html is not None:
-        page = write_pipeline_html(report, html)
+    if folder is not None:
+        page = write_pipeline_html(report, folder)
         (console if not json_output else Console(stderr=True)).print(f"Wrote {page}")
 
 
-def _moment(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise typer.BadParameter("add Z or +HH:MM", param_hint="--now")
-    return now.astimezone(UTC)
+def _window_or_exit(days: int, moment: datetime) -> None:
+    """``--days`` back from ``moment`` must not reach before 1970."""
+    if days > (moment - EARLIEST).days:
+        raise fail(f"--days: {days} days before {moment:%Y-%m-%d} is before 1970: give at most "
+                   f"{(moment - EARLIEST).days}")
 
 
 def print_sla(report: SlaReport, out: Console) -> None:
@@ -113,10 +122,12 @@ def leads(crm: CrmOption = None, policy: PolicyOption = None, now: NowOption = N
           days: Annotated[int, typer.Option(min=1, help="Over the leads created in this many days.")] = SLA_WINDOW_DAYS,
           ) -> None:
     """Lead acceptance for marketing: accepted, rejected and why, time to acceptance, by source and campaign."""
-    settings = Settings()
+    settings = settings_or_exit()
+    connection, moment = crm_or_exit(crm, settings), clock_or_exit(now)
+    _window_or_exit(days, moment)
     _, sessions = open_store(settings)
     try:
-        report = load_lead_report(sessions, policy_or_exit(settings, policy), crm or settings.crm, _moment(now), days)
+        report = load_lead_report(sessions, policy_or_exit(settings, policy), connection, moment, days)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if json_output:

@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from notify.contents import Digest
+from notify.render import header_safe
 
 REPS_SHOWN = 8
 
@@ -43,7 +44,7 @@ def _bars(axes: Axes, digest: Digest) -> None:
     for title in titles:
         colour = colours[title]
         counts = [sum(g.count for g in r.rules if g.title == title) for r in reps]
-        axes.barh([r.name for r in reps], counts, left=left, color=colour, label=title, height=0.6)
+        axes.barh([header_safe(r.name) for r in reps], counts, left=left, color=colour, label=title, height=0.6)
         left = [a + b for a, b in zip(left, counts, strict=True)]
     axes.set_title("Open items by rep", fontsize=10, loc="left")
     axes.tick_params(labelsize=8)

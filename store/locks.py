@@ -13,11 +13,15 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine, text
+
+
+class LockError(RuntimeError):
+    """A lock file that cannot be created (a full or read-only disk, a folder without write access)."""
 
 
 class JobLocks(Protocol):
@@ -58,20 +62,30 @@ class FileLocks:
 
     @contextmanager
     def hold(self, job: str, connection: str) -> Iterator[bool]:
-        self._folder.mkdir(parents=True, exist_ok=True)
+        """Raises ``LockError`` when the lock file cannot be created."""
         path = self._folder / f"{lock_key(job, connection) & 0xFFFFFFFFFFFFFFFF:016x}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LockError(f"cannot create the job lock {path}: {exc.strerror}") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 yield False
                 return
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{job} {connection} pid {os.getpid()}\n".encode())
+            _note_holder(fd, f"{job} {connection} pid {os.getpid()}\n")
             yield True
         finally:
             os.close(fd)
+
+
+def _note_holder(fd: int, note: str) -> None:
+    """Write who holds the lock, for a person looking; the ``flock`` is the lock, so a full disk is no matter."""
+    with suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.write(fd, note.encode())
 
 
 def locks_for(engine: Engine) -> JobLocks:

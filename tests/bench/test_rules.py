@@ -12,3 +12,4 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(caps
         assert rule_id in out
     assert "records/s" in out and "peak memory of the evaluating process" in out
     assert "EXTRAPOLATED from 1 measured re-scans" in out
+    assert "at full size (linear from scale 0.0005): goal < 60 s" in out  # the goals are set for the full org

@@ -98,7 +98,7 @@ def test_exports_of_both_crms_plan_the_acme_merge(tmp_path: Path, export: str, f
     """Each CRM's own export columns are read, and the oldest Acme record is proposed as master."""
     path = tmp_path / "export.csv"
     path.write_text("\ufeff" + export, encoding="utf-8")
-    accounts = read_account_export(path)
+    accounts = read_account_export(path).accounts
     assert accounts[0].id == first_id and accounts[0].billing_city == "Boston"
     plan = build_plan([AccountFacts(a) for a in accounts], Policy.model_validate({"dedupe": {"survivor": ["oldest"]}}))
     assert [c.master_id for c in plan.clusters] == [first_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -45,3 +46,18 @@ def test_header_safe_names_hold_no_control_or_line_break_characters(name: str) -
     assert not any(c in cleaned for c in "\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
     assert all(c.isprintable() for c in cleaned)
     assert cleaned == cleaned.strip() and "  " not in cleaned
+
+
+def test_a_rep_name_with_a_line_break_draws_the_chart_without_a_warning(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The chart labels each bar with the rep's name: control characters become spaces, not missing glyphs."""
+    with sessions.begin() as session:
+        session.execute(update(OwnerRow).where(OwnerRow.id == "005A").values(name="Ann\r\nBcc: everyone@example.com"))
+    org = Org(sessions)
+    org.finding_run(NOW - timedelta(hours=1), [finding("sla-opp", "006A1", "005A")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_digest(org.sessions, make_policy(), CONNECTION, NOW, smtp=None, preview_dir=tmp_path, send=False,
+                   link_base=HubSpotLinks("4711"))
+    assert [str(w.message) for w in caught if "Glyph" in str(w.message)] == []
