@@ -85,7 +85,7 @@ def main() -> int:
         export, out = Path(folder) / "accounts.csv", Path(folder) / "plan.csv"
         write_export(export, args.rows, args.groups, args.group_size)
         started, cpu = time.perf_counter(), time.process_time()
-        plan = build_plan([AccountFacts(a) for a in read_account_export(export)], Policy(), workers=1)
+        plan = build_plan([AccountFacts(a) for a in read_account_export(export).accounts], Policy(), workers=1)
         write_plan(plan, out)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         widest = max(len(c.names) for c in plan.clusters)
