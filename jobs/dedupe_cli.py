@@ -163,9 +163,10 @@ def plan_command(
     merged = _object_or_exit(object_type, from_csv)
     connection = crm_or_exit(crm, settings)
     if merged is ObjectType.ACCOUNT:
-        facts, owners = _facts(settings, connection, from_csv, _encoding_or_exit(encoding))
+        codec = _encoding_or_exit(encoding)
+        facts, owners = _facts(settings, connection, from_csv, codec)
         plan = build_plan(facts, rules, workers, record_links(settings, connection), owners)
-        plan = replace(plan, source=plan_source(settings, connection, from_csv))
+        plan = replace(plan, source=plan_source(settings, connection, from_csv, codec))
     else:
         plan = _people_plan(settings, connection, merged, rules)
     _print_plan(plan)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.settings import Settings
 from connectors.kinds import ACCOUNT_EXPORTS
+from dedupe.export_text import read_table
 from dedupe.plan_source import PlanSource
 
 
@@ -25,18 +25,17 @@ def crm_identity(settings: Settings, crm: str) -> str | None:
     return None
 
 
-def export_crm(path: Path) -> str | None:
-    """Which CRM wrote an account export, told by its columns (as ``dedupe.exports`` reads them)."""
-    with path.open(newline="", encoding="utf-8-sig") as source:
-        header = {name.strip().lower() for name in next(csv.reader(source), [])}
+def export_crm(path: Path, encoding: str | None = None) -> str | None:
+    """Which CRM wrote an account export, told by its columns (read as ``dedupe.exports`` reads them)."""
+    header = {name.strip().lower() for name in read_table(path, encoding).header}
     for crm, layout in ACCOUNT_EXPORTS.items():
         if all(any(name.lower() in header for name in layout[field]) for field in ("id", "name")):
             return crm
     return None
 
 
-def plan_source(settings: Settings, crm: str, from_csv: Path | None) -> PlanSource:
+def plan_source(settings: Settings, crm: str, from_csv: Path | None, encoding: str | None = None) -> PlanSource:
     """Where a plan is being made: the export (and the CRM that wrote it), or the connected CRM."""
     if from_csv is not None:
-        return PlanSource(export_crm(from_csv) or crm, file=from_csv.name)
+        return PlanSource(export_crm(from_csv, encoding) or crm, file=from_csv.name)
     return PlanSource(crm, org=crm_identity(settings, crm))
