@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.heartbeat import beating
 from jobs.job_runner import JobOutcome, JobRunner
@@ -111,7 +112,11 @@ class Worker:
         self.on_progress(self.keeper.error is None)
 
     def _beat(self, state: str, job: ScheduledJob | None = None) -> None:
-        self.heartbeat.beat(
-            state, job=job.job if job else None, connection=job.connection.name if job else None,
-            policy_source=str(self.keeper.path), policy_error=self.keeper.error,
-        )
+        """Record the worker's state; a ledger that refuses the write (a full disk) is logged, not fatal."""
+        try:
+            self.heartbeat.beat(
+                state, job=job.job if job else None, connection=job.connection.name if job else None,
+                policy_source=str(self.keeper.path), policy_error=self.keeper.error,
+            )
+        except SQLAlchemyError as exc:
+            log.warning("heartbeat.failed", error=str(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from jobs.cli import app
@@ -165,3 +167,17 @@ def test_a_ledger_on_a_disk_that_fills_is_one_line(probe_env: Path, monkeypatch:
         result = CliRunner().invoke(app, list(args))
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("{")]
     assert result.exit_code in (1, 2) and len(lines) == 1 and "full" in lines[0], result.output
+
+
+def test_a_heartbeat_the_full_ledger_refuses_does_not_stop_the_worker(
+    probe_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`worker --once` whose heartbeat writes fail (a full disk) logs `heartbeat.failed` and still runs its jobs."""
+    def full(*_: object, **__: object) -> None:
+        disk_full = sqlite3.OperationalError("database or disk is full")
+        raise OperationalError("INSERT INTO worker_heartbeats", {}, disk_full)
+
+    monkeypatch.setattr("store.heartbeats.Heartbeat.beat", full)
+    result = CliRunner().invoke(app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert '"event": "heartbeat.failed"' in result.output and '"event": "job.done"' in result.output
