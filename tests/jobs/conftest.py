@@ -12,6 +12,7 @@ import pytest
 import structlog
 from sqlalchemy import Engine
 
+from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
 from domain.records import Owner
 from store.db import make_engine, migrate
@@ -73,3 +74,18 @@ def probe_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_crm: Path) 
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI on an empty embedded CRM and ledger in ``tmp_path``, with the shipped policy.
+
+    A module that needs its own CRM or policy defines its own ``env``, which takes precedence.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
+    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
+    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
+    monkeypatch.setenv("COLUMNS", "200")
+    yield tmp_path
+    structlog.reset_defaults()  # the CLI configures logging for the process; leave it as other tests expect

@@ -1,26 +1,12 @@
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import structlog
 from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
 from jobs.cli import app
 
 NOW = "2026-11-20T15:00:00Z"
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
-    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
-    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
-    monkeypatch.setenv("COLUMNS", "200")
-    yield tmp_path
-    structlog.reset_defaults()  # the CLI configures logging for the process; leave it as other tests expect
 
 
 def invoke(*args: str) -> tuple[int, str]:

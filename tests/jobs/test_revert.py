@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import structlog
 from typer.testing import CliRunner
 
-from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
 from domain.connector import RecordUpdate
 from domain.record_values import field_values
@@ -21,17 +17,6 @@ from jobs.cli import app
 NOW = "2026-11-20T15:00:00Z"
 DERIVED = {"stage_changed_at", "status_changed_at", "completed_at"}
 """Stamps the CRM itself keeps when a stage or status changes: no action sets them, revert cannot either."""
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
-    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
-    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
-    monkeypatch.setenv("COLUMNS", "200")
-    yield tmp_path
-    structlog.reset_defaults()
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -2,32 +2,18 @@
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
-from config.settings import PACKAGED_POLICY
 from connectors.local import LocalCRM
 from demo.intake import WEB_LEADS
 from domain.records import Lead, ObjectType, Owner
 from jobs.cli import app
 
 NOW = "2026-11-20T15:00:00Z"
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'warden.db'}")
-    monkeypatch.setenv("WARDEN_LOCAL_CRM_URL", f"sqlite:///{tmp_path / 'crm.db'}")
-    monkeypatch.setenv("WARDEN_POLICY", str(PACKAGED_POLICY))
-    monkeypatch.setenv("COLUMNS", "200")
-    yield tmp_path
-    structlog.reset_defaults()
 
 
 def run(*args: str) -> dict:  # type: ignore[type-arg]
