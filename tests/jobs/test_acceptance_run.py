@@ -8,9 +8,7 @@ from typer.testing import CliRunner
 from connectors.local import LocalCRM
 from domain.records import Lead, ObjectType
 from jobs.cli import app
-from tests.jobs.test_route_run import NOW, env, run
-
-__all__ = ["env"]
+from tests.jobs.test_route_run import NOW, run
 
 
 def test_rejected_leads_are_returned_or_flagged_and_reported_by_source(env) -> None:  # type: ignore[no-untyped-def]
