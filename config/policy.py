@@ -518,9 +518,55 @@ class AcceptanceRule(RuleBase):
     schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
 
 
+def activity_type_key(name: str) -> str:
+    """How an activity type is matched: ``Web Visit``, ``web_visit`` and ``web-visit`` are one type."""
+    return " ".join(name.replace("_", " ").replace("-", " ").lower().split())
+
+
+class ActivityScoreRule(RuleBase):
+    """A person whose activity adds up to the threshold in the window becomes a lead (seed 003, issue 15).
+
+    A person already a lead or contact is not duplicated: the record's owner gets a task with the score.
+    """
+
+    kind: Literal["activity_score"]
+    points: dict[str, int] = Field(
+        min_length=1, description="Activity type (as the CRM or the import names it: web visit, download, event "
+        "attendance, email reply...) -> the points a sales manager gives it. Types not listed score nothing.")
+    threshold: int = Field(gt=0, le=1_000_000, description="Points within the window that make a person a lead.")
+    window_days: int = Field(30, gt=0, le=MAX_DAYS, description="Only activities of this many days count.")
+    new_leads_queue: str | None = Field(
+        "Web Leads", description="Queue new leads land in, where a route rule (`from_queues`) routes them. A CRM "
+        "without that queue (HubSpot) leaves them without an owner, which route rules always take.")
+    lead_status: str = Field("New", description="Lead status of a new lead.")
+    lead_source: str | None = Field("Activity score", description="Lead source written on a new lead.")
+    task: FollowUpTask = Field(description="The task for the owner of a person already a lead or contact.")
+    schedule: CronExpression = Field("0 * * * *", description="Cron expression, company time zone.")
+
+    @field_validator("points")
+    @classmethod
+    def _points(cls, points: dict[str, int]) -> dict[str, int]:
+        seen: dict[str, str] = {}
+        for name, value in points.items():
+            key = activity_type_key(name)
+            if not key:
+                raise ValueError("an activity type name is blank: name it (web visit, download...)")
+            if key in seen:
+                raise ValueError(f"activity types {seen[key]!r} and {name!r} are the same type: keep one")
+            if not 0 < value <= 1_000_000:
+                raise ValueError(f"points of {name!r} must be between 1 and 1000000, not {value}")
+            seen[key] = name
+        return points
+
+    def points_of(self, activity_type: str) -> int:
+        """The points of one activity type (0 for a type the policy does not score)."""
+        wanted = activity_type_key(activity_type)
+        return next((v for name, v in self.points.items() if activity_type_key(name) == wanted), 0)
+
+
 Rule = Annotated[
     SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule
-    | AcceptanceRule,
+    | AcceptanceRule | ActivityScoreRule,
     Field(discriminator="kind"),
 ]
 
@@ -630,6 +676,8 @@ class Policy(Strict):
             at: tuple[str | int, ...] = ("rules", n)
             if isinstance(rule, AcceptanceRule):
                 problems += self._acceptance_problems(rule, at, lead)
+            if isinstance(rule, ActivityScoreRule):
+                problems += self._activity_problems(rule, at, lead)
             if not isinstance(rule, RouteRule):
                 continue
             problems += [((*at, "from_queues", i), f"queue {q!r} is not in queues")
@@ -652,6 +700,15 @@ class Policy(Strict):
         problems = [(loc, f"lead status {name!r} is not in stages.lead") for loc, name in named if name not in lead]
         if rule.return_to.queue not in self.queues:
             problems.append(((*at, "return_to", "queue"), f"queue {rule.return_to.queue!r} is not in queues"))
+        return problems
+
+    def _activity_problems(self, rule: ActivityScoreRule, at: tuple[str | int, ...],
+                           lead: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if lead and rule.lead_status not in lead:
+            problems.append(((*at, "lead_status"), f"lead status {rule.lead_status!r} is not in stages.lead"))
+        if rule.new_leads_queue is not None and rule.new_leads_queue not in self.queues:
+            problems.append(((*at, "new_leads_queue"), f"queue {rule.new_leads_queue!r} is not in queues"))
         return problems
 
     def owner_policy(self, email: str | None) -> OwnerPolicy | None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from connectors.local import LocalCRM
 from demo.accounts import build_accounts
+from demo.activity import build_activity
 from demo.deals import build_deals, deal_targets
 from demo.history import deal_history, lead_history
 from demo.intake import WEB_LEADS, build_decided, build_intake
@@ -46,3 +47,4 @@ def seed_demo(crm: LocalCRM, now: datetime, seed: int = 7) -> None:
     crm.insert_records([*demo_owners(now), WEB_LEADS, *org.accounts, *org.contacts, *org.notes, *leads, *intake,
                         *decided, *deals, *tasks])
     crm.insert_history([*lead_history(leads, seed), *decisions, *deal_history(deals, seed)])
+    crm.insert_activities(build_activity(now, org.contacts))

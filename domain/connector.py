@@ -44,6 +44,21 @@ class NewTask:
 
 
 @dataclass(frozen=True, slots=True)
+class NewLead:
+    """A lead to create. ``key`` names the person, so a retried create finds the lead made the first time."""
+
+    key: str
+    name: str
+    email: str
+    company: str | None
+    owner_id: str | None
+    """A queue or a user; None: the CRM's default (no owner where the CRM allows it)."""
+    status: str | None
+    description: str
+    lead_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskDeletion:
     """A task to delete, under the idempotency key of the action that deletes it."""
 
@@ -161,6 +176,13 @@ class Writer(Protocol):
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         """Create tasks, skipping any whose key the CRM already holds; one result per task."""
+        ...
+
+
+@runtime_checkable
+class LeadCreator(Protocol):
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        """Create leads; one whose email the CRM already holds as a lead gives that lead instead of a second."""
         ...
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from domain.activities import Activity
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record, Task
 
 
@@ -76,6 +77,10 @@ class OrgData(Protocol):
         """Open opportunities whose stage last changed (never changed: were created) at or before ``before``."""
         ...
 
+    def activities(self, since: datetime) -> Iterable[Activity]:
+        """The activities (from the CRM or imported) that occurred at or after ``since``."""
+        ...
+
 
 @dataclass(frozen=True)
 class History:
@@ -89,5 +94,7 @@ class History:
     """Owner id -> records assigned to them by any rule since the start of the day."""
     assigned_recently: Mapping[str, int] = field(default_factory=dict)
     """Owner id -> records assigned to them by any rule in the policy's rotation window (round-robin load)."""
+    created_leads: Mapping[str, str] = field(default_factory=dict)
+    """Key of an applied ``create_lead`` action -> the id of the lead it created (one lead per person, ever)."""
     taken_apart: Collection[str] = frozenset()
     """Accounts of merges an admin asked ``warden dedupe undo`` to take back: never merged unattended again."""

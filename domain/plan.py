@@ -17,6 +17,8 @@ class ActionKind(StrEnum):
     REASSIGN = "reassign"
     UPDATE = "update"
     CREATE_TASK = "create_task"
+    CREATE_LEAD = "create_lead"
+    """Create a lead (``activity_score``); the payload is the lead, the record id the person's email."""
     CLOSE = "close"
     MERGE = "merge"
     NOTIFY = "notify"

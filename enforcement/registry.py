@@ -11,6 +11,7 @@ from typing import Any
 
 from config.policy import (
     AcceptanceRule,
+    ActivityScoreRule,
     CadenceRule,
     DedupeRule,
     GateRule,
@@ -23,7 +24,7 @@ from config.policy import (
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import acceptance, cadence, duplicates, gates, overdue, routing, sla, stale
+from enforcement import acceptance, activity_score, cadence, duplicates, gates, overdue, routing, sla, stale
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -38,7 +39,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {}
-JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept")
+JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept", "activity")
 
 
 def register(kind: str, job: str, rule_type: type, evaluate: Evaluate) -> None:
@@ -54,6 +55,7 @@ register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 register("route", "route", RouteRule, routing.evaluate)
 register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
+register("activity_score", "activity", ActivityScoreRule, activity_score.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

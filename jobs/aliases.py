@@ -14,12 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from config.policy import Policy
+from domain.activities import Activity, ActivityReader
 from domain.connector import (
     ApiUsage,
     Connector,
     HistoryReader,
     KeepsState,
+    LeadCreator,
     MergeResult,
+    NewLead,
     NewTask,
     ReadsAhead,
     RecordUpdate,
@@ -99,6 +102,18 @@ class AliasedConnector:
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         return self._inner.create_tasks(tasks)
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        if not isinstance(self._inner, LeadCreator):
+            return [WriteResult(lead.key, ok=False, error=f"the {self.name} connector cannot create leads")
+                    for lead in leads]
+        return self._inner.create_leads([
+            dataclasses.replace(lead, status=self._to_crm.get(lead.status, lead.status)) if lead.status else lead
+            for lead in leads])
+
+    def iter_activities(self, since: datetime | None) -> Iterator[Activity]:
+        if isinstance(self._inner, ActivityReader):
+            yield from self._inner.iter_activities(since)
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self._inner.snapshot(object_type, record_ids)

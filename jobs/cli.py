@@ -20,7 +20,7 @@ from demo.org import seed_demo
 from domain.errors import ConnectorError, CredentialsError
 from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
-from jobs import dedupe_cli, doctor_cli, report_cli, revert_cli, worker_cli
+from jobs import activity_cli, dedupe_cli, doctor_cli, report_cli, revert_cli, worker_cli
 from jobs import log_setup as warden_logging
 from jobs.aliases import with_aliases
 from jobs.connections import UnknownCrm, open_connector
@@ -60,6 +60,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(activity_cli.app, name="activity")
 console = Console()
 
 NowOption = Annotated[str | None, typer.Option(help="Fix the clock (ISO-8601 with offset), e.g. 2026-11-20T15:00:00Z.")]

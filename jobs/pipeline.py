@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import Policy
+from domain.activities import ActivityReader
 from domain.connector import Connector, TaskKeyCheck
 from domain.errors import BudgetExhausted
 from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
@@ -29,6 +30,7 @@ from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
 from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
 from store import mirror
+from store.activities import sync_activities
 from store.claims import Held
 from store.history import load_history
 from store.ledger import Ledger
@@ -126,6 +128,8 @@ def _run(
         if sync:
             report = mirror.sync(connector, sessions, result.connection)
             log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
+        if isinstance(connector, ActivityReader) and _scores_activity(policy, result.job):
+            log.info("sync.activities", read=sync_activities(connector, sessions, result.connection))
     except BudgetExhausted as exc:
         result.stopped = f"sync stopped: {exc}"
         result.api_calls = connector.usage.as_dict()
@@ -150,6 +154,11 @@ def _run(
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
+
+
+def _scores_activity(policy: Policy, job: str) -> bool:
+    """Whether the job runs an ``activity_score`` rule: only then are the CRM's activities read."""
+    return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
 def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],

@@ -34,6 +34,10 @@ from store.mirror import MirrorOrg
 from store.models import RuleMarkRow
 
 FULL_PASS_EVERY = timedelta(hours=24)
+ALWAYS_FULL = frozenset({"activity_score", "route"})
+"""Families judged in full every run: what they read is not in the change log (activities) or a new record
+anywhere changes what they plan (a new lead waiting to be routed); carrying their last plan forward would
+leave new work undone until the next full pass."""
 
 _LEAD, _OPP, _ACCOUNT, _TASK = (o.value for o in (ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.ACCOUNT,
                                                   ObjectType.TASK))
@@ -126,6 +130,8 @@ def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgDat
 
 def _needs_full(rule: Any, mark: rule_state.Mark | None, changes: Changes, fingerprint: str, now: datetime) -> bool:
     if mark is None or mark.fingerprint != fingerprint or now < mark.now or now - mark.full_at >= FULL_PASS_EVERY:
+        return True
+    if rule.kind in ALWAYS_FULL:
         return True
     if ObjectType.OWNER.value in changes.everything:
         return True

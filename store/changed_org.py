@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
+from domain.activities import Activity
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from store import aggregates
@@ -54,6 +55,9 @@ class ChangedOrg:
 
     def last_activity_of(self, record_ids: Collection[str]) -> dict[str, datetime]:
         return self._mirror.last_activity_of(record_ids)
+
+    def activities(self, since: datetime) -> Iterator[Activity]:
+        return self._mirror.activities(since)
 
     def calls(self) -> Calls:
         return aggregates.calls_about(self._session, self._connection, self._judge)

@@ -17,7 +17,7 @@ from store.models import ActionRow, RunRow
 def load_history(
     sessions: sessionmaker[Session], connection: str, day_start: datetime, window_start: datetime | None = None
 ) -> History:
-    """Applied reassignments per (rule, record) and per new owner; undone merges.
+    """Applied reassignments per (rule, record) and per new owner; leads created; undone merges.
 
     Per new owner twice: since ``day_start`` (daily caps) and since ``window_start`` (the round-robin
     load; default ``day_start``).
@@ -37,7 +37,14 @@ def load_history(
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
                ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since)
     )
+    created = (
+        select(ActionRow.key, ActionRow.result_id)
+        .join(RunRow, RunRow.id == ActionRow.run_id)
+        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.CREATE_LEAD.value,
+               ActionRow.status == ActionStatus.APPLIED.value)
+    )
     with sessions() as session:
+        created_leads = {key: result_id or "" for key, result_id in session.execute(created)}
         counts: dict[tuple[str, str], int] = {}
         latest: dict[tuple[str, str], datetime] = {}
         for rule, record_id, count, last in session.execute(applied):
@@ -50,4 +57,5 @@ def load_history(
             today[owner] += at >= day_start
             window[owner] += at >= window_start
     return History(reassignments=counts, last_reassigned=latest, assigned_today=+today,
-                   assigned_recently=+window, taken_apart=taken_apart(sessions, connection))
+                   assigned_recently=+window, created_leads=created_leads,
+                   taken_apart=taken_apart(sessions, connection))

@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.activities import Activity
 from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates, bulk_indexes, stage_history
+from store.activities import activities_since
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
@@ -228,3 +230,6 @@ class MirrorOrg:
 
     def unmoved_opportunities(self, before: datetime) -> Iterator[Opportunity]:
         return aggregates.unmoved_opportunities(self._session, self._connection, before)
+
+    def activities(self, since: datetime) -> Iterator[Activity]:
+        return activities_since(self._session, self._connection, since)

@@ -181,6 +181,22 @@ class StageHistoryRow(Base):
     source: Mapped[str] = mapped_column(String(8))
 
 
+class ActivityRow(MirrorRow):
+    """One scored activity (``domain.activities.Activity``), read from the CRM or imported from a CSV file."""
+
+    __tablename__ = "activities"
+    __table_args__ = (_by_connection("activities", "occurred_at"),)
+    activity_type: Mapped[str]
+    occurred_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    email: Mapped[str | None]
+    name: Mapped[str | None]
+    company: Mapped[str | None]
+    person_id: Mapped[str | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str]
+
+
 MIRROR_ROWS: dict[ObjectType, type[MirrorRow]] = {
     ObjectType.OWNER: OwnerRow,
     ObjectType.ACCOUNT: AccountRow,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
+from domain.activities import Activity
 from domain.org import Calls
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus, TaskType
 
 
 class InMemoryOrg:
-    def __init__(self, records: Iterable[Record]) -> None:
+    def __init__(self, records: Iterable[Record], activities: Iterable[Activity] = ()) -> None:
+        self._activities = sorted(activities, key=lambda a: (a.occurred_at, a.id))
         self._by_type: dict[ObjectType, list[Record]] = {t: [] for t in ObjectType}
         kinds = {cls: t for t, cls in RECORD_CLASSES.items()}
         for record in records:
@@ -66,6 +68,9 @@ class InMemoryOrg:
     def unmoved_opportunities(self, before: datetime) -> Iterable[Opportunity]:
         deals = (d for d in self._by_type[ObjectType.OPPORTUNITY] if isinstance(d, Opportunity) and not d.is_closed)
         return (d for d in deals if (d.stage_changed_at or d.created_at) <= before)
+
+    def activities(self, since: datetime) -> Iterable[Activity]:
+        return (a for a in self._activities if a.occurred_at >= since)
 
     def _tasks(self, status: TaskStatus, task_type: TaskType | None = None) -> Iterator[Task]:
         for task in self._by_type[ObjectType.TASK]:

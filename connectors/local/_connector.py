@@ -15,12 +15,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.local._activities import ACTIVITIES_DDL, insert_activities, read_pages
 from connectors.local._history import HISTORY_DDL, TRACKED_FIELDS, insert_history, read_history, record_current
 from connectors.local._merge import LOSERS_PER_CALL, merge_chunk, merge_problem, merged, restore_snapshot
 from connectors.local._merge import snapshot_record as _snapshot_record
 from connectors.local._schema import EXTRA_FIELDS_DDL, SCHEMA, Table, utc_text
-from connectors.local._writes import apply_update, create_task, delete_task
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
+from connectors.local._writes import apply_update, create_lead, create_task, delete_task
+from domain.activities import Activity
+from domain.connector import ApiUsage, MergeResult, NewLead, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.errors import FatalConnectorError
 from domain.records import ObjectType, Owner, Record, StageChange
 
@@ -69,7 +71,7 @@ class LocalCRM:
                 for statement in table.ddl():
                     self._conn.execute(statement)
             self._conn.execute(EXTRA_FIELDS_DDL)
-            for statement in HISTORY_DDL:
+            for statement in (*HISTORY_DDL, *ACTIVITIES_DDL):
                 self._conn.execute(statement)
         self._custom_fields: dict[str, set[str]] = {}
         for obj, name in self._conn.execute("SELECT object, name FROM custom_fields"):
@@ -125,6 +127,17 @@ class LocalCRM:
         """Seed stage history (the demo's deals passed through earlier stages before today)."""
         with self._conn:
             insert_history(self._conn, changes)
+
+    def iter_activities(self, since: datetime | None) -> Iterator[Activity]:
+        """Activity records changed at or after ``since``, oldest change first (one read call per page)."""
+        for page in read_pages(self._conn, since, self.page_size):
+            self.usage.count("read")
+            yield from page
+
+    def insert_activities(self, activities: Iterable[Activity]) -> int:
+        """Add activity records (the demo's, a test's), as a marketing tool would log them; not an API call."""
+        with self._conn:
+            return insert_activities(self._conn, activities)
 
     def owners(self) -> list[Owner]:
         """Every user and queue, active or not (one read call)."""
@@ -236,6 +249,17 @@ class LocalCRM:
             now = self._now()
             with self._conn:
                 results.extend(create_task(self._conn, task, now) for task in batch)
+        return results
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        """Create leads in batches (one write call each); an email a live lead has returns that lead."""
+        results: list[WriteResult] = []
+        for batch in _chunks(leads, self.batch_size):
+            self.usage.count("write")
+            now = self._now()
+            with self._conn:
+                results.extend(create_lead(self._conn, lead, now) for lead in batch)
+            self._custom_fields.setdefault(ObjectType.LEAD.value, set()).update(("lead_source", "description"))
         return results
 
     def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:

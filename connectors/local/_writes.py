@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from connectors.local._schema import SCHEMA, Table
-from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
+from domain.connector import NewLead, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.records import ObjectType, TaskStatus
 
 SYSTEM_COLUMNS = frozenset(
@@ -168,3 +168,24 @@ def create_task(conn: sqlite3.Connection, task: NewTask, now: str) -> WriteResul
     placeholders = ", ".join("?" * len(row))
     conn.execute(f"INSERT INTO tasks ({table.select_list}) VALUES ({placeholders})", row)
     return WriteResult(key=task.key, ok=True, record_id=task_id)
+
+
+def create_lead(conn: sqlite3.Connection, lead: NewLead, now: str) -> WriteResult:
+    """Insert one lead, or return the live lead that already has its email (a retried create finds it)."""
+    existing = conn.execute("SELECT id FROM leads WHERE lower(email) = lower(?) AND deleted = 0 ORDER BY created_at",
+                            (lead.email,)).fetchone()
+    if existing is not None:
+        return WriteResult(key=lead.key, ok=True, record_id=existing[0])
+    if lead.owner_id is not None and not owner_is_assignable(conn, lead.owner_id):
+        return _refused(lead.key, "INVALID_CROSS_REFERENCE_KEY",
+                        f"new lead {lead.email!r}: owner_id {lead.owner_id!r} is not an active user or queue")
+    table = SCHEMA[ObjectType.LEAD]
+    lead_id = f"lead-{uuid.uuid4().hex[:14]}"
+    extra = {k: v for k, v in (("lead_source", lead.lead_source), ("description", lead.description)) if v}
+    row = table.encode_row({"id": lead_id, "name": lead.name, "company": lead.company, "owner_id": lead.owner_id,
+                            "status": lead.status, "created_at": now, "updated_at": now,
+                            "status_changed_at": now if lead.status else None, "email": lead.email, "extra": extra})
+    conn.execute(f"INSERT INTO leads ({table.select_list}) VALUES ({', '.join('?' * len(row))})", row)
+    conn.executemany("INSERT OR IGNORE INTO custom_fields (object, name) VALUES (?, ?)",
+                     [(ObjectType.LEAD.value, name) for name in sorted(extra)])
+    return WriteResult(key=lead.key, ok=True, record_id=lead_id)

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import structlog
 
-from domain.connector import Connector, NewTask, RecordUpdate, TaskDeletion, WriteResult
+from domain.connector import Connector, LeadCreator, NewLead, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import BudgetExhausted, ConnectorError, RetriableConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import TaskPriority, TaskType
@@ -26,7 +26,7 @@ from store.ledger import Answer, Ledger
 
 log = structlog.get_logger(__name__)
 
-W = TypeVar("W", RecordUpdate, NewTask, TaskDeletion)
+W = TypeVar("W", RecordUpdate, NewTask, NewLead, TaskDeletion)
 _UPDATE_KINDS = (ActionKind.REASSIGN, ActionKind.UPDATE, ActionKind.CLOSE)
 APPLY_BATCH = 200
 """Records sent before their answers are recorded: the most one Salesforce call takes."""
@@ -102,12 +102,15 @@ def _write(
 ) -> None:
     updates = [(i, a) for i, a in claimed if a.kind in _UPDATE_KINDS]
     tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
+    leads = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_LEAD]
     notices = [(i, a) for i, a in claimed if a.kind is ActionKind.NOTIFY]
     merges = [(i, a) for i, a in claimed if a.kind is ActionKind.MERGE]
     deletions = [(i, a) for i, a in claimed if a.kind is ActionKind.DELETE]
     for chunk in _chunks(updates):
         batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in chunk]
         _send(ledger, chunk, connector.update, batch, done, outcome)
+    for chunk in _chunks(leads):
+        _send(ledger, chunk, _lead_creator(connector), [_new_lead(a) for _, a in chunk], done, outcome)
     for chunk in _chunks(tasks):
         _send(ledger, chunk, connector.create_tasks, [_new_task(a) for _, a in chunk], done, outcome)
     for chunk in _chunks(deletions):
@@ -176,6 +179,21 @@ def _record(
 
 def _chunks(pairs: list[tuple[int, Action]]) -> list[list[tuple[int, Action]]]:
     return [pairs[start : start + APPLY_BATCH] for start in range(0, len(pairs), APPLY_BATCH)]
+
+
+def _lead_creator(connector: Connector) -> Callable[[list[NewLead]], list[WriteResult]]:
+    """The connector's lead creation; a CRM that cannot create leads fails each one, saying so."""
+    if isinstance(connector, LeadCreator):
+        return connector.create_leads
+    return lambda leads: [WriteResult(lead.key, ok=False, error=f"the {connector.name} connector cannot create "
+                                      "leads") for lead in leads]
+
+
+def _new_lead(action: Action) -> NewLead:
+    p = action.payload
+    return NewLead(key=action.key, name=p["name"], email=p["email"], company=p.get("company"),
+                   owner_id=p.get("owner_id"), status=p.get("status"), description=p.get("description", ""),
+                   lead_source=p.get("lead_source"))
 
 
 def _new_task(action: Action) -> NewTask:

@@ -155,6 +155,9 @@ def _judge(plan: RevertPlan, change: AppliedChange, current: Mapping[ObjectType,
         plan.left.append(_left(change, "a merge: take it back with `warden dedupe undo " + plan.run.id + "`"))
     elif change.kind is ActionKind.DELETE:
         plan.left.append(_left(change, "a deleted task cannot be brought back"))
+    elif change.kind is ActionKind.CREATE_LEAD:
+        plan.left.append(_left(change, f"a lead created from activity ({change.result_id}): sales may already be "
+                                       "working it; delete or disqualify it in the CRM if it should not be there"))
 
 
 def _restore(plan: RevertPlan, change: AppliedChange, record: Record | None, inactive: set[str]) -> None:

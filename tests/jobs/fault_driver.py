@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from connectors.kinds import KINDS
 from connectors.local import LocalCRM
-from domain.connector import MergeResult, NewTask, RecordUpdate, Snapshot, WriteResult
+from domain.connector import MergeResult, NewLead, NewTask, RecordUpdate, Snapshot, WriteResult
 from domain.records import ObjectType, Record
 from jobs.apply import actions
 from jobs.cli import app
@@ -92,6 +92,9 @@ class CountingCRM(LocalCRM):
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[WriteResult]:
         return self._in_calls(tasks, super().create_tasks)
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        return self._in_calls(leads, super().create_leads)
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self._call(lambda: super(CountingCRM, self).snapshot(object_type, record_ids))

@@ -34,11 +34,11 @@ def fired(beat: PolicyScheduler) -> dict[str, tuple[str, ...]]:
 
 
 def test_jobs_that_fire_together_share_one_beat_entry(scheduler: PolicyScheduler) -> None:
-    """The hourly sla rule and the hourly digest go out as one flow, so the connection is synced once."""
+    """The hourly sla and activity rules and the hourly digest go out as one flow, so the connection is synced once."""
     entries = fired(scheduler)
     scheduled = {job.job for job in scheduler.keeper.refresh().jobs}
     assert {job for jobs in entries.values() for job in jobs} == scheduled
-    assert set(entries["0 * * * *"]) == {"sla", "digest"}
+    assert set(entries["0 * * * *"]) == {"sla", "activity", "digest"}
     assert entries["*/15 * * * *"] == ("sla", "route", "accept")
     assert entries["30 * * * *"] == ("gates",)
     cadence = scheduler.schedule["local: 0 7 * * mon"].schedule

@@ -4,6 +4,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from config.settings import PACKAGED_POLICY
+from connectors.local import LocalCRM
+from demo.activity import NEW_PERSON
+from domain.records import Lead, ObjectType
 from jobs.cli import app
 
 NOW = "2026-11-20T15:00:00Z"
@@ -55,7 +58,8 @@ def test_policy_check_names_the_bad_key_and_line(env: Path) -> None:
 def test_unknown_job_and_crm_are_refused_with_the_choices(env: Path) -> None:
     """A typo in the job or CRM name says what would have been accepted."""
     result = CliRunner().invoke(app, ["run", "stail"])
-    assert result.exit_code == 2 and "sla, stale, cadence, overdue, gates, dedupe, route, accept, all" in result.output
+    choices = "sla, stale, cadence, overdue, gates, dedupe, route, accept, activity, all"
+    assert result.exit_code == 2 and choices in result.output
     result = CliRunner().invoke(app, ["run", "all", "--crm", "pipedrive"])
     assert result.exit_code == 2 and "local, salesforce, hubspot" in result.stderr
 
@@ -83,7 +87,10 @@ def test_digest_to_a_malformed_address_is_one_line_and_exit_2(env: Path) -> None
 
 
 def test_dry_run_after_apply_would_apply_nothing_and_says_who_applied_it(env: Path) -> None:
-    """After `demo --apply`, a dry run of the same job would apply nothing: each action names the run that did."""
+    """After `demo --apply`, a dry run of the same job would apply nothing again: each action names the run that did.
+
+    Only the lead the apply created from activity is new work: routing it (and its task) waits for the next run.
+    """
     code, out = invoke("demo", "--now", NOW)
     assert code == 0 and all(kind in out for kind in ("Would apply", "Already applied", "Would retry")), out
     out = invoke("demo", "--now", NOW, "--apply")[1]
@@ -93,11 +100,17 @@ def test_dry_run_after_apply_would_apply_nothing_and_says_who_applied_it(env: Pa
     dry = json.loads(out)
     assert code == 0 and dry["dry_run"] is True
     counts = dry["summary"]["actions_by_status"]
-    assert counts.get("would_apply", 0) == 0 and counts["already_applied"] > 0, counts
-    assert {(a["status"], a["applied_by"]) for a in dry["actions"]} == {("already_applied", applied["run_id"])}
-    assert all(a["applied_at"] for a in dry["actions"])
+    created = [lead.id for lead in LocalCRM.from_url(f"sqlite:///{env / 'crm.db'}").iter_changed(ObjectType.LEAD, None)
+               if isinstance(lead, Lead) and lead.email == NEW_PERSON[1]]
+    fresh = [a for a in dry["actions"] if a["status"] == "would_apply"]
+    assert {a["record_id"] for a in fresh} == set(created) and len(fresh) == 2, fresh
+    assert all(a["key"].startswith("route-new-leads:") for a in fresh)
+    assert counts["already_applied"] > 0, counts
+    done = [a for a in dry["actions"] if a["status"] != "would_apply"]
+    assert {(a["status"], a["applied_by"]) for a in done} == {("already_applied", applied["run_id"])}
+    assert all(a["applied_at"] for a in done)
     code, shown = invoke("ledger", "show", dry["run_id"], "--json")
     assert json.loads(shown)["actions"] == dry["actions"]
     code, out = invoke("demo", "--now", NOW)
-    assert f"0 would apply, {counts['already_applied']} already applied (" in out, out
+    assert f"2 would apply, {counts['already_applied']} already applied (" in out, out
     assert f"{counts['already_applied']} by run {applied['run_id']})" in out

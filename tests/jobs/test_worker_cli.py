@@ -37,7 +37,7 @@ def test_worker_once_then_status_reports_every_job(environment: Path) -> None:
     report = json.loads(shown.stdout)
     assert {(j["connection"], j["job"], j["outcome"]) for j in report["jobs"]} == {
         ("local", job, "finished")
-        for job in ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept", "digest")
+        for job in ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept", "activity", "digest")
     }
     assert all(j["next_run_at"] > report["now"] for j in report["jobs"])
     assert report["workers"][0]["state"] == "idle" and report["policy_error"] is None
