@@ -9,6 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from connectors.local import LocalCRM
+from demo.activity import NEW_PERSON
 from domain.connector import RecordUpdate
 from domain.record_values import field_values
 from domain.records import ObjectType
@@ -44,14 +45,18 @@ def applied_run(env: Path) -> dict[str, Any]:
 
 
 def test_revert_of_run_all_takes_the_demo_back_except_what_a_user_changed_since(env: Path) -> None:
-    """Every changed field and created task is taken back; a field a user changed after the run is listed, kept."""
+    """Every changed field and created task is taken back; a field a user changed after the run is listed, kept.
+
+    The lead the run created from activity stays (sales may be working it), listed with why.
+    """
     invoke("demo", "--now", NOW)
     before = crm_state(env / "crm.db")
     run = applied_run(env)
     after = crm_state(env / "crm.db")
     created = {k for k in after if k not in before}
     changed = {k for k in before if before[k] != after.get(k)}
-    assert created and all(k[0] == "task" for k in created) and changed
+    [made] = [k for k in created if k[0] == "lead"]
+    assert created and all(k[0] == "task" for k in created - {made}) and changed
     edited = next(a for a in run["actions"] if a["kind"] == "reassign" and a["object"] == "opportunity")
     crm = LocalCRM(env / "crm.db")
     other = next(o.id for o in crm.owners() if o.id != after[("opportunity", edited["record_id"])]["owner_id"]
@@ -73,9 +78,10 @@ def test_revert_of_run_all_takes_the_demo_back_except_what_a_user_changed_since(
     left = {(s["object"], s["record_id"]): s["reason"] for s in done["left_alone"]}
     deactivated = {k for k, why in left.items() if "is deactivated and the CRM refuses them" in why}
     unowned = {k for k, why in left.items() if "it had no owner before the run" in why}
-    assert set(left) == {("opportunity", edited["record_id"]), *deactivated, *unowned}
+    assert set(left) == {("opportunity", edited["record_id"]), *deactivated, *unowned, (made[0], NEW_PERSON[1])}
+    assert f"a lead created from activity ({made[1]})" in left[(made[0], NEW_PERSON[1])]
     reverted = crm_state(env / "crm.db")
-    assert set(reverted) == set(before)  # every task the run created is gone
+    assert set(reverted) == {*before, made}  # every task the run created is gone
     differs = {k for k in before if reverted[k] != before[k]}
     assert differs == {("opportunity", edited["record_id"]), *deactivated, *unowned}
     assert all(before[k]["owner_id"] != reverted[k]["owner_id"] for k in deactivated)
