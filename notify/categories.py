@@ -36,7 +36,7 @@ CATEGORIES: Mapping[str, Category] = {
         Category("dedupe", "New duplicate accounts", "#27ae60"),
         Category("route:lead", "New leads routed", "#0984e3"),
         Category("acceptance", "Leads to accept or reject", "#6d214f"),
-        Category("activity_score", "Active people: new leads and follow-ups", "#00b894"),
+        Category("activity_score", "Leads and follow-ups from activity", "#00b894"),
         Category("newly-assigned", "Newly assigned to you", "#2c3e50"),
     )
 }

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from domain.records import ObjectType
 from store.aggregates import id_chunks
-from store.models import AccountRow, LeadRow, OpportunityRow, TaskRow
+from store.models import AccountRow, ContactRow, LeadRow, OpportunityRow, TaskRow
 
 _NAMES = {
     ObjectType.ACCOUNT: (AccountRow, AccountRow.name),
+    ObjectType.CONTACT: (ContactRow, ContactRow.name),
     ObjectType.LEAD: (LeadRow, LeadRow.name),
     ObjectType.OPPORTUNITY: (OpportunityRow, OpportunityRow.name),
     ObjectType.TASK: (TaskRow, TaskRow.subject),
