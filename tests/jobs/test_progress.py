@@ -148,3 +148,15 @@ def test_run_json_keeps_stdout_one_document_and_progress_on_stderr(probe_env: Pa
     phases = {e["phase"]: e for e in lines if e["event"] == "progress.done"}
     assert {"sync account", "sync opportunity", "sync task", "rules"} <= set(phases)
     assert phases["sync account"]["records"] > 0 and phases["sync account"]["pages"] >= 1
+
+
+def test_dedupe_plan_in_a_pipe_logs_its_steps_on_stderr(env: Path) -> None:
+    """`warden dedupe plan --from-csv` off a terminal: the plan on stdout, its matching and proposing on stderr."""
+    rows = "".join(f"001A{i:011d},Acme {i % 10} Holdings\n" for i in range(60))
+    (env / "accounts.csv").write_text("Account ID,Account Name\n" + rows)
+    result = CliRunner().invoke(app, ["dedupe", "plan", "--from-csv", "accounts.csv"])
+    assert result.exit_code == 0, result.stderr
+    assert "60 accounts" in result.stdout and "progress" not in result.stdout
+    done = {e["phase"]: e for e in map(json.loads, result.stderr.splitlines()) if e["event"] == "progress.done"}
+    assert done["match accounts"]["accounts"] == 60 and done["match accounts"]["steps"] == 4
+    assert done["propose clusters"]["clusters"] == done["propose clusters"]["total"] == 10
