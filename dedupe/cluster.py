@@ -100,25 +100,42 @@ class _Places:
     def __init__(self, sets: UnionFind, places: Sequence[Place] | None) -> None:
         self._sets, self._places, self._known = sets, places, dict[int, Place]()
 
-    def _of(self, root: int) -> Place:
+    def _merged(self, left_root: int, right_root: int) -> Place | None:
+        """The place of two clusters as one; ``None`` when a field known to both differs."""
         assert self._places is not None
-        return self._known.get(root) or self._places[root]
+        mine = self._known.get(left_root) or self._places[left_root]
+        theirs = self._known.get(right_root) or self._places[right_root]
+        if mine == theirs:
+            return mine
+        merged = []
+        for a, b in zip(mine, theirs, strict=True):
+            if a is None:
+                merged.append(b)
+            elif b is None or a == b:
+                merged.append(a)
+            else:
+                return None
+        return tuple(merged)
 
     def agree(self, left: int, right: int) -> bool:
         """Whether the clusters of two nodes may be one: no place field known to both differs."""
         if self._places is None:
             return True
-        mine, theirs = self._of(self._sets.find(left)), self._of(self._sets.find(right))
-        return all(a is None or b is None or a == b for a, b in zip(mine, theirs, strict=True))
+        left_root, right_root = self._sets.find(left), self._sets.find(right)
+        return left_root == right_root or self._merged(left_root, right_root) is not None
 
-    def join(self, left: int, right: int) -> None:
-        """Join the clusters of two nodes that agree; the joined cluster knows what either knew."""
+    def link(self, left: int, right: int) -> None:
+        """Join the clusters of two nodes unless their places conflict; the joined one knows what either knew."""
         if self._places is None:
             self._sets.union(left, right)
             return
-        mine, theirs = self._of(self._sets.find(left)), self._of(self._sets.find(right))
-        self._sets.union(left, right)
-        self._known[self._sets.find(left)] = tuple(a if a is not None else b for a, b in zip(mine, theirs, strict=True))
+        left_root, right_root = self._sets.find(left), self._sets.find(right)
+        if left_root == right_root:
+            return
+        merged = self._merged(left_root, right_root)
+        if merged is not None:
+            self._sets.union(left_root, right_root)
+            self._known[self._sets.find(left_root)] = merged
 
 
 class _Anchors:
@@ -138,7 +155,7 @@ class _Anchors:
 
     def join(self, left: int, right: int, places: _Places) -> None:
         heavier = min(self.of(left), self.of(right), key=lambda n: (-self._weights[n], n))
-        places.join(left, right)
+        places.link(left, right)
         self._anchor[self._sets.find(left)] = heavier
 
 
@@ -158,10 +175,10 @@ def cluster(
     ordered = sorted(matches, key=_strongest_first) if places is not None else matches
     for match in ordered:
         left, right = match.left, match.right
-        if match.rule.tier is Tier.AUTO and auto_places.agree(left, right):
-            auto_places.join(left, right)
-        if match.rule.chains and all_places.agree(left, right):
-            all_places.join(left, right)
+        if match.rule.tier is Tier.AUTO:
+            auto_places.link(left, right)
+        if match.rule.chains:
+            all_places.link(left, right)
     weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
     size = 1 + max((max(m.left, m.right) for m in matches), default=0)
     linked = _linked_pairs(matches, size) if weak else set()
