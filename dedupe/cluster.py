@@ -171,14 +171,13 @@ def cluster(
     ``weights``: accounts per node (1 each); ``places``: each node's place (without it, no place check).
     """
     auto_sets, all_sets = UnionFind(), UnionFind()
-    auto_places, all_places = _Places(auto_sets, places), _Places(all_sets, places)
-    ordered = sorted(matches, key=_strongest_first) if places is not None else matches
-    for match in ordered:
-        left, right = match.left, match.right
-        if match.rule.tier is Tier.AUTO:
-            auto_places.link(left, right)
+    all_places = _Places(all_sets, places)
+    for match in sorted(matches, key=_strongest_first) if places is not None else matches:
         if match.rule.chains:
-            all_places.link(left, right)
+            all_places.link(match.left, match.right)
+    for match in matches:  # an auto link the place check refused joins no auto cluster either
+        if match.rule.tier is Tier.AUTO and all_sets.find(match.left) == all_sets.find(match.right):
+            auto_sets.union(match.left, match.right)
     weak = sorted((m for m in matches if not m.rule.chains), key=lambda m: -m.score)
     size = 1 + max((max(m.left, m.right) for m in matches), default=0)
     linked = _linked_pairs(matches, size) if weak else set()

@@ -266,3 +266,17 @@ def test_evidence_still_chains_through_an_account_without_postcode() -> None:
         roosevelt("a3", None, "312 492 7402"),
     ]
     assert merged_groups(candidates) == {frozenset({"a0", "a1", "a2", "a3"})}
+
+
+def test_an_account_held_apart_by_place_is_in_one_proposal_only() -> None:
+    """An account linked to one in 60608 (auto) and one in 81559 (review, stronger) is proposed once."""
+    candidates = [
+        Candidate("a", "Acme Learning Center", street="4910 S King Dr", city="Chicago", phone="312 555 0100",
+                  website="acme.org"),
+        Candidate("b", "Acme Learning Center", street="4910 S King Dr", city="Chicago", postcode="60608",
+                  phone="312 555 0199"),
+        Candidate("c", "Acme Learning Center", street="4910 S Martin Luther King Dr", city="Chicago",
+                  postcode="81559", phone="312 555 0100", website="acme.org"),
+    ]
+    proposed = [m.account_ids for m in find_duplicates(candidates).merges]
+    assert proposed == [("a", "c")]
