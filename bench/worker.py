@@ -135,7 +135,7 @@ def write_policy(folder: Path, connections: int) -> tuple[Path, list[str]]:
 
 
 def connection_env(urls: list[str], database_url: str, policy: Path) -> dict[str, str]:
-    env = {"WARDEN_DATABASE_URL": database_url, "WARDEN_POLICY": str(policy), "WARDEN_CELERY_APPLY": "true"}
+    env = {"WARDEN_DATABASE_URL": database_url, "WARDEN_POLICY": str(policy), "WARDEN_APPLY": "true"}
     for i, url in enumerate(urls):
         env |= {f"C{i:02d}_API_BASE": url, f"C{i:02d}_ACCESS_TOKEN": "test-token", f"C{i:02d}_BURST_LIMIT": "10000"}
     return env

@@ -50,7 +50,7 @@ def _process() -> _Process:
     warden_logging.configure()
     settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
-    runner = build_runner(settings, engine, sessions, apply=settings.celery_apply, shutdown=ShutdownFlag(),
+    runner = build_runner(settings, engine, sessions, apply=settings.apply, shutdown=ShutdownFlag(),
                           progress=LogProgress())  # a Celery worker's stderr is its log
     return _Process(policy_keeper(settings), runner)
 

@@ -177,6 +177,7 @@ app.command()(doctor_cli.doctor)
 policy_app.command("init")(doctor_cli.policy_init)
 app.command()(worker_cli.worker)
 app.command()(worker_cli.status)
+app.command()(worker_cli.migrate)
 app.command("revert")(revert_cli.revert_command)
 
 
