@@ -23,6 +23,7 @@ from itertools import islice
 from typing import Any, Literal
 
 from connectors._retry import Sleep
+from connectors.hubspot._activities import read_activities
 from connectors.hubspot._http import HubSpotHttp, OAuthApp
 from connectors.hubspot._inspect import HubSpotInspector
 from connectors.hubspot._mapping import (
@@ -44,9 +45,10 @@ from connectors.hubspot._memory import Newest, SyncMemory
 from connectors.hubspot._merge import HubSpotMerger
 from connectors.hubspot._ratelimit import Clock, RateLimiter
 from connectors.hubspot._read import LINKS_PER_CALL, HubSpotReader, JsonObject, chunked, inline_links
-from connectors.hubspot._write import HubSpotWriter
+from connectors.hubspot._write import ContactLeadWriter, HubSpotWriter
 from connectors.hubspot.settings import HubSpotSettings
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
+from domain.activities import Activity
+from domain.connector import ApiUsage, MergeResult, NewLead, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.inspection import OrgFacts
 from domain.records import ObjectType, Owner, Record, StageChange
 
@@ -324,6 +326,18 @@ class HubSpotConnector:
 
     def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
         return self._writer().delete_tasks(tasks)
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        """Leads as contacts in the lifecycle stage ``lead``; with ``leads="leads_object"`` none is created."""
+        if self.leads == "leads_object":
+            return [WriteResult(lead.key, False, None, f"new lead {lead.email}: creating HubSpot Leads objects "
+                                "(each needs its contact) is not supported; connect with leads=contacts")
+                    for lead in leads]
+        return ContactLeadWriter(self.http).create_leads(leads)
+
+    def iter_activities(self, since: datetime | None) -> Iterator[Activity]:
+        """Logged emails and meetings changed at or after ``since``, oldest change first (see ``_activities``)."""
+        return read_activities(self.reader, 0 if since is None else epoch_ms(since))
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self.merger.snapshot(object_type, record_ids)

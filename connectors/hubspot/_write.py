@@ -16,7 +16,7 @@ from typing import Any
 from connectors.hubspot._http import HubSpotHttp
 from connectors.hubspot._mapping import ObjectSpec, StageCatalog, format_date
 from connectors.hubspot._read import chunked
-from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
+from domain.connector import NewLead, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import RecordError, RetriableConnectorError
 from domain.records import ObjectType, TaskPriority
 
@@ -223,6 +223,72 @@ class HubSpotWriter:
             {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
                                               "associationTypeId": TASK_LINK_TYPES[kind]}]}
             for kind, to_id in links]}
+
+
+class ContactLeadWriter:
+    """Leads as contacts in the lifecycle stage ``lead``, never a second contact for an email.
+
+    HubSpot keeps one contact per email: one it already holds is found first (and on a 409 that names it).
+    """
+
+    def __init__(self, http: HubSpotHttp, attempts: int = 3) -> None:
+        self.http, self.attempts = http, attempts
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        by_key: dict[str, WriteResult] = {}
+        for chunk in chunked(list({lead.key: lead for lead in leads}.values()), BATCH):
+            for _ in range(self.attempts - 1):
+                try:
+                    by_key.update(self._find_then_create(chunk))
+                    break
+                except RetriableConnectorError:
+                    continue  # the lost answer may hide created contacts: look the emails up again
+            else:
+                by_key.update(self._find_then_create(chunk))
+        return [by_key[lead.key] for lead in leads]
+
+    def _find_then_create(self, chunk: list[NewLead]) -> dict[str, WriteResult]:
+        existing = self._contacts_by_email([lead.email for lead in chunk])
+        missing = [lead for lead in chunk if lead.email.lower() not in existing]
+        created = self._create(missing) if missing else {}
+        return {lead.key: created[lead.key] if lead.key in created
+                else WriteResult(lead.key, True, existing[lead.email.lower()]) for lead in chunk}
+
+    def _contacts_by_email(self, emails: list[str]) -> dict[str, str]:
+        """Lower-cased email -> contact id (the search's IN takes lower-case values)."""
+        request = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "IN",
+                                                  "values": sorted({e.lower() for e in emails})}]}],
+                   "properties": ["email"], "limit": 200}
+        body = self.http.call("read", "search of contacts by email", lambda c: c.crm.objects.search_api.do_search(
+            "contacts", request, _preload_content=False), search=True).body
+        return {str(r["properties"]["email"]).lower(): str(r["id"]) for r in body["results"]
+                if r["properties"].get("email")}
+
+    def _create(self, leads: list[NewLead]) -> dict[str, WriteResult]:
+        request = {"inputs": [{"properties": _contact_properties(lead), "objectWriteTraceId": lead.key}
+                              for lead in leads]}
+        try:
+            body = self.http.call("write", f"batch create of {len(leads)} contacts", lambda c: c.crm.objects.batch_api
+                                  .create("contacts", request, _preload_content=False), repeatable=False).body
+        except RecordError as exc:
+            if len(leads) > 1:
+                half = len(leads) // 2
+                return self._create(leads[:half]) | self._create(leads[half:])
+            existing = str(exc).split("Existing ID: ", 1)
+            if len(existing) == 2:  # created meanwhile (a retry whose first answer was lost, another process)
+                return {leads[0].key: WriteResult(leads[0].key, True, existing[1].split()[0].strip(".\"'"))}
+            return {leads[0].key: WriteResult(leads[0].key, False, None, f"new lead {leads[0].email}: {exc}")}
+        made = {str(r["properties"].get("email") or "").lower(): str(r["id"]) for r in body.get("results", [])}
+        return {lead.key: WriteResult(lead.key, True, made[lead.email.lower()]) if lead.email.lower() in made
+                else WriteResult(lead.key, False, None, f"new lead {lead.email}: HubSpot did not confirm the create")
+                for lead in leads}
+
+
+def _contact_properties(lead: NewLead) -> dict[str, str]:
+    first, _, last = lead.name.strip().rpartition(" ")
+    props = {"email": lead.email, "firstname": first, "lastname": last or lead.name, "company": lead.company,
+             "lifecyclestage": "lead", "hs_lead_status": lead.status, "hubspot_owner_id": lead.owner_id}
+    return {name: value for name, value in props.items() if value}
 
 
 def _errors_by_id(body: JsonObject) -> dict[str, str]:

@@ -19,6 +19,9 @@ import requests
 from simple_salesforce.format import format_soql
 
 from connectors._retry import Sleep
+from connectors.salesforce._activities import FIELDS as ACTIVITY_FIELDS
+from connectors.salesforce._activities import WHERE as ACTIVITY_WHERE
+from connectors.salesforce._activities import activity, merged
 from connectors.salesforce._auth import Clock, token_source
 from connectors.salesforce._bulk import BulkQuery
 from connectors.salesforce._client import SalesforceClient
@@ -36,7 +39,8 @@ from connectors.salesforce._mapping import (
 from connectors.salesforce._merge import SoapMerger
 from connectors.salesforce._writes import CollectionWriter
 from connectors.salesforce.settings import SalesforceSettings
-from domain.connector import ApiUsage, MergeResult, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
+from domain.activities import Activity
+from domain.connector import ApiUsage, MergeResult, NewLead, NewTask, RecordUpdate, Snapshot, TaskDeletion, WriteResult
 from domain.inspection import OrgFacts
 from domain.records import ObjectType, Opportunity, Owner, Record, StageChange
 
@@ -219,6 +223,17 @@ class SalesforceConnector:
 
     def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
         return self._writer.delete_tasks(tasks)
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        return self._writer.create_leads(leads)
+
+    def iter_activities(self, since: datetime | None) -> Iterator[Activity]:
+        """Tasks and Events about a lead or contact changed at or after ``since``, oldest change first."""
+        return merged([self._activities(sobject, fields, since) for sobject, fields in ACTIVITY_FIELDS.items()])
+
+    def _activities(self, sobject: str, fields: Sequence[str], since: datetime | None) -> Iterator[Activity]:
+        for row in self._client.query_rows(_changed_soql(sobject, fields, since, ACTIVITY_WHERE)):
+            yield activity(sobject, row)
 
     def snapshot(self, object_type: ObjectType, record_ids: Sequence[str]) -> list[Snapshot]:
         return self._merger.snapshot(object_type, record_ids)

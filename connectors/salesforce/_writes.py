@@ -8,6 +8,7 @@ answer the task may exist, so every round first looks the keys up and creates on
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from simple_salesforce.format import format_soql
@@ -17,7 +18,7 @@ from connectors._retry import backoff
 from connectors.salesforce._client import SalesforceClient
 from connectors.salesforce._errors import RETRIABLE_RECORD_CODES, record_error
 from connectors.salesforce._mapping import SOBJECTS, UnmappedField, to_sf_fields, to_sf_value
-from domain.connector import NewTask, RecordUpdate, TaskDeletion, WriteResult
+from domain.connector import NewLead, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import RetriableConnectorError
 from domain.records import ObjectType
 
@@ -34,6 +35,8 @@ def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+NO_COMPANY = "[not provided]"
+"""What Salesforce's own Web-to-Lead writes in the required Company field of a lead that gave none."""
 CREATE_RETRY_CODES = RETRIABLE_RECORD_CODES | {"DUPLICATE_VALUE"}
 """A duplicate key means an earlier attempt created the task: the next round's lookup finds it."""
 
@@ -99,8 +102,17 @@ class CollectionWriter:
         unique = list({task.key: task for task in tasks}.values())
         for batch in chunks(unique):
             pending = {task.key: self._task_record(task) for task in batch}
-            results.update(self._in_rounds(pending, self._create_round))
+            results.update(self._in_rounds(pending, partial(self._create_round, self._existing_task_ids)))
         return [results[t.key] for t in tasks]
+
+    def create_leads(self, leads: Sequence[NewLead]) -> list[WriteResult]:
+        """Create leads 200 per call; a lead Salesforce already holds with the email is returned instead."""
+        results: dict[str, WriteResult] = {}
+        unique = list({lead.key: lead for lead in leads}.values())
+        for batch in chunks(unique):
+            pending = {lead.key: _lead_record(lead) for lead in batch}
+            results.update(self._in_rounds(pending, partial(self._create_round, self._existing_leads)))
+        return [results[lead.key] for lead in leads]
 
     def delete_tasks(self, tasks: Sequence[TaskDeletion]) -> list[WriteResult]:
         """Delete tasks 200 per call (into the recycle bin); one Salesforce already deleted counts as done."""
@@ -139,9 +151,11 @@ class CollectionWriter:
         answers = self._client.collections("PATCH", list(pending.values()), retry=True)
         return self._settle(keys, pending, answers, done, RETRIABLE_RECORD_CODES)
 
-    def _create_round(self, pending: Pending, done: dict[str, WriteResult]) -> Pending:
-        for key, task_id in self._existing_task_ids(list(pending)).items():
-            done[key] = WriteResult(key, True, task_id)
+    def _create_round(self, existing: Callable[[Pending], dict[str, str]], pending: Pending,
+                      done: dict[str, WriteResult]) -> Pending:
+        """Look up what an earlier attempt may have created (``existing``: key -> id), then create the rest."""
+        for key, record_id in existing(pending).items():
+            done[key] = WriteResult(key, True, record_id)
             pending.pop(key)
         if not pending:
             return {}
@@ -150,7 +164,7 @@ class CollectionWriter:
             answers = self._client.collections("POST", list(pending.values()), retry=False)
         except RetriableConnectorError as exc:
             for key in keys:
-                done[key] = WriteResult(key, False, None, f"task {key}: {exc}")
+                done[key] = WriteResult(key, False, None, f"{key}: {exc}")
             return dict(pending)
         return self._settle(keys, pending, answers, done, CREATE_RETRY_CODES)
 
@@ -174,11 +188,20 @@ class CollectionWriter:
                 left[key] = pending[key]
         return left
 
-    def _existing_task_ids(self, keys: list[str]) -> dict[str, str]:
+    def _existing_task_ids(self, pending: Pending) -> dict[str, str]:
         soql = format_soql(
-            "SELECT Id, {key:literal} FROM Task WHERE {key:literal} IN {keys}", key=self._key_field, keys=keys
+            "SELECT Id, {key:literal} FROM Task WHERE {key:literal} IN {keys}", key=self._key_field, keys=list(pending)
         )
         return {row[self._key_field]: row["Id"] for row in self._client.query_rows(soql)}
+
+    def _existing_leads(self, pending: Pending) -> dict[str, str]:
+        """Action key -> the oldest live lead with the pending lead's email (SOQL compares text ignoring case)."""
+        emails = sorted({record["Email"] for record in pending.values()})
+        soql = format_soql("SELECT Id, Email FROM Lead WHERE Email IN {emails} ORDER BY CreatedDate, Id", emails=emails)
+        found: dict[str, str] = {}
+        for row in self._client.query_rows(soql):
+            found.setdefault(str(row["Email"]).lower(), row["Id"])
+        return {key: found[r["Email"].lower()] for key, r in pending.items() if r["Email"].lower() in found}
 
     def _task_record(self, task: NewTask) -> dict[str, Any]:
         fields = {
@@ -194,3 +217,12 @@ class CollectionWriter:
             self._key_field: task.key,
         }
         return {"attributes": {"type": "Task"}, **{k: v for k, v in fields.items() if v is not None}}
+
+
+def _lead_record(lead: NewLead) -> dict[str, Any]:
+    """A Lead in Salesforce's fields: LastName and Company are required, so a missing company says so."""
+    first, _, last = lead.name.strip().rpartition(" ")
+    fields = {"FirstName": first or None, "LastName": last or lead.email, "Company": lead.company or NO_COMPANY,
+              "Email": lead.email, "Status": lead.status, "LeadSource": lead.lead_source,
+              "Description": lead.description or None, "OwnerId": lead.owner_id}
+    return {"attributes": {"type": "Lead"}, **{k: v for k, v in fields.items() if v is not None}}

@@ -20,7 +20,7 @@ LIFECYCLE_STAGES = (
     ("subscriber", "Subscriber"), ("lead", "Lead"), ("marketingqualifiedlead", "Marketing Qualified Lead"),
     ("salesqualifiedlead", "Sales Qualified Lead"), ("opportunity", "Opportunity"), ("customer", "Customer"),
     ("evangelist", "Evangelist"), ("other", "Other"))
-OBJECT_TYPES = ("companies", "contacts", "deals", "tasks", "notes", "leads", "calls")
+OBJECT_TYPES = ("companies", "contacts", "deals", "tasks", "notes", "leads", "calls", "emails", "meetings")
 MODIFIED = {t: "lastmodifieddate" if t == "contacts" else "hs_lastmodifieddate" for t in OBJECT_TYPES}
 CREATED = {t: "createdate" for t in OBJECT_TYPES}
 READ_ONLY = {"hs_object_id", "createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_merged_object_ids"}
@@ -37,6 +37,9 @@ STANDARD: dict[str, tuple[str, ...]] = {
     "notes": ("hs_note_body", "hs_timestamp", "hubspot_owner_id"),
     "leads": ("hs_lead_name", "hs_pipeline_stage", "hubspot_owner_id"),
     "calls": ("hs_call_title", "hs_call_body", "hs_timestamp", "hs_call_status", "hubspot_owner_id"),
+    "emails": ("hs_email_subject", "hs_email_text", "hs_email_direction", "hs_timestamp", "hubspot_owner_id"),
+    "meetings": ("hs_meeting_title", "hs_meeting_body", "hs_meeting_outcome", "hs_meeting_start_time",
+                 "hs_timestamp", "hubspot_owner_id"),
 }
 OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("companies", "type"): (("PROSPECT", "Prospect"), ("PARTNER", "Partner"), ("RESELLER", "Reseller"),
@@ -52,7 +55,7 @@ OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
 """A new portal's enumeration properties: (internal value, label), in display order."""
 GROUPS = {"companies": "companyinformation", "contacts": "contactinformation", "deals": "dealinformation",
           "tasks": "taskinformation", "notes": "noteinformation", "leads": "leadinformation",
-          "calls": "callinformation"}
+          "calls": "callinformation", "emails": "emailinformation", "meetings": "meetinginformation"}
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("contacts", "companies"): 279, ("companies", "contacts"): 280,
     ("deals", "companies"): 341, ("companies", "deals"): 342,
@@ -65,6 +68,8 @@ ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("calls", "companies"): 182, ("companies", "calls"): 181,
     ("calls", "deals"): 206, ("deals", "calls"): 205,
     ("calls", "contacts"): 194, ("contacts", "calls"): 193,
+    ("emails", "contacts"): 198, ("contacts", "emails"): 197,
+    ("meetings", "contacts"): 200, ("contacts", "meetings"): 199,
 }
 PRIMARY = {5: 6, 6: 5, 1: 2, 2: 1}
 INVERSE = {v: ASSOCIATION_TYPES[(b, a)] for (a, b), v in ASSOCIATION_TYPES.items()} | PRIMARY

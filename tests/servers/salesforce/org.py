@@ -23,11 +23,13 @@ SCHEMA: dict[str, list[str]] = {
     "Account": ["Name", "OwnerId", "Website", "Phone", "BillingCity", "BillingPostalCode", "BillingCountry",
                 "Type", "MasterRecordId"],
     "Contact": ["Name", "FirstName", "LastName", "AccountId", "OwnerId", "Email", "Phone", "MasterRecordId"],
-    "Lead": ["Name", "FirstName", "LastName", "Company", "OwnerId", "Status", "Email", "Phone", "MasterRecordId"],
+    "Lead": ["Name", "FirstName", "LastName", "Company", "OwnerId", "Status", "Email", "Phone", "LeadSource",
+             "Description", "MasterRecordId"],
     "Opportunity": ["Name", "AccountId", "OwnerId", "StageName", "LastStageChangeDate", "Amount", "Probability",
                     "CloseDate", "IsClosed", "IsWon", "PartnerAccountId"],
     "Task": ["Subject", "OwnerId", "Status", "IsClosed", "TaskSubtype", "Type", "Priority", "ActivityDate",
              "CompletedDateTime", "WhatId", "WhoId", "Description", "Warden_Key__c"],
+    "Event": ["Subject", "OwnerId", "Type", "EventSubtype", "ActivityDateTime", "WhatId", "WhoId", "Description"],
     "Note": ["ParentId", "Title", "Body"],
     "OpportunityHistory": ["OpportunityId", "StageName", "Amount", "CloseDate", "Probability"],
     "OpportunityContactRole": ["OpportunityId", "ContactId", "Role", "IsPrimary"],
@@ -46,7 +48,7 @@ LEAD_STATUSES = [("Open - Not Contacted", False), ("Working - Contacted", False)
 ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
                  "Installation Partner", "Technology Partner", "Other")
 PREFIXES = {"User": "005", "Group": "00G", "Account": "001", "Contact": "003", "Lead": "00Q",
-            "Opportunity": "006", "Task": "00T", "Note": "002", "OpportunityContactRole": "00K",
+            "Opportunity": "006", "Task": "00T", "Event": "00U", "Note": "002", "OpportunityContactRole": "00K",
             "OpportunityStage": "01J", "LeadStatus": "01J",
             "Organization": "00D", "RecordType": "012"}
 HISTORY_FIELDS = ("StageName", "Amount", "CloseDate", "Probability")

@@ -96,11 +96,19 @@ def comparable(value: Any, like: Any) -> Any:
     return value
 
 
+def _folded(field: str, value: Any) -> Any:
+    """Text as SOQL compares it: ignoring case, except ids (a 15-character id is case-sensitive)."""
+    return value.casefold() if isinstance(value, str) and not field.endswith("Id") else value
+
+
 def matches(row: dict[str, Any], condition: Condition) -> bool:
+    field = condition.field
     if condition.op == "IN":
-        return row.get(condition.field) in condition.value
-    value = comparable(row.get(condition.field), condition.value)
+        return _folded(field, row.get(field)) in [_folded(field, v) for v in condition.value]
+    value = comparable(row.get(field), condition.value)
     want = condition.value
+    if condition.op in ("=", "!="):
+        value, want = _folded(field, value), _folded(field, want)
     if condition.op in ("=", "!="):
         return bool(value == want) == (condition.op == "=")
     if value is None or want is None:
