@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY, Settings
+from domain.progress import NO_PROGRESS
 from jobs.celery_flow import connection_flow
 from jobs.inputs import open_store
 from jobs.job_runner import JobOutcome
@@ -148,7 +149,7 @@ def write_policy(folder: Path, connections: int) -> tuple[Path, list[str]]:
 
 
 def connection_env(urls: list[str], database_url: str, policy: Path) -> dict[str, str]:
-    env = {"WARDEN_DATABASE_URL": database_url, "WARDEN_POLICY": str(policy), "WARDEN_CELERY_APPLY": "true"}
+    env = {"WARDEN_DATABASE_URL": database_url, "WARDEN_POLICY": str(policy), "WARDEN_APPLY": "true"}
     for i, url in enumerate(urls):
         env |= {f"C{i:02d}_API_BASE": url, f"C{i:02d}_ACCESS_TOKEN": "test-token", f"C{i:02d}_BURST_LIMIT": "10000"}
     return env
@@ -177,7 +178,7 @@ def run_single(env: dict[str, str], records: int, served: Portals) -> tuple[Resu
     os.environ.update(env)
     settings = Settings()
     engine, sessions = open_store(settings)
-    runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag())
+    runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag(), progress=NO_PROGRESS)
     outcomes: list[JobOutcome] = []
     later = [timedelta(0)]
     keeper = policy_keeper(settings)

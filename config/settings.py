@@ -82,9 +82,10 @@ class Settings(BaseSettings):
     celery_broker_url: str = Field(
         "redis://127.0.0.1:6379/0", validation_alias=AliasChoices("WARDEN_CELERY_BROKER_URL")
     )
-    celery_apply: bool = Field(
-        False, validation_alias=AliasChoices("WARDEN_CELERY_APPLY"),
-        description="Celery tasks change the CRMs (like `warden worker --apply`); default: dry runs.",
+    apply: bool = Field(
+        False, validation_alias=AliasChoices("WARDEN_APPLY", "WARDEN_CELERY_APPLY"),
+        description="The scheduled workers (`warden worker`, Celery tasks) change the CRMs, as with "
+                    "`warden worker --apply`; default: dry runs. WARDEN_CELERY_APPLY is its older name.",
     )
 
     @field_validator("database_url")
@@ -119,11 +120,13 @@ def database_url(value: str) -> str:
     Raises:
         ValueError: not a URL, or a database or driver CRM Warden does not install.
     """
+    example = "write sqlite:///path/to/warden.db or postgresql://user:password@host:5432/database"
     try:
         url = make_url(value.strip())
     except ArgumentError:
-        raise ValueError("not a database URL: write sqlite:///path/to/warden.db or "
-                         "postgresql://user@host:5432/database") from None
+        raise ValueError(f"not a database URL: {example}") from None
+    except ValueError:  # SQLAlchemy reads the port with int()
+        raise ValueError(f"not a database URL, its port is not a number: {example}") from None
     backend = "postgresql" if url.get_backend_name() == "postgres" else url.get_backend_name()
     if backend not in DATABASE_DRIVERS:
         raise ValueError(f"{backend!r} is not a database CRM Warden supports: use sqlite or postgresql")

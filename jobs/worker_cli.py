@@ -1,7 +1,7 @@
-"""``warden worker`` and ``warden status``: the scheduled worker's commands.
+"""``warden worker``, ``warden status`` and ``warden migrate``: the scheduled worker's commands.
 
-``jobs.cli`` registers them with ``app.command()(worker)`` and ``app.command()(status)``; this
-module also runs on its own (``python -m jobs.worker_cli``) with both commands.
+``jobs.cli`` registers them with ``app.command()(worker)`` and so on; this module also runs on its
+own (``python -m jobs.worker_cli``) with the three commands.
 """
 
 from __future__ import annotations
@@ -16,16 +16,22 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from config.settings import Settings
+from domain.secrets import mask_url_secrets
 from jobs import log_setup as warden_logging
 from jobs.connections import ConnectionSettingsError, check_connections
-from jobs.inputs import fail, open_store, settings_or_exit
+from jobs.inputs import database_reason, fail, open_store, settings_or_exit
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
+from jobs.progress import progress_on
 from jobs.shutdown import ShutdownFlag
 from jobs.status import StatusReport, collect_status
 from jobs.worker import Worker
 from jobs.worker_setup import build_runner, policy_keeper, utc_now
+from store.db import schema_revision
 from store.heartbeats import Heartbeat
 
 app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)
@@ -48,9 +54,10 @@ def worker(
     policy: PolicyOption = None,
     idle_seconds: Annotated[float, typer.Option(help="Longest sleep between passes (heartbeat interval).")] = 30.0,
 ) -> None:
-    """Run every job of every connection on the policy's schedule until SIGTERM."""
+    """Run every job of every connection on the policy's schedule until SIGTERM (applying with WARDEN_APPLY=true)."""
     warden_logging.configure()
     settings = settings_or_exit()
+    apply = apply or settings.apply
     engine, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
     _loaded(keeper)
@@ -62,7 +69,7 @@ def worker(
     shutdown.install()
     metrics = WorkerMetrics(stale_after=max(600.0, idle_seconds * 3))
     server = serve(metrics, settings.metrics_port) if settings.metrics_port else None
-    runner = build_runner(settings, engine, sessions, apply=apply, shutdown=shutdown)
+    runner = build_runner(settings, engine, sessions, apply=apply, shutdown=shutdown, progress=progress_on())
     loop = Worker(keeper, runner, Heartbeat(sessions, utc_now), utc_now, idle_seconds,
                   on_outcome=metrics.record, on_progress=metrics.progressed)
     try:
@@ -74,6 +81,27 @@ def worker(
         if server is not None:
             server.shutdown()
         engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the latest schema (a platform's release step); running it again changes nothing."""
+    settings = settings_or_exit()
+    engine, _ = open_store(settings, migrated=False)
+    before = _revision_or_exit(engine, settings)
+    engine.dispose()
+    engine, _ = open_store(settings)
+    after = _revision_or_exit(engine, settings)
+    done = f"already at {after}" if before == after else f"migrated from {before or 'an empty database'} to {after}"
+    console.print(f"{mask_url_secrets(settings.database_url)}: {done}", markup=False, highlight=False, soft_wrap=True)
+    engine.dispose()
+
+
+def _revision_or_exit(engine: Engine, settings: Settings) -> str | None:
+    try:
+        return schema_revision(engine)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot open the database {settings.database_url}: {database_reason(exc)}") from None
 
 
 @app.command()

@@ -23,6 +23,7 @@ from tests.jobs.probe_support import NOW, warden
     ("SALESFORCE_API_SHARE", "5", "less than or equal to 1"),
     ("HUBSPOT_BURST_LIMIT", "-1", "greater than 0"),
     ("WARDEN_METRICS_PORT", "abc", "integer"),
+    ("WARDEN_APPLY", "maybe", "boolean"),
     ("WARDEN_CELERY_APPLY", "maybe", "boolean"),
     ("WARDEN_CRM", "pipedrive", "local, salesforce, hubspot"),
     ("SALESFORCE_TASK_KEY_FIELD", "Id FROM Task WHERE Id != null --", "API name"),

@@ -32,7 +32,7 @@ def celery_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     crm = copy_crm(seed_demo_crm(tmp_path / "seeded.db"), tmp_path)
     queue = f"warden-test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "WARDEN_DATABASE_URL": database_url, "WARDEN_LOCAL_CRM_URL": f"sqlite:///{crm}",
-           "WARDEN_POLICY": str(copy_policy(tmp_path)), "WARDEN_CRM": "local", "WARDEN_CELERY_APPLY": "true"}
+           "WARDEN_POLICY": str(copy_policy(tmp_path)), "WARDEN_CRM": "local", "WARDEN_APPLY": "true"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "jobs.celery_app", "worker", "--pool=solo", "-Q", queue,
          "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
