@@ -27,6 +27,7 @@ from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
 from store.read_progress import PageCount, ReadProgress
+from store.sync_marks import mark_synced, not_synced_since
 from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
 
 CHUNK_SIZE = 20_000
@@ -58,16 +59,26 @@ def sync(
     *,
     chunk_size: int = CHUNK_SIZE,
     clock: Callable[[], float] = time.perf_counter,
+    fresh_since: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> SyncReport:
     """Bring the mirror of ``connection`` up to date with what ``reader`` reports changed.
 
-    ``progress`` hears of each object type as a phase: records and pages read (the reader's read
-    calls, when it counts them), as they arrive (``store.read_progress``).
+    ``fresh_since``: skip the types whose latest complete sync started at or after this moment
+    (``store.sync_marks``), without a call to the CRM when every type is that fresh. ``progress``
+    hears of each object type as a phase: records and pages read (the reader's read calls, when it
+    counts them), as they arrive (``store.read_progress``).
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
+    began = datetime.now(UTC)
     report = SyncReport()
+    if fresh_since is not None:
+        with sessions() as session:
+            objects = not_synced_since(session, connection, objects, fresh_since)
+        if not objects:
+            report.elapsed_seconds = clock() - started
+            return report
     if isinstance(reader, KeepsState):
         with sessions() as session:
             reader.resume_state(reader_state(session, connection))
@@ -81,6 +92,8 @@ def sync(
     for obj in objects:
         with progress.phase(f"sync {obj.value}") as phase:
             report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+        with sessions.begin() as session:
+            mark_synced(session, connection, obj, began)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
