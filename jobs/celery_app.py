@@ -50,7 +50,7 @@ def _process() -> _Process:
     settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
     runner = build_runner(settings, engine, sessions, apply=settings.apply, shutdown=ShutdownFlag())
-    return _Process(policy_keeper(settings), runner)
+    return _Process(policy_keeper(settings, sessions=sessions), runner)
 
 
 def _migrate_store(**_signal: Any) -> None:
