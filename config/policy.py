@@ -469,8 +469,9 @@ class Route(Strict):
     where: Conditions = Field(
         default_factory=dict, description="Field -> values (or {at_least, below}); every one must hold. Empty: all.")
     to_account_owner: bool = Field(
-        False, description="A lead whose company name or email domain matches an existing account goes to that "
-        "account's owner; a lead with no such account goes to `to`, or on to the next route without one.")
+        False, description="A lead that is an existing contact, or whose company name or email domain matches an "
+        "existing account, goes to that account's owner (a contact at no account: the contact's owner); any other "
+        "lead goes to `to`, or on to the next route without one.")
     to: RouteTarget | None = Field(None, description="Round-robin in a team, a queue, or a named owner.")
 
     @model_validator(mode="after")

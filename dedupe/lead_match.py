@@ -4,13 +4,15 @@ Checked in this order, the first that holds wins:
 
 1. **contact**: the person matcher (``dedupe.person_score``) links the lead to a live contact and
    a fact beside the name confirms it (email, phone); the contact's account, if any, is the account;
-2. **company**: the lead's company normalizes to an account's name (the account normalizer:
-   "ACME Products, Inc." is "Acme Products");
-3. **email domain**: the lead's email domain is an account's website domain (public mail domains
-   such as gmail.com never count).
+2. **email domain**: the lead's email domain is an account's website domain (public mail domains
+   such as gmail.com never count): a website names one company, where names collide more often;
+3. **company**: the lead's company normalizes to an account's name (the account normalizer:
+   "ACME Products, Inc." is "Acme Products").
 
-Where several accounts qualify (duplicates not merged yet), the oldest wins. Pure: the intake
-router (``to_account_owner``) calls :meth:`SystemIndex.match` and routes to ``account_owner_id``.
+Where several accounts qualify (duplicates not merged yet), the oldest wins. A lead is never a
+contact of itself: HubSpot keeps a lead as a contact in a lead lifecycle stage, so the contacts that
+are leads are left out. Pure: the intake router (``to_account_owner``) routes to ``account_owner_id``,
+and the ``existing_lead`` rule marks new leads already in the system.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ class ExistingMatch:
     account_id: str | None
     account_owner_id: str | None
     """The owner of the account the lead belongs to (a contact without account: the contact's owner)."""
-    reason: str
+    what: str
+    """What the lead already is: ``is contact 'Robert Smith' (003J) at account 'Globex' (001B)``."""
+    evidence: str
+    """On what evidence: ``company 'ACME PRODUCTS INC' is the same name``."""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.what}: {self.evidence}"
 
 
 def lead_person(lead: Lead) -> Person:
@@ -65,11 +74,16 @@ def _oldest(accounts: Iterable[Account]) -> Account:
 
 
 class SystemIndex:
-    """Live contacts and accounts indexed for looking leads up; build once, match many leads."""
+    """Live contacts and accounts indexed for looking leads up; build once, match many leads.
 
-    def __init__(self, contacts: Iterable[Contact], accounts: Iterable[Account]) -> None:
+    ``leads``: the ids of the org's leads, which are never matched as contacts (on HubSpot a lead is a
+    contact too, and would otherwise be already in the system as itself).
+    """
+
+    def __init__(self, contacts: Iterable[Contact], accounts: Iterable[Account], leads: Iterable[str] = ()) -> None:
         self.accounts = {a.id: a for a in accounts if not a.deleted}
-        self.contacts = [c for c in contacts if not c.deleted]
+        not_contacts = set(leads)
+        self.contacts = [c for c in contacts if not c.deleted and c.id not in not_contacts]
         self._profiles = [profile(contact_person(c, self.accounts)) for c in self.contacts]
         self._by_key: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for position, p in enumerate(self._profiles):
@@ -85,7 +99,7 @@ class SystemIndex:
 
     def match(self, lead: Lead) -> ExistingMatch | None:
         """The contact or account this lead already is, or None for a lead new to the system."""
-        return self._contact(lead) or self._company(lead) or self._domain(lead)
+        return self._contact(lead) or self._domain(lead) or self._company(lead)
 
     def _contact(self, lead: Lead) -> ExistingMatch | None:
         mine = profile(lead_person(lead))
@@ -99,7 +113,7 @@ class SystemIndex:
         at = f" at account {account.name!r} ({account.id})" if account else ""
         return ExistingMatch(lead.id, MatchedBy.CONTACT, contact.id, account.id if account else None,
                              account.owner_id if account else contact.owner_id,
-                             f"is contact {contact.name!r} ({contact.id}){at}: {best.sentence()}")
+                             f"is contact {contact.name!r} ({contact.id}){at}", best.sentence().removesuffix("."))
 
     def _company(self, lead: Lead) -> ExistingMatch | None:
         found = self._by_name.get(normalize_name(lead.company)) if lead.company else None
@@ -107,8 +121,8 @@ class SystemIndex:
             return None
         account = _oldest(found)
         return ExistingMatch(lead.id, MatchedBy.COMPANY, account.id, account.id, account.owner_id,
-                             f"works at account {account.name!r} ({account.id}): company {lead.company!r} "
-                             f"is the same name{_more(found)}")
+                             f"works at account {account.name!r} ({account.id})",
+                             f"company {lead.company!r} is the same name{_more(found)}")
 
     def _domain(self, lead: Lead) -> ExistingMatch | None:
         domain = evidence_domain(normalize_email(lead.email))
@@ -117,8 +131,8 @@ class SystemIndex:
             return None
         account = _oldest(found)
         return ExistingMatch(lead.id, MatchedBy.EMAIL_DOMAIN, account.id, account.id, account.owner_id,
-                             f"works at account {account.name!r} ({account.id}): email domain {domain} "
-                             f"is the account's website{_more(found)}")
+                             f"works at account {account.name!r} ({account.id})",
+                             f"email domain {domain} is the account's website{_more(found)}")
 
 
 def _more(found: Sequence[Account]) -> str:
@@ -140,6 +154,7 @@ def _keys(p: PersonProfile) -> list[tuple[str, ...]]:
 def already_in_system(leads: Iterable[Lead], contacts: Iterable[Contact],
                       accounts: Iterable[Account]) -> dict[str, ExistingMatch]:
     """By lead id, each live lead that is an existing contact or belongs to an existing account."""
-    index = SystemIndex(contacts, accounts)
+    leads = list(leads)
+    index = SystemIndex(contacts, accounts, [lead.id for lead in leads])
     return {lead.id: found for lead in leads if not lead.deleted and (found := index.match(lead))}
 

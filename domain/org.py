@@ -84,7 +84,7 @@ class History:
     reassignments: Mapping[tuple[str, str], int] = field(default_factory=dict)
     """(rule id, record id) -> applied reassignments so far."""
     last_reassigned: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
-    """(rule id, record id) -> when the latest reassignment was applied."""
+    """(rule id, record id) -> when the latest reassignment was applied, in the time of the run that applied it."""
     assigned_today: Mapping[str, int] = field(default_factory=dict)
     """Owner id -> records assigned to them by any rule since the start of the day."""
     assigned_recently: Mapping[str, int] = field(default_factory=dict)

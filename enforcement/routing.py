@@ -3,7 +3,8 @@
 A lead waits to be routed while it has no owner, sits in one of the rule's ``from_queues``, or is
 owned by one of its ``from_owners`` (the CRM's default lead owner). Each route names conditions on
 the lead's fields and a target: round-robin in a team (the same weights, caps and out-of-office as
-SLA reassignment), a queue, a named owner, or the owner of the account the lead belongs to. The
+SLA reassignment), a queue, a named owner, or the owner of the account the lead belongs to (dedupe's
+lead matcher, ``dedupe.lead_match``: an existing contact, the company name, the email domain). The
 routing is a reassignment keyed per lead and routing, so the SLA clock of the new owner starts
 when it is applied.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.policy import Route, RouteRule, ToOwner, ToQueue
-from dedupe.lead_accounts import AccountIndex, AccountMatch
+from dedupe.lead_match import ExistingMatch, MatchedBy, SystemIndex
 from domain.org import OrgData
 from domain.plan import Action, ActionKind, Finding, RuleResult
 from domain.records import Account, Contact, Lead, ObjectType, Owner
@@ -31,9 +32,10 @@ _NOBODY = Owner("", "nobody", is_queue=True)
 def evaluate(rule: RouteRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     """Plan a reassignment, with its reason, for every lead waiting to be routed."""
     result = RuleResult()
-    router = _Router(rule, ctx, org, Rotation(ctx))
-    for lead in org.records(_LEAD):
-        if isinstance(lead, Lead) and (waiting := _waiting(rule, ctx, lead)) is not None:
+    leads = [lead for lead in org.records(_LEAD) if isinstance(lead, Lead)]
+    router = _Router(rule, ctx, org, Rotation(ctx), {lead.id for lead in leads})
+    for lead in leads:
+        if (waiting := _waiting(rule, ctx, lead)) is not None:
             router.route(lead, waiting, result)
     return result
 
@@ -71,7 +73,8 @@ class _Router:
     ctx: RuleContext
     org: OrgData
     rotation: Rotation
-    _accounts: AccountIndex | None = field(default=None)
+    lead_ids: set[str]
+    _system: SystemIndex | None = field(default=None)
 
     def route(self, lead: Lead, waiting: str, result: RuleResult) -> None:
         current = self.ctx.owner(lead.owner_id) or _NOBODY
@@ -90,15 +93,16 @@ class _Router:
         result.findings.append(Finding(self.rule.id, _LEAD, lead.id, lead.owner_id, reason,
                                        {"policy": f"rules[id={self.rule.id}]", "waiting": waiting}))
 
-    def _target(self, route: Route, lead: Lead, current: Owner) -> tuple[Assignee, AccountMatch | None] | _Passed:
+    def _target(self, route: Route, lead: Lead, current: Owner) -> tuple[Assignee, ExistingMatch | None] | _Passed:
         """Who the route gives the lead to, or why it passes the lead on to the next route."""
         if route.to_account_owner:
-            match = self.accounts.match(lead)
-            owner = self.ctx.owner(match.account.owner_id) if match else None
+            match = self.system.match(lead)
+            owner = self.ctx.owner(match.account_owner_id) if match else None
             if match is not None and owner is not None:
                 acting = self.rotation.facts.acting(owner)
                 if acting is not None:
-                    how = "account owner" if acting is owner else f"manager of the account owner {owner.name}, who left"
+                    whose = "account owner" if match.account_id else "contact owner"
+                    how = whose if acting is owner else f"manager of the {whose} {owner.name}, who left"
                     return Assignee(acting, how), match
             if route.to is None:
                 return _Passed(f"route {route.name!r} found no account owner for it", usual=True)
@@ -114,26 +118,28 @@ class _Router:
         return chosen, None
 
     @property
-    def accounts(self) -> AccountIndex:
-        if self._accounts is None:
+    def system(self) -> SystemIndex:
+        if self._system is None:
             accounts = [a for a in self.org.records(ObjectType.ACCOUNT) if isinstance(a, Account)]
             contacts = [c for c in self.org.records(ObjectType.CONTACT) if isinstance(c, Contact)]
-            self._accounts = AccountIndex(accounts, contacts)
-        return self._accounts
+            self._system = SystemIndex(contacts, accounts, self.lead_ids)
+        return self._system
 
-    def _plan(self, lead: Lead, waiting: str, route: Route, found: tuple[Assignee, AccountMatch | None],
+    def _plan(self, lead: Lead, waiting: str, route: Route, found: tuple[Assignee, ExistingMatch | None],
               current: Owner, passed: list[str], result: RuleResult) -> None:
         assignee, match = found
         if assignee.owner.id == current.id:
             return
-        because = f"{match.how}, owned by {assignee.owner.name}" if match else describe(route.where) or "every lead"
+        owned = self.ctx.owner(match.account_owner_id) if match else None
+        because = (f"it {match.what}, owned by {owned.name if owned else assignee.owner.name}: {match.evidence}"
+                   if match else describe(route.where) or "every lead")
         skipped = f" ({'; '.join(passed)})" if passed else ""
         reason = (f"{_described(lead)} waits {waiting}: route {route.name!r} takes it ({because}){skipped}. "
                   f"Route to {assignee.owner.name} ({assignee.how}).")
         evidence = {"policy": f"rules[id={self.rule.id}].routes[{route.name}]", "waiting": waiting,
                     "route": route.name, "new_owner": assignee.owner.email or assignee.owner.name,
-                    "account": match.account.id if match else None,
-                    "contact": match.contact.id if match and match.contact else None}
+                    "account": match.account_id if match else None,
+                    "contact": match.record_id if match and match.matched_by is MatchedBy.CONTACT else None}
         result.findings.append(Finding(self.rule.id, _LEAD, lead.id, assignee.owner.id, reason, evidence))
         times = self.ctx.history.reassignments.get((self.rule.id, lead.id), 0)
         key = f"{self.rule.id}:{_LEAD}:{lead.id}:{times}"

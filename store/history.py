@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.org import History
@@ -21,33 +21,31 @@ def load_history(
 
     Per new owner twice: since ``day_start`` (daily caps) and since ``window_start`` (the round-robin
     load; default ``day_start``).
+
+    Each reassignment is dated in the time of the run that applied it: the run's moment (its ``now``,
+    which ``--now`` sets) plus how far into the run it was applied. The rules judge as of their run's
+    moment, so a run as of last Monday counts as last Monday for caps, shares and SLA clocks, however
+    late the wall clock stamped its actions; for a run as of the present both are the same.
     """
     applied = (
-        select(ActionRow.rule, ActionRow.record_id, func.count(), func.max(ActionRow.updated_at))
+        select(ActionRow.rule, ActionRow.record_id, ActionRow.payload, ActionRow.updated_at, RunRow.now,
+               RunRow.started_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
                ActionRow.status == ActionStatus.APPLIED.value)
-        .group_by(ActionRow.rule, ActionRow.record_id)
     )
     window_start = window_start or day_start
-    since = min(day_start, window_start)
-    recent = (
-        select(ActionRow.payload, ActionRow.updated_at)
-        .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
-               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since)
-    )
+    counts: Counter[tuple[str, str]] = Counter()
+    latest: dict[tuple[str, str], datetime] = {}
+    today: Counter[str] = Counter()
+    window: Counter[str] = Counter()
     with sessions() as session:
-        counts: dict[tuple[str, str], int] = {}
-        latest: dict[tuple[str, str], datetime] = {}
-        for rule, record_id, count, last in session.execute(applied):
-            counts[(rule, record_id)] = count
-            latest[(rule, record_id)] = last
-        today: Counter[str] = Counter()
-        window: Counter[str] = Counter()
-        for payload, at in session.execute(recent):
+        for rule, record_id, payload, updated_at, run_now, started_at in session.execute(applied):
+            at = run_now + (updated_at - started_at)
+            counts[(rule, record_id)] += 1
+            latest[(rule, record_id)] = max(at, latest.get((rule, record_id), at))
             owner = str(payload.get("owner_id"))
             today[owner] += at >= day_start
             window[owner] += at >= window_start
-    return History(reassignments=counts, last_reassigned=latest, assigned_today=+today,
+    return History(reassignments=dict(counts), last_reassigned=latest, assigned_today=+today,
                    assigned_recently=+window, taken_apart=taken_apart(sessions, connection))

@@ -94,22 +94,40 @@ def test_conditions_on_numbers_text_and_targets() -> None:
 
 
 @pytest.mark.parametrize(("fields", "how"), [
-    ({"email": "jo@acme.com"}, "its email domain acme.com is the website of account 'Acme Products, Inc.'"),
-    ({"company": "ACME PRODUCTS"}, "its company 'ACME PRODUCTS' is account 'Acme Products, Inc.'"),
+    ({"email": "jo@acme.com"}, "email domain acme.com is the account's website"),
+    ({"company": "ACME PRODUCTS"}, "company 'ACME PRODUCTS' is the same name"),
 ])
 def test_a_lead_of_an_existing_account_goes_to_the_account_owner(fields: dict[str, Any], how: str) -> None:
     """Same email domain as the account's website, or the same company name key: the account's owner gets it."""
     result = route([lead("l1", extra={"country": "DE"}, **fields)])
     assert new_owner(result, "l1") == "u-b"
-    assert f"route 'Existing customers' takes it ({how}, owned by Bob B)" in result.actions[0].reason
+    assert ("route 'Existing customers' takes it (it works at account 'Acme Products, Inc.' (acc-1), owned by "
+            f"Bob B: {how}). Route to Bob B (account owner).") in result.actions[0].reason
 
 
 def test_a_lead_that_is_a_contact_goes_to_its_account_owner() -> None:
-    """A lead whose email is an existing contact's goes to that contact's account owner."""
-    contact = Contact("con-1", "Jo Doe", "acc-1", "u-a", days_ago(90), days_ago(9), email="Jo@Gmail.com")
-    result = route([contact, lead("l1", email="jo@gmail.com")])
-    assert new_owner(result, "l1") == "u-b"
-    assert "its email is contact 'Jo Doe''s at 'Acme Products, Inc.'" in result.actions[0].reason
+    """A lead who is an existing contact (the person matcher: Pat is Patricia, same email) goes to its account owner."""
+    contact = Contact("con-1", "Patricia Doe", "acc-1", "u-a", days_ago(90), days_ago(9), email="Pat.Doe@Gmail.com")
+    result = route([contact, lead("Doe", email="pat.doe@gmail.com")])
+    assert new_owner(result, "Doe") == "u-b"
+    assert "it is contact 'Patricia Doe' (con-1) at account 'Acme Products, Inc.' (acc-1), owned by Bob B: " in (
+        result.actions[0].reason)
+    assert result.findings[0].evidence["contact"] == "con-1"
+
+
+def test_a_contact_without_an_account_hands_its_lead_to_the_contact_owner() -> None:
+    """An existing contact at no account: the contact's owner gets the lead, and the reason says so."""
+    contact = Contact("con-1", "Patricia Doe", None, "u-c", days_ago(90), days_ago(9), email="pat.doe@gmail.com")
+    result = route([contact, lead("Doe", email="pat.doe@gmail.com")])
+    assert new_owner(result, "Doe") == "u-c"
+    assert "Route to Cat C (contact owner)." in result.actions[0].reason
+
+
+def test_a_hubspot_lead_is_not_a_contact_of_itself() -> None:
+    """HubSpot keeps a lead as a contact too: the same record is no existing contact, so the lead rotates."""
+    itself = Contact("Doe", "Pat Doe", "acc-1", None, days_ago(0.1), days_ago(0.1), email="pat.doe@gmail.com")
+    result = route([itself, lead("Doe", email="pat.doe@gmail.com", company="Initech")])
+    assert result.findings[0].evidence["route"] == "Everyone else"
 
 
 def test_an_account_owner_who_left_hands_the_lead_to_their_manager() -> None:

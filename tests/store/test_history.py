@@ -59,3 +59,22 @@ def test_assigned_recently_counts_new_owners_within_the_window(engine: Engine) -
     history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0), T0 - timedelta(days=7))
     assert history.assigned_recently == {"005B": 1, "005C": 2}
     assert history.assigned_today == {"005C": 1}
+
+
+def test_a_run_as_of_another_moment_dates_its_assignments_in_its_own_time(engine: Engine) -> None:
+    """A run with ``--now`` a week back counts as a week back for caps and shares, not as applied today.
+
+    The ledger stamps an action when it was applied (the wall clock); the rules judge as of the run's
+    moment. An assignment applied by a run as of T0 - 3 days is three days old to a run as of T0, however
+    late the wall clock says it was applied.
+    """
+    wall_clock = T0 + timedelta(days=30)
+    ledger = Ledger(session_factory(engine), clock=lambda: wall_clock)
+    for days_back, record_id in ((3, "006A"), (10, "006B")):
+        run_id = ledger.start_run("route", "local", dry_run=False, now=T0 - timedelta(days=days_back))
+        for action_id in ledger.record_actions(run_id, [reassign(record_id, "005B", rule="route-leads")]):
+            ledger.mark_applied(action_id)
+    history = load_history(session_factory(engine), "local", CALENDAR.start_of_day(T0), T0 - timedelta(days=7))
+    assert history.assigned_today == {}
+    assert history.assigned_recently == {"005B": 1}
+    assert history.last_reassigned[("route-leads", "006A")] == T0 - timedelta(days=3)
