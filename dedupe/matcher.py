@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from dedupe.blocking import candidate_pairs
 from dedupe.candidate import Candidate, Profile, build_profiles
-from dedupe.cluster import cluster
+from dedupe.cluster import Place, cluster
 from dedupe.explain import Explanation, explain
 from dedupe.name_groups import NameGroups, group_names
 from dedupe.parallel import score_pairs
@@ -95,8 +95,13 @@ class _Clusters:
     """Node clusters; review ones may hold auto ones."""
 
 
+def node_places(groups: NameGroups) -> list[Place]:
+    """Each node's postcode, city, country and website domain: clusters never hold two of one kind."""
+    return [(node.postcode, node.city, node.country, node.domain) for node in groups.nodes]
+
+
 def _node_clusters(groups: NameGroups, matches: Sequence[Match], max_cluster: int) -> _Clusters:
-    clustering = cluster(matches, [len(members) for members in groups.members])
+    clustering = cluster(matches, [len(members) for members in groups.members], node_places(groups))
     linked = {node for nodes in clustering.linked for node in nodes}
     lone = [[node] for node in range(len(groups.nodes)) if len(groups.members[node]) > 1 and node not in linked]
     auto = [c for c in clustering.auto + lone
