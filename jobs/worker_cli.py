@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy_file import PolicyError
 from config.settings import Settings
+from domain.invocation import warden_command
 from domain.secrets import mask_url_secrets
 from jobs import log_setup as warden_logging
 from jobs.celery_watch import CeleryView, celery_view
@@ -193,7 +194,8 @@ def print_status(report: StatusReport, out: Console) -> None:
         doing = f"{w.connection}/{w.job}" if w.job else "-"
         workers.add_row(w.worker_id, w.state, doing, f"{w.heartbeat_age_seconds:.0f} s ago",
                         "refused edit" if w.policy_error else "ok")
-    out.print(workers if report.workers else "No worker checked in during the last day: is `warden worker` running?")
+    out.print(workers if report.workers else
+              f"No worker checked in during the last day: is `{warden_command()} worker` running?")
     print_celery(report.celery, report.now, out)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Connector, Fetcher, Merger
 from domain.errors import ConnectorError
+from domain.invocation import warden_command
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import ObjectType, Record
 from jobs.apply.fields import field_values
@@ -59,7 +60,7 @@ def merges_to_undo(sessions: sessionmaker[Session], run_or_key: str) -> list[App
         raise NothingToUndo(
             f"{run_or_key!r} is neither a dedupe run that applied merges nor the key of an applied merge "
             "(keys look like merge:<connection>:<master>:<losers>, then #1, #2... for merges after an undo); "
-            "see `warden ledger show latest`"
+            f"see `{warden_command()} ledger show latest`"
         )
     return merges
 
