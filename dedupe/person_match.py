@@ -23,6 +23,7 @@ from itertools import combinations
 from dedupe.cluster import UnionFind
 from dedupe.person_score import Person, PersonMatch, PersonProfile, Weights, profile, score_people
 from dedupe.score import Tier
+from domain.progress import NO_PROGRESS, Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +124,21 @@ def _merge(group: list[int], tier: Tier, matches: Sequence[PersonMatch], people:
     return PersonMerge(tier, tuple(people[i].id for i in group), links)
 
 
-def find_people_duplicates(people: Sequence[Person], settings: PersonSettings = PersonSettings()) -> PeopleResult:
-    """Match people and propose one merge per cluster: auto clusters, then the review clusters around them."""
-    profiles = [profile(p) for p in people]
-    pairs, skipped = candidate_pairs(profiles, settings.max_block)
-    matches = [m for a, b in sorted(pairs) if (m := score_people(profiles[a], profiles[b], (a, b), settings.weights))]
-    auto, everything = cluster_people(matches)
+def find_people_duplicates(people: Sequence[Person], settings: PersonSettings = PersonSettings(),
+                           progress: Progress = NO_PROGRESS) -> PeopleResult:
+    """Match people and propose one merge per cluster: auto clusters, then the review clusters around them.
+
+    ``progress`` hears of each step (block, score, cluster) with what it found.
+    """
+    with progress.phase("match people", total=3, unit="steps") as phase:
+        profiles = [profile(p) for p in people]
+        pairs, skipped = candidate_pairs(profiles, settings.max_block)
+        phase.update(1, people=len(people), pairs=len(pairs))
+        matches = [m for a, b in sorted(pairs)
+                   if (m := score_people(profiles[a], profiles[b], (a, b), settings.weights))]
+        phase.update(2, matches=len(matches))
+        auto, everything = cluster_people(matches)
+        phase.update(3, clusters=len(everything))
     auto = [g for g in auto if len(g) <= settings.max_cluster]
     auto_keys = {tuple(g) for g in auto}
     merges = [_merge(g, Tier.AUTO, matches, people) for g in auto]
