@@ -16,6 +16,8 @@ import redis
 from celery import Celery
 from kombu.exceptions import OperationalError
 
+from domain.secrets import mask_url_secrets
+
 BEAT_KEY = "warden:beat:"
 BEAT_TTL_SECONDS = 120
 """A beat not heard from for this long is gone: four of its policy checks missed."""
@@ -53,7 +55,7 @@ def celery_view(broker_url: str, timeout: float = 1.0) -> CeleryView:
             connection.ensure_connection(max_retries=0, timeout=timeout)
             replies = app.control.inspect(timeout=timeout, connection=connection).active() or {}
     except (OperationalError, OSError) as exc:
-        return CeleryView(broker_problem=f"cannot ask the broker {broker_url}: {exc}")
+        return CeleryView(broker_problem=mask_url_secrets(f"cannot ask the broker {broker_url}: {exc}"))
     workers = [CeleryWorker(name, tuple(str(task.get("name")) for task in tasks or ()))
                for name, tasks in sorted(replies.items())]
     if not broker_url.startswith(("redis://", "rediss://")):
@@ -61,7 +63,8 @@ def celery_view(broker_url: str, timeout: float = 1.0) -> CeleryView:
     try:
         return CeleryView(workers, _beats(broker_url, timeout))
     except redis.RedisError as exc:
-        return CeleryView(workers, beat_problem=f"cannot read beat's heartbeat from {broker_url}: {exc}")
+        problem = f"cannot read beat's heartbeat from {broker_url}: {exc}"
+        return CeleryView(workers, beat_problem=mask_url_secrets(problem))
 
 
 def _beats(broker_url: str, timeout: float) -> list[CeleryBeat]:
