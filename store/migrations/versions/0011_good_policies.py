@@ -1,7 +1,7 @@
 """The ledger keeps the last policy each policy file loaded with, so ``warden status`` can show it while the file is broken.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ import store.worker_models  # noqa: F401  (registers the table on Base.metadata 
 
 from store.db import UTCDateTime
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 
