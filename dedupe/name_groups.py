@@ -44,9 +44,16 @@ class NameGroups:
 
 def group_names(profiles: Sequence[Profile]) -> NameGroups:
     """Group accounts with equal, non-generic names and equal places; every other account is a node of its own."""
+    once: set[str] = set()
+    repeated: set[str] = set()
+    for profile in profiles:  # most names occur once: only repeated ones get a site key and a list
+        if profile.key in once:
+            repeated.add(profile.key)
+        elif profile.distinctive:
+            once.add(profile.key)
     by_site = defaultdict[tuple[object, ...], list[int]](list)
     for position, profile in enumerate(profiles):
-        if profile.distinctive:
+        if profile.key in repeated:
             by_site[(profile.key, *_PLACE(profile))].append(position)
     groups = [members for members in by_site.values() if len(members) > 1]
     grouped = {position for members in groups for position in members}

@@ -28,7 +28,7 @@ from store.activities import activities_since
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
-from store.read_progress import PageCount, ReadProgress
+from store.read_progress import PageCount, SyncProgress
 from store.sync_marks import mark_synced, not_synced_since
 from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
 
@@ -68,8 +68,8 @@ def sync(
 
     ``fresh_since``: skip the types whose latest complete sync started at or after this moment
     (``store.sync_marks``), without a call to the CRM when every type is that fresh. ``progress``
-    hears of each object type as a phase: records and pages read (the reader's read calls, when it
-    counts them), as they arrive (``store.read_progress``).
+    hears of each object type as a phase: records written, and records and pages read as they
+    arrive (pages: the reader's read calls, when it counts them; ``store.read_progress``).
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
@@ -131,7 +131,7 @@ def _sync_changes(
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
             note_everything(session, connection, obj)
     changes = reader.iter_changed(obj, since)
-    told = ReadProgress(reader, phase)
+    told = SyncProgress(reader, phase)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
     with bulk_indexes.built_after(sessions, table, first_sync=since is None):
@@ -146,7 +146,8 @@ def _sync_changes(
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))
             counts.upserted += upserted
             counts.deleted += deleted
-    told(told.records)  # with the last read call, which found no more records
+            told.wrote(len(chunk))
+    told.tell()  # with the last read call, which found no more records
     if since is None and newest is None and read_up_to:
         # An empty first sync: anything of this type created since carries a later stamp than the
         # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.

@@ -1,8 +1,8 @@
-"""How far a sync has read: records and pages as they arrive from the CRM, told to a progress phase.
+"""How far a sync has come: records written, and records and pages read, told to a progress phase.
 
 A chunk the mirror writes holds ``CHUNK_SIZE`` records, which a CRM of 100 records a page takes
-minutes to send; the reading thread (``store.prefetch``) tells the count every few hundred records
-instead, so a slow CRM shows its progress page by page.
+minutes to send; the reading thread (``store.prefetch``) tells what it read every few hundred records
+as well, so a slow CRM shows its progress page by page.
 """
 
 from __future__ import annotations
@@ -25,14 +25,27 @@ class PageCount:
         return self._reads() - self._before
 
 
-class ReadProgress:
-    """Called with the records read so far; tells ``phase`` those and the pages they took."""
+class SyncProgress:
+    """Tells ``phase`` the records written so far, and the records and pages read, from either thread.
+
+    The reading thread runs up to two chunks ahead of the writing: a reading that is done says
+    little while the mirror still writes, so each written chunk is told too.
+    """
 
     def __init__(self, reader: Reader, phase: Phase) -> None:
         self._pages = PageCount(reader)
         self._phase = phase
-        self.records = 0
+        self.read = 0
+        self.written = 0
 
-    def __call__(self, records: int) -> None:
-        self.records = records
-        self._phase.update(records, pages=self._pages.read())
+    def __call__(self, read: int) -> None:
+        """``read`` records read so far (the reading thread's ``on_read``)."""
+        self.read = read
+        self.tell()
+
+    def wrote(self, records: int) -> None:
+        self.written += records
+        self.tell()
+
+    def tell(self) -> None:
+        self._phase.update(self.written, read=self.read, pages=self._pages.read())

@@ -9,5 +9,6 @@ def test_people_quality_bench_prints_precision_and_recall_of_each_febrl_set() ->
     assert out.count("ours, auto + review") == 4
     assert "FEBRL 4" in out
     assert "proposals without a reason 0" in out
+    assert out.count("goal (counting auto + review") == 4 and "at recall >= 0.90" in out
     precisions = [float(p) for p in re.findall(r"ours, auto \+ review\s+precision ([\d.]+)", out)]
     assert min(precisions) >= 0.99

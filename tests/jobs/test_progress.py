@@ -81,7 +81,7 @@ def test_a_phase_an_error_ends_logs_no_done_line() -> None:
 
 
 def test_a_run_off_a_terminal_logs_each_phase_with_its_counts(org: tuple[LocalCRM, Any]) -> None:
-    """Sync (records and pages per object), rules (n of total) and apply (actions) each log their progress."""
+    """Sync (records and pages per object), rules (n of total), recording the plan and apply each log progress."""
     crm, sessions = org
     policy = load_policy(PACKAGED_POLICY)
     before = {obj: crm.count(obj) for obj in SYNCED}
@@ -94,6 +94,7 @@ def test_a_run_off_a_terminal_logs_each_phase_with_its_counts(org: tuple[LocalCR
     assert done["sync opportunity"]["pages"] == 3  # 750 records, 250 to a page
     assert done["rules"]["rules"] == done["rules"]["total"] == len([r for r in policy.rules if r.enabled])
     assert done["rules"]["findings"] == len(result.findings)
+    assert done["record plan"]["rows"] == len(result.findings) + len(result.skips) + len(result.actions)
     assert done["apply"]["actions"] == done["apply"]["total"] == len(result.actions) > 0
     assert done["apply"]["applied"] == result.summary()["actions_by_status"]["applied"]
     periodic = [e for e in logs if e["event"] == "progress"]
@@ -113,9 +114,9 @@ def test_a_run_on_a_terminal_draws_a_bar_per_phase(org: tuple[LocalCRM, Any]) ->
             now=NOW, apply=True, progress=BarProgress(console))
     drawn = out.getvalue()
     assert "━" in drawn
-    for phase in ("sync account", "sync opportunity", "rules", "apply"):
+    for phase in ("sync account", "sync opportunity", "rules", "record plan", "apply"):
         assert phase in drawn
-    assert f"{crm.count(ObjectType.OPPORTUNITY):,} records · 3 pages" in drawn
+    assert "750 records · 750 read · 3 pages" in drawn
 
 
 def test_a_dedupe_plan_on_a_terminal_draws_matching_and_proposing() -> None:

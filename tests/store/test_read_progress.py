@@ -56,11 +56,21 @@ class Recorded:
 
 
 def test_a_sync_tells_records_and_pages_every_few_hundred_records_read(engine: Engine) -> None:
-    """1,200 tasks in one chunk of 20,000 are told at 500, 1,000 and 1,200 records, with the pages read."""
+    """1,200 tasks in one chunk of 20,000: read told at 500, 1,000 and 1,200 records with their pages, then written."""
     reader = PagedReader()
     reader.put(*(task(n, minutes=n) for n in range(1200)))
     progress = Recorded()
     mirror.sync(reader, engine, "local", [ObjectType.TASK], progress=progress)
-    told = [(done, counts["pages"]) for name, done, counts in progress.updates if name == "sync task"]
-    assert told[:2] == [(500, 5), (1000, 10)] and told[-1] == (1200, 12)
+    told = [(done, counts["read"], counts["pages"]) for name, done, counts in progress.updates if name == "sync task"]
+    assert told[:3] == [(0, 500, 5), (0, 1000, 10), (0, 1200, 12)] and told[-1] == (1200, 1200, 12)
     assert progress.ended == ["sync task"]
+
+
+def test_each_written_chunk_is_told_while_reading_is_ahead(engine: Engine) -> None:
+    """Chunks of 300 records written are told one by one, so the count moves while the mirror writes."""
+    reader = PagedReader()
+    reader.put(*(task(n, minutes=n) for n in range(1200)))
+    progress = Recorded()
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=300, progress=progress)
+    written = sorted({done for name, done, _ in progress.updates if name == "sync task"})
+    assert written == [0, 300, 600, 900, 1200]
