@@ -129,13 +129,16 @@ class SalesforceConnector:
             self._record_types = {row["Id"]: row["Name"] for row in self._client.query_rows(soql)}
         return dataclasses.replace(record, pipeline=self._record_types.get(record.pipeline, record.pipeline))
 
-    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
-        """Fetch the first page of the owners and of each type's changes in ``composite`` calls (five a call).
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None],
+                   history_since: Mapping[ObjectType, datetime | None]) -> None:
+        """Fetch the first page of the owners, each type's changes and ``OpportunityHistory``, five to a ``composite``.
 
         A sync that finds nothing changed then costs two calls for the whole org instead of one per query.
         """
         queries = [(soql, False) for soql, _ in self._owner_queries(None)]
         queries += [self._changes_query(obj, when) for obj, when in since.items() if obj is not ObjectType.OWNER]
+        if ObjectType.OPPORTUNITY in history_since:
+            queries.append((_history_soql(history_since[ObjectType.OPPORTUNITY]), False))
         self._ahead.update(self._client.first_pages(queries))
 
     def _first_page(self, soql: str, include_deleted: bool) -> dict[str, Any]:
@@ -154,10 +157,8 @@ class SalesforceConnector:
         """
         if object_type is not ObjectType.OPPORTUNITY:
             return
-        where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
-        soql = format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
-                           "{where:literal} ORDER BY CreatedDate, Id", where=where)
-        for row in self._client.query_rows(soql):
+        rows = (row for page in self._client.pages_from(self._first_page(_history_soql(since), False)) for row in page)
+        for row in rows:
             entered = parse_datetime(row["CreatedDate"])
             assert entered is not None
             close = row.get("CloseDate")
@@ -243,6 +244,12 @@ class SalesforceConnector:
         """Read the org's ``/limits`` (one call) and return the usage with the daily figures filled in."""
         self._client.refresh_limits()
         return self.usage
+
+
+def _history_soql(since: datetime | None) -> str:
+    where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
+    return format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
+                       "{where:literal} ORDER BY CreatedDate, Id", where=where)
 
 
 def _changed_soql(sobject: str, fields: Sequence[str], since: datetime | None, where: str = "") -> str:
