@@ -44,6 +44,7 @@ FETCH_BATCH = 200
 """Ids per ``fetch`` query: 200 eighteen-character ids keep the query well inside a URL's length."""
 MERGEABLE = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD)
 """The objects Salesforce merges, which carry ``MasterRecordId``."""
+_RECORD_TYPES = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
 
 
 def _utc_now() -> datetime:
@@ -120,25 +121,29 @@ class SalesforceConnector:
 
     def _named_pipeline(self, record: Record) -> Record:
         """An opportunity's pipeline by its record type's name when the map reads it from ``RecordTypeId``."""
-        if not isinstance(record, Opportunity) or record.pipeline is None:
-            return record
-        if self._maps[ObjectType.OPPORTUNITY].get("pipeline") != "RecordTypeId":
+        if not isinstance(record, Opportunity) or record.pipeline is None or not self._pipeline_by_record_type():
             return record
         if self._record_types is None:
-            soql = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
-            self._record_types = {row["Id"]: row["Name"] for row in self._client.query_rows(soql)}
+            pages = self._client.pages_from(self._first_page(_RECORD_TYPES, False))
+            self._record_types = {row["Id"]: row["Name"] for page in pages for row in page}
         return dataclasses.replace(record, pipeline=self._record_types.get(record.pipeline, record.pipeline))
+
+    def _pipeline_by_record_type(self) -> bool:
+        return self._maps[ObjectType.OPPORTUNITY].get("pipeline") == "RecordTypeId"
 
     def read_ahead(self, since: Mapping[ObjectType, datetime | None],
                    history_since: Mapping[ObjectType, datetime | None]) -> None:
-        """Fetch the first page of the owners, each type's changes and ``OpportunityHistory``, five to a ``composite``.
+        """Fetch the first pages a sync reads, five queries to a ``composite`` call.
 
-        A sync that finds nothing changed then costs two calls for the whole org instead of one per query.
+        The owners, each type's changes, ``OpportunityHistory``, and the opportunity record types when
+        pipelines are named by them: a sync that finds nothing changed costs two calls for the whole org.
         """
         queries = [(soql, False) for soql, _ in self._owner_queries(None)]
         queries += [self._changes_query(obj, when) for obj, when in since.items() if obj is not ObjectType.OWNER]
         if ObjectType.OPPORTUNITY in history_since:
             queries.append((_history_soql(history_since[ObjectType.OPPORTUNITY]), False))
+        if ObjectType.OPPORTUNITY in since and self._pipeline_by_record_type() and self._record_types is None:
+            queries.append((_RECORD_TYPES, False))
         self._ahead.update(self._client.first_pages(queries))
 
     def _first_page(self, soql: str, include_deleted: bool) -> dict[str, Any]:
