@@ -141,8 +141,9 @@ class Reader(Protocol):
 
 @runtime_checkable
 class ReadsAhead(Protocol):
-    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
-        """Fetch the first pages a sync will read (owners, each type's changes) in as few calls as possible.
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None],
+                   history_since: Mapping[ObjectType, datetime | None]) -> None:
+        """Fetch the first pages a sync will read (owners, changes, stage history) in as few calls as possible.
 
         Salesforce answers five queries in one ``composite`` call; the sync then reads them from memory.
         """

@@ -66,9 +66,10 @@ class AliasedConnector:
     def owners(self) -> list[Owner]:
         return self._inner.owners()
 
-    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None],
+                   history_since: Mapping[ObjectType, datetime | None]) -> None:
         if isinstance(self._inner, ReadsAhead):
-            self._inner.read_ahead(since)
+            self._inner.read_ahead(since, history_since)
 
     def saved_state(self) -> dict[str, Any]:
         return self._inner.saved_state() if isinstance(self._inner, KeepsState) else {}

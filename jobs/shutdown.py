@@ -18,6 +18,7 @@ from typing import Any
 from domain.connector import (
     ApiUsage,
     Connector,
+    HistoryReader,
     KeepsState,
     MergeResult,
     NewTask,
@@ -29,7 +30,7 @@ from domain.connector import (
     WriteResult,
 )
 from domain.errors import BudgetExhausted
-from domain.records import ObjectType, Owner, Record
+from domain.records import ObjectType, Owner, Record, StageChange
 
 
 class ShutdownRequested(BudgetExhausted):
@@ -99,10 +100,18 @@ class StoppingConnector:
         if isinstance(self._inner, KeepsState):
             self._inner.resume_state(state)
 
-    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None],
+                   history_since: Mapping[ObjectType, datetime | None]) -> None:
         if isinstance(self._inner, ReadsAhead):
             self._flag.check()
-            self._inner.read_ahead(since)
+            self._inner.read_ahead(since, history_since)
+
+    def iter_stage_history(self, object_type: ObjectType, since: datetime | None) -> Iterator[StageChange]:
+        if not isinstance(self._inner, HistoryReader):
+            return
+        for change in self._inner.iter_stage_history(object_type, since):
+            self._flag.check()
+            yield change
 
     def update(self, updates: Sequence[RecordUpdate]) -> list[WriteResult]:
         self._flag.check()

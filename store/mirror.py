@@ -88,7 +88,9 @@ def sync(
         with sessions() as session:
             since: dict[ObjectType, datetime | None] = {
                 obj: get_watermark(session, connection, obj) for obj in objects if obj is not ObjectType.OWNER}
-        reader.read_ahead(since)
+            history_since = {obj: stage_history.crm_history_since(session, connection, obj)
+                             for obj in objects if obj in stage_history.TRACKED and isinstance(reader, HistoryReader)}
+        reader.read_ahead(since, history_since)
     read_up_to: list[datetime] = []
     """Watermarks of the types this sync read before: how far the CRM's own clock had come."""
     for obj in objects:

@@ -44,12 +44,17 @@ def capture(session: Session, obj: ObjectType, connection: str, records: Sequenc
     _insert(session, connection, obj, "sync", rows)
 
 
+def crm_history_since(session: Session, connection: str, obj: ObjectType) -> datetime | None:
+    """Where the next read of the CRM's own history of ``obj`` starts (None: from the beginning)."""
+    return session.scalar(select(WatermarkRow.value).where(WatermarkRow.connection == connection,
+                                                           WatermarkRow.object == f"{obj.value}_history"))
+
+
 def sync_crm_history(reader: HistoryReader, sessions: sessionmaker[Session], connection: str, obj: ObjectType) -> int:
     """Add the CRM's own history of ``obj`` since the last time; returns how many changes it reported."""
     key = f"{obj.value}_history"
     with sessions() as session:
-        since = session.scalar(select(WatermarkRow.value).where(WatermarkRow.connection == connection,
-                                                                WatermarkRow.object == key))
+        since = crm_history_since(session, connection, obj)
     changes = reader.iter_stage_history(obj, since)
     count = 0
     while chunk := list(islice(changes, CHUNK)):

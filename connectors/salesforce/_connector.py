@@ -48,6 +48,7 @@ FETCH_BATCH = 200
 """Ids per ``fetch`` query: 200 eighteen-character ids keep the query well inside a URL's length."""
 MERGEABLE = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD)
 """The objects Salesforce merges, which carry ``MasterRecordId``."""
+_RECORD_TYPES = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
 
 
 def _utc_now() -> datetime:
@@ -124,22 +125,29 @@ class SalesforceConnector:
 
     def _named_pipeline(self, record: Record) -> Record:
         """An opportunity's pipeline by its record type's name when the map reads it from ``RecordTypeId``."""
-        if not isinstance(record, Opportunity) or record.pipeline is None:
-            return record
-        if self._maps[ObjectType.OPPORTUNITY].get("pipeline") != "RecordTypeId":
+        if not isinstance(record, Opportunity) or record.pipeline is None or not self._pipeline_by_record_type():
             return record
         if self._record_types is None:
-            soql = format_soql("SELECT Id, Name FROM RecordType WHERE SobjectType = {o}", o="Opportunity")
-            self._record_types = {row["Id"]: row["Name"] for row in self._client.query_rows(soql)}
+            pages = self._client.pages_from(self._first_page(_RECORD_TYPES, False))
+            self._record_types = {row["Id"]: row["Name"] for page in pages for row in page}
         return dataclasses.replace(record, pipeline=self._record_types.get(record.pipeline, record.pipeline))
 
-    def read_ahead(self, since: Mapping[ObjectType, datetime | None]) -> None:
-        """Fetch the first page of the owners and of each type's changes in ``composite`` calls (five a call).
+    def _pipeline_by_record_type(self) -> bool:
+        return self._maps[ObjectType.OPPORTUNITY].get("pipeline") == "RecordTypeId"
 
-        A sync that finds nothing changed then costs two calls for the whole org instead of one per query.
+    def read_ahead(self, since: Mapping[ObjectType, datetime | None],
+                   history_since: Mapping[ObjectType, datetime | None]) -> None:
+        """Fetch the first pages a sync reads, five queries to a ``composite`` call.
+
+        The owners, each type's changes, ``OpportunityHistory``, and the opportunity record types when
+        pipelines are named by them: a sync that finds nothing changed costs two calls for the whole org.
         """
         queries = [(soql, False) for soql, _ in self._owner_queries(None)]
         queries += [self._changes_query(obj, when) for obj, when in since.items() if obj is not ObjectType.OWNER]
+        if ObjectType.OPPORTUNITY in history_since:
+            queries.append((_history_soql(history_since[ObjectType.OPPORTUNITY]), False))
+        if ObjectType.OPPORTUNITY in since and self._pipeline_by_record_type() and self._record_types is None:
+            queries.append((_RECORD_TYPES, False))
         self._ahead.update(self._client.first_pages(queries))
 
     def _first_page(self, soql: str, include_deleted: bool) -> dict[str, Any]:
@@ -158,10 +166,8 @@ class SalesforceConnector:
         """
         if object_type is not ObjectType.OPPORTUNITY:
             return
-        where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
-        soql = format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
-                           "{where:literal} ORDER BY CreatedDate, Id", where=where)
-        for row in self._client.query_rows(soql):
+        rows = (row for page in self._client.pages_from(self._first_page(_history_soql(since), False)) for row in page)
+        for row in rows:
             entered = parse_datetime(row["CreatedDate"])
             assert entered is not None
             close = row.get("CloseDate")
@@ -258,6 +264,12 @@ class SalesforceConnector:
         """Read the org's ``/limits`` (one call) and return the usage with the daily figures filled in."""
         self._client.refresh_limits()
         return self.usage
+
+
+def _history_soql(since: datetime | None) -> str:
+    where = format_soql(" WHERE CreatedDate >= {since}", since=since) if since is not None else ""
+    return format_soql("SELECT OpportunityId, StageName, Amount, CloseDate, CreatedDate FROM OpportunityHistory"
+                       "{where:literal} ORDER BY CreatedDate, Id", where=where)
 
 
 def _changed_soql(sobject: str, fields: Sequence[str], since: datetime | None, where: str = "") -> str:

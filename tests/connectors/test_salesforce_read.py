@@ -5,7 +5,7 @@ from connectors.salesforce import SalesforceConnector
 from domain.connector import Connector
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
 from store import mirror
-from store.db import make_engine, migrate
+from store.db import make_engine, migrate, session_factory
 from tests.connectors.sf_fixtures import Seeded, connect, connector, fake, seeded, sf_server, sleeps
 from tests.servers.salesforce.server import FakeSalesforce
 
@@ -100,16 +100,18 @@ def test_the_connector_has_the_shape_jobs_expect(connector: SalesforceConnector)
 def test_a_sync_that_finds_nothing_changed_costs_at_most_one_call_per_object_type(
     fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, tmp_path: Path
 ) -> None:
-    """Owners and every type's changes are read five queries to a composite call: login, limits, two calls and the
-    opportunities' stage history."""
+    """Owners, every type's changes and the opportunities' stage history are read five queries to a composite call.
+
+    Login, limits and two composite calls.
+    """
     engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")
     migrate(engine)
     mirror.sync(connect(fake, sf_server[1]), engine, "sf")
     fake.requests.clear()
     report = mirror.sync(connect(fake, sf_server[1]), engine, "sf")
     assert sum(fake.requests.values()) <= len(ObjectType)
-    assert fake.requests["POST composite request"] == 2 and fake.requests["GET queryAll"] == 0
-    assert fake.requests["GET query"] == 1  # OpportunityHistory since the last sync, for the stage history
+    assert fake.requests["POST composite request"] == 2
+    assert fake.requests["GET queryAll"] == fake.requests["GET query"] == 0
     assert report.objects[ObjectType.OWNER].upserted == len(seeded_owner_ids(fake))
     engine.dispose()
 
@@ -117,3 +119,25 @@ def test_a_sync_that_finds_nothing_changed_costs_at_most_one_call_per_object_typ
 def seeded_owner_ids(fake: FakeSalesforce) -> set[str]:
     queues = {g for g, row in fake.org.tables["Group"].items() if row.get("Type") == "Queue"}
     return set(fake.org.tables["User"]) | queues
+
+
+def test_pipelines_by_record_type_are_named_without_a_call_of_their_own(
+    fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str], seeded: Seeded, tmp_path: Path
+) -> None:
+    """With ``pipeline: RecordTypeId`` the record type names come in the sync's composite calls, with the changes."""
+    fake.org.schema["Opportunity"].append("RecordTypeId")
+    record_type = fake.org.add("RecordType", Name="Renewals", DeveloperName="Renewals", SobjectType="Opportunity",
+                               IsActive=True)
+    engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")
+    migrate(engine)
+    by_record_type = {ObjectType.OPPORTUNITY: {"pipeline": "RecordTypeId"}}
+    mirror.sync(connect(fake, sf_server[1], fields=by_record_type), engine, "sf")
+    fake.org.touch("Opportunity", seeded["opp"], RecordTypeId=record_type)
+    fake.requests.clear()
+    mirror.sync(connect(fake, sf_server[1], fields=by_record_type), engine, "sf")
+    with session_factory(engine)() as session:
+        [opp] = mirror.iter_records(session, "sf", ObjectType.OPPORTUNITY)
+    assert isinstance(opp, Opportunity) and opp.pipeline == "Renewals"
+    assert fake.requests["POST composite request"] == 2
+    assert fake.requests["GET queryAll"] == fake.requests["GET query"] == 0
+    engine.dispose()

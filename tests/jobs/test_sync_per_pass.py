@@ -23,6 +23,7 @@ from store import mirror
 from store.db import session_factory
 from store.ingest import table_of
 from store.locks import locks_for
+from store.stage_history import TRACKED, histories
 from tests.connectors.hubspot_fixtures import connect as hubspot_connect
 from tests.connectors.hubspot_fixtures import hubspot
 from tests.connectors.sf_fixtures import connect as salesforce_connect
@@ -82,7 +83,10 @@ def test_a_pass_over_an_unchanged_hubspot_portal_costs_at_most_a_call_per_object
 def test_a_pass_over_an_unchanged_salesforce_org_costs_at_most_a_call_per_object_type(
     sqlite_engine: Engine, tmp_path: Path, fake: FakeSalesforce, sf_server: tuple[FakeSalesforce, str]
 ) -> None:
-    """The pass's one sync reads every first page in composite calls; a stage change reaches the next pass."""
+    """The pass's one sync reads every first page (and OpportunityHistory's) in composite calls.
+
+    A stage change reaches the next pass, with Salesforce's own record of it.
+    """
     seeded = seed(fake.org)
     clock = FakeClock()
     one_pass = passes(sqlite_engine, tmp_path, lambda _c, _f: salesforce_connect(fake, sf_server[1]), clock,
@@ -92,6 +96,9 @@ def test_a_pass_over_an_unchanged_salesforce_org_costs_at_most_a_call_per_object
     fake.org.touch("Opportunity", seeded["opp"], StageName="Closed Won")
     assert one_pass() <= len(ObjectType)
     assert opportunity(sqlite_engine, "local", seeded["opp"]).stage == "Closed Won"
+    with session_factory(sqlite_engine)() as session:
+        history = histories(session, "local", ObjectType.OPPORTUNITY)[seeded["opp"]]
+    assert [(c.stage, c.from_crm) for c in history] == [("Prospecting", True), ("Closed Won", True)]
 
 
 def test_flows_sent_in_the_same_minute_share_one_sync_and_a_locked_sync_is_left_to_the_job(
@@ -118,7 +125,8 @@ def test_flows_sent_in_the_same_minute_share_one_sync_and_a_locked_sync_is_left_
         finished([runner.run("stale", connection, loaded.policy, clock(), fresh_since=sent_at)])
         return usage.total - before
 
-    assert flow() == len(ObjectType)
+    one_sync = len(ObjectType) + len(TRACKED)  # a read per type, and the stage history of leads and deals
+    assert flow() == one_sync
     assert flow() == 0
     sent_at = datetime.now(UTC)
-    assert flow(held="sync:account") == len(ObjectType)  # six sync tasks, then the job reads the accounts
+    assert flow(held="sync:account") == one_sync  # six sync tasks, then the job reads the accounts

@@ -17,6 +17,7 @@ from jobs.job_runner import JobOutcome
 from jobs.status import collect_status
 from store.db import session_factory
 from store.locks import locks_for
+from store.stage_history import TRACKED
 from tests.jobs.conftest import BlockingCRM
 from tests.jobs.worker_support import FakeClock, copy_crm, copy_policy, local_connector, make_worker, seed_small_crm
 
@@ -60,8 +61,9 @@ def test_a_fresh_worker_runs_every_job_once_then_waits_for_the_schedule(
 def test_a_pass_over_an_unchanged_org_spends_at_most_one_call_per_object_type(
     sqlite_engine: Engine, crm_path: Path, policy_path: Path
 ) -> None:
-    """Every job due at once shares one sync, and a sync that finds nothing changed reads one page per type
-    (and one of activity records, for the activity_score rule)."""
+    """Every job due at once shares one sync: a sync that finds nothing changed reads one page per type, one of
+    activity records (for the activity_score rule) and the embedded CRM's stage history of leads and deals one read
+    each, once for the whole pass."""
     clock = FakeClock()
     usage = ApiUsage()
 
@@ -75,7 +77,7 @@ def test_a_pass_over_an_unchanged_org_spends_at_most_one_call_per_object_type(
     usage.calls.clear()
     clock.advance(days=7)
     assert len(statuses(worker.tick())) == len(JOBS)
-    assert usage.total <= len(ObjectType) + 1
+    assert usage.total <= len(ObjectType) + 1 + len(TRACKED)
 
 
 def test_missed_runs_after_downtime_run_once(sqlite_engine: Engine, crm_path: Path, policy_path: Path) -> None:
@@ -165,7 +167,7 @@ def test_status_shows_last_and_next_runs_budget_and_heartbeat(
     assert (sla.connection, sla.outcome, sla.due_now) == ("local", "finished", False)
     assert sla.next_run_at - clock() == timedelta(minutes=13)
     (connection,) = report.connections
-    assert connection.api_calls_today == len(ObjectType)  # one sync for the pass: a page per type
+    assert connection.api_calls_today == len(ObjectType) + len(TRACKED)  # one sync for the pass
     assert connection.pending_actions == 0  # a dry run plans, it leaves nothing pending
     (beat,) = report.workers
     assert beat.state == "idle" and beat.heartbeat_age_seconds == 120
