@@ -519,9 +519,21 @@ class AcceptanceRule(RuleBase):
     schedule: CronExpression = Field("*/15 * * * *", description="Cron expression, company time zone.")
 
 
+class ExistingLeadRule(RuleBase):
+    """New leads already in the system (seed 003): an existing contact, or someone at an existing account.
+
+    Marks them, with the match, for the digest and the ledger; merges and moves nothing (a route with
+    ``to_account_owner`` sends them to the account's owner).
+    """
+
+    kind: Literal["existing_lead"]
+    new_within_days: int = Field(
+        7, gt=0, le=MAX_DAYS, description="Open leads created this many days ago or later count as new.")
+
+
 Rule = Annotated[
     SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule
-    | AcceptanceRule,
+    | AcceptanceRule | ExistingLeadRule,
     Field(discriminator="kind"),
 ]
 

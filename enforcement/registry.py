@@ -13,6 +13,7 @@ from config.policy import (
     AcceptanceRule,
     CadenceRule,
     DedupeRule,
+    ExistingLeadRule,
     GateRule,
     OverdueRule,
     Policy,
@@ -23,7 +24,7 @@ from config.policy import (
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import acceptance, cadence, duplicates, gates, overdue, routing, sla, stale
+from enforcement import acceptance, cadence, duplicates, existing_leads, gates, overdue, routing, sla, stale
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -54,6 +55,7 @@ register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 register("route", "route", RouteRule, routing.evaluate)
 register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
+register("existing_lead", "dedupe", ExistingLeadRule, existing_leads.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:
