@@ -55,7 +55,7 @@ register("gates", "gates", GateRule, gates.evaluate)
 register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 register("route", "route", RouteRule, routing.evaluate)
 register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
-register("existing_lead", "dedupe", ExistingLeadRule, existing_leads.evaluate)
+register("existing_lead", "route", ExistingLeadRule, existing_leads.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

@@ -45,8 +45,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def marked(connector: Connector, connection: str, engine: Engine, now: datetime) -> dict[str, dict[str, Any]]:
-    """Lead id -> the evidence of its "already in the system" finding, from a dry run of the dedupe job."""
-    result = run_job("dedupe", connector=connector, connection=connection, policy=POLICY,
+    """Lead id -> the evidence of its "already in the system" finding, from a dry run of the intake job."""
+    result = run_job("route", connector=connector, connection=connection, policy=POLICY,
                      sessions=session_factory(engine), now=now, apply=False)
     assert not result.errors and not result.actions
     return {f.record_id: f.evidence for f in result.findings if f.rule == "known-leads"}
@@ -122,10 +122,10 @@ def test_on_hubspot_a_lead_is_never_a_contact_of_itself(engine: Engine) -> None:
 
 
 def test_the_demo_org_marks_its_web_leads_already_in_the_system(env: Path) -> None:
-    """`warden run dedupe` on the demo marks the web leads of a customer's contact, domain and name, and the
+    """`warden run route` on the demo marks the web leads of a customer's contact, domain and name, and the
     digest of whoever watches the Web Leads queue lists them under "New leads already in the system"."""
     assert CliRunner().invoke(app, ["demo", "--now", "2026-11-20T15:00:00Z"]).exit_code == 0
-    result = CliRunner().invoke(app, ["run", "dedupe", "--now", "2026-11-20T15:00:00Z", "--json"])
+    result = CliRunner().invoke(app, ["run", "route", "--now", "2026-11-20T15:00:00Z", "--json"])
     assert result.exit_code == 0, result.stdout
     web = {f["record_id"]: f for f in json.loads(result.stdout)["findings"]
            if f["rule"] == "leads-already-in-system" and f["record_id"].startswith("led-web-")}
