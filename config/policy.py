@@ -555,6 +555,11 @@ class DigestPolicy(Strict):
     morning_list: tuple[Email, ...] = Field(
         (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
     )
+    marketing: tuple[Email, ...] = Field(
+        (), description="Marketing's addresses: their digest carries the lead acceptance report (acceptance rate, "
+        "rejection reasons and time to acceptance by source and campaign, as `warden report leads`); needs a "
+        "`kind: acceptance` rule."
+    )
     schedule: CronExpression | None = Field(
         None,
         description="Cron expression (company time zone) of the worker's digest job. Default: the top of every "
@@ -599,6 +604,11 @@ class Policy(Strict):
         if dupes:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
         self._check_aliases()
+        if self.digest and self.digest.marketing and not any(
+                isinstance(r, AcceptanceRule) and r.enabled for r in self.rules):
+            raise ValueError("digest.marketing gets the lead acceptance report, which needs an enabled `kind: "
+                             "acceptance` rule saying which lead statuses mean accepted and rejected: add one, or "
+                             "remove digest.marketing")
         team_names = {t.name for t in self.teams}
         for rule in self.rules:
             self._check_stages(rule)
