@@ -29,7 +29,7 @@ from bench.splink_runner import MISSING_MESSAGE, run_splink, splink_installed
 from dedupe.blocking import candidate_pairs
 from dedupe.candidate import Candidate, Profile, build_profiles
 from dedupe.cluster import cluster
-from dedupe.matcher import MatchSettings
+from dedupe.matcher import MatchSettings, node_places
 from dedupe.name_groups import group_names
 from dedupe.parallel import score_pairs
 
@@ -99,7 +99,7 @@ def ours(candidates: list[Candidate], count: int, workers: int, batch: int) -> f
     mark("block")
     matches = score_pairs(groups.nodes, blocking, settings.thresholds, settings.workers)
     mark("score")
-    clustering = cluster(matches)
+    clustering = cluster(matches, [len(members) for members in groups.members], node_places(groups))
     mark("cluster")
     print(f"  accounts in memory: RSS {stages[0][3]:,.0f} MB")
     for (_, wall_before, cpu_before, _), (stage, wall, cpu, rss) in pairwise(stages):

@@ -40,6 +40,18 @@ class PairQuality:
         )
 
 
+PRECISION_GOAL = 0.99
+
+
+def goal_line(result: PairQuality, recall_goal: float) -> str:
+    """Whether a set meets the goal, counted on auto + review proposals: a review proposal is one an admin sees."""
+    met = result.precision >= PRECISION_GOAL and result.recall >= recall_goal
+    return (
+        f"{'':<34} goal (counting auto + review: a proposal in review is one an admin sees and decides): "
+        f"precision >= {PRECISION_GOAL:.2f} at recall >= {recall_goal:.2f}: {'met' if met else 'NOT met'}"
+    )
+
+
 def pairs_of(groups: Iterable[Iterable[int]]) -> set[tuple[int, int]]:
     """All unordered pairs inside each group."""
     pairs: set[tuple[int, int]] = set()

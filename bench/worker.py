@@ -43,6 +43,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from config.policy_file import load_policy
 from config.settings import PACKAGED_POLICY, Settings
+from domain.progress import NO_PROGRESS
 from jobs.celery_flow import connection_flow
 from jobs.inputs import open_store
 from jobs.job_runner import JobOutcome
@@ -144,7 +145,7 @@ def run_single(env: dict[str, str], records: int) -> Result:
     os.environ.update(env)
     settings = Settings()
     engine, sessions = open_store(settings)
-    runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag())
+    runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag(), progress=NO_PROGRESS)
     outcomes: list[JobOutcome] = []
     worker = Worker(policy_keeper(settings), runner, Heartbeat(sessions, utc_now), utc_now, on_outcome=outcomes.append)
     start = time.perf_counter()

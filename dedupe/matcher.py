@@ -17,12 +17,13 @@ from dataclasses import dataclass, field, replace
 
 from dedupe.blocking import candidate_pairs
 from dedupe.candidate import Candidate, Profile, build_profiles
-from dedupe.cluster import cluster
+from dedupe.cluster import Place, cluster
 from dedupe.explain import Explanation, explain
 from dedupe.name_groups import NameGroups, group_names
 from dedupe.parallel import score_pairs
 from dedupe.score import Match, Thresholds, Tier, shared_evidence
 from domain.plan import Finding
+from domain.progress import NO_PROGRESS, Phase, Progress
 
 _SHARED_SHOWN = 3
 """Shared evidence values named in a cluster's summary, per kind (the most common first)."""
@@ -95,8 +96,13 @@ class _Clusters:
     """Node clusters; review ones may hold auto ones."""
 
 
+def node_places(groups: NameGroups) -> list[Place]:
+    """Each node's postcode, city, country and website domain: clusters never hold two of one kind."""
+    return [(node.postcode, node.city, node.country, node.domain) for node in groups.nodes]
+
+
 def _node_clusters(groups: NameGroups, matches: Sequence[Match], max_cluster: int) -> _Clusters:
-    clustering = cluster(matches, [len(members) for members in groups.members])
+    clustering = cluster(matches, [len(members) for members in groups.members], node_places(groups))
     linked = {node for nodes in clustering.linked for node in nodes}
     lone = [[node] for node in range(len(groups.nodes)) if len(groups.members[node]) > 1 and node not in linked]
     auto = [c for c in clustering.auto + lone
@@ -143,23 +149,33 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None) -> DedupeResult:
-    """Propose merges for ``candidates``: auto clusters, then review clusters largest first."""
-    with cyclic_gc_paused():
-        return _find_duplicates(candidates, settings or MatchSettings())
+def find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings | None = None,
+                    progress: Progress = NO_PROGRESS) -> DedupeResult:
+    """Propose merges for ``candidates``: auto clusters, then review clusters largest first.
+
+    ``progress`` hears of each step (normalize, block, score, cluster) with what it found.
+    """
+    with cyclic_gc_paused(), progress.phase("match accounts", total=4, unit="steps") as phase:
+        return _find_duplicates(candidates, settings or MatchSettings(), phase)
 
 
-def match_nodes(profiles: Sequence[Profile], settings: MatchSettings) -> tuple[NameGroups, list[Match], int]:
+def match_nodes(profiles: Sequence[Profile], settings: MatchSettings,
+                phase: Phase) -> tuple[NameGroups, list[Match], int]:
     """Name groups, the scored links between their nodes, and the pairs compared."""
     groups = group_names(profiles)
     blocking = candidate_pairs(groups.nodes, settings.max_block, workers=settings.workers)
-    return groups, score_pairs(groups.nodes, blocking, settings.thresholds, settings.workers), len(blocking.pairs)
+    phase.update(2, pairs=len(blocking.pairs))
+    matches = score_pairs(groups.nodes, blocking, settings.thresholds, settings.workers)
+    phase.update(3, matches=len(matches))
+    return groups, matches, len(blocking.pairs)
 
 
-def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings) -> DedupeResult:
+def _find_duplicates(candidates: Sequence[Candidate], settings: MatchSettings, phase: Phase) -> DedupeResult:
     profiles = build_profiles(candidates, settings.workers)
-    groups, matches, compared = match_nodes(profiles, settings)
+    phase.update(1, accounts=len(profiles))
+    groups, matches, compared = match_nodes(profiles, settings, phase)
     clusters = _node_clusters(groups, matches, settings.max_cluster)
+    phase.update(4, clusters=len(clusters.auto) + len(clusters.review))
     merges = _proposals(Tier.AUTO, clusters.auto, matches, groups, candidates, profiles)
     review = _proposals(Tier.REVIEW, clusters.review, matches, groups, candidates, profiles)
     merges += sorted(review, key=lambda m: (-len(m.account_ids), m.account_ids))

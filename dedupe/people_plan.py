@@ -21,6 +21,7 @@ from dedupe.person_score import Person
 from dedupe.plan import ClusterPlan, MergePlan
 from dedupe.score import Tier
 from domain.org import OrgData
+from domain.progress import NO_PROGRESS, Progress
 from domain.records import Account, Contact, Lead, ObjectType, Task
 
 PERSON_TYPES = (ObjectType.CONTACT, ObjectType.LEAD)
@@ -112,13 +113,17 @@ def _cluster(number: int, merge: PersonMerge, people: Sequence[Person], facts: d
 
 
 def build_people_plan(object_type: ObjectType, facts: Sequence[PersonFacts], accounts: dict[str, Account],
-                      policy: Policy) -> MergePlan:
+                      policy: Policy, progress: Progress = NO_PROGRESS) -> MergePlan:
     """Match the contacts (or leads) and propose one merge per cluster, auto tier first."""
     people = [_person(f.record, accounts) for f in facts]
     by_id = {f.record.id: f for f in facts}
-    result = find_people_duplicates(people, PersonSettings(max_cluster=policy.dedupe.max_cluster))
+    result = find_people_duplicates(people, PersonSettings(max_cluster=policy.dedupe.max_cluster), progress)
     reviewed = [set(m.person_ids) for m in result.merges if m.tier is Tier.REVIEW]
     merges = [m for m in result.merges if m.tier is Tier.REVIEW or not any(set(m.person_ids) < r for r in reviewed)]
     ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, -len(m.person_ids), m.person_ids))
-    clusters = [_cluster(n, m, people, by_id, object_type, policy) for n, m in enumerate(ordered, start=1)]
+    clusters: list[ClusterPlan] = []
+    with progress.phase("propose clusters", total=len(ordered), unit="clusters") as phase:
+        for number, merge in enumerate(ordered, start=1):
+            clusters.append(_cluster(number, merge, people, by_id, object_type, policy))
+            phase.update(number)
     return MergePlan(clusters, [], len(facts), result.pairs_compared, object_type)

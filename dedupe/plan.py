@@ -21,6 +21,7 @@ from dedupe.survivor import AccountFacts, survivorship
 from domain.connector import RecordLinks
 from domain.org import OrgData
 from domain.plan import Action, ActionKind, Finding
+from domain.progress import NO_PROGRESS, Progress
 from domain.records import Account, Contact, ObjectType, Opportunity, Task
 
 T = TypeVar("T")
@@ -172,25 +173,32 @@ def _cluster(number: int, merge: ProposedMerge, candidates: Sequence[Candidate],
 
 
 def propose(merges: Sequence[ProposedMerge], candidates: Sequence[Candidate], facts: Mapping[str, AccountFacts],
-            policy: Policy, review: ReviewContext | None = None) -> list[ClusterPlan]:
+            policy: Policy, review: ReviewContext | None = None, progress: Progress = NO_PROGRESS) -> list[ClusterPlan]:
     """One cluster per merge (auto tier first, then largest first), master and field values by the policy.
 
     ``facts`` by account id.
     """
     ordered = sorted(merges, key=lambda m: (m.tier is not Tier.AUTO, -len(m.account_ids), m.account_ids))
     shown = review or ReviewContext()
-    return [_cluster(n, m, candidates, facts, policy, shown) for n, m in enumerate(ordered, start=1)]
+    clusters: list[ClusterPlan] = []
+    with progress.phase("propose clusters", total=len(ordered), unit="clusters") as phase:
+        for number, merge in enumerate(ordered, start=1):
+            clusters.append(_cluster(number, merge, candidates, facts, policy, shown))
+            phase.update(number)
+    return clusters
 
 
 def build_plan(facts: Sequence[AccountFacts], policy: Policy, workers: int = 1, links: RecordLinks | None = None,
-               owners: Mapping[str, str] | None = None) -> MergePlan:
+               owners: Mapping[str, str] | None = None, progress: Progress = NO_PROGRESS) -> MergePlan:
     """Match the accounts and propose one merge per cluster, master and field values by the policy.
 
-    ``links`` and ``owners`` (id -> name) only add to what the plan shows the reviewer.
+    ``links`` and ``owners`` (id -> name) only add to what the plan shows the reviewer; ``progress``
+    hears of the matching and the proposing.
     """
     candidates = [Candidate.from_account(f.account) for f in facts]
     by_id = {f.account.id: f for f in facts}
     settings = MatchSettings(max_cluster=policy.dedupe.max_cluster, workers=workers)
-    result = find_duplicates(candidates, settings)
-    clusters = propose(distinct(result.merges), candidates, by_id, policy, ReviewContext(owners or {}, links))
+    result = find_duplicates(candidates, settings, progress)
+    clusters = propose(distinct(result.merges), candidates, by_id, policy, ReviewContext(owners or {}, links),
+                       progress)
     return MergePlan(clusters, result.findings, len(facts), result.pairs_compared)

@@ -104,6 +104,13 @@ class ApiUsage:
 
 
 @runtime_checkable
+class CountsCalls(Protocol):
+    """Anything that counts the API calls it makes (every connector; a sync's progress shows its pages)."""
+
+    usage: ApiUsage
+
+
+@runtime_checkable
 class Reader(Protocol):
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
         """Yield records of one type changed at or after ``since`` (all when None), oldest first.
@@ -189,11 +196,10 @@ class Fetcher(Protocol):
 
 
 @runtime_checkable
-class Connector(Reader, Writer, Merger, Fetcher, Protocol):
+class Connector(Reader, Writer, Merger, Fetcher, CountsCalls, Protocol):
     """A whole CRM: read, write, merge, fetch by id, and count what it spent."""
 
     name: str
-    usage: ApiUsage
 
 
 @runtime_checkable

@@ -31,6 +31,7 @@ from jobs.celery_flow import RUN_FLOW, RUN_JOB, RUN_SYNCED_JOB, SYNC_OBJECT, con
 from jobs.inputs import open_store
 from jobs.job_runner import JobRunner
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
+from jobs.progress import LogProgress
 from jobs.shutdown import ShutdownFlag
 from jobs.worker_setup import build_runner, policy_keeper, utc_now
 
@@ -49,7 +50,8 @@ def _process() -> _Process:
     warden_logging.configure()
     settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
-    runner = build_runner(settings, engine, sessions, apply=settings.apply, shutdown=ShutdownFlag())
+    runner = build_runner(settings, engine, sessions, apply=settings.apply, shutdown=ShutdownFlag(),
+                          progress=LogProgress())  # a Celery worker's stderr is its log
     return _Process(policy_keeper(settings), runner)
 
 

@@ -46,6 +46,7 @@ from jobs.inputs import (
 from jobs.job_table import job_table
 from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
+from jobs.progress import progress_on
 from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.report import as_json, print_run
 from jobs.schedule import ScheduleError
@@ -81,8 +82,8 @@ def _execute(job: str, crm: str, settings: Settings, policy: Policy, now: dateti
                     raise fail(f"job {each!r} for {crm!r} is running in another process; try again later", 1)
             settle_interrupted(sessions, with_aliases(connector, policy), crm, locks_of(job), now, apply=apply,
                                planned_by=rule_jobs(policy))
-            return run_job(job, connector=connector, connection=crm, policy=policy,
-                           sessions=sessions, now=now, apply=apply, full=full, allow_large=allow_large)
+            return run_job(job, connector=connector, connection=crm, policy=policy, sessions=sessions, now=now,
+                           apply=apply, full=full, allow_large=allow_large, progress=progress_on())
     except LockError as exc:
         raise fail(str(exc)) from None
     except CredentialsError as exc:

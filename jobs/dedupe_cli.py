@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,13 +28,16 @@ from dedupe.survivor import AccountFacts
 from domain.connector import Connector
 from domain.errors import ConnectorError
 from domain.plan import ActionStatus
+from domain.progress import Progress
 from domain.records import Account, ObjectType
+from jobs import log_setup as warden_logging
 from jobs.apply.merges import JOB as MERGE_JOB
-from jobs.apply.merges import ClusterOutcome, MergeRun, apply_plan
+from jobs.apply.merges import MergeRun, apply_plan
 from jobs.apply.undo import NothingToUndo, merges_to_undo, undo
 from jobs.connections import UnknownCrm, open_connector, record_links
 from jobs.dedupe_source import crm_identity, plan_source
 from jobs.inputs import crm_or_exit, fail, ledger_failed, open_store, policy_or_exit, settings_or_exit
+from jobs.progress import progress_on
 from jobs.recovery import settle_interrupted
 from store import mirror
 from store.locks import JobLocks, LockError, locks_for
@@ -83,29 +85,30 @@ def _from_csv(path: Path, encoding: str | None) -> list[AccountFacts]:
     return [AccountFacts(a) for a in export.accounts]
 
 
-def _synced(settings: Settings, crm: str) -> sessionmaker[Session]:
+def _synced(settings: Settings, crm: str, progress: Progress) -> sessionmaker[Session]:
     sessions = open_store(settings)[1]
     with _connector(settings, crm) as connector:
-        mirror.sync(connector, sessions, crm)
+        mirror.sync(connector, sessions, crm, progress=progress)
     return sessions
 
 
-def _facts(settings: Settings, crm: str, from_csv: Path | None,
-           encoding: str | None) -> tuple[list[AccountFacts], dict[str, str]]:
+def _facts(settings: Settings, crm: str, from_csv: Path | None, encoding: str | None,
+           progress: Progress) -> tuple[list[AccountFacts], dict[str, str]]:
     """The accounts with their facts, and the owners' names by id (an export names owners itself)."""
     if from_csv is not None:
         return _from_csv(from_csv, encoding), {}
-    sessions = _synced(settings, crm)
+    sessions = _synced(settings, crm, progress)
     with sessions() as session:
         org = mirror.MirrorOrg(session, crm)
         return facts_from_org(org), {owner_id: owner.name for owner_id, owner in org.owners().items()}
 
 
-def _people_plan(settings: Settings, crm: str, object_type: ObjectType, rules: Policy) -> MergePlan:
-    sessions = _synced(settings, crm)
+def _people_plan(settings: Settings, crm: str, object_type: ObjectType, rules: Policy,
+                 progress: Progress) -> MergePlan:
+    sessions = _synced(settings, crm, progress)
     with sessions() as session:
         facts, accounts = people_facts(mirror.MirrorOrg(session, crm), object_type)
-    return build_people_plan(object_type, facts, accounts, rules)
+    return build_people_plan(object_type, facts, accounts, rules, progress)
 
 
 def _object_or_exit(value: str, from_csv: Path | None) -> ObjectType:
@@ -158,17 +161,19 @@ def plan_command(
     ] = os.cpu_count() or 1,
 ) -> None:
     """Find duplicate accounts, contacts or leads and write a reviewable merge plan (syncs the mirror first)."""
+    warden_logging.configure()
     settings = settings_or_exit()
     rules = policy_or_exit(settings, policy)
     merged = _object_or_exit(object_type, from_csv)
     connection = crm_or_exit(crm, settings)
+    progress = progress_on()
     if merged is ObjectType.ACCOUNT:
         codec = _encoding_or_exit(encoding)
-        facts, owners = _facts(settings, connection, from_csv, codec)
-        plan = build_plan(facts, rules, workers, record_links(settings, connection), owners)
+        facts, owners = _facts(settings, connection, from_csv, codec, progress)
+        plan = build_plan(facts, rules, workers, record_links(settings, connection), owners, progress)
         plan = replace(plan, source=plan_source(settings, connection, from_csv, codec))
     else:
-        plan = _people_plan(settings, connection, merged, rules)
+        plan = _people_plan(settings, connection, merged, rules, progress)
     _print_plan(plan)
     if out is not None:
         try:
@@ -217,18 +222,6 @@ def _merge_json(cluster: ClusterPlan, status: str, key: str | None = None, error
             "status": status, "key": key, "error": error}
 
 
-def _merge_with_progress(
-    clusters: list[ClusterPlan], connector: Connector, sessions: sessionmaker[Session], connection: str
-) -> MergeRun:
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("merging", total=len(clusters))
-
-        def advance(outcome: ClusterOutcome) -> None:
-            progress.advance(task)
-
-        return apply_plan(clusters, connector, sessions, connection, datetime.now(UTC), on_cluster=advance)
-
-
 def _merge_alone(clusters: list[ClusterPlan], connector: Connector, settings: Settings, connection: str) -> MergeRun:
     """Merge while no other ``dedupe apply`` runs for ``connection``, after settling what a killed one left.
 
@@ -261,7 +254,7 @@ def _merge_locked(clusters: list[ClusterPlan], connector: Connector, sessions: s
                           f"{settled.shown} change(s) it had already made, {settled.applied} finished now.")
             for run_id in (r for r in settled.runs if applied_merges(sessions, r)):
                 console.print(f"  to take back its merges: warden dedupe undo {run_id}")
-        return _merge_with_progress(clusters, connector, sessions, connection)
+        return apply_plan(clusters, connector, sessions, connection, datetime.now(UTC), progress_on())
 
 
 @app.command("apply")
@@ -277,6 +270,7 @@ def apply_command(
     Where the reviewer moved a master or left records out, the master's values are worked out again
     (by the policy, from the records as the CRM holds them now) before anything is printed or merged.
     """
+    warden_logging.configure(json_output=True if as_json else None)
     settings = settings_or_exit()
     crm = crm_or_exit(crm, settings)
     clusters = _revised(plan, _approved(plan, settings, crm), settings, crm, policy)
@@ -328,12 +322,14 @@ def undo_command(
     A merge whose master a user changed since is not restored: the changed fields are listed, and
     --overwrite restores it anyway.
     """
+    warden_logging.configure(json_output=True if as_json else None)
     settings = settings_or_exit()
     sessions = open_store(settings)[1]
     try:
         connection = crm or merges_to_undo(sessions, run_or_merge_id)[0].connection
         with _connector(settings, connection) as connector:
-            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply, overwrite=overwrite)
+            run = undo(run_or_merge_id, connector, sessions, datetime.now(UTC), apply=apply, overwrite=overwrite,
+                       progress=progress_on())
     except NothingToUndo as exc:
         raise fail(str(exc), 1) from None
     failed = any(o.status is ActionStatus.FAILED or (o.error and o.changed) for o in run.outcomes)

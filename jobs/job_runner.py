@@ -18,6 +18,7 @@ from config.policy import FieldMaps, Policy
 from config.policy_connections import ConnectionPolicy
 from domain.connector import Connector, NoLinks
 from domain.errors import BudgetExhausted, ConnectorError
+from domain.progress import NO_PROGRESS, Progress
 from domain.records import ObjectType
 from jobs.aliases import with_aliases
 from jobs.digest_job import DigestJob
@@ -54,6 +55,8 @@ class JobRunner:
     timer: Callable[[], float] = time.perf_counter
     digests: DigestJob | None = None
     """Builds and sends the digest job's emails; None: render only, as without SMTP settings."""
+    progress: Progress = NO_PROGRESS
+    """Hears how far each sync, rule pass and apply has come (``jobs.progress`` shows it)."""
 
     def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime, *,
             synced: bool = False) -> JobOutcome:
@@ -97,7 +100,7 @@ class JobRunner:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         try:
             reader = with_aliases(StoppingConnector(inner, self.shutdown), policy)
-            mirror.sync(reader, self.sessions, connection.name, objects)
+            mirror.sync(reader, self.sessions, connection.name, objects, progress=self.progress)
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
@@ -120,7 +123,8 @@ class JobRunner:
         try:
             self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
-                             policy=policy, sessions=self.sessions, now=now, apply=self.apply, sync=not synced)
+                             policy=policy, sessions=self.sessions, now=now, apply=self.apply, sync=not synced,
+                             progress=self.progress)
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it

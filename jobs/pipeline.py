@@ -20,6 +20,7 @@ from config.policy import Policy
 from domain.connector import Connector, TaskKeyCheck
 from domain.errors import BudgetExhausted
 from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
+from domain.progress import NO_PROGRESS, Progress
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.limits import held_rules
@@ -85,13 +86,14 @@ def run_job(
     full: bool = False,
     sync: bool = True,
     allow_large: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Run ``job`` (a rule family or ``all``) once against one CRM connection.
 
     Rules judge only what changed since their last run unless ``full`` (see ``jobs.rule_passes``);
     ``sync=False`` skips the sync when the caller has just synced the connection (a worker pass).
     A rule whose plan is above its blast-radius limits applies nothing unless ``allow_large``
-    (``enforcement.limits``).
+    (``enforcement.limits``). ``progress`` hears of the sync of each object, the rules and the apply.
     """
     connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
@@ -99,7 +101,8 @@ def run_job(
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
     result = RunResult(run_id, job, connection, not apply, now)
     try:
-        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync, allow_large=allow_large)
+        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync, allow_large=allow_large,
+             progress=progress)
     except Exception as exc:
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -121,17 +124,18 @@ def _run(
     full: bool,
     sync: bool,
     allow_large: bool,
+    progress: Progress,
 ) -> None:
     try:
         if sync:
-            report = mirror.sync(connector, sessions, result.connection)
+            report = mirror.sync(connector, sessions, result.connection, progress=progress)
             log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
     except BudgetExhausted as exc:
         result.stopped = f"sync stopped: {exc}"
         result.api_calls = connector.usage.as_dict()
         log.warning("sync.stopped", reason=str(exc))
         return
-    plan = _evaluate(result, policy, sessions, full)
+    plan = _evaluate(result, policy, sessions, full, progress)
     ledger.record_findings(result.run_id, plan.findings)
     ledger.record_skips(result.run_id, plan.skips)
     action_ids = ledger.record_actions(result.run_id, plan.actions)
@@ -144,7 +148,7 @@ def _run(
         result.errors.append(refusal)
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
-    outcome = apply_actions(connector, ledger, pairs) if ready else None
+    outcome = apply_actions(connector, ledger, pairs, progress) if ready else None
     result.actions = (_applied(ledger, action_ids, plan.actions) if apply
                       else dry_run_outcomes(plan.actions, claims))
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
@@ -189,24 +193,27 @@ def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
     return connector.task_key_problem()
 
 
-def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool) -> RuleResult:
+def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool,
+              progress: Progress) -> RuleResult:
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
-    with sessions() as session:
+    rules = rules_for(policy, result.job)
+    with sessions() as session, progress.phase("rules", total=len(rules), unit="rules") as phase:
         org = mirror.MirrorOrg(session, result.connection)
         window_start = result.now - timedelta(days=policy.rotation.window_days)
         history = load_history(sessions, result.connection, calendar.start_of_day(result.now), window_start)
         ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.connection)
-        for rule, family in rules_for(policy, result.job):
+        for done, (rule, family) in enumerate(rules, start=1):
             try:
-                done = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=full)
-                found = done.result
-                log.info("rule.done", rule=rule.id, full=done.full, judged=done.judged, findings=len(found.findings))
+                judged = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=full)
+                found = judged.result
+                log.info("rule.done", rule=rule.id, full=judged.full, judged=judged.judged,
+                         findings=len(found.findings))
+                plan.findings.extend(found.findings)
+                plan.actions.extend(found.actions)
+                plan.skips.extend(found.skips)
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)
                 result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
-                continue
-            plan.findings.extend(found.findings)
-            plan.actions.extend(found.actions)
-            plan.skips.extend(found.skips)
+            phase.update(done, findings=len(plan.findings), actions=len(plan.actions))
     return plan

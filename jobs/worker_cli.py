@@ -26,6 +26,7 @@ from jobs.connections import ConnectionSettingsError, check_connections
 from jobs.inputs import database_reason, fail, open_store, settings_or_exit
 from jobs.metrics import WorkerMetrics, serve
 from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
+from jobs.progress import progress_on
 from jobs.shutdown import ShutdownFlag
 from jobs.status import StatusReport, collect_status
 from jobs.worker import Worker
@@ -68,7 +69,7 @@ def worker(
     shutdown.install()
     metrics = WorkerMetrics(stale_after=max(600.0, idle_seconds * 3))
     server = serve(metrics, settings.metrics_port) if settings.metrics_port else None
-    runner = build_runner(settings, engine, sessions, apply=apply, shutdown=shutdown)
+    runner = build_runner(settings, engine, sessions, apply=apply, shutdown=shutdown, progress=progress_on())
     loop = Worker(keeper, runner, Heartbeat(sessions, utc_now), utc_now, idle_seconds,
                   on_outcome=metrics.record, on_progress=metrics.progressed)
     try:

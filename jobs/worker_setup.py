@@ -18,6 +18,7 @@ from config.policy import FieldMaps
 from config.policy_connections import ConnectionPolicy
 from config.settings import Settings
 from domain.connector import Connector
+from domain.progress import Progress
 from jobs.connections import open_connection
 from jobs.digest_job import DigestJob, settings_links
 from jobs.job_runner import JobRunner
@@ -49,10 +50,15 @@ def build_runner(
     apply: bool,
     shutdown: ShutdownFlag,
     connector_for: Callable[[ConnectionPolicy, FieldMaps], Connector] | None = None,
+    progress: Progress,
 ) -> JobRunner:
-    """A job runner on the store's locks; connectors come from settings unless given, digests go through SMTP_*."""
+    """A job runner on the store's locks; connectors come from settings unless given, digests go through SMTP_*.
+
+    ``progress`` shows how far its runs have come (``jobs.progress``).
+    """
     def from_settings(connection: ConnectionPolicy, fields: FieldMaps) -> Connector:
         return open_connection(settings, connection, fields)
 
     digests = DigestJob(sessions, settings.smtp, settings_links(settings), chat_transport())
-    return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown, digests=digests)
+    return JobRunner(sessions, locks_for(engine), connector_for or from_settings, apply, shutdown, digests=digests,
+                     progress=progress)

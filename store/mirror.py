@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
+from domain.connector import CountsCalls, HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
+from domain.progress import NO_PROGRESS, Phase, Progress
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
 from store import aggregates, bulk_indexes, stage_history
 from store.changes import note_everything, note_records
@@ -56,8 +57,13 @@ def sync(
     *,
     chunk_size: int = CHUNK_SIZE,
     clock: Callable[[], float] = time.perf_counter,
+    progress: Progress = NO_PROGRESS,
 ) -> SyncReport:
-    """Bring the mirror of ``connection`` up to date with what ``reader`` reports changed."""
+    """Bring the mirror of ``connection`` up to date with what ``reader`` reports changed.
+
+    ``progress`` hears of each object type as a phase: records written, and pages read (the
+    reader's read calls, when it counts them).
+    """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
     report = SyncReport()
@@ -72,12 +78,8 @@ def sync(
     read_up_to: list[datetime] = []
     """Watermarks of the types this sync read before: how far the CRM's own clock had come."""
     for obj in objects:
-        if obj is ObjectType.OWNER:
-            report.objects[obj] = _sync_owners(sessions, reader.owners(), connection)
-        else:
-            report.objects[obj] = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to)
-        if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
-            stage_history.sync_crm_history(reader, sessions, connection, obj)
+        with progress.phase(f"sync {obj.value}") as phase:
+            report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
@@ -85,9 +87,38 @@ def sync(
     return report
 
 
+def _sync_object(
+    sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
+    read_up_to: list[datetime], phase: Phase,
+) -> ObjectCounts:
+    if obj is ObjectType.OWNER:
+        pages = _PageCount(reader)
+        counts = _sync_owners(sessions, reader.owners(), connection)
+        phase.update(counts.upserted + counts.deleted, pages=pages.read())
+    else:
+        counts = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+    if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
+        stage_history.sync_crm_history(reader, sessions, connection, obj)
+    return counts
+
+
+class _PageCount:
+    """The reader's read calls since this count began: pages, since each read call brings one."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._usage = reader.usage if isinstance(reader, CountsCalls) else None
+        self._before = self._reads()
+
+    def _reads(self) -> int:
+        return self._usage.calls.get("read", 0) if self._usage is not None else 0
+
+    def read(self) -> int:
+        return self._reads() - self._before
+
+
 def _sync_changes(
     sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
-    read_up_to: list[datetime],
+    read_up_to: list[datetime], phase: Phase,
 ) -> ObjectCounts:
     table = _table(obj)
     with sessions.begin() as session:
@@ -97,6 +128,7 @@ def _sync_changes(
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
             note_everything(session, connection, obj)
+    pages, read = _PageCount(reader), 0
     changes = reader.iter_changed(obj, since)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
@@ -112,6 +144,9 @@ def _sync_changes(
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))
             counts.upserted += upserted
             counts.deleted += deleted
+            read += len(chunk)
+            phase.update(read, pages=pages.read())
+    phase.update(read, pages=pages.read())  # the last page, read after the last chunk was handed over
     if since is None and newest is None and read_up_to:
         # An empty first sync: anything of this type created since carries a later stamp than the
         # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.

@@ -20,6 +20,7 @@ import structlog
 from domain.connector import Connector, NewTask, RecordUpdate, TaskDeletion, WriteResult
 from domain.errors import BudgetExhausted, ConnectorError, RetriableConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
+from domain.progress import NO_PROGRESS, Phase, Progress
 from domain.records import TaskPriority, TaskType
 from jobs.apply.merges import merge_claimed
 from store.ledger import Answer, Ledger
@@ -43,14 +44,25 @@ class ApplyOutcome:
     unsettled: set[str] = field(default_factory=set)
     """Keys whose call got no answer (the CRM may have taken it): left planned for the next run to settle."""
 
+    def report(self, phase: Phase) -> None:
+        """Tell ``phase`` how many actions are done with (applied, failed, skipped or left to settle)."""
+        done = self.applied + self.failed + self.skipped + len(self.unsettled)
+        phase.update(done, applied=self.applied, failed=self.failed, skipped=self.skipped)
+
 
 def apply_actions(
-    connector: Connector, ledger: Ledger, actions: Sequence[tuple[int, Action]]
+    connector: Connector, ledger: Ledger, actions: Sequence[tuple[int, Action]], progress: Progress = NO_PROGRESS
 ) -> ApplyOutcome:
     """Carry out ``(ledger action id, action)`` pairs; prerequisites first, dependents after.
 
-    A dependent goes ahead when its prerequisite was applied here or by an earlier run.
+    A dependent goes ahead when its prerequisite was applied here or by an earlier run. ``progress``
+    hears how many are done with after each batch.
     """
+    with progress.phase("apply", total=len(actions), unit="actions") as phase:
+        return _apply(connector, ledger, actions, phase)
+
+
+def _apply(connector: Connector, ledger: Ledger, actions: Sequence[tuple[int, Action]], phase: Phase) -> ApplyOutcome:
     outcome = ApplyOutcome()
     done: dict[str, bool] = {}
     first = [(i, a) for i, a in actions if a.requires is None]
@@ -62,8 +74,9 @@ def apply_actions(
         done.update(dict.fromkeys(ledger.applied_prerequisites(waiting), True))
         ready = [(i, a) for i, a in wave if _prerequisite_met(ledger, i, a, done, outcome)]
         claimed = _claim(ledger, ready, done, outcome)
+        outcome.report(phase)
         try:
-            _write(connector, ledger, claimed, done, outcome)
+            _write(connector, ledger, claimed, done, outcome, phase)
         except BudgetExhausted as exc:
             outcome.stopped = str(exc)
             log.warning("apply.stopped", reason=str(exc))
@@ -99,6 +112,7 @@ def _write(
     claimed: list[tuple[int, Action]],
     done: dict[str, bool],
     outcome: ApplyOutcome,
+    phase: Phase,
 ) -> None:
     updates = [(i, a) for i, a in claimed if a.kind in _UPDATE_KINDS]
     tasks = [(i, a) for i, a in claimed if a.kind is ActionKind.CREATE_TASK]
@@ -108,15 +122,19 @@ def _write(
     for chunk in _chunks(updates):
         batch = [RecordUpdate(a.key, a.object, a.record_id, dict(a.payload)) for _, a in chunk]
         _send(ledger, chunk, connector.update, batch, done, outcome)
+        outcome.report(phase)
     for chunk in _chunks(tasks):
         _send(ledger, chunk, connector.create_tasks, [_new_task(a) for _, a in chunk], done, outcome)
+        outcome.report(phase)
     for chunk in _chunks(deletions):
         items = [TaskDeletion(a.key, a.payload["task_id"]) for _, a in chunk]
         _send(ledger, chunk, connector.delete_tasks, items, done, outcome)
+        outcome.report(phase)
     ledger.mark_all_applied([i for i, _ in notices])  # ledger-only: the digest job delivers them, not the CRM
     for _, action in notices:
         done[action.key] = True
         outcome.applied += 1
+    outcome.report(phase)
     for action_id, action in merges:  # one at a time: each snapshots its cluster first (jobs.apply.merges)
         status, error = merge_claimed(connector, ledger, action_id, action)
         done[action.key] = status is ActionStatus.APPLIED
@@ -125,6 +143,7 @@ def _write(
         else:
             outcome.failed += 1
             outcome.errors.append(f"merge into {action.record_id}: {error}")
+        outcome.report(phase)
 
 
 def _send(ledger: Ledger, chunk: list[tuple[int, Action]], write: Callable[[list[W]], list[WriteResult]],

@@ -14,7 +14,8 @@ half-way) stays ``planned`` in the ledger, and the next run settles it from the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from dedupe.plan import ClusterPlan, cluster_key, merge_action
 from domain.connector import Connector, Fetcher, MergeResult, RecordUpdate
 from domain.errors import BudgetExhausted, ConnectorError
 from domain.plan import Action, ActionStatus
+from domain.progress import NO_PROGRESS, Progress
 from domain.records import ObjectType
 from jobs.apply.fields import field_values
 from store.ledger import Ledger
@@ -59,11 +61,12 @@ def apply_plan(
     sessions: sessionmaker[Session],
     connection: str,
     now: datetime,
-    on_cluster: Callable[[ClusterOutcome], None] = lambda outcome: None,
+    progress: Progress = NO_PROGRESS,
 ) -> MergeRun:
     """Merge each cluster (approved ones only: pass ``plan.approved()``), recorded as one ledger run.
 
     A cluster whose earlier merge was undone merges again under its next generation's key.
+    ``progress`` hears of each cluster done with.
     """
     ledger = Ledger(sessions)
     run = MergeRun(ledger.start_run(JOB, connection, dry_run=False, now=now))
@@ -74,10 +77,12 @@ def apply_plan(
     ]
     ids = ledger.record_actions(run.run_id, actions)
     try:
-        for action_id, action, cluster in zip(ids, actions, clusters, strict=True):
-            outcome = _merge_one(connector, ledger, action_id, action, cluster)
-            run.outcomes.append(outcome)
-            on_cluster(outcome)
+        with progress.phase("merge", total=len(clusters), unit="clusters") as phase:
+            statuses: Counter[str] = Counter()
+            for action_id, action, cluster in zip(ids, actions, clusters, strict=True):
+                run.outcomes.append(outcome := _merge_one(connector, ledger, action_id, action, cluster))
+                statuses[outcome.status.value] += 1
+                phase.update(len(run.outcomes), **statuses)
     except BudgetExhausted as exc:
         run.stopped = f"stopped, the rest stays planned: {exc}"
     summary = {s.value: run.count(s) for s in ActionStatus} | {"api_calls": connector.usage.as_dict()}

@@ -14,6 +14,7 @@ skipped. The scheduled job never merges accounts an admin asked to take apart
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.connector import Connector, Fetcher, Merger
 from domain.errors import ConnectorError
 from domain.plan import Action, ActionKind, ActionStatus
+from domain.progress import NO_PROGRESS, Progress
 from domain.records import ObjectType, Record
 from jobs.apply.fields import field_values
 from store.ledger import UNSETTLEABLE_LEASE, Ledger
@@ -81,11 +83,12 @@ def undo(
     *,
     apply: bool,
     overwrite: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> UndoRun:
     """Restore the records and children of the named merges; a dry run only says what it would restore.
 
     A merge whose master a user changed since is refused (failed, with the fields named) unless
-    ``overwrite``; its key stays free, so undo can be run again.
+    ``overwrite``; its key stays free, so undo can be run again. ``progress`` hears of each restore.
     """
     merges = merges_to_undo(sessions, run_or_key)
     changed = changed_since_merge(connector, sessions, merges)
@@ -94,9 +97,14 @@ def undo(
     ledger = Ledger(sessions, claim_lease=UNSETTLEABLE_LEASE)  # a dead undo's restore is not read back
     run_id = ledger.start_run(JOB, merges[0].connection, dry_run=False, now=now)
     action_ids = ledger.record_actions(run_id, [_undo_action(m) for m in merges])
-    run = UndoRun(run_id, [
-        _restore(connector, ledger, sessions, action_id, m, () if overwrite else changed[m.key])
-        for action_id, m in zip(action_ids, merges, strict=True)])
+    run = UndoRun(run_id)
+    statuses: Counter[str] = Counter()
+    with progress.phase("undo", total=len(merges), unit="merges") as phase:
+        for action_id, m in zip(action_ids, merges, strict=True):
+            run.outcomes.append(outcome := _restore(connector, ledger, sessions, action_id, m,
+                                                    () if overwrite else changed[m.key]))
+            statuses[outcome.status.value] += 1
+            phase.update(len(run.outcomes), **statuses)
     ledger.finish_run(run_id, "finished", {s.value: sum(o.status is s for o in run.outcomes) for s in ActionStatus})
     return run
 

@@ -240,3 +240,43 @@ def test_shared_words_count_with_a_typo() -> None:
         Candidate("a1", "Chicago Youth Centers - Lotts of Love", street="1139 W. 79th Street"),
     ]
     assert merged_groups(candidates, Tier.REVIEW) == {frozenset({"a0", "a1"})}
+
+
+def roosevelt(account_id: str, postcode: str | None, phone: str) -> Candidate:
+    return Candidate(account_id, "Easter Seals Gilchrist Marchman", street="1001 W Roosevelt Rd", city="Chicago",
+                     postcode=postcode, phone=phone)
+
+
+def test_evidence_does_not_chain_accounts_in_two_postcodes_through_one_without() -> None:
+    """An account with no postcode links to one in 60608 and one in 81559: it joins the one it matches best."""
+    candidates = [
+        roosevelt("a0", None, "312 939 5115"),
+        roosevelt("a1", "60608", "312 939 5115"),
+        roosevelt("a2", "81559", "312 492 7402"),
+    ]
+    assert merged_groups(candidates) == {frozenset({"a0", "a1"})}
+
+
+def test_evidence_still_chains_through_an_account_without_postcode() -> None:
+    """Accounts whose known postcodes agree still join through one that has none."""
+    candidates = [
+        roosevelt("a0", None, "312 939 5115"),
+        roosevelt("a1", "60608", "312 939 5115"),
+        roosevelt("a2", "60608", "312 492 7402"),
+        roosevelt("a3", None, "312 492 7402"),
+    ]
+    assert merged_groups(candidates) == {frozenset({"a0", "a1", "a2", "a3"})}
+
+
+def test_an_account_held_apart_by_place_is_in_one_proposal_only() -> None:
+    """An account linked to one in 60608 (auto) and one in 81559 (review, stronger) is proposed once."""
+    candidates = [
+        Candidate("a", "Acme Learning Center", street="4910 S King Dr", city="Chicago", phone="312 555 0100",
+                  website="acme.org"),
+        Candidate("b", "Acme Learning Center", street="4910 S King Dr", city="Chicago", postcode="60608",
+                  phone="312 555 0199"),
+        Candidate("c", "Acme Learning Center", street="4910 S Martin Luther King Dr", city="Chicago",
+                  postcode="81559", phone="312 555 0100", website="acme.org"),
+    ]
+    proposed = [m.account_ids for m in find_duplicates(candidates).merges]
+    assert proposed == [("a", "c")]

@@ -65,3 +65,26 @@ def test_clusters_name_every_link_and_keep_weak_links_from_chaining() -> None:
     assert [m.person_ids for m in auto] == [("a", "b", "c")]
     assert all("d" not in m.person_ids for m in result.merges)
     assert len(auto[0].reasons(people)) >= 2
+
+
+def test_a_record_matching_most_of_a_persons_records_by_name_joins_them() -> None:
+    """Robert Smith of Boston matches two of the three records of one Robert Smith by name: he joins for review."""
+    people = [
+        Person("a", "Robert Smith", email="rs@acme.com", city="Boston"),
+        Person("b", "Robert Smith", email="rs@acme.com"),
+        Person("c", "Bob Smith", email="rs@acme.com", phone="3125550100"),
+        Person("d", "Robert Smith", city="Boston", phone="2125550199"),
+    ]
+    (merge,) = [m for m in find_people_duplicates(people).merges if m.tier is Tier.REVIEW]
+    assert merge.person_ids == ("a", "b", "c", "d")
+
+
+def test_namesakes_do_not_join_through_a_record_with_no_city() -> None:
+    """A John Smith with no city matches the Boston one and the Denver one by name: he joins one, never both."""
+    people = [
+        Person("a", "John Smith", city="Boston"),
+        Person("b", "John Smith"),
+        Person("c", "John Smith", city="Denver"),
+    ]
+    (merge,) = find_people_duplicates(people).merges
+    assert len(merge.person_ids) == 2 and {"a", "c"} - set(merge.person_ids)

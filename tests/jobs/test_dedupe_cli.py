@@ -40,6 +40,12 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
+def invoke_json(*args: str) -> tuple[int, Any, str]:
+    """Exit code, the JSON document on stdout (nothing else may be there), and stderr (logs, progress)."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
 def approve(path: Path, cluster_id: str) -> None:
     with path.open(newline="") as source:
         rows = list(csv.DictReader(source))
@@ -177,14 +183,14 @@ def test_apply_and_undo_print_exactly_the_merges_made_as_json(env: Path) -> None
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    code, out = invoke("dedupe", "apply", "plan.csv", "--apply", "--json")
-    assert code == 0, out
-    (merge,) = json.loads(out)["merges"]
+    code, applied, logs = invoke_json("dedupe", "apply", "plan.csv", "--apply", "--json")
+    assert code == 0, logs
+    (merge,) = applied["merges"]
     assert merge["status"] == "applied" and left_out not in merge["loser_ids"]
     assert sorted([merge["master_id"], *merge["loser_ids"], left_out]) == sorted(members)
-    code, out = invoke("dedupe", "undo", json.loads(out)["run_id"], "--apply", "--json")
-    (undone,) = json.loads(out)["undone"]
-    assert code == 0 and undone["loser_ids"] == merge["loser_ids"], out
+    code, undone_run, logs = invoke_json("dedupe", "undo", applied["run_id"], "--apply", "--json")
+    (undone,) = undone_run["undone"]
+    assert code == 0 and undone["loser_ids"] == merge["loser_ids"], logs
 
 
 def test_a_plan_applied_to_another_crm_is_refused_in_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,9 +225,9 @@ def test_moving_the_master_and_leaving_a_record_out_recomputes_what_survives(env
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    code, out = invoke("dedupe", "apply", "plan.csv", "--json")
-    assert code == 0, out
-    (merge,) = json.loads(out)["merges"]
+    code, dry_run, logs = invoke_json("dedupe", "apply", "plan.csv", "--json")
+    assert code == 0, logs
+    (merge,) = dry_run["merges"]
     assert (merge["master_id"], sorted(merge["loser_ids"])) == ("acc-4", ["acc-1", "acc-3"])
     assert "phone" not in merge["fields"] and "website" not in merge["fields"]  # acc-2's phone stays with acc-2
     assert "master acc-4: chosen by the reviewer" in merge["reason"]
