@@ -90,4 +90,6 @@ def test_shares_follow_weights_over_many_runs(env: Path) -> None:
 
 
 def _routings(result: dict, owners: dict[str, Owner]) -> list[dict]:  # type: ignore[type-arg]
-    return [{"payload_owner": owners[f["owner_id"]].email} for f in result["findings"]]
+    """The routing rule's decisions (the route job also marks leads already in the system)."""
+    return [{"payload_owner": owners[f["owner_id"]].email} for f in result["findings"]
+            if f["rule"] == "route-new-leads"]
