@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,25 @@ def _serve(pipe: Connection, companies: int, latency_s: float, number: int) -> N
     seed(portal, companies)
     with HubSpotServer(portal, LIMITS, latency_s=latency_s) as server:
         pipe.send(server.url)
-        pipe.recv()
+        while pipe.recv() == "count":
+            pipe.send(server.requests())
+
+
+@dataclass
+class Portals:
+    urls: list[str]
+    pipes: list[Connection]
+
+    def calls(self) -> int:
+        """Requests the portals have served so far, all together."""
+        for pipe in self.pipes:
+            pipe.send("count")
+        return sum(pipe.recv() for pipe in self.pipes)
 
 
 @contextmanager
-def portals(connections: int, companies: int, latency_s: float) -> Iterator[list[str]]:
-    """One freshly seeded HubSpot server process per connection; yields their URLs."""
+def portals(connections: int, companies: int, latency_s: float) -> Iterator[Portals]:
+    """One freshly seeded HubSpot server process per connection."""
     context = multiprocessing.get_context("fork")
     pipes, processes = [], []
     for number in range(connections):
@@ -100,7 +114,7 @@ def portals(connections: int, companies: int, latency_s: float) -> Iterator[list
         pipes.append(parent)
         processes.append(process)
     try:
-        yield [pipe.recv() for pipe in pipes]
+        yield Portals([pipe.recv() for pipe in pipes], pipes)
     finally:
         for pipe, process in zip(pipes, processes, strict=True):
             pipe.send("stop")
@@ -141,19 +155,53 @@ def connection_env(urls: list[str], database_url: str, policy: Path) -> dict[str
     return env
 
 
-def run_single(env: dict[str, str], records: int) -> Result:
+@dataclass
+class PassCalls:
+    """API calls of one pass of every job over the unchanged portals, all connections together."""
+
+    each_job_syncs: int
+    one_sync_per_pass: int
+    connections: int
+    jobs: int
+
+    def line(self) -> str:
+        per = self.connections * self.jobs
+        return (f"pass over unchanged portals ({self.jobs} jobs x {self.connections} connections): "
+                f"each job syncing for itself {self.each_job_syncs} calls ({self.each_job_syncs / per:.1f} per job), "
+                f"one sync per pass {self.one_sync_per_pass} calls "
+                f"({self.one_sync_per_pass / self.connections:.1f} per connection, 7 object types); "
+                f"{self.each_job_syncs / max(self.one_sync_per_pass, 1):.1f}x fewer")
+
+
+def run_single(env: dict[str, str], records: int, served: Portals) -> tuple[Result, PassCalls]:
+    """The cold pass (timed), then passes over the unchanged portals: each job syncing for itself, then the worker's."""
     os.environ.update(env)
     settings = Settings()
     engine, sessions = open_store(settings)
     runner = build_runner(settings, engine, sessions, apply=True, shutdown=ShutdownFlag(), progress=NO_PROGRESS)
     outcomes: list[JobOutcome] = []
-    worker = Worker(policy_keeper(settings), runner, Heartbeat(sessions, utc_now), utc_now, on_outcome=outcomes.append)
+    later = [timedelta(0)]
+    keeper = policy_keeper(settings)
+    worker = Worker(keeper, runner, Heartbeat(sessions, utc_now), lambda: utc_now() + later[0],
+                    on_outcome=outcomes.append)
     start = time.perf_counter()
     worker.tick()
     seconds = time.perf_counter() - start
+    result = Result("one worker process", seconds, len(outcomes), sum(o.seconds for o in outcomes), 1, records,
+                    _count(o.status for o in outcomes))
+    later[0] = timedelta(days=7)  # every job due again
+    worker.tick()  # unmeasured: the first incremental syncs also read the portals' archived lists
+    loaded = keeper.refresh()
+    before = served.calls()
+    for scheduled in loaded.jobs:  # the way before one sync per pass: every job syncs its connection
+        runner.run(scheduled.job, scheduled.connection, loaded.policy, utc_now() + later[0])
+    each_job = served.calls() - before
+    later[0] = timedelta(days=14)
+    before = served.calls()
+    worker.tick()
+    calls = PassCalls(each_job, served.calls() - before, len(served.urls), len({j.job for j in loaded.jobs}))
     engine.dispose()
-    return Result("one worker process", seconds, len(outcomes), sum(o.seconds for o in outcomes), 1, records,
-                  _count(o.status for o in outcomes))
+    return result, calls
 
 
 def run_celery(env: dict[str, str], connections: int, jobs: list[str], processes: int, records: int) -> Result:
@@ -169,7 +217,8 @@ def run_celery(env: dict[str, str], connections: int, jobs: list[str], processes
         while not app.control.ping(timeout=0.5):
             time.sleep(0.2)
         start = time.perf_counter()
-        flows = [connection_flow(app, f"c{i:02d}", jobs, queue=queue).apply_async() for i in range(connections)]
+        flows = [connection_flow(app, f"c{i:02d}", jobs, utc_now(), queue=queue).apply_async()
+                 for i in range(connections)]
         outcomes = [o for last in flows for o in _flow_results(last)]
         seconds = time.perf_counter() - start
         del flows
@@ -206,11 +255,13 @@ def bench(connections: int, records: int, latency_ms: float, processes: int) -> 
     with tempfile.TemporaryDirectory() as folder:
         policy, jobs = write_policy(Path(folder), connections)
         print(f"jobs per connection: {', '.join(jobs)}", flush=True)
-        with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
-            results.append(run_single(connection_env(urls, url, policy), total))
+        with portals(connections, companies, latency_ms / 1000) as served, fresh_database() as url:
+            single, calls = run_single(connection_env(served.urls, url, policy), total, served)
+            results.append(single)
             print(results[-1].line(), flush=True)
-        with portals(connections, companies, latency_ms / 1000) as urls, fresh_database() as url:
-            results.append(run_celery(connection_env(urls, url, policy), connections, jobs, processes, total))
+            print(calls.line(), flush=True)
+        with portals(connections, companies, latency_ms / 1000) as served, fresh_database() as url:
+            results.append(run_celery(connection_env(served.urls, url, policy), connections, jobs, processes, total))
             print(results[-1].line(), flush=True)
     return results
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -79,30 +80,36 @@ def run_connection_job(connection: str, job: str) -> dict[str, Any]:
     return dataclasses.asdict(outcome)
 
 
-def run_job_after_sync(syncs: list[dict[str, Any]], connection: str, job: str) -> dict[str, Any]:
-    """Run one job of a flow once its syncs are done (the task body); ``syncs`` are their outcomes.
+def run_job_after_sync(_syncs: list[dict[str, Any]], connection: str, job: str, fresh_since: str) -> dict[str, Any]:
+    """Run one job of a flow once its syncs are done (the task body); ``_syncs`` are their outcomes.
 
-    When every sync finished, the job reads the mirror they brought up to date instead of syncing
-    again; otherwise it syncs for itself, as alone.
+    The job syncs only the object types no sync has covered since ``fresh_since`` (the minute its
+    flow was sent): none when the flow's syncs finished, the rest when one stopped or was locked.
     """
     process = _process()
     loaded = process.keeper.refresh()
     scheduled = next((j for j in loaded.jobs if j.connection.name == connection and j.job == job), None)
     if scheduled is None:
         return _unscheduled(connection, job)
-    synced = bool(syncs) and all(s.get("status") == "finished" for s in syncs)
-    outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now(), synced=synced)
+    outcome = process.runner.run(job, scheduled.connection, loaded.policy, utc_now(),
+                                 fresh_since=datetime.fromisoformat(fresh_since))
     return dataclasses.asdict(outcome)
 
 
-def sync_connection_object(connection: str, obj: str) -> dict[str, Any]:
-    """Sync one object type of one connection's mirror (the task body); returns its outcome as a dict."""
+def sync_connection_object(connection: str, obj: str, fresh_since: str) -> dict[str, Any]:
+    """Sync one object type of one connection's mirror (the task body); returns its outcome as a dict.
+
+    A sync of the type that started since ``fresh_since`` (another flow's, fired in the same minute)
+    leaves nothing to do.
+    """
     process = _process()
     loaded = process.keeper.refresh()
     scheduled = next((j.connection for j in loaded.jobs if j.connection.name == connection), None)
     if scheduled is None:
         return _unscheduled(connection, f"sync:{obj}")
-    return dataclasses.asdict(process.runner.sync(ObjectType(obj), scheduled, loaded.policy))
+    outcome = process.runner.sync(ObjectType(obj), scheduled, loaded.policy,
+                                  fresh_since=datetime.fromisoformat(fresh_since))
+    return dataclasses.asdict(outcome)
 
 
 def run_flow(task: Task, connection: str, jobs: list[str]) -> str:
@@ -111,7 +118,7 @@ def run_flow(task: Task, connection: str, jobs: list[str]) -> str:
     The flow's tasks go to the queue this task came from.
     """
     queue = (task.request.delivery_info or {}).get("routing_key") or app.conf.task_default_queue
-    return str(connection_flow(app, connection, jobs, queue=queue).apply_async().id)
+    return str(connection_flow(app, connection, jobs, utc_now(), queue=queue).apply_async().id)
 
 
 def _unscheduled(connection: str, job: str) -> dict[str, Any]:

@@ -59,23 +59,25 @@ class JobRunner:
     """Hears how far each sync, rule pass and apply has come (``jobs.progress`` shows it)."""
 
     def run(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime, *,
-            synced: bool = False) -> JobOutcome:
+            fresh_since: datetime | None = None) -> JobOutcome:
         """Run ``job`` once for ``connection`` unless another process holds its lock.
 
-        ``synced``: the caller has just synced the connection (a worker pass shares one sync among the
-        jobs due together), so the job goes straight to its rules.
+        ``fresh_since``: the start of the pass (or flow) the job runs in; the object types a sync has
+        covered since then are not synced again, so the jobs due together share one sync.
         """
         return self._under_lock(job, connection.name,
-                                lambda: self._run_locked(job, connection, policy, now, synced))
+                                lambda: self._run_locked(job, connection, policy, now, fresh_since))
 
-    def sync(self, obj: ObjectType, connection: ConnectionPolicy, policy: Policy) -> JobOutcome:
+    def sync(self, obj: ObjectType, connection: ConnectionPolicy, policy: Policy, *,
+             fresh_since: datetime | None = None) -> JobOutcome:
         """Bring one object type of the connection's mirror up to date, under the lock of that object's sync.
 
         Celery runs one such task per object type side by side before a connection's jobs; the
-        jobs' own sync then reads only what changed since.
+        jobs then read the mirror those syncs brought up to date. ``fresh_since`` as for ``run``.
         """
         job = f"sync:{obj.value}"
-        return self._under_lock(job, connection.name, lambda: self._sync_locked(job, (obj,), connection, policy))
+        return self._under_lock(job, connection.name,
+                                lambda: self._sync_locked(job, (obj,), connection, policy, fresh_since))
 
     def _under_lock(self, job: str, connection: str, body: Callable[[], JobOutcome]) -> JobOutcome:
         started = self.timer()
@@ -93,14 +95,15 @@ class JobRunner:
         return dataclasses.replace(outcome, job=job, seconds=seconds)
 
     def _sync_locked(self, job: str, objects: tuple[ObjectType, ...], connection: ConnectionPolicy,
-                     policy: Policy) -> JobOutcome:
+                     policy: Policy, fresh_since: datetime | None) -> JobOutcome:
         try:
             inner = self.connector_for(connection, policy.fields)
         except (ConnectorError, ValueError) as exc:
             return JobOutcome(connection.name, job, "failed", error=str(exc))
         try:
             reader = with_aliases(StoppingConnector(inner, self.shutdown), policy)
-            mirror.sync(reader, self.sessions, connection.name, objects, progress=self.progress)
+            mirror.sync(reader, self.sessions, connection.name, objects, fresh_since=fresh_since,
+                        progress=self.progress)
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
@@ -111,7 +114,7 @@ class JobRunner:
         return JobOutcome(connection.name, job, "finished")
 
     def _run_locked(self, job: str, connection: ConnectionPolicy, policy: Policy, now: datetime,
-                    synced: bool) -> JobOutcome:
+                    fresh_since: datetime | None) -> JobOutcome:
         if job == DIGEST_JOB:
             return self._run_digest(connection, policy, now)
         try:
@@ -123,8 +126,8 @@ class JobRunner:
         try:
             self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
-                             policy=policy, sessions=self.sessions, now=now, apply=self.apply, sync=not synced,
-                             progress=self.progress)
+                             policy=policy, sessions=self.sessions, now=now, apply=self.apply,
+                             fresh_since=fresh_since, progress=self.progress)
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it

@@ -84,14 +84,15 @@ def run_job(
     now: datetime,
     apply: bool,
     full: bool = False,
-    sync: bool = True,
+    fresh_since: datetime | None = None,
     allow_large: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Run ``job`` (a rule family or ``all``) once against one CRM connection.
 
     Rules judge only what changed since their last run unless ``full`` (see ``jobs.rule_passes``);
-    ``sync=False`` skips the sync when the caller has just synced the connection (a worker pass).
+    ``fresh_since``: the sync skips the object types a sync that started since then has covered (the
+    jobs of a worker pass or a Celery flow share one sync; ``store.sync_marks``).
     A rule whose plan is above its blast-radius limits applies nothing unless ``allow_large``
     (``enforcement.limits``). ``progress`` hears of the sync of each object, the rules and the apply.
     """
@@ -101,8 +102,8 @@ def run_job(
     structlog.contextvars.bind_contextvars(run_id=run_id, job=job, connection=connection)
     result = RunResult(run_id, job, connection, not apply, now)
     try:
-        _run(result, connector, ledger, policy, sessions, apply, full=full, sync=sync, allow_large=allow_large,
-             progress=progress)
+        _run(result, connector, ledger, policy, sessions, apply, full=full, fresh_since=fresh_since,
+             allow_large=allow_large, progress=progress)
     except Exception as exc:
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -122,13 +123,13 @@ def _run(
     apply: bool,
     *,
     full: bool,
-    sync: bool,
+    fresh_since: datetime | None,
     allow_large: bool,
     progress: Progress,
 ) -> None:
     try:
-        if sync:
-            report = mirror.sync(connector, sessions, result.connection, progress=progress)
+        report = mirror.sync(connector, sessions, result.connection, fresh_since=fresh_since, progress=progress)
+        if report.objects:
             log.info("sync.done", **{str(k): v for k, v in report.as_dict().items()})
     except BudgetExhausted as exc:
         result.stopped = f"sync stopped: {exc}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import structlog
@@ -22,7 +22,6 @@ from jobs.job_runner import JobOutcome, JobRunner
 from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
 from jobs.schedule import Decision, decide
-from notify.digest import JOB as DIGEST_JOB
 from store.heartbeats import Heartbeat
 from store.run_report import RunInfo
 from store.runs import latest_runs
@@ -46,11 +45,11 @@ class Worker:
     def tick(self) -> list[JobOutcome]:
         """Run every job that is due now, once each; returns what happened to each.
 
-        Jobs due together share one sync per connection: the first to finish synced the mirror, so the
-        ones after it go straight to their rules.
+        Jobs due together share one sync per connection: the first syncs the mirror, and the ones after
+        it sync only what no sync has covered since the pass began (nothing, unless that sync stopped).
         """
         outcomes: list[JobOutcome] = []
-        synced: set[str] = set()
+        began = datetime.now(UTC)
         for scheduled in self._due(self._refresh()):
             if self.runner.shutdown.requested:
                 break
@@ -61,9 +60,7 @@ class Worker:
             self._still_running(current)
             with beating(partial(self._still_running, current), self.idle_seconds):
                 outcome = self.runner.run(current.job, current.connection, loaded.policy, self.clock(),
-                                          synced=current.connection.name in synced)
-            if outcome.status == "finished" and current.job != DIGEST_JOB:
-                synced.add(current.connection.name)  # the jobs due with it read the mirror this one synced
+                                          fresh_since=began)
             self.on_outcome(outcome)
             outcomes.append(outcome)
         self._beat("stopping" if self.runner.shutdown.requested else "idle")

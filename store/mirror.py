@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.connector import CountsCalls, HistoryReader, KeepsState, Reader, ReadsAhead
+from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
 from domain.org import Calls
 from domain.progress import NO_PROGRESS, Phase, Progress
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
@@ -26,6 +26,8 @@ from store import aggregates, bulk_indexes, stage_history
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
+from store.read_progress import PageCount, ReadProgress
+from store.sync_marks import mark_synced, not_synced_since
 from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
 
 CHUNK_SIZE = 20_000
@@ -57,16 +59,26 @@ def sync(
     *,
     chunk_size: int = CHUNK_SIZE,
     clock: Callable[[], float] = time.perf_counter,
+    fresh_since: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> SyncReport:
     """Bring the mirror of ``connection`` up to date with what ``reader`` reports changed.
 
-    ``progress`` hears of each object type as a phase: records written, and pages read (the
-    reader's read calls, when it counts them).
+    ``fresh_since``: skip the types whose latest complete sync started at or after this moment
+    (``store.sync_marks``), without a call to the CRM when every type is that fresh. ``progress``
+    hears of each object type as a phase: records and pages read (the reader's read calls, when it
+    counts them), as they arrive (``store.read_progress``).
     """
     sessions = database if isinstance(database, sessionmaker) else sessionmaker(database)
     started = clock()
+    began = datetime.now(UTC)
     report = SyncReport()
+    if fresh_since is not None:
+        with sessions() as session:
+            objects = not_synced_since(session, connection, objects, fresh_since)
+        if not objects:
+            report.elapsed_seconds = clock() - started
+            return report
     if isinstance(reader, KeepsState):
         with sessions() as session:
             reader.resume_state(reader_state(session, connection))
@@ -80,6 +92,8 @@ def sync(
     for obj in objects:
         with progress.phase(f"sync {obj.value}") as phase:
             report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+        with sessions.begin() as session:
+            mark_synced(session, connection, obj, began)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
@@ -92,7 +106,7 @@ def _sync_object(
     read_up_to: list[datetime], phase: Phase,
 ) -> ObjectCounts:
     if obj is ObjectType.OWNER:
-        pages = _PageCount(reader)
+        pages = PageCount(reader)
         counts = _sync_owners(sessions, reader.owners(), connection)
         phase.update(counts.upserted + counts.deleted, pages=pages.read())
     else:
@@ -100,20 +114,6 @@ def _sync_object(
     if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
         stage_history.sync_crm_history(reader, sessions, connection, obj)
     return counts
-
-
-class _PageCount:
-    """The reader's read calls since this count began: pages, since each read call brings one."""
-
-    def __init__(self, reader: Reader) -> None:
-        self._usage = reader.usage if isinstance(reader, CountsCalls) else None
-        self._before = self._reads()
-
-    def _reads(self) -> int:
-        return self._usage.calls.get("read", 0) if self._usage is not None else 0
-
-    def read(self) -> int:
-        return self._reads() - self._before
 
 
 def _sync_changes(
@@ -128,12 +128,12 @@ def _sync_changes(
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
             note_everything(session, connection, obj)
-    pages, read = _PageCount(reader), 0
     changes = reader.iter_changed(obj, since)
+    told = ReadProgress(reader, phase)
     newest = since
     resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
     with bulk_indexes.built_after(sessions, table, first_sync=since is None):
-        for chunk in prefetched(changes, chunk=chunk_size, depth=2):
+        for chunk in prefetched(changes, chunk=chunk_size, depth=2, on_read=told):
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
@@ -144,9 +144,7 @@ def _sync_changes(
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))
             counts.upserted += upserted
             counts.deleted += deleted
-            read += len(chunk)
-            phase.update(read, pages=pages.read())
-    phase.update(read, pages=pages.read())  # the last page, read after the last chunk was handed over
+    told(told.records)  # with the last read call, which found no more records
     if since is None and newest is None and read_up_to:
         # An empty first sync: anything of this type created since carries a later stamp than the
         # newest record of a type read before it, by the CRM's own clock, so the next sync starts there.

@@ -293,6 +293,19 @@ class WatermarkRow(Base):
     updated_at: Mapped[datetime]
 
 
+class SyncMarkRow(Base):
+    """When the latest complete sync of one object type of one connection started.
+
+    A sync that started after some moment saw every change made before it: jobs that run together
+    (a worker pass, Celery flows fired in the same minute) read the mirror it brought up to date.
+    """
+
+    __tablename__ = "sync_marks"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    object: Mapped[str] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+
+
 class MirrorChangeRow(Base):
     """One record an incremental sync changed or deleted, in sync order, for the rules that follow change.
 

@@ -9,9 +9,10 @@ stops the reader.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import TypeVar
 
@@ -19,6 +20,8 @@ T = TypeVar("T")
 _DONE = object()
 _PUT_WAIT = 0.2
 """Seconds a full queue is waited on before the reader checks whether the consumer has gone."""
+STEP = 500
+"""Items read between two calls of ``on_read``."""
 
 
 class _Failed:
@@ -26,8 +29,12 @@ class _Failed:
         self.error = error
 
 
-def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4) -> Iterator[list[T]]:
-    """Chunks of ``items`` (lists of at most ``chunk``), produced by a reader thread up to ``depth`` ahead."""
+def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4,
+               on_read: Callable[[int], None] = lambda read: None) -> Iterator[list[T]]:
+    """Chunks of ``items`` (lists of at most ``chunk``), produced by a reader thread up to ``depth`` ahead.
+
+    The reader thread calls ``on_read`` with the items read so far every ``STEP`` items (a sync's progress).
+    """
     ready: queue.Queue[object] = queue.Queue(maxsize=depth)
     gone = threading.Event()
 
@@ -40,9 +47,18 @@ def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4) -> Iterator[li
                 continue
         return False
 
+    def take(done: int) -> list[T]:
+        batch: list[T] = []
+        while len(batch) < chunk and (more := list(islice(items, min(STEP, chunk - len(batch))))):
+            batch += more
+            on_read(done + len(batch))
+        return batch
+
     def read() -> None:
+        done = 0
         try:
-            while batch := list(islice(items, chunk)):
+            while batch := take(done):
+                done += len(batch)
                 if not offer(batch):
                     return
             offer(_DONE)
@@ -53,7 +69,8 @@ def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4) -> Iterator[li
             if callable(close):
                 close()
 
-    reader = threading.Thread(target=read, name="mirror-prefetch", daemon=True)
+    # in the caller's context: what the reader logs (retries, progress) carries the run's run_id and job
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="mirror-prefetch", daemon=True)
     reader.start()
     try:
         while (item := ready.get()) is not _DONE:

@@ -12,11 +12,14 @@ from domain.records import ObjectType
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = re.compile(r"^(one worker process|celery x2 processes) .* (\d+) tasks (\{.*?\})", re.MULTILINE)
+PASS_CALLS = re.compile(r"each job syncing for itself (\d+) calls .* one sync per pass (\d+) calls")
 
 
 @pytest.mark.slow
 def test_the_worker_bench_runs_both_modes_on_a_tiny_load() -> None:
     """One small portal: the single worker and Celery each run every job and the figures are printed.
+
+    A pass over the unchanged portal costs at most a call per object type, against a sync per job before.
 
     In a process of its own: the Celery client's broker connections would otherwise stay in this one,
     and a later forked dedupe worker would block closing the copies it inherits.
@@ -31,3 +34,5 @@ def test_the_worker_bench_runs_both_modes_on_a_tiny_load() -> None:
     syncs = len(ObjectType)  # Celery syncs each object type in a task of its own
     assert counted["celery x2 processes"] == (jobs + syncs, {"finished": jobs + syncs}), out
     assert "speed-up" in out
+    each_job, one_sync = map(int, PASS_CALLS.findall(out)[0])
+    assert one_sync <= len(ObjectType) < each_job, out  # one connection: at most a call per object type

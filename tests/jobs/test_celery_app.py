@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from domain.records import ObjectType
 from jobs.celery_app import RUN_FLOW, RUN_JOB, app
 from jobs.celery_flow import connection_flow
+from jobs.worker_setup import utc_now
 from store.db import session_factory
 from store.locks import locks_for
 from store.models import ActionRow, RunRow
@@ -68,7 +69,7 @@ def test_a_flow_syncs_each_object_in_its_own_task_then_runs_the_jobs(
 ) -> None:
     """Every object type syncs as a task of its own; once all have, the jobs run and record their runs."""
     queue, _crm = celery_worker
-    flow = connection_flow(app, "local", ["stale", "overdue"], queue=queue).apply_async()
+    flow = connection_flow(app, "local", ["stale", "overdue"], utc_now(), queue=queue).apply_async()
     jobs = flow.get(timeout=120)
     syncs = flow.parent.get(timeout=10)
     assert {(o["job"], o["status"]) for o in syncs} == {(f"sync:{obj.value}", "finished") for obj in ObjectType}
@@ -84,7 +85,7 @@ def test_a_sync_held_elsewhere_is_skipped_and_the_jobs_still_run(
     queue, _crm = celery_worker
     with locks_for(engine).hold("sync:account", "local") as taken:
         assert taken
-        flow = connection_flow(app, "local", ["gates"], queue=queue).apply_async()
+        flow = connection_flow(app, "local", ["gates"], utc_now(), queue=queue).apply_async()
         jobs = flow.get(timeout=120)
     statuses = {o["job"]: o["status"] for o in flow.parent.get(timeout=10)}
     assert statuses.pop("sync:account") == "locked"
