@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from statistics import median_low
 
 from config.policy import Policy
+from domain.invocation import warden_command
 from enforcement.registry import FAMILIES
 
 MIN_HISTORY = 3
@@ -43,4 +44,4 @@ def held_rules(policy: Policy, planned: Mapping[str, int], history: Mapping[str,
 
 def _override(kind: str) -> str:
     job = FAMILIES[kind].job if kind in FAMILIES else "all"
-    return f"`warden run {job} --apply --allow-large` applies it once"
+    return f"`{warden_command()} run {job} --apply --allow-large` applies it once"

@@ -5,20 +5,26 @@ file) whose entries come from the policy file. Every ``policy_check_seconds`` it
 :class:`~jobs.policy_keeper.PolicyKeeper` for the policy; when the file changed and validates, the
 entries are rebuilt (an entry whose cron did not change keeps its last run time); when an
 edit does not validate the last good schedule goes on and the keeper logs why. Only a change of
-``calendar.time_zone`` needs a restart, because Celery reads its time zone once.
+``calendar.time_zone`` needs a restart, because Celery reads its time zone once. At each check beat
+also leaves a heartbeat on a Redis broker, which ``warden status`` reads.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import redis
 import structlog
 from celery.beat import PersistentScheduler
 from celery.schedules import crontab
 
 from jobs.celery_flow import RUN_FLOW
+from jobs.celery_watch import announce_beat
 from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper
 
 log = structlog.get_logger(__name__)
@@ -65,7 +71,18 @@ class PolicyScheduler(PersistentScheduler):  # type: ignore[misc]  # celery ship
         """Check the policy when it is time, then let beat send what is due; sleep no longer than the check interval."""
         if time.monotonic() - self._checked_at >= self.policy_check_seconds:
             self.follow_policy()
+            self.announce()
         return min(float(super().tick(*args, **kwargs)), self.policy_check_seconds)
+
+    def announce(self) -> None:
+        """Leave beat's heartbeat on a Redis broker for ``warden status``; a missed one is logged, not fatal."""
+        broker = str(self.app.conf.broker_url)
+        if not broker.startswith(("redis://", "rediss://")):
+            return
+        try:
+            announce_beat(broker, f"{socket.gethostname()}:{os.getpid()}", len(self.schedule), datetime.now(UTC))
+        except redis.RedisError as exc:
+            log.warning("beat.heartbeat_failed", error=str(exc))
 
     def follow_policy(self) -> bool:
         """Rebuild the entries if the policy changed and validates; True when they were rebuilt."""

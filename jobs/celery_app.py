@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 import typer
 from celery import Celery, Task
-from celery.signals import worker_init
+from celery.signals import after_setup_logger, worker_init
 
 from config.settings import Settings, SettingsError, load_settings
 from domain.records import ObjectType
@@ -48,12 +48,16 @@ class _Process:
 @cache
 def _process() -> _Process:
     """Store, locks and policy of this worker process, opened once after Celery forks it."""
-    warden_logging.configure()
     settings = load_settings()
     engine, sessions = open_store(settings, migrated=False)  # migrated once, before the fork: _migrate_store
     runner = build_runner(settings, engine, sessions, apply=settings.apply, shutdown=ShutdownFlag(),
-                          progress=LogProgress())  # a Celery worker's stderr is its log
-    return _Process(policy_keeper(settings), runner)
+                          progress=LogProgress())  # a Celery worker's log, through Celery's handlers
+    return _Process(policy_keeper(settings, sessions=sessions), runner)
+
+
+def _log_through_celery(loglevel: int, **_signal: Any) -> None:
+    """Celery set up its log handlers (worker or beat): our lines go through them at their own levels."""
+    warden_logging.configure(level=loglevel, through_logging=True)
 
 
 def _migrate_store(**_signal: Any) -> None:
@@ -157,6 +161,7 @@ def make_app(settings: Settings) -> Celery:
     celery.task(name=RUN_SYNCED_JOB)(run_job_after_sync)
     celery.task(name=RUN_FLOW, bind=True)(run_flow)
     worker_init.connect(_migrate_store, weak=False)
+    after_setup_logger.connect(_log_through_celery, weak=False)
     _configure(celery, settings)
     return celery
 

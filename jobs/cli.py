@@ -18,6 +18,7 @@ from config.settings import Settings
 from connectors.local import LocalCRM, write_record_view
 from demo.org import seed_demo
 from domain.errors import ConnectorError, CredentialsError
+from domain.invocation import warden_command
 from domain.secrets import mask_url_secrets
 from enforcement.registry import JOBS
 from jobs import dedupe_cli, doctor_cli, report_cli, revert_cli, worker_cli
@@ -144,9 +145,9 @@ def demo(apply: ApplyOption = False, now: NowOption = None) -> None:
     for d in digests.digests:
         console.print(f"  {d.recipient}: {d.items} items  " + " ".join(str(f) for f in d.files if f.suffix == ".html"))
     console.print(f"\nDemo CRM: {settings.local.url}   ledger: {mask_url_secrets(settings.database_url)}")
-    console.print(f"See this run again: warden ledger show {result.run_id}")
+    console.print(f"See this run again: {warden_command()} ledger show {result.run_id}", markup=False, soft_wrap=True)
     if result.dry_run:
-        console.print("Apply the plan to the demo CRM: warden demo --apply")
+        console.print(f"Apply the plan to the demo CRM: {warden_command()} demo --apply", markup=False, soft_wrap=True)
 
 
 @app.command()

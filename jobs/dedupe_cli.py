@@ -27,6 +27,7 @@ from dedupe.revise import reviewed_facts, revise
 from dedupe.survivor import AccountFacts
 from domain.connector import Connector
 from domain.errors import ConnectorError
+from domain.invocation import warden_command
 from domain.plan import ActionStatus
 from domain.progress import Progress
 from domain.records import Account, ObjectType
@@ -181,7 +182,7 @@ def plan_command(
         except (OSError, PlanFileError) as exc:
             raise fail(f"cannot write --out {out}: {exc}") from None
         console.print(f"Plan written to {out}: set approve=yes on the clusters to merge, then "
-                      f"`warden dedupe apply {out}`")
+                      f"`{warden_command()} dedupe apply {out}`")
 
 
 def _approved(plan: Path, settings: Settings, crm: str) -> list[ClusterPlan]:
@@ -253,7 +254,7 @@ def _merge_locked(clusters: list[ClusterPlan], connector: Connector, sessions: s
             console.print(f"[yellow]Settled {len(settled.runs)} interrupted run(s) from the CRM[/]: "
                           f"{settled.shown} change(s) it had already made, {settled.applied} finished now.")
             for run_id in (r for r in settled.runs if applied_merges(sessions, r)):
-                console.print(f"  to take back its merges: warden dedupe undo {run_id}")
+                console.print(f"  to take back its merges: {warden_command()} dedupe undo {run_id}")
         return apply_plan(clusters, connector, sessions, connection, datetime.now(UTC), progress_on())
 
 
@@ -300,7 +301,7 @@ def apply_command(
                       markup=False)
     console.print(f"Run {run.run_id}: {run.count(ActionStatus.APPLIED)} merged, {run.count(ActionStatus.FAILED)} "
                   f"failed, {run.count(ActionStatus.SKIPPED)} already merged (or their undo has not finished). "
-                  f"Undo: warden dedupe undo {run.run_id}")
+                  f"Undo: {warden_command()} dedupe undo {run.run_id}")
     if run.stopped:
         console.print(f"[yellow]{run.stopped}[/]")
     if run.count(ActionStatus.FAILED) or run.stopped:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.policy import Policy
 from config.settings import Settings
 from domain.connector import RecordLinks
+from domain.invocation import warden_command
 from jobs.connections import record_links
 from jobs.worker_setup import chat_transport
 from notify.digest import DigestReport, run_digest
@@ -53,7 +54,8 @@ def print_digests(report: DigestReport, console: Console) -> None:
         error = f" [red]{c.error}[/]" if c.error else ""
         console.print(f"{c.status:>13}  {c.recipient}  {c.subject}{error}")
     if not report.digests:
-        console.print("No digests: no finished rule run has findings for this connection yet (run `warden run all`).")
+        console.print("No digests: no finished rule run has findings for this connection yet "
+                      f"(run `{warden_command()} run all`).", markup=False, soft_wrap=True)
 
 
 def digest_command(report: DigestReport, send: bool, console: Console, test_to: str | None = None) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from config.policy import Policy, Stage
 from domain.inspection import ObjectAccess, OrgFacts, PipelineFacts, StageFacts
+from domain.invocation import warden_command
 from domain.records import RECORD_CLASSES, ObjectType, Owner
 
 LOW_BUDGET = 0.1
@@ -89,7 +90,7 @@ def _abilities(access: ObjectAccess) -> list[tuple[str, bool | None, str]]:
 def _key(problem: str | None) -> Iterator[Problem]:
     if problem is not None:
         what, _, fix = problem.partition(": ")
-        yield Problem(what, fix or "run `warden doctor --fix`")
+        yield Problem(what, fix or f"run `{warden_command()} doctor --fix`")
 
 
 def _canonical(policy: Policy, crm: str, name: str) -> str:

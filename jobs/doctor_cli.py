@@ -13,6 +13,7 @@ from config.policy_file import PolicyError, parse_policy
 from config.settings import Settings
 from domain.connector import Connector, Inspector
 from domain.errors import ConnectorError
+from domain.invocation import warden_command
 from jobs import log_setup as warden_logging
 from jobs.connections import UnknownCrm, open_connector
 from jobs.doctor import Problem, budget_line, diagnose
@@ -116,7 +117,8 @@ def policy_init(
         raise fail(f"--out: cannot write {out}: {exc.strerror}") from None
     _say(f"wrote {out}: {len(drafted.stages.all_opportunity())} opportunity stages in "
          f"{1 + len(drafted.stages.pipelines)} pipeline(s), {len(drafted.stages.lead)} lead statuses, "
-         f"{len(drafted.teams)} teams, {len(drafted.rules)} rules. Next: warden doctor --crm {name} --policy {out}",
+         f"{len(drafted.teams)} teams, {len(drafted.rules)} rules. "
+         f"Next: {warden_command()} doctor --crm {name} --policy {out}",
          err=True)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,12 @@ class JobOutcome:
     run_id: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    findings: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    """How many planned actions ended in each status (applied, failed, would apply...)."""
+    api_calls: int = 0
+    api_calls_left: int | None = None
+    """The CRM's daily API calls left after the run, when it says (Salesforce, HubSpot)."""
 
 
 @dataclass
@@ -136,7 +143,9 @@ class JobRunner:
         finally:
             _close(inner)
         status = "stopped" if result.stopped else "failed" if result.errors else "finished"
-        return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors))
+        return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors),
+                          findings=len(result.findings), actions=dict(Counter(a.status for a in result.actions)),
+                          api_calls=result.api_calls.get("total", 0), api_calls_left=inner.usage.daily_remaining)
 
     def _run_digest(self, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:
         digests = self.digests or DigestJob(self.sessions, None, lambda c: NoLinks())

@@ -40,8 +40,12 @@ def _stderr_logger(*_: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
-def configure(json_output: bool | None = None, level: int = logging.INFO) -> None:
-    """Configure once, at the entry point. ``json_output`` None means: JSON unless on a terminal."""
+def configure(json_output: bool | None = None, level: int = logging.INFO, *, through_logging: bool = False) -> None:
+    """Configure once, at the entry point. ``json_output`` None means: JSON unless on a terminal.
+
+    ``through_logging``: hand each line to the standard ``logging`` module at its own level, for
+    Celery, whose handlers print the level and whose stderr is a logger that calls everything a WARNING.
+    """
     if json_output is None:
         json_output = not sys.stderr.isatty()
     renderer: Any = structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
@@ -54,6 +58,6 @@ def configure(json_output: bool | None = None, level: int = logging.INFO) -> Non
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=_stderr_logger,
+        logger_factory=structlog.stdlib.LoggerFactory() if through_logging else _stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -6,6 +6,7 @@ the policy it last loaded, logs why the edit was refused, and reports it in ``wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +30,25 @@ class LoadedPolicy:
     jobs: list[ScheduledJob]
 
 
+def load_policy_text(text: str, source: str, default_crm: str) -> LoadedPolicy:
+    """A policy's text, validated and scheduled.
+
+    Raises:
+        PolicyError: the text is not a valid policy.
+        ScheduleError: a cron expression in it cannot be scheduled.
+    """
+    policy = parse_policy(text, source)
+    return LoadedPolicy(policy, job_table(policy, default_crm))
+
+
 class PolicyKeeper:
     """Holds the last policy that loaded and scheduled cleanly, and why a newer edit did not."""
 
-    def __init__(self, path: Path, default_crm: str) -> None:
+    def __init__(self, path: Path, default_crm: str, on_accept: Callable[[str], None] = lambda _text: None) -> None:
         self.path = path
         self._default_crm = default_crm
+        self._on_accept = on_accept
+        """Called with the text of each policy that loads (kept in the ledger for ``warden status``)."""
         self._good: LoadedPolicy | None = None
         self._text: str | None = None
         """The file's text as last read: parsing again only when it changed keeps each pass cheap."""
@@ -54,13 +68,13 @@ class PolicyKeeper:
             return self._keep_last_good(self.error) if self.error else self._current()
         self._text = text
         try:
-            policy = parse_policy(text, str(self.path))
-            loaded = LoadedPolicy(policy, job_table(policy, self._default_crm))
+            loaded = load_policy_text(text, str(self.path), self._default_crm)
         except (PolicyError, ScheduleError) as exc:
             return self._keep_last_good(str(exc))
         if self.error is not None:
             log.info("policy.accepted", path=str(self.path))
         self._good, self.error = loaded, None
+        self._on_accept(text)
         return loaded
 
     def _current(self) -> LoadedPolicy:

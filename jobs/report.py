@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from domain.invocation import warden_command
 from domain.plan import PlanStatus
 from jobs.pipeline import RunResult
 
@@ -87,9 +88,10 @@ def print_run(result: RunResult, console: Console) -> None:
         console.print(f"[red]error:[/] {error}")
     if result.stopped:
         console.print(f"[yellow]stopped early:[/] {result.stopped}; the rest is applied by the next run")
-    console.print("All findings and actions: add --json, or `warden ledger show " + result.run_id + " --json`.")
+    console.print(f"All findings and actions: add --json, or `{warden_command()} ledger show {result.run_id} --json`.",
+                  markup=False, soft_wrap=True)
     if not result.dry_run and any(a.status == "applied" for a in result.actions):
-        console.print(f"Take this run back: `warden revert {result.run_id}` shows what it would restore "
+        console.print(f"Take this run back: `{warden_command()} revert {result.run_id}` shows what it would restore "
                       "(add --apply to restore it).", soft_wrap=True)
 
 

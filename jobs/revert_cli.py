@@ -16,6 +16,7 @@ from config.policy import Policy
 from config.settings import Settings
 from domain.connector import Connector
 from domain.errors import ConnectorError
+from domain.invocation import warden_command
 from jobs import log_setup as warden_logging
 from jobs.aliases import with_aliases
 from jobs.apply.revert import NothingToRevert, RevertResult, revert
@@ -108,7 +109,7 @@ def _print(result: RevertResult) -> None:
         for error in done.errors:
             console.print(f"  failed: {error}", markup=False, soft_wrap=True)
     elif plan.actions:
-        console.print(f"Carry it out: warden revert {plan.run.id} --apply", markup=False, soft_wrap=True)
+        console.print(f"Carry it out: {warden_command()} revert {plan.run.id} --apply", markup=False, soft_wrap=True)
 
 
 def _as_json(result: RevertResult) -> dict[str, Any]:

@@ -37,9 +37,9 @@ class Worker:
     clock: Callable[[], datetime]
     idle_seconds: float = 30.0
     on_outcome: Callable[[JobOutcome], None] = lambda _outcome: None
-    on_progress: Callable[[bool], None] = lambda _policy_ok: None
+    on_progress: Callable[[bool, ScheduledJob | None], None] = lambda _policy_ok, _job: None
     """Called at each job start, every ``idle_seconds`` during a job and at each pass end, with whether
-    the latest policy edit loaded."""
+    the latest policy edit loaded and the job running (None at a pass end)."""
     _seen: set[str] = field(default_factory=set, init=False)
 
     def tick(self) -> list[JobOutcome]:
@@ -64,7 +64,7 @@ class Worker:
             self.on_outcome(outcome)
             outcomes.append(outcome)
         self._beat("stopping" if self.runner.shutdown.requested else "idle")
-        self.on_progress(self.keeper.error is None)
+        self.on_progress(self.keeper.error is None, None)
         return outcomes
 
     def run_forever(self) -> None:
@@ -106,7 +106,7 @@ class Worker:
 
     def _still_running(self, job: ScheduledJob) -> None:
         self._beat("running", job)
-        self.on_progress(self.keeper.error is None)
+        self.on_progress(self.keeper.error is None, job)
 
     def _beat(self, state: str, job: ScheduledJob | None = None) -> None:
         """Record the worker's state; a ledger that refuses the write (a full disk) is logged, not fatal."""

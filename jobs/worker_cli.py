@@ -12,26 +12,33 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
+from config.policy_file import PolicyError
 from config.settings import Settings
+from domain.invocation import warden_command
 from domain.secrets import mask_url_secrets
 from jobs import log_setup as warden_logging
+from jobs.celery_watch import CeleryView, celery_view
 from jobs.connections import ConnectionSettingsError, check_connections
 from jobs.inputs import database_reason, fail, open_store, settings_or_exit
 from jobs.metrics import WorkerMetrics, serve
-from jobs.policy_keeper import NoGoodPolicyError, PolicyKeeper
+from jobs.policy_keeper import LoadedPolicy, NoGoodPolicyError, PolicyKeeper, load_policy_text
 from jobs.progress import progress_on
+from jobs.schedule import ScheduleError
 from jobs.shutdown import ShutdownFlag
 from jobs.status import StatusReport, collect_status
 from jobs.worker import Worker
 from jobs.worker_setup import build_runner, policy_keeper, utc_now
 from store.db import schema_revision
+from store.good_policies import last_good_policy
 from store.heartbeats import Heartbeat
 
 app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)
@@ -59,7 +66,7 @@ def worker(
     settings = settings_or_exit()
     apply = apply or settings.apply
     engine, sessions = open_store(settings)
-    keeper = policy_keeper(settings, policy)
+    keeper = policy_keeper(settings, policy, sessions)
     _loaded(keeper)
     try:
         check_connections(settings, {j.connection.name: j.connection for j in keeper.refresh().jobs}.values())
@@ -109,18 +116,38 @@ def status(
     policy: PolicyOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Last and next run of each job per connection, API calls today, pending work, worker heartbeats."""
+    """Last and next run of each job per connection, API calls today, pending work, workers, Celery, beat."""
     warden_logging.configure(json_output=True if json_output else None)
     settings = settings_or_exit()
     _, sessions = open_store(settings)
     keeper = policy_keeper(settings, policy)
-    _loaded(keeper)
-    loaded = keeper.refresh()
-    report = collect_status(sessions, loaded, str(keeper.path), keeper.error, utc_now())
+    loaded, kept_at = _policy_for_status(keeper, sessions, settings)
+    celery = celery_view(settings.celery_broker_url, CELERY_ANSWER_SECONDS)
+    report = collect_status(sessions, loaded, str(keeper.path), keeper.error, utc_now(), celery=celery,
+                            policy_kept_at=kept_at)
     if json_output:
         sys.stdout.write(json.dumps(dataclasses.asdict(report), default=_json_value) + "\n")
     else:
         print_status(report, console)
+
+
+CELERY_ANSWER_SECONDS = 1.0
+"""How long ``status`` waits for Celery workers to answer: they reply in milliseconds when alive."""
+
+
+def _policy_for_status(keeper: PolicyKeeper, sessions: sessionmaker[Session],
+                       settings: Settings) -> tuple[LoadedPolicy, datetime | None]:
+    """The policy file; when it does not load, the last good text a worker kept in the ledger, and when it loaded."""
+    try:
+        return keeper.refresh(), None
+    except NoGoodPolicyError as exc:
+        kept = last_good_policy(sessions, str(keeper.path))
+        if kept is None:
+            raise fail(f"{exc}; no worker has run with an earlier version of it") from None
+    try:
+        return load_policy_text(kept.text, str(keeper.path), settings.crm), kept.loaded_at
+    except (PolicyError, ScheduleError) as exc:  # valid for an older CRM Warden, not this one
+        raise fail(f"{keeper.error}; its last good version no longer loads either: {exc}") from None
 
 
 def _json_value(value: Any) -> Any:
@@ -129,23 +156,32 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _when(moment: datetime | None, now: datetime) -> str:
+def _when(moment: datetime | None, now: datetime, zone: ZoneInfo) -> str:
     if moment is None:
         return "never"
     seconds = (moment - now).total_seconds()
     span = f"{abs(seconds) / 3600:.1f} h" if abs(seconds) >= 5400 else f"{abs(seconds) / 60:.0f} min"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({'in ' + span if seconds > 0 else span + ' ago'})"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z} ({'in ' + span if seconds > 0 else span + ' ago'})"
 
 
 def print_status(report: StatusReport, out: Console) -> None:
-    """The operator's view: jobs, connections, workers, and any refused policy edit."""
-    if report.policy_error:
+    """The operator's view: jobs, connections, workers, Celery, and a policy file that does not load."""
+    zone = ZoneInfo(report.time_zone)
+    if report.policy_kept_at is not None:
+        out.print(f"[red]Policy file {report.policy_source} does not load:[/] showing the last good version, which "
+                  f"a worker loaded at {_when(report.policy_kept_at, report.now, zone)}.")
+        out.print(report.policy_error or "", style="red", markup=False, highlight=False, soft_wrap=True)
+        out.print()
+    elif report.policy_error:
         out.print(f"[red]Policy edit refused; the last good policy is running.[/]\n{report.policy_error}\n")
-    jobs = Table("connection", "job", "schedule", "last run", "outcome", "next run", title="Jobs")
+    jobs = Table("connection", "job", "schedule", "last run", "outcome", "last finished", "next run",
+                 title=f"Jobs (times in {report.time_zone})")
     for j in report.jobs:
         outcome = (j.outcome or "-") + (f": {j.error}" if j.error else "")
-        next_run = "due now" if j.due_now else _when(j.next_run_at, report.now)
-        jobs.add_row(j.connection, j.job, " | ".join(j.schedule), _when(j.last_run_at, report.now), outcome, next_run)
+        inside = " (in run all)" if j.last_run_job not in (None, j.job) else ""
+        next_run = "due now" if j.due_now else _when(j.next_run_at, report.now, zone)
+        jobs.add_row(j.connection, j.job, " | ".join(j.schedule), _when(j.last_run_at, report.now, zone) + inside,
+                     outcome, _when(j.last_success_at, report.now, zone), next_run)
     out.print(jobs)
     crms = Table("connection", "crm", "API calls today", "pending actions", "pending digests", title="Connections")
     for c in report.connections:
@@ -159,7 +195,28 @@ def print_status(report: StatusReport, out: Console) -> None:
         doing = f"{w.connection}/{w.job}" if w.job else "-"
         workers.add_row(w.worker_id, w.state, doing, f"{w.heartbeat_age_seconds:.0f} s ago",
                         "refused edit" if w.policy_error else "ok")
-    out.print(workers if report.workers else "No worker checked in during the last day: is `warden worker` running?")
+    out.print(workers if report.workers else
+              f"No worker checked in during the last day: is `{warden_command()} worker` running?")
+    print_celery(report.celery, report.now, out)
+
+
+def print_celery(view: CeleryView, now: datetime, out: Console) -> None:
+    """Celery workers and beats as the broker knows them, or why it could not be asked."""
+    if view.broker_problem:
+        out.print(f"Celery: {view.broker_problem}", markup=False, highlight=False, soft_wrap=True)
+        return
+    for w in view.workers:
+        doing = ", ".join(w.active_tasks) or "idle"
+        out.print(f"Celery worker {w.name}: {doing}", markup=False, highlight=False, soft_wrap=True)
+    if not view.workers:
+        out.print(f"No Celery workers seen (none answered within {CELERY_ANSWER_SECONDS:.0f} s)")
+    for b in view.beats:
+        out.print(f"Celery beat {b.name}: heartbeat {(now - b.beat_at).total_seconds():.0f} s ago, "
+                  f"{b.entries} schedule entries", markup=False, highlight=False, soft_wrap=True)
+    if view.beat_problem:
+        out.print(f"Celery beat: {view.beat_problem}", markup=False, highlight=False, soft_wrap=True)
+    elif not view.beats:
+        out.print("No Celery beat seen")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.policy import FieldMaps
@@ -26,7 +28,10 @@ from jobs.policy_keeper import PolicyKeeper
 from jobs.shutdown import ShutdownFlag
 from notify.chat_delivery import ChatTransport
 from notify.webhook import WebhookSender
+from store.good_policies import remember_policy
 from store.locks import locks_for
+
+log = structlog.get_logger(__name__)
 
 
 def chat_transport() -> ChatTransport:
@@ -38,8 +43,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def policy_keeper(settings: Settings, policy: Path | None = None) -> PolicyKeeper:
-    return PolicyKeeper(policy or settings.policy_path(), settings.crm)
+def policy_keeper(settings: Settings, policy: Path | None = None,
+                  sessions: sessionmaker[Session] | None = None) -> PolicyKeeper:
+    """The keeper of the policy file; with ``sessions``, each policy that loads is kept in the ledger for status."""
+    path = policy or settings.policy_path()
+    if sessions is None:
+        return PolicyKeeper(path, settings.crm)
+
+    def remember(text: str) -> None:
+        try:
+            remember_policy(sessions, str(path), text, utc_now())
+        except SQLAlchemyError as exc:  # like a heartbeat: status shows less, the jobs still run
+            log.warning("policy.not_remembered", path=str(path), error=str(exc))
+
+    return PolicyKeeper(path, settings.crm, remember)
 
 
 def build_runner(

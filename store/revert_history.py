@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.invocation import warden_command
 from domain.plan import ActionKind, ActionStatus
 from domain.records import ObjectType
 from store.before_images import FIELD_WRITES
@@ -36,7 +37,8 @@ def run_changes(sessions: sessionmaker[Session], run_id: str) -> tuple[RunInfo, 
     with sessions() as session:
         run = session.get(RunRow, run_id)
         if run is None:
-            raise UnknownRunError(f"no run {run_id!r} in the ledger: `warden ledger show latest` shows the latest")
+            raise UnknownRunError(f"no run {run_id!r} in the ledger: `{warden_command()} ledger show latest` "
+                                  "shows the latest")
         actions = list(session.scalars(select(ActionRow).where(
             ActionRow.run_id == run_id, ActionRow.status == ActionStatus.APPLIED.value).order_by(ActionRow.id)))
         images = {s.action_key: s.data for s in session.scalars(select(SnapshotRow).where(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -16,20 +17,53 @@ INTERRUPTED = (
     "and planned the rest again"
 )
 
-def latest_runs(sessions: sessionmaker[Session]) -> dict[tuple[str, str], RunInfo]:
-    """The most recent run of each (connection, job)."""
-    newest = (
-        select(RunRow.connection, RunRow.job, func.max(RunRow.started_at).label("started_at"))
-        .group_by(RunRow.connection, RunRow.job)
-        .subquery()
-    )
+
+@dataclass(frozen=True)
+class JobRuns:
+    last: RunInfo
+    last_success: RunInfo | None
+    """The latest run that finished (``last`` itself when it did)."""
+
+
+def latest_runs(sessions: sessionmaker[Session], *, finished: bool = False) -> dict[tuple[str, str], RunInfo]:
+    """The most recent run of each (connection, job); with ``finished``, the most recent that finished."""
+    newest_of = select(RunRow.connection, RunRow.job, func.max(RunRow.started_at).label("started_at"))
+    if finished:
+        newest_of = newest_of.where(RunRow.status == "finished")
+    newest = newest_of.group_by(RunRow.connection, RunRow.job).subquery()
     stmt = select(RunRow).join(
         newest,
         (RunRow.connection == newest.c.connection) & (RunRow.job == newest.c.job)
         & (RunRow.started_at == newest.c.started_at),
     )
+    if finished:
+        stmt = stmt.where(RunRow.status == "finished")
     with sessions() as session:
         return {(r.connection, r.job): _info(r) for r in session.scalars(stmt)}
+
+
+def runs_per_job(sessions: sessionmaker[Session],
+                 runs_for: Mapping[str, Collection[str]]) -> dict[tuple[str, str], JobRuns]:
+    """The latest run and latest finished run of each (connection, job).
+
+    A run of a job in ``runs_for`` (``all``) counts as a run of each job it names, so a job run
+    only inside ``warden run all`` still shows when it last ran.
+    """
+    found: dict[tuple[str, str], JobRuns] = {}
+    last, success = latest_runs(sessions), latest_runs(sessions, finished=True)
+    for (connection, job), run in last.items():
+        for each in runs_for.get(job, (job,)):
+            newest = _newer(found.get((connection, each)), JobRuns(run, success.get((connection, job))))
+            found[(connection, each)] = newest
+    return found
+
+
+def _newer(known: JobRuns | None, other: JobRuns) -> JobRuns:
+    if known is None:
+        return other
+    last = max(known.last, other.last, key=lambda r: r.started_at)
+    successes = [r for r in (known.last_success, other.last_success) if r is not None]
+    return JobRuns(last, max(successes, key=lambda r: r.started_at) if successes else None)
 
 
 def close_abandoned_runs(

@@ -1,4 +1,4 @@
-"""Tables of the scheduled worker: one heartbeat row per worker process.
+"""Tables of the scheduled worker: one heartbeat row per worker process, and the last good policy per file.
 
 Kept apart from ``store.models`` (the mirror and the ledger) on the same ``Base``, so the same
 migrations build them. ``warden status`` and platform liveness checks read the heartbeats.
@@ -31,3 +31,13 @@ class HeartbeatRow(Base):
     policy_source: Mapped[str | None]
     policy_error: Mapped[str | None] = mapped_column(Text)
     """Why the latest policy edit was refused (the last good policy keeps running); None when fine."""
+
+
+class GoodPolicyRow(Base):
+    """The text a policy file last loaded and scheduled with: ``warden status`` shows it while the file is broken."""
+
+    __tablename__ = "good_policies"
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    """The policy file's path as the worker names it (``WARDEN_POLICY`` or ``--policy``)."""
+    text: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from connectors.hubspot._mapping import LEAD_STAGES, StageCatalog
 from connectors.hubspot._read import HubSpotReader, JsonObject
 from domain.errors import ConnectorError, FatalConnectorError
 from domain.inspection import ObjectAccess, OrgFacts, PipelineFacts, StageFacts, TeamFacts
+from domain.invocation import warden_command
 from domain.records import ObjectType
 
 KINDS: dict[ObjectType, str] = {
@@ -132,7 +133,7 @@ class HubSpotInspector:
         found = next((p for p in self.reader.properties("tasks") if p["name"] == self.key), None)
         if found is None:
             return (f"HubSpot tasks have no property {self.key!r} to hold CRM Warden's idempotency keys: run "
-                    f"`warden doctor --fix`, or create it in Settings > Properties > Task properties as "
+                    f"`{warden_command()} doctor --fix`, or create it in Settings > Properties > Task properties as "
                     f"single-line text with the internal name {self.key}")
         if found.get("type") != "string":
             return (f"HubSpot task property {self.key!r} is of type {found.get('type')!r}, not a single-line text "

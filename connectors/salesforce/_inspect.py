@@ -21,6 +21,7 @@ from connectors.salesforce._client import TIMEOUT, SalesforceClient
 from connectors.salesforce._mapping import SOBJECTS
 from domain.errors import ConnectorError, FatalConnectorError
 from domain.inspection import ObjectAccess, OrgFacts, PipelineFacts, StageFacts
+from domain.invocation import warden_command
 from domain.records import ObjectType
 
 INSPECTED = (ObjectType.ACCOUNT, ObjectType.CONTACT, ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.TASK)
@@ -33,7 +34,8 @@ def key_field_steps(name: str) -> str:
     """How an admin makes the task key field by hand."""
     return (f"in Setup > Object Manager > Activity > Fields & Relationships > New, make a Text(255) field named "
             f"{name.removesuffix('__c')} (API name {name}) with 'Unique' and 'External ID' ticked, and give the "
-            "integration user edit access to it (or run `warden doctor --fix` as a user with Customize Application)")
+            f"integration user edit access to it (or run `{warden_command()} doctor --fix` as a user with Customize "
+            "Application)")
 
 
 def key_field_problem(name: str, task: Describe) -> str | None:

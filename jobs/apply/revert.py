@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Connector
+from domain.invocation import warden_command
 from domain.plan import Action, ActionKind, ActionStatus, Skip
 from domain.record_values import field_values, json_value
 from domain.records import ObjectType, Record, Task, TaskStatus
@@ -152,7 +153,7 @@ def _judge(plan: RevertPlan, change: AppliedChange, current: Mapping[ObjectType,
     elif change.kind is ActionKind.CREATE_TASK:
         _remove_task(plan, change, current.get(ObjectType.TASK, {}).get(change.result_id or ""))
     elif change.kind is ActionKind.MERGE:
-        plan.left.append(_left(change, "a merge: take it back with `warden dedupe undo " + plan.run.id + "`"))
+        plan.left.append(_left(change, f"a merge: take it back with `{warden_command()} dedupe undo {plan.run.id}`"))
     elif change.kind is ActionKind.DELETE:
         plan.left.append(_left(change, "a deleted task cannot be brought back"))
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Connector, Fetcher, Merger
 from domain.errors import ConnectorError
+from domain.invocation import warden_command
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.progress import NO_PROGRESS, Progress
 from domain.records import ObjectType, Record
@@ -61,7 +62,7 @@ def merges_to_undo(sessions: sessionmaker[Session], run_or_key: str) -> list[App
         raise NothingToUndo(
             f"{run_or_key!r} is neither a dedupe run that applied merges nor the key of an applied merge "
             "(keys look like merge:<connection>:<master>:<losers>, then #1, #2... for merges after an undo); "
-            "see `warden ledger show latest`"
+            f"see `{warden_command()} ledger show latest`"
         )
     return merges
 
