@@ -565,9 +565,21 @@ class ActivityScoreRule(RuleBase):
         return next((v for name, v in self.points.items() if activity_type_key(name) == wanted), 0)
 
 
+class ExistingLeadRule(RuleBase):
+    """New leads already in the system (seed 003): an existing contact, or someone at an existing account.
+
+    Marks them, with the match, for the digest and the ledger; merges and moves nothing (a route with
+    ``to_account_owner`` sends them to the account's owner).
+    """
+
+    kind: Literal["existing_lead"]
+    new_within_days: int = Field(
+        7, gt=0, le=MAX_DAYS, description="Open leads created this many days ago or later count as new.")
+
+
 Rule = Annotated[
     SlaRule | StaleDealRule | StaleLeadRule | CadenceRule | OverdueRule | GateRule | DedupeRule | RouteRule
-    | AcceptanceRule | ActivityScoreRule,
+    | AcceptanceRule | ActivityScoreRule | ExistingLeadRule,
     Field(discriminator="kind"),
 ]
 
@@ -588,6 +600,11 @@ class DigestPolicy(Strict):
     )
     morning_list: tuple[Email, ...] = Field(
         (), description="Reps (emails) who opted in to a daily list of their own overdue and newly assigned work."
+    )
+    marketing: tuple[Email, ...] = Field(
+        (), description="Marketing's addresses: their digest carries the lead acceptance report (acceptance rate, "
+        "rejection reasons and time to acceptance by source and campaign, as `warden report leads`); needs a "
+        "`kind: acceptance` rule."
     )
     schedule: CronExpression | None = Field(
         None,
@@ -633,6 +650,11 @@ class Policy(Strict):
         if dupes:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
         self._check_aliases()
+        if self.digest and self.digest.marketing and not any(
+                isinstance(r, AcceptanceRule) and r.enabled for r in self.rules):
+            raise ValueError("digest.marketing gets the lead acceptance report, which needs an enabled `kind: "
+                             "acceptance` rule saying which lead statuses mean accepted and rejected: add one, or "
+                             "remove digest.marketing")
         team_names = {t.name for t in self.teams}
         for rule in self.rules:
             self._check_stages(rule)

@@ -1,18 +1,20 @@
 """The demo org's lead intake: new leads waiting in the Web Leads queue for routing (issue 15).
 
 Web-form leads from several countries, states, industries and company sizes, with the lead source
-and campaign marketing set, and two from companies that already are customers (one by its email
-domain, one by its company name), so ``warden run route`` shows every kind of route. Drawn from a
+and campaign marketing set, two from companies that already are customers (one by its email
+domain, one by its company name) and one from a person who already is a customer's contact, so
+``warden run route`` shows every kind of route and the ``existing_lead`` rule marks those three. Drawn from a
 random generator of their own, so the rest of the demo org is the same as without them.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from demo.people import REPS, email_for, person_name
-from domain.records import Account, Lead, ObjectType, Owner, StageChange
+from domain.records import Account, Contact, Lead, ObjectType, Owner, StageChange
 
 WEB_LEADS = Owner("q-web-leads", "Web Leads", is_queue=True)
 CAMPAIGNS = ("Spring webinar", "Pricing page", "CRM hygiene ebook", "Partner summit")
@@ -24,8 +26,8 @@ COMPANIES = ("Brightline Labs", "Copperfield Foods", "Dunmore Health", "Everpeak
              "Goldleaf Software", "Harborview Clinics", "Ironbridge Tools", "Jadestone Bank", "Kestrel Motors")
 
 
-def build_intake(now: datetime, customers: list[Account], seed: int = 15) -> list[Lead]:
-    """Ten new web leads of new companies plus two from existing customers, all in the Web Leads queue."""
+def build_intake(now: datetime, customers: list[Account], contacts: list[Contact], seed: int = 15) -> list[Lead]:
+    """Ten new web leads of new companies, two from existing customers and one existing contact, all queued."""
     rng = random.Random(seed)
     leads = [_lead(rng, n, now, company, None) for n, company in enumerate(COMPANIES)]
     known = sorted((a for a in customers if a.website), key=lambda a: a.id)[:1]
@@ -34,8 +36,14 @@ def build_intake(now: datetime, customers: list[Account], seed: int = 15) -> lis
     for account in known:
         domain = (account.website or "").removeprefix("https://").removeprefix("www.").split("/")[0]
         leads.append(_lead(rng, len(leads), now, account.name, domain))
-    for account in by_name:
-        leads.append(_lead(rng, len(leads), now, account.name.upper(), None))
+    for account in by_name:  # from a private address: only the company's name says who it is
+        leads.append(_lead(rng, len(leads), now, account.name.upper(), "gmail.com"))
+    ids = {a.id for a in customers}
+    known_person = sorted((c for c in contacts if c.phone and c.account_id in ids), key=lambda c: c.id)[:1]
+    for contact in known_person:  # no company, a private address: only the contact's name and number say who
+        lead = _lead(rng, len(leads), now, "", "gmail.com")
+        leads.append(replace(lead, name=contact.name, company=None, phone=contact.phone,
+                             email=email_for(contact.name, "gmail.com", rng)))
     return leads
 
 

@@ -42,7 +42,7 @@ def seed_demo(crm: LocalCRM, now: datetime, seed: int = 7) -> None:
         *deal_targets(deals),
     ]
     tasks = build_tasks(rng, now, [*lead_touches, *deal_touches], org.of_type("Customer"), targets)
-    intake = build_intake(now, org.of_type("Customer"))
+    intake = build_intake(now, org.of_type("Customer"), org.contacts)
     decided, decisions = build_decided(now)
     crm.insert_records([*demo_owners(now), WEB_LEADS, *org.accounts, *org.contacts, *org.notes, *leads, *intake,
                         *decided, *deals, *tasks])

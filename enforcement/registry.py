@@ -14,6 +14,7 @@ from config.policy import (
     ActivityScoreRule,
     CadenceRule,
     DedupeRule,
+    ExistingLeadRule,
     GateRule,
     OverdueRule,
     Policy,
@@ -24,7 +25,18 @@ from config.policy import (
 )
 from domain.org import OrgData
 from domain.plan import RuleResult
-from enforcement import acceptance, activity_score, cadence, duplicates, gates, overdue, routing, sla, stale
+from enforcement import (
+    acceptance,
+    activity_score,
+    cadence,
+    duplicates,
+    existing_leads,
+    gates,
+    overdue,
+    routing,
+    sla,
+    stale,
+)
 from enforcement.context import RuleContext
 
 Evaluate = Callable[[Any, RuleContext, OrgData], RuleResult]
@@ -56,6 +68,7 @@ register("dedupe", "dedupe", DedupeRule, duplicates.evaluate)
 register("route", "route", RouteRule, routing.evaluate)
 register("acceptance", "accept", AcceptanceRule, acceptance.evaluate)
 register("activity_score", "activity", ActivityScoreRule, activity_score.evaluate)
+register("existing_lead", "route", ExistingLeadRule, existing_leads.evaluate)
 
 
 def rules_for(policy: Policy, job: str) -> list[tuple[Any, Family]]:

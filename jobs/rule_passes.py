@@ -41,6 +41,8 @@ leave new work undone until the next full pass."""
 
 _LEAD, _OPP, _ACCOUNT, _TASK = (o.value for o in (ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.ACCOUNT,
                                                   ObjectType.TASK))
+_WHOLE_ORG_READS = {"existing_lead": (_LEAD, ObjectType.CONTACT.value, _ACCOUNT)}
+"""Families judged on the whole org at once: what any change of calls for a full pass (default: accounts)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _needs_full(rule: Any, mark: rule_state.Mark | None, changes: Changes, finge
         return True
     reads = _reads(rule)
     if reads is None:
-        return bool(changes.of(_ACCOUNT)) or bool(changes.everything)
+        return bool(changes.of(*_WHOLE_ORG_READS.get(rule.kind, (_ACCOUNT,)))) or bool(changes.everything)
     return bool(set(reads.replaced) & changes.everything)
 
 

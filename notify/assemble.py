@@ -20,7 +20,7 @@ from notify.contents import Digest, build_digest
 from notify.morning import morning_lists
 from notify.periods import period_at
 from notify.recipients import Recipient, route
-from notify.reports import load_pipeline_report, load_speed_data
+from notify.reports import load_lead_report, load_pipeline_report, load_speed_data
 from notify.sections import SpeedSections, first_of_month, pipeline_for, speed_window
 from store import mirror
 from store.plan_history import current_holds
@@ -69,7 +69,31 @@ def assemble_digests(
     digests = _with_sections(sessions, policy, connection, now, owners, digests)
     held = tuple(h.reason for h in current_holds(sessions, connection, rule_jobs(policy)))
     digests = [replace(d, held=held) for d in digests]
+    digests = _with_lead_report(sessions, policy, settings, connection, now, ctx, digests)
     return Assembled([*digests, *personal], [*routing.problems, *unknown])
+
+
+def _with_lead_report(
+    sessions: sessionmaker[Session], policy: Policy, settings: DigestPolicy, connection: str, now: datetime,
+    ctx: RuleContext, digests: list[Digest],
+) -> list[Digest]:
+    """Marketing's digests carry the lead acceptance report: added to a manager's, or a digest of its own.
+
+    No report when no lead was created in its window (nothing to say to marketing).
+    """
+    if not settings.marketing:
+        return digests
+    report = load_lead_report(sessions, policy, connection, now)
+    if not report.overall.leads:
+        return digests
+    wanted = {email.lower(): email for email in settings.marketing}
+    with_report = [replace(d, leads=report) if d.recipient.key in wanted else d for d in digests]
+    for key in sorted(wanted.keys() - {d.recipient.key for d in digests}):
+        owner = ctx.owner_by_email(wanted[key])
+        recipient = Recipient(wanted[key], owner.name if owner else wanted[key], owner)
+        period = period_at(now, settings.period, _zone(ctx, recipient), settings.send_hour)
+        with_report.append(Digest(connection, recipient, period, [], None, [], [], now, leads=report))
+    return sorted(with_report, key=lambda d: d.recipient.key)
 
 
 def _with_sections(

@@ -34,6 +34,7 @@ CATEGORIES: Mapping[str, Category] = {
         Category("gates:opportunity", "Opportunities missing their stage's data", "#f1c40f"),
         Category("gates:lead", "Leads missing their stage's data", "#e84393"),
         Category("dedupe", "New duplicate accounts", "#27ae60"),
+        Category("existing_lead", "New leads already in the system", "#8d6e63"),
         Category("route:lead", "New leads routed", "#0984e3"),
         Category("acceptance", "Leads to accept or reject", "#6d214f"),
         Category("activity_score", "Leads and follow-ups from activity", "#00b894"),

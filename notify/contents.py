@@ -17,6 +17,7 @@ from domain.connector import RecordLinks
 from domain.records import Owner
 from notify.categories import DEACTIVATED, Category, category_of_kind
 from notify.collect import OpenFinding
+from notify.lead_report import LeadReport
 from notify.periods import Period
 from notify.pipeline_report import PipelineReport
 from notify.recipients import Recipient, Routing
@@ -109,6 +110,13 @@ class Digest:
     """The pipeline's shape for the team: in the first digest of each month."""
     held: tuple[str, ...] = ()
     """Rules whose plan a run held back as too large (blast-radius limits): nothing of it was applied."""
+    leads: LeadReport | None = None
+    """Lead acceptance by source and campaign: in the digest of a marketing recipient (``digest.marketing``)."""
+
+    @property
+    def marketing_only(self) -> bool:
+        """A marketing recipient's digest with no team's work in it: only the lead acceptance report."""
+        return self.leads is not None and not self.reps and not self.personal
 
     @property
     def owner_ids(self) -> set[str | None]:
@@ -150,6 +158,10 @@ class Digest:
 
     @property
     def subject(self) -> str:
+        if self.marketing_only and self.leads is not None:
+            rate = self.leads.overall.acceptance_rate
+            accepted = f"{rate:.0f}% of decided leads accepted" if rate is not None else "no leads decided yet"
+            return f"CRM Warden: your leads, {accepted}, {self.label}"
         items = f"{self.total} open item{'s' if self.total != 1 else ''}"
         change = "" if self.change is None else f" ({signed(self.change)})"
         if self.personal:

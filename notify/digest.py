@@ -112,7 +112,7 @@ def run_digest(
     done = already_sent(sessions, connection, keys) if send else set()
     pending = [d for d in assembled.digests if d.key not in done]
     pending_chats = [c for c in chats if c.key not in done] if chat is not None else []
-    charts = {d.key: render_chart(d) for d in pending if not d.personal}
+    charts = {d.key: render_chart(d) for d in pending if not d.personal and not d.marketing_only}
     letters = [(d, compose(d, sender or PREVIEW_SENDER, charts.get(d.key), now)) for d in pending]
     files = _write_previews(preview_dir, letters, charts) if preview_dir is not None else {}
     report = DigestReport(connection, now, problems=assembled.problems)

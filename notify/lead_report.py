@@ -56,6 +56,15 @@ class LeadReport:
     rows: list[AcceptanceRow] = field(default_factory=list)
     reasons: list[ReasonRow] = field(default_factory=list)
 
+    @property
+    def overall(self) -> AcceptanceRow:
+        """The row of all leads (the first)."""
+        return self.rows[0]
+
+    def by(self, scope: str) -> list[AcceptanceRow]:
+        """The rows of one grouping: ``source`` or ``campaign``."""
+        return [r for r in self.rows if r.scope == scope]
+
 
 @dataclass(frozen=True)
 class _Outcome:

@@ -50,3 +50,12 @@ def test_morning_list_addresses_are_checked(tmp_path: Path) -> None:
     """Every rep on the morning list must be written as an address."""
     with pytest.raises(PolicyError, match="'alex' is not an email address"):
         load_policy(write(tmp_path, reps="alex.carter@example.com, alex"))
+
+
+def test_a_marketing_digest_needs_an_acceptance_rule(tmp_path: Path) -> None:
+    """digest.marketing sends the lead acceptance report: without an acceptance rule the policy says what to add."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(BASE.format(period="weekly", fallback="ops@example.com", reps="") + "  marketing: [mkt@x.com]\n")
+    with pytest.raises(PolicyError, match=r"digest\.marketing gets the lead acceptance report, which needs an "
+                                          r"enabled `kind: acceptance` rule"):
+        load_policy(path)

@@ -134,3 +134,15 @@ def test_record_links_open_the_named_record(demo: Path) -> None:
         assert html_text.unescape(name) == (record.get("name") or record.get("subject"))
     url, name = links[0]
     assert f"<h1>{name}</h1>" in _browser(view, "--dump-dom", url=url)
+
+
+def test_marketing_digest_at_both_widths(demo: Path) -> None:
+    """Marketing's lead report, as Chromium lays it out at desktop and phone widths: tables, reasons, no overflow."""
+    page = demo / "digests" / "marketing-example-com.html"
+    dom = _browser(page, "--dump-dom")
+    assert "Lead acceptance, leads created since" in dom and "Why sales rejected leads" in dom
+    for width in (1280, 390):
+        assert _overflow(page, width)[0] == 0
+        shot = demo / f"marketing-{width}.png"
+        _browser(page, f"--window-size={width},1600", "--hide-scrollbars", f"--screenshot={shot}")
+        assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
