@@ -47,7 +47,7 @@ OWNER_QUERIES = 2
 """Users and queues: one query each."""
 CONNECTION = "sf"
 HISTORY_QUERIES = 1
-"""OpportunityHistory since the last sync (one page here), for the stage history."""
+"""OpportunityHistory since the last sync (one page here, in the composite calls), for the stage history."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,8 @@ class Run:
             with Session(self.engine) as session:
                 leads = mirror.iter_records(session, CONNECTION, ObjectType.LEAD)
                 self.lead_ids = [lead.id for lead, _ in zip(leads, range(self.keep_leads), strict=False)]
-        first_pages = math.ceil((OWNER_QUERIES + len(OBJECTS)) / COMPOSITE_QUERIES)
-        minimum = first_pages + HISTORY_QUERIES + sum(max(0, math.ceil(n / PAGE) - 1) for n in expected.values())
+        first_pages = math.ceil((OWNER_QUERIES + len(OBJECTS) + HISTORY_QUERIES) / COMPOSITE_QUERIES)
+        minimum = first_pages + sum(max(0, math.ceil(n / PAGE) - 1) for n in expected.values())
         return records, minimum, sum(expected.values())
 
     def updates(self, count: int, owner_id: str, offset: int = 0) -> list[RecordUpdate]:

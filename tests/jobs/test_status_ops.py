@@ -28,7 +28,7 @@ from store.runs import runs_per_job
 from tests.jobs.probe_support import NOW, warden
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE_JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept")
+RULE_JOBS = ("sla", "stale", "cadence", "overdue", "gates", "dedupe", "route", "accept", "activity")
 NOBODY = "redis://:hunter2@127.0.0.1:9/0"
 """No broker listens here: status says so in one line, at once."""
 
