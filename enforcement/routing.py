@@ -40,6 +40,13 @@ def evaluate(rule: RouteRule, ctx: RuleContext, org: OrgData) -> RuleResult:
     return result
 
 
+def waiting_owners(rule: RouteRule, ctx: RuleContext) -> set[str]:
+    """The owners a lead waiting to be routed can have, besides none: the rule's queues and default owners."""
+    wanted = {e.lower() for e in rule.from_owners}
+    queues = {o.id for o in ctx.owners.values() if o.is_queue and o.name in rule.from_queues}
+    return queues | {o.id for o in ctx.owners.values() if not o.is_queue and o.email and o.email.lower() in wanted}
+
+
 def _waiting(rule: RouteRule, ctx: RuleContext, lead: Lead) -> str | None:
     """Where the lead waits to be routed (``in queue Web Leads``), or None when it is not waiting."""
     closed = {s.name for s in ctx.policy.stages.lead if s.closed}

@@ -8,6 +8,11 @@ in (``store.changed_org``); every other record keeps its previous findings, acti
 (``store.rule_state``). A full pass judges everything, and runs instead when the policy or the
 owners changed, when a first sync replaced a type the rule reads, when the rule never ran, and at
 least every ``FULL_PASS_EVERY`` as a safety net; ``warden run --full`` asks for one.
+
+The rules that judge the whole org at once make a full pass only when what they match on changed:
+dedupe when an account's identity changed (``store.changes.ACCOUNT_IDENTITY``), leads already in
+the system when a contact or an account's identity did (a changed lead is judged alone, against
+every contact and account). Routing judges only the leads that can be waiting (``SomeLeads``).
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.org import OrgData
@@ -26,12 +31,13 @@ from domain.plan import RuleResult
 from domain.records import ObjectType
 from enforcement.context import RuleContext
 from enforcement.registry import Family
+from enforcement.routing import waiting_owners
 from jobs import carried
 from store import aggregates, rule_state
-from store.changed_org import ChangedOrg
-from store.changes import ACTIVITY, Changes, changes_after, forget_before
+from store.changed_org import ChangedOrg, SomeLeads
+from store.changes import ACCOUNT_IDENTITY, ACTIVITY, Changes, changes_after, forget_before, last_change_id
 from store.mirror import MirrorOrg
-from store.models import RuleMarkRow
+from store.models import ContactRow, LeadRow, RuleMarkRow
 
 FULL_PASS_EVERY = timedelta(hours=24)
 ALWAYS_FULL = frozenset({"activity_score", "route"})
@@ -39,10 +45,8 @@ ALWAYS_FULL = frozenset({"activity_score", "route"})
 anywhere changes what they plan (a new lead waiting to be routed); carrying their last plan forward would
 leave new work undone until the next full pass."""
 
-_LEAD, _OPP, _ACCOUNT, _TASK = (o.value for o in (ObjectType.LEAD, ObjectType.OPPORTUNITY, ObjectType.ACCOUNT,
-                                                  ObjectType.TASK))
-_WHOLE_ORG_READS = {"existing_lead": (_LEAD, ObjectType.CONTACT.value, _ACCOUNT)}
-"""Families judged on the whole org at once: what any change of calls for a full pass (default: accounts)."""
+_LEAD, _OPP, _ACCOUNT, _TASK, _CONTACT = (o.value for o in (ObjectType.LEAD, ObjectType.OPPORTUNITY,
+                                                            ObjectType.ACCOUNT, ObjectType.TASK, ObjectType.CONTACT))
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def _reads(rule: Any) -> Reads | None:
         "overdue": Reads((_TASK,), (_TASK,)),
         "gates": Reads((own,), (own,)),
         "acceptance": Reads((_LEAD,), (_LEAD,)),
+        "existing_lead": Reads((_LEAD,), (_LEAD, _CONTACT, _ACCOUNT)),
     }.get(rule.kind)
 
 
@@ -84,11 +89,11 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     """Evaluate ``rule`` over the mirror of ``ctx.connection``: incrementally when it can, else in full."""
     connection = ctx.connection
     mark = rule_state.mark_of(session, connection, rule.id)
-    changes = changes_after(session, connection, mark.change_id if mark else 0)
-    fingerprint = _fingerprint(rule, ctx)
     store = str(sessions.kw["bind"].url)
-    if full or _needs_full(rule, mark, changes, fingerprint, ctx.now):
-        result = family.evaluate(rule, ctx, org)
+    changes = _changes_after(session, store, connection, mark.change_id if mark else 0)
+    fingerprint = _fingerprint(rule, ctx)
+    if full or _needs_full(rule, ctx, mark, changes, fingerprint, session):
+        result = family.evaluate(rule, ctx, _whole(rule, ctx, org, session))
         now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
         _save(sessions, connection, rule.id, result, None, now_mark)
         carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
@@ -101,7 +106,9 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     judge = changes.of(*reads.changed) | due
     if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
-    fresh = family.evaluate(rule, ctx, ChangedOrg(session, connection, judge, mark.now, ctx.now))
+    changed = (SomeLeads(session, connection, ids=judge) if rule.kind == "existing_lead"
+               else ChangedOrg(session, connection, judge, mark.now, ctx.now))
+    fresh = family.evaluate(rule, ctx, changed)
     judged = judge | _named(fresh)
     now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
     _save(sessions, connection, rule.id, fresh, judged, now_mark)
@@ -130,17 +137,50 @@ def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgDat
     return Pass(rule_state.current(session, ctx.connection, rule.id), False, 0)
 
 
-def _needs_full(rule: Any, mark: rule_state.Mark | None, changes: Changes, fingerprint: str, now: datetime) -> bool:
+def _needs_full(rule: Any, ctx: RuleContext, mark: rule_state.Mark | None, changes: Changes, fingerprint: str,
+                session: Session) -> bool:
+    now = ctx.now
     if mark is None or mark.fingerprint != fingerprint or now < mark.now or now - mark.full_at >= FULL_PASS_EVERY:
         return True
     if rule.kind in ALWAYS_FULL:
         return True
     if ObjectType.OWNER.value in changes.everything:
         return True
+    if rule.kind == "existing_lead" and (changes.of(_CONTACT, ACCOUNT_IDENTITY)
+                                         or _contacts_among(session, ctx.connection, changes.of(_LEAD))):
+        return True  # the contacts and accounts leads are looked up among changed
     reads = _reads(rule)
-    if reads is None:
-        return bool(changes.of(*_WHOLE_ORG_READS.get(rule.kind, (_ACCOUNT,)))) or bool(changes.everything)
+    if reads is None:  # dedupe: unattended merges also weigh what identity leaves out (the account type)
+        watched = _ACCOUNT if ctx.policy.dedupe.auto_merge else ACCOUNT_IDENTITY
+        return bool(changes.of(watched)) or bool(changes.everything)
     return bool(set(reads.replaced) & changes.everything)
+
+
+def _contacts_among(session: Session, connection: str, lead_ids: set[str]) -> bool:
+    """Whether a contact shares an id with one of ``lead_ids`` (a new or deleted lead then hides or shows it)."""
+    return any(session.scalar(select(ContactRow.id).where(ContactRow.connection == connection,
+                                                          ContactRow.id.in_(chunk)).limit(1))
+               for chunk in aggregates.id_chunks(lead_ids))
+
+
+def _whole(rule: Any, ctx: RuleContext, org: MirrorOrg, session: Session) -> OrgData:
+    """What a full pass of ``rule`` reads: the mirror, or for routing only the leads that can be waiting."""
+    if rule.kind != "route":
+        return org
+    owners = sorted(waiting_owners(rule, ctx))
+    return SomeLeads(session, ctx.connection, where=or_(LeadRow.owner_id.is_(None), LeadRow.owner_id.in_(owners)))
+
+
+_LATEST: dict[tuple[str, str], Changes] = {}
+"""The change log as the latest pass of any rule read it, per store and connection: rules share a mark."""
+
+
+def _changes_after(session: Session, store: str, connection: str, after: int) -> Changes:
+    """``changes_after``, reused while nothing was logged since the rules before this one read it."""
+    known = _LATEST.get((store, connection))
+    if known is None or known.after != after or known.last_id != max(after, last_change_id(session, connection)):
+        known = _LATEST[(store, connection)] = changes_after(session, connection, after)
+    return known
 
 
 def _named(result: RuleResult) -> set[str]:

@@ -5,6 +5,10 @@ stream holds only the records in ``judge`` (changed since the rule's last run, o
 clock), plus those that a threshold in the query itself brought in since then: deals whose
 stage has now stood still long enough, tasks whose due date is now in range. Aggregates are read
 for those records alone, by index lookups.
+
+``SomeLeads`` is the whole mirror but for the leads, of which it holds only some: the rules that
+look leads up among the org's contacts and accounts (routing, leads already in the system) judge
+those leads alone, against every contact and account.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from domain.activities import Activity
@@ -20,8 +24,8 @@ from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from store import aggregates
 from store.aggregates import among, open_records
-from store.mirror import MirrorOrg
-from store.models import LeadRow, OpportunityRow, TaskRow
+from store.mirror import MirrorOrg, iter_records
+from store.models import ContactRow, LeadRow, OpportunityRow, TaskRow
 
 
 class ChangedOrg:
@@ -91,3 +95,27 @@ class ChangedOrg:
                                                                  before - self._shift, before):
                 if deal.id not in seen:
                     yield deal
+
+
+class SomeLeads(MirrorOrg):
+    """The mirror with only the leads in ``ids``, or that match ``where``, and without the contacts that are leads.
+
+    ``dedupe.lead_match.SystemIndex`` leaves out the contacts that are leads (HubSpot keeps a lead as a
+    contact) by the ids of the leads it is given: here they are left out of the contacts instead, so
+    that judging some leads sees the same contacts as judging them all.
+    """
+
+    def __init__(self, session: Session, connection: str, *, ids: Collection[str] = (),
+                 where: ColumnElement[bool] | None = None) -> None:
+        super().__init__(session, connection)
+        self._ids, self._where = ids, where
+
+    def records(self, object_type: ObjectType) -> Iterator[Record]:
+        if object_type is ObjectType.LEAD:
+            if self._where is None:
+                return self.records_by_id(object_type, self._ids)
+            return iter_records(self._session, self._connection, object_type, where=self._where)
+        if object_type is ObjectType.CONTACT:
+            leads = select(LeadRow.id).where(LeadRow.connection == self._connection)
+            return iter_records(self._session, self._connection, object_type, where=ContactRow.id.not_in(leads))
+        return iter(super().records(object_type))

@@ -3,7 +3,10 @@
 A first sync of a type, or an owner list that differs from the mirrored one, logs ``*`` (every
 record of the type changed): rules then make a full pass. An incremental sync logs each record it
 upserted or deleted, and for tasks also the records the task is, or was before, about (as
-``activity``), since a completed or removed task moves its parent's last activity.
+``activity``), since a completed or removed task moves its parent's last activity. Accounts that
+were created, deleted, or changed in a field the matchers read (``account_identity``) are logged a
+second time, so the rules that judge the whole org at once (dedupe, leads already in the system)
+make a full pass only for those, not for a changed account type.
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from domain.records import ObjectType, Record, Task
+from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task
+from store.ingest import COLUMNS, table_of
 from store.models import MirrorChangeRow, TaskRow
 
 EVERYTHING = "*"
 ACTIVITY = "activity"
+ACCOUNT_IDENTITY = "account_identity"
+IDENTITY_FIELDS = ("name", "owner_id", "created_at", "website", "phone", "billing_city", "billing_postcode",
+                   "billing_country", "extra", "deleted")
+"""What dedupe (``dedupe.candidate.Candidate``, its findings' owner and dates) and the lead matcher
+(``dedupe.lead_match``) read of an account: every field but the account type and the update stamp."""
 _IDS_PER_QUERY = 5000
 
 
@@ -31,6 +40,8 @@ class Changes:
     """Object type (or ``activity``) -> changed record ids."""
     everything: set[str] = field(default_factory=set)
     """Object types of which every record counts as changed."""
+    after: int = 0
+    """The change id the log was read after."""
 
     def of(self, *objects: str) -> set[str]:
         return set().union(*(self.ids.get(o, set()) for o in objects))
@@ -58,6 +69,9 @@ def note_records(session: Session, connection: str, obj: ObjectType, records: Co
         about = _parents_before(session, connection, [r.id for r in records])
         about |= {p for r in records if isinstance(r, Task) for p in (r.what_id, r.who_id) if p}
         rows += [{"connection": connection, "object": ACTIVITY, "record_id": p} for p in sorted(about)]
+    if obj is ObjectType.ACCOUNT:
+        rows += [{"connection": connection, "object": ACCOUNT_IDENTITY, "record_id": i}
+                 for i in sorted(_identity_changed(session, connection, records))]
     if rows:
         _in_commit_order(session, connection)
         session.execute(insert(MirrorChangeRow), rows)
@@ -73,13 +87,30 @@ def _parents_before(session: Session, connection: str, task_ids: list[str]) -> s
     return found
 
 
+def _identity_changed(session: Session, connection: str, accounts: Collection[Record]) -> set[str]:
+    """The accounts among ``accounts`` that are new, deleted, or differ from the mirror in an identity field."""
+    table, build = table_of(ObjectType.ACCOUNT), RECORD_CLASSES[ObjectType.ACCOUNT]
+    stored: dict[str, Record] = {}
+    ids = [a.id for a in accounts]
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        stmt = select(*(table.c[n] for n in COLUMNS[ObjectType.ACCOUNT])).where(
+            table.c.connection == connection, table.c.id.in_(ids[start : start + _IDS_PER_QUERY]))
+        stored.update((row[0], build(*row)) for row in session.execute(stmt))
+    return {a.id for a in accounts if not _same_identity(stored.get(a.id), a)}
+
+
+def _same_identity(before: Record | None, after: Record) -> bool:
+    return (isinstance(before, Account) and isinstance(after, Account)
+            and all(getattr(before, f) == getattr(after, f) for f in IDENTITY_FIELDS))
+
+
 def last_change_id(session: Session, connection: str) -> int:
     return session.scalar(select(func.max(MirrorChangeRow.id)).where(MirrorChangeRow.connection == connection)) or 0
 
 
 def changes_after(session: Session, connection: str, after: int) -> Changes:
     """Every change logged for ``connection`` after change id ``after``."""
-    changes = Changes(after)
+    changes = Changes(after, after=after)
     stmt = (select(MirrorChangeRow.id, MirrorChangeRow.object, MirrorChangeRow.record_id)
             .where(MirrorChangeRow.connection == connection, MirrorChangeRow.id > after))
     for change_id, obj, record_id in session.execute(stmt):

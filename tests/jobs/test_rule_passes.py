@@ -42,6 +42,10 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 CONNECTION = "local"
 CLOSED = ("Closed Won", "Closed Lost")
 POLICY = load_policy(PACKAGED_POLICY)
+COMPANIES = ("Acme Products", "Globex", "Initech", "Umbrella Pharma", "Stark Industries", "Wayne Enterprises", "Hooli",
+             "Vandelay Imports", "Soylent Foods", "Tyrell Robotics", "Cyberdyne Systems", "Wonka Confections",
+             "Gringotts Bank", "Oscorp Labs")
+"""Account names, and the leads' companies: a new account may duplicate an old one, a new lead work at one."""
 
 
 class Org:
@@ -71,7 +75,7 @@ class Org:
     def account(self, n: int) -> Account:
         created = self.ago(200)
         kind = self.rng.choice(("Customer", "Client", "Prospect", "Partner"))
-        return Account(f"acc{n:04d}", f"Company {n}", self.rng.choice(self.reps), created, self.stamp(),
+        return Account(f"acc{n:04d}", COMPANIES[n % len(COMPANIES)], self.rng.choice(self.reps), created, self.stamp(),
                        account_type=kind)
 
     def deal(self, n: int) -> Opportunity:
@@ -88,7 +92,8 @@ class Org:
 
     def lead(self, n: int) -> Lead:
         created = self.ago(60)
-        return Lead(f"led{n:04d}", f"Lead {n}", f"Company {n}", self.rng.choice(self.reps),
+        owner = self.rng.choice([*self.reps, "queue:Web Leads"])  # a new lead may wait in the queue to be routed
+        return Lead(f"led{n:04d}", f"Lead {n}", COMPANIES[n % len(COMPANIES)], owner,
                     self.rng.choice(LEAD_STATUSES), created, self.stamp(), max(created, self.ago(45)),
                     extra={k: "yes" for k in BANT if self.rng.random() < 0.7})
 
@@ -130,8 +135,10 @@ class Org:
             edits |= self.rng.choice(({"status": TaskStatus.COMPLETED, "completed_at": self.now},
                                       {"due_date": (self.now + timedelta(days=self.rng.randint(-3, 3))).date()},
                                       {"what_id": f"opp{self.rng.randrange(25):04d}"}))
-        elif isinstance(record, Account):
-            edits["account_type"] = self.rng.choice(("Customer", "Prospect"))
+        elif isinstance(record, Account):  # the type matchers ignore; a name or website makes or ends a duplicate
+            edits |= self.rng.choice(({"account_type": self.rng.choice(("Customer", "Prospect"))},
+                                      {"name": f"{self.rng.choice(COMPANIES)}, Inc."},
+                                      {"website": f"company{self.rng.randrange(3)}.com"}))
         self.reader.put(replace(record, **edits))  # type: ignore[type-var]
         if edits.get("deleted"):
             self.reader.records[obj][record.id] = replace(record, **edits)  # type: ignore[type-var]
