@@ -9,6 +9,7 @@ written to the CRM: the mark is the finding, in the ledger and the digest, and a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from config.policy import ExistingLeadRule
@@ -20,8 +21,13 @@ from enforcement.context import RuleContext
 from enforcement.wording import record_label
 
 
-def evaluate(rule: ExistingLeadRule, ctx: RuleContext, org: OrgData) -> RuleResult:
-    """A finding for every new lead that is an existing contact or belongs to an existing account."""
+def evaluate(rule: ExistingLeadRule, ctx: RuleContext, org: OrgData,
+             indexed: Callable[[], SystemIndex] | None = None) -> RuleResult:
+    """A finding for every new lead that is an existing contact or belongs to an existing account.
+
+    ``indexed`` gives the org's contacts (but those that are leads) and accounts already indexed, when a
+    caller keeps them between passes; by default they are read from ``org`` when a new lead needs them.
+    """
     leads = [lead for lead in org.records(ObjectType.LEAD) if isinstance(lead, Lead)]
     closed = {s.name for s in ctx.policy.stages.lead if s.closed}
     since = ctx.now - timedelta(days=rule.new_within_days)
@@ -29,14 +35,19 @@ def evaluate(rule: ExistingLeadRule, ctx: RuleContext, org: OrgData) -> RuleResu
     result = RuleResult()
     if not new:
         return result
-    contacts = [c for c in org.records(ObjectType.CONTACT) if isinstance(c, Contact)]
-    accounts = [a for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account)]
-    index = SystemIndex(contacts, accounts, [lead.id for lead in leads])
+    index = indexed() if indexed is not None else system_index(org, [lead.id for lead in leads])
     for lead in new:
         if (match := index.match(lead)) is not None:
             result.findings.append(_finding(rule, ctx, lead, match))
         result.due_again(lead.id, lead.created_at + timedelta(days=rule.new_within_days))
     return result
+
+
+def system_index(org: OrgData, leads: Collection[str] = ()) -> SystemIndex:
+    """The org's contacts, but those whose id is one of ``leads``, and accounts, indexed for looking leads up."""
+    contacts = [c for c in org.records(ObjectType.CONTACT) if isinstance(c, Contact)]
+    accounts = [a for a in org.records(ObjectType.ACCOUNT) if isinstance(a, Account)]
+    return SystemIndex(contacts, accounts, leads)
 
 
 def _finding(rule: ExistingLeadRule, ctx: RuleContext, lead: Lead, match: ExistingMatch) -> Finding:

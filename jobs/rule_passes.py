@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.org import OrgData
 from domain.plan import RuleResult
 from domain.records import ObjectType
+from enforcement import existing_leads
 from enforcement.context import RuleContext
 from enforcement.registry import Family
 from enforcement.routing import waiting_owners
-from jobs import carried
+from jobs import carried, lead_index
 from store import aggregates, rule_state
 from store.changed_org import ChangedOrg, SomeLeads
 from store.changes import ACCOUNT_IDENTITY, ACTIVITY, Changes, changes_after, forget_before, last_change_id
@@ -93,10 +94,12 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     changes = _changes_after(session, store, connection, mark.change_id if mark else 0)
     fingerprint = _fingerprint(rule, ctx)
     if full or _needs_full(rule, ctx, mark, changes, fingerprint, session):
-        result = family.evaluate(rule, ctx, _whole(rule, ctx, org, session))
+        index = lead_index.LeadIndex(session, connection)
+        result = _judge(rule, family, ctx, _whole(rule, ctx, org, session), index)
         now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
         _save(sessions, connection, rule.id, result, None, now_mark)
         carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
+        lead_index.keep(store, connection, rule.id, now_mark, index.built)
         return Pass(result, True, len(result.recheck))
     assert mark is not None
     reads = _reads(rule)
@@ -108,10 +111,12 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
     changed = (SomeLeads(session, connection, ids=judge) if rule.kind == "existing_lead"
                else ChangedOrg(session, connection, judge, mark.now, ctx.now))
-    fresh = family.evaluate(rule, ctx, changed)
+    index = lead_index.LeadIndex(session, connection, lead_index.kept(store, connection, rule.id, mark))
+    fresh = _judge(rule, family, ctx, changed, index)
     judged = judge | _named(fresh)
     now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
     _save(sessions, connection, rule.id, fresh, judged, now_mark)
+    lead_index.keep(store, connection, rule.id, now_mark, index.built)
     started = time.perf_counter()
     judgments = carried.kept(store, connection, rule.id, mark)
     if judgments is None:  # another process ran the rule last, or this one just started: read them back
@@ -122,6 +127,12 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         judgments.add(fresh)
     carried.keep(store, connection, rule.id, now_mark, judgments)
     return Pass(judgments.result(), False, len(judged), time.perf_counter() - started)
+
+
+def _judge(rule: Any, family: Family, ctx: RuleContext, org: OrgData, index: lead_index.LeadIndex) -> RuleResult:
+    if rule.kind == "existing_lead":  # it looks leads up in the contacts and accounts, indexed once per process
+        return existing_leads.evaluate(rule, ctx, org, index)
+    return family.evaluate(rule, ctx, org)
 
 
 def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,
