@@ -38,7 +38,7 @@ from store import aggregates, rule_state
 from store.changed_org import ChangedOrg, SomeLeads
 from store.changes import ACCOUNT_IDENTITY, ACTIVITY, Changes, changes_after, forget_before, last_change_id
 from store.mirror import MirrorOrg
-from store.models import ContactRow, LeadRow, RuleMarkRow
+from store.models import MIRROR_ROWS, ContactRow, LeadRow, RuleMarkRow
 
 FULL_PASS_EVERY = timedelta(hours=24)
 ALWAYS_FULL = frozenset({"activity_score", "route"})
@@ -55,7 +55,8 @@ class Reads:
     """What a rule family's judgment of a record depends on, besides the owners, the policy and the clock."""
 
     changed: tuple[str, ...]
-    """Change-log objects whose ids are records to judge again (``activity``: records a task is about)."""
+    """Change-log objects whose ids are records to judge again, the type it judges first (``activity``: the
+    records of that type a task is about)."""
     replaced: tuple[str, ...]
     """Record types whose wholesale replacement (a first sync) calls for a full pass."""
 
@@ -106,7 +107,9 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     due = rule_state.due_by(session, connection, rule.id, ctx.now)
     if reads is None:  # nothing changed that it reads (else _needs_full): only its own clock may move it
         return _whole_org_by_clock(rule, family, ctx, org, session, sessions, mark, changes, fingerprint, due)
-    judge = changes.of(*reads.changed) | due
+    judge = changes.of(*(o for o in reads.changed if o != ACTIVITY)) | due
+    if ACTIVITY in reads.changed:  # of the records changed tasks are about, the ones of the type it judges
+        judge |= _of_type(session, connection, reads.changed[0], changes.of(ACTIVITY))
     if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
     changed = (SomeLeads(session, connection, ids=judge) if rule.kind == "existing_lead"
@@ -165,6 +168,15 @@ def _needs_full(rule: Any, ctx: RuleContext, mark: rule_state.Mark | None, chang
         watched = _ACCOUNT if ctx.policy.dedupe.auto_merge else ACCOUNT_IDENTITY
         return bool(changes.of(watched)) or bool(changes.everything)
     return bool(set(reads.replaced) & changes.everything)
+
+
+def _of_type(session: Session, connection: str, obj: str, ids: set[str]) -> set[str]:
+    """The ids among ``ids`` of records of type ``obj`` in the mirror (a task is about a deal, an account or a lead)."""
+    row = MIRROR_ROWS[ObjectType(obj)]
+    found: set[str] = set()
+    for chunk in aggregates.id_chunks(ids):
+        found.update(session.scalars(select(row.id).where(row.connection == connection, row.id.in_(chunk))))
+    return found
 
 
 def _contacts_among(session: Session, connection: str, lead_ids: set[str]) -> bool:
