@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
+from store.id_lists import among_ids
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
@@ -68,7 +69,8 @@ def last_activity_of(session: Session, connection: str, record_ids: Collection[s
         for about in (TaskRow.what_id, TaskRow.who_id):
             stmt = (
                 select(about, func.max(TaskRow.completed_at))
-                .where(TaskRow.connection == connection, about.in_(chunk), TaskRow.status == TaskStatus.COMPLETED)
+                .where(TaskRow.connection == connection, among_ids(session, about, chunk),
+                       TaskRow.status == TaskStatus.COMPLETED)
                 .group_by(about)
             )
             for record_id, done in session.execute(stmt):
@@ -138,7 +140,7 @@ def sla_suspects(
         if found.id not in again:
             yield found
     for chunk in id_chunks(again):
-        yield from _stream(session, connection, row, record, and_(is_open, row.id.in_(chunk)))
+        yield from _stream(session, connection, row, record, and_(is_open, among_ids(session, row.id, chunk)))
 
 
 def _completed_after_creation(
@@ -186,7 +188,8 @@ def calls_about(session: Session, connection: str, record_ids: Collection[str]) 
     for chunk in id_chunks(record_ids):
         stmt = (
             select(TaskRow.what_id, func.max(completed), func.max(scheduled))
-            .where(TaskRow.connection == connection, TaskRow.what_id.in_(chunk), TaskRow.task_type == TaskType.CALL)
+            .where(TaskRow.connection == connection, among_ids(session, TaskRow.what_id, chunk),
+                   TaskRow.task_type == TaskType.CALL)
             .group_by(TaskRow.what_id)
         )
         for about, done, planned in session.execute(stmt):
@@ -201,7 +204,7 @@ def among(session: Session, connection: str, row: type[MirrorRow], record: type[
           where: ColumnElement[bool]) -> Iterator[RecordT]:
     """Stream the records of ``row`` among ``ids`` that match ``where`` (looked up by id)."""
     for chunk in id_chunks(ids):
-        yield from _stream(session, connection, row, record, and_(row.id.in_(chunk), where))
+        yield from _stream(session, connection, row, record, and_(among_ids(session, row.id, chunk), where))
 
 
 def open_records(object_type: ObjectType, closed: Collection[str]) -> ColumnElement[bool]:
@@ -234,7 +237,7 @@ def opportunities_with_partner(session: Session, connection: str, account_ids: C
     found: set[str] = set()
     for chunk in id_chunks(account_ids):
         stmt = select(OpportunityRow.id).where(whole_table_filter(connection, OpportunityRow),
-                                               OpportunityRow.partner_account_id.in_(chunk),
+                                               among_ids(session, OpportunityRow.partner_account_id, chunk),
                                                OpportunityRow.is_closed.is_(False))
         found.update(session.scalars(stmt))
     return found

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import ObjectType
+from store.id_lists import among_ids
 from store.ingest import insert_rows, stored_datetime
 from store.models import RuleMarkRow, RuleStateRow
 
@@ -63,7 +64,7 @@ def replace(session: Session, connection: str, rule: str, result: RuleResult, ju
         for start in range(0, len(ordered), _IDS_PER_QUERY):
             session.execute(delete(RuleStateRow).where(
                 RuleStateRow.connection == connection, RuleStateRow.rule == rule,
-                RuleStateRow.record_id.in_(ordered[start : start + _IDS_PER_QUERY])))
+                among_ids(session, RuleStateRow.record_id, ordered[start : start + _IDS_PER_QUERY])))
     when = stored_datetime(session.get_bind().dialect.name)
     rows = [(connection, rule, record_id, when(result.recheck.get(record_id)),
              json.dumps(found) if found else None) for record_id, found in _by_record(result).items()]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from bench.rules_org import BANT, LEAD_STATUSES, OPEN_STAGES, STAGE_PROBABILITY, owner_rows
 from config.policy import Policy
@@ -168,6 +169,18 @@ def test_incremental_passes_give_the_full_passes_findings(tmp_path: Path, seed: 
     """After random edits and clock moves, each rule's incremental pass finds, plans and skips what a full one does."""
     engine = make_engine(f"sqlite:///{tmp_path / f'{seed}-{len(steps)}-{random.random()}.db'}")
     migrate(engine)
+    passes_agree(engine, seed, steps, CONNECTION)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [5, 8])
+def test_incremental_passes_agree_on_every_database(engine: Engine, seed: int) -> None:
+    """The same on SQLite and PostgreSQL (by-id lookups bind their ids differently), one connection per seed."""
+    steps = [("minutes", 2, 8), ("hours", 3, 8), ("days", 1, 8), ("minutes", 1, 8)]
+    passes_agree(engine, seed, steps, f"agree-{seed}-{random.random()}")
+
+
+def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], connection: str) -> None:
     sessions = session_factory(engine)
     org = Org(random.Random(seed), POLICY)
     calendar = BusinessCalendar(POLICY.calendar)
@@ -176,17 +189,16 @@ def test_incremental_passes_give_the_full_passes_findings(tmp_path: Path, seed: 
         org.now += moves[unit] * amount
         for _ in range(edits if step else 0):
             org.change()
-        mirror.sync(org.reader, sessions, CONNECTION)
+        mirror.sync(org.reader, sessions, connection)
         with sessions() as session:
-            base = mirror.MirrorOrg(session, CONNECTION)
-            ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), CONNECTION)
+            base = mirror.MirrorOrg(session, connection)
+            ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), connection)
             for rule, family in rules_for(POLICY, "all"):
                 incremental = rule_passes.evaluate(rule, family, ctx, base, session, sessions)
                 judged_in_full = ("dedupe", "existing_lead", *rule_passes.ALWAYS_FULL)
                 assert incremental.full is (step == 0) or rule.kind in judged_in_full, rule.id
                 full = family.evaluate(rule, ctx, base)
                 assert comparable(incremental.result) == comparable(full), f"{rule.id} at step {step} ({org.now})"
-    engine.dispose()
 
 
 def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
