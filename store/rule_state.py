@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, select
 from sqlalchemy.orm import Session
 
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
@@ -56,19 +56,39 @@ def due_by(session: Session, connection: str, rule: str, now: datetime) -> set[s
 
 
 def replace(session: Session, connection: str, rule: str, result: RuleResult, judged: Collection[str] | None) -> None:
-    """Store ``result`` as the rule's judgment of the ``judged`` records (None: of every record)."""
+    """Store ``result`` as the rule's judgment of the ``judged`` records (None: of every record).
+
+    Of the ``judged`` records, only those whose judgment differs from the stored one are written: a
+    scheduled run judges thousands again and most conclude what they did before.
+    """
+    found = {record_id: (result.recheck.get(record_id), json.dumps(made) if made else None)
+             for record_id, made in _by_record(result).items()}
     if judged is None:
         session.execute(delete(RuleStateRow).where(RuleStateRow.connection == connection, RuleStateRow.rule == rule))
     else:
-        ordered = sorted(judged)
-        for start in range(0, len(ordered), _IDS_PER_QUERY):
+        stored = _stored(session, connection, rule, judged)
+        found = {record_id: now for record_id, now in found.items() if stored.pop(record_id, None) != now}
+        gone = sorted(set(stored) | set(found))  # rows that changed or that nothing holds any more
+        for start in range(0, len(gone), _IDS_PER_QUERY):
             session.execute(delete(RuleStateRow).where(
                 RuleStateRow.connection == connection, RuleStateRow.rule == rule,
-                among_ids(session, RuleStateRow.record_id, ordered[start : start + _IDS_PER_QUERY])))
+                among_ids(session, RuleStateRow.record_id, gone[start : start + _IDS_PER_QUERY])))
     when = stored_datetime(session.get_bind().dialect.name)
-    rows = [(connection, rule, record_id, when(result.recheck.get(record_id)),
-             json.dumps(found) if found else None) for record_id, found in _by_record(result).items()]
+    rows = [(connection, rule, record_id, when(recheck), made) for record_id, (recheck, made) in found.items()]
     insert_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
+
+
+def _stored(session: Session, connection: str, rule: str,
+            record_ids: Collection[str]) -> dict[str, tuple[datetime | None, str | None]]:
+    """The stored recheck moment and result (as JSON text) of each of ``record_ids`` the rule holds a row for."""
+    ordered = sorted(record_ids)
+    stored: dict[str, tuple[datetime | None, str | None]] = {}
+    for start in range(0, len(ordered), _IDS_PER_QUERY):
+        stmt = select(RuleStateRow.record_id, RuleStateRow.recheck_at, cast(RuleStateRow.result, Text)).where(
+            RuleStateRow.connection == connection, RuleStateRow.rule == rule,
+            among_ids(session, RuleStateRow.record_id, ordered[start : start + _IDS_PER_QUERY]))
+        stored.update((record_id, (recheck, made)) for record_id, recheck, made in session.execute(stmt))
+    return stored
 
 
 def current(session: Session, connection: str, rule: str) -> RuleResult:
