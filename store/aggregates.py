@@ -27,7 +27,10 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from domain.org import Calls
@@ -47,8 +50,27 @@ def whole_table_filter(connection: str, row: type[MirrorRow] = TaskRow) -> Colum
     """The connection filter, written so that SQLite scans the table once when a query reads most of it.
 
     Every mirror index starts with ``connection``; walking one costs a lookup per row, ~10x a plain scan.
+    PostgreSQL gets the plain filter: it chooses scans by its statistics, which the disguise would hide
+    (it then guessed 0.5% of the tasks and sorted them to group them, 30% slower than hashing).
     """
-    return row.connection + "" == connection
+    return _Unindexed(row.connection) == connection
+
+
+class _Unindexed(FunctionElement[str]):
+    """A column as SQLite cannot look it up through an index (``column || ''``), else as it is."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_Unindexed)
+def _as_is(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _no_index(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} || '')"
 
 
 def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:

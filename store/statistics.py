@@ -19,16 +19,22 @@ from store.models import MIRROR_ROWS, ActivityRow
 
 STALE_SHARE = 0.1
 STALE_ROWS = 1000
-"""A table is analyzed once more rows than this plus ``STALE_SHARE`` of it changed since its last analysis
-(autovacuum's threshold is 50 rows), or if it was never analyzed and holds more rows than this."""
+"""A table is analyzed again once more rows than this plus ``STALE_SHARE`` of it changed (autovacuum: 50)."""
+UNANALYZED_BYTES = 512 * 1024
+"""A table never analyzed is analyzed from this size on: smaller ones are read whole in milliseconds."""
 MIRROR_TABLES = tuple(sorted({row.__tablename__ for row in MIRROR_ROWS.values()} | {ActivityRow.__tablename__}))
 
+# Never analyzed: no row in pg_stats, whose table size does not lag behind the writes as the counters
+# of pg_stat_user_tables may (by up to 10 s after a commit).
 _STALE = text("""
-    SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-    WHERE s.schemaname = current_schema() AND s.relname IN :tables
-      AND (s.n_mod_since_analyze > :rows + :share * greatest(c.reltuples, 0)
-           OR (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL AND greatest(s.n_live_tup, c.reltuples) > :rows))
-    ORDER BY s.relname
+    SELECT c.relname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+    WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname IN :tables
+      AND (coalesce(s.n_mod_since_analyze, 0) > :rows + :share * greatest(c.reltuples, 0)
+           OR (pg_relation_size(c.oid) >= :bytes
+               AND NOT EXISTS (SELECT 1 FROM pg_stats p WHERE p.schemaname = n.nspname AND p.tablename = c.relname)))
+    ORDER BY c.relname
 """).bindparams(bindparam("tables", expanding=True))
 
 
@@ -37,7 +43,8 @@ def refresh(sessions: sessionmaker[Session], tables: Collection[str] = MIRROR_TA
     with sessions.begin() as session:
         if session.get_bind().dialect.name != "postgresql":
             return []
-        stale = list(session.scalars(_STALE, {"tables": list(tables), "rows": STALE_ROWS, "share": STALE_SHARE}))
+        stale = list(session.scalars(_STALE, {"tables": list(tables), "rows": STALE_ROWS, "share": STALE_SHARE,
+                                              "bytes": UNANALYZED_BYTES}))
         for table in stale:
             session.execute(text(f'ANALYZE "{table}"'))
     return stale
