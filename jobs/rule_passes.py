@@ -37,7 +37,6 @@ from jobs import carried, lead_index
 from store import aggregates, rule_state
 from store.changed_org import ChangedOrg, SomeLeads
 from store.changes import ACCOUNT_IDENTITY, ACTIVITY, Changes, changes_after, forget_before, last_change_id
-from store.id_lists import among_ids
 from store.mirror import MirrorOrg
 from store.models import MIRROR_ROWS, ContactRow, LeadRow, RuleMarkRow
 
@@ -176,7 +175,7 @@ def _of_type(session: Session, connection: str, obj: str, ids: set[str]) -> set[
     row = MIRROR_ROWS[ObjectType(obj)]
     found: set[str] = set()
     for chunk in aggregates.id_chunks(ids):
-        stmt = select(row.id).where(row.connection == connection, among_ids(session, row.id, chunk))
+        stmt = select(row.id).where(row.connection == connection, aggregates.one_of(session, row.id, chunk))
         found.update(session.scalars(stmt))
     return found
 
@@ -184,7 +183,7 @@ def _of_type(session: Session, connection: str, obj: str, ids: set[str]) -> set[
 def _contacts_among(session: Session, connection: str, lead_ids: set[str]) -> bool:
     """Whether a contact shares an id with one of ``lead_ids`` (a new or deleted lead then hides or shows it)."""
     return any(session.scalar(select(ContactRow.id).where(ContactRow.connection == connection,
-                                                          among_ids(session, ContactRow.id, chunk)).limit(1))
+                                                          aggregates.one_of(session, ContactRow.id, chunk)).limit(1))
                for chunk in aggregates.id_chunks(lead_ids))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task
-from store.id_lists import among_ids
+from store.aggregates import one_of
 from store.ingest import COLUMNS, table_of
 from store.models import MirrorChangeRow, TaskRow
 
@@ -83,7 +83,7 @@ def _parents_before(session: Session, connection: str, task_ids: list[str]) -> s
     for start in range(0, len(task_ids), _IDS_PER_QUERY):
         chunk = task_ids[start : start + _IDS_PER_QUERY]
         stmt = select(TaskRow.what_id, TaskRow.who_id).where(TaskRow.connection == connection,
-                                                             among_ids(session, TaskRow.id, chunk))
+                                                             one_of(session, TaskRow.id, chunk))
         for what, who in session.execute(stmt):
             found.update(p for p in (what, who) if p)
     return found
@@ -96,7 +96,7 @@ def _identity_changed(session: Session, connection: str, accounts: Collection[Re
     ids = [a.id for a in accounts]
     for start in range(0, len(ids), _IDS_PER_QUERY):
         stmt = select(*(table.c[n] for n in COLUMNS[ObjectType.ACCOUNT])).where(
-            table.c.connection == connection, among_ids(session, table.c.id, ids[start : start + _IDS_PER_QUERY]))
+            table.c.connection == connection, one_of(session, table.c.id, ids[start : start + _IDS_PER_QUERY]))
         stored.update((row[0], build(*row)) for row in session.execute(stmt))
     return {a.id for a in accounts if not _same_identity(stored.get(a.id), a)}
 

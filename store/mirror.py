@@ -26,7 +26,6 @@ from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner,
 from store import aggregates, bulk_indexes, stage_history
 from store.activities import activities_since
 from store.changes import note_everything, note_records
-from store.id_lists import among_ids
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import prefetched
 from store.read_progress import PageCount, SyncProgress
@@ -246,7 +245,7 @@ class MirrorOrg:
     def records_by_id(self, object_type: ObjectType, ids: Collection[str]) -> Iterator[Record]:
         table = _table(object_type)
         for chunk in aggregates.id_chunks(ids):
-            by_id = among_ids(self._session, table.c.id, chunk)
+            by_id = aggregates.one_of(self._session, table.c.id, chunk)
             yield from iter_records(self._session, self._connection, object_type, where=by_id)
 
     def sla_suspects(

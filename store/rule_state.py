@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import ObjectType
-from store.id_lists import among_ids
+from store.aggregates import one_of
 from store.ingest import insert_rows, stored_datetime
 from store.models import RuleMarkRow, RuleStateRow
 
@@ -72,7 +72,7 @@ def replace(session: Session, connection: str, rule: str, result: RuleResult, ju
         for start in range(0, len(gone), _IDS_PER_QUERY):
             session.execute(delete(RuleStateRow).where(
                 RuleStateRow.connection == connection, RuleStateRow.rule == rule,
-                among_ids(session, RuleStateRow.record_id, gone[start : start + _IDS_PER_QUERY])))
+                one_of(session, RuleStateRow.record_id, gone[start : start + _IDS_PER_QUERY])))
     when = stored_datetime(session.get_bind().dialect.name)
     rows = [(connection, rule, record_id, when(recheck), made) for record_id, (recheck, made) in found.items()]
     insert_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
@@ -86,7 +86,7 @@ def _stored(session: Session, connection: str, rule: str,
     for start in range(0, len(ordered), _IDS_PER_QUERY):
         stmt = select(RuleStateRow.record_id, RuleStateRow.recheck_at, cast(RuleStateRow.result, Text)).where(
             RuleStateRow.connection == connection, RuleStateRow.rule == rule,
-            among_ids(session, RuleStateRow.record_id, ordered[start : start + _IDS_PER_QUERY]))
+            one_of(session, RuleStateRow.record_id, ordered[start : start + _IDS_PER_QUERY]))
         stored.update((record_id, (recheck, made)) for record_id, recheck, made in session.execute(stmt))
     return stored
 
