@@ -137,15 +137,20 @@ def _sync_changes(
     newest = since
     in_change_order, over_network = reading_traits(reader)
     resumable = since is not None or in_change_order
-    chunks = (prefetched(changes, chunk=chunk_size, depth=2, on_read=told) if over_network
-              else chunked(changes, chunk=chunk_size, on_read=told))
+    with sessions() as session:
+        writer = MirrorWriter(session, obj, connection, first_sync=since is None)
+        in_process = not over_network and session.get_bind().dialect.name == "sqlite"
+    # A thread reads ahead while the writer waits on the network or the database server; when both
+    # the reader and SQLite work in this process it would only contend with the writer for the GIL.
+    chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
+              else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
     with bulk_indexes.built_after(sessions, table, first_sync=since is None):
         for chunk in chunks:
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
                                                                                since))
-                upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
+                upserted, deleted = _write_chunk(session, writer, chunk)
                 newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
                 if resumable:  # records come oldest first: a stop after this chunk resumes from it
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))
