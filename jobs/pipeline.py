@@ -30,7 +30,7 @@ from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
 from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
-from store import mirror
+from store import mirror, statistics
 from store.activities import sync_activities
 from store.claims import Held
 from store.history import load_history
@@ -215,6 +215,8 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
     rules = rules_for(policy, result.job)
+    if analyzed := statistics.refresh(sessions):
+        log.info("statistics.refreshed", tables=analyzed)
     with sessions() as session, progress.phase("rules", total=len(rules), unit="rules") as phase:
         org = mirror.MirrorOrg(session, result.connection)
         window_start = result.now - timedelta(days=policy.rotation.window_days)

@@ -10,10 +10,28 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, String, and_, case, exists, func, not_, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Result,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
@@ -25,14 +43,34 @@ _IDS_PER_QUERY = 5000
 _PROBABILITY_TOLERANCE = 1e-9
 _OPPORTUNITY_COLUMNS = frozenset(f.name for f in dataclasses.fields(Opportunity)) - {"extra", "deleted"}
 RecordT = TypeVar("RecordT", bound=Task | Opportunity | Lead)
+_Row = TypeVarTuple("_Row")
 
 
 def whole_table_filter(connection: str, row: type[MirrorRow] = TaskRow) -> ColumnElement[bool]:
     """The connection filter, written so that SQLite scans the table once when a query reads most of it.
 
     Every mirror index starts with ``connection``; walking one costs a lookup per row, ~10x a plain scan.
+    PostgreSQL gets the plain filter: it chooses scans by its statistics, which the disguise would hide
+    (it then guessed 0.5% of the tasks and sorted them to group them, 30% slower than hashing).
     """
-    return row.connection + "" == connection
+    return _Unindexed(row.connection) == connection
+
+
+class _Unindexed(FunctionElement[str]):
+    """A column as SQLite cannot look it up through an index (``column || ''``), else as it is."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_Unindexed)
+def _as_is(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _no_index(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} || '')"
 
 
 def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:
@@ -40,6 +78,22 @@ def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), _IDS_PER_QUERY):
         yield ordered[start : start + _IDS_PER_QUERY]
+
+
+def one_of(session: Session, column: ColumnElement[str | None] | InstrumentedAttribute[Any],
+           ids: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as one array parameter, sparing the driver thousands of placeholders to parse.
+
+    psycopg rewrites each ``%(name)s`` of a statement in Python, uncached for long ones: 10 ms per 2,000 ids.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    return column.in_(ids)
+
+
+def _execute(session: Session, stmt: TypedReturnsRows[*_Row]) -> Result[*_Row]:
+    """Run ``stmt`` as a plain Core statement: rows of values, without the ORM's result machinery (a third less CPU)."""
+    return session.connection().execute(stmt)
 
 
 def calls(session: Session, connection: str) -> Calls:
@@ -53,7 +107,9 @@ def calls(session: Session, connection: str) -> Calls:
     )
     last_completed: dict[str, datetime] = {}
     open_calls: set[str] = set()
-    for about, done, planned in session.execute(stmt):
+    for about, done, planned in _execute(session, stmt):
+        if about is None:  # the query leaves these out
+            continue
         if done is not None:
             last_completed[about] = done
         if planned:
@@ -68,10 +124,11 @@ def last_activity_of(session: Session, connection: str, record_ids: Collection[s
         for about in (TaskRow.what_id, TaskRow.who_id):
             stmt = (
                 select(about, func.max(TaskRow.completed_at))
-                .where(TaskRow.connection == connection, about.in_(chunk), TaskRow.status == TaskStatus.COMPLETED)
+                .where(TaskRow.connection == connection, one_of(session, about, chunk),
+                       TaskRow.status == TaskStatus.COMPLETED)
                 .group_by(about)
             )
-            for record_id, done in session.execute(stmt):
+            for record_id, done in _execute(session, stmt):
                 if record_id and done and (record_id not in latest or latest[record_id] < done):
                     latest[record_id] = done
     return latest
@@ -138,7 +195,7 @@ def sla_suspects(
         if found.id not in again:
             yield found
     for chunk in id_chunks(again):
-        yield from _stream(session, connection, row, record, and_(is_open, row.id.in_(chunk)))
+        yield from _stream(session, connection, row, record, and_(is_open, one_of(session, row.id, chunk)))
 
 
 def _completed_after_creation(
@@ -173,7 +230,7 @@ def _stream(
     columns: list[Any] = [getattr(row, f.name) for f in dataclasses.fields(record) if f.name != "deleted"]
     mine = whole_table_filter(connection, row) if whole_table else row.connection == connection
     stmt = select(*columns).where(mine, where)
-    for values in session.execute(stmt.execution_options(yield_per=_YIELD_PER)):
+    for values in _execute(session, stmt.execution_options(yield_per=_YIELD_PER)):
         yield record(*values)
 
 
@@ -186,10 +243,13 @@ def calls_about(session: Session, connection: str, record_ids: Collection[str]) 
     for chunk in id_chunks(record_ids):
         stmt = (
             select(TaskRow.what_id, func.max(completed), func.max(scheduled))
-            .where(TaskRow.connection == connection, TaskRow.what_id.in_(chunk), TaskRow.task_type == TaskType.CALL)
+            .where(TaskRow.connection == connection, one_of(session, TaskRow.what_id, chunk),
+                   TaskRow.task_type == TaskType.CALL)
             .group_by(TaskRow.what_id)
         )
-        for about, done, planned in session.execute(stmt):
+        for about, done, planned in _execute(session, stmt):
+            if about is None:  # the query leaves these out
+                continue
             if done is not None:
                 last_completed[about] = done
             if planned:
@@ -201,7 +261,7 @@ def among(session: Session, connection: str, row: type[MirrorRow], record: type[
           where: ColumnElement[bool]) -> Iterator[RecordT]:
     """Stream the records of ``row`` among ``ids`` that match ``where`` (looked up by id)."""
     for chunk in id_chunks(ids):
-        yield from _stream(session, connection, row, record, and_(row.id.in_(chunk), where))
+        yield from _stream(session, connection, row, record, and_(one_of(session, row.id, chunk), where))
 
 
 def open_records(object_type: ObjectType, closed: Collection[str]) -> ColumnElement[bool]:
@@ -234,7 +294,7 @@ def opportunities_with_partner(session: Session, connection: str, account_ids: C
     found: set[str] = set()
     for chunk in id_chunks(account_ids):
         stmt = select(OpportunityRow.id).where(whole_table_filter(connection, OpportunityRow),
-                                               OpportunityRow.partner_account_id.in_(chunk),
+                                               one_of(session, OpportunityRow.partner_account_id, chunk),
                                                OpportunityRow.is_closed.is_(False))
-        found.update(session.scalars(stmt))
+        found.update(_execute(session, stmt).scalars())
     return found

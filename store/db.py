@@ -56,6 +56,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
         if dialect.name == "sqlite":
             return _utc_from_sqlite_text
+        if dialect.name == "postgresql":
+            return _utc_from_postgres
         return super().result_processor(dialect, coltype)
 
 
@@ -73,12 +75,24 @@ def _utc_from_sqlite_text(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _utc_from_postgres(value: datetime | None) -> datetime | None:
+    """A ``timestamptz`` as the driver returns it: already in UTC on the engine's sessions (``make_engine``)."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 _STORED_LENGTH = len("2026-01-31 23:59:59.999999")
 """SQLAlchemy writes every SQLite datetime in this one layout, microseconds included."""
 
 
 CONNECT_TIMEOUT_SECONDS = 10
 """How long to wait for PostgreSQL to answer before saying it cannot be reached (a URL may set its own)."""
+POSTGRES_SESSION = ("SET TIME ZONE 'UTC'", "SET jit = off")
+"""Set on each new PostgreSQL connection. In UTC the driver returns timestamps in ``datetime.UTC`` and none
+needs converting (a million deals read 20% faster than in a server's ``Etc/UTC``). Compiling a query to
+machine code (JIT) costs 0.2 s per large query of the rules, more than it saves on them. Statements rather
+than startup options, which connection poolers such as PgBouncer refuse."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -87,12 +101,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        if parsed.get_backend_name() == "postgresql":
+            event.listen(engine, "connect", _postgres_session)
+        return engine
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        for statement in POSTGRES_SESSION:
+            cursor.execute(statement)
+    dbapi_connection.commit()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
