@@ -90,6 +90,7 @@ class CountingReader:
     def __init__(self, crm: LocalCRM) -> None:
         self.crm = crm
         self.records = 0
+        self.reads_over_network = crm.reads_over_network
 
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
         for record in self.crm.iter_changed(object_type, since):

@@ -139,6 +139,17 @@ class Reader(Protocol):
         ...
 
 
+def reading_traits(reader: object) -> tuple[bool, bool]:
+    """A reader's optional ``(first_sync_in_change_order, reads_over_network)`` flags, True when absent.
+
+    A connector whose first sync lists records in id order (HubSpot) sets the first False, so that only
+    a finished first sync sets the watermark. One that reads in its own process (the embedded CRM) sets
+    the second False: a read-ahead thread would only contend with the writer for the GIL. Wrappers copy
+    both from what they wrap.
+    """
+    return getattr(reader, "first_sync_in_change_order", True), getattr(reader, "reads_over_network", True)
+
+
 @runtime_checkable
 class ReadsAhead(Protocol):
     def read_ahead(self, since: Mapping[ObjectType, datetime | None],

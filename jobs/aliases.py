@@ -30,6 +30,7 @@ from domain.connector import (
     TaskDeletion,
     TaskKeyCheck,
     WriteResult,
+    reading_traits,
 )
 from domain.records import Lead, ObjectType, Opportunity, Owner, Record, StageChange
 
@@ -43,7 +44,7 @@ class AliasedConnector:
         self._inner = inner
         self.name = inner.name
         self.usage: ApiUsage = inner.usage
-        self.first_sync_in_change_order = getattr(inner, "first_sync_in_change_order", True)
+        self.first_sync_in_change_order, self.reads_over_network = reading_traits(inner)
         self._to_policy = {crm.strip().lower(): name for crm, name in aliases.items()}
         self._to_crm: dict[str, str] = {}
         for crm, name in aliases.items():

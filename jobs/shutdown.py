@@ -28,6 +28,7 @@ from domain.connector import (
     TaskDeletion,
     TaskKeyCheck,
     WriteResult,
+    reading_traits,
 )
 from domain.errors import BudgetExhausted
 from domain.records import ObjectType, Owner, Record, StageChange
@@ -79,6 +80,7 @@ class StoppingConnector:
         self._flag = flag
         self.name = inner.name
         self.usage: ApiUsage = inner.usage
+        self.first_sync_in_change_order, self.reads_over_network = reading_traits(inner)
 
     def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
         for record in self._inner.iter_changed(object_type, since):

@@ -20,6 +20,7 @@ from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_CACHE_KB = 65_536
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 class NaiveDatetimeError(ValueError):
@@ -126,6 +127,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # 64 MB of page cache (the default is 2 MB): a large mirror's index pages stay in memory while a
     # sync writes millions of rows, a fixed amount whatever the org's size.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
+    # Copy the write-ahead log into the database every 40 MB rather than every 4 MB: a sync's commits
+    # touch the same index pages again and again, and each copy writes a page once however often it
+    # changed (about 5% less CPU for a first sync of a million records, bench/sync_local).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.close()
 
 

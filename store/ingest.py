@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Date, Table, delete
 from sqlalchemy import Enum as EnumType
 from sqlalchemy.orm import Session
@@ -143,10 +144,17 @@ def _dialect(session: Session) -> str:
 
 
 class MirrorWriter:
-    """Upserts and deletes records of one type for one connection, batch by batch, in the caller's transaction."""
+    """Upserts and deletes records of one type for one connection, batch by batch, in the caller's transaction.
 
-    def __init__(self, session: Session, obj: ObjectType, connection: str) -> None:
+    ``first_sync``: the records are expected to be new to the mirror. On PostgreSQL they are then
+    copied straight into the table, which is about twice as fast as staging and merging; the first
+    batch holding an id the table already has is rolled back to a savepoint and merged instead, and
+    so is every batch after it.
+    """
+
+    def __init__(self, session: Session, obj: ObjectType, connection: str, *, first_sync: bool = False) -> None:
         self._dialect = _dialect(session)
+        self._expect_new = first_sync and self._dialect == "postgresql"
         self._table = table_of(obj)
         self._row = row_maker(obj, self._dialect)
         self._connection = connection
@@ -166,8 +174,11 @@ class MirrorWriter:
         if self._dialect == "sqlite":
             sql = f"INSERT INTO {self._table.name} ({self._names}) VALUES ({self._placeholders}) {self._conflict}"
             session.connection().exec_driver_sql(sql, rows)
-        else:
-            self._copy_and_merge(session, rows)
+            return
+        if self._expect_new and self._copied_as_new(session, rows):
+            return
+        self._expect_new = False
+        self._copy_and_merge(session, rows)
 
     def delete(self, session: Session, ids: Sequence[str]) -> None:
         table = self._table
@@ -175,11 +186,23 @@ class MirrorWriter:
             chunk = list(ids[start : start + 2000])
             session.execute(delete(table).where(table.c.connection == self._connection, table.c.id.in_(chunk)))
 
+    def _copied_as_new(self, session: Session, rows: list[tuple[Any, ...]]) -> bool:
+        """COPY ``rows`` into the table itself; False, with nothing written, if one of their ids was there."""
+        with _driver(session).cursor() as cursor:
+            cursor.execute("SAVEPOINT warden_copy_new")
+            try:
+                with cursor.copy(f"COPY {self._table.name} ({self._names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except UniqueViolation:
+                cursor.execute("ROLLBACK TO SAVEPOINT warden_copy_new")
+                return False
+            cursor.execute("RELEASE SAVEPOINT warden_copy_new")
+        return True
+
     def _copy_and_merge(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
         stage = f"warden_stage_{self._table.name}"
-        driver = session.connection().connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
+        with _driver(session).cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {self._table.name}) ON COMMIT DROP")
             with cursor.copy(f"COPY {stage} ({self._names}) FROM STDIN") as copy:
                 for row in rows:
@@ -187,6 +210,13 @@ class MirrorWriter:
             cursor.execute(f"INSERT INTO {self._table.name} ({self._names}) SELECT {self._names} FROM {stage} "
                            f"{self._conflict}")
             cursor.execute(f"TRUNCATE {stage}")
+
+
+def _driver(session: Session) -> Any:
+    """The psycopg connection under the session's transaction (for ``COPY``)."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 def stored_datetime(dialect: str) -> Callable[[datetime | None], Any]:

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.activities import Activity
-from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead
+from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead, reading_traits
 from domain.org import Calls
 from domain.progress import NO_PROGRESS, Phase, Progress
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
@@ -27,7 +27,7 @@ from store import aggregates, bulk_indexes, stage_history
 from store.activities import activities_since
 from store.changes import note_everything, note_records
 from store.ingest import COLUMNS, MirrorWriter, table_of
-from store.prefetch import prefetched
+from store.prefetch import chunked, prefetched
 from store.read_progress import PageCount, SyncProgress
 from store.sync_marks import mark_synced, not_synced_since
 from store.watermarks import get_watermark, keep_reader_state, reader_state, set_watermark
@@ -135,14 +135,22 @@ def _sync_changes(
     changes = reader.iter_changed(obj, since)
     told = SyncProgress(reader, phase)
     newest = since
-    resumable = since is not None or getattr(reader, "first_sync_in_change_order", True)
+    in_change_order, over_network = reading_traits(reader)
+    resumable = since is not None or in_change_order
+    with sessions() as session:
+        writer = MirrorWriter(session, obj, connection, first_sync=since is None)
+        in_process = not over_network and session.get_bind().dialect.name == "sqlite"
+    # A thread reads ahead while the writer waits on the network or the database server; when both
+    # the reader and SQLite work in this process it would only contend with the writer for the GIL.
+    chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
+              else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
     with bulk_indexes.built_after(sessions, table, first_sync=since is None):
-        for chunk in prefetched(changes, chunk=chunk_size, depth=2, on_read=told):
+        for chunk in chunks:
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
                                                                                since))
-                upserted, deleted = _write_chunk(session, MirrorWriter(session, obj, connection), chunk)
+                upserted, deleted = _write_chunk(session, writer, chunk)
                 newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
                 if resumable:  # records come oldest first: a stop after this chunk resumes from it
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))

@@ -47,17 +47,10 @@ def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4,
                 continue
         return False
 
-    def take(done: int) -> list[T]:
-        batch: list[T] = []
-        while len(batch) < chunk and (more := list(islice(items, min(STEP, chunk - len(batch))))):
-            batch += more
-            on_read(done + len(batch))
-        return batch
-
     def read() -> None:
         done = 0
         try:
-            while batch := take(done):
+            while batch := _take(items, chunk, done, on_read):
                 done += len(batch)
                 if not offer(batch):
                     return
@@ -80,3 +73,19 @@ def prefetched(items: Iterator[T], *, chunk: int, depth: int = 4,
     finally:
         gone.set()
         reader.join()
+
+
+def chunked(items: Iterator[T], *, chunk: int, on_read: Callable[[int], None] = lambda read: None) -> Iterator[list[T]]:
+    """The same chunks as :func:`prefetched`, read in the caller's thread (for readers that do not wait on I/O)."""
+    done = 0
+    while batch := _take(items, chunk, done, on_read):
+        done += len(batch)
+        yield batch
+
+
+def _take(items: Iterator[T], chunk: int, done: int, on_read: Callable[[int], None]) -> list[T]:
+    batch: list[T] = []
+    while len(batch) < chunk and (more := list(islice(items, min(STEP, chunk - len(batch))))):
+        batch += more
+        on_read(done + len(batch))
+    return batch

@@ -46,6 +46,8 @@ class LocalCRM:
     """A CRM in a SQLite file that implements ``domain.connector.Connector``."""
 
     name = "local"
+    reads_over_network = False
+    """Reading is the process's own CPU work on a file: a read-ahead thread would only contend for the GIL."""
 
     def __init__(
         self,
@@ -62,7 +64,7 @@ class LocalCRM:
         self.page_size = page_size
         self.batch_size = batch_size
         self.usage = ApiUsage()
-        # A sync reads ahead in a thread of its own (store.prefetch), one thread at a time.
+        # Other threads may use the connector (a worker's stop signal, tests), one at a time.
         self._conn = sqlite3.connect(path, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")

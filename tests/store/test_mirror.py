@@ -170,3 +170,21 @@ def test_records_with_later_changes_in_one_chunk_keep_the_last_version(engine: E
     reader.put(opportunity(1, minutes=1))
     mirror.sync(reader, engine, "local", [ObjectType.OPPORTUNITY])
     assert [o.stage for o in mirrored(engine, ObjectType.OPPORTUNITY)] == ["Negotiation"]
+
+
+def test_a_first_sync_that_meets_a_record_again_in_a_later_chunk_keeps_every_record(engine: Engine) -> None:
+    """A record edited while the first sync pages through the CRM comes back in a later chunk: it is
+    updated in place, and the chunks before and after it are all mirrored (PostgreSQL copies a first
+    sync's chunks straight into the table until one holds an id the table already has)."""
+    class EditedMidway(FakeReader):
+        def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+            yield from super().iter_changed(object_type, since)
+            if since is None:
+                yield opportunity(1, minutes=60, stage="Negotiation")
+                yield opportunity(99, minutes=61)
+
+    reader = EditedMidway()
+    reader.put(*(opportunity(n, minutes=n) for n in range(1, 8)))
+    mirror.sync(reader, engine, "local", [ObjectType.OPPORTUNITY], chunk_size=3)
+    stages = {o.id: o.stage for o in mirrored(engine, ObjectType.OPPORTUNITY)}
+    assert len(stages) == 8 and stages[opportunity(1).id] == "Negotiation"
