@@ -105,6 +105,10 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     assert mark is not None
     reads = _reads(rule)
     due = rule_state.due_by(session, connection, rule.id, ctx.now)
+    if reads is None and rule.kind == "dedupe" and not ctx.policy.dedupe.auto_merge:
+        # No account's identity changed (else _needs_full): its only clocks are new accounts that stop
+        # being new, and judged alone each of them drops out, without matching the whole org again.
+        reads = Reads((), ())
     if reads is None:  # nothing changed that it reads (else _needs_full): only its own clock may move it
         return _whole_org_by_clock(rule, family, ctx, org, session, sessions, mark, changes, fingerprint, due)
     judge = changes.of(*(o for o in reads.changed if o != ACTIVITY)) | due
