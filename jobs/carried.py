@@ -3,16 +3,19 @@
 The worker (and each Celery process) is long-lived: after a pass it holds what every rule concluded
 per record, and the next incremental pass only swaps in the records it judged again. The copy is
 used only while the rule's mark in the store is the one it was made with; any other process's run
-of the rule moves the mark, and this process then reads the judgments back from the store.
+of the rule moves the mark, and this process then reads the judgments back from the store. While
+it holds all the store holds (clocks included), storing a pass compares with it instead of reading
+the stored judgments back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.plan import Action, Finding, RuleResult, Skip
-from store.rule_state import Mark
+from store.rule_state import Judgment, Mark
 
 
 @dataclass
@@ -22,10 +25,13 @@ class Judgments:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     actions: dict[str, list[Action]] = field(default_factory=dict)
     skips: dict[str, list[Skip]] = field(default_factory=dict)
+    recheck: dict[str, datetime] = field(default_factory=dict)
+    whole: bool = True
+    """Whether these are all the store holds for the rule, its clocks included (not when read back from it)."""
 
     @classmethod
-    def of(cls, result: RuleResult) -> Judgments:
-        judgments = cls()
+    def of(cls, result: RuleResult, *, whole: bool) -> Judgments:
+        judgments = cls(whole=whole)
         judgments.add(result)
         return judgments
 
@@ -36,12 +42,26 @@ class Judgments:
             self.actions.setdefault(action.record_id, []).append(action)
         for skip in result.skips:
             self.skips.setdefault(skip.record_id, []).append(skip)
+        self.recheck.update(result.recheck)
+
+    def held(self, record_ids: Collection[str]) -> dict[str, Judgment] | None:
+        """What the store holds for each of ``record_ids`` it holds anything for (None: not known here)."""
+        if not self.whole:
+            return None
+        held: dict[str, Judgment] = {}
+        for record_id in record_ids:
+            findings, actions = self.findings.get(record_id, ()), self.actions.get(record_id, ())
+            skips, recheck = self.skips.get(record_id, ()), self.recheck.get(record_id)
+            if findings or actions or skips or recheck is not None:
+                held[record_id] = (recheck, tuple(findings), tuple(actions), tuple(skips))
+        return held
 
     def forget(self, record_ids: Collection[str]) -> None:
         for record_id in record_ids:
             self.findings.pop(record_id, None)
             self.actions.pop(record_id, None)
             self.skips.pop(record_id, None)
+            self.recheck.pop(record_id, None)
 
     def result(self) -> RuleResult:
         return RuleResult([f for fs in self.findings.values() for f in fs],

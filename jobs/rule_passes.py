@@ -99,7 +99,7 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         result = _judge(rule, family, ctx, _whole(rule, ctx, org, session), index)
         now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
         _save(sessions, connection, rule.id, result, None, now_mark)
-        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
+        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result, whole=True))
         lead_index.keep(store, connection, rule.id, now_mark, index.built)
         return Pass(result, True, len(result.recheck))
     assert mark is not None
@@ -122,13 +122,14 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     fresh = _judge(rule, family, ctx, changed, index)
     judged = judge | _named(fresh)
     now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
-    _save(sessions, connection, rule.id, fresh, judged, now_mark)
+    judgments = carried.kept(store, connection, rule.id, mark)
+    held = judgments.held(judged) if judgments is not None else None  # spares reading the stored ones back
+    _save(sessions, connection, rule.id, fresh, judged, now_mark, held)
     lead_index.keep(store, connection, rule.id, now_mark, index.built)
     started = time.perf_counter()
-    judgments = carried.kept(store, connection, rule.id, mark)
     if judgments is None:  # another process ran the rule last, or this one just started: read them back
         with sessions() as reader:
-            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id))
+            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id), whole=False)
     else:
         judgments.forget(judged)
         judgments.add(fresh)
@@ -226,9 +227,9 @@ def _fingerprint(rule: Any, ctx: RuleContext) -> str:
 
 
 def _save(sessions: sessionmaker[Session], connection: str, rule_id: str, result: RuleResult,
-          judged: set[str] | None, mark: rule_state.Mark) -> None:
+          judged: set[str] | None, mark: rule_state.Mark, held: dict[str, rule_state.Judgment] | None = None) -> None:
     with sessions.begin() as session:
-        rule_state.replace(session, connection, rule_id, result, judged)
+        rule_state.replace(session, connection, rule_id, result, judged, held)
         rule_state.set_mark(session, connection, rule_id, mark)
         seen_by_all = session.scalar(select(func.min(RuleMarkRow.change_id)).where(
             RuleMarkRow.connection == connection))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,27 +55,44 @@ def due_by(session: Session, connection: str, rule: str, now: datetime) -> set[s
     return set(session.scalars(stmt))
 
 
-def replace(session: Session, connection: str, rule: str, result: RuleResult, judged: Collection[str] | None) -> None:
+Judgment = tuple[datetime | None, tuple[Finding, ...], tuple[Action, ...], tuple[Skip, ...]]
+"""A rule's judgment of one record: when to judge it again, and its findings, actions and skips."""
+
+
+def replace(session: Session, connection: str, rule: str, result: RuleResult, judged: Collection[str] | None,
+            held: Mapping[str, Judgment] | None = None) -> None:
     """Store ``result`` as the rule's judgment of the ``judged`` records (None: of every record).
 
     Of the ``judged`` records, only those whose judgment differs from the stored one are written: a
-    scheduled run judges thousands again and most conclude what they did before.
+    scheduled run judges thousands again and most conclude what they did before. ``held`` is what the
+    store holds for the ``judged`` records (a record it holds nothing for left out), when the caller
+    knows it: the stored rows are then not read back.
     """
-    found = {record_id: (result.recheck.get(record_id), json.dumps(made) if made else None)
-             for record_id, made in _by_record(result).items()}
+    made = _by_record(result)
     if judged is None:
         session.execute(delete(RuleStateRow).where(RuleStateRow.connection == connection, RuleStateRow.rule == rule))
+        write = made
     else:
-        stored = _stored(session, connection, rule, judged)
-        found = {record_id: now for record_id, now in found.items() if stored.pop(record_id, None) != now}
-        gone = sorted(set(stored) | set(found))  # rows that changed or that nothing holds any more
+        if held is None:
+            write, gone = _differing(_stored(session, connection, rule, judged), made)
+        else:
+            write = {record_id: now for record_id, now in made.items() if held.get(record_id) != now}
+            gone = sorted(record_id for record_id in held if record_id in write or record_id not in made)
         for start in range(0, len(gone), _IDS_PER_QUERY):
             session.execute(delete(RuleStateRow).where(
                 RuleStateRow.connection == connection, RuleStateRow.rule == rule,
                 one_of(session, RuleStateRow.record_id, gone[start : start + _IDS_PER_QUERY])))
     when = stored_datetime(session.get_bind().dialect.name)
-    rows = [(connection, rule, record_id, when(recheck), made) for record_id, (recheck, made) in found.items()]
+    rows = [(connection, rule, record_id, when(now[0]), _as_json(now)) for record_id, now in write.items()]
     insert_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
+
+
+def _differing(stored: dict[str, tuple[datetime | None, str | None]],
+               made: dict[str, Judgment]) -> tuple[dict[str, Judgment], list[str]]:
+    """The judgments in ``made`` that differ from the ``stored`` rows, and the rows that changed or hold nothing now."""
+    write = {record_id: now for record_id, now in made.items()
+             if stored.pop(record_id, None) != (now[0], _as_json(now))}
+    return write, sorted(set(stored) | set(write))
 
 
 def _stored(session: Session, connection: str, rule: str,
@@ -108,17 +125,27 @@ def _action(data: Mapping[str, Any]) -> Action:
     return Action(**{**data, "kind": ActionKind(data["kind"]), "object": ObjectType(data["object"])})
 
 
-def _by_record(result: RuleResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {record_id: {} for record_id in result.recheck}
+def _by_record(result: RuleResult) -> dict[str, Judgment]:
+    """``result`` as the judgment of each record it says something about (or notes a clock for)."""
+    grouped: dict[str, tuple[list[Finding], list[Action], list[Skip]]] = {}
+    for finding in result.findings:
+        grouped.setdefault(finding.record_id, ([], [], []))[0].append(finding)
+    for action in result.actions:
+        grouped.setdefault(action.record_id, ([], [], []))[1].append(action)
+    for skip in result.skips:
+        grouped.setdefault(skip.record_id, ([], [], []))[2].append(skip)
+    made: dict[str, Judgment] = {record_id: (at, (), (), ()) for record_id, at in result.recheck.items()}
+    for record_id, (findings, actions, skips) in grouped.items():
+        made[record_id] = (result.recheck.get(record_id), tuple(findings), tuple(actions), tuple(skips))
+    return made
 
-    def add(kind: str, items: Iterable[Finding | Action | Skip]) -> None:
-        for item in items:
-            grouped.setdefault(item.record_id, {}).setdefault(kind, []).append(_plain(item))
 
-    add("f", result.findings)
-    add("a", result.actions)
-    add("s", result.skips)
-    return grouped
+def _as_json(judgment: Judgment) -> str | None:
+    """A judgment's findings, actions and skips as the ``result`` column holds them (None: it has none)."""
+    _, findings, actions, skips = judgment
+    kept = {kind: [_plain(item) for item in items]
+            for kind, items in (("f", findings), ("a", actions), ("s", skips)) if items}
+    return json.dumps(kept) if kept else None
 
 
 def _plain(item: Finding | Action | Skip) -> dict[str, Any]:

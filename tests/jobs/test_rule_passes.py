@@ -35,7 +35,7 @@ from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
-from store import mirror
+from store import mirror, rule_state
 from store.db import make_engine, migrate, session_factory
 from tests.store.fake_reader import FakeReader
 
@@ -199,6 +199,8 @@ def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], c
                 assert incremental.full is (step == 0) or rule.kind in judged_in_full, rule.id
                 full = family.evaluate(rule, ctx, base)
                 assert comparable(incremental.result) == comparable(full), f"{rule.id} at step {step} ({org.now})"
+                stored = rule_state.current(session, connection, rule.id)  # what another process would carry
+                assert comparable(stored) == comparable(full), f"{rule.id} stored at step {step} ({org.now})"
 
 
 def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
@@ -216,4 +218,33 @@ def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
             ctx = RuleContext(policy, BusinessCalendar(policy.calendar), T0, base.owners(), History(), CONNECTION)
             (rule, family), = [(r, f) for r, f in rules_for(policy, "stale") if r.kind == "stale_deal"]
             assert rule_passes.evaluate(rule, family, ctx, base, session, sessions).full is expect_full
+    engine.dispose()
+
+
+def test_a_call_found_older_than_logged_brings_the_account_due_sooner(tmp_path: Path) -> None:
+    """A call's date corrected to earlier changes no finding at once, only when the next call falls due: found then."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'calls.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    reader = FakeReader()
+    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
+    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    reader.put(Account("acc1", "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
+                       account_type="Customer"))
+    call = Task("tsk1", "Call", rep, TaskStatus.COMPLETED, TaskType.CALL, TaskPriority.NORMAL, T0 - timedelta(days=10),
+                T0, completed_at=T0 - timedelta(days=10), what_id="acc1")
+    reader.put(call)
+    (rule, family), = [(r, f) for r, f in rules_for(POLICY, "all") if r.kind == "cadence"]
+    found = []
+    # the call was 85 days ago, not 10: 90 days are up 5 days later
+    for now, done in ((T0, None), (T0 + timedelta(hours=1), T0 - timedelta(days=85)), (T0 + timedelta(days=6), None)):
+        if done is not None:
+            reader.put(replace(call, completed_at=done, updated_at=now))
+        mirror.sync(reader, sessions, CONNECTION)
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
+            found.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+                          .result.findings])
+    assert found == [[], [], ["acc1"]]
     engine.dispose()
