@@ -115,7 +115,8 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
     if ACTIVITY in reads.changed:  # of the records changed tasks are about, the ones of the type it judges
         judge |= _of_type(session, connection, reads.changed[0], changes.of(ACTIVITY))
     if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
-        judge |= aggregates.opportunities_with_partner(session, connection, changes.of(_ACCOUNT))
+        # (an owner is an identity field, and accounts that come or go are logged as identity changes too)
+        judge |= aggregates.opportunities_with_partner(session, connection, changes.of(ACCOUNT_IDENTITY))
     changed = (SomeLeads(session, connection, ids=judge) if rule.kind == "existing_lead"
                else ChangedOrg(session, connection, judge, mark.now, ctx.now))
     index = lead_index.LeadIndex(session, connection, lead_index.kept(store, connection, rule.id, mark))

@@ -28,7 +28,8 @@ ACCOUNT_IDENTITY = "account_identity"
 IDENTITY_FIELDS = ("name", "owner_id", "created_at", "website", "phone", "billing_city", "billing_postcode",
                    "billing_country", "extra", "deleted")
 """What dedupe (``dedupe.candidate.Candidate``, its findings' owner and dates) and the lead matcher
-(``dedupe.lead_match``) read of an account: every field but the account type and the update stamp."""
+(``dedupe.lead_match``) read of an account: every field but the account type and the update stamp.
+Stale deals read a partner account's owner (``jobs.rule_passes``)."""
 _IDS_PER_QUERY = 5000
 
 

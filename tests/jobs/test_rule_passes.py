@@ -248,3 +248,30 @@ def test_a_call_found_older_than_logged_brings_the_account_due_sooner(tmp_path: 
                           .result.findings])
     assert found == [[], [], ["acc1"]]
     engine.dispose()
+
+
+def test_a_stale_deal_goes_back_to_its_partner_accounts_new_owner(tmp_path: Path) -> None:
+    """When the partner account changes hands, the stale deal it brought is pulled back to the new channel manager."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'partner.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    reader = FakeReader()
+    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
+    first, second = [o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active][:2]
+    partner = Account("acc1", "Globex", first, T0 - timedelta(days=400), T0 - timedelta(days=400),
+                      account_type="Partner")
+    reader.put(partner, Opportunity("opp1", "Deal 1", "acc2", second, "Discovery", T0 - timedelta(days=200),
+                                    T0 - timedelta(days=100), T0 - timedelta(days=100), partner_account_id="acc1"))
+    (rule, family), = [(r, f) for r, f in rules_for(POLICY, "all") if r.kind == "stale_deal"]
+    pulled_back_to = []
+    for now, owner in ((T0, None), (T0 + timedelta(hours=1), second)):
+        if owner is not None:
+            reader.put(replace(partner, owner_id=owner, updated_at=now))
+        mirror.sync(reader, sessions, CONNECTION)
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
+            actions = rule_passes.evaluate(rule, family, ctx, base, session, sessions).result.actions
+            pulled_back_to.append([a.payload["owner_id"] for a in actions])
+    assert pulled_back_to == [[first], [second]]
+    engine.dispose()
