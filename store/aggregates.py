@@ -183,20 +183,23 @@ def sla_suspects(
     """
     row: type[LeadRow | OpportunityRow] = LeadRow if object_type is ObjectType.LEAD else OpportunityRow
     record: type[Lead | Opportunity] = Lead if object_type is ObjectType.LEAD else Opportunity
-    state = LeadRow.status if object_type is ObjectType.LEAD else OpportunityRow.stage
-    changed = LeadRow.status_changed_at if object_type is ObjectType.LEAD else OpportunityRow.stage_changed_at
-    is_open = or_(state.is_(None), state.not_in(list(closed)))
-    if object_type is ObjectType.OPPORTUNITY:
-        is_open = and_(is_open, OpportunityRow.is_closed.is_(False))
-    acted = or_(and_(changed.is_not(None), changed > row.created_at), _completed_after_creation(row, TaskRow.what_id),
-                _completed_after_creation(row, TaskRow.who_id))
-    suspect = or_(row.owner_id.is_(None), row.owner_id.not_in(list(acting_owners)), not_(acted))
+    is_open = open_records(object_type, closed)
     again = set(recheck)
-    for found in _stream(session, connection, row, record, and_(is_open, suspect), whole_table=True):
+    for found in _stream(session, connection, row, record, and_(is_open, sla_suspect(object_type, acting_owners)),
+                         whole_table=True):
         if found.id not in again:
             yield found
     for chunk in id_chunks(again):
         yield from _stream(session, connection, row, record, and_(is_open, one_of(session, row.id, chunk)))
+
+
+def sla_suspect(object_type: ObjectType, acting_owners: Collection[str]) -> ColumnElement[bool]:
+    """A lead or opportunity whose owner is not acting, or who never acted on it since it was created."""
+    row: type[LeadRow | OpportunityRow] = LeadRow if object_type is ObjectType.LEAD else OpportunityRow
+    changed = LeadRow.status_changed_at if object_type is ObjectType.LEAD else OpportunityRow.stage_changed_at
+    acted = or_(and_(changed.is_not(None), changed > row.created_at), _completed_after_creation(row, TaskRow.what_id),
+                _completed_after_creation(row, TaskRow.who_id))
+    return or_(row.owner_id.is_(None), row.owner_id.not_in(list(acting_owners)), not_(acted))
 
 
 def _completed_after_creation(

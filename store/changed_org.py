@@ -52,10 +52,14 @@ class ChangedOrg:
 
     def sla_suspects(self, object_type: ObjectType, closed: Collection[str], acting_owners: Collection[str],
                      recheck: Collection[str]) -> Iterator[Lead | Opportunity]:
-        if object_type is ObjectType.LEAD:
-            return among(self._session, self._connection, LeadRow, Lead, self._judge, open_records(object_type, closed))
-        return among(self._session, self._connection, OpportunityRow, Opportunity, self._judge,
-                     open_records(object_type, closed))
+        """As ``MirrorOrg.sla_suspects``, among the records to judge: the ones acted on are left in the database."""
+        row: type[LeadRow | OpportunityRow] = LeadRow if object_type is ObjectType.LEAD else OpportunityRow
+        record: type[Lead | Opportunity] = Lead if object_type is ObjectType.LEAD else Opportunity
+        is_open = open_records(object_type, closed)
+        again = self._judge.intersection(recheck)
+        yield from among(self._session, self._connection, row, record, self._judge - again,
+                         and_(is_open, aggregates.sla_suspect(object_type, acting_owners)))
+        yield from among(self._session, self._connection, row, record, again, is_open)
 
     def last_activity_of(self, record_ids: Collection[str]) -> dict[str, datetime]:
         return self._mirror.last_activity_of(record_ids)

@@ -275,3 +275,30 @@ def test_a_stale_deal_goes_back_to_its_partner_accounts_new_owner(tmp_path: Path
             pulled_back_to.append([a.payload["owner_id"] for a in actions])
     assert pulled_back_to == [[first], [second]]
     engine.dispose()
+
+
+def test_a_deal_the_rule_reassigned_is_judged_from_its_reassignment_when_it_changes(tmp_path: Path) -> None:
+    """A reassignment restarts the SLA clock: an edit to the deal leaves the breach since then standing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'restart.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    reader = FakeReader()
+    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
+    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    deal = Opportunity("opp1", "Deal 1", "acc1", rep, "Discovery", T0 - timedelta(days=30), T0 - timedelta(days=20),
+                       T0 - timedelta(days=20), amount=1000.0)  # its stage moved after it was created: acted on
+    reader.put(deal)
+    (rule, family), = [(r, f) for r, f in rules_for(POLICY, "all") if r.id == "sla-new-opportunity"]
+    history = History(last_reassigned={(rule.id, "opp1"): T0 - timedelta(days=10)})  # nobody acted since
+    breached = []
+    for now, amount in ((T0, None), (T0 + timedelta(hours=1), 2000.0)):
+        if amount is not None:
+            reader.put(replace(deal, amount=amount, updated_at=now))
+        mirror.sync(reader, sessions, CONNECTION)
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), history, CONNECTION)
+            breached.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+                             .result.findings])
+    assert breached == [["opp1"], ["opp1"]]
+    engine.dispose()
