@@ -36,11 +36,21 @@ from enforcement.routing import waiting_owners
 from jobs import carried, lead_index
 from store import aggregates, rule_state
 from store.changed_org import ChangedOrg, SomeLeads
-from store.changes import ACCOUNT_IDENTITY, ACTIVITY, Changes, changes_after, forget_before, last_change_id
+from store.changes import (
+    ACCOUNT_IDENTITY,
+    ACTIVITY,
+    CALL_ACTIVITY,
+    Changes,
+    changes_after,
+    forget_before,
+    last_change_id,
+)
 from store.mirror import MirrorOrg
 from store.models import MIRROR_ROWS, ContactRow, LeadRow, RuleMarkRow
 
 FULL_PASS_EVERY = timedelta(hours=24)
+_ABOUT = frozenset({ACTIVITY, CALL_ACTIVITY})
+"""Change-log objects that name the records changed tasks are about, of any type."""
 ALWAYS_FULL = frozenset({"activity_score", "route"})
 """Families judged in full every run: what they read is not in the change log (activities) or a new record
 anywhere changes what they plan (a new lead waiting to be routed); carrying their last plan forward would
@@ -55,8 +65,8 @@ class Reads:
     """What a rule family's judgment of a record depends on, besides the owners, the policy and the clock."""
 
     changed: tuple[str, ...]
-    """Change-log objects whose ids are records to judge again, the type it judges first (``activity``: the
-    records of that type a task is about)."""
+    """Change-log objects whose ids are records to judge again, the type it judges first (``activity``,
+    ``call_activity``: the records of that type a task, a call, is about)."""
     replaced: tuple[str, ...]
     """Record types whose wholesale replacement (a first sync) calls for a full pass."""
 
@@ -68,7 +78,7 @@ def _reads(rule: Any) -> Reads | None:
         "sla": Reads((own, ACTIVITY), (own, _TASK)),
         "stale_deal": Reads((_OPP,), (_OPP, _ACCOUNT)),
         "stale_lead": Reads((_LEAD, ACTIVITY), (_LEAD, _TASK)),
-        "cadence": Reads((_ACCOUNT, ACTIVITY), (_ACCOUNT, _TASK)),
+        "cadence": Reads((_ACCOUNT, CALL_ACTIVITY), (_ACCOUNT, _TASK)),
         "overdue": Reads((_TASK,), (_TASK,)),
         "gates": Reads((own,), (own,)),
         "acceptance": Reads((_LEAD,), (_LEAD,)),
@@ -111,9 +121,9 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         reads = Reads((), ())
     if reads is None:  # nothing changed that it reads (else _needs_full): only its own clock may move it
         return _whole_org_by_clock(rule, family, ctx, org, session, sessions, mark, changes, fingerprint, due)
-    judge = changes.of(*(o for o in reads.changed if o != ACTIVITY)) | due
-    if ACTIVITY in reads.changed:  # of the records changed tasks are about, the ones of the type it judges
-        judge |= _of_type(session, connection, reads.changed[0], changes.of(ACTIVITY))
+    judge = changes.of(*(o for o in reads.changed if o not in _ABOUT)) | due
+    for about in _ABOUT.intersection(reads.changed):  # of the records changed tasks are about, those it judges
+        judge |= _of_type(session, connection, reads.changed[0], changes.of(about))
     if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
         # (an owner is an identity field, and accounts that come or go are logged as identity changes too)
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(ACCOUNT_IDENTITY))

@@ -3,7 +3,8 @@
 A first sync of a type, or an owner list that differs from the mirrored one, logs ``*`` (every
 record of the type changed): rules then make a full pass. An incremental sync logs each record it
 upserted or deleted, and for tasks also the records the task is, or was before, about (as
-``activity``), since a completed or removed task moves its parent's last activity. Accounts that
+``activity``, and for calls also as ``call_activity``), since a completed or removed task moves its
+parent's last activity. Accounts that
 were created, deleted, or changed in a field the matchers read (``account_identity``) are logged a
 second time, so the rules that judge the whole org at once (dedupe, leads already in the system)
 make a full pass only for those, not for a changed account type.
@@ -17,13 +18,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task
+from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task, TaskType
 from store.aggregates import one_of
 from store.ingest import COLUMNS, table_of
 from store.models import MirrorChangeRow, TaskRow
 
 EVERYTHING = "*"
 ACTIVITY = "activity"
+CALL_ACTIVITY = "call_activity"
+"""The records a call task is, or was before, about (``what_id``), logged besides ``activity``: the call
+cadence reads calls alone, and most changed tasks are not calls."""
 ACCOUNT_IDENTITY = "account_identity"
 IDENTITY_FIELDS = ("name", "owner_id", "created_at", "website", "phone", "billing_city", "billing_postcode",
                    "billing_country", "extra", "deleted")
@@ -68,9 +72,11 @@ def note_records(session: Session, connection: str, obj: ObjectType, records: Co
     """Log ``records`` as changed; for tasks, also what they were and are now about."""
     rows = [{"connection": connection, "object": obj.value, "record_id": r.id} for r in records]
     if obj is ObjectType.TASK:
-        about = _parents_before(session, connection, [r.id for r in records])
+        about, called = _parents_before(session, connection, [r.id for r in records])
         about |= {p for r in records if isinstance(r, Task) for p in (r.what_id, r.who_id) if p}
+        called |= {r.what_id for r in records if isinstance(r, Task) and r.task_type is TaskType.CALL and r.what_id}
         rows += [{"connection": connection, "object": ACTIVITY, "record_id": p} for p in sorted(about)]
+        rows += [{"connection": connection, "object": CALL_ACTIVITY, "record_id": p} for p in sorted(called)]
     if obj is ObjectType.ACCOUNT:
         rows += [{"connection": connection, "object": ACCOUNT_IDENTITY, "record_id": i}
                  for i in sorted(_identity_changed(session, connection, records))]
@@ -79,15 +85,19 @@ def note_records(session: Session, connection: str, obj: ObjectType, records: Co
         session.execute(insert(MirrorChangeRow), rows)
 
 
-def _parents_before(session: Session, connection: str, task_ids: list[str]) -> set[str]:
+def _parents_before(session: Session, connection: str, task_ids: list[str]) -> tuple[set[str], set[str]]:
+    """What the mirrored tasks among ``task_ids`` are about, and of those what the calls are about (``what_id``)."""
     found: set[str] = set()
+    called: set[str] = set()
     for start in range(0, len(task_ids), _IDS_PER_QUERY):
         chunk = task_ids[start : start + _IDS_PER_QUERY]
-        stmt = select(TaskRow.what_id, TaskRow.who_id).where(TaskRow.connection == connection,
-                                                             one_of(session, TaskRow.id, chunk))
-        for what, who in session.execute(stmt):
+        stmt = select(TaskRow.what_id, TaskRow.who_id, TaskRow.task_type).where(TaskRow.connection == connection,
+                                                                                one_of(session, TaskRow.id, chunk))
+        for what, who, kind in session.execute(stmt):
             found.update(p for p in (what, who) if p)
-    return found
+            if kind is TaskType.CALL and what:
+                called.add(what)
+    return found, called
 
 
 def _identity_changed(session: Session, connection: str, accounts: Collection[Record]) -> set[str]:

@@ -135,7 +135,8 @@ class Org:
         elif isinstance(record, Task):
             edits |= self.rng.choice(({"status": TaskStatus.COMPLETED, "completed_at": self.now},
                                       {"due_date": (self.now + timedelta(days=self.rng.randint(-3, 3))).date()},
-                                      {"what_id": f"opp{self.rng.randrange(25):04d}"}))
+                                      {"what_id": f"opp{self.rng.randrange(25):04d}"},
+                                      {"task_type": self.rng.choice(tuple(TaskType))}))
         elif isinstance(record, Account):  # the type matchers ignore; a name or website makes or ends a duplicate
             edits |= self.rng.choice(({"account_type": self.rng.choice(("Customer", "Prospect"))},
                                       {"name": f"{self.rng.choice(COMPANIES)}, Inc."},
@@ -301,4 +302,34 @@ def test_a_deal_the_rule_reassigned_is_judged_from_its_reassignment_when_it_chan
             breached.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
                              .result.findings])
     assert breached == [["opp1"], ["opp1"]]
+    engine.dispose()
+
+
+def test_a_call_logged_or_turned_into_an_email_judges_its_account_again(tmp_path: Path) -> None:
+    """The call cadence follows the calls: a new call clears the account, the same task made an email does not."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'cadence.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    reader = FakeReader()
+    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
+    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    reader.put(Account("acc1", "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
+                       account_type="Customer"))
+    old = Task("tsk1", "Call", rep, TaskStatus.COMPLETED, TaskType.CALL, TaskPriority.NORMAL, T0 - timedelta(days=100),
+               T0 - timedelta(days=100), completed_at=T0 - timedelta(days=100), what_id="acc1")
+    reader.put(old)
+    call = replace(old, id="tsk2", created_at=T0, completed_at=T0)
+    (rule, family), = [(r, f) for r, f in rules_for(POLICY, "all") if r.kind == "cadence"]
+    overdue = []
+    for now, task in ((T0, None), (T0 + timedelta(hours=1), call),
+                      (T0 + timedelta(hours=2), replace(call, task_type=TaskType.EMAIL))):
+        if task is not None:
+            reader.put(replace(task, updated_at=now))
+        mirror.sync(reader, sessions, CONNECTION)
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
+            overdue.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+                            .result.findings])
+    assert overdue == [["acc1"], [], ["acc1"]]
     engine.dispose()

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from domain.records import ObjectType
 from store import mirror
-from store.changes import ACTIVITY, EVERYTHING, changes_after, last_change_id
+from store.changes import ACTIVITY, CALL_ACTIVITY, EVERYTHING, changes_after, last_change_id
 from store.db import session_factory
 from tests.store.fake_reader import FakeReader, opportunity, task
 
@@ -41,4 +41,4 @@ def test_records_read_again_at_the_watermark_are_not_changes_but_edits_and_moved
     ids, everything = logged_after(engine, first)
     assert everything == set()
     assert ids == {ObjectType.OPPORTUNITY.value: {opportunity(1).id}, ObjectType.TASK.value: {task(1).id},
-                   ACTIVITY: {"006A", "006B"}}
+                   ACTIVITY: {"006A", "006B"}, CALL_ACTIVITY: {"006A", "006B"}}
