@@ -123,7 +123,7 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
         return _whole_org_by_clock(rule, family, ctx, org, session, sessions, mark, changes, fingerprint, due)
     judge = changes.of(*(o for o in reads.changed if o not in _ABOUT)) | due
     for about in _ABOUT.intersection(reads.changed):  # of the records changed tasks are about, those it judges
-        judge |= _of_type(session, connection, reads.changed[0], changes.of(about))
+        judge |= _about_of_type(session, store, connection, reads.changed[0], about, changes)
     if rule.kind == "stale_deal":  # a partner account's owner is the channel manager a deal goes back to
         # (an owner is an identity field, and accounts that come or go are logged as identity changes too)
         judge |= aggregates.opportunities_with_partner(session, connection, changes.of(ACCOUNT_IDENTITY))
@@ -184,6 +184,19 @@ def _needs_full(rule: Any, ctx: RuleContext, mark: rule_state.Mark | None, chang
         watched = _ACCOUNT if ctx.policy.dedupe.auto_merge else ACCOUNT_IDENTITY
         return bool(changes.of(watched)) or bool(changes.everything)
     return bool(set(reads.replaced) & changes.everything)
+
+
+_TYPED: dict[tuple[str, str, str, str], tuple[Changes, set[str]]] = {}
+"""Per store, connection, type and change-log object: the records of the type among those changed tasks are
+about, for the change log the latest pass read (two lead rules need the same ones)."""
+
+
+def _about_of_type(session: Session, store: str, connection: str, obj: str, about: str, changes: Changes) -> set[str]:
+    key = (store, connection, obj, about)
+    known = _TYPED.get(key)
+    if known is None or known[0] is not changes:
+        known = _TYPED[key] = (changes, _of_type(session, connection, obj, changes.of(about)))
+    return known[1]
 
 
 def _of_type(session: Session, connection: str, obj: str, ids: set[str]) -> set[str]:

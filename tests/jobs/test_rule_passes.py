@@ -306,30 +306,32 @@ def test_a_deal_the_rule_reassigned_is_judged_from_its_reassignment_when_it_chan
 
 
 def test_a_call_logged_or_turned_into_an_email_judges_its_account_again(tmp_path: Path) -> None:
-    """The call cadence follows the calls: a new call clears the account, the same task made an email does not."""
+    """The call cadence follows the calls: a new call clears its account, the same task made an email does not."""
     engine = make_engine(f"sqlite:///{tmp_path / 'cadence.db'}")
     migrate(engine)
     sessions = session_factory(engine)
     reader = FakeReader()
     reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
     rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
-    reader.put(Account("acc1", "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
-                       account_type="Customer"))
+    for account in ("acc1", "acc2"):
+        reader.put(Account(account, "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
+                           account_type="Customer"))
     old = Task("tsk1", "Call", rep, TaskStatus.COMPLETED, TaskType.CALL, TaskPriority.NORMAL, T0 - timedelta(days=100),
                T0 - timedelta(days=100), completed_at=T0 - timedelta(days=100), what_id="acc1")
     reader.put(old)
     call = replace(old, id="tsk2", created_at=T0, completed_at=T0)
     (rule, family), = [(r, f) for r, f in rules_for(POLICY, "all") if r.kind == "cadence"]
     overdue = []
-    for now, task in ((T0, None), (T0 + timedelta(hours=1), call),
-                      (T0 + timedelta(hours=2), replace(call, task_type=TaskType.EMAIL))):
+    for step, task in enumerate((None, call, replace(call, task_type=TaskType.EMAIL),
+                                 replace(call, id="tsk3", what_id="acc2"))):
+        now = T0 + timedelta(hours=step)
         if task is not None:
             reader.put(replace(task, updated_at=now))
         mirror.sync(reader, sessions, CONNECTION)
         with sessions() as session:
             base = mirror.MirrorOrg(session, CONNECTION)
             ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
-            overdue.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
-                            .result.findings])
-    assert overdue == [["acc1"], [], ["acc1"]]
+            overdue.append(sorted(f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+                                  .result.findings))
+    assert overdue == [["acc1", "acc2"], ["acc2"], ["acc1", "acc2"], ["acc1"]]
     engine.dispose()
