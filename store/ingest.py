@@ -5,7 +5,8 @@ statement compile per chunk, so records become plain tuples here, each value alr
 the database stores (what :class:`store.db.UTCDateTime` and the column types would have written),
 and go in through the driver:
 
-- SQLite: one prepared ``INSERT .. ON CONFLICT DO UPDATE`` run by ``executemany``;
+- SQLite: one prepared ``INSERT OR REPLACE`` run by ``executemany`` (it keeps one row per record
+  where the table has its key, and adds rows where a first sync writes it without: ``store.bulk_indexes``);
 - PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT .. SELECT .. ON CONFLICT``
   merge per batch.
 
@@ -163,7 +164,8 @@ class MirrorWriter:
         self._names = ", ".join(names)
         updates = ", ".join(f"{n} = excluded.{n}" for n in COLUMNS[obj] if n != "id")
         self._conflict = f"ON CONFLICT (connection, id) DO UPDATE SET {updates}"
-        self._placeholders = ", ".join("?" * len(names))
+        placeholders = ", ".join("?" * len(names))
+        self._replace = f"INSERT OR REPLACE INTO {self._table.name} ({self._names}) VALUES ({placeholders})"
 
     def upsert(self, session: Session, records: Sequence[Record]) -> None:
         """Insert or replace ``records`` (one version per id: the caller keeps the latest)."""
@@ -172,8 +174,7 @@ class MirrorWriter:
         row, connection = self._row, self._connection
         rows = [row(connection, r) for r in records]
         if self._dialect == "sqlite":
-            sql = f"INSERT INTO {self._table.name} ({self._names}) VALUES ({self._placeholders}) {self._conflict}"
-            session.connection().exec_driver_sql(sql, rows)
+            session.connection().exec_driver_sql(self._replace, rows)
             return
         if self._expect_new and self._copied_as_new(session, rows):
             return

@@ -28,14 +28,21 @@ State = tuple[str | None, float | None, date | None]
 _COLUMNS = ("connection", "object", "record_id", "entered_at", "stage", "amount", "close_date", "source")
 
 
-def capture(session: Session, obj: ObjectType, connection: str, records: Sequence[Record]) -> None:
-    """Record the stage or forecast changes of ``records`` against what the mirror holds for them."""
+def capture(
+    session: Session, obj: ObjectType, connection: str, records: Sequence[Record], *, first_load: bool = False
+) -> None:
+    """Record the stage or forecast changes of ``records`` against what the mirror holds for them.
+
+    ``first_load``: the mirror table is being written without its key, so looking records up there
+    would scan it; what it holds of a record met earlier in the same sync is what was captured then.
+    """
     if obj not in TRACKED:
         return
     live = [r for r in records if isinstance(r, Lead | Opportunity) and not r.deleted]
     if not live:
         return
-    known = _mirrored(session, obj, connection, [r.id for r in live])
+    ids = [r.id for r in live]
+    known = _last_captured(session, obj, connection, ids) if first_load else _mirrored(session, obj, connection, ids)
     rows = []
     for record in live:
         state, before = _state(record), known.get(record.id)
@@ -114,6 +121,21 @@ def _mirrored(session: Session, obj: ObjectType, connection: str, ids: Iterable[
         else:
             close = row[3] if day is None or row[3] is None else day(row[3])
             known[row[0]] = (row[1], row[2], close)
+    return known
+
+
+def _last_captured(session: Session, obj: ObjectType, connection: str, ids: Sequence[str]) -> dict[str, State]:
+    """The state this sync last recorded for each of these ids (by the history's own index)."""
+    table = StageHistoryRow
+    known: dict[str, State] = {}
+    for chunk in id_chunks(ids):
+        rows = session.execute(
+            select(table.record_id, table.stage, table.amount, table.close_date)
+            .where(table.connection == connection, table.object == obj.value, table.source == "sync",
+                   table.record_id.in_(chunk))
+            .order_by(table.id))
+        for record_id, stage, amount, close in rows:
+            known[record_id] = (stage, amount, close)
     return known
 
 

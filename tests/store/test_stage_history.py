@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from domain.records import ObjectType, StageChange
+from domain.records import ObjectType, Record, StageChange
 from store import mirror
 from store.db import session_factory
 from store.stage_history import histories
@@ -80,3 +80,26 @@ def test_a_crm_history_without_forecasts_is_merged_with_the_mirrors(engine: Engi
 
     assert stages(engine)[deal.id] == [("Discovery", None, T0), ("First Demo", None, T0 + timedelta(days=4)),
                                        ("First Demo", 700.0, T0 + timedelta(days=4))]
+
+
+def test_a_deal_edited_while_the_first_sync_pages_has_both_versions_in_its_history(engine: Engine) -> None:
+    """Met again later in its first sync (SQLite writes that sync without the key), a deal's moves are all recorded."""
+    moved_at, bigger = T0 + timedelta(days=3), T0 + timedelta(days=5)
+    first = opportunity(1, stage="Discovery", amount=1000.0, stage_changed_at=T0)
+    moved = replace(first, stage="First Demo", stage_changed_at=moved_at, updated_at=moved_at)
+    grown = replace(moved, amount=1500.0, updated_at=bigger)
+
+    class EditedMidway(FakeReader):
+        def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+            yield from super().iter_changed(object_type, since)
+            if since is None and object_type is ObjectType.OPPORTUNITY:
+                yield moved  # the CRM's paging meets the edited deal again, in later chunks
+                yield from (opportunity(n, minutes=n) for n in range(10, 13))
+                yield grown
+
+    reader = EditedMidway()
+    reader.owner_list = owners()
+    reader.put(first, *(opportunity(n, minutes=n) for n in range(2, 6)))
+    mirror.sync(reader, engine, "local", chunk_size=3)
+    assert stages(engine)[first.id] == [("Discovery", 1000.0, T0), ("First Demo", 1000.0, moved_at),
+                                        ("First Demo", 1500.0, bigger)]
