@@ -5,11 +5,11 @@ one grows dearer as the table outgrows the page cache: the tasks table has five 
 at 600,000 tasks they took 40% of a first sync's write CPU and most of its wall time
 (``bench/sync_local``). Building an index once over the finished table is one sort.
 
-On SQLite the record key, the unique index on ``(connection, id)``, goes too: past a few million
-rows its random inserts made a first sync 40% slower per record at ten million than at one
-million. Without it the writer inserts with ``INSERT OR REPLACE`` (``store.ingest``), which adds a
-second row for a record met twice; building the key keeps the last written row of each record. On
-PostgreSQL the first sync copies with the key in place, merging on a duplicate instead.
+The record key, the unique index on ``(connection, id)``, goes too: past a few million rows its
+random inserts made a SQLite first sync 40% slower per record at ten million than at one million.
+Without it the writer only appends (``store.ingest``), so a record met twice in the sync (edited
+while the CRM paged) has two rows; building the key keeps the row written last. A chunk that
+deletes records builds the key first: deletes need it, and the rows stay in the order written.
 
 Only an empty table is written this way: no other connection's rules need the indexes then. A
 sync that stops midway leaves the indexes dropped; the next sync of the type builds them first.
@@ -29,8 +29,13 @@ _PRESENT = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table",
     "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = :table",
 }
-_KEEP_LAST_WRITTEN = "DELETE FROM {table} WHERE rowid NOT IN (SELECT max(rowid) FROM {table} GROUP BY connection, id)"
-"""SQLite: of the rows of one record, keep the one written last (rowids only grow in a table written by inserts)."""
+_KEEP_LAST_WRITTEN = {
+    "sqlite": "DELETE FROM {table} WHERE rowid NOT IN (SELECT max(rowid) FROM {table} GROUP BY connection, id)",
+    "postgresql": "DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER "
+                  "(PARTITION BY connection, id ORDER BY ctid DESC) AS later FROM {table}) AS rows WHERE later > 1)",
+}
+"""Of the rows of one record, keep the one written last: in a table that was only appended to since it
+was empty, SQLite's rowids and PostgreSQL's row positions (ctid) grow in the order rows were written."""
 
 
 @contextmanager
@@ -45,9 +50,8 @@ def built_after(sessions: sessionmaker[Session], table: Table, *, first_sync: bo
         return
     with sessions.begin() as session:
         dropped = drop_if_empty(session, table)
-        keyless = dropped and _key(table) is not None and session.get_bind().dialect.name == "sqlite"
     try:
-        yield keyless
+        yield dropped and _key(table) is not None
     finally:
         if dropped:
             with sessions.begin() as session:
@@ -55,21 +59,17 @@ def built_after(sessions: sessionmaker[Session], table: Table, *, first_sync: bo
 
 
 def drop_if_empty(session: Session, table: Table) -> bool:
-    """Drop ``table``'s secondary indexes (and on SQLite its key) if it holds no row at all; whether it did."""
+    """Drop ``table``'s indexes, its key included, if it holds no row at all; whether it did."""
     if session.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
         return False
-    key = _key(table)
-    for index in _secondary(table):
+    for index in table.indexes:
         session.execute(DropIndex(index, if_exists=True))
-    if key is not None and session.get_bind().dialect.name == "sqlite":
-        session.execute(DropIndex(key, if_exists=True))
     return True
 
 
 def restore(session: Session, table: Table) -> None:
     """Build whichever of ``table``'s indexes is missing (none is, normally: one cheap query), the key first."""
-    query = text(_PRESENT[session.get_bind().dialect.name])
-    present = set(session.scalars(query, {"table": table.name}))
+    present = _present(session, table)
     key = _key(table)
     if key is not None and key.name not in present:
         _build_key(session, table, key)
@@ -78,12 +78,28 @@ def restore(session: Session, table: Table) -> None:
             session.execute(CreateIndex(index))
 
 
+def build_key(session: Session, table: Table) -> None:
+    """Build ``table``'s key if it is missing (a first sync about to delete records)."""
+    key = _key(table)
+    if key is not None and key.name not in _present(session, table):
+        _build_key(session, table, key)
+
+
+def _present(session: Session, table: Table) -> set[str]:
+    return set(session.scalars(text(_PRESENT[session.get_bind().dialect.name]), {"table": table.name}))
+
+
 def _build_key(session: Session, table: Table, key: Index) -> None:
     """Build the key; if a record was written twice (met again later in its first sync), keep its last row."""
+    dialect = session.get_bind().dialect.name
     try:
-        session.execute(CreateIndex(key))
-    except IntegrityError:  # SQLite undid the failed statement alone: the transaction goes on
-        session.execute(text(_KEEP_LAST_WRITTEN.format(table=table.name)))
+        if dialect == "sqlite":  # a failed statement is undone alone: the transaction goes on
+            session.execute(CreateIndex(key))
+        else:
+            with session.begin_nested():
+                session.execute(CreateIndex(key))
+    except IntegrityError:
+        session.execute(text(_KEEP_LAST_WRITTEN[dialect].format(table=table.name)))
         session.execute(CreateIndex(key))
 
 

@@ -137,20 +137,20 @@ def _sync_changes(
     newest = since
     in_change_order, over_network = reading_traits(reader)
     resumable = since is not None or in_change_order
-    with sessions() as session:
-        writer = MirrorWriter(session, obj, connection, first_sync=since is None)
-        in_process = not over_network and session.get_bind().dialect.name == "sqlite"
-    # A thread reads ahead while the writer waits on the network or the database server; when both
-    # the reader and SQLite work in this process it would only contend with the writer for the GIL.
-    chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
-              else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
     with bulk_indexes.built_after(sessions, table, first_sync=since is None) as keyless:
+        with sessions() as session:
+            writer = MirrorWriter(session, obj, connection, first_sync=since is None, keyless=keyless)
+            in_process = not over_network and session.get_bind().dialect.name == "sqlite"
+        # A thread reads ahead while the writer waits on the network or the database server; when both
+        # the reader and SQLite work in this process it would only contend with the writer for the GIL.
+        chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
+                  else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
         for chunk in chunks:
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
                                                                                since))
-                upserted, deleted = _write_chunk(session, writer, chunk, first_load=keyless)
+                upserted, deleted = _write_chunk(session, writer, chunk)
                 newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
                 if resumable:  # records come oldest first: a stop after this chunk resumes from it
                     set_watermark(session, connection, obj, newest, datetime.now(UTC))
@@ -204,18 +204,13 @@ def _sync_owners(sessions: sessionmaker[Session], owners: list[Owner], connectio
     return ObjectCounts(upserted=upserted, deleted=len(gone))
 
 
-def _write_chunk(
-    session: Session, writer: MirrorWriter, chunk: Sequence[Record], *, first_load: bool = False
-) -> tuple[int, int]:
-    """Upsert the live records of a chunk and delete the deleted ones; the last version of an id wins.
-
-    ``first_load``: the table is being written without its key (``store.bulk_indexes``).
-    """
+def _write_chunk(session: Session, writer: MirrorWriter, chunk: Sequence[Record]) -> tuple[int, int]:
+    """Upsert the live records of a chunk and delete the deleted ones; the last version of an id wins."""
     latest = {r.id: r for r in chunk}
     live = [r for r in latest.values() if not r.deleted]
     gone = [r.id for r in latest.values() if r.deleted]
     stage_history.capture(session, writer.object_type, writer.connection, list(latest.values()),
-                          first_load=first_load)
+                          first_load=writer.keyless)
     writer.upsert(session, live)
     writer.delete(session, gone)
     return len(live), len(gone)
