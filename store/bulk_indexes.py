@@ -9,7 +9,7 @@ The record key, the unique index on ``(connection, id)``, goes too: past a few m
 random inserts made a SQLite first sync 40% slower per record at ten million than at one million.
 Without it the writer only appends (``store.ingest``), so a record met twice in the sync (edited
 while the CRM paged) has two rows; building the key keeps the row written last. A chunk that
-deletes records builds the key first: deletes need it, and the rows stay in the order written.
+deletes records has the key built first: deletes need it, and the rows stay in the order written.
 
 Only an empty table is written this way: no other connection's rules need the indexes then. A
 sync that stops midway leaves the indexes dropped; the next sync of the type builds them first.
@@ -17,7 +17,7 @@ sync that stops midway leaves the indexes dropped; the next sync of the type bui
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Index, Table, literal, select, text
@@ -39,11 +39,14 @@ was empty, SQLite's rowids and PostgreSQL's row positions (ctid) grow in the ord
 
 
 @contextmanager
-def built_after(sessions: sessionmaker[Session], table: Table, *, first_sync: bool) -> Iterator[bool]:
+def built_after(
+    sessions: sessionmaker[Session], table: Table, *, first_sync: bool, loaded: Callable[[Session], None]
+) -> Iterator[bool]:
     """Around the writes of a sync: on a first sync into an empty ``table``, its indexes are built at the end.
 
-    Yields whether the table is being written without its key. They are built on the way out of an
-    error too; only a killed process leaves them to the next sync.
+    Yields whether the table is being written without its key; ``loaded`` runs once the key is
+    built, in the same transaction. They are built on the way out of an error too; only a killed
+    process leaves them to the next sync.
     """
     if not first_sync:
         yield False
@@ -55,7 +58,8 @@ def built_after(sessions: sessionmaker[Session], table: Table, *, first_sync: bo
     finally:
         if dropped:
             with sessions.begin() as session:
-                restore(session, table)
+                if restore(session, table):
+                    loaded(session)
 
 
 def drop_if_empty(session: Session, table: Table) -> bool:
@@ -67,22 +71,26 @@ def drop_if_empty(session: Session, table: Table) -> bool:
     return True
 
 
-def restore(session: Session, table: Table) -> None:
-    """Build whichever of ``table``'s indexes is missing (none is, normally: one cheap query), the key first."""
+def restore(session: Session, table: Table) -> bool:
+    """Build whichever of ``table``'s indexes is missing (none is, normally: one cheap query), the key first.
+
+    Returns whether the key was missing: the table was written without it since it was empty.
+    """
     present = _present(session, table)
-    key = _key(table)
-    if key is not None and key.name not in present:
-        _build_key(session, table, key)
+    built = build_key(session, table, present)
     for index in _secondary(table):
         if index.name not in present:
             session.execute(CreateIndex(index))
+    return built
 
 
-def build_key(session: Session, table: Table) -> None:
-    """Build ``table``'s key if it is missing (a first sync about to delete records)."""
+def build_key(session: Session, table: Table, present: set[str] | None = None) -> bool:
+    """Build ``table``'s key if it is missing (a first sync about to delete records); whether it was."""
     key = _key(table)
-    if key is not None and key.name not in _present(session, table):
-        _build_key(session, table, key)
+    if key is None or key.name in (_present(session, table) if present is None else present):
+        return False
+    _build_key(session, table, key)
+    return True
 
 
 def _present(session: Session, table: Table) -> set[str]:

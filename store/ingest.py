@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
 from domain.records import RECORD_CLASSES, ObjectType, Record
-from store import bulk_indexes
 from store.db import NaiveDatetimeError, UTCDateTime
 from store.models import MIRROR_ROWS, Base
 from store.upsert import UnsupportedDatabaseError
@@ -150,7 +149,7 @@ class MirrorWriter:
 
     ``keyless``: a first sync into an empty table written without its key (``store.bulk_indexes``).
     Records are then appended (SQLite's ``INSERT OR REPLACE`` finds no key to replace by, PostgreSQL
-    copies); the first batch that deletes records builds the key, and the writer upserts from there.
+    copies); the caller builds the key before it deletes, and sets ``keyless`` off.
 
     ``first_sync`` into a table that has the key (another connection's records are there): on
     PostgreSQL the records are copied straight into the table, about twice as fast as staging and
@@ -190,11 +189,6 @@ class MirrorWriter:
             self._copy_and_merge(session, rows)
 
     def delete(self, session: Session, ids: Sequence[str]) -> None:
-        if not ids:
-            return
-        if self.keyless:
-            bulk_indexes.build_key(session, self._table)
-            self.keyless = False
         table = self._table
         for start in range(0, len(ids), 2000):
             chunk = list(ids[start : start + 2000])

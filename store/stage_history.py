@@ -13,14 +13,15 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import HistoryReader
 from domain.records import Lead, ObjectType, Opportunity, Record, StageChange
 from store.aggregates import id_chunks
-from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime
+from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime, table_of
 from store.models import LeadRow, OpportunityRow, StageHistoryRow, WatermarkRow
+from store.upsert import conflict_insert
 
 TRACKED = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
 CHUNK = 2000
@@ -28,27 +29,43 @@ State = tuple[str | None, float | None, date | None]
 _COLUMNS = ("connection", "object", "record_id", "entered_at", "stage", "amount", "close_date", "source")
 
 
-def capture(
-    session: Session, obj: ObjectType, connection: str, records: Sequence[Record], *, first_load: bool = False
-) -> None:
-    """Record the stage or forecast changes of ``records`` against what the mirror holds for them.
-
-    ``first_load``: the mirror table is being written without its key, so looking records up there
-    would scan it; what it holds of a record met earlier in the same sync is what was captured then.
-    """
+def capture(session: Session, obj: ObjectType, connection: str, records: Sequence[Record]) -> None:
+    """Record the stage or forecast changes of ``records`` against what the mirror holds for them."""
     if obj not in TRACKED:
         return
     live = [r for r in records if isinstance(r, Lead | Opportunity) and not r.deleted]
     if not live:
         return
-    ids = [r.id for r in live]
-    known = _last_captured(session, obj, connection, ids) if first_load else _mirrored(session, obj, connection, ids)
+    known = _mirrored(session, obj, connection, [r.id for r in live])
     rows = []
     for record in live:
         state, before = _state(record), known.get(record.id)
         if state != before:
             rows.append((record.id, _entered(record, before, state), state))
     _insert(session, connection, obj, "sync", rows)
+
+
+def start_loaded(session: Session, obj: ObjectType) -> None:
+    """Start the history of each mirrored record of ``obj`` that has none, in one statement.
+
+    A first sync into an empty table (written without its key, ``store.bulk_indexes``) records no
+    history per chunk: looking each record up there would scan the table. Its records then start
+    their history here, as the sync left them, in key order, so the history's index is appended to
+    rather than written at random. Records that already have a history are left alone.
+    """
+    if obj not in TRACKED:
+        return
+    lead = obj is ObjectType.LEAD
+    c, history = table_of(obj).c, StageHistoryRow.__table__
+    changed = c.status_changed_at if lead else c.stage_changed_at
+    state = (c.status, null(), null()) if lead else (c.stage, c.amount, c.close_date)
+    started = select(literal(1)).where(history.c.connection == c.connection, history.c.object == obj.value,
+                                       history.c.record_id == c.id)
+    rows = (select(c.connection, literal(obj.value), c.id, func.coalesce(changed, c.created_at), *state,
+                   literal("sync"))
+            .where(~started.exists()).order_by(c.connection, c.id))
+    insert = conflict_insert(session, StageHistoryRow).from_select(list(_COLUMNS), rows).on_conflict_do_nothing()
+    session.execute(insert)
 
 
 def crm_history_since(session: Session, connection: str, obj: ObjectType) -> datetime | None:
@@ -121,21 +138,6 @@ def _mirrored(session: Session, obj: ObjectType, connection: str, ids: Iterable[
         else:
             close = row[3] if day is None or row[3] is None else day(row[3])
             known[row[0]] = (row[1], row[2], close)
-    return known
-
-
-def _last_captured(session: Session, obj: ObjectType, connection: str, ids: Sequence[str]) -> dict[str, State]:
-    """The state this sync last recorded for each of these ids (by the history's own index)."""
-    table = StageHistoryRow
-    known: dict[str, State] = {}
-    for chunk in id_chunks(ids):
-        rows = session.execute(
-            select(table.record_id, table.stage, table.amount, table.close_date)
-            .where(table.connection == connection, table.object == obj.value, table.source == "sync",
-                   table.record_id.in_(chunk))
-            .order_by(table.id))
-        for record_id, stage, amount, close in rows:
-            known[record_id] = (stage, amount, close)
     return known
 
 

@@ -124,7 +124,7 @@ def test_a_killed_first_sync_that_wrote_a_record_twice_leaves_its_last_version_o
 
 
 def test_a_record_deleted_while_the_first_sync_pages_is_gone_and_the_rest_all_arrive(engine: Engine) -> None:
-    """A record deleted in the CRM after the first sync wrote it comes back deleted: the mirror drops it, keeps the rest."""
+    """Deleted in the CRM after the first sync wrote it, a record comes back deleted: the mirror drops it alone."""
     class DeletedMidway(FakeReader):
         def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
             for record in super().iter_changed(object_type, since):
