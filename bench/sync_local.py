@@ -226,9 +226,10 @@ def _old_upsert(session: Session, obj: ObjectType, chunk: Sequence[Record]) -> N
     rows = [{"connection": CONNECTION, **{n: getattr(r, n) for n in COLUMNS[obj]}} for r in latest.values()
             if not r.deleted]
     insert = sqlite.insert(table) if session.get_bind().dialect.name == "sqlite" else postgresql.insert(table)
-    changed = {c.name: insert.excluded[c.name] for c in table.columns if not c.primary_key}
+    key = ["connection", "id"]
+    changed = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in key}
     if rows:
-        session.execute(insert.on_conflict_do_update(index_elements=list(table.primary_key), set_=changed), rows)
+        session.execute(insert.on_conflict_do_update(index_elements=key, set_=changed), rows)
 
 
 def _change(workdir: Path, sizes: dict[ObjectType, int], share: float) -> Phase:

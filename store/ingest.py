@@ -5,9 +5,10 @@ statement compile per chunk, so records become plain tuples here, each value alr
 the database stores (what :class:`store.db.UTCDateTime` and the column types would have written),
 and go in through the driver:
 
-- SQLite: one prepared ``INSERT .. ON CONFLICT DO UPDATE`` run by ``executemany``;
+- SQLite: one prepared ``INSERT OR REPLACE`` run by ``executemany`` (one row per record where the
+  table has its key; where a first sync writes it without, ``store.bulk_indexes``, a plain append);
 - PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT .. SELECT .. ON CONFLICT``
-  merge per batch.
+  merge per batch; a first sync copies straight into the table.
 
 Rows read back through the ORM exactly as if SQLAlchemy had written them (a test checks both ways).
 """
@@ -146,15 +147,22 @@ def _dialect(session: Session) -> str:
 class MirrorWriter:
     """Upserts and deletes records of one type for one connection, batch by batch, in the caller's transaction.
 
-    ``first_sync``: the records are expected to be new to the mirror. On PostgreSQL they are then
-    copied straight into the table, which is about twice as fast as staging and merging; the first
-    batch holding an id the table already has is rolled back to a savepoint and merged instead, and
-    so is every batch after it.
+    ``keyless``: a first sync into an empty table written without its key (``store.bulk_indexes``).
+    Records are then appended (SQLite's ``INSERT OR REPLACE`` finds no key to replace by, PostgreSQL
+    copies); the caller builds the key before it deletes, and sets ``keyless`` off.
+
+    ``first_sync`` into a table that has the key (another connection's records are there): on
+    PostgreSQL the records are copied straight into the table, about twice as fast as staging and
+    merging; the first batch holding an id the table already has is rolled back to a savepoint and
+    merged instead, and so is every batch after it.
     """
 
-    def __init__(self, session: Session, obj: ObjectType, connection: str, *, first_sync: bool = False) -> None:
+    def __init__(
+        self, session: Session, obj: ObjectType, connection: str, *, first_sync: bool = False, keyless: bool = False
+    ) -> None:
         self._dialect = _dialect(session)
         self._expect_new = first_sync and self._dialect == "postgresql"
+        self.keyless = keyless
         self._table = table_of(obj)
         self._row = row_maker(obj, self._dialect)
         self._connection = connection
@@ -163,7 +171,8 @@ class MirrorWriter:
         self._names = ", ".join(names)
         updates = ", ".join(f"{n} = excluded.{n}" for n in COLUMNS[obj] if n != "id")
         self._conflict = f"ON CONFLICT (connection, id) DO UPDATE SET {updates}"
-        self._placeholders = ", ".join("?" * len(names))
+        placeholders = ", ".join("?" * len(names))
+        self._replace = f"INSERT OR REPLACE INTO {self._table.name} ({self._names}) VALUES ({placeholders})"
 
     def upsert(self, session: Session, records: Sequence[Record]) -> None:
         """Insert or replace ``records`` (one version per id: the caller keeps the latest)."""
@@ -172,13 +181,12 @@ class MirrorWriter:
         row, connection = self._row, self._connection
         rows = [row(connection, r) for r in records]
         if self._dialect == "sqlite":
-            sql = f"INSERT INTO {self._table.name} ({self._names}) VALUES ({self._placeholders}) {self._conflict}"
-            session.connection().exec_driver_sql(sql, rows)
-            return
-        if self._expect_new and self._copied_as_new(session, rows):
-            return
-        self._expect_new = False
-        self._copy_and_merge(session, rows)
+            session.connection().exec_driver_sql(self._replace, rows)
+        elif self.keyless:
+            self._copy(_driver(session), self._table.name, rows)
+        elif not (self._expect_new and self._copied_as_new(session, rows)):
+            self._expect_new = False
+            self._copy_and_merge(session, rows)
 
     def delete(self, session: Session, ids: Sequence[str]) -> None:
         table = self._table
@@ -186,14 +194,18 @@ class MirrorWriter:
             chunk = list(ids[start : start + 2000])
             session.execute(delete(table).where(table.c.connection == self._connection, table.c.id.in_(chunk)))
 
+    def _copy(self, driver: Any, target: str, rows: list[tuple[Any, ...]]) -> None:
+        with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({self._names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _copied_as_new(self, session: Session, rows: list[tuple[Any, ...]]) -> bool:
         """COPY ``rows`` into the table itself; False, with nothing written, if one of their ids was there."""
-        with _driver(session).cursor() as cursor:
+        driver = _driver(session)
+        with driver.cursor() as cursor:
             cursor.execute("SAVEPOINT warden_copy_new")
             try:
-                with cursor.copy(f"COPY {self._table.name} ({self._names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                self._copy(driver, self._table.name, rows)
             except UniqueViolation:
                 cursor.execute("ROLLBACK TO SAVEPOINT warden_copy_new")
                 return False
@@ -202,11 +214,10 @@ class MirrorWriter:
 
     def _copy_and_merge(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
         stage = f"warden_stage_{self._table.name}"
-        with _driver(session).cursor() as cursor:
+        driver = _driver(session)
+        with driver.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {self._table.name}) ON COMMIT DROP")
-            with cursor.copy(f"COPY {stage} ({self._names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(driver, stage, rows)
             cursor.execute(f"INSERT INTO {self._table.name} ({self._names}) SELECT {self._names} FROM {stage} "
                            f"{self._conflict}")
             cursor.execute(f"TRUNCATE {stage}")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Table, select
@@ -127,7 +128,8 @@ def _sync_changes(
     table = _table(obj)
     with sessions.begin() as session:
         since = get_watermark(session, connection, obj)
-        bulk_indexes.restore(session, table)  # an earlier first sync of the type may have stopped midway
+        if bulk_indexes.restore(session, table):  # an earlier first sync of the type stopped midway
+            stage_history.start_loaded(session, obj)
     counts = ObjectCounts()
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
@@ -137,14 +139,15 @@ def _sync_changes(
     newest = since
     in_change_order, over_network = reading_traits(reader)
     resumable = since is not None or in_change_order
-    with sessions() as session:
-        writer = MirrorWriter(session, obj, connection, first_sync=since is None)
-        in_process = not over_network and session.get_bind().dialect.name == "sqlite"
-    # A thread reads ahead while the writer waits on the network or the database server; when both
-    # the reader and SQLite work in this process it would only contend with the writer for the GIL.
-    chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
-              else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
-    with bulk_indexes.built_after(sessions, table, first_sync=since is None):
+    loaded = partial(stage_history.start_loaded, obj=obj)
+    with bulk_indexes.built_after(sessions, table, first_sync=since is None, loaded=loaded) as keyless:
+        with sessions() as session:
+            writer = MirrorWriter(session, obj, connection, first_sync=since is None, keyless=keyless)
+            in_process = not over_network and session.get_bind().dialect.name == "sqlite"
+        # A thread reads ahead while the writer waits on the network or the database server; when both
+        # the reader and SQLite work in this process it would only contend with the writer for the GIL.
+        chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
+                  else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
         for chunk in chunks:
             with sessions.begin() as session:
                 if since is not None:
@@ -209,7 +212,12 @@ def _write_chunk(session: Session, writer: MirrorWriter, chunk: Sequence[Record]
     latest = {r.id: r for r in chunk}
     live = [r for r in latest.values() if not r.deleted]
     gone = [r.id for r in latest.values() if r.deleted]
-    stage_history.capture(session, writer.object_type, writer.connection, list(latest.values()))
+    if gone and writer.keyless:  # deletes need the key; the rows written so far keep their order
+        if bulk_indexes.build_key(session, table_of(writer.object_type)):
+            stage_history.start_loaded(session, writer.object_type)
+        writer.keyless = False
+    if not writer.keyless:  # else the history starts once the table is loaded (stage_history.start_loaded)
+        stage_history.capture(session, writer.object_type, writer.connection, list(latest.values()))
     writer.upsert(session, live)
     writer.delete(session, gone)
     return len(live), len(gone)

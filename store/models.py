@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
 from store.db import UTCDateTime
@@ -35,19 +35,36 @@ class Base(DeclarativeBase):
 
 
 class MirrorRow(Base):
-    """Columns every mirrored record has: which connection it came from and its CRM id."""
+    """Columns every mirrored record has: which connection it came from and its CRM id.
+
+    The pair is the record's key, kept by a unique index rather than a primary key: a first sync
+    into an empty table writes it without the index and builds the index at the end
+    (``store.bulk_indexes``), which SQLite allows for an index but not for a primary key.
+    """
 
     __abstract__ = True
-    connection: Mapped[str] = mapped_column(String, primary_key=True, sort_order=-2)
-    id: Mapped[str] = mapped_column(String, primary_key=True, sort_order=-1)
+    connection: Mapped[str] = mapped_column(String, sort_order=-2)
+    id: Mapped[str] = mapped_column(String, sort_order=-1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        table = cls.__table__
+        return {"primary_key": [table.c.connection, table.c.id]}
 
 
-def _by_connection(table: str, *columns: str) -> Index:
-    return Index(f"ix_{table}_{'_'.join(columns)}", "connection", *columns)
+def _key_index(table: str) -> Index:
+    """The unique index on ``(connection, id)`` of a mirror table."""
+    return Index(f"uq_{table}_connection_id", "connection", "id", unique=True)
+
+
+def _mirror_indexes(table: str, *columns: str) -> tuple[Index, ...]:
+    """A mirror table's key, and an index on ``(connection, column)`` for each of ``columns``."""
+    return (_key_index(table), *(Index(f"ix_{table}_{column}", "connection", column) for column in columns))
 
 
 class OwnerRow(MirrorRow):
     __tablename__ = "owners"
+    __table_args__ = _mirror_indexes("owners")
     name: Mapped[str]
     email: Mapped[str | None]
     active: Mapped[bool]
@@ -59,7 +76,7 @@ class OwnerRow(MirrorRow):
 
 class AccountRow(MirrorRow):
     __tablename__ = "accounts"
-    __table_args__ = (_by_connection("accounts", "updated_at"), _by_connection("accounts", "owner_id"))
+    __table_args__ = _mirror_indexes("accounts", "updated_at", "owner_id")
     name: Mapped[str]
     owner_id: Mapped[str | None]
     created_at: Mapped[datetime]
@@ -75,7 +92,7 @@ class AccountRow(MirrorRow):
 
 class ContactRow(MirrorRow):
     __tablename__ = "contacts"
-    __table_args__ = (_by_connection("contacts", "updated_at"), _by_connection("contacts", "account_id"))
+    __table_args__ = _mirror_indexes("contacts", "updated_at", "account_id")
     name: Mapped[str]
     account_id: Mapped[str | None]
     owner_id: Mapped[str | None]
@@ -87,7 +104,7 @@ class ContactRow(MirrorRow):
 
 class LeadRow(MirrorRow):
     __tablename__ = "leads"
-    __table_args__ = (_by_connection("leads", "updated_at"), _by_connection("leads", "owner_id"))
+    __table_args__ = _mirror_indexes("leads", "updated_at", "owner_id")
     name: Mapped[str]
     company: Mapped[str | None]
     owner_id: Mapped[str | None]
@@ -102,12 +119,7 @@ class LeadRow(MirrorRow):
 
 class OpportunityRow(MirrorRow):
     __tablename__ = "opportunities"
-    __table_args__ = (
-        _by_connection("opportunities", "updated_at"),
-        _by_connection("opportunities", "owner_id"),
-        _by_connection("opportunities", "stage_changed_at"),
-        _by_connection("opportunities", "account_id"),
-    )
+    __table_args__ = _mirror_indexes("opportunities", "updated_at", "owner_id", "stage_changed_at", "account_id")
     name: Mapped[str]
     account_id: Mapped[str | None]
     owner_id: Mapped[str | None]
@@ -127,13 +139,7 @@ class OpportunityRow(MirrorRow):
 
 class TaskRow(MirrorRow):
     __tablename__ = "tasks"
-    __table_args__ = (
-        _by_connection("tasks", "updated_at"),
-        _by_connection("tasks", "what_id"),
-        _by_connection("tasks", "who_id"),
-        _by_connection("tasks", "owner_id"),
-        _by_connection("tasks", "status"),
-    )
+    __table_args__ = _mirror_indexes("tasks", "updated_at", "what_id", "who_id", "owner_id", "status")
     subject: Mapped[str]
     owner_id: Mapped[str | None]
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus))
@@ -150,7 +156,7 @@ class TaskRow(MirrorRow):
 
 class NoteRow(MirrorRow):
     __tablename__ = "notes"
-    __table_args__ = (_by_connection("notes", "updated_at"), _by_connection("notes", "parent_id"))
+    __table_args__ = _mirror_indexes("notes", "updated_at", "parent_id")
     parent_id: Mapped[str]
     title: Mapped[str]
     body: Mapped[str | None] = mapped_column(Text)
@@ -185,7 +191,7 @@ class ActivityRow(MirrorRow):
     """One scored activity (``domain.activities.Activity``), read from the CRM or imported from a CSV file."""
 
     __tablename__ = "activities"
-    __table_args__ = (_by_connection("activities", "occurred_at"),)
+    __table_args__ = _mirror_indexes("activities", "occurred_at")
     activity_type: Mapped[str]
     occurred_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -13,14 +13,15 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import HistoryReader
 from domain.records import Lead, ObjectType, Opportunity, Record, StageChange
 from store.aggregates import id_chunks
-from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime
+from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime, table_of
 from store.models import LeadRow, OpportunityRow, StageHistoryRow, WatermarkRow
+from store.upsert import conflict_insert
 
 TRACKED = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
 CHUNK = 2000
@@ -42,6 +43,29 @@ def capture(session: Session, obj: ObjectType, connection: str, records: Sequenc
         if state != before:
             rows.append((record.id, _entered(record, before, state), state))
     _insert(session, connection, obj, "sync", rows)
+
+
+def start_loaded(session: Session, obj: ObjectType) -> None:
+    """Start the history of each mirrored record of ``obj`` that has none, in one statement.
+
+    A first sync into an empty table (written without its key, ``store.bulk_indexes``) records no
+    history per chunk: looking each record up there would scan the table. Its records then start
+    their history here, as the sync left them, in key order, so the history's index is appended to
+    rather than written at random. Records that already have a history are left alone.
+    """
+    if obj not in TRACKED:
+        return
+    lead = obj is ObjectType.LEAD
+    c, history = table_of(obj).c, StageHistoryRow.__table__
+    changed = c.status_changed_at if lead else c.stage_changed_at
+    state = (c.status, null(), null()) if lead else (c.stage, c.amount, c.close_date)
+    started = select(literal(1)).where(history.c.connection == c.connection, history.c.object == obj.value,
+                                       history.c.record_id == c.id)
+    rows = (select(c.connection, literal(obj.value), c.id, func.coalesce(changed, c.created_at), *state,
+                   literal("sync"))
+            .where(~started.exists()).order_by(c.connection, c.id))
+    insert = conflict_insert(session, StageHistoryRow).from_select(list(_COLUMNS), rows).on_conflict_do_nothing()
+    session.execute(insert)
 
 
 def crm_history_since(session: Session, connection: str, obj: ObjectType) -> datetime | None:

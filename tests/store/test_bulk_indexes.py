@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -49,7 +50,7 @@ def test_a_first_sync_into_an_empty_mirror_leaves_every_index_in_place(engine: E
     reader = WatchingReader(engine)
     reader.put(*(task(n, minutes=n) for n in range(30)))
     mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=7)
-    assert reader.seen is not None and not reader.seen & TASK_INDEXES
+    assert reader.seen is not None and not reader.seen & TASK_INDEXES  # the key too
     assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
     assert len(list(mirror.iter_records(session_factory(engine)(), "local", ObjectType.TASK))) == 30
 
@@ -91,3 +92,51 @@ def test_a_first_sync_beside_another_connections_records_keeps_the_indexes(engin
     reader.put(*(task(n, minutes=n) for n in range(5)))
     mirror.sync(reader, engine, "hubspot", [ObjectType.TASK])
     assert reader.seen is not None and reader.seen >= TASK_INDEXES
+
+
+def test_a_killed_first_sync_that_wrote_a_record_twice_leaves_its_last_version_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed mid first sync after a record edited meanwhile came back: the next sync keeps only its last version."""
+    edited = task(1, minutes=10, subject="Call back on Monday")
+
+    class EditedMidway(FakeReader):
+        def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+            for record in super().iter_changed(object_type, since):
+                yield record
+                if since is None and record.id == task(5).id:
+                    yield edited  # the CRM's paging meets the edited record again, after its later ones
+
+    reader = EditedMidway()
+    reader.put(*(task(n, minutes=n) for n in range(6)), *(task(n, minutes=20 + n) for n in range(6, 9)))
+    reader.fail_after = 8  # the chunk holding the edited record is written, the one after it is not
+    with monkeypatch.context() as killed:
+        killed.setattr(bulk_indexes, "restore", lambda session, table: None)
+        with pytest.raises(ConnectionError):
+            mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    reader.put(edited)
+    reader.fail_after = None
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
+    tasks = list(mirror.iter_records(session_factory(engine)(), "local", ObjectType.TASK))
+    assert sorted(t.id for t in tasks) == sorted(task(n).id for n in range(9))
+    assert next(t.subject for t in tasks if t.id == task(1).id) == "Call back on Monday"
+    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
+
+
+def test_a_record_deleted_while_the_first_sync_pages_is_gone_and_the_rest_all_arrive(engine: Engine) -> None:
+    """Deleted in the CRM after the first sync wrote it, a record comes back deleted: the mirror drops it alone."""
+    class DeletedMidway(FakeReader):
+        def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+            for record in super().iter_changed(object_type, since):
+                yield record
+                if since is None and record.id == task(5).id:
+                    yield replace(task(2), updated_at=task(6).updated_at, deleted=True)
+                    yield replace(task(4), updated_at=task(6).updated_at, subject="Moved to Friday")
+
+    reader = DeletedMidway()
+    reader.put(*(task(n, minutes=n) for n in range(10)))
+    mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=4)
+    tasks = {t.id: t for t in mirror.iter_records(session_factory(engine)(), "local", ObjectType.TASK)}
+    assert sorted(tasks) == sorted(task(n).id for n in range(10) if n != 2)
+    assert tasks[task(4).id].subject == "Moved to Friday"
+    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []

@@ -7,12 +7,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from domain.plan import Action, ActionKind
-from domain.records import ObjectType
+from domain.records import Account, ObjectType
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.ingest import MirrorWriter
 from store.ledger import Ledger
+from store.mirror import iter_records
 from store.models import Base, ClaimRow
 
 
@@ -49,4 +51,28 @@ def test_claims_applied_before_keys_named_their_connection_still_hold_for_it(tmp
                      for c in ("prod", "sandbox"))
     assert ledger.claim(prod).reason == f"already applied in run {run_id}"
     assert ledger.claim(sandbox).proceed
+    engine.dispose()
+
+
+def test_a_mirror_from_before_the_key_index_keeps_its_records_and_their_key(database_url: str) -> None:
+    """Upgrading a mirror whose tables had a primary key: every record stays, still one row per record."""
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0012")
+        connection.execute(text("INSERT INTO accounts (connection, id, name, created_at, updated_at, extra) VALUES ("
+                                "'prod', '001A', 'Acme Products', '2026-05-01 09:00', '2026-05-01 09:00', '{}')"))
+    migrate(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    acme = Account("001A", "Acme Products, Inc.", None, datetime(2026, 5, 1, 9, tzinfo=UTC),
+                   datetime(2026, 5, 2, 9, tzinfo=UTC))
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        MirrorWriter(session, ObjectType.ACCOUNT, "prod").upsert(session, [acme])
+    with sessions() as session:
+        assert [a.name for a in iter_records(session, "prod", ObjectType.ACCOUNT)] == ["Acme Products, Inc."]
     engine.dispose()

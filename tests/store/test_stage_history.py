@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
-from domain.records import ObjectType, StageChange
-from store import mirror
+from domain.records import ObjectType, Record, StageChange
+from store import bulk_indexes, mirror
 from store.db import session_factory
 from store.stage_history import histories
 from tests.store.fake_reader import T0, FakeReader, opportunity, owners
@@ -80,3 +81,46 @@ def test_a_crm_history_without_forecasts_is_merged_with_the_mirrors(engine: Engi
 
     assert stages(engine)[deal.id] == [("Discovery", None, T0), ("First Demo", None, T0 + timedelta(days=4)),
                                        ("First Demo", 700.0, T0 + timedelta(days=4))]
+
+
+def test_a_first_sync_starts_each_deals_history_as_the_sync_left_it(engine: Engine) -> None:
+    """A deal edited while the first sync pages through the CRM is met twice: its history starts at its last version."""
+    moved_at, bigger = T0 + timedelta(days=3), T0 + timedelta(days=5)
+    first = opportunity(1, stage="Discovery", amount=1000.0, stage_changed_at=T0)
+    grown = replace(first, stage="First Demo", stage_changed_at=moved_at, amount=1500.0, updated_at=bigger)
+
+    class EditedMidway(FakeReader):
+        def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+            yield from super().iter_changed(object_type, since)
+            if since is None and object_type is ObjectType.OPPORTUNITY:
+                yield from (opportunity(n, minutes=n) for n in range(10, 13))
+                yield grown  # the CRM's paging meets the edited deal again, in a later chunk
+
+    reader = EditedMidway()
+    reader.owner_list = owners()
+    reader.put(first, *(opportunity(n, minutes=n) for n in range(2, 6)))
+    mirror.sync(reader, engine, "local", chunk_size=3)
+    history = stages(engine)
+    assert history[first.id] == [("First Demo", 1500.0, moved_at)]
+    assert len(history) == 8 and all(len(changes) == 1 for changes in history.values())
+    reader.put(replace(grown, stage="Negotiation", stage_changed_at=bigger, updated_at=bigger))
+    mirror.sync(reader, engine, "local")
+    assert stages(engine)[first.id] == [("First Demo", 1500.0, moved_at), ("Negotiation", 1500.0, bigger)]
+
+
+def test_deals_a_killed_first_sync_wrote_start_their_history_with_the_next_sync(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed before its end, a first sync leaves deals without history; the next sync starts it, once."""
+    reader = FakeReader()
+    reader.owner_list = owners()
+    reader.put(*(opportunity(n, minutes=n) for n in range(1, 10)))
+    reader.fail_after = 6
+    with monkeypatch.context() as killed:  # killed: nothing runs on the way out
+        killed.setattr(bulk_indexes, "restore", lambda session, table: False)
+        with pytest.raises(ConnectionError):
+            mirror.sync(reader, engine, "local", [ObjectType.OPPORTUNITY], chunk_size=3)
+    assert stages(engine) == {}
+    reader.fail_after = None
+    mirror.sync(reader, engine, "local", [ObjectType.OPPORTUNITY], chunk_size=3)
+    assert {i: len(changes) for i, changes in stages(engine).items()} == {opportunity(n).id: 1 for n in range(1, 10)}
