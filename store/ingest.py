@@ -259,6 +259,16 @@ def insert_rows(
     session.connection().exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if skip_existing else ""), list(rows))
 
 
+def append_rows(session: Session, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append driver-ready tuples to ``table``: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
+    if _dialect(session) == "sqlite":
+        insert_rows(session, table, names, rows)
+        return
+    with _driver(session).cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def rows_by_id(
     session: Session, table: Table, names: Sequence[str], connection: str, ids: Iterable[str]
 ) -> Iterator[tuple[Any, ...]]:

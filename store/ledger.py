@@ -10,6 +10,7 @@ if it still fails, the claim stays ``planned`` and the next run settles it from 
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -30,10 +31,13 @@ from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
 from store.claims import Claim, Held
+from store.ingest import append_rows
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
 BATCH = 1000
+FINDINGS_BATCH = 20_000
+_FINDING_COLUMNS = ("run_id", "rule", "object", "record_id", "owner_id", "reason", "evidence")
 RUN_END_STATUSES = ("finished", "failed", "stopped")
 UNSETTLEABLE_LEASE = timedelta(minutes=15)
 """The lease of claims on changes nobody can read back (emails): a dead sender's claim lapses after it."""
@@ -100,8 +104,17 @@ class Ledger:
             run.status, run.summary, run.error, run.finished_at = status, summary, _masked(error), self._clock()
 
     def record_findings(self, run_id: str, findings: Iterable[Finding]) -> None:
-        rows = ({**asdict(f), "object": f.object.value, "run_id": run_id} for f in findings)
-        self._insert_all(FindingRow, rows)
+        """Store a run's findings through the driver.
+
+        A scheduled run at full size carries hundreds of thousands forward; SQLAlchemy's per-row dict
+        and type processing made that four times slower (673,000 findings: 17.7 s, now 4.5 s on SQLite;
+        29.9 s, now 7.0 s with ``COPY`` on PostgreSQL).
+        """
+        rows = ((run_id, f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))
+                for f in findings)
+        with self._sessions.begin() as session:
+            for batch in _batches(rows, FINDINGS_BATCH):
+                append_rows(session, FindingRow.__table__, _FINDING_COLUMNS, batch)  # type: ignore[arg-type]
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         rows = ({**asdict(s), "object": s.object.value, "run_id": run_id} for s in skips)

@@ -45,6 +45,20 @@ def planned(ledger: Ledger, *actions: Action) -> tuple[str, list[int]]:
     return run_id, ledger.record_actions(run_id, actions)
 
 
+def test_findings_come_back_exactly_as_recorded_whatever_their_text(ledger: Ledger) -> None:
+    """Reasons and evidence with quotes, backslashes, tabs, newlines and non-Latin text survive the bulk write."""
+    findings = [
+        Finding("overdue-tasks", ObjectType.TASK, f"00T{n:03d}", None if n % 2 else "005A",
+                'Task "Call\\back"\tdue\nyesterday — Müller 株式会社 🚀',
+                {"due": "2026-05-01", "days": n, "path": "C:\\temp\\x", "nested": {"list": [1, None, "ü"]}})
+        for n in range(3)
+    ]
+    run_id = ledger.start_run("tasks", "local", dry_run=True, now=T0)
+    ledger.record_findings(run_id, findings)
+    ledger.record_findings(run_id, [])
+    assert ledger.run_report(run_id).findings == findings
+
+
 def test_run_report_gives_back_what_the_run_recorded(ledger: Ledger) -> None:
     """A finished run's report holds its status, summary, findings, skips and each action's outcome."""
     finding = Finding("opp-sla", ObjectType.OPPORTUNITY, "006A", "005A", "untouched", {"age_days": 6})
