@@ -195,9 +195,7 @@ class MirrorWriter:
             session.execute(delete(table).where(table.c.connection == self._connection, table.c.id.in_(chunk)))
 
     def _copy(self, driver: Any, target: str, rows: list[tuple[Any, ...]]) -> None:
-        with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({self._names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy_rows(driver, target, self._names, rows)
 
     def _copied_as_new(self, session: Session, rows: list[tuple[Any, ...]]) -> bool:
         """COPY ``rows`` into the table itself; False, with nothing written, if one of their ids was there."""
@@ -264,7 +262,12 @@ def append_rows(session: Session, table: Table, names: Sequence[str], rows: Sequ
     if _dialect(session) == "sqlite":
         insert_rows(session, table, names, rows)
         return
-    with _driver(session).cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+    _copy_rows(_driver(session), table.name, ", ".join(names), rows)
+
+
+def _copy_rows(driver: Any, target: str, names: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL's ``COPY .. FROM STDIN`` of driver-ready tuples into the ``names`` columns of ``target``."""
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
