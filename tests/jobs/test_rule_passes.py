@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.rules_org import BANT, LEAD_STATUSES, OPEN_STAGES, STAGE_PROBABILITY, owner_rows
 from config.policy import Policy
@@ -204,6 +205,31 @@ def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], c
                 assert comparable(stored) == comparable(full), f"{rule.id} stored at step {step} ({org.now})"
 
 
+def _scenario(tmp_path: Path) -> tuple[Engine, sessionmaker[Session], FakeReader]:
+    """An empty mirror and a CRM holding the policy's owners, for a scenario written record by record."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'scenario.db'}")
+    migrate(engine)
+    reader = FakeReader()
+    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
+    return engine, session_factory(engine), reader
+
+
+def _reps(reader: FakeReader) -> list[str]:
+    """The CRM's active people with a manager: owners the rules may reassign to."""
+    return [o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active]
+
+
+def synced_and_judged(reader: FakeReader, sessions: sessionmaker[Session], rule: Any, family: Any, now: datetime,
+                      history: History | None = None) -> RuleResult:
+    """Sync the mirror from ``reader``, then evaluate ``rule`` at ``now`` as a scheduled run would."""
+    mirror.sync(reader, sessions, CONNECTION)
+    with sessions() as session:
+        base = mirror.MirrorOrg(session, CONNECTION)
+        ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), history or History(),
+                          CONNECTION)
+        return rule_passes.evaluate(rule, family, ctx, base, session, sessions).result
+
+
 def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
     """Changing any policy value judges every record again rather than trusting findings made under the old one."""
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
@@ -224,12 +250,8 @@ def test_a_policy_edit_makes_the_next_pass_a_full_one(tmp_path: Path) -> None:
 
 def test_a_call_found_older_than_logged_brings_the_account_due_sooner(tmp_path: Path) -> None:
     """A call's date corrected to earlier changes no finding at once, only when the next call falls due: found then."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'calls.db'}")
-    migrate(engine)
-    sessions = session_factory(engine)
-    reader = FakeReader()
-    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
-    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    engine, sessions, reader = _scenario(tmp_path)
+    rep = _reps(reader)[0]
     reader.put(Account("acc1", "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
                        account_type="Customer"))
     call = Task("tsk1", "Call", rep, TaskStatus.COMPLETED, TaskType.CALL, TaskPriority.NORMAL, T0 - timedelta(days=10),
@@ -241,24 +263,15 @@ def test_a_call_found_older_than_logged_brings_the_account_due_sooner(tmp_path: 
     for now, done in ((T0, None), (T0 + timedelta(hours=1), T0 - timedelta(days=85)), (T0 + timedelta(days=6), None)):
         if done is not None:
             reader.put(replace(call, completed_at=done, updated_at=now))
-        mirror.sync(reader, sessions, CONNECTION)
-        with sessions() as session:
-            base = mirror.MirrorOrg(session, CONNECTION)
-            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
-            found.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
-                          .result.findings])
+        found.append([f.record_id for f in synced_and_judged(reader, sessions, rule, family, now).findings])
     assert found == [[], [], ["acc1"]]
     engine.dispose()
 
 
 def test_a_stale_deal_goes_back_to_its_partner_accounts_new_owner(tmp_path: Path) -> None:
     """When the partner account changes hands, the stale deal it brought is pulled back to the new channel manager."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'partner.db'}")
-    migrate(engine)
-    sessions = session_factory(engine)
-    reader = FakeReader()
-    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
-    first, second = [o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active][:2]
+    engine, sessions, reader = _scenario(tmp_path)
+    first, second = _reps(reader)[:2]
     partner = Account("acc1", "Globex", first, T0 - timedelta(days=400), T0 - timedelta(days=400),
                       account_type="Partner")
     reader.put(partner, Opportunity("opp1", "Deal 1", "acc2", second, "Discovery", T0 - timedelta(days=200),
@@ -268,24 +281,16 @@ def test_a_stale_deal_goes_back_to_its_partner_accounts_new_owner(tmp_path: Path
     for now, owner in ((T0, None), (T0 + timedelta(hours=1), second)):
         if owner is not None:
             reader.put(replace(partner, owner_id=owner, updated_at=now))
-        mirror.sync(reader, sessions, CONNECTION)
-        with sessions() as session:
-            base = mirror.MirrorOrg(session, CONNECTION)
-            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
-            actions = rule_passes.evaluate(rule, family, ctx, base, session, sessions).result.actions
-            pulled_back_to.append([a.payload["owner_id"] for a in actions])
+        actions = synced_and_judged(reader, sessions, rule, family, now).actions
+        pulled_back_to.append([a.payload["owner_id"] for a in actions])
     assert pulled_back_to == [[first], [second]]
     engine.dispose()
 
 
 def test_a_deal_the_rule_reassigned_is_judged_from_its_reassignment_when_it_changes(tmp_path: Path) -> None:
     """A reassignment restarts the SLA clock: an edit to the deal leaves the breach since then standing."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'restart.db'}")
-    migrate(engine)
-    sessions = session_factory(engine)
-    reader = FakeReader()
-    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
-    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    engine, sessions, reader = _scenario(tmp_path)
+    rep = _reps(reader)[0]
     deal = Opportunity("opp1", "Deal 1", "acc1", rep, "Discovery", T0 - timedelta(days=30), T0 - timedelta(days=20),
                        T0 - timedelta(days=20), amount=1000.0)  # its stage moved after it was created: acted on
     reader.put(deal)
@@ -295,24 +300,15 @@ def test_a_deal_the_rule_reassigned_is_judged_from_its_reassignment_when_it_chan
     for now, amount in ((T0, None), (T0 + timedelta(hours=1), 2000.0)):
         if amount is not None:
             reader.put(replace(deal, amount=amount, updated_at=now))
-        mirror.sync(reader, sessions, CONNECTION)
-        with sessions() as session:
-            base = mirror.MirrorOrg(session, CONNECTION)
-            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), history, CONNECTION)
-            breached.append([f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
-                             .result.findings])
+        breached.append([f.record_id for f in synced_and_judged(reader, sessions, rule, family, now, history).findings])
     assert breached == [["opp1"], ["opp1"]]
     engine.dispose()
 
 
 def test_a_call_logged_or_turned_into_an_email_judges_its_account_again(tmp_path: Path) -> None:
     """The call cadence follows the calls: a new call clears its account, the same task made an email does not."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'cadence.db'}")
-    migrate(engine)
-    sessions = session_factory(engine)
-    reader = FakeReader()
-    reader.owner_list = [Owner(**row) for row in owner_rows(POLICY)]
-    rep = next(o.id for o in reader.owner_list if not o.is_queue and o.manager_id and o.active)
+    engine, sessions, reader = _scenario(tmp_path)
+    rep = _reps(reader)[0]
     for account in ("acc1", "acc2"):
         reader.put(Account(account, "Acme Products", rep, T0 - timedelta(days=400), T0 - timedelta(days=400),
                            account_type="Customer"))
@@ -327,11 +323,6 @@ def test_a_call_logged_or_turned_into_an_email_judges_its_account_again(tmp_path
         now = T0 + timedelta(hours=step)
         if task is not None:
             reader.put(replace(task, updated_at=now))
-        mirror.sync(reader, sessions, CONNECTION)
-        with sessions() as session:
-            base = mirror.MirrorOrg(session, CONNECTION)
-            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), now, base.owners(), History(), CONNECTION)
-            overdue.append(sorted(f.record_id for f in rule_passes.evaluate(rule, family, ctx, base, session, sessions)
-                                  .result.findings))
+        overdue.append(sorted(f.record_id for f in synced_and_judged(reader, sessions, rule, family, now).findings))
     assert overdue == [["acc1", "acc2"], ["acc2"], ["acc1", "acc2"], ["acc1"]]
     engine.dispose()
