@@ -27,6 +27,7 @@ from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner,
 from store import aggregates, bulk_indexes, stage_history
 from store.activities import activities_since
 from store.changes import note_everything, note_records
+from store.collector import collections_every
 from store.ingest import COLUMNS, MirrorWriter, table_of
 from store.prefetch import chunked, prefetched
 from store.read_progress import PageCount, SyncProgress
@@ -36,6 +37,9 @@ from store.watermarks import get_watermark, keep_reader_state, reader_state, set
 CHUNK_SIZE = 20_000
 """Records written per transaction: large enough that commits cost little, small enough to stay flat."""
 READ_CHUNK = 2000
+OBJECTS_PER_RECORD_IN_FLIGHT = 5
+"""Garbage-collected objects alive per record of a chunk, with the read-ahead's chunks and the CRM's page
+(``store.collector``): a young collection waits until that many more exist."""
 
 
 @dataclass
@@ -94,11 +98,12 @@ def sync(
         reader.read_ahead(since, history_since)
     read_up_to: list[datetime] = []
     """Watermarks of the types this sync read before: how far the CRM's own clock had come."""
-    for obj in objects:
-        with progress.phase(f"sync {obj.value}") as phase:
-            report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
-        with sessions.begin() as session:
-            mark_synced(session, connection, obj, began)
+    with collections_every(chunk_size * OBJECTS_PER_RECORD_IN_FLIGHT):
+        for obj in objects:
+            with progress.phase(f"sync {obj.value}") as phase:
+                report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+            with sessions.begin() as session:
+                mark_synced(session, connection, obj, began)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
         with sessions.begin() as session:
             keep_reader_state(session, connection, kept, datetime.now(UTC))
