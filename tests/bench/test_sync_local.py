@@ -23,9 +23,21 @@ def test_sync_after_one_percent_changed_reads_only_the_changed_records(
     owners_and_watermark_boundary = first.records - seed.records + 3
     assert change.records <= incremental.records <= change.records + owners_and_watermark_boundary
     assert incremental.records < naive.records / 10
+    for sync in (first, incremental, naive):  # the mirror's own rate leaves out the time the CRM took to answer
+        assert 0 < sync.read_seconds < sync.seconds
+        assert sync.ingest_rate is not None and sync.ingest_rate > sync.records / sync.seconds
+    assert f"ingest {first.ingest_rate:,.0f} records/s" in out
     engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")
     with session_factory(engine)() as session:
         changed = list(mirror.iter_records(session, "local", ObjectType.OPPORTUNITY,
                                            where=OpportunityRow.id == "opp-000000100"))
     engine.dispose()
     assert [o.amount for o in changed if isinstance(o, Opportunity)] == [4200.0]
+
+
+def test_a_second_run_in_the_same_folder_syncs_from_an_empty_mirror(tmp_path: Path) -> None:
+    """The CRM is kept for the next run, the mirror is not: its first sync reads the whole org again."""
+    main(["--scale", "0.0001", "--workdir", str(tmp_path), "--old-path", "skip"])
+    again = {p.name: p for p in main(["--scale", "0.0001", "--workdir", str(tmp_path), "--old-path", "skip"])}
+    assert "seed CRM" not in again
+    assert again["first sync"].records == again["naive full re-read"].records
