@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 
-from sqlalchemy import func, literal, null, select
+from sqlalchemy import func, insert, literal, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import HistoryReader
@@ -21,7 +21,6 @@ from domain.records import Lead, ObjectType, Opportunity, Record, StageChange
 from store.aggregates import id_chunks
 from store.ingest import insert_rows, rows_by_id, stored_date, stored_datetime, table_of
 from store.models import LeadRow, OpportunityRow, StageHistoryRow, WatermarkRow
-from store.upsert import conflict_insert
 
 TRACKED = (ObjectType.LEAD, ObjectType.OPPORTUNITY)
 CHUNK = 2000
@@ -64,8 +63,9 @@ def start_loaded(session: Session, obj: ObjectType) -> None:
     rows = (select(c.connection, literal(obj.value), c.id, func.coalesce(changed, c.created_at), *state,
                    literal("sync"))
             .where(~started.exists()).order_by(c.connection, c.id))
-    insert = conflict_insert(session, StageHistoryRow).from_select(list(_COLUMNS), rows).on_conflict_do_nothing()
-    session.execute(insert)
+    # A plain insert: no row it writes can exist already, and PostgreSQL's ON CONFLICT check per row
+    # took 2.3-2.8 s instead of 1.4-1.5 s for 232,558 deals.
+    session.execute(insert(StageHistoryRow).from_select(list(_COLUMNS), rows))
 
 
 def crm_history_since(session: Session, connection: str, obj: ObjectType) -> datetime | None:
