@@ -261,7 +261,9 @@ def _old_upsert(session: Session, obj: ObjectType, chunk: Sequence[Record]) -> N
 
 def _change(workdir: Path, sizes: dict[ObjectType, int], share: float) -> Phase:
     ticks = count()
-    crm = _crm(workdir, clock=lambda: CHANGED_FROM + timedelta(milliseconds=next(ticks)))
+    # after any change an earlier run in a kept folder made, or the sync would find them all older than its watermark
+    start = max(CHANGED_FROM, datetime.now(UTC))
+    crm = _crm(workdir, clock=lambda: start + timedelta(milliseconds=next(ticks)))
     started = time.perf_counter()
     changed = 0
     for obj, size in sizes.items():

@@ -37,7 +37,9 @@ def test_sync_after_one_percent_changed_reads_only_the_changed_records(
 
 def test_a_second_run_in_the_same_folder_syncs_from_an_empty_mirror(tmp_path: Path) -> None:
     """The CRM is kept for the next run, the mirror is not: its first sync reads the whole org again."""
-    main(["--scale", "0.0001", "--workdir", str(tmp_path), "--old-path", "skip"])
-    again = {p.name: p for p in main(["--scale", "0.0001", "--workdir", str(tmp_path), "--old-path", "skip"])}
+    args = ["--scale", "0.008", "--workdir", str(tmp_path), "--old-path", "skip"]
+    main(args)
+    again = {p.name: p for p in main(args)}
     assert "seed CRM" not in again
     assert again["first sync"].records == again["naive full re-read"].records
+    assert again["1% changed sync"].records >= again["change via CRM"].records > 0
