@@ -43,3 +43,14 @@ def test_a_second_run_in_the_same_folder_syncs_from_an_empty_mirror(tmp_path: Pa
     assert "seed CRM" not in again
     assert again["first sync"].records == again["naive full re-read"].records
     assert again["1% changed sync"].records >= again["change via CRM"].records > 0
+
+
+@pytest.mark.postgres
+def test_a_postgresql_mirror_reads_ahead_so_no_separate_ingest_rate_is_claimed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reads ran beside the writes: leaving their time out would count the same seconds twice."""
+    phases = {p.name: p for p in main(["--scale", "0.0002", "--workdir", str(tmp_path), "--old-path", "skip",
+                                       "--database", "postgresql"])}
+    assert phases["first sync"].ingest_rate is None
+    assert "its reads overlapping the writes in a read-ahead thread" in capsys.readouterr().out
