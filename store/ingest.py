@@ -62,7 +62,7 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     """The naive UTC text SQLAlchemy writes for a SQLite datetime: fixed width, microseconds included.
 
     Connectors hand over UTC datetimes of four-digit years, which are formatted from their fields at
-    about 60% of the cost of ``isoformat`` (a first sync formats three or four per record); the date
+    about two thirds the cost of ``isoformat`` (a first sync formats three or four per record); the date
     part is looked up, records of one sync falling on far fewer days than there are records.
     """
     if value is None:
