@@ -293,20 +293,23 @@ def open_tasks_due_between(session: Session, connection: str, start: date, end: 
 
 def opportunities_unmoved_between(session: Session, connection: str, after: datetime,
                                   before: datetime) -> Iterator[Opportunity]:
-    """Stream the open deals whose stage last changed (never changed: were created) in (after, before]."""
+    """Stream the open deals whose stage last changed (never changed: were created) in (after, before].
+
+    Both are ranges of the index on ``(connection, stage_changed_at, created_at)``.
+    """
     moved = and_(OpportunityRow.stage_changed_at > after, OpportunityRow.stage_changed_at <= before)
     created = and_(OpportunityRow.stage_changed_at.is_(None), OpportunityRow.created_at > after,
                    OpportunityRow.created_at <= before)
     is_open = OpportunityRow.is_closed.is_(False)
     yield from _stream(session, connection, OpportunityRow, Opportunity, and_(is_open, moved))
-    yield from _stream(session, connection, OpportunityRow, Opportunity, and_(is_open, created), whole_table=True)
+    yield from _stream(session, connection, OpportunityRow, Opportunity, and_(is_open, created))
 
 
 def opportunities_with_partner(session: Session, connection: str, account_ids: Collection[str]) -> set[str]:
     """Ids of the open opportunities whose channel partner is one of ``account_ids``."""
     found: set[str] = set()
     for chunk in id_chunks(account_ids):
-        stmt = select(OpportunityRow.id).where(whole_table_filter(connection, OpportunityRow),
+        stmt = select(OpportunityRow.id).where(OpportunityRow.connection == connection,
                                                one_of(session, OpportunityRow.partner_account_id, chunk),
                                                OpportunityRow.is_closed.is_(False))
         found.update(_execute(session, stmt).scalars())

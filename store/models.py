@@ -119,7 +119,11 @@ class LeadRow(MirrorRow):
 
 class OpportunityRow(MirrorRow):
     __tablename__ = "opportunities"
-    __table_args__ = _mirror_indexes("opportunities", "updated_at", "owner_id", "stage_changed_at", "account_id")
+    __table_args__ = (
+        *_mirror_indexes("opportunities", "updated_at", "owner_id", "account_id", "partner_account_id"),
+        # Deals whose stage never changed are found by when they were created (stale deals' clock).
+        Index("ix_opportunities_stage_changed_at_created_at", "connection", "stage_changed_at", "created_at"),
+    )
     name: Mapped[str]
     account_id: Mapped[str | None]
     owner_id: Mapped[str | None]

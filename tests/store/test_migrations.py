@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from domain.plan import Action, ActionKind
-from domain.records import Account, ObjectType
+from domain.records import Account, ObjectType, Opportunity
+from store import aggregates
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
 from store.ingest import MirrorWriter
 from store.ledger import Ledger
@@ -75,4 +76,31 @@ def test_a_mirror_from_before_the_key_index_keeps_its_records_and_their_key(data
         MirrorWriter(session, ObjectType.ACCOUNT, "prod").upsert(session, [acme])
     with sessions() as session:
         assert [a.name for a in iter_records(session, "prod", ObjectType.ACCOUNT)] == ["Acme Products, Inc."]
+    engine.dispose()
+
+
+def test_a_mirror_from_before_the_deal_clock_indexes_still_finds_its_deals_by_creation_and_partner(
+        database_url: str) -> None:
+    """Upgrading past 0013: a deal whose stage never changed turns stale by creation, a partner's deals are found."""
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0013")
+        command.downgrade(config, "0013")  # the module's database may be at head already
+    sessions = session_factory(engine)
+    created = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    deal = Opportunity("006A", "Acme renewal", "001A", "005A", "Prospecting", created, created,
+                       partner_account_id="001P")
+    with sessions.begin() as session:
+        MirrorWriter(session, ObjectType.OPPORTUNITY, "prod").upsert(session, [deal])
+    migrate(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    with sessions() as session:
+        turned = aggregates.opportunities_unmoved_between(session, "prod", datetime(2026, 4, 30, tzinfo=UTC), created)
+        assert [d.id for d in turned] == ["006A"]
+        assert aggregates.opportunities_with_partner(session, "prod", ["001P"]) == {"006A"}
     engine.dispose()
