@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built in {time.perf_counter() - started:.1f} s (builder peak {builder_peak:,.0f} MB)")
         else:
             print(f"reusing the org already in {url.split('@')[-1]} (--scale ignored)")
+            migrate(engine)  # a kept org built before the latest migration gets its indexes
             scale = None
         policy = load_policy(PACKAGED_POLICY)
         started = time.perf_counter()
