@@ -7,23 +7,16 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from domain.records import ObjectType, Record
 from store import bulk_indexes, mirror
 from store.db import session_factory
 from store.ingest import table_of
-from store.models import Base
 from tests.store.fake_reader import FakeReader, task
+from tests.store.schema import schema_diff
 
 TASK_INDEXES = {index.name for index in table_of(ObjectType.TASK).indexes}
-
-
-def _schema_diff(engine: Engine) -> list[object]:
-    with engine.connect() as connection:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
 def _tasks(engine: Engine) -> list[Record]:
@@ -57,7 +50,7 @@ def test_a_first_sync_into_an_empty_mirror_leaves_every_index_in_place(engine: E
     reader.put(*(task(n, minutes=n) for n in range(30)))
     mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=7)
     assert reader.seen is not None and not reader.seen & TASK_INDEXES  # the key too
-    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
+    assert _task_indexes(engine) >= TASK_INDEXES and schema_diff(engine) == []
     assert len(_tasks(engine)) == 30
 
 
@@ -68,7 +61,7 @@ def test_a_first_sync_that_fails_midway_builds_the_indexes_on_its_way_out(engine
     reader.fail_after = 7
     with pytest.raises(ConnectionError):
         mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
-    assert _schema_diff(engine) == []
+    assert schema_diff(engine) == []
 
 
 def test_indexes_left_dropped_by_a_killed_sync_come_back_with_the_next_sync(
@@ -86,7 +79,7 @@ def test_indexes_left_dropped_by_a_killed_sync_come_back_with_the_next_sync(
     reader.fail_after = None
     mirror.sync(reader, engine, "local", [ObjectType.TASK], chunk_size=3)
     assert reader.seen is not None and reader.seen >= TASK_INDEXES
-    assert _schema_diff(engine) == []
+    assert schema_diff(engine) == []
 
 
 def test_a_first_sync_beside_another_connections_records_keeps_the_indexes(engine: Engine) -> None:
@@ -126,7 +119,7 @@ def test_a_killed_first_sync_that_wrote_a_record_twice_leaves_its_last_version_o
     tasks = _tasks(engine)
     assert sorted(t.id for t in tasks) == sorted(task(n).id for n in range(9))
     assert next(t.subject for t in tasks if t.id == task(1).id) == "Call back on Monday"
-    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
+    assert _task_indexes(engine) >= TASK_INDEXES and schema_diff(engine) == []
 
 
 def test_a_record_deleted_while_the_first_sync_pages_is_gone_and_the_rest_all_arrive(engine: Engine) -> None:
@@ -145,4 +138,4 @@ def test_a_record_deleted_while_the_first_sync_pages_is_gone_and_the_rest_all_ar
     tasks = {t.id: t for t in _tasks(engine)}
     assert sorted(tasks) == sorted(task(n).id for n in range(10) if n != 2)
     assert tasks[task(4).id].subject == "Moved to Friday"
-    assert _task_indexes(engine) >= TASK_INDEXES and _schema_diff(engine) == []
+    assert _task_indexes(engine) >= TASK_INDEXES and schema_diff(engine) == []

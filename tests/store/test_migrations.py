@@ -4,19 +4,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from domain.plan import Action, ActionKind
 from domain.records import Account, ObjectType, Opportunity
 from store import aggregates
-from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.db import make_engine, migrate, session_factory
 from store.ingest import MirrorWriter
 from store.ledger import Ledger
 from store.mirror import iter_records
 from store.models import Base, ClaimRow
+from tests.store.schema import alembic, schema_diff
 
 
 def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: str) -> None:
@@ -24,8 +22,8 @@ def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: st
     engine = make_engine(database_url)
     migrate(engine)
     migrate(engine)
+    diff = schema_diff(engine)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert diff == []
@@ -35,10 +33,7 @@ def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: st
 def test_claims_applied_before_keys_named_their_connection_still_hold_for_it(tmp_path: Path) -> None:
     """Upgrading a ledger whose claim keys lack the connection: an applied key stays applied there, only there."""
     engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with alembic(engine) as (config, _):
         command.upgrade(config, "0004")
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     ledger = Ledger(session_factory(engine), clock=lambda: now)
@@ -58,17 +53,12 @@ def test_claims_applied_before_keys_named_their_connection_still_hold_for_it(tmp
 def test_a_mirror_from_before_the_key_index_keeps_its_records_and_their_key(database_url: str) -> None:
     """Upgrading a mirror whose tables had a primary key: every record stays, still one row per record."""
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with alembic(engine) as (config, connection):
         command.upgrade(config, "0012")
         connection.execute(text("INSERT INTO accounts (connection, id, name, created_at, updated_at, extra) VALUES ("
                                 "'prod', '001A', 'Acme Products', '2026-05-01 09:00', '2026-05-01 09:00', '{}')"))
     migrate(engine)
-    with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
+    assert schema_diff(engine) == []
     acme = Account("001A", "Acme Products, Inc.", None, datetime(2026, 5, 1, 9, tzinfo=UTC),
                    datetime(2026, 5, 2, 9, tzinfo=UTC))
     sessions = session_factory(engine)
@@ -83,10 +73,7 @@ def test_a_mirror_from_before_the_deal_clock_indexes_still_finds_its_deals_by_cr
         database_url: str) -> None:
     """Upgrading past 0013: a deal whose stage never changed turns stale by creation, a partner's deals are found."""
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with alembic(engine) as (config, _):
         command.upgrade(config, "0013")
         command.downgrade(config, "0013")  # the module's database may be at head already
     sessions = session_factory(engine)
@@ -96,9 +83,7 @@ def test_a_mirror_from_before_the_deal_clock_indexes_still_finds_its_deals_by_cr
     with sessions.begin() as session:
         MirrorWriter(session, ObjectType.OPPORTUNITY, "prod").upsert(session, [deal])
     migrate(engine)
-    with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
+    assert schema_diff(engine) == []
     with sessions() as session:
         turned = aggregates.opportunities_unmoved_between(session, "prod", datetime(2026, 4, 30, tzinfo=UTC), created)
         assert [d.id for d in turned] == ["006A"]
