@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bench.collector_time import CollectorTime, collector_time
 from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
 from config.policy import Policy
 from domain.org import History
@@ -27,7 +28,9 @@ from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
 from store import mirror
+from store.collector import collections_every
 from store.db import session_factory
+from store.ledger import Ledger
 from store.models import WatermarkRow
 
 LATER = timedelta(minutes=15)
@@ -91,40 +94,75 @@ def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleConte
     return RuleContext(policy, BusinessCalendar(policy.calendar), now, org.owners(), History(), CONNECTION), org
 
 
-def first_pass(engine: Engine, policy: Policy, now: datetime) -> float:
-    """Every rule's full pass at ``now``, keeping its judgments; returns the seconds it took."""
+def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime]:
+    """Every rule's full pass at ``now``, keeping its judgments; the seconds it took and the collector's share."""
     sessions = session_factory(engine)
     started = time.perf_counter()
-    with sessions() as session:
+    with sessions() as session, collector_time() as collected:
         ctx, org = _context(session, policy, now)
         for rule, family in rules_for(policy, "all"):
             rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, collected
 
 
-def compare(engine: Engine, policy: Policy, now: datetime) -> tuple[float, float, bool]:
-    """Each rule incrementally, then in full, at ``now``; prints both; returns the totals and whether they agree."""
+@dataclass
+class Compared:
+    incremental_seconds: float
+    full_seconds: float
+    agree: bool
+    plan: RuleResult
+    """Every rule's incremental result together: what the scheduled run records in the ledger."""
+
+
+def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
+    """Each rule incrementally, then in full, at ``now``; prints both; the totals and whether they agree."""
     sessions = session_factory(engine)
+    plan = RuleResult()
     incremental_total = full_total = carried_total = 0.0
+    collected = [CollectorTime(), CollectorTime()]
     agree = True
-    print(f"{'rule':24} {'incremental s':>14} {'of it carrying':>15} {'judged':>9} {'full pass s':>12} "
-          f"{'findings':>9}  same")
+    print(f"{'rule':24} {'incremental s':>14} {'of it carrying':>15} {'of it GC':>9} {'judged':>9} "
+          f"{'full pass s':>12} {'of it GC':>9} {'findings':>9}  same")
     with sessions() as session:
         ctx, org = _context(session, policy, now)
         for rule, family in rules_for(policy, "all"):
-            started = time.perf_counter()
-            done = rule_passes.evaluate(rule, family, ctx, org, session, sessions)
-            incremental = time.perf_counter() - started
-            started = time.perf_counter()
-            full = family.evaluate(rule, ctx, org)
-            whole = time.perf_counter() - started
+            with collector_time() as incremental_gc:
+                started = time.perf_counter()
+                done = rule_passes.evaluate(rule, family, ctx, org, session, sessions)
+                incremental = time.perf_counter() - started
+            with collector_time() as full_gc, collections_every(rule_passes.OBJECTS_BETWEEN_COLLECTIONS):
+                started = time.perf_counter()
+                full = family.evaluate(rule, ctx, org)
+                whole = time.perf_counter() - started
+            plan.findings.extend(done.result.findings)  # as the run's plan gathers them (jobs.pipeline)
+            plan.actions.extend(done.result.actions)
+            plan.skips.extend(done.result.skips)
             same = _comparable(done.result) == _comparable(full)
             agree = agree and same
             incremental_total, full_total = incremental_total + incremental, full_total + whole
             carried_total += done.carry_seconds
+            for total, timer in zip(collected, (incremental_gc, full_gc), strict=True):
+                total.seconds = [a + b for a, b in zip(total.seconds, timer.seconds, strict=True)]
+                total.collections = [a + b for a, b in zip(total.collections, timer.collections, strict=True)]
             judged = "all" if done.full else f"{done.judged:,}"
-            print(f"{rule.id:24} {incremental:>14.2f} {done.carry_seconds:>15.2f} {judged:>9} {whole:>12.2f} "
-                  f"{len(full.findings):>9,}  {'yes' if same else 'NO'}")
+            print(f"{rule.id:24} {incremental:>14.2f} {done.carry_seconds:>15.2f} {incremental_gc.total:>9.2f} "
+                  f"{judged:>9} {whole:>12.2f} {full_gc.total:>9.2f} {len(full.findings):>9,}  "
+                  f"{'yes' if same else 'NO'}")
     print(f"of the incremental total, {carried_total:.2f} s read back what was carried forward "
           f"and {incremental_total - carried_total:.2f} s judged and stored what changed")
-    return incremental_total, full_total, agree
+    print(f"garbage collector: {collected[0].total:.2f} s of the incremental total ({collected[0].full}), "
+          f"{collected[1].total:.2f} s of the full pass ({collected[1].full})")
+    return Compared(incremental_total, full_total, agree, plan)
+
+
+def record_in_ledger(engine: Engine, plan: RuleResult, now: datetime) -> float:
+    """Record ``plan`` as a run does after its rules (findings, skips, actions); returns the seconds it took."""
+    ledger = Ledger(session_factory(engine))
+    run_id = ledger.start_run("all", CONNECTION, dry_run=True, now=now)
+    started = time.perf_counter()
+    ledger.record_findings(run_id, plan.findings)
+    ledger.record_skips(run_id, plan.skips)
+    ledger.record_actions(run_id, plan.actions)
+    seconds = time.perf_counter() - started
+    ledger.finish_run(run_id, "finished", {"bench": "rules"})
+    return seconds

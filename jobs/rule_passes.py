@@ -45,10 +45,16 @@ from store.changes import (
     forget_before,
     last_change_id,
 )
+from store.collector import collections_every
 from store.mirror import MirrorOrg
 from store.models import MIRROR_ROWS, ContactRow, LeadRow, RuleMarkRow
 
 FULL_PASS_EVERY = timedelta(hours=24)
+OBJECTS_BETWEEN_COLLECTIONS = 200_000
+"""A young garbage collection waits for this many new objects while a rule runs (``store.collector``). A rule
+builds millions that live until it is done; at the default of 700 the full collections they brought on each
+walked every object the process keeps: 8 s of a 61 s pass over the bench's org on PostgreSQL, 20 s of 122 s
+when the judgments are kept (``bench/rules``)."""
 _ABOUT = frozenset({ACTIVITY, CALL_ACTIVITY})
 """Change-log objects that name the records changed tasks are about, of any type."""
 ALWAYS_FULL = frozenset({"activity_score", "route"})
@@ -99,6 +105,12 @@ class Pass:
 def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
              sessions: sessionmaker[Session], *, full: bool = False) -> Pass:
     """Evaluate ``rule`` over the mirror of ``ctx.connection``: incrementally when it can, else in full."""
+    with collections_every(OBJECTS_BETWEEN_COLLECTIONS):
+        return _evaluate(rule, family, ctx, org, session, sessions, full=full)
+
+
+def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
+              sessions: sessionmaker[Session], *, full: bool) -> Pass:
     connection = ctx.connection
     mark = rule_state.mark_of(session, connection, rule.id)
     store = str(sessions.kw["bind"].url)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import ObjectType
 from store.aggregates import one_of
-from store.ingest import insert_rows, stored_datetime
+from store.ingest import append_rows, stored_datetime
 from store.models import RuleMarkRow, RuleStateRow
 
 _IDS_PER_QUERY = 5000
@@ -84,7 +84,7 @@ def replace(session: Session, connection: str, rule: str, result: RuleResult, ju
                 one_of(session, RuleStateRow.record_id, gone[start : start + _IDS_PER_QUERY])))
     when = stored_datetime(session.get_bind().dialect.name)
     rows = [(connection, rule, record_id, when(now[0]), _as_json(now)) for record_id, now in write.items()]
-    insert_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
+    append_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
 
 
 def _differing(stored: dict[str, tuple[datetime | None, str | None]],

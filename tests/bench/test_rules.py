@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from bench import rules
@@ -13,3 +15,6 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(caps
     assert "records/s" in out and "peak memory of the evaluating process" in out
     assert "EXTRAPOLATED from 1 measured re-scans" in out
     assert "at full size (linear from scale 0.0005): goal < 60 s" in out  # the goals are set for the full org
+    assert re.search(r"all rules .*garbage collector \d+\.\d\d s: \d+ full", out)  # the collector's share, shown
+    recorded = re.search(r"recording the run in the ledger.*: \d+\.\d\d s for ([\d,]+) findings", out)
+    assert recorded and int(recorded[1].replace(",", "")) > 0  # what the scheduled run leaves out, measured beside

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -325,4 +326,40 @@ def test_a_call_logged_or_turned_into_an_email_judges_its_account_again(tmp_path
             reader.put(replace(task, updated_at=now))
         overdue.append(sorted(f.record_id for f in synced_and_judged(reader, sessions, rule, family, now).findings))
     assert overdue == [["acc1", "acc2"], ["acc2"], ["acc1", "acc2"], ["acc1"]]
+    engine.dispose()
+
+
+def test_a_rule_that_builds_many_objects_runs_few_garbage_collections(tmp_path: Path) -> None:
+    """A rule keeps what it builds until it is done; collecting every 700 new objects walked them all again and
+    again (a tenth of a full-size pass). The process's own setting is back once the pass ends."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    org = Org(random.Random(5), POLICY)
+    mirror.sync(org.reader, sessions, CONNECTION)
+    (rule, family), = [(r, f) for r, f in rules_for(POLICY, "stale") if r.kind == "stale_deal"]
+    built: list[list[int]] = []
+
+    def building(rule: Any, ctx: RuleContext, base: Any) -> RuleResult:
+        built.extend([n] for n in range(100_000))  # what a large org's findings and their parts amount to
+        return family.evaluate(rule, ctx, base)
+
+    young: list[int] = []
+
+    def heard(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 0:
+            young.append(1)
+
+    before = gc.get_threshold()
+    gc.callbacks.append(heard)
+    try:
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, BusinessCalendar(POLICY.calendar), T0, base.owners(), History(), CONNECTION)
+            rule_passes.evaluate(rule, replace(family, evaluate=building), ctx, base, session, sessions)
+    finally:
+        gc.callbacks.remove(heard)
+    assert len(built) == 100_000
+    assert len(young) <= 2, f"{len(young)} young collections while the rule built 100,000 objects"
+    assert gc.get_threshold() == before
     engine.dispose()
