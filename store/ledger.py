@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
@@ -31,13 +31,17 @@ from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
 from store.claims import Claim, Held
-from store.ingest import append_rows
+from store.ingest import append_rows, stored_datetime
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
 BATCH = 1000
-FINDINGS_BATCH = 20_000
+APPEND_BATCH = 20_000
+"""Rows of findings, skips or actions handed to the driver at once."""
 _FINDING_COLUMNS = ("run_id", "rule", "object", "record_id", "owner_id", "reason", "evidence")
+_SKIP_COLUMNS = ("run_id", "rule", "object", "record_id", "reason")
+_ACTION_COLUMNS = ("run_id", "key", "kind", "object", "record_id", "rule", "reason", "payload", "status",
+                   "created_at", "updated_at", "requires")
 RUN_END_STATUSES = ("finished", "failed", "stopped")
 UNSETTLEABLE_LEASE = timedelta(minutes=15)
 """The lease of claims on changes nobody can read back (emails): a dead sender's claim lapses after it."""
@@ -113,23 +117,31 @@ class Ledger:
         rows = ((run_id, f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))
                 for f in findings)
         with self._sessions.begin() as session:
-            for batch in _batches(rows, FINDINGS_BATCH):
-                append_rows(session, FindingRow.__table__, _FINDING_COLUMNS, batch)  # type: ignore[arg-type]
+            _append_all(session, FindingRow, _FINDING_COLUMNS, rows)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
-        rows = ({**asdict(s), "object": s.object.value, "run_id": run_id} for s in skips)
-        self._insert_all(SkipRow, rows)
+        """Store a run's skips through the driver, as its findings."""
+        rows = ((run_id, s.rule, s.object.value, s.record_id, s.reason) for s in skips)
+        with self._sessions.begin() as session:
+            _append_all(session, SkipRow, _SKIP_COLUMNS, rows)
 
     def record_actions(self, run_id: str, actions: Iterable[Action]) -> list[int]:
-        """Record the plan (status ``planned``); returns the action ids in the order given."""
-        now = self._clock()
-        ids: list[int] = []
+        """Record the plan (status ``planned``); returns the action ids in the order given.
+
+        Written through the driver as findings are: a scheduled run at full size records every action its
+        rules carry forward, and SQLAlchemy's insert returning each id took minutes for them on PostgreSQL.
+        The ids are read back as the run's newest rows: ids grow in the order rows are written (the
+        rowid on SQLite, the id sequence on PostgreSQL, whatever other runs write meanwhile).
+        """
         with self._sessions.begin() as session:
-            for batch in _batches(actions):
-                rows = [_action_row(a, run_id, now) for a in batch]
-                stmt = insert(ActionRow).returning(ActionRow.id, sort_by_parameter_order=True)
-                ids.extend(session.scalars(stmt, rows))
-        return ids
+            at = stored_datetime(session.get_bind().dialect.name)(self._clock())
+            rows = ((run_id, a.key, a.kind.value, a.object.value, a.record_id, a.rule, a.reason, json.dumps(a.payload),
+                     ActionStatus.PLANNED.value, at, at, a.requires) for a in actions)
+            written = _append_all(session, ActionRow, _ACTION_COLUMNS, rows)
+            if not written:
+                return []
+            newest = select(ActionRow.id).where(ActionRow.run_id == run_id).order_by(ActionRow.id.desc()).limit(written)
+            return list(reversed(session.scalars(newest).all()))
 
     def claim(self, action_id: int) -> Claim:
         """The exactly-once gate: call before the CRM; proceed only if the claim says so."""
@@ -266,17 +278,18 @@ class Ledger:
                 session.execute(insert(model), batch)
 
 
+def _append_all(session: Session, model: type[Any], names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    """Append driver-ready tuples to ``model``'s table in batches (``COPY`` on PostgreSQL); how many there were."""
+    written = 0
+    for batch in _batches(rows, APPEND_BATCH):
+        append_rows(session, model.__table__, names, batch)
+        written += len(batch)
+    return written
+
+
 def _log_retry(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
     log.warning("ledger.write_retried", attempt=state.attempt_number, error=str(error).splitlines()[0])
-
-
-def _action_row(action: Action, run_id: str, now: datetime) -> dict[str, Any]:
-    return {
-        "run_id": run_id, "key": action.key, "kind": action.kind.value, "object": action.object.value,
-        "record_id": action.record_id, "rule": action.rule, "reason": action.reason, "payload": action.payload,
-        "status": ActionStatus.PLANNED.value, "created_at": now, "updated_at": now, "requires": action.requires,
-    }
 
 
 def _masked(error: str | None) -> str | None:

@@ -59,6 +59,27 @@ def test_findings_come_back_exactly_as_recorded_whatever_their_text(ledger: Ledg
     assert ledger.run_report(run_id).findings == findings
 
 
+def test_each_action_id_names_the_action_given_in_its_place_whoever_else_records(ledger: Ledger, clock: Clock) -> None:
+    """The ids come back in the order the actions were given, though another run records its own in between, and
+    each action comes back whole (text, payload, prerequisite) from the bulk write."""
+    first = [Action(ActionKind.CREATE_TASK, ObjectType.OPPORTUNITY, f"006{n}", f"k{n}", 'Call "Müller"\n株式会社 🚀',
+                    "opp-sla", {"subject": f"Follow up\t{n}", "nested": {"list": [1, None, "ü"]}},
+                    requires=f"k{n - 1}" if n else None) for n in range(5)]
+    run_id = ledger.start_run("sla", "local", dry_run=False, now=T0)
+    ids = ledger.record_actions(run_id, first[:3])
+    other_run, other_ids = planned(ledger, reassign("006X"), reassign("006Y"))
+    ids += ledger.record_actions(run_id, first[3:])
+    assert ledger.record_actions(run_id, []) == []
+    by_id = {a.id: a for a in ledger.run_report(run_id).actions}
+    assert [by_id[i].key for i in ids] == [a.key for a in first]
+    assert [(by_id[i].reason, by_id[i].payload, by_id[i].status, by_id[i].created_at) for i in ids] == [
+        (a.reason, a.payload, ActionStatus.PLANNED, clock.now) for a in first]
+    assert [a.record_id for a in ledger.run_report(other_run).actions if a.id in other_ids] == ["006X", "006Y"]
+    ledger.claim(ids[1])
+    ledger.mark_applied(ids[1])
+    assert ledger.applied_prerequisites([ids[2]]) == {"k1"}  # the prerequisite recorded with the action
+
+
 def test_run_report_gives_back_what_the_run_recorded(ledger: Ledger) -> None:
     """A finished run's report holds its status, summary, findings, skips and each action's outcome."""
     finding = Finding("opp-sla", ObjectType.OPPORTUNITY, "006A", "005A", "untouched", {"age_days": 6})
