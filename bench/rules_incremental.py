@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from bench.collector_time import CollectorTime, collector_time
@@ -31,7 +31,7 @@ from store import mirror
 from store.collector import collections_every
 from store.db import session_factory
 from store.ledger import Ledger
-from store.models import WatermarkRow
+from store.models import ActionRow, FindingRow, RunRow, SkipRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
@@ -156,13 +156,21 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
 
 
 def record_in_ledger(engine: Engine, plan: RuleResult, now: datetime) -> float:
-    """Record ``plan`` as a run does after its rules (findings, skips, actions); returns the seconds it took."""
-    ledger = Ledger(session_factory(engine))
+    """Record ``plan`` as a run does after its rules (findings, skips, actions); returns the seconds it took.
+
+    The run is deleted afterwards, its rows with it: a kept org would otherwise grow by a run's worth of
+    ledger (gigabytes at full size) on every rerun of the bench.
+    """
+    sessions = session_factory(engine)
+    ledger = Ledger(sessions)
     run_id = ledger.start_run("all", CONNECTION, dry_run=True, now=now)
     started = time.perf_counter()
     ledger.record_findings(run_id, plan.findings)
     ledger.record_skips(run_id, plan.skips)
     ledger.record_actions(run_id, plan.actions)
     seconds = time.perf_counter() - started
-    ledger.finish_run(run_id, "finished", {"bench": "rules"})
+    with sessions.begin() as session:
+        for child in (FindingRow, SkipRow, ActionRow):
+            session.execute(delete(child).where(child.run_id == run_id))
+        session.execute(delete(RunRow).where(RunRow.id == run_id))
     return seconds

@@ -1,13 +1,20 @@
 import re
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from bench import rules
+from store.db import make_engine
+from store.models import ActionRow, FindingRow, RunRow
 
 
-def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """A tiny org runs every rule family, reports throughput and peak memory, and the naive extrapolation."""
-    assert rules.main(["--scale", "0.0005", "--naive-sample", "1"]) == 0
+    url = f"sqlite:///{tmp_path / 'org.db'}"
+    assert rules.main(["--scale", "0.0005", "--naive-sample", "1", "--database-url", url]) == 0
     out = capsys.readouterr().out
     for rule_id in ("sla-new-opportunity", "stale-deals", "stale-leads", "customer-calls", "overdue-tasks",
                     "opportunity-gates", "lead-gates"):
@@ -18,3 +25,8 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(caps
     assert re.search(r"all rules .*garbage collector \d+\.\d\d s: \d+ full", out)  # the collector's share, shown
     recorded = re.search(r"recording the run in the ledger.*: \d+\.\d\d s for ([\d,]+) findings", out)
     assert recorded and int(recorded[1].replace(",", "")) > 0  # what the scheduled run leaves out, measured beside
+    engine = make_engine(url)
+    with engine.connect() as connection:  # a kept org does not grow by a run's ledger on every rerun
+        assert [connection.scalar(select(func.count()).select_from(row)) for row in (RunRow, FindingRow, ActionRow)] \
+            == [0, 0, 0]
+    engine.dispose()
