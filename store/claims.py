@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.plan import ActionStatus
+from store.aggregates import one_of
 from store.before_images import save_before_images
 from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
@@ -31,6 +32,9 @@ SEPARATOR = "/"
 """Between connection and key in a claim's key; connection names cannot hold it."""
 BATCH = 500
 """A claim row can vanish between our insert and our read only if its holder rolled back: retry."""
+KEYS_PER_LOOKUP = 1000
+"""Keys ``held`` looks up per query. A full-size plan names about a million; on PostgreSQL they go as one array
+a query (935,161 keys took 14.9 s as 500 placeholders a query, 7.8-8.9 s as arrays of 1,000)."""
 
 
 class UnknownActionError(LookupError):
@@ -85,10 +89,10 @@ def held(sessions: sessionmaker[Session], connection: str, keys: Collection[str]
     found: dict[str, Held] = {}
     listed = list(wanted)
     with sessions() as session:
-        for start in range(0, len(listed), BATCH):
+        for start in range(0, len(listed), KEYS_PER_LOOKUP):
             stmt = (select(ClaimRow.key, ClaimRow.status, ClaimRow.run_id, ClaimRow.updated_at, ActionRow.error)
                     .join(ActionRow, ActionRow.id == ClaimRow.action_id)
-                    .where(ClaimRow.key.in_(listed[start : start + BATCH])))
+                    .where(one_of(session, ClaimRow.key, listed[start : start + KEYS_PER_LOOKUP])))
             for key, status, run_id, at, error in session.execute(stmt):
                 found[wanted[key]] = Held(ActionStatus(status), run_id, at, error)
     return found
