@@ -32,6 +32,10 @@ class CollectorTime:
         """The oldest generation's collections and their seconds, as printed."""
         return f"{self.collections[-1]} full, {self.seconds[-1]:.2f} s"
 
+    def add(self, other: CollectorTime) -> None:
+        self.seconds = [a + b for a, b in zip(self.seconds, other.seconds, strict=True)]
+        self.collections = [a + b for a, b in zip(self.collections, other.collections, strict=True)]
+
     def _heard(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()

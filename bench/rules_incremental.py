@@ -119,7 +119,7 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
     sessions = session_factory(engine)
     plan = RuleResult()
     incremental_total = full_total = carried_total = 0.0
-    collected = [CollectorTime(), CollectorTime()]
+    incremental_collected, full_collected = CollectorTime(), CollectorTime()
     agree = True
     print(f"{'rule':24} {'incremental s':>14} {'of it carrying':>15} {'of it GC':>9} {'judged':>9} "
           f"{'full pass s':>12} {'of it GC':>9} {'findings':>9}  same")
@@ -141,17 +141,16 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
             agree = agree and same
             incremental_total, full_total = incremental_total + incremental, full_total + whole
             carried_total += done.carry_seconds
-            for total, timer in zip(collected, (incremental_gc, full_gc), strict=True):
-                total.seconds = [a + b for a, b in zip(total.seconds, timer.seconds, strict=True)]
-                total.collections = [a + b for a, b in zip(total.collections, timer.collections, strict=True)]
+            incremental_collected.add(incremental_gc)
+            full_collected.add(full_gc)
             judged = "all" if done.full else f"{done.judged:,}"
             print(f"{rule.id:24} {incremental:>14.2f} {done.carry_seconds:>15.2f} {incremental_gc.total:>9.2f} "
                   f"{judged:>9} {whole:>12.2f} {full_gc.total:>9.2f} {len(full.findings):>9,}  "
                   f"{'yes' if same else 'NO'}")
     print(f"of the incremental total, {carried_total:.2f} s read back what was carried forward "
           f"and {incremental_total - carried_total:.2f} s judged and stored what changed")
-    print(f"garbage collector: {collected[0].total:.2f} s of the incremental total ({collected[0].full}), "
-          f"{collected[1].total:.2f} s of the full pass ({collected[1].full})")
+    print(f"garbage collector: {incremental_collected.total:.2f} s of the incremental total "
+          f"({incremental_collected.full}), {full_collected.total:.2f} s of the full pass ({full_collected.full})")
     return Compared(incremental_total, full_total, agree, plan)
 
 
