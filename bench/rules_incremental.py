@@ -31,7 +31,7 @@ from store import mirror
 from store.collector import collections_every
 from store.db import session_factory
 from store.ledger import Ledger
-from store.models import ActionRow, FindingRow, RunRow, SkipRow, WatermarkRow
+from store.models import RunRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
@@ -157,8 +157,8 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
 def record_in_ledger(engine: Engine, plan: RuleResult, now: datetime) -> float:
     """Record ``plan`` as a run does after its rules (findings, skips, actions); returns the seconds it took.
 
-    The run is deleted afterwards, its rows with it: a kept org would otherwise grow by a run's worth of
-    ledger (gigabytes at full size) on every rerun of the bench.
+    The run is deleted afterwards, its rows with it (the schema cascades): a kept org would otherwise grow
+    by a run's worth of ledger (gigabytes at full size) on every rerun of the bench.
     """
     sessions = session_factory(engine)
     ledger = Ledger(sessions)
@@ -169,7 +169,5 @@ def record_in_ledger(engine: Engine, plan: RuleResult, now: datetime) -> float:
     ledger.record_actions(run_id, plan.actions)
     seconds = time.perf_counter() - started
     with sessions.begin() as session:
-        for child in (FindingRow, SkipRow, ActionRow):
-            session.execute(delete(child).where(child.run_id == run_id))
         session.execute(delete(RunRow).where(RunRow.id == run_id))
     return seconds
