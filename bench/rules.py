@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale: float | None) -> None:
-    seconds, collected = first_pass(engine, policy, NOW)
+    seconds, collected, first_plan = first_pass(engine, policy, NOW)
     print(f"full pass keeping each rule's judgments: {seconds:.2f} s (garbage collector {collected.total:.2f} s: "
           f"{collected.full})")
     later = NOW + LATER
@@ -209,9 +209,11 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
           f"{compared.full_seconds:>12.2f}   incremental: {goal}; "
           f"same findings as the full pass: {'yes' if compared.agree else 'NO'}")
     plan = compared.plan
-    recorded = record_in_ledger(engine, plan, later)
-    print(f"then recording the run in the ledger, as a scheduled run does (not counted above): {recorded:.2f} s for "
-          f"{len(plan.findings):,} findings, {len(plan.skips):,} skips and {len(plan.actions):,} actions")
+    rules = [rule.id for rule, _ in rules_for(policy, "all")]
+    first, scheduled = record_in_ledger(engine, [(NOW, first_plan), (later, plan)], rules)
+    print(f"then recording it in the ledger, after the full pass's run (not counted above): its {len(plan.findings):,} "
+          f"findings {scheduled.findings:.2f} s (the full pass's, all new: {first.findings:.2f} s), its "
+          f"{len(plan.skips):,} skips and {len(plan.actions):,} actions {scheduled.rest:.2f} s")
 
 
 if __name__ == "__main__":

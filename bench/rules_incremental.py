@@ -94,15 +94,19 @@ def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleConte
     return RuleContext(policy, BusinessCalendar(policy.calendar), now, org.owners(), History(), CONNECTION), org
 
 
-def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime]:
-    """Every rule's full pass at ``now``, keeping its judgments; the seconds it took and the collector's share."""
+def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, RuleResult]:
+    """Every rule's full pass at ``now``, keeping its judgments; the seconds it took, the collector's share, the plan."""
     sessions = session_factory(engine)
+    plan = RuleResult()
     started = time.perf_counter()
     with sessions() as session, collector_time() as collected:
         ctx, org = _context(session, policy, now)
         for rule, family in rules_for(policy, "all"):
-            rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True)
-    return time.perf_counter() - started, collected
+            result = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True).result
+            plan.findings.extend(result.findings)
+            plan.actions.extend(result.actions)
+            plan.skips.extend(result.skips)
+    return time.perf_counter() - started, collected, plan
 
 
 @dataclass
@@ -154,20 +158,33 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
     return Compared(incremental_total, full_total, agree, plan)
 
 
-def record_in_ledger(engine: Engine, plan: RuleResult, now: datetime) -> float:
-    """Record ``plan`` as a run does after its rules (findings, skips, actions); returns the seconds it took.
+@dataclass(frozen=True)
+class Recorded:
+    """Seconds to record a run's plan in the ledger, as a run does after its rules."""
 
-    The run is deleted afterwards, its rows with it (the schema cascades): a kept org would otherwise grow
-    by a run's worth of ledger (gigabytes at full size) on every rerun of the bench.
+    findings: float
+    """Its findings: those new since the run before, and closing those gone."""
+    rest: float
+    """Its skips and actions."""
+
+
+def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], rules: list[str]) -> list[Recorded]:
+    """Record each ``(clock, plan)`` in turn as a run of every rule in ``rules``; the seconds each took.
+
+    The runs are deleted afterwards, their rows with them (the schema cascades): a kept org would otherwise
+    grow by a run's worth of ledger (gigabytes at full size) on every rerun of the bench.
     """
     sessions = session_factory(engine)
     ledger = Ledger(sessions)
-    run_id = ledger.start_run("all", CONNECTION, dry_run=True, now=now)
-    started = time.perf_counter()
-    ledger.record_findings(run_id, plan.findings)
-    ledger.record_skips(run_id, plan.skips)
-    ledger.record_actions(run_id, plan.actions)
-    seconds = time.perf_counter() - started
+    runs, seconds = [], []
+    for now, plan in plans:
+        runs.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
+        started = time.perf_counter()
+        ledger.record_findings(run_id, plan.findings, rules)
+        findings = time.perf_counter() - started
+        ledger.record_skips(run_id, plan.skips)
+        ledger.record_actions(run_id, plan.actions)
+        seconds.append(Recorded(findings, time.perf_counter() - started - findings))
     with sessions.begin() as session:
-        session.execute(delete(RunRow).where(RunRow.id == run_id))
+        session.execute(delete(RunRow).where(RunRow.id.in_(runs)))
     return seconds

@@ -140,8 +140,8 @@ def _run(
         result.api_calls = connector.usage.as_dict()
         log.warning("sync.stopped", reason=str(exc))
         return
-    plan = _evaluate(result, policy, sessions, full, progress)
-    action_ids = _record(result.run_id, ledger, plan, progress)
+    plan, judged = _evaluate(result, policy, sessions, full, progress)
+    action_ids = _record(result.run_id, ledger, plan, judged, progress)
     result.findings, result.skips = plan.findings, plan.skips
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
     pairs = _limit(result, ledger, policy, sessions, list(zip(action_ids, plan.actions, strict=True)), claims,
@@ -164,11 +164,11 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, progress: Progress) -> list[int]:
-    """Record the plan's findings, skips and actions (a large org's take about as long as its rules); the action ids."""
+def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: list[str], progress: Progress) -> list[int]:
+    """Record the plan's findings for the rules ``judged``, its skips and actions; the action ids."""
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
-        ledger.record_findings(run_id, counted(plan.findings, phase))
+        ledger.record_findings(run_id, counted(plan.findings, phase), judged)
         ledger.record_skips(run_id, counted(plan.skips, phase, start=len(plan.findings)))
         return ledger.record_actions(run_id, counted(plan.actions, phase, start=before_actions))
 
@@ -211,9 +211,11 @@ def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
 
 
 def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool,
-              progress: Progress) -> RuleResult:
+              progress: Progress) -> tuple[RuleResult, list[str]]:
+    """The plan of every rule of the job, and the rules that judged (a rule that failed has no say)."""
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
+    judged_rules: list[str] = []
     rules = rules_for(policy, result.job)
     if analyzed := statistics.refresh(sessions):
         log.info("statistics.refreshed", tables=analyzed)
@@ -231,8 +233,9 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
                 plan.findings.extend(found.findings)
                 plan.actions.extend(found.actions)
                 plan.skips.extend(found.skips)
+                judged_rules.append(rule.id)
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)
                 result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
             phase.update(done, findings=len(plan.findings), actions=len(plan.actions))
-    return plan
+    return plan, judged_rules

@@ -81,14 +81,14 @@ def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:
         yield ordered[start : start + _IDS_PER_QUERY]
 
 
-def one_of(session: Session, column: ColumnElement[str | None] | InstrumentedAttribute[Any],
-           ids: Sequence[str]) -> ColumnElement[bool]:
+def one_of(session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any],
+           ids: Sequence[str] | Sequence[int]) -> ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL as one array parameter, sparing the driver thousands of placeholders to parse.
 
     psycopg rewrites each ``%(name)s`` of a statement in Python, uncached for long ones: 10 ms per 2,000 ids.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
     return column.in_(ids)
 
 

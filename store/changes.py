@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task, TaskType
 from store.aggregates import one_of
+from store.db import one_at_a_time
 from store.ingest import COLUMNS, table_of
 from store.models import MirrorChangeRow, TaskRow
 
@@ -64,8 +65,7 @@ def _in_commit_order(session: Session, connection: str) -> None:
     PostgreSQL hands out ids as rows are inserted, not as transactions commit: two syncs of one
     connection (Celery runs one per object) take this transaction lock in turn. SQLite has one writer.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"mirror_changes:{connection}"})
+    one_at_a_time(session, f"mirror_changes:{connection}")
 
 
 def note_records(session: Session, connection: str, obj: ObjectType, records: Collection[Record]) -> None:

@@ -134,6 +134,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def one_at_a_time(session: Session, key: str) -> None:
+    """Hold ``key``'s lock until the session's transaction ends, so writers of ``key`` commit in turn.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite has one writer: its caller writes first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the database to the latest schema (Alembic ``upgrade head``); no alembic.ini needed."""
     config = Config()

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding
@@ -46,13 +46,16 @@ class Assignment:
 
 
 def latest_rule_runs(session: Session, connection: str, rule_jobs: RuleJobs, at: datetime) -> dict[str, str]:
-    """Rule id -> id of the latest settled run at or before ``at`` that evaluated it."""
+    """Rule id -> id of the latest settled run at or before ``at`` that evaluated it.
+
+    A run stopped while it synced evaluated nothing, so it has no say.
+    """
     by_rule: dict[str, str] = {}
     for job in set(rule_jobs.values()):
         stmt = (
             select(RunRow.id)
             .where(RunRow.connection == connection, RunRow.job.in_((job, "all")))
-            .where(RunRow.status.in_(SETTLED_RUNS), RunRow.now <= at)
+            .where(RunRow.status.in_(SETTLED_RUNS), RunRow.recorded.is_not(None), RunRow.now <= at)
             .order_by(RunRow.now.desc(), RunRow.started_at.desc())
             .limit(1)
         )
@@ -73,7 +76,7 @@ def counts_at(
     for run_id, rules in _rules_by_run(latest).items():
         stmt = (
             select(FindingRow.owner_id, FindingRow.rule, func.count())
-            .where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules))
+            .where(recorded_by(session.get_one(RunRow, run_id), rules))
             .group_by(FindingRow.owner_id, FindingRow.rule)
         )
         counts.update({(owner, rule): n for owner, rule, n in session.execute(stmt)})
@@ -84,7 +87,8 @@ def findings_at(session: Session, connection: str, rule_jobs: RuleJobs, at: date
     """The findings open at ``at``, each with when the ledger first saw it and the actions planned for it."""
     findings: list[tuple[Finding, str]] = []
     for run_id, rules in _rules_by_run(latest_rule_runs(session, connection, rule_jobs, at)).items():
-        rows = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id, FindingRow.rule.in_(rules)))
+        rows = session.scalars(select(FindingRow).where(recorded_by(session.get_one(RunRow, run_id), rules))
+                               .order_by(FindingRow.id))
         findings.extend((_finding(row), run_id) for row in rows)
     first = _first_seen(session, connection, [f for f, _ in findings], at)
     planned = _actions_planned(session, connection, {run_id for _, run_id in findings})
@@ -131,6 +135,19 @@ def reminders_applied(session: Session, connection: str, since: datetime) -> lis
     return [Reminder(key, payload.get("owner_id"), reason) for key, payload, reason in session.execute(stmt)]
 
 
+def recorded_by(run: RunRow, rules: Collection[str] | None = None) -> ColumnElement[bool]:
+    """Which finding rows are ``run``'s findings (of ``rules`` only, if given).
+
+    They are the rows of the rules it recorded open at its place in the order of recording (``FindingRow``).
+    """
+    judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)
+    if run.recorded is None or not judged:
+        return false()
+    return and_(FindingRow.connection == run.connection, FindingRow.rule.in_(sorted(judged)),
+                FindingRow.opened <= run.recorded,
+                or_(FindingRow.closed.is_(None), FindingRow.closed > run.recorded))
+
+
 def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for rule, run_id in latest.items():
@@ -145,7 +162,10 @@ def _finding(row: FindingRow) -> Finding:
 def _first_seen(
     session: Session, connection: str, findings: Collection[Finding], at: datetime
 ) -> dict[tuple[str, str], datetime]:
-    """(rule, record id) -> the clock of the earliest settled run that found it."""
+    """(rule, record id) -> the clock of the earliest run that found it.
+
+    A run that failed after recording its findings counts: they were found, and a later settled run may carry them.
+    """
     first: dict[tuple[str, str], datetime] = {}
     wanted = {(f.rule, f.record_id) for f in findings}
     record_ids = sorted({record_id for _, record_id in wanted})
@@ -153,7 +173,7 @@ def _first_seen(
         stmt = (
             select(FindingRow.rule, FindingRow.record_id, func.min(RunRow.now))
             .join(RunRow, RunRow.id == FindingRow.run_id)
-            .where(RunRow.connection == connection, RunRow.status.in_(SETTLED_RUNS), RunRow.now <= at)
+            .where(FindingRow.connection == connection, RunRow.now <= at)
             .where(FindingRow.record_id.in_(record_ids[start : start + BATCH]))
             .group_by(FindingRow.rule, FindingRow.record_id)
         )

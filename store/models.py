@@ -220,7 +220,7 @@ MIRROR_ROWS: dict[ObjectType, type[MirrorRow]] = {
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_started_at", "started_at"),)
+    __table_args__ = (Index("ix_runs_started_at", "started_at"), Index("ix_runs_recorded", "recorded", unique=True))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     job: Mapped[str]
     connection: Mapped[str]
@@ -232,6 +232,10 @@ class RunRow(Base):
     """running, finished, failed or stopped."""
     summary: Mapped[dict[str, Any]]
     error: Mapped[str | None] = mapped_column(Text)
+    recorded: Mapped[int | None]
+    """Where the run's findings stand in the ledger's order of recording (None: it recorded none)."""
+    rules: Mapped[list[str] | None] = mapped_column(JSON)
+    """The rules whose findings the run recorded (a rule missing had no say, e.g. it failed)."""
 
 
 def _run_id() -> Mapped[str]:
@@ -239,16 +243,31 @@ def _run_id() -> Mapped[str]:
 
 
 class FindingRow(Base):
+    """One finding for as long as it stays the same, not one per run.
+
+    A row lasts from the run that first recorded it (``opened``) to the first run of its rule that no
+    longer had it (``closed``; None while it is open). A run's findings are the rows of its rules open at
+    its place in the order of recording (``RunRow.recorded``), so a scheduled run writes what changed, not
+    every finding it carries forward.
+    """
+
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_record_id_rule", "record_id", "rule"),)
+    __table_args__ = (Index("ix_findings_record_id_rule", "record_id", "rule"),
+                      Index("ix_findings_connection_rule_closed", "connection", "rule", "closed"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
+    """The run that first recorded the finding."""
+    connection: Mapped[str]
     rule: Mapped[str]
     object: Mapped[str]
     record_id: Mapped[str]
     owner_id: Mapped[str | None]
     reason: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]]
+    fingerprint: Mapped[str | None]
+    """A digest of what the finding says, to tell a run's findings that are unchanged (None: recorded before)."""
+    opened: Mapped[int]
+    closed: Mapped[int | None]
 
 
 class SkipRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus
@@ -49,8 +49,9 @@ def sla_reassignments(
     stmt = (
         select(ActionRow.object, ActionRow.record_id, FindingRow.owner_id, ActionRow.updated_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
-        .join(FindingRow, (FindingRow.run_id == ActionRow.run_id) & (FindingRow.rule == ActionRow.rule)
-              & (FindingRow.record_id == ActionRow.record_id))
+        .join(FindingRow, (FindingRow.connection == RunRow.connection) & (FindingRow.rule == ActionRow.rule)
+              & (FindingRow.record_id == ActionRow.record_id) & (FindingRow.opened <= RunRow.recorded)
+              & or_(FindingRow.closed.is_(None), FindingRow.closed > RunRow.recorded))
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
                ActionRow.status == ActionStatus.APPLIED.value, ActionRow.rule.in_(list(rules)))
         .order_by(ActionRow.updated_at)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
+from store.findings import recorded_by
 from store.models import ActionRow, FindingRow, RunRow, SkipRow
 
 
@@ -64,7 +65,7 @@ def load_run_report(session: Session, run_id: str) -> RunReport:
     run = session.get(RunRow, run_id)
     if run is None:
         raise UnknownRunError(f"no run with id {run_id!r} in the ledger: list recent runs to find the id")
-    findings = session.scalars(select(FindingRow).where(FindingRow.run_id == run_id).order_by(FindingRow.id))
+    findings = session.scalars(select(FindingRow).where(recorded_by(run)).order_by(FindingRow.id))
     actions = session.scalars(select(ActionRow).where(ActionRow.run_id == run_id).order_by(ActionRow.id))
     skips = session.scalars(select(SkipRow).where(SkipRow.run_id == run_id).order_by(SkipRow.id))
     return RunReport(

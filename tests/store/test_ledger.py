@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from domain.plan import Action, ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
 from store.claims import UnknownActionError
 from store.db import make_engine, session_factory
 from store.ledger import Ledger
+from store.models import FindingRow
 from store.run_report import UnknownRunError
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
@@ -57,6 +59,37 @@ def test_findings_come_back_exactly_as_recorded_whatever_their_text(ledger: Ledg
     ledger.record_findings(run_id, findings)
     ledger.record_findings(run_id, [])
     assert ledger.run_report(run_id).findings == findings
+
+
+def _finding_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(FindingRow)).scalar_one()
+
+
+def test_a_run_that_carries_its_findings_forward_writes_only_those_that_changed(
+        ledger: Ledger, engine: Engine, clock: Clock) -> None:
+    """A scheduled run finds what the last one found but for one record: the ledger grows by that one finding,
+    and each run still reads back exactly what it found, in its own connection and rules."""
+    before = _finding_rows(engine)
+    first = [Finding("overdue-tasks", ObjectType.TASK, f"00T{n:03d}", "005A", f"Task {n} is overdue", {"days": n})
+             for n in range(200)]
+    other_rule = [Finding("stale-deals", ObjectType.OPPORTUNITY, "006A", "005B", "no activity", {})]
+    runs = [ledger.start_run("all", "local", dry_run=True, now=T0)]
+    ledger.record_findings(runs[0], first + other_rule)
+    second = [*first[:150], replace(first[150], evidence={"days": 151}), *first[151:199]]
+    runs.append(ledger.start_run("tasks", "local", dry_run=True, now=T0 + timedelta(minutes=15)))
+    ledger.record_findings(runs[1], second)
+    sandbox = ledger.start_run("tasks", "sandbox", dry_run=True, now=T0 + timedelta(minutes=15))
+    ledger.record_findings(sandbox, first[:3])
+    assert _finding_rows(engine) - before == 201 + 1 + 3
+    assert ledger.run_report(runs[0]).findings == first + other_rule
+    assert sorted(ledger.run_report(runs[1]).findings, key=lambda f: f.record_id) == second
+    assert ledger.run_report(sandbox).findings == first[:3]
+    runs.append(ledger.start_run("all", "local", dry_run=True, now=T0 + timedelta(minutes=30)))
+    ledger.record_findings(runs[2], first, ["overdue-tasks", "stale-deals"])
+    assert sorted(ledger.run_report(runs[2]).findings, key=lambda f: f.record_id) == first
+    assert sorted(ledger.run_report(runs[1]).findings, key=lambda f: f.record_id) == second
+    assert _finding_rows(engine) - before == 201 + 1 + 3 + 2  # 00T150 as it was, 00T199 back
 
 
 def test_each_action_id_names_the_action_given_in_its_place_whoever_else_records(ledger: Ledger, clock: Clock) -> None:
@@ -286,3 +319,38 @@ def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, 
     assert (first.status, first.run_id, first.at, first.error) == (ActionStatus.APPLIED, applied_run, clock.now, None)
     assert (second.status, second.error) == (ActionStatus.FAILED, "UNABLE_TO_LOCK_ROW on 006B")
     assert ledger.held_claims("other-org", [reassign("006A").key]) == {}
+
+
+def test_runs_recording_the_same_rule_at_once_each_read_back_what_they_found(
+        engine: Engine, second_engine: Engine) -> None:
+    """Two processes record runs of the same rule at the same time, again and again: every run's findings come
+    back exactly as it found them, though each compares with the findings the other just recorded."""
+    def found(racer: int, n: int) -> list[Finding]:
+        return [Finding("overdue-tasks", ObjectType.TASK, f"00T{i:03d}", "005A", f"overdue {i}", {"racer": racer})
+                for i in range(n % 7, 40 + n % 5)]
+
+    barrier = threading.Barrier(2)
+    recorded: dict[str, list[Finding]] = {}
+    failures: list[BaseException] = []
+
+    def record(racer: int, engine_: Engine) -> None:
+        ledger = Ledger(session_factory(engine_))
+        try:
+            for n in range(8):
+                run_id = ledger.start_run("tasks", "racing", dry_run=True, now=T0)
+                barrier.wait(timeout=30)
+                ledger.record_findings(run_id, found(racer, n), ["overdue-tasks"])
+                recorded[run_id] = found(racer, n)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=record, args=(racer, e)) for racer, e in enumerate((engine, second_engine))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == [] and len(recorded) == 16
+    ledger = Ledger(session_factory(engine))
+    for run_id, findings in recorded.items():
+        assert sorted(ledger.run_report(run_id).findings, key=lambda f: f.record_id) == findings

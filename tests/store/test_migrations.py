@@ -4,16 +4,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import delete, inspect, text
 
-from domain.plan import Action, ActionKind
+from domain.plan import Action, ActionKind, Finding
 from domain.records import Account, ObjectType, Opportunity
 from store import aggregates
 from store.db import make_engine, migrate, session_factory
 from store.ingest import MirrorWriter
 from store.ledger import Ledger
 from store.mirror import iter_records
-from store.models import Base, ClaimRow
+from store.models import Base, RunRow
 from tests.store.schema import alembic, schema_diff
 
 
@@ -33,15 +33,21 @@ def test_migrate_on_an_empty_database_builds_exactly_the_models(database_url: st
 def test_claims_applied_before_keys_named_their_connection_still_hold_for_it(tmp_path: Path) -> None:
     """Upgrading a ledger whose claim keys lack the connection: an applied key stays applied there, only there."""
     engine = make_engine(f"sqlite:///{tmp_path / 'warden.db'}")
-    with alembic(engine) as (config, _):
+    with alembic(engine) as (config, connection):
         command.upgrade(config, "0004")
+        run_id = "run-0004"  # a run, its action and the action's claim as the 0004 code wrote them
+        connection.execute(text("INSERT INTO runs (id, job, connection, dry_run, now, started_at, status, summary) "
+                                f"VALUES ('{run_id}', 'sla', 'prod', false, '2026-11-20 15:00', '2026-11-20 15:00', "
+                                "'finished', '{}')"))
+        connection.execute(text("INSERT INTO actions (id, run_id, key, kind, object, record_id, rule, reason, payload, "
+                                f"status, created_at, updated_at) VALUES (1, '{run_id}', 'sla:00Q1:1', 'reassign', "
+                                "'lead', '00Q1', 'sla', 'untouched', '{}', 'applied', '2026-11-20 15:00', "
+                                "'2026-11-20 15:00')"))
+        connection.execute(text("INSERT INTO idempotency (key, action_id, status, run_id, updated_at) "
+                                f"VALUES ('sla:00Q1:1', 1, 'applied', '{run_id}', '2026-11-20 15:00')"))
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     ledger = Ledger(session_factory(engine), clock=lambda: now)
     action = Action(ActionKind.REASSIGN, ObjectType.LEAD, "00Q1", "sla:00Q1:1", "untouched", "sla", {"owner_id": "005"})
-    run_id = ledger.start_run("sla", "prod", dry_run=False, now=now)
-    (applied,) = ledger.record_actions(run_id, [action])
-    with session_factory(engine).begin() as session:  # the claim as the 0004 code wrote it
-        session.add(ClaimRow(key=action.key, action_id=applied, status="applied", run_id=run_id, updated_at=now))
     migrate(engine)
     prod, sandbox = (ledger.record_actions(ledger.start_run("sla", c, dry_run=False, now=now), [action])[0]
                      for c in ("prod", "sandbox"))
@@ -88,4 +94,30 @@ def test_a_mirror_from_before_the_deal_clock_indexes_still_finds_its_deals_by_cr
         turned = aggregates.opportunities_unmoved_between(session, "prod", datetime(2026, 4, 30, tzinfo=UTC), created)
         assert [d.id for d in turned] == ["006A"]
         assert aggregates.opportunities_with_partner(session, "prod", ["001P"]) == {"006A"}
+    engine.dispose()
+
+
+def test_findings_recorded_run_by_run_stay_each_runs_own_after_the_upgrade(database_url: str) -> None:
+    """Upgrading past 0014: each earlier run still reads back its own findings, and the next run records its own."""
+    engine = make_engine(database_url)
+    with alembic(engine) as (config, connection):
+        command.upgrade(config, "0014")
+        command.downgrade(config, "0014")
+        for n, (run_id, record_ids) in enumerate((("run-a", ["006A", "006B"]), ("run-b", ["006B"]))):
+            connection.execute(text(
+                "INSERT INTO runs (id, job, connection, dry_run, now, started_at, status, summary) VALUES "
+                f"('{run_id}', 'all', 'prod', true, '2026-11-2{n} 15:00', '2026-11-2{n} 15:00', 'finished', '{{}}')"))
+            for record_id in record_ids:
+                connection.execute(text(
+                    "INSERT INTO findings (run_id, rule, object, record_id, owner_id, reason, evidence) VALUES "
+                    f"('{run_id}', 'stale-deals', 'opportunity', '{record_id}', '005A', 'no activity', '{{}}')"))
+    migrate(engine)
+    assert schema_diff(engine) == []
+    ledger = Ledger(session_factory(engine))
+    stale = [Finding("stale-deals", ObjectType.OPPORTUNITY, i, "005A", "no activity", {}) for i in ("006A", "006B")]
+    run_c = ledger.start_run("all", "prod", dry_run=True, now=datetime(2026, 11, 22, 15, tzinfo=UTC))
+    ledger.record_findings(run_c, stale[:1])
+    assert [ledger.run_report(r).findings for r in ("run-a", "run-b", run_c)] == [stale, stale[1:], stale[:1]]
+    with session_factory(engine).begin() as session:
+        session.execute(delete(RunRow).where(RunRow.id.in_(["run-a", "run-b", run_c])))
     engine.dispose()
