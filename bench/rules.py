@@ -211,9 +211,10 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     plan = compared.plan
     rules = [rule.id for rule, _ in rules_for(policy, "all")]
     first, scheduled = record_in_ledger(engine, [(NOW, first_plan), (later, plan)], rules)
-    print(f"then recording it in the ledger, after the full pass's run (not counted above): its {len(plan.findings):,} "
-          f"findings {scheduled.findings:.2f} s (the full pass's, all new: {first.findings:.2f} s), its "
-          f"{len(plan.skips):,} skips and {len(plan.actions):,} actions {scheduled.rest:.2f} s")
+    print(f"then recording it in the ledger as a dry run, after the full pass's (not counted above): its "
+          f"{len(plan.findings):,} findings {scheduled.findings:.2f} s, its {len(plan.skips):,} skips and "
+          f"{len(plan.actions):,} actions {scheduled.rest:.2f} s (the full pass's, all new: {first.findings:.2f} s "
+          f"and {first.rest:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleConte
 
 
 def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, RuleResult]:
-    """Every rule's full pass at ``now``, keeping its judgments; the seconds it took, the collector's share, the plan."""
+    """Every rule's full pass at ``now``, keeping its judgments; its seconds, the collector's share and the plan."""
     sessions = session_factory(engine)
     plan = RuleResult()
     started = time.perf_counter()
@@ -165,11 +165,11 @@ class Recorded:
     findings: float
     """Its findings: those new since the run before, and closing those gone."""
     rest: float
-    """Its skips and actions."""
+    """Its skips and planned actions (a dry run's, kept as its findings are)."""
 
 
 def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], rules: list[str]) -> list[Recorded]:
-    """Record each ``(clock, plan)`` in turn as a run of every rule in ``rules``; the seconds each took.
+    """Record each ``(clock, plan)`` in turn as a dry run of every rule in ``rules`` (the default); the seconds of each.
 
     The runs are deleted afterwards, their rows with them (the schema cascades): a kept org would otherwise
     grow by a run's worth of ledger (gigabytes at full size) on every rerun of the bench.
@@ -183,7 +183,7 @@ def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], r
         ledger.record_findings(run_id, plan.findings, rules)
         findings = time.perf_counter() - started
         ledger.record_skips(run_id, plan.skips)
-        ledger.record_actions(run_id, plan.actions)
+        ledger.record_dry_plan(run_id, plan.actions, rules)
         seconds.append(Recorded(findings, time.perf_counter() - started - findings))
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_(runs)))

@@ -141,18 +141,18 @@ def _run(
         log.warning("sync.stopped", reason=str(exc))
         return
     plan, judged = _evaluate(result, policy, sessions, full, progress)
-    action_ids = _record(result.run_id, ledger, plan, judged, progress)
+    recorded = _record(result.run_id, ledger, plan, judged, progress, apply=apply)
     result.findings, result.skips = plan.findings, plan.skips
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
-    pairs = _limit(result, ledger, policy, sessions, list(zip(action_ids, plan.actions, strict=True)), claims,
-                   apply=apply, allow_large=allow_large)
+    pairs = _limit(result, ledger, policy, sessions, plan.actions, recorded, claims, apply=apply,
+                   allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
     if refusal is not None:
         result.errors.append(refusal)
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
     outcome = apply_actions(connector, ledger, pairs, progress) if ready else None
-    result.actions = (_applied(ledger, action_ids, plan.actions) if apply
+    result.actions = (_applied(ledger, recorded) if apply
                       else dry_run_outcomes(plan.actions, claims))
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
@@ -164,20 +164,29 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: list[str], progress: Progress) -> list[int]:
-    """Record the plan's findings for the rules ``judged``, its skips and actions; the action ids."""
+def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: list[str], progress: Progress, *,
+            apply: bool) -> list[tuple[int, Action]]:
+    """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
+
+    A dry run's actions are recorded as its findings are, what changed since the last dry run (they have no ids
+    to claim); a run that applies records each of its own, to claim and mark.
+    """
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
         ledger.record_findings(run_id, counted(plan.findings, phase), judged)
         ledger.record_skips(run_id, counted(plan.skips, phase, start=len(plan.findings)))
-        return ledger.record_actions(run_id, counted(plan.actions, phase, start=before_actions))
+        actions = counted(plan.actions, phase, start=before_actions)
+        if apply:
+            return list(zip(ledger.record_actions(run_id, actions), plan.actions, strict=True))
+        ledger.record_dry_plan(run_id, actions, judged)
+        return []
 
 
-def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],
+def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session], actions: list[Action],
            pairs: list[tuple[int, Action]], claims: Mapping[str, Held], *, apply: bool,
            allow_large: bool) -> list[tuple[int, Action]]:
-    """The pairs to apply: none of a rule whose plan is above its limits (an applying run skips them, saying why)."""
-    fresh = Counter(a.rule for _, a in pairs if not _applied_before(claims.get(a.key)))
+    """Which rules' plans are above their limits, and the pairs to apply: none of those rules' (they are skipped)."""
+    fresh = Counter(a.rule for a in actions if not _applied_before(claims.get(a.key)))
     history = recent_plan_sizes(sessions, result.connection, fresh)
     result.held = {} if allow_large else held_rules(policy, fresh, history)
     result.plan_sizes = {rule: n for rule, n in fresh.items() if rule not in result.held}
@@ -192,11 +201,11 @@ def _applied_before(claim: Held | None) -> bool:
     return claim is not None and claim.status is ActionStatus.APPLIED
 
 
-def _applied(ledger: Ledger, action_ids: list[int], actions: list[Action]) -> list[ActionOutcome]:
+def _applied(ledger: Ledger, pairs: list[tuple[int, Action]]) -> list[ActionOutcome]:
     """What became of each action of an applying run."""
-    statuses = ledger.action_statuses(action_ids)
+    statuses = ledger.action_statuses([i for i, _ in pairs])
     return [ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
-            for i, a in zip(action_ids, actions, strict=True)]
+            for i, a in pairs]
 
 
 def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
@@ -19,8 +20,19 @@ PLAN_WORDS = {PlanStatus.WOULD_APPLY: "would apply", PlanStatus.ALREADY_APPLIED:
               PlanStatus.WOULD_RETRY: "would retry"}
 
 
+def in_order(result: RunResult) -> RunResult:
+    """``result``'s findings and actions by rule and record, as ``warden run`` and ``warden ledger show`` list them.
+
+    The ledger keeps what a run shares with the runs before it once, so it cannot give back the order a
+    run's rules happened to plan in; both show this one instead (a record's own actions keep theirs).
+    """
+    return replace(result, findings=sorted(result.findings, key=lambda f: (f.rule, f.record_id)),
+                   actions=sorted(result.actions, key=lambda a: (a.action.rule, a.action.record_id)))
+
+
 def as_json(result: RunResult) -> str:
     """The ``--json`` contract: run_id, job, crm, dry_run, now, findings, actions, summary."""
+    result = in_order(result)
     payload: dict[str, Any] = {
         "run_id": result.run_id,
         "job": result.job,
@@ -63,6 +75,7 @@ def as_json(result: RunResult) -> str:
 
 def print_run(result: RunResult, console: Console) -> None:
     """A sales manager's view: per rule, how much is wrong and a few examples, then the plan's totals."""
+    result = in_order(result)
     mode = "DRY RUN: nothing was changed in the CRM" if result.dry_run else "APPLIED"
     console.print(f"[bold]Run {result.run_id}[/] job={result.job} crm={result.connection} "
                   f"now={result.now:%Y-%m-%d %H:%M %Z} [yellow]{mode}[/]")

@@ -12,13 +12,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding
 from domain.records import ObjectType
 from store.claims import claim_key_of
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow
+from store.recorded import planned_by, recorded_by
 
 SETTLED_RUNS = ("finished", "stopped")
 """Runs whose findings are complete (a stopped run ran out of API budget while applying)."""
@@ -76,7 +77,7 @@ def counts_at(
     for run_id, rules in _rules_by_run(latest).items():
         stmt = (
             select(FindingRow.owner_id, FindingRow.rule, func.count())
-            .where(recorded_by(session.get_one(RunRow, run_id), rules))
+            .where(recorded_by(FindingRow, session.get_one(RunRow, run_id), rules))
             .group_by(FindingRow.owner_id, FindingRow.rule)
         )
         counts.update({(owner, rule): n for owner, rule, n in session.execute(stmt)})
@@ -87,7 +88,7 @@ def findings_at(session: Session, connection: str, rule_jobs: RuleJobs, at: date
     """The findings open at ``at``, each with when the ledger first saw it and the actions planned for it."""
     findings: list[tuple[Finding, str]] = []
     for run_id, rules in _rules_by_run(latest_rule_runs(session, connection, rule_jobs, at)).items():
-        rows = session.scalars(select(FindingRow).where(recorded_by(session.get_one(RunRow, run_id), rules))
+        rows = session.scalars(select(FindingRow).where(recorded_by(FindingRow, session.get_one(RunRow, run_id), rules))
                                .order_by(FindingRow.id))
         findings.extend((_finding(row), run_id) for row in rows)
     first = _first_seen(session, connection, [f for f, _ in findings], at)
@@ -135,19 +136,6 @@ def reminders_applied(session: Session, connection: str, since: datetime) -> lis
     return [Reminder(key, payload.get("owner_id"), reason) for key, payload, reason in session.execute(stmt)]
 
 
-def recorded_by(run: RunRow, rules: Collection[str] | None = None) -> ColumnElement[bool]:
-    """Which finding rows are ``run``'s findings (of ``rules`` only, if given).
-
-    They are the rows of the rules it recorded open at its place in the order of recording (``FindingRow``).
-    """
-    judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)
-    if run.recorded is None or not judged:
-        return false()
-    return and_(FindingRow.connection == run.connection, FindingRow.rule.in_(sorted(judged)),
-                FindingRow.opened <= run.recorded,
-                or_(FindingRow.closed.is_(None), FindingRow.closed > run.recorded))
-
-
 def _rules_by_run(latest: dict[str, str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for rule, run_id in latest.items():
@@ -191,11 +179,12 @@ def _actions_planned(
     """
     planned: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     done = ClaimRow.status == ActionStatus.APPLIED.value
-    stmt = (
-        select(ActionRow.run_id, ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status, done)
-        .outerjoin(ClaimRow, ClaimRow.key == claim_key_of(literal(connection), ActionRow.key))
-        .where(ActionRow.run_id.in_(list(run_ids)))
-    )
-    for run_id, rule, record_id, kind, status, applied in session.execute(stmt.order_by(ActionRow.id)):
-        planned[(run_id, rule, record_id)].append((kind, ActionStatus.APPLIED.value if applied else status))
+    for run_id in run_ids:
+        stmt = (
+            select(ActionRow.rule, ActionRow.record_id, ActionRow.kind, ActionRow.status, done)
+            .outerjoin(ClaimRow, ClaimRow.key == claim_key_of(literal(connection), ActionRow.key))
+            .where(planned_by(session.get_one(RunRow, run_id)))
+        )
+        for rule, record_id, kind, status, applied in session.execute(stmt.order_by(ActionRow.id)):
+            planned[(run_id, rule, record_id)].append((kind, ActionStatus.APPLIED.value if applied else status))
     return planned

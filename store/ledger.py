@@ -42,8 +42,11 @@ from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_repo
 BATCH = 1000
 APPEND_BATCH = 20_000
 """Rows of findings, skips or actions handed to the driver at once."""
-_FINDING_COLUMNS = ("run_id", "connection", "opened", "fingerprint", "rule", "object", "record_id", "owner_id",
-                    "reason", "evidence")
+_FINDING_COLUMNS = ("rule", "object", "record_id", "owner_id", "reason", "evidence")
+_PLAN_COLUMNS = ("rule", "key", "kind", "object", "record_id", "reason", "payload", "requires", "status", "created_at",
+                 "updated_at")
+_ACTION_SAYS = 7
+"""Of a planned action's values after its rule, those that say what it is (not its status and times)."""
 _SKIP_COLUMNS = ("run_id", "rule", "object", "record_id", "reason")
 _ACTION_COLUMNS = ("run_id", "key", "kind", "object", "record_id", "rule", "reason", "payload", "status",
                    "created_at", "updated_at", "requires")
@@ -117,21 +120,23 @@ class Ledger:
 
         The ledger keeps a finding as one row while it stays the same (``FindingRow``): this writes the
         findings that are new since the latest run of their rule and closes those it no longer has, so
-        a scheduled run that carries hundreds of thousands forward writes only what changed. Runs record
-        one at a time per database (a transaction lock on PostgreSQL, the single writer on SQLite), so each
-        compares with the findings open just before it.
+        a scheduled run that carries hundreds of thousands forward writes only what changed.
         """
         rows = ((f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence)) for f in findings)
         with self._sessions.begin() as session:
-            run = _take_place(session, run_id)
-            assert run.recorded is not None
-            place, connection = run.recorded, run.connection
-            before = _OpenFindings(session, connection, rules)
-            fresh = ((run_id, connection, place, fingerprint, *row) for row in rows
-                     if not before.carries(row[0], fingerprint := _fingerprint(row)))
-            _append_all(session, FindingRow, _FINDING_COLUMNS, fresh)
-            _close(session, before.gone(), place)
-            run.rules = sorted({*(run.rules or ()), *before.rules})
+            _record_changes(session, FindingRow, run_id, rules, _FINDING_COLUMNS, rows)
+
+    def record_dry_plan(self, run_id: str, actions: Iterable[Action], rules: Iterable[str] = ()) -> None:
+        """Record a dry run's plan for ``rules`` as findings are kept: what is new since the last dry run, what is gone.
+
+        A dry run's actions are never claimed, so they stay as planned and consecutive dry runs share
+        them; a run that applies records its own (:meth:`record_actions`), which it claims and marks.
+        """
+        with self._sessions.begin() as session:
+            at = stored_datetime(session.get_bind().dialect.name)(self._clock())
+            rows = ((a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
+                     a.requires, ActionStatus.PLANNED.value, at, at) for a in actions)
+            _record_changes(session, ActionRow, run_id, rules, _PLAN_COLUMNS, rows, said=_ACTION_SAYS)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         """Store a run's skips through the driver, as its findings."""
@@ -301,8 +306,24 @@ def _append_all(session: Session, model: type[Any], names: Sequence[str], rows: 
     return written
 
 
-FindingValues = tuple[str, str, str, str | None, str, str]
-"""A finding as stored: rule, object, record id, owner id, reason, evidence (JSON text)."""
+def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],
+                    names: Sequence[str], rows: Iterable[tuple[Any, ...]], said: int | None = None) -> None:
+    """Record a run's rows of ``model`` (each led by its rule) as intervals: write the new, close the gone.
+
+    Each row says what the first ``said`` values after the rule say (all of them if None). Runs record one at
+    a time per database, so each compares with the rows open just before it.
+    """
+    run = _take_place(session, run_id)
+    assert run.recorded is not None
+    place, connection = run.recorded, run.connection
+    before = _OpenRows(session, model, connection, rules)
+    fresh = ((run_id, connection, place, fingerprint, *row) for row in rows
+             if not before.carries(row[0], fingerprint := _fingerprint(row[1 : None if said is None else 1 + said])))
+    _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *names), fresh)
+    for batch in _batches(before.gone()):
+        session.execute(update(model).where(one_of(session, model.id, batch)).values(closed=place),
+                        execution_options={"synchronize_session": False})
+    run.rules = sorted({*(run.rules or ()), *before.rules})
 
 
 def _take_place(session: Session, run_id: str) -> RunRow:
@@ -310,27 +331,28 @@ def _take_place(session: Session, run_id: str) -> RunRow:
 
     Runs take places in commit order: the lock on PostgreSQL, on SQLite the update that takes the one writer's lock.
     """
-    one_at_a_time(session, "ledger_findings")
+    one_at_a_time(session, "ledger_intervals")
     session.execute(update(RunRow).where(RunRow.id == run_id, RunRow.recorded.is_(None)).values(
         recorded=select(func.coalesce(func.max(RunRow.recorded), 0) + 1).scalar_subquery()))
     return session.get_one(RunRow, run_id, populate_existing=True)
 
 
-class _OpenFindings:
-    """The findings of a connection open before a run records its own, read rule by rule as the run names them.
+class _OpenRows:
+    """A connection's rows of ``model`` open before a run records its own, read rule by rule as the run names them.
 
-    A finding the run has again is carried (its row stays open); what no finding of the run claimed is gone.
+    A row the run has again is carried (it stays open); what none of the run's rows claimed is gone.
     """
 
-    def __init__(self, session: Session, connection: str, rules: Iterable[str]) -> None:
-        self._session, self._connection = session, connection
+    def __init__(self, session: Session, model: type[FindingRow | ActionRow], connection: str,
+                 rules: Iterable[str]) -> None:
+        self._session, self._model, self._connection = session, model, connection
         self._ids: dict[str, dict[str | None, list[int]]] = {}
         for rule in rules:
             self._read(rule)
 
     @property
     def rules(self) -> list[str]:
-        """Every rule the run recorded: those it was given and those its findings named."""
+        """Every rule the run recorded: those it was given and those its rows named."""
         return sorted(self._ids)
 
     def carries(self, rule: str, fingerprint: str) -> bool:
@@ -341,29 +363,24 @@ class _OpenFindings:
         return True
 
     def gone(self) -> list[int]:
-        return [finding_id for by_fingerprint in self._ids.values() for ids in by_fingerprint.values()
-                for finding_id in ids]
+        return [row_id for by_fingerprint in self._ids.values() for ids in by_fingerprint.values() for row_id in ids]
 
     def _read(self, rule: str) -> dict[str | None, list[int]]:
-        stmt = (select(FindingRow.fingerprint, FindingRow.id)
-                .where(FindingRow.connection == self._connection, FindingRow.rule == rule, FindingRow.closed.is_(None)))
+        model = self._model
+        stmt = (select(model.fingerprint, model.id)
+                .where(model.connection == self._connection, model.rule == rule, model.closed.is_(None),
+                       model.opened.is_not(None)))
         by_fingerprint: dict[str | None, list[int]] = defaultdict(list)
-        for fingerprint, finding_id in self._session.execute(stmt):
-            by_fingerprint[fingerprint].append(finding_id)
+        for fingerprint, row_id in self._session.connection().execute(stmt).all():
+            by_fingerprint[fingerprint].append(row_id)
         self._ids[rule] = by_fingerprint
         return by_fingerprint
 
 
-def _fingerprint(row: FindingValues) -> str:
-    """What a finding says, as a short digest (the rule apart): equal for findings that say the same."""
-    _, obj, record_id, owner_id, reason, evidence = row
-    said = "\x1f".join((obj, record_id, "\x1e" if owner_id is None else owner_id, reason, evidence))
+def _fingerprint(values: Sequence[str | None]) -> str:
+    """What a row says, as a short digest: equal for rows that say the same."""
+    said = "\x1f".join([value if value is not None else "\x1e" for value in values])
     return hashlib.blake2b(said.encode(), digest_size=16).hexdigest()
-
-
-def _close(session: Session, finding_ids: Sequence[int], place: int) -> None:
-    for batch in _batches(finding_ids):
-        session.execute(update(FindingRow).where(one_of(session, FindingRow.id, batch)).values(closed=place))
 
 
 def _log_retry(state: RetryCallState) -> None:

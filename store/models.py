@@ -281,10 +281,19 @@ class SkipRow(Base):
 
 
 class ActionRow(Base):
+    """An action a run planned, with what became of it.
+
+    A run that applies records its own rows, which it claims and marks. A dry run's plan is kept as
+    findings are (``FindingRow``): one row while an action stays planned the same, from the dry run that
+    first planned it (``opened``) to the first dry run of its rule without it (``closed``).
+    """
+
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_rule_record_id_status", "rule", "record_id", "status"),)
+    __table_args__ = (Index("ix_actions_rule_record_id_status", "rule", "record_id", "status"),
+                      Index("ix_actions_connection_rule_closed", "connection", "rule", "closed"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
+    """The run that planned it (for a dry run's plan, the first that did)."""
     key: Mapped[str] = mapped_column(index=True)
     kind: Mapped[str]
     object: Mapped[str]
@@ -300,6 +309,11 @@ class ActionRow(Base):
     updated_at: Mapped[datetime]
     requires: Mapped[str | None]
     """Key of the action that must be applied first (``Action.requires``), so a resumed run knows."""
+    connection: Mapped[str | None]
+    """A dry run's plan only (None: the row is its run's own), as are the three below."""
+    fingerprint: Mapped[str | None]
+    opened: Mapped[int | None]
+    closed: Mapped[int | None]
 
 
 class ClaimRow(Base):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
-from store.findings import recorded_by
 from store.models import ActionRow, FindingRow, RunRow, SkipRow
+from store.recorded import planned_by, recorded_by
 
 
 class UnknownRunError(LookupError):
@@ -61,12 +61,12 @@ class RunReport:
 
 
 def load_run_report(session: Session, run_id: str) -> RunReport:
-    """Everything one run recorded, in the order it was recorded."""
+    """Everything one run recorded, in the order the ledger first recorded it (shared rows by the runs before)."""
     run = session.get(RunRow, run_id)
     if run is None:
         raise UnknownRunError(f"no run with id {run_id!r} in the ledger: list recent runs to find the id")
-    findings = session.scalars(select(FindingRow).where(recorded_by(run)).order_by(FindingRow.id))
-    actions = session.scalars(select(ActionRow).where(ActionRow.run_id == run_id).order_by(ActionRow.id))
+    findings = session.scalars(select(FindingRow).where(recorded_by(FindingRow, run)).order_by(FindingRow.id))
+    actions = session.scalars(select(ActionRow).where(planned_by(run)).order_by(ActionRow.id))
     skips = session.scalars(select(SkipRow).where(SkipRow.run_id == run_id).order_by(SkipRow.id))
     return RunReport(
         run=run_info(run),

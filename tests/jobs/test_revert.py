@@ -59,8 +59,8 @@ def test_revert_of_run_all_takes_the_demo_back_except_what_a_user_changed_since(
     assert created and all(k[0] == "task" for k in created - {made}) and changed
     edited = next(a for a in run["actions"] if a["kind"] == "reassign" and a["object"] == "opportunity")
     crm = LocalCRM(env / "crm.db")
-    other = next(o.id for o in crm.owners() if o.id != after[("opportunity", edited["record_id"])]["owner_id"]
-                 and not o.is_queue and o.active)
+    owners = {state[("opportunity", edited["record_id"])]["owner_id"] for state in (before, after)}
+    other = next(o.id for o in crm.owners() if o.id not in owners and not o.is_queue and o.active)
     crm.update([RecordUpdate("a user", ObjectType.OPPORTUNITY, edited["record_id"], {"owner_id": other})])
     crm.close()
     edited_state = crm_state(env / "crm.db")

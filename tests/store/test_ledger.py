@@ -13,7 +13,7 @@ from domain.records import ObjectType
 from store.claims import UnknownActionError
 from store.db import make_engine, session_factory
 from store.ledger import Ledger
-from store.models import FindingRow
+from store.models import ActionRow, FindingRow
 from store.run_report import UnknownRunError
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
@@ -341,7 +341,7 @@ def test_runs_recording_the_same_rule_at_once_each_read_back_what_they_found(
                 barrier.wait(timeout=30)
                 ledger.record_findings(run_id, found(racer, n), ["overdue-tasks"])
                 recorded[run_id] = found(racer, n)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+        except BaseException as exc:
             failures.append(exc)
             barrier.abort()
 
@@ -354,3 +354,31 @@ def test_runs_recording_the_same_rule_at_once_each_read_back_what_they_found(
     ledger = Ledger(session_factory(engine))
     for run_id, findings in recorded.items():
         assert sorted(ledger.run_report(run_id).findings, key=lambda f: f.record_id) == findings
+
+
+def _action_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(ActionRow)).scalar_one()
+
+
+def test_dry_runs_that_plan_the_same_actions_share_them_and_each_reads_back_its_own_plan(
+        ledger: Ledger, engine: Engine) -> None:
+    """Scheduled dry runs plan what the last one planned but for one action: the ledger grows by that action. A run
+    that applies in between records, claims and marks its own actions without changing what the dry runs planned."""
+    before = _action_rows(engine)
+    plan = [reassign(f"006{n:03d}") for n in range(100)]
+    dry = [ledger.start_run("sla", "local", dry_run=True, now=T0)]
+    ledger.record_dry_plan(dry[0], plan, ["opp-sla"])
+    applying, ids = planned(ledger, *plan[:2])
+    assert ledger.claim(ids[0]).proceed
+    ledger.mark_applied(ids[0], result_id="006000")
+    changed = [*plan[:50], replace(plan[50], payload={"owner_id": "005C"}), *plan[51:]]
+    dry.append(ledger.start_run("sla", "local", dry_run=True, now=T0 + timedelta(minutes=15)))
+    ledger.record_dry_plan(dry[1], changed, ["opp-sla"])
+    assert _action_rows(engine) - before == 100 + 2 + 1
+    for run_id, actions in zip(dry, (plan, changed), strict=True):
+        report = ledger.run_report(run_id).actions
+        assert sorted((a.record_id, a.key, a.payload, a.status) for a in report) == sorted(
+            (a.record_id, a.key, a.payload, ActionStatus.PLANNED) for a in actions)
+    assert [(a.key, a.status) for a in ledger.run_report(applying).actions] == [
+        (plan[0].key, ActionStatus.APPLIED), (plan[1].key, ActionStatus.PLANNED)]

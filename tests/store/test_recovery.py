@@ -62,3 +62,19 @@ def test_a_finished_run_with_nothing_in_flight_needs_no_settling(engine: Engine)
     ledger.finish_run(run_id, "finished", {})
     assert jobs_to_settle(sessions, "local") == set()
     assert ledger.action_statuses([failed])[failed][0] == ActionStatus.FAILED.value
+
+
+def test_a_dead_dry_run_leaves_the_plan_later_dry_runs_share_as_planned(engine: Engine) -> None:
+    """Settling a dry run that died touches none of its plan: the next dry run planned the same and still says so."""
+    sessions = session_factory(engine)
+    ledger = Ledger(sessions, clock=lambda: NOW)
+    plan = [_reassign("00Q7"), _task_for(_reassign("00Q7"))]
+    dead = ledger.start_run("all", "local", dry_run=True, now=NOW)
+    ledger.record_dry_plan(dead, plan)
+    later = ledger.start_run("all", "local", dry_run=True, now=NOW)
+    ledger.record_dry_plan(later, plan)
+    ledger.finish_run(dead, "failed", {})
+    assert planned_dependents(sessions, [dead]) == []
+    assert skip_unattempted(sessions, [dead], "not attempted", NOW) == 0
+    reported = ledger.run_report(later).actions
+    assert [(a.key, a.status) for a in reported] == [(a.key, ActionStatus.PLANNED) for a in plan]

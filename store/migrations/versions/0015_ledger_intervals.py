@@ -1,10 +1,11 @@
-"""Findings are kept as intervals: one row for as long as a finding stays the same, not one per run.
+"""Findings and dry runs' plans are kept as intervals: one row while a finding stays the same, not one per run.
 
 A run gets its place in the order of recording (``runs.recorded``) and the rules it recorded
 (``runs.rules``); a finding row names its connection, the place it was first recorded (``opened``)
 and the place of the first run of its rule without it (``closed``). Each existing row is one run's
 finding, so it becomes the interval of that run alone; the next run of each rule records its
-findings in full once, and only what changed after that.
+findings in full once, and only what changed after that. A dry run's planned actions get the same
+columns; existing actions keep them empty, as every applying run's own actions do.
 
 Revision ID: 0015
 Revises: 0014
@@ -52,10 +53,18 @@ def upgrade() -> None:
         batch.alter_column("opened", existing_type=sa.Integer(), nullable=False)
     op.create_index("ix_runs_recorded", "runs", ["recorded"], unique=True)
     op.create_index("ix_findings_connection_rule_closed", "findings", ["connection", "rule", "closed"])
+    for name, kind in (("connection", sa.String()), ("fingerprint", sa.String()), ("opened", sa.Integer()),
+                       ("closed", sa.Integer())):
+        op.add_column("actions", sa.Column(name, kind, nullable=True))
+    op.create_index("ix_actions_connection_rule_closed", "actions", ["connection", "rule", "closed"])
 
 
 def downgrade() -> None:
-    """Back to one row per run's finding: each row stays with the run that first recorded it."""
+    """Back to one row per run's finding and action: each row stays with the run that first recorded it."""
+    op.drop_index("ix_actions_connection_rule_closed", table_name="actions")
+    with op.batch_alter_table("actions") as batch:
+        for column in ("closed", "opened", "fingerprint", "connection"):
+            batch.drop_column(column)
     op.drop_index("ix_findings_connection_rule_closed", table_name="findings")
     op.drop_index("ix_runs_recorded", table_name="runs")
     with op.batch_alter_table("findings") as batch:

@@ -1,0 +1,29 @@
+"""Which ledger rows are a run's: kept as intervals, a finding or a dry run's planned action is shared by runs.
+
+A row of a run's rules belongs to every run whose place in the order of recording (``RunRow.recorded``)
+lies from the row's ``opened`` up to, not including, its ``closed`` (``store.models.FindingRow``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from store.models import ActionRow, FindingRow, RunRow
+
+
+def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
+                rules: Collection[str] | None = None) -> ColumnElement[bool]:
+    """The rows of ``model`` open at ``run``'s place, of the rules it recorded (and of ``rules`` only, if given)."""
+    judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)
+    if run.recorded is None or not judged:
+        return false()
+    return and_(model.connection == run.connection, model.rule.in_(sorted(judged)), model.opened <= run.recorded,
+                or_(model.closed.is_(None), model.closed > run.recorded))
+
+
+def planned_by(run: RunRow) -> ColumnElement[bool]:
+    """The actions ``run`` planned: its own rows and, for a dry run, its plan as kept across dry runs."""
+    own = and_(ActionRow.run_id == run.id, ActionRow.opened.is_(None))
+    return or_(own, recorded_by(ActionRow, run)) if run.dry_run else own
