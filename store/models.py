@@ -233,9 +233,9 @@ class RunRow(Base):
     summary: Mapped[dict[str, Any]]
     error: Mapped[str | None] = mapped_column(Text)
     recorded: Mapped[int | None]
-    """Where the run's findings stand in the ledger's order of recording (None: it recorded none)."""
+    """The run's place in the ledger's order of recording (None: it recorded no findings nor plan)."""
     rules: Mapped[list[str] | None] = mapped_column(JSON)
-    """The rules whose findings the run recorded (a rule missing had no say, e.g. it failed)."""
+    """The rules whose findings (and a dry run's plan) the run recorded; a rule missing had no say (it failed)."""
 
 
 def _run_id() -> Mapped[str]:

@@ -51,6 +51,17 @@ def test_trend_starts_with_the_first_run(org: Org) -> None:
     assert maria.trend == [("16 Nov", 3), ("now", 4)]
 
 
+def test_a_run_stopped_while_it_synced_does_not_clear_the_digest(org: Org) -> None:
+    """A run that ran out of API budget before its rules judged anything says nothing about what is open."""
+    from store.ledger import Ledger
+
+    ledger = Ledger(org.sessions)
+    stopped = ledger.start_run("all", CONNECTION, dry_run=True, now=NOW - timedelta(minutes=1))
+    ledger.finish_run(stopped, "stopped", {"stopped": "sync stopped: the daily API budget is spent"})
+
+    assert digests_of(org)["maria.lopez@example.com"].total == 4
+
+
 def test_a_team_that_cleared_everything_still_hears_about_it(org: Org) -> None:
     """A manager whose reps fixed every item gets a digest showing the drop to zero."""
     org.finding_run(NOW - timedelta(minutes=1), [finding("sla-opp", "006L1", "005L")])
