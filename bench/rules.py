@@ -213,8 +213,8 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     first, scheduled = record_in_ledger(engine, [(NOW, first_plan), (later, plan)], rules)
     print(f"then recording it in the ledger as a dry run, after the full pass's (not counted above): its "
           f"{len(plan.findings):,} findings {scheduled.findings:.2f} s, its {len(plan.skips):,} skips and "
-          f"{len(plan.actions):,} actions {scheduled.rest:.2f} s (the full pass's, all new: {first.findings:.2f} s "
-          f"and {first.rest:.2f} s)")
+          f"{len(plan.actions):,} actions {scheduled.rest:.2f} s, {scheduled.rows:,} rows added (the full pass's, "
+          f"all new: {first.findings:.2f} s and {first.rest:.2f} s, {first.rows:,} rows)")
 
 
 if __name__ == "__main__":

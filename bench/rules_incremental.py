@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bench.collector_time import CollectorTime, collector_time
@@ -31,7 +31,7 @@ from store import mirror
 from store.collector import collections_every
 from store.db import session_factory
 from store.ledger import Ledger
-from store.models import RunRow, WatermarkRow
+from store.models import ActionRow, FindingRow, RunRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
@@ -166,6 +166,8 @@ class Recorded:
     """Its findings: those new since the run before, and closing those gone."""
     rest: float
     """Its skips and planned actions (a dry run's, kept as its findings are)."""
+    rows: int
+    """Rows it added to the ledger's findings and actions."""
 
 
 def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], rules: list[str]) -> list[Recorded]:
@@ -184,7 +186,11 @@ def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], r
         findings = time.perf_counter() - started
         ledger.record_skips(run_id, plan.skips)
         ledger.record_dry_plan(run_id, plan.actions, rules)
-        seconds.append(Recorded(findings, time.perf_counter() - started - findings))
+        rest = time.perf_counter() - started - findings
+        with sessions() as session:
+            rows = sum(session.scalar(select(func.count()).select_from(model).where(model.run_id == run_id)) or 0
+                       for model in (FindingRow, ActionRow))
+        seconds.append(Recorded(findings, rest, rows))
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_(runs)))
     return seconds

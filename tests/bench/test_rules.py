@@ -24,9 +24,11 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
     assert "at full size (linear from scale 0.0005): goal < 60 s" in out  # the goals are set for the full org
     assert re.search(r"all rules .*garbage collector \d+\.\d\d s: \d+ full", out)  # the collector's share, shown
     recorded = re.search(r"recording it in the ledger as a dry run, after the full pass's .*: its ([\d,]+) findings "
-                         r"\d+\.\d\d s, its [\d,]+ skips and [\d,]+ actions \d+\.\d\d s \(the full pass's, all new: "
-                         r"\d+\.\d\d s and \d+\.\d\d s\)", out)
+                         r"\d+\.\d\d s, its [\d,]+ skips and ([\d,]+) actions \d+\.\d\d s, ([\d,]+) rows added "
+                         r"\(the full pass's, all new: \d+\.\d\d s and \d+\.\d\d s, ([\d,]+) rows\)", out)
     assert recorded and int(recorded[1].replace(",", "")) > 0  # what the scheduled run leaves out, measured beside
+    carried, added, first = (int(recorded[n].replace(",", "")) for n in (1, 3, 4))
+    assert added < carried < first  # the scheduled run writes what changed, not all it carries
     engine = make_engine(url)
     with engine.connect() as connection:  # a kept org does not grow by a run's ledger on every rerun
         assert [connection.scalar(select(func.count()).select_from(row)) for row in (RunRow, FindingRow, ActionRow)] \
