@@ -279,6 +279,18 @@ def _copy_rows(driver: Any, target: str, names: str, rows: Iterable[tuple[Any, .
             copy.write_row(row)
 
 
+def driver_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The driver's own rows for ``sql`` (``?`` marks each parameter), without SQLAlchemy's work per row."""
+    if _dialect(session) == "postgresql":
+        sql = sql.replace("?", "%s")
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def rows_by_id(
     session: Session, table: Table, names: Sequence[str], connection: str, ids: Iterable[str]
 ) -> Iterator[tuple[Any, ...]]:

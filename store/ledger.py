@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from sqlalchemy import bindparam, func, insert, select, update
@@ -35,7 +35,7 @@ from store import claims
 from store.aggregates import one_of
 from store.claims import Claim, Held
 from store.db import one_at_a_time
-from store.ingest import append_rows, stored_datetime
+from store.ingest import append_rows, driver_rows, stored_datetime
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
@@ -45,8 +45,6 @@ APPEND_BATCH = 20_000
 _FINDING_COLUMNS = ("rule", "object", "record_id", "owner_id", "reason", "evidence")
 _PLAN_COLUMNS = ("rule", "key", "kind", "object", "record_id", "reason", "payload", "requires", "status", "created_at",
                  "updated_at")
-_ACTION_SAYS = 7
-"""Of a planned action's values after its rule, those that say what it is (not its status and times)."""
 _SKIP_COLUMNS = ("run_id", "rule", "object", "record_id", "reason")
 _ACTION_COLUMNS = ("run_id", "key", "kind", "object", "record_id", "rule", "reason", "payload", "status",
                    "created_at", "updated_at", "requires")
@@ -57,6 +55,15 @@ WRITE_ATTEMPTS = 5
 """Tries of a write that records a CRM answer, about 0.75 s apart in all, before the run gives up."""
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
+
+
+class _HasRule(Protocol):
+    @property
+    def rule(self) -> str: ...
+
+
+Ruled = TypeVar("Ruled", bound=_HasRule)
+"""A finding or a planned action: what a run records as intervals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +129,10 @@ class Ledger:
         findings that are new since the latest run of their rule and closes those it no longer has, so
         a scheduled run that carries hundreds of thousands forward writes only what changed.
         """
-        rows = ((f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence)) for f in findings)
         with self._sessions.begin() as session:
-            _record_changes(session, FindingRow, run_id, rules, _FINDING_COLUMNS, rows)
+            _record_changes(session, FindingRow, run_id, rules, _FINDING_COLUMNS, findings, _finding_says,
+                            lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason,
+                                       json.dumps(f.evidence)))
 
     def record_dry_plan(self, run_id: str, actions: Iterable[Action], rules: Iterable[str] = ()) -> None:
         """Record a dry run's plan for ``rules`` as findings are kept: what is new since the last dry run, what is gone.
@@ -134,9 +142,9 @@ class Ledger:
         """
         with self._sessions.begin() as session:
             at = stored_datetime(session.get_bind().dialect.name)(self._clock())
-            rows = ((a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
-                     a.requires, ActionStatus.PLANNED.value, at, at) for a in actions)
-            _record_changes(session, ActionRow, run_id, rules, _PLAN_COLUMNS, rows, said=_ACTION_SAYS)
+            _record_changes(session, ActionRow, run_id, rules, _PLAN_COLUMNS, actions, _action_says,
+                            lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason,
+                                       json.dumps(a.payload), a.requires, ActionStatus.PLANNED.value, at, at))
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         """Store a run's skips through the driver, as its findings."""
@@ -307,18 +315,20 @@ def _append_all(session: Session, model: type[Any], names: Sequence[str], rows: 
 
 
 def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],
-                    names: Sequence[str], rows: Iterable[tuple[Any, ...]], said: int | None = None) -> None:
-    """Record a run's rows of ``model`` (each led by its rule) as intervals: write the new, close the gone.
+                    names: Sequence[str], items: Iterable[Ruled], says: Callable[[Ruled], str],
+                    row: Callable[[Ruled], tuple[Any, ...]]) -> None:
+    """Record a run's ``items`` as rows of ``model``, kept as intervals: write the new, close the gone.
 
-    Each row says what the first ``said`` values after the rule say (all of them if None). Runs record one at
-    a time per database, so each compares with the rows open just before it.
+    ``says``: what an item says, to tell it from the open rows; ``row``: its values for ``names``, turned to
+    JSON only for the items written. Runs record one at a time per database, so each compares with the
+    rows open just before it.
     """
     run = _take_place(session, run_id)
     assert run.recorded is not None
     place, connection = run.recorded, run.connection
     before = _OpenRows(session, model, connection, rules)
-    fresh = ((run_id, connection, place, fingerprint, *row) for row in rows
-             if not before.carries(row[0], fingerprint := _fingerprint(row[1 : None if said is None else 1 + said])))
+    fresh = ((run_id, connection, place, fingerprint, *row(item)) for item in items
+             if not before.carries(item.rule, fingerprint := _fingerprint(says(item))))
     _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *names), fresh)
     for batch in _batches(before.gone()):
         session.execute(update(model).where(one_of(session, model.id, batch)).values(closed=place),
@@ -345,8 +355,10 @@ class _OpenRows:
 
     def __init__(self, session: Session, model: type[FindingRow | ActionRow], connection: str,
                  rules: Iterable[str]) -> None:
-        self._session, self._model, self._connection = session, model, connection
-        self._ids: dict[str, dict[str | None, list[int]]] = {}
+        self._session, self._table, self._connection = session, model.__tablename__, connection
+        self._ids: dict[str, dict[str | None, int]] = {}
+        self._copies: dict[str, dict[str | None, list[int]]] = {}
+        """Per rule, the ids of further rows that say the same (a run may find the same thing twice)."""
         for rule in rules:
             self._read(rule)
 
@@ -356,31 +368,49 @@ class _OpenRows:
         return sorted(self._ids)
 
     def carries(self, rule: str, fingerprint: str) -> bool:
-        ids = (self._ids[rule] if rule in self._ids else self._read(rule)).get(fingerprint)
-        if not ids:
+        ids = self._ids[rule] if rule in self._ids else self._read(rule)
+        if ids.pop(fingerprint, None) is None:
             return False
-        ids.pop()
+        copies = self._copies[rule].get(fingerprint)
+        if copies:
+            ids[fingerprint] = copies.pop()
         return True
 
     def gone(self) -> list[int]:
-        return [row_id for by_fingerprint in self._ids.values() for ids in by_fingerprint.values() for row_id in ids]
+        return [*(i for ids in self._ids.values() for i in ids.values()),
+                *(i for copies in self._copies.values() for ids in copies.values() for i in ids)]
 
-    def _read(self, rule: str) -> dict[str | None, list[int]]:
-        model = self._model
-        stmt = (select(model.fingerprint, model.id)
-                .where(model.connection == self._connection, model.rule == rule, model.closed.is_(None),
-                       model.opened.is_not(None)))
-        by_fingerprint: dict[str | None, list[int]] = defaultdict(list)
-        for fingerprint, row_id in self._session.connection().execute(stmt).all():
-            by_fingerprint[fingerprint].append(row_id)
-        self._ids[rule] = by_fingerprint
-        return by_fingerprint
+    def _read(self, rule: str) -> dict[str | None, int]:
+        rows = driver_rows(self._session, f"SELECT fingerprint, id FROM {self._table} WHERE connection = ? "
+                           "AND rule = ? AND closed IS NULL AND opened IS NOT NULL", (self._connection, rule))
+        ids: dict[str | None, int] = dict(rows)
+        copies: dict[str | None, list[int]] = defaultdict(list)
+        if len(ids) < len(rows):
+            for fingerprint, row_id in rows:
+                if ids[fingerprint] != row_id:
+                    copies[fingerprint].append(row_id)
+        self._ids[rule], self._copies[rule] = ids, copies
+        return ids
 
 
-def _fingerprint(values: Sequence[str | None]) -> str:
-    """What a row says, as a short digest: equal for rows that say the same."""
-    said = "\x1f".join([value if value is not None else "\x1e" for value in values])
-    return hashlib.blake2b(said.encode(), digest_size=16).hexdigest()
+def _finding_says(finding: Finding) -> str:
+    f = finding
+    return f"{f.object.value}\x1f{f.record_id}\x1f{f.owner_id!r}\x1f{f.reason}\x1f{f.evidence!r}"
+
+
+def _action_says(action: Action) -> str:
+    a = action
+    return (f"{a.key}\x1f{a.kind.value}\x1f{a.object.value}\x1f{a.record_id}\x1f{a.reason}\x1f{a.payload!r}"
+            f"\x1f{a.requires!r}")
+
+
+def _fingerprint(says: str) -> str:
+    """What a row says, as a short digest: equal for rows that say the same.
+
+    Evidence and payloads go in as ``repr``, half the time of JSON for the rows a run carries unchanged; a value
+    JSON gives back in another type (a tuple as a list) only makes its row count as changed once.
+    """
+    return hashlib.blake2b(says.encode(), digest_size=16).hexdigest()
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -382,3 +382,16 @@ def test_dry_runs_that_plan_the_same_actions_share_them_and_each_reads_back_its_
             (a.record_id, a.key, a.payload, ActionStatus.PLANNED) for a in actions)
     assert [(a.key, a.status) for a in ledger.run_report(applying).actions] == [
         (plan[0].key, ActionStatus.APPLIED), (plan[1].key, ActionStatus.PLANNED)]
+
+
+def test_a_finding_found_twice_is_kept_as_often_as_each_run_found_it(ledger: Ledger, engine: Engine) -> None:
+    """The same finding twice in one run, once in the next, twice again: each run reads back its own count."""
+    twice = Finding("lead-gates", ObjectType.LEAD, "00Q9", "005A", "missing Industry", {"fields": ["Industry"]})
+    before = _finding_rows(engine)
+    counts = (2, 1, 2)
+    runs = []
+    for n in counts:
+        runs.append(ledger.start_run("gates", "local", dry_run=True, now=T0))
+        ledger.record_findings(runs[-1], [twice] * n)
+    assert [len(ledger.run_report(run_id).findings) for run_id in runs] == list(counts)
+    assert _finding_rows(engine) - before == 3
