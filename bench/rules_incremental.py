@@ -102,10 +102,7 @@ def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, Co
     with sessions() as session, collector_time() as collected:
         ctx, org = _context(session, policy, now)
         for rule, family in rules_for(policy, "all"):
-            result = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True).result
-            plan.findings.extend(result.findings)
-            plan.actions.extend(result.actions)
-            plan.skips.extend(result.skips)
+            plan.gather(rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True).result)
     return time.perf_counter() - started, collected, plan
 
 
@@ -138,9 +135,7 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
                 started = time.perf_counter()
                 full = family.evaluate(rule, ctx, org)
                 whole = time.perf_counter() - started
-            plan.findings.extend(done.result.findings)  # as the run's plan gathers them (jobs.pipeline)
-            plan.actions.extend(done.result.actions)
-            plan.skips.extend(done.result.skips)
+            plan.gather(done.result)  # as the run's plan gathers them (jobs.pipeline)
             same = _comparable(done.result) == _comparable(full)
             agree = agree and same
             incremental_total, full_total = incremental_total + incremental, full_total + whole

@@ -95,6 +95,12 @@ class RuleResult:
     """Record id -> the next moment the rule's judgment of it may change with nothing else changing (a
     deadline passing, a day count moving on): a rule that follows change judges it again then."""
 
+    def gather(self, other: RuleResult) -> None:
+        """Add ``other``'s findings, actions and skips (not its clocks), as a run gathers its rules' plans."""
+        self.findings.extend(other.findings)
+        self.actions.extend(other.actions)
+        self.skips.extend(other.skips)
+
     def due_again(self, record_id: str, at: datetime) -> None:
         """Note that the judgment of ``record_id`` may change at ``at`` (the earliest such moment wins)."""
         known = self.recheck.get(record_id)

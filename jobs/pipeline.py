@@ -239,9 +239,7 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
                 found = judged.result
                 log.info("rule.done", rule=rule.id, full=judged.full, judged=judged.judged,
                          findings=len(found.findings))
-                plan.findings.extend(found.findings)
-                plan.actions.extend(found.actions)
-                plan.skips.extend(found.skips)
+                plan.gather(found)
                 judged_rules.append(rule.id)
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)

@@ -299,10 +299,9 @@ def rows_by_id(
     Plain SQL with one IN list per thousands of ids: a sync looks up whole chunks of records, and
     SQLAlchemy's expanding parameters cost more per id than the lookup.
     """
-    marker = "?" if _dialect(session) == "sqlite" else "%s"
     unique = sorted(set(ids))
     for start in range(0, len(unique), IDS_PER_QUERY):
         chunk = unique[start : start + IDS_PER_QUERY]
-        sql = (f"SELECT {', '.join(names)} FROM {table.name} WHERE connection = {marker} "
-               f"AND id IN ({', '.join([marker] * len(chunk))})")
-        yield from session.connection().exec_driver_sql(sql, (connection, *chunk))
+        sql = (f"SELECT {', '.join(names)} FROM {table.name} WHERE connection = ? "
+               f"AND id IN ({', '.join('?' * len(chunk))})")
+        yield from driver_rows(session, sql, (connection, *chunk))

@@ -9,8 +9,15 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from store.models import ActionRow, FindingRow, RunRow
+
+
+def open_at(model: type[FindingRow | ActionRow],
+            place: int | ColumnElement[int | None] | InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
+    """The rows of ``model`` open at ``place`` in the order of recording (a run's ``recorded``, or its column)."""
+    return and_(model.opened <= place, or_(model.closed.is_(None), model.closed > place))
 
 
 def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
@@ -19,8 +26,7 @@ def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
     judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)
     if run.recorded is None or not judged:
         return false()
-    return and_(model.connection == run.connection, model.rule.in_(sorted(judged)), model.opened <= run.recorded,
-                or_(model.closed.is_(None), model.closed > run.recorded))
+    return and_(model.connection == run.connection, model.rule.in_(sorted(judged)), open_at(model, run.recorded))
 
 
 def planned_by(run: RunRow) -> ColumnElement[bool]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus
 from domain.records import Lead, ObjectType, Opportunity, TaskStatus
 from store.mirror import iter_records
 from store.models import ActionRow, FindingRow, LeadRow, OpportunityRow, RunRow, TaskRow
+from store.recorded import open_at
 
 
 def created_since(session: Session, connection: str, obj: ObjectType, since: datetime) -> list[Lead | Opportunity]:
@@ -50,8 +51,7 @@ def sla_reassignments(
         select(ActionRow.object, ActionRow.record_id, FindingRow.owner_id, ActionRow.updated_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .join(FindingRow, (FindingRow.connection == RunRow.connection) & (FindingRow.rule == ActionRow.rule)
-              & (FindingRow.record_id == ActionRow.record_id) & (FindingRow.opened <= RunRow.recorded)
-              & or_(FindingRow.closed.is_(None), FindingRow.closed > RunRow.recorded))
+              & (FindingRow.record_id == ActionRow.record_id) & open_at(FindingRow, RunRow.recorded))
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
                ActionRow.status == ActionStatus.APPLIED.value, ActionRow.rule.in_(list(rules)))
         .order_by(ActionRow.updated_at)
