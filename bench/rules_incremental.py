@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from bench.collector_time import CollectorTime, collector_time
 from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
 from config.policy import Policy
 from domain.org import History
-from domain.plan import RuleResult
+from domain.plan import RulePass, RuleResult
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
@@ -94,16 +94,28 @@ def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleConte
     return RuleContext(policy, BusinessCalendar(policy.calendar), now, org.owners(), History(), CONNECTION), org
 
 
-def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, RuleResult]:
+@dataclass
+class Planned:
+    """Every rule's result together, as a run gathers them, and how each rule's pass made its part."""
+
+    plan: RuleResult = field(default_factory=RuleResult)
+    passes: dict[str, RulePass] = field(default_factory=dict)
+
+    def add(self, rule: str, done: rule_passes.Pass) -> None:
+        self.plan.gather(done.result)  # as the run's plan gathers them (jobs.pipeline)
+        self.passes[rule] = done.made
+
+
+def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, Planned]:
     """Every rule's full pass at ``now``, keeping its judgments; its seconds, the collector's share and the plan."""
     sessions = session_factory(engine)
-    plan = RuleResult()
+    planned = Planned()
     started = time.perf_counter()
     with sessions() as session, collector_time() as collected:
         ctx, org = _context(session, policy, now)
         for rule, family in rules_for(policy, "all"):
-            plan.gather(rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True).result)
-    return time.perf_counter() - started, collected, plan
+            planned.add(rule.id, rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=True))
+    return time.perf_counter() - started, collected, planned
 
 
 @dataclass
@@ -111,14 +123,14 @@ class Compared:
     incremental_seconds: float
     full_seconds: float
     agree: bool
-    plan: RuleResult
+    planned: Planned
     """Every rule's incremental result together: what the scheduled run records in the ledger."""
 
 
 def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
     """Each rule incrementally, then in full, at ``now``; prints both; the totals and whether they agree."""
     sessions = session_factory(engine)
-    plan = RuleResult()
+    planned = Planned()
     incremental_total = full_total = carried_total = 0.0
     incremental_collected, full_collected = CollectorTime(), CollectorTime()
     agree = True
@@ -135,7 +147,7 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
                 started = time.perf_counter()
                 full = family.evaluate(rule, ctx, org)
                 whole = time.perf_counter() - started
-            plan.gather(done.result)  # as the run's plan gathers them (jobs.pipeline)
+            planned.add(rule.id, done)
             same = _comparable(done.result) == _comparable(full)
             agree = agree and same
             incremental_total, full_total = incremental_total + incremental, full_total + whole
@@ -150,7 +162,7 @@ def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
           f"and {incremental_total - carried_total:.2f} s judged and stored what changed")
     print(f"garbage collector: {incremental_collected.total:.2f} s of the incremental total "
           f"({incremental_collected.full}), {full_collected.total:.2f} s of the full pass ({full_collected.full})")
-    return Compared(incremental_total, full_total, agree, plan)
+    return Compared(incremental_total, full_total, agree, planned)
 
 
 @dataclass(frozen=True)
@@ -165,27 +177,37 @@ class Recorded:
     """Rows it added to the ledger's findings and actions."""
 
 
-def record_in_ledger(engine: Engine, plans: list[tuple[datetime, RuleResult]], rules: list[str]) -> list[Recorded]:
-    """Record each ``(clock, plan)`` in turn as a dry run of every rule in ``rules`` (the default); the seconds of each.
+def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Planned, bool]], rules: list[str]) -> list[Recorded]:
+    """Record each ``(clock, planned, say how)`` in turn as a dry run of every rule in ``rules``; the seconds of each.
 
-    The runs are deleted afterwards, their rows with them (the schema cascades): a kept org would otherwise
-    grow by a run's worth of ledger (gigabytes at full size) on every rerun of the bench.
+    A run that does not say how its rules made the plan compares all it carries with the ledger's open rows, as
+    every run did before rules' passes had ids. The runs are deleted afterwards, their rows with them (the
+    schema cascades): a kept org would otherwise grow by a run's worth of ledger (gigabytes at full size) on
+    every rerun of the bench.
     """
     sessions = session_factory(engine)
     ledger = Ledger(sessions)
-    runs, seconds = [], []
-    for now, plan in plans:
-        runs.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
+    run_ids, seconds = [], []
+    for now, planned, say_how in runs:
+        run_ids.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
+        plan, passes = planned.plan, planned.passes if say_how else None
         started = time.perf_counter()
-        ledger.record_findings(run_id, plan.findings, rules)
+        ledger.record_findings(run_id, plan.findings, rules, passes)
         findings = time.perf_counter() - started
         ledger.record_skips(run_id, plan.skips)
-        ledger.record_dry_plan(run_id, plan.actions, rules)
+        ledger.record_dry_plan(run_id, plan.actions, rules, passes)
         rest = time.perf_counter() - started - findings
         with sessions() as session:
             rows = sum(session.scalar(select(func.count()).select_from(model).where(model.run_id == run_id)) or 0
                        for model in (FindingRow, ActionRow))
         seconds.append(Recorded(findings, rest, rows))
     with sessions.begin() as session:
-        session.execute(delete(RunRow).where(RunRow.id.in_(runs)))
+        session.execute(delete(RunRow).where(RunRow.id.in_(run_ids)))
     return seconds
+
+
+def claims_lookup(engine: Engine, planned: Planned) -> float:
+    """Seconds to look up the claim of every planned key, as a run does to say what an apply would do."""
+    started = time.perf_counter()
+    Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})
+    return time.perf_counter() - started

@@ -106,3 +106,21 @@ class RuleResult:
         known = self.recheck.get(record_id)
         if known is None or at < known:
             self.recheck[record_id] = at
+
+
+@dataclass(frozen=True)
+class RulePass:
+    """How one rule's plan in a run came about, so the ledger can record only what changed since its last pass.
+
+    A pass that carried judgments forward names the pass they came from and the records whose judgment
+    changed since; every other record's findings and actions are that pass's. The ledger records the
+    change alone when the rows it holds open for the rule are that earlier pass's (``store.ledger``).
+    """
+
+    pass_id: str
+    carried_from: str | None = None
+    """The pass whose judgments this one carried forward (None: it judged every record)."""
+    changed: RuleResult = field(default_factory=RuleResult)
+    """Carried forward: the findings, actions and skips now of the records whose judgment changed."""
+    records: frozenset[str] = frozenset()
+    """Carried forward: the records whose judgment changed (some now hold nothing)."""

@@ -20,7 +20,7 @@ from config.policy import Policy
 from domain.activities import ActivityReader
 from domain.connector import Connector, TaskKeyCheck
 from domain.errors import BudgetExhausted
-from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
+from domain.plan import Action, ActionKind, ActionStatus, Finding, RulePass, RuleResult, Skip
 from domain.progress import NO_PROGRESS, Progress, counted
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
@@ -164,7 +164,7 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: list[str], progress: Progress, *,
+def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], progress: Progress, *,
             apply: bool) -> list[tuple[int, Action]]:
     """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
 
@@ -173,12 +173,12 @@ def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: list[str], pr
     """
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
-        ledger.record_findings(run_id, counted(plan.findings, phase), judged)
+        ledger.record_findings(run_id, counted(plan.findings, phase), judged, judged)
         ledger.record_skips(run_id, counted(plan.skips, phase, start=len(plan.findings)))
         actions = counted(plan.actions, phase, start=before_actions)
         if apply:
             return list(zip(ledger.record_actions(run_id, actions), plan.actions, strict=True))
-        ledger.record_dry_plan(run_id, actions, judged)
+        ledger.record_dry_plan(run_id, actions, judged, judged)
         return []
 
 
@@ -220,11 +220,11 @@ def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
 
 
 def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool,
-              progress: Progress) -> tuple[RuleResult, list[str]]:
-    """The plan of every rule of the job, and the rules that judged (a rule that failed has no say)."""
+              progress: Progress) -> tuple[RuleResult, dict[str, RulePass]]:
+    """The plan of every rule of the job, and how each rule that judged made it (a rule that failed has no say)."""
     calendar = BusinessCalendar(policy.calendar)
     plan = RuleResult()
-    judged_rules: list[str] = []
+    judged_rules: dict[str, RulePass] = {}
     rules = rules_for(policy, result.job)
     if analyzed := statistics.refresh(sessions):
         log.info("statistics.refreshed", tables=analyzed)
@@ -240,7 +240,7 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
                 log.info("rule.done", rule=rule.id, full=judged.full, judged=judged.judged,
                          findings=len(found.findings))
                 plan.gather(found)
-                judged_rules.append(rule.id)
+                judged_rules[rule.id] = judged.made
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)
                 result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")

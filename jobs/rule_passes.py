@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.org import OrgData
-from domain.plan import RuleResult
+from domain.plan import RulePass, RuleResult
 from domain.records import ObjectType
 from enforcement import existing_leads
 from enforcement.context import RuleContext
@@ -98,6 +99,8 @@ class Pass:
     full: bool
     judged: int
     """Records judged (on a full pass, the records it noted a clock for)."""
+    made: RulePass
+    """How its result came about: what the ledger needs to record only what changed."""
     carry_seconds: float = 0.0
     """Of the pass, the time spent reading back the findings, actions and skips carried forward."""
 
@@ -119,11 +122,11 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
     if full or _needs_full(rule, ctx, mark, changes, fingerprint, session):
         index = lead_index.LeadIndex(session, connection)
         result = _judge(rule, family, ctx, _whole(rule, ctx, org, session), index)
-        now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, ctx.now)
+        now_mark = _next_mark(ctx, changes, fingerprint, ctx.now)
         _save(sessions, connection, rule.id, result, None, now_mark)
         carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result, whole=True))
         lead_index.keep(store, connection, rule.id, now_mark, index.built)
-        return Pass(result, True, len(result.recheck))
+        return Pass(result, True, len(result.recheck), _judged_all(now_mark))
     assert mark is not None
     reads = _reads(rule)
     due = rule_state.due_by(session, connection, rule.id, ctx.now)
@@ -144,10 +147,10 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
     index = lead_index.LeadIndex(session, connection, lead_index.kept(store, connection, rule.id, mark))
     fresh = _judge(rule, family, ctx, changed, index)
     judged = judge | _named(fresh)
-    now_mark = rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at)
+    now_mark = _next_mark(ctx, changes, fingerprint, mark.full_at)
     judgments = carried.kept(store, connection, rule.id, mark)
     held = judgments.held(judged) if judgments is not None else None  # spares reading the stored ones back
-    _save(sessions, connection, rule.id, fresh, judged, now_mark, held)
+    made = _carried_forward(mark, now_mark, fresh, _save(sessions, connection, rule.id, fresh, judged, now_mark, held))
     lead_index.keep(store, connection, rule.id, now_mark, index.built)
     started = time.perf_counter()
     if judgments is None:  # another process ran the rule last, or this one just started: read them back
@@ -157,7 +160,7 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
         judgments.forget(judged)
         judgments.add(fresh)
     carried.keep(store, connection, rule.id, now_mark, judgments)
-    return Pass(judgments.result(), False, len(judged), time.perf_counter() - started)
+    return Pass(judgments.result(), False, len(judged), made, time.perf_counter() - started)
 
 
 def _judge(rule: Any, family: Family, ctx: RuleContext, org: OrgData, index: lead_index.LeadIndex) -> RuleResult:
@@ -169,14 +172,34 @@ def _judge(rule: Any, family: Family, ctx: RuleContext, org: OrgData, index: lea
 def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,
                         sessions: sessionmaker[Session], mark: rule_state.Mark, changes: Changes, fingerprint: str,
                         due: set[str]) -> Pass:
+    now_mark = _next_mark(ctx, changes, fingerprint, mark.full_at)
     if due:
         result = family.evaluate(rule, ctx, org)
-        _save(sessions, ctx.connection, rule.id, result, None,
-              rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
-        return Pass(result, False, len(result.recheck))
-    _save(sessions, ctx.connection, rule.id, RuleResult(), set(),
-          rule_state.Mark(ctx.now, changes.last_id, fingerprint, mark.full_at))
-    return Pass(rule_state.current(session, ctx.connection, rule.id), False, 0)
+        _save(sessions, ctx.connection, rule.id, result, None, now_mark)
+        return Pass(result, False, len(result.recheck), _judged_all(now_mark))
+    _save(sessions, ctx.connection, rule.id, RuleResult(), set(), now_mark)
+    return Pass(rule_state.current(session, ctx.connection, rule.id), False, 0,
+                _carried_forward(mark, now_mark, RuleResult(), set()))
+
+
+def _next_mark(ctx: RuleContext, changes: Changes, fingerprint: str, full_at: datetime) -> rule_state.Mark:
+    """The mark of the pass being made, under an id of its own."""
+    return rule_state.Mark(ctx.now, changes.last_id, fingerprint, full_at, str(uuid.uuid4()))
+
+
+def _judged_all(mark: rule_state.Mark) -> RulePass:
+    assert mark.pass_id is not None
+    return RulePass(mark.pass_id)
+
+
+def _carried_forward(since: rule_state.Mark, mark: rule_state.Mark, fresh: RuleResult,
+                     changed: set[str] | None) -> RulePass:
+    """A pass that carried ``since``'s judgments forward, with ``fresh``'s of the ``changed`` records."""
+    assert mark.pass_id is not None and changed is not None
+    now = RuleResult([f for f in fresh.findings if f.record_id in changed],
+                     [a for a in fresh.actions if a.record_id in changed],
+                     [s for s in fresh.skips if s.record_id in changed])
+    return RulePass(mark.pass_id, since.pass_id, now, frozenset(changed))
 
 
 def _needs_full(rule: Any, ctx: RuleContext, mark: rule_state.Mark | None, changes: Changes, fingerprint: str,
@@ -263,11 +286,14 @@ def _fingerprint(rule: Any, ctx: RuleContext) -> str:
 
 
 def _save(sessions: sessionmaker[Session], connection: str, rule_id: str, result: RuleResult,
-          judged: set[str] | None, mark: rule_state.Mark, held: dict[str, rule_state.Judgment] | None = None) -> None:
+          judged: set[str] | None, mark: rule_state.Mark,
+          held: dict[str, rule_state.Judgment] | None = None) -> set[str] | None:
+    """Store the pass's judgments and mark; the records whose judgment changed (None: it judged every record)."""
     with sessions.begin() as session:
-        rule_state.replace(session, connection, rule_id, result, judged, held)
+        changed = rule_state.replace(session, connection, rule_id, result, judged, held)
         rule_state.set_mark(session, connection, rule_id, mark)
         seen_by_all = session.scalar(select(func.min(RuleMarkRow.change_id)).where(
             RuleMarkRow.connection == connection))
         if seen_by_all:
             forget_before(session, connection, seen_by_all)
+    return changed

@@ -13,17 +13,19 @@ the claim is older than a lease, so a dead sender does not block them for good.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select
+from sqlalchemy import ColumnElement, Dialect, Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.plan import ActionStatus
 from store.aggregates import one_of
 from store.before_images import save_before_images
+from store.ingest import driver_rows
 from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
 
@@ -33,8 +35,10 @@ SEPARATOR = "/"
 BATCH = 500
 """A claim row can vanish between our insert and our read only if its holder rolled back: retry."""
 KEYS_PER_LOOKUP = 1000
-"""Keys ``held`` looks up per query. A full-size plan names about a million; on PostgreSQL they go as one array
+"""Keys ``held`` looks up per query on PostgreSQL. A full-size plan names about a million; they go as one array
 a query (935,161 keys took 14.9 s as 500 placeholders a query, 7.8-8.9 s as arrays of 1,000)."""
+SQLITE_KEYS_PER_LOOKUP = 5000
+"""On SQLite, as placeholders: within its limit of 32,766 a statement."""
 
 
 class UnknownActionError(LookupError):
@@ -84,18 +88,40 @@ def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collect
 
 
 def held(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> dict[str, Held]:
-    """By key, the claims ``connection`` holds among ``keys``; a key nobody claimed is absent."""
-    wanted = {claim_key(connection, key): key for key in keys}
+    """By key, the claims ``connection`` holds among ``keys``; a key nobody claimed is absent.
+
+    A dry run at full size looks up about a million keys: they go through the driver in lists of thousands,
+    as SQLAlchemy's expanding parameters cost more per key than the lookup (``bench/rules``).
+    """
+    prefix = claim_key(connection, "")
+    listed = [prefix + key for key in keys]
     found: dict[str, Held] = {}
-    listed = list(wanted)
+    failed: dict[int, str] = {}
     with sessions() as session:
-        for start in range(0, len(listed), KEYS_PER_LOOKUP):
-            stmt = (select(ClaimRow.key, ClaimRow.status, ClaimRow.run_id, ClaimRow.updated_at, ActionRow.error)
-                    .join(ActionRow, ActionRow.id == ClaimRow.action_id)
-                    .where(one_of(session, ClaimRow.key, listed[start : start + KEYS_PER_LOOKUP])))
-            for key, status, run_id, at, error in session.execute(stmt):
-                found[wanted[key]] = Held(ActionStatus(status), run_id, at, error)
+        dialect = session.get_bind().dialect
+        as_read = _time_as_read(dialect)
+        array = dialect.name == "postgresql"  # one parameter, not one per key
+        per_query = KEYS_PER_LOOKUP if array else SQLITE_KEYS_PER_LOOKUP
+        for start in range(0, len(listed), per_query):
+            chunk = listed[start : start + per_query]
+            where = "= ANY(?)" if array else f"IN ({', '.join('?' * len(chunk))})"
+            sql = f"SELECT key, status, run_id, updated_at, action_id FROM {ClaimRow.__tablename__} WHERE key {where}"
+            for key, status, run_id, at, action_id in driver_rows(session, sql, [chunk] if array else chunk):
+                found[key[len(prefix):]] = Held(ActionStatus(status), run_id, as_read(at), None)
+                if status == ActionStatus.FAILED.value:
+                    failed[action_id] = key[len(prefix):]
+        failed_ids = sorted(failed)
+        for start in range(0, len(failed_ids), KEYS_PER_LOOKUP):
+            for action_id, error in session.execute(select(ActionRow.id, ActionRow.error).where(
+                    one_of(session, ActionRow.id, failed_ids[start : start + KEYS_PER_LOOKUP]))):
+                found[failed[action_id]] = dataclasses.replace(found[failed[action_id]], error=error)
     return found
+
+
+def _time_as_read(dialect: Dialect) -> Callable[[Any], datetime]:
+    """A claim's time from the driver's value, as SQLAlchemy would read it (aware, in UTC)."""
+    process = ClaimRow.__table__.c.updated_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return (lambda value: cast(datetime, process(value))) if process is not None else (lambda value: value)
 
 
 def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease: timedelta | None) -> Claim:

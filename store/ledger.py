@@ -15,28 +15,28 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
-from typing import Any, Protocol, TypeVar
+from itertools import chain, islice
+from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from domain.connector import Snapshot
-from domain.plan import Action, ActionStatus, Finding, Skip
+from domain.plan import Action, ActionStatus, Finding, RulePass, RuleResult, Skip
 from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims
-from store.aggregates import one_of
+from store.aggregates import id_chunks, one_of
 from store.claims import Claim, Held
 from store.db import one_at_a_time
 from store.ingest import append_rows, driver_rows, stored_datetime
-from store.models import ActionRow, ClaimRow, FindingRow, RunRow, SkipRow, SnapshotRow
+from store.models import OPEN_ROWS, ActionRow, ClaimRow, FindingRow, RecordedPassRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
 BATCH = 1000
@@ -122,19 +122,24 @@ class Ledger:
             run = session.get_one(RunRow, run_id)
             run.status, run.summary, run.error, run.finished_at = status, summary, _masked(error), self._clock()
 
-    def record_findings(self, run_id: str, findings: Iterable[Finding], rules: Iterable[str] = ()) -> None:
+    def record_findings(self, run_id: str, findings: Iterable[Finding], rules: Iterable[str] = (),
+                        passes: Mapping[str, RulePass] | None = None) -> None:
         """Record what a run found for ``rules`` (and for every rule a finding names): its place in the ledger.
 
         The ledger keeps a finding as one row while it stays the same (``FindingRow``): this writes the
         findings that are new since the latest run of their rule and closes those it no longer has, so
-        a scheduled run that carries hundreds of thousands forward writes only what changed.
+        a scheduled run that carries hundreds of thousands forward writes only what changed. ``passes``:
+        how each rule's findings came about; a rule whose pass carried forward the one the ledger recorded
+        last is recorded from the records whose judgment changed alone, its other findings unread.
         """
         with self._sessions.begin() as session:
-            _record_changes(session, FindingRow, run_id, rules, _FINDING_COLUMNS, findings, _finding_says,
-                            lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason,
-                                       json.dumps(f.evidence)))
+            _record_changes(session, FindingRow, run_id, rules, passes or {}, _Kept(
+                "findings", _FINDING_COLUMNS, lambda result: result.findings, _finding_says,
+                lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))),
+                findings)
 
-    def record_dry_plan(self, run_id: str, actions: Iterable[Action], rules: Iterable[str] = ()) -> None:
+    def record_dry_plan(self, run_id: str, actions: Iterable[Action], rules: Iterable[str] = (),
+                        passes: Mapping[str, RulePass] | None = None) -> None:
         """Record a dry run's plan for ``rules`` as findings are kept: what is new since the last dry run, what is gone.
 
         A dry run's actions are never claimed, so they stay as planned and consecutive dry runs share
@@ -142,9 +147,10 @@ class Ledger:
         """
         with self._sessions.begin() as session:
             at = stored_datetime(session.get_bind().dialect.name)(self._clock())
-            _record_changes(session, ActionRow, run_id, rules, _PLAN_COLUMNS, actions, _action_says,
-                            lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason,
-                                       json.dumps(a.payload), a.requires, ActionStatus.PLANNED.value, at, at))
+            _record_changes(session, ActionRow, run_id, rules, passes or {}, _Kept(
+                "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
+                lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
+                           a.requires, ActionStatus.PLANNED.value, at, at)), actions)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         """Store a run's skips through the driver, as its findings."""
@@ -314,26 +320,68 @@ def _append_all(session: Session, model: type[Any], names: Sequence[str], rows: 
     return written
 
 
+@dataclass(frozen=True)
+class _Kept(Generic[Ruled]):
+    """What a run keeps as intervals of ``model`` rows (findings, or a dry run's plan), and how to write them."""
+
+    name: str
+    """As ``RecordedPassRow.kept`` names it."""
+    names: Sequence[str]
+    of: Callable[[RuleResult], list[Ruled]]
+    """Its items among a rule's findings, actions and skips."""
+    says: Callable[[Ruled], str]
+    """What an item says, to tell it from the open rows."""
+    row: Callable[[Ruled], tuple[Any, ...]]
+    """An item's values for ``names``, turned to JSON only for the items written."""
+
+
 def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],
-                    names: Sequence[str], items: Iterable[Ruled], says: Callable[[Ruled], str],
-                    row: Callable[[Ruled], tuple[Any, ...]]) -> None:
+                    passes: Mapping[str, RulePass], kept: _Kept[Ruled], items: Iterable[Ruled]) -> None:
     """Record a run's ``items`` as rows of ``model``, kept as intervals: write the new, close the gone.
 
-    ``says``: what an item says, to tell it from the open rows; ``row``: its values for ``names``, turned to
-    JSON only for the items written. Runs record one at a time per database, so each compares with the
-    rows open just before it.
+    Runs record one at a time per database, so each compares with the rows open just before it. A rule
+    whose pass carried forward the judgments of the pass that recorded those rows compares the records
+    whose judgment changed alone; any other compares every item it has.
     """
     run = _take_place(session, run_id)
     assert run.recorded is not None
     place, connection = run.recorded, run.connection
-    before = _OpenRows(session, model, connection, rules)
-    fresh = ((run_id, connection, place, fingerprint, *row(item)) for item in items
-             if not before.carries(item.rule, fingerprint := _fingerprint(says(item))))
-    _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *names), fresh)
+    recorded = _recorded_passes(session, connection, kept.name)
+    rules = list(rules)
+    carried = {rule: made for rule, made in passes.items()
+               if rule in rules and made.carried_from is not None and made.carried_from == recorded.get(rule)}
+    before = _OpenRows(session, model, connection)
+    for rule in rules:
+        if rule in carried:
+            before.read_records(rule, carried[rule].records)
+        else:
+            before.read(rule)
+    compared = chain((item for item in items if item.rule not in carried),
+                     (item for made in carried.values() for item in kept.of(made.changed)))
+    fresh = ((run_id, connection, place, fingerprint, *kept.row(item)) for item in compared
+             if not before.carries(item.rule, fingerprint := _fingerprint(kept.says(item))))
+    _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *kept.names), fresh)
     for batch in _batches(before.gone()):
         session.execute(update(model).where(one_of(session, model.id, batch)).values(closed=place),
                         execution_options={"synchronize_session": False})
     run.rules = sorted({*(run.rules or ()), *before.rules})
+    _note_passes(session, connection, kept.name, run_id, before.rules, passes)
+
+
+def _recorded_passes(session: Session, connection: str, kept: str) -> dict[str, str]:
+    """By rule, the pass whose judgments the open rows ``kept`` of ``connection`` are."""
+    stmt = select(RecordedPassRow.rule, RecordedPassRow.pass_id).where(RecordedPassRow.connection == connection,
+                                                                        RecordedPassRow.kept == kept)
+    return {rule: pass_id for rule, pass_id in session.execute(stmt)}
+
+
+def _note_passes(session: Session, connection: str, kept: str, run_id: str, rules: Collection[str],
+                 passes: Mapping[str, RulePass]) -> None:
+    """The open rows of ``rules`` are now their ``passes``' judgments (a rule without a pass: nobody's)."""
+    session.execute(delete(RecordedPassRow).where(RecordedPassRow.connection == connection,
+                                                  RecordedPassRow.kept == kept, RecordedPassRow.rule.in_(rules)))
+    session.add_all(RecordedPassRow(connection=connection, rule=rule, kept=kept, pass_id=passes[rule].pass_id,
+                                    run_id=run_id) for rule in rules if rule in passes)
 
 
 def _take_place(session: Session, run_id: str) -> RunRow:
@@ -353,14 +401,11 @@ class _OpenRows:
     A row the run has again is carried (it stays open); what none of the run's rows claimed is gone.
     """
 
-    def __init__(self, session: Session, model: type[FindingRow | ActionRow], connection: str,
-                 rules: Iterable[str]) -> None:
+    def __init__(self, session: Session, model: type[FindingRow | ActionRow], connection: str) -> None:
         self._session, self._table, self._connection = session, model.__tablename__, connection
         self._ids: dict[str, dict[str | None, int]] = {}
         self._copies: dict[str, dict[str | None, list[int]]] = {}
         """Per rule, the ids of further rows that say the same (a run may find the same thing twice)."""
-        for rule in rules:
-            self._read(rule)
 
     @property
     def rules(self) -> list[str]:
@@ -368,7 +413,7 @@ class _OpenRows:
         return sorted(self._ids)
 
     def carries(self, rule: str, fingerprint: str) -> bool:
-        ids = self._ids[rule] if rule in self._ids else self._read(rule)
+        ids = self._ids[rule] if rule in self._ids else self.read(rule)
         if ids.pop(fingerprint, None) is None:
             return False
         copies = self._copies[rule].get(fingerprint)
@@ -380,9 +425,24 @@ class _OpenRows:
         return [*(i for ids in self._ids.values() for i in ids.values()),
                 *(i for copies in self._copies.values() for ids in copies.values() for i in ids)]
 
-    def _read(self, rule: str) -> dict[str | None, int]:
-        rows = driver_rows(self._session, f"SELECT fingerprint, id FROM {self._table} WHERE connection = ? "
-                           "AND rule = ? AND closed IS NULL AND opened IS NOT NULL", (self._connection, rule))
+    def read(self, rule: str) -> dict[str | None, int]:
+        """Every open row of ``rule``."""
+        return self._keep(rule, driver_rows(self._session, f"SELECT fingerprint, id FROM {self._table} "
+                                            f"WHERE connection = ? AND rule = ? AND {OPEN_ROWS}",
+                                            (self._connection, rule)))
+
+    def read_records(self, rule: str, record_ids: Collection[str]) -> None:
+        """The open rows of ``rule`` about ``record_ids`` (through ``ix_*_open_by_record``)."""
+        rows: list[tuple[Any, ...]] = []
+        array = self._session.get_bind().dialect.name == "postgresql"  # one parameter, not one per id
+        for chunk in id_chunks(record_ids):
+            listed = "= ANY(?)" if array else f"IN ({', '.join('?' * len(chunk))})"
+            rows.extend(driver_rows(self._session, f"SELECT fingerprint, id FROM {self._table} WHERE connection = ? "
+                                    f"AND rule = ? AND record_id {listed} AND {OPEN_ROWS}",
+                                    (self._connection, rule, *([chunk] if array else chunk))))
+        self._keep(rule, rows)
+
+    def _keep(self, rule: str, rows: list[tuple[Any, ...]]) -> dict[str | None, int]:
         ids: dict[str | None, int] = dict(rows)
         copies: dict[str | None, list[int]] = defaultdict(list)
         if len(ids) < len(rows):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from domain.records import ObjectType, TaskPriority, TaskStatus, TaskType
@@ -242,6 +242,16 @@ def _run_id() -> Mapped[str]:
     return mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
 
 
+OPEN_ROWS = "closed IS NULL AND opened IS NOT NULL"
+"""The interval rows open now (``FindingRow``); an applying run's own actions have no interval."""
+
+
+def _open_by_record(table: str) -> Index:
+    """The open rows of a rule by record: what a run that carried its judgments forward replaces (``store.ledger``)."""
+    return Index(f"ix_{table}_open_by_record", "connection", "rule", "record_id",
+                 sqlite_where=text(OPEN_ROWS), postgresql_where=text(OPEN_ROWS))
+
+
 class FindingRow(Base):
     """One finding for as long as it stays the same, not one per run.
 
@@ -253,7 +263,8 @@ class FindingRow(Base):
 
     __tablename__ = "findings"
     __table_args__ = (Index("ix_findings_record_id_rule", "record_id", "rule"),
-                      Index("ix_findings_connection_rule_closed", "connection", "rule", "closed"))
+                      Index("ix_findings_connection_rule_closed", "connection", "rule", "closed"),
+                      _open_by_record("findings"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
     """The run that first recorded the finding."""
@@ -290,7 +301,8 @@ class ActionRow(Base):
 
     __tablename__ = "actions"
     __table_args__ = (Index("ix_actions_rule_record_id_status", "rule", "record_id", "status"),
-                      Index("ix_actions_connection_rule_closed", "connection", "rule", "closed"))
+                      Index("ix_actions_connection_rule_closed", "connection", "rule", "closed"),
+                      _open_by_record("actions"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
     """The run that planned it (for a dry run's plan, the first that did)."""
@@ -408,6 +420,25 @@ class RuleMarkRow(Base):
     """The policy and owners it judged by: when they differ, the next evaluation is a full pass."""
     full_at: Mapped[datetime]
     """The clock of the latest full pass."""
+    pass_id: Mapped[str | None]
+    """The evaluation's own id: the judgments stored are the ones it made (None: made before passes had ids)."""
+
+
+class RecordedPassRow(Base):
+    """Whose judgments a rule's open rows in the ledger are: the pass of the run that recorded them last.
+
+    The next run of the rule that carried that pass's judgments forward records only the records whose
+    judgment changed; any other compares everything it has with the open rows (``store.ledger``).
+    Deleting the recording run deletes this row too, so the next run compares in full.
+    """
+
+    __tablename__ = "recorded_passes"
+    connection: Mapped[str] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(primary_key=True)
+    kept: Mapped[str] = mapped_column(primary_key=True)
+    """``findings``, or ``plan`` for a dry run's planned actions."""
+    pass_id: Mapped[str]
+    run_id: Mapped[str] = _run_id()
 
 
 class ReaderStateRow(Base):

@@ -33,11 +33,13 @@ class Mark:
     change_id: int
     fingerprint: str
     full_at: datetime
+    pass_id: str | None
+    """The pass that set it: the judgments stored are that pass's (None: set before passes had ids)."""
 
 
 def mark_of(session: Session, connection: str, rule: str) -> Mark | None:
     row = session.get(RuleMarkRow, (connection, rule))
-    return None if row is None else Mark(row.now, row.change_id, row.fingerprint, row.full_at)
+    return None if row is None else Mark(row.now, row.change_id, row.fingerprint, row.full_at, row.pass_id)
 
 
 def set_mark(session: Session, connection: str, rule: str, mark: Mark) -> None:
@@ -46,6 +48,7 @@ def set_mark(session: Session, connection: str, rule: str, mark: Mark) -> None:
         session.add(RuleMarkRow(connection=connection, rule=rule, **dataclasses.asdict(mark)))
     else:
         row.now, row.change_id, row.fingerprint, row.full_at = mark.now, mark.change_id, mark.fingerprint, mark.full_at
+        row.pass_id = mark.pass_id
 
 
 def due_by(session: Session, connection: str, rule: str, now: datetime) -> set[str]:
@@ -60,15 +63,17 @@ Judgment = tuple[datetime | None, tuple[Finding, ...], tuple[Action, ...], tuple
 
 
 def replace(session: Session, connection: str, rule: str, result: RuleResult, judged: Collection[str] | None,
-            held: Mapping[str, Judgment] | None = None) -> None:
+            held: Mapping[str, Judgment] | None = None) -> set[str] | None:
     """Store ``result`` as the rule's judgment of the ``judged`` records (None: of every record).
 
     Of the ``judged`` records, only those whose judgment differs from the stored one are written: a
     scheduled run judges thousands again and most conclude what they did before. ``held`` is what the
     store holds for the ``judged`` records (a record it holds nothing for left out), when the caller
-    knows it: the stored rows are then not read back.
+    knows it: the stored rows are then not read back. Returns the records whose judgment changed (None:
+    every record was judged).
     """
     made = _by_record(result)
+    changed: set[str] | None = None
     if judged is None:
         session.execute(delete(RuleStateRow).where(RuleStateRow.connection == connection, RuleStateRow.rule == rule))
         write = made
@@ -78,6 +83,7 @@ def replace(session: Session, connection: str, rule: str, result: RuleResult, ju
         else:
             write = {record_id: now for record_id, now in made.items() if held.get(record_id) != now}
             gone = sorted(record_id for record_id in held if record_id in write or record_id not in made)
+        changed = {*write, *gone}
         for start in range(0, len(gone), _IDS_PER_QUERY):
             session.execute(delete(RuleStateRow).where(
                 RuleStateRow.connection == connection, RuleStateRow.rule == rule,
@@ -85,6 +91,7 @@ def replace(session: Session, connection: str, rule: str, result: RuleResult, ju
     when = stored_datetime(session.get_bind().dialect.name)
     rows = [(connection, rule, record_id, when(now[0]), _as_json(now)) for record_id, now in write.items()]
     append_rows(session, RuleStateRow.__table__, _NAMES, rows)  # type: ignore[arg-type]
+    return changed
 
 
 def _differing(stored: dict[str, tuple[datetime | None, str | None]],

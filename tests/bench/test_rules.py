@@ -29,6 +29,13 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
     assert recorded and int(recorded[1].replace(",", "")) > 0  # what the scheduled run leaves out, measured beside
     carried, added, first = (int(recorded[n].replace(",", "")) for n in (1, 3, 4))
     assert added < carried < first  # the scheduled run writes what changed, not all it carries
+    assert re.search(r"recording only the records judged differently: \d+\.\d\d s; the same plan recorded again "
+                     r"comparing all it carries .*: \d+\.\d\d s, \d+\.\dx", out)  # beside the way before, same run
+    whole = re.search(r"the scheduled run as a dry run makes it, after its sync: rules (\d+\.\d\d) s \+ recording "
+                      r"(\d+\.\d\d) s \+ looking up the claims of its ([\d,]+) keys (\d+\.\d\d) s = "
+                      r"(\d+\.\d\d) s: .*goal < 5 s", out)
+    assert whole and int(whole[3].replace(",", "")) > 0
+    assert abs(float(whole[1]) + float(whole[2]) + float(whole[4]) - float(whole[5])) <= 0.02
     engine = make_engine(url)
     with engine.connect() as connection:  # a kept org does not grow by a run's ledger on every rerun
         assert [connection.scalar(select(func.count()).select_from(row)) for row in (RunRow, FindingRow, ActionRow)] \

@@ -321,6 +321,22 @@ def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, 
     assert ledger.held_claims("other-org", [reassign("006A").key]) == {}
 
 
+def test_held_claims_of_a_plan_of_many_keys_find_each_claimed_one_whichever_lookup_it_falls_in(
+        ledger: Ledger) -> None:
+    """A full-size dry run asks about a million keys at once, in many lookups: the claimed ones are found wherever
+    they fall among them, and a key another connection claimed is not this one's."""
+    plan = [reassign(f"006{n:05d}") for n in range(12_001)]
+    claimed = plan[::1_500]
+    run_id, ids = planned(ledger, *claimed)
+    ledger.claim_all(ids)
+    ledger.mark_all_applied(ids)
+    other = ledger.start_run("sla", "other-org", dry_run=False, now=T0)
+    ledger.claim_all(ledger.record_actions(other, plan[1:3]))
+    held = ledger.held_claims("local", [a.key for a in reversed(plan)])
+    assert sorted(held) == sorted(a.key for a in claimed)
+    assert {(h.status, h.run_id) for h in held.values()} == {(ActionStatus.APPLIED, run_id)}
+
+
 def test_runs_recording_the_same_rule_at_once_each_read_back_what_they_found(
         engine: Engine, second_engine: Engine) -> None:
     """Two processes record runs of the same rule at the same time, again and again: every run's findings come
