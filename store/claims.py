@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.plan import ActionStatus
 from store.aggregates import one_of
 from store.before_images import save_before_images
-from store.ingest import driver_rows
+from store.ingest import driver_one_of, driver_rows
 from store.models import ActionRow, ClaimRow, RunRow
 from store.upsert import conflict_insert
 
@@ -34,11 +34,11 @@ SEPARATOR = "/"
 """Between connection and key in a claim's key; connection names cannot hold it."""
 BATCH = 500
 """A claim row can vanish between our insert and our read only if its holder rolled back: retry."""
-KEYS_PER_LOOKUP = 1000
-"""Keys ``held`` looks up per query on PostgreSQL. A full-size plan names about a million; they go as one array
-a query (935,161 keys took 14.9 s as 500 placeholders a query, 7.8-8.9 s as arrays of 1,000)."""
-SQLITE_KEYS_PER_LOOKUP = 5000
-"""On SQLite, as placeholders: within its limit of 32,766 a statement."""
+KEYS_PER_LOOKUP = 5000
+"""Keys ``held`` looks up per query (on SQLite as placeholders, within its limit of 32,766 a statement). A
+full-size plan names about a million: on PostgreSQL 935,161 keys took 14.9 s as 500 placeholders a query,
+7.8-8.9 s as arrays of 1,000 through SQLAlchemy, 3.1 s as arrays through the driver (``store.ingest.driver_one_of``
+says what they go as now; ``bench/rules`` prints the time)."""
 
 
 class UnknownActionError(LookupError):
@@ -90,23 +90,19 @@ def already_sent(sessions: sessionmaker[Session], connection: str, keys: Collect
 def held(sessions: sessionmaker[Session], connection: str, keys: Collection[str]) -> dict[str, Held]:
     """By key, the claims ``connection`` holds among ``keys``; a key nobody claimed is absent.
 
-    A dry run at full size looks up about a million keys: they go through the driver in lists of thousands,
-    as SQLAlchemy's expanding parameters cost more per key than the lookup (``bench/rules``).
+    A dry run at full size looks up about a million keys: they go through the driver thousands a query, as
+    SQLAlchemy's expanding parameters cost more per key than the lookup.
     """
     prefix = claim_key(connection, "")
     listed = [prefix + key for key in keys]
     found: dict[str, Held] = {}
     failed: dict[int, str] = {}
     with sessions() as session:
-        dialect = session.get_bind().dialect
-        as_read = _time_as_read(dialect)
-        array = dialect.name == "postgresql"  # one parameter, not one per key
-        per_query = KEYS_PER_LOOKUP if array else SQLITE_KEYS_PER_LOOKUP
-        for start in range(0, len(listed), per_query):
-            chunk = listed[start : start + per_query]
-            where = "= ANY(?)" if array else f"IN ({', '.join('?' * len(chunk))})"
-            sql = f"SELECT key, status, run_id, updated_at, action_id FROM {ClaimRow.__tablename__} WHERE key {where}"
-            for key, status, run_id, at, action_id in driver_rows(session, sql, [chunk] if array else chunk):
+        as_read = _time_as_read(session.get_bind().dialect)
+        for start in range(0, len(listed), KEYS_PER_LOOKUP):
+            where, params = driver_one_of(session, "key", listed[start : start + KEYS_PER_LOOKUP])
+            sql = f"SELECT key, status, run_id, updated_at, action_id FROM {ClaimRow.__tablename__} WHERE {where}"
+            for key, status, run_id, at, action_id in driver_rows(session, sql, params):
                 found[key[len(prefix):]] = Held(ActionStatus(status), run_id, as_read(at), None)
                 if status == ActionStatus.FAILED.value:
                     failed[action_id] = key[len(prefix):]

@@ -31,11 +31,11 @@ from domain.connector import Snapshot
 from domain.plan import Action, ActionStatus, Finding, RulePass, RuleResult, Skip
 from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
-from store import claims
+from store import claims, statistics
 from store.aggregates import id_chunks, one_of
 from store.claims import Claim, Held
 from store.db import one_at_a_time
-from store.ingest import append_rows, driver_rows, stored_datetime
+from store.ingest import append_rows, driver_one_of, driver_rows, stored_datetime
 from store.models import OPEN_ROWS, ActionRow, ClaimRow, FindingRow, RecordedPassRow, RunRow, SkipRow, SnapshotRow
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
@@ -360,7 +360,8 @@ def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_i
                      (item for made in carried.values() for item in kept.of(made.changed)))
     fresh = ((run_id, connection, place, fingerprint, *kept.row(item)) for item in compared
              if not before.carries(item.rule, fingerprint := _fingerprint(kept.says(item))))
-    _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *kept.names), fresh)
+    written = _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *kept.names), fresh)
+    statistics.after_write(session, model.__tablename__, written)
     for batch in _batches(before.gone()):
         session.execute(update(model).where(one_of(session, model.id, batch)).values(closed=place),
                         execution_options={"synchronize_session": False})
@@ -434,12 +435,10 @@ class _OpenRows:
     def read_records(self, rule: str, record_ids: Collection[str]) -> None:
         """The open rows of ``rule`` about ``record_ids`` (through ``ix_*_open_by_record``)."""
         rows: list[tuple[Any, ...]] = []
-        array = self._session.get_bind().dialect.name == "postgresql"  # one parameter, not one per id
         for chunk in id_chunks(record_ids):
-            listed = "= ANY(?)" if array else f"IN ({', '.join('?' * len(chunk))})"
+            listed, ids = driver_one_of(self._session, "record_id", chunk)
             rows.extend(driver_rows(self._session, f"SELECT fingerprint, id FROM {self._table} WHERE connection = ? "
-                                    f"AND rule = ? AND record_id {listed} AND {OPEN_ROWS}",
-                                    (self._connection, rule, *([chunk] if array else chunk))))
+                                    f"AND rule = ? AND {listed} AND {OPEN_ROWS}", (self._connection, rule, *ids)))
         self._keep(rule, rows)
 
     def _keep(self, rule: str, rows: list[tuple[Any, ...]]) -> dict[str | None, int]:

@@ -326,6 +326,7 @@ def test_held_claims_of_a_plan_of_many_keys_find_each_claimed_one_whichever_look
     """A full-size dry run asks about a million keys at once, in many lookups: the claimed ones are found wherever
     they fall among them, and a key another connection claimed is not this one's."""
     plan = [reassign(f"006{n:05d}") for n in range(12_001)]
+    plan[6_000] = reassign("006\x1f\"odd,{id}")  # a CRM id holding what a list of keys is written with
     claimed = plan[::1_500]
     run_id, ids = planned(ledger, *claimed)
     ledger.claim_all(ids)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Engine, text
 
 from domain.plan import Finding, RuleResult
 from domain.records import ObjectType
 from store import mirror, rule_state, statistics
 from store.db import session_factory
+from store.ledger import Ledger
+from store.models import OPEN_ROWS
 from tests.store.fake_reader import FakeReader, task
 
 
@@ -37,3 +41,22 @@ def test_the_judgments_a_full_pass_stored_are_analyzed_before_the_next_run(engin
         assert analyzed == []
         return
     assert "rule_state" in analyzed
+
+
+def test_the_rows_a_first_run_wrote_to_the_ledger_are_found_by_record_in_the_next_run(engine: Engine) -> None:
+    """On PostgreSQL a run that reads back the open rows of the records its rules judged differently finds them by
+    record, right after a first run filled the ledger and before autovacuum came to it: the first run's write
+    leaves the statistics that show the records are many (without them, a rule's open rows look like a handful,
+    and each lookup read them all)."""
+    ledger = Ledger(session_factory(engine))
+    run_id = ledger.start_run("overdue", "local", dry_run=True, now=datetime(2026, 11, 20, tzinfo=UTC))
+    ledger.record_findings(run_id, (Finding("overdue", ObjectType.TASK, f"tsk{n:06d}", "005A", "8 days overdue")
+                                    for n in range(20_000)), ["overdue"])
+    if engine.dialect.name != "postgresql":
+        return
+    ids = [f"tsk{n:06d}" for n in range(0, 20_000, 200)]
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            f"EXPLAIN SELECT fingerprint, id FROM findings WHERE connection = %s AND rule = %s AND record_id = ANY(%s) "
+            f"AND {OPEN_ROWS}", ("local", "overdue", ids)).scalars().all()
+    assert any("Index Cond" in line and "record_id" in line for line in plan), "\n".join(plan)
