@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Dialect, Select, SQLColumnExpression, select
+from sqlalchemy import ColumnElement, Dialect, Select, SQLColumnExpression, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.plan import ActionStatus
@@ -144,17 +144,39 @@ def claim(sessions: sessionmaker[Session], action_id: int, now: datetime, lease:
 def claim_all(
     sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime, lease: timedelta | None
 ) -> dict[int, Claim]:
-    """:func:`claim` for many actions: free keys are taken in one transaction per batch, others one by one.
+    """:func:`claim` for many actions: free keys taken, applied ones refused, a transaction each per batch.
 
+    Any other key (failed, or in flight) is decided one by one.
     The outcome is the same as claiming each in turn, but a plan of thousands of actions commits a
-    few times instead of thousands (each commit waits for the disk).
+    few times instead of thousands (each commit waits for the disk). A scheduled run carries forward
+    actions that earlier runs applied (hundreds of thousands at full size): an applied claim never
+    changes hands, so those are refused by the batch too.
     """
     decided: dict[int, Claim] = {}
     for start in range(0, len(action_ids), BATCH):
         batch = action_ids[start : start + BATCH]
         decided.update({action_id: Claim(proceed=True) for action_id in _take_free_keys(sessions, batch, now)})
+        decided.update(_refuse_applied(sessions, [i for i in batch if i not in decided], now))
         decided.update({i: claim(sessions, i, now, lease) for i in batch if i not in decided})
     return decided
+
+
+def _refuse_applied(sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime) -> dict[int, Claim]:
+    """The refusals of the actions among ``action_ids`` whose key a run applied, each as :func:`_decide` says it."""
+    if not action_ids:
+        return {}
+    with sessions.begin() as session:
+        stmt = (select(ActionRow.id, ClaimRow.action_id, ClaimRow.run_id)
+                .join(RunRow, RunRow.id == ActionRow.run_id)
+                .join(ClaimRow, ClaimRow.key == claim_key_of(RunRow.connection, ActionRow.key))
+                .where(ActionRow.id.in_(action_ids), ClaimRow.status == ActionStatus.APPLIED.value))
+        refused = {action_id: (holder, f"already applied in run {run_id}")
+                   for action_id, holder, run_id in session.execute(stmt)}
+        skipped = [{"id": action_id, "status": ActionStatus.SKIPPED.value, "error": reason, "updated_at": now}
+                   for action_id, (holder, reason) in refused.items() if holder != action_id]
+        if skipped:
+            session.execute(update(ActionRow), skipped)
+    return {action_id: Claim(proceed=False, reason=reason) for action_id, (_, reason) in refused.items()}
 
 
 def _take_free_keys(sessions: sessionmaker[Session], action_ids: Sequence[int], now: datetime) -> list[int]:

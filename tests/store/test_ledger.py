@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from domain.plan import Action, ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
@@ -242,6 +242,34 @@ def test_claiming_a_whole_plan_at_once_decides_each_key_as_one_by_one(ledger: Le
     _, (later,) = planned(ledger, reassign("006C"))
     assert ledger.claim(later).reason == f"already applied in run {run_id}"
     assert ledger.action_statuses([c])[c] == ("applied", None)
+
+
+def test_a_plan_of_keys_already_applied_is_refused_in_a_few_commits_as_one_by_one(
+        ledger: Ledger, engine: Engine) -> None:
+    """A scheduled run carries forward thousands of actions earlier runs applied: each is refused, and marked
+    skipped with the run that applied it, as claiming it alone would, without a transaction per action."""
+    plan = [reassign(f"006{n:04d}") for n in range(1_200)]
+    applied_run, ids = planned(ledger, *plan)
+    ledger.claim_all(ids)
+    ledger.mark_all_applied(ids)
+    _, again = planned(ledger, *plan, reassign("006NEW"))
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", committed)
+    try:
+        claims = ledger.claim_all(again)
+    finally:
+        event.remove(engine, "commit", committed)
+    assert [claims[i].proceed for i in again] == [False] * len(plan) + [True]
+    assert {claims[i].reason for i in again[:-1]} == {f"already applied in run {applied_run}"}
+    statuses = ledger.action_statuses(again)
+    assert {statuses[i] for i in again[:-1]} == {("skipped", f"already applied in run {applied_run}")}
+    assert len(commits) <= 6  # three batches of 500, two transactions each
+    assert ledger.claim(ids[0]) == ledger.claim_all([ids[0]])[ids[0]]  # its own action: refused, left applied
+    assert ledger.action_statuses([ids[0]])[ids[0]] == ("applied", None)
 
 
 def test_two_connections_with_the_same_record_ids_each_apply_their_own_action(ledger: Ledger) -> None:
