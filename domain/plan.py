@@ -119,7 +119,8 @@ class RulePass:
 
     pass_id: str
     carried_from: str | None = None
-    """The pass whose judgments this one carried forward (None: it judged every record)."""
+    """The pass whose judgments this one carried forward (None: it judged every record, or carried forward those
+    of a pass made before passes had ids)."""
     changed: RuleResult = field(default_factory=RuleResult)
     """Carried forward: the findings, actions and skips now of the records whose judgment changed."""
     records: frozenset[str] = frozenset()
