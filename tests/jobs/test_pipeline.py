@@ -12,7 +12,9 @@ from connectors.local import LocalCRM
 from domain.connector import RecordUpdate, WriteResult
 from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
 from jobs.pipeline import run_job
+from store import ledger as ledger_module
 from store.db import session_factory
+from store.ledger import Ledger
 from store.models import SnapshotRow
 
 NY = ZoneInfo("America/New_York")
@@ -149,3 +151,31 @@ def test_each_field_write_has_its_before_image_in_the_ledger_before_the_crm_is_c
     crm.__class__ = Watching
     run(crm, engine, policy, apply=True)
     assert seen and seen.count({"owner_id": "u-a"}) == len(seen)
+
+
+def test_a_scheduled_dry_run_records_only_what_changed_and_reads_back_everything(
+        crm: LocalCRM, engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run after a dry run looks at the ledger's open rows of the records judged differently alone (a first
+    run compares everything), and still reads back every finding and planned action it had."""
+    read_in_full: list[str] = []
+    read = ledger_module._OpenRows.read
+
+    def noted(self: object, rule: str) -> object:
+        read_in_full.append(rule)
+        return read(self, rule)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger_module._OpenRows, "read", noted)
+    run(crm, engine, policy, apply=False)
+    assert read_in_full == ["opp-sla", "opp-sla"]  # findings, then the plan: nothing recorded to build on
+    read_in_full.clear()
+    later = NOW + timedelta(minutes=15)
+    crm.insert_records([Opportunity("o4", "Deal 4", None, "u-a", "Discovery", CREATED, later - timedelta(minutes=5),
+                                    stage_changed_at=CREATED)])
+    second = run_job("all", connector=crm, connection="local", policy=policy, sessions=session_factory(engine),
+                     now=later, apply=False)
+    assert read_in_full == []
+    assert sorted(f.record_id for f in second.findings) == ["o1", "o2", "o3", "o4"]
+    report = Ledger(session_factory(engine)).run_report(second.run_id)
+    assert sorted((f.record_id, f.reason) for f in report.findings) == sorted(
+        (f.record_id, f.reason) for f in second.findings)
+    assert sorted(a.key for a in report.actions) == sorted(a.action.key for a in second.actions)
