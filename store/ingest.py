@@ -313,12 +313,12 @@ def rows_by_id(
 ) -> Iterator[tuple[Any, ...]]:
     """The driver's rows of ``names`` for the ids of ``connection`` that ``table`` holds, values as stored.
 
-    Plain SQL with one IN list per thousands of ids: a sync looks up whole chunks of records, and
+    Plain SQL with thousands of ids a query (``driver_one_of``): a sync looks up whole chunks of records, and
     SQLAlchemy's expanding parameters cost more per id than the lookup.
     """
     unique = sorted(set(ids))
     for start in range(0, len(unique), IDS_PER_QUERY):
         chunk = unique[start : start + IDS_PER_QUERY]
-        sql = (f"SELECT {', '.join(names)} FROM {table.name} WHERE connection = ? "
-               f"AND id IN ({', '.join('?' * len(chunk))})")
-        yield from driver_rows(session, sql, (connection, *chunk))
+        listed, params = driver_one_of(session, "id", chunk)
+        sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE connection = ? AND {listed}"
+        yield from driver_rows(session, sql, (connection, *params))
