@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,13 @@ from bench.collector_time import CollectorTime, collector_time
 from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
 from config.policy import Policy
 from domain.org import History
-from domain.plan import RulePass, RuleResult
+from domain.plan import RuleResult
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
+from jobs.rule_passes import Gathered
 from store import mirror
 from store.collector import collections_every
 from store.db import session_factory
@@ -94,22 +95,10 @@ def _context(session: Session, policy: Policy, now: datetime) -> tuple[RuleConte
     return RuleContext(policy, BusinessCalendar(policy.calendar), now, org.owners(), History(), CONNECTION), org
 
 
-@dataclass
-class Planned:
-    """Every rule's result together, as a run gathers them, and how each rule's pass made its part."""
-
-    plan: RuleResult = field(default_factory=RuleResult)
-    passes: dict[str, RulePass] = field(default_factory=dict)
-
-    def add(self, rule: str, done: rule_passes.Pass) -> None:
-        self.plan.gather(done.result)  # as the run's plan gathers them (jobs.pipeline)
-        self.passes[rule] = done.made
-
-
-def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, Planned]:
+def first_pass(engine: Engine, policy: Policy, now: datetime) -> tuple[float, CollectorTime, Gathered]:
     """Every rule's full pass at ``now``, keeping its judgments; its seconds, the collector's share and the plan."""
     sessions = session_factory(engine)
-    planned = Planned()
+    planned = Gathered()
     started = time.perf_counter()
     with sessions() as session, collector_time() as collected:
         ctx, org = _context(session, policy, now)
@@ -123,14 +112,14 @@ class Compared:
     incremental_seconds: float
     full_seconds: float
     agree: bool
-    planned: Planned
+    planned: Gathered
     """Every rule's incremental result together: what the scheduled run records in the ledger."""
 
 
 def compare(engine: Engine, policy: Policy, now: datetime) -> Compared:
     """Each rule incrementally, then in full, at ``now``; prints both; the totals and whether they agree."""
     sessions = session_factory(engine)
-    planned = Planned()
+    planned = Gathered()
     incremental_total = full_total = carried_total = 0.0
     incremental_collected, full_collected = CollectorTime(), CollectorTime()
     agree = True
@@ -177,7 +166,7 @@ class Recorded:
     """Rows it added to the ledger's findings and actions."""
 
 
-def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Planned, bool]], rules: list[str]) -> list[Recorded]:
+def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]], rules: list[str]) -> list[Recorded]:
     """Record each ``(clock, planned, say how)`` in turn as a dry run of every rule in ``rules``; the seconds of each.
 
     A run that does not say how its rules made the plan compares all it carries with the ledger's open rows, as
@@ -206,7 +195,7 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Planned, bool]],
     return seconds
 
 
-def claims_lookup(engine: Engine, planned: Planned) -> float:
+def claims_lookup(engine: Engine, planned: Gathered) -> float:
     """Seconds to look up the claim of every planned key, as a run does to say what an apply would do."""
     started = time.perf_counter()
     Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})

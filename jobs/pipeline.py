@@ -140,8 +140,9 @@ def _run(
         result.api_calls = connector.usage.as_dict()
         log.warning("sync.stopped", reason=str(exc))
         return
-    plan, judged = _evaluate(result, policy, sessions, full, progress)
-    recorded = _record(result.run_id, ledger, plan, judged, progress, apply=apply)
+    gathered = _evaluate(result, policy, sessions, full, progress)
+    plan = gathered.plan
+    recorded = _record(result.run_id, ledger, plan, gathered.passes, progress, apply=apply)
     result.findings, result.skips = plan.findings, plan.skips
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
     pairs = _limit(result, ledger, policy, sessions, plan.actions, recorded, claims, apply=apply,
@@ -220,11 +221,11 @@ def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:
 
 
 def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session], full: bool,
-              progress: Progress) -> tuple[RuleResult, dict[str, RulePass]]:
+              progress: Progress) -> rule_passes.Gathered:
     """The plan of every rule of the job, and how each rule that judged made it (a rule that failed has no say)."""
     calendar = BusinessCalendar(policy.calendar)
-    plan = RuleResult()
-    judged_rules: dict[str, RulePass] = {}
+    gathered = rule_passes.Gathered()
+    plan = gathered.plan
     rules = rules_for(policy, result.job)
     if analyzed := statistics.refresh(sessions):
         log.info("statistics.refreshed", tables=analyzed)
@@ -239,10 +240,9 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
                 found = judged.result
                 log.info("rule.done", rule=rule.id, full=judged.full, judged=judged.judged,
                          findings=len(found.findings))
-                plan.gather(found)
-                judged_rules[rule.id] = judged.made
+                gathered.add(rule.id, judged)
             except Exception as exc:  # a broken rule must not stop the others
                 log.exception("rule.failed", rule=rule.id)
                 result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
             phase.update(done, findings=len(plan.findings), actions=len(plan.actions))
-    return plan, judged_rules
+    return gathered

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,19 @@ class Pass:
     """How its result came about: what the ledger needs to record only what changed."""
     carry_seconds: float = 0.0
     """Of the pass, the time spent reading back the findings, actions and skips carried forward."""
+
+
+@dataclass
+class Gathered:
+    """A run's rules' results together, and how each rule's pass made its part (what the ledger records by)."""
+
+    plan: RuleResult = field(default_factory=RuleResult)
+    passes: dict[str, RulePass] = field(default_factory=dict)
+    """By rule, of the rules that judged (a rule that failed has no say)."""
+
+    def add(self, rule: str, done: Pass) -> None:
+        self.plan.gather(done.result)
+        self.passes[rule] = done.made
 
 
 def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
