@@ -333,8 +333,13 @@ def test_errors_are_stored_without_url_passwords(ledger: Ledger) -> None:
     assert report.run.error == "lost postgresql://warden:***@db/warden?password=***"
 
 
-def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, clock: Clock) -> None:
-    """A dry run reads each key's claim: applied (by which run, when), failed (with the CRM's words), or none."""
+@pytest.mark.parametrize("crowd", [0, 20], ids=["fewer claims than keys", "more claims than keys"])
+def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, clock: Clock, crowd: int) -> None:
+    """A dry run reads each key's claim: applied (by which run, when), failed (with the CRM's words), or none; the
+    same whether the ledger holds fewer claims than the keys asked about (read in one pass) or more (looked up)."""
+    _, others = planned(ledger, *(reassign(f"006Z{n:03d}") for n in range(crowd)))
+    other_org = ledger.start_run("sla", "other-org", dry_run=False, now=T0)
+    ledger.claim_all(others + ledger.record_actions(other_org, [reassign("006C")] * min(crowd, 1)))
     applied_run, (applied,) = planned(ledger, reassign("006A"))
     _, (failed,) = planned(ledger, reassign("006B"))
     ledger.claim_all([applied, failed])
