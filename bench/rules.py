@@ -221,11 +221,12 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     print(f"recording only the records judged differently: {recording:.2f} s; the same plan recorded again comparing "
           f"all it carries (as every run did before; it writes nothing): {comparing.findings + comparing.rest:.2f} s, "
           f"{(comparing.findings + comparing.rest) / max(recording, 1e-9):.1f}x")
-    claims = claims_lookup(engine, planned)
+    claims, held = claims_lookup(engine, planned)
     total = compared.incremental_seconds + recording + claims
     print(f"the scheduled run as a dry run makes it, after its sync: rules {compared.incremental_seconds:.2f} s + "
           f"recording {recording:.2f} s + looking up the claims of its {len({a.key for a in plan.actions}):,} keys "
-          f"{claims:.2f} s = {total:.2f} s: {_against(total, INCREMENTAL_GOAL_SECONDS, scale)}")
+          f"among the ledger's {held:,} {claims:.2f} s = {total:.2f} s: "
+          f"{_against(total, INCREMENTAL_GOAL_SECONDS, scale)}")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -32,7 +32,7 @@ from store import mirror
 from store.collector import collections_every
 from store.db import session_factory
 from store.ledger import Ledger
-from store.models import ActionRow, FindingRow, RunRow, WatermarkRow
+from store.models import ActionRow, ClaimRow, FindingRow, RunRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
@@ -195,8 +195,11 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     return seconds
 
 
-def claims_lookup(engine: Engine, planned: Gathered) -> float:
-    """Seconds to look up the claim of every planned key, as a run does to say what an apply would do."""
+def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
+    """Seconds to look up the claim of every planned key, as a run does to say what an apply would do; and how
+    many claims the ledger holds (the lookup reads them all when they are no more than the keys)."""
     started = time.perf_counter()
     Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    with session_factory(engine)() as session:
+        return seconds, session.scalar(select(func.count()).select_from(ClaimRow)) or 0
