@@ -9,10 +9,10 @@ runs incrementally and in full on the same mirror, and the two must find the sam
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from store.models import ActionRow, ClaimRow, FindingRow, RunRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
+T = TypeVar("T")
 
 
 class Edits:
@@ -161,7 +162,7 @@ class Recorded:
     findings: float
     """Its findings: those new since the run before, and closing those gone."""
     rest: float
-    """Its skips and planned actions (a dry run's, kept as its findings are)."""
+    """Its skips and planned actions (a dry run's, kept as its findings are), and the commit of all three."""
     rows: int
     """Rows it added to the ledger's findings and actions."""
 
@@ -180,11 +181,11 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     for now, planned, say_how in runs:
         run_ids.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
         plan, passes = planned.plan, planned.passes if say_how else None
+        findings_done: list[float] = []
         started = time.perf_counter()
-        ledger.record_findings(run_id, plan.findings, rules, passes)
-        findings = time.perf_counter() - started
-        ledger.record_skips(run_id, plan.skips)
-        ledger.record_dry_plan(run_id, plan.actions, rules, passes)
+        ledger.record_dry_run(run_id, plan.findings, _noting_start(plan.skips, findings_done), plan.actions, rules,
+                              passes)
+        findings = findings_done[0] - started
         rest = time.perf_counter() - started - findings
         with sessions() as session:
             rows = sum(session.scalar(select(func.count()).select_from(model).where(model.run_id == run_id)) or 0
@@ -193,6 +194,12 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_(run_ids)))
     return seconds
+
+
+def _noting_start(items: Iterable[T], at: list[float]) -> Iterator[T]:
+    """``items``, noting in ``at`` when the first is asked for (all before it are recorded by then)."""
+    at.append(time.perf_counter())
+    yield from items
 
 
 def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:

@@ -170,17 +170,19 @@ def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, Rul
     """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
 
     A dry run's actions are recorded as its findings are, what changed since the last dry run (they have no ids
-    to claim); a run that applies records each of its own, to claim and mark.
+    to claim), all in one transaction; a run that applies records each of its own, to claim and mark.
     """
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
-        ledger.record_findings(run_id, counted(plan.findings, phase), judged, judged)
-        ledger.record_skips(run_id, counted(plan.skips, phase, start=len(plan.findings)))
+        findings = counted(plan.findings, phase)
+        skips = counted(plan.skips, phase, start=len(plan.findings))
         actions = counted(plan.actions, phase, start=before_actions)
-        if apply:
-            return list(zip(ledger.record_actions(run_id, actions), plan.actions, strict=True))
-        ledger.record_dry_plan(run_id, actions, judged, judged)
-        return []
+        if not apply:
+            ledger.record_dry_run(run_id, findings, skips, actions, judged, judged)
+            return []
+        ledger.record_findings(run_id, findings, judged, judged)
+        ledger.record_skips(run_id, skips)
+        return list(zip(ledger.record_actions(run_id, actions), plan.actions, strict=True))
 
 
 def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session], actions: list[Action],

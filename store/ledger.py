@@ -133,30 +133,36 @@ class Ledger:
         last is recorded from the records whose judgment changed alone, its other findings unread.
         """
         with self._sessions.begin() as session:
-            _record_changes(session, FindingRow, run_id, rules, passes or {}, _Kept(
-                "findings", _FINDING_COLUMNS, lambda result: result.findings, _finding_says,
-                lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))),
-                findings)
+            _record_findings(session, run_id, findings, rules, passes or {})
 
-    def record_dry_plan(self, run_id: str, actions: Iterable[Action], rules: Iterable[str] = (),
-                        passes: Mapping[str, RulePass] | None = None) -> None:
-        """Record a dry run's plan for ``rules`` as findings are kept: what is new since the last dry run, what is gone.
+    def record_dry_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip], actions: Iterable[Action],
+                       rules: Iterable[str] = (), passes: Mapping[str, RulePass] | None = None) -> None:
+        """Record a dry run's findings (:meth:`record_findings`), skips and plan for ``rules``, in one transaction.
 
-        A dry run's actions are never claimed, so they stay as planned and consecutive dry runs share
-        them; a run that applies records its own (:meth:`record_actions`), which it claims and marks.
+        The plan is kept as findings are: what is new since the last dry run, what is gone. A dry run's actions
+        are never claimed, so they stay as planned and consecutive dry runs share them; a run that applies records
+        its own (:meth:`record_actions`), which it claims and marks. In one transaction the findings and the plan
+        take one place in the ledger's order, whatever another run of the same rules records meanwhile: recorded
+        apart, a run that landed between them left the plan of one of the two wrong.
         """
+        rules = list(rules)
         with self._sessions.begin() as session:
-            at = stored_datetime(session.get_bind().dialect.name)(self._clock())
-            _record_changes(session, ActionRow, run_id, rules, passes or {}, _Kept(
-                "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
-                lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
-                           a.requires, ActionStatus.PLANNED.value, at, at)), actions)
+            _record_findings(session, run_id, findings, rules, passes or {})
+            _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
+            self._record_dry_plan(session, run_id, actions, rules, passes or {})
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         """Store a run's skips through the driver, as its findings."""
-        rows = ((run_id, s.rule, s.object.value, s.record_id, s.reason) for s in skips)
         with self._sessions.begin() as session:
-            _append_all(session, SkipRow, _SKIP_COLUMNS, rows)
+            _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
+
+    def _record_dry_plan(self, session: Session, run_id: str, actions: Iterable[Action], rules: Iterable[str],
+                         passes: Mapping[str, RulePass]) -> None:
+        at = stored_datetime(session.get_bind().dialect.name)(self._clock())
+        _record_changes(session, ActionRow, run_id, rules, passes, _Kept(
+            "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
+            lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
+                       a.requires, ActionStatus.PLANNED.value, at, at)), actions)
 
     def record_actions(self, run_id: str, actions: Iterable[Action]) -> list[int]:
         """Record the plan (status ``planned``); returns the action ids in the order given.
@@ -333,6 +339,17 @@ class _Kept(Generic[Ruled]):
     """What an item says, to tell it from the open rows."""
     row: Callable[[Ruled], tuple[Any, ...]]
     """An item's values for ``names``, turned to JSON only for the items written."""
+
+
+def _record_findings(session: Session, run_id: str, findings: Iterable[Finding], rules: Iterable[str],
+                     passes: Mapping[str, RulePass]) -> None:
+    _record_changes(session, FindingRow, run_id, rules, passes, _Kept(
+        "findings", _FINDING_COLUMNS, lambda result: result.findings, _finding_says,
+        lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))), findings)
+
+
+def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:
+    return ((run_id, s.rule, s.object.value, s.record_id, s.reason) for s in skips)
 
 
 def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],

@@ -1,3 +1,5 @@
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +13,7 @@ from config.policy_file import parse_policy
 from connectors.local import LocalCRM
 from domain.connector import RecordUpdate, WriteResult
 from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
-from jobs.pipeline import run_job
+from jobs.pipeline import RunResult, run_job
 from store import ledger as ledger_module
 from store.db import session_factory
 from store.ledger import Ledger
@@ -179,3 +181,36 @@ def test_a_scheduled_dry_run_records_only_what_changed_and_reads_back_everything
     assert sorted((f.record_id, f.reason) for f in report.findings) == sorted(
         (f.record_id, f.reason) for f in second.findings)
     assert sorted(a.key for a in report.actions) == sorted(a.action.key for a in second.actions)
+
+
+def test_two_dry_runs_at_once_each_read_back_their_own_findings_and_plan(
+        crm: LocalCRM, engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A dry run records its findings and its plan at one place in the ledger, whatever another run of the same rules
+    records meanwhile: a run that landed between the two would leave the first run's plan wrong in `ledger show`."""
+    other_done = threading.Event()
+    take_place = ledger_module._take_place
+    places_taken: list[str] = []
+
+    def slow_second_place(session: object, run_id: str) -> object:
+        places_taken.append(run_id)
+        if run_id == places_taken[0] and places_taken.count(run_id) == 2:  # the first run, between findings and plan
+            other_done.wait(timeout=3)  # the other run records all it found now, if the ledger lets it
+        return take_place(session, run_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger_module, "_take_place", slow_second_place)
+    first = threading.Thread(target=lambda: results.append(run(crm, engine, policy, apply=False)))
+    results: list[RunResult] = []
+    first.start()
+    while not places_taken:
+        time.sleep(0.01)
+    later = run_job("all", connector=LocalCRM(tmp_path / "crm.db", clock=lambda: NOW), connection="local",
+                    policy=policy, sessions=session_factory(engine), now=NOW + timedelta(days=7), apply=False)
+    other_done.set()
+    first.join()
+    ledger = Ledger(session_factory(engine))
+    for result in (*results, later):
+        report = ledger.run_report(result.run_id)
+        assert sorted((f.record_id, f.reason) for f in report.findings) == sorted(
+            (f.record_id, f.reason) for f in result.findings)
+        assert sorted(a.key for a in report.actions) == sorted(a.action.key for a in result.actions)
+    assert {f.record_id for f in later.findings} > {f.record_id for f in results[0].findings}  # o9 is late by then

@@ -86,8 +86,7 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
         given = {} if fate == "records without passes" else passes
         read_in_full.clear()
         run_id = ledger.start_run("all", connection, dry_run=True, now=org.now)
-        ledger.record_findings(run_id, plan.findings, list(passes), given)
-        ledger.record_dry_plan(run_id, plan.actions, list(passes), given)
+        ledger.record_dry_run(run_id, plan.findings, plan.skips, plan.actions, list(passes), given)
         recorded.append((run_id, plan))
         follows = fate == "records" and step > 0 and FATES[step - 1] == "records"
         judged_all = {rule for rule, made in passes.items() if made.carried_from is None}

@@ -418,13 +418,13 @@ def test_dry_runs_that_plan_the_same_actions_share_them_and_each_reads_back_its_
     before = _action_rows(engine)
     plan = [reassign(f"006{n:03d}") for n in range(100)]
     dry = [ledger.start_run("sla", "local", dry_run=True, now=T0)]
-    ledger.record_dry_plan(dry[0], plan, ["opp-sla"])
+    ledger.record_dry_run(dry[0], [], [], plan, ["opp-sla"])
     applying, ids = planned(ledger, *plan[:2])
     assert ledger.claim(ids[0]).proceed
     ledger.mark_applied(ids[0], result_id="006000")
     changed = [*plan[:50], replace(plan[50], payload={"owner_id": "005C"}), *plan[51:]]
     dry.append(ledger.start_run("sla", "local", dry_run=True, now=T0 + timedelta(minutes=15)))
-    ledger.record_dry_plan(dry[1], changed, ["opp-sla"])
+    ledger.record_dry_run(dry[1], [], [], changed, ["opp-sla"])
     assert _action_rows(engine) - before == 100 + 2 + 1
     for run_id, actions in zip(dry, (plan, changed), strict=True):
         report = ledger.run_report(run_id).actions

@@ -70,9 +70,9 @@ def test_a_dead_dry_run_leaves_the_plan_later_dry_runs_share_as_planned(engine: 
     ledger = Ledger(sessions, clock=lambda: NOW)
     plan = [_reassign("00Q7"), _task_for(_reassign("00Q7"))]
     dead = ledger.start_run("all", "local", dry_run=True, now=NOW)
-    ledger.record_dry_plan(dead, plan)
+    ledger.record_dry_run(dead, [], [], plan)
     later = ledger.start_run("all", "local", dry_run=True, now=NOW)
-    ledger.record_dry_plan(later, plan)
+    ledger.record_dry_run(later, [], [], plan)
     ledger.finish_run(dead, "failed", {})
     assert planned_dependents(sessions, [dead]) == []
     assert skip_unattempted(sessions, [dead], "not attempted", NOW) == 0
