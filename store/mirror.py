@@ -52,10 +52,15 @@ class ObjectCounts:
 class SyncReport:
     objects: dict[ObjectType, ObjectCounts] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    waited_on_crm_seconds: float = 0.0
+    """Of ``elapsed_seconds``, the time the writer waited for the CRM's records: the reads themselves when they
+    run in its thread, the waits for the read-ahead thread's next chunk when they do not. The rest is the
+    mirror's own work: a slow sync with little waiting is the database's doing, one that mostly waits the CRM's."""
 
     def as_dict(self) -> dict[str, Any]:
         counts = {str(obj): dataclasses.asdict(c) for obj, c in self.objects.items()}
-        return {**counts, "elapsed_seconds": round(self.elapsed_seconds, 3)}
+        return {**counts, "elapsed_seconds": round(self.elapsed_seconds, 3),
+                "waited_on_crm_seconds": round(self.waited_on_crm_seconds, 3)}
 
 
 def sync(
@@ -101,7 +106,8 @@ def sync(
     with collections_every(chunk_size * OBJECTS_PER_RECORD_IN_FLIGHT):
         for obj in objects:
             with progress.phase(f"sync {obj.value}") as phase:
-                report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+                report.objects[obj] = _sync_object(sessions, reader, connection, obj, chunk_size, read_up_to, phase,
+                                                   report)
             with sessions.begin() as session:
                 mark_synced(session, connection, obj, began)
     if isinstance(reader, KeepsState) and (kept := reader.saved_state()):
@@ -113,14 +119,17 @@ def sync(
 
 def _sync_object(
     sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
-    read_up_to: list[datetime], phase: Phase,
+    read_up_to: list[datetime], phase: Phase, report: SyncReport,
 ) -> ObjectCounts:
     if obj is ObjectType.OWNER:
         pages = PageCount(reader)
-        counts = _sync_owners(sessions, reader.owners(), connection)
+        started = time.perf_counter()
+        owners = reader.owners()
+        report.waited_on_crm_seconds += time.perf_counter() - started
+        counts = _sync_owners(sessions, owners, connection)
         phase.update(counts.upserted + counts.deleted, pages=pages.read())
     else:
-        counts = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to, phase)
+        counts = _sync_changes(sessions, reader, connection, obj, chunk_size, read_up_to, phase, report)
     if obj in stage_history.TRACKED and isinstance(reader, HistoryReader):
         stage_history.sync_crm_history(reader, sessions, connection, obj)
     return counts
@@ -128,7 +137,7 @@ def _sync_object(
 
 def _sync_changes(
     sessions: sessionmaker[Session], reader: Reader, connection: str, obj: ObjectType, chunk_size: int,
-    read_up_to: list[datetime], phase: Phase,
+    read_up_to: list[datetime], phase: Phase, report: SyncReport,
 ) -> ObjectCounts:
     table = _table(obj)
     with sessions.begin() as session:
@@ -153,7 +162,7 @@ def _sync_changes(
         # the reader and SQLite work in this process it would only contend with the writer for the GIL.
         chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
                   else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
-        for chunk in chunks:
+        for chunk in _waits_timed(chunks, report):
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
@@ -178,6 +187,17 @@ def _sync_changes(
     if newest is not None:
         read_up_to.append(newest)
     return counts
+
+
+def _waits_timed(chunks: Iterator[list[Record]], report: SyncReport) -> Iterator[list[Record]]:
+    """``chunks``, adding the time each took to arrive to ``report.waited_on_crm_seconds``."""
+    while True:
+        started = time.perf_counter()
+        chunk = next(chunks, None)
+        report.waited_on_crm_seconds += time.perf_counter() - started
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _changed_since_read(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -156,7 +157,35 @@ def test_sync_report_counts_and_times_each_object(engine: Engine, reader: FakeRe
     summary = report.as_dict()
     assert summary["elapsed_seconds"] == 2.5
     assert summary["account"] == {"upserted": 1, "deleted": 0}
-    assert set(summary) == {str(o) for o in ObjectType} | {"elapsed_seconds"}
+    assert set(summary) == {str(o) for o in ObjectType} | {"elapsed_seconds", "waited_on_crm_seconds"}
+
+
+class SlowCRM(FakeReader):
+    """A CRM that takes a while to hand over each record and its owner list, as one far away over the network."""
+
+    pause = 0.05
+
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        for record in super().iter_changed(object_type, since):
+            time.sleep(self.pause)
+            yield record
+
+    def owners(self) -> list[Owner]:
+        time.sleep(self.pause)
+        return super().owners()
+
+
+def test_sync_report_says_how_long_the_sync_waited_on_the_crm(engine: Engine) -> None:
+    """Of a sync's time, the report tells the share spent waiting for the CRM's records, whether they are read in
+    the writer's thread (a SQLite mirror of a local CRM) or ahead of it (PostgreSQL): what is left is the mirror's."""
+    slow = SlowCRM()
+    slow.put(*(opportunity(n, minutes=n) for n in range(1, 9)))
+    report = mirror.sync(slow, engine, "local")
+    assert 9 * SlowCRM.pause <= report.waited_on_crm_seconds <= report.elapsed_seconds
+    assert report.as_dict()["waited_on_crm_seconds"] == round(report.waited_on_crm_seconds, 3)
+    fast = FakeReader()
+    fast.put(*(opportunity(n, minutes=n) for n in range(1, 9)))
+    assert mirror.sync(fast, engine, "other").waited_on_crm_seconds < 9 * SlowCRM.pause
 
 
 def test_records_with_later_changes_in_one_chunk_keep_the_last_version(engine: Engine) -> None:
