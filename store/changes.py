@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from domain.records import RECORD_CLASSES, Account, ObjectType, Record, Task, TaskType
 from store.aggregates import one_of
 from store.db import one_at_a_time
-from store.ingest import COLUMNS, table_of
+from store.ingest import COLUMNS, append_rows, table_of
 from store.models import MirrorChangeRow, TaskRow
 
 EVERYTHING = "*"
@@ -36,6 +37,7 @@ IDENTITY_FIELDS = ("name", "owner_id", "created_at", "website", "phone", "billin
 (``dedupe.lead_match``) read of an account: every field but the account type and the update stamp.
 Stale deals read a partner account's owner (``jobs.rule_passes``)."""
 _IDS_PER_QUERY = 5000
+_CHANGES = cast(Table, MirrorChangeRow.__table__)
 
 
 @dataclass
@@ -70,19 +72,18 @@ def _in_commit_order(session: Session, connection: str) -> None:
 
 def note_records(session: Session, connection: str, obj: ObjectType, records: Collection[Record]) -> None:
     """Log ``records`` as changed; for tasks, also what they were and are now about."""
-    rows = [{"connection": connection, "object": obj.value, "record_id": r.id} for r in records]
+    rows = [(connection, obj.value, r.id) for r in records]
     if obj is ObjectType.TASK:
         about, called = _parents_before(session, connection, [r.id for r in records])
         about |= {p for r in records if isinstance(r, Task) for p in (r.what_id, r.who_id) if p}
         called |= {r.what_id for r in records if isinstance(r, Task) and r.task_type is TaskType.CALL and r.what_id}
-        rows += [{"connection": connection, "object": ACTIVITY, "record_id": p} for p in sorted(about)]
-        rows += [{"connection": connection, "object": CALL_ACTIVITY, "record_id": p} for p in sorted(called)]
+        rows += [(connection, ACTIVITY, p) for p in sorted(about)]
+        rows += [(connection, CALL_ACTIVITY, p) for p in sorted(called)]
     if obj is ObjectType.ACCOUNT:
-        rows += [{"connection": connection, "object": ACCOUNT_IDENTITY, "record_id": i}
-                 for i in sorted(_identity_changed(session, connection, records))]
-    if rows:
+        rows += [(connection, ACCOUNT_IDENTITY, i) for i in sorted(_identity_changed(session, connection, records))]
+    if rows:  # through the driver (COPY on PostgreSQL): 190,000 rows for a 1% change of ten million records
         _in_commit_order(session, connection)
-        session.execute(insert(MirrorChangeRow), rows)
+        append_rows(session, _CHANGES, ("connection", "object", "record_id"), rows)
 
 
 def _parents_before(session: Session, connection: str, task_ids: list[str]) -> tuple[set[str], set[str]]:

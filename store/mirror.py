@@ -24,7 +24,7 @@ from domain.connector import HistoryReader, KeepsState, Reader, ReadsAhead, read
 from domain.org import Calls
 from domain.progress import NO_PROGRESS, Phase, Progress
 from domain.records import RECORD_CLASSES, Lead, ObjectType, Opportunity, Owner, Record, Task
-from store import aggregates, bulk_indexes, stage_history
+from store import aggregates, bulk_indexes, stage_history, statistics
 from store.activities import activities_since
 from store.changes import note_everything, note_records
 from store.collector import collections_every
@@ -145,6 +145,8 @@ def _sync_changes(
         if bulk_indexes.restore(session, table):  # an earlier first sync of the type stopped midway
             stage_history.start_loaded(session, obj)
     counts = ObjectCounts()
+    if since is not None:  # its lookups by id, right after a first sync filled the table, need the planner's statistics
+        statistics.refresh(sessions, [table.name])
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
             note_everything(session, connection, obj)

@@ -7,6 +7,11 @@ analyzes a table once a tenth of it changed, but it may be off, or not yet have 
 a first sync (or a bulk load) has just filled: ``refresh`` analyzes the tables past that same
 threshold, or never analyzed, and is one catalog query when none is. SQLite plans without them.
 
+An incremental sync refreshes its table's statistics before it writes: it looks up the records it read by id
+(what a changed task was about, a deal's stage before). Right after a first sync of ten million records, with
+no statistics, PostgreSQL found each batch of 5,000 tasks by filtering the whole table (1.2 s a batch, 26.7 s
+for a 1% change where 2.3 s do).
+
 Rules' stored judgments (``rule_state``) need them too: a full pass rewrites a rule's share of the
 table, and the next incremental pass deletes the judgments that changed by record id. Without
 statistics PostgreSQL found those through the ``recheck_at`` index, reading the rule's whole share
