@@ -145,11 +145,11 @@ def _sync_changes(
         if bulk_indexes.restore(session, table):  # an earlier first sync of the type stopped midway
             stage_history.start_loaded(session, obj)
     counts = ObjectCounts()
-    if since is not None:  # its lookups by id, right after a first sync filled the table, need the planner's statistics
-        statistics.refresh(sessions, [table.name])
     if since is None:
         with sessions.begin() as session:  # rules that follow change judge every record of the type again
             note_everything(session, connection, obj)
+    else:  # its lookups by id, right after a first sync filled the table, need the planner's statistics
+        statistics.refresh(sessions, [table.name])
     changes = reader.iter_changed(obj, since)
     told = SyncProgress(reader, phase)
     newest = since
