@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.collector_time import CollectorTime, collector_time
 from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
 from config.policy import Policy
 from domain.org import History
-from domain.plan import RuleResult
+from domain.plan import Action, ActionStatus, RuleResult
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
@@ -29,8 +29,10 @@ from enforcement.registry import rules_for
 from jobs import rule_passes
 from jobs.rule_passes import Gathered
 from store import mirror
+from store.claims import claim_key
 from store.collector import collections_every
 from store.db import session_factory
+from store.ingest import append_rows, stored_datetime
 from store.ledger import Ledger
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, WatermarkRow
 
@@ -210,3 +212,71 @@ def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     with session_factory(engine)() as session:
         return seconds, session.scalar(select(func.count()).select_from(ClaimRow)) or 0
+
+
+@dataclass(frozen=True)
+class Applying:
+    """The ledger's share of an applying scheduled run, after a run applied every action the full pass planned."""
+
+    seconds: float
+    """Looking up its keys' claims, recording its findings, skips and plan, claiming what it has to and reading
+    back what became of it, as a run does now."""
+    rows: int
+    """Action rows of its own it recorded (to claim and mark)."""
+    old_seconds: float
+    """Its actions as a run recorded them before: every action a row of its own, claimed (the applied ones refused
+    a batch at a time) and read back; its findings and skips left out (they are recorded alike both ways)."""
+    old_rows: int
+
+
+def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: list[str], now: datetime) -> Applying:
+    """Record ``first`` at ``now`` as an applying run that applied all it planned, then ``planned`` after ``LATER``
+    as an applying run does now, and again after ``2 * LATER`` as runs did before; the runs are deleted afterwards.
+
+    What the CRM would be sent is left out: in a steady state it is the few actions no run applied yet.
+    """
+    sessions = session_factory(engine)
+    ledger = Ledger(sessions)
+    plan = first.plan
+    setup = ledger.start_run("all", CONNECTION, dry_run=False, now=now)
+    ids = ledger.record_applying_run(setup, plan.findings, plan.skips, plan.actions, plan.actions, rules, first.passes)
+    _applied_by(sessions, setup, ids, plan.actions, now)
+    plan = planned.plan
+    keys = {a.key for a in plan.actions}
+    current = ledger.start_run("all", CONNECTION, dry_run=False, now=now + LATER)
+    started = time.perf_counter()
+    held = ledger.held_claims(CONNECTION, keys)
+    to_claim = [a for a in plan.actions
+                if (claim := held.get(a.key)) is None or claim.status is not ActionStatus.APPLIED]
+    ids = ledger.record_applying_run(current, plan.findings, plan.skips, plan.actions, to_claim, rules,
+                                     planned.passes)
+    ledger.claim_all(ids)
+    ledger.action_statuses(ids)
+    seconds = time.perf_counter() - started
+    before = ledger.start_run("all", CONNECTION, dry_run=False, now=now + 2 * LATER)
+    ledger.record_findings(before, plan.findings, rules, planned.passes)
+    ledger.record_skips(before, plan.skips)
+    started = time.perf_counter()
+    old_ids = ledger.record_actions(before, plan.actions)
+    ledger.held_claims(CONNECTION, keys)
+    ledger.claim_all(old_ids)
+    ledger.action_statuses(old_ids)
+    old_seconds = time.perf_counter() - started
+    with sessions.begin() as session:
+        session.execute(delete(RunRow).where(RunRow.id.in_([setup, current, before])))
+    return Applying(seconds, len(ids), old_seconds, len(old_ids))
+
+
+def _applied_by(sessions: sessionmaker[Session], run_id: str, ids: list[int], actions: list[Action],
+                at: datetime) -> None:
+    """Claims of ``run_id``'s actions, applied: what a run that sent them all to the CRM leaves (written straight
+    in, as claiming and marking them one batch at a time would take minutes at full size)."""
+    first: dict[str, int] = {}
+    for action_id, action in zip(ids, actions, strict=True):
+        first.setdefault(claim_key(CONNECTION, action.key), action_id)
+    with sessions.begin() as session:
+        stamp = stored_datetime(session.get_bind().dialect.name)(at)
+        append_rows(session, ClaimRow.__table__, ("key", "action_id", "status", "run_id", "updated_at"),
+                    [(key, action_id, ActionStatus.APPLIED.value, run_id, stamp) for key, action_id in first.items()])
+        session.execute(update(ActionRow).where(ActionRow.run_id == run_id, ActionRow.opened.is_(None))
+                        .values(status=ActionStatus.APPLIED.value))

@@ -7,9 +7,9 @@ import sys
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.plan import Action
+from domain.plan import Action, ActionStatus
 from jobs.pipeline import RunResult
-from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
+from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes
 from jobs.report import as_json, print_run
 from store.ledger import Ledger
 from store.run_report import RunReport, UnknownRunError
@@ -42,12 +42,18 @@ def print_ledger_run(sessions: sessionmaker[Session], run_id: str, console: Cons
             return False
         run_id = latest[0].id
     try:
-        result = load_result(ledger.run_report(run_id))
+        report = ledger.run_report(run_id)
     except UnknownRunError:
         return False
+    result = load_result(report)
+    actions = [a.action for a in result.actions]
     if result.dry_run:  # what an apply would do now, as `warden run` says of a dry run
-        actions = [a.action for a in result.actions]
         result.actions = dry_run_outcomes(actions, ledger.held_claims(result.connection, {a.key for a in actions}))
+    elif shared := {entry.key for entry in report.actions if entry.shared}:  # applied by an earlier run
+        held = ledger.held_claims(result.connection, shared)
+        result.actions = [applied_before(outcome.action, claim)
+                          if entry.shared and (claim := held.get(entry.key)) and claim.status is ActionStatus.APPLIED
+                          else outcome for entry, outcome in zip(report.actions, result.actions, strict=True)]
     if json_output:
         sys.stdout.write(as_json(result) + "\n")
     else:

@@ -29,7 +29,7 @@ from enforcement.registry import rules_for
 from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
-from jobs.plan_outcome import ActionOutcome, dry_run_outcomes
+from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes
 from store import mirror, statistics
 from store.activities import sync_activities
 from store.claims import Held
@@ -142,9 +142,9 @@ def _run(
         return
     gathered = _evaluate(result, policy, sessions, full, progress)
     plan = gathered.plan
-    recorded = _record(result.run_id, ledger, plan, gathered.passes, progress, apply=apply)
-    result.findings, result.skips = plan.findings, plan.skips
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
+    recorded = _record(result.run_id, ledger, plan, gathered.passes, claims, progress, apply=apply)
+    result.findings, result.skips = plan.findings, plan.skips
     pairs = _limit(result, ledger, policy, sessions, plan.actions, recorded, claims, apply=apply,
                    allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
@@ -153,7 +153,7 @@ def _run(
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
     outcome = apply_actions(connector, ledger, pairs, progress) if ready else None
-    result.actions = (_applied(ledger, recorded) if apply
+    result.actions = (_applied(ledger, plan.actions, recorded, claims) if apply
                       else dry_run_outcomes(plan.actions, claims))
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
@@ -165,12 +165,12 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], progress: Progress, *,
-            apply: bool) -> list[tuple[int, Action]]:
+def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], claims: Mapping[str, Held],
+            progress: Progress, *, apply: bool) -> list[tuple[int, Action]]:
     """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
 
-    A dry run's actions are recorded as its findings are, what changed since the last dry run (they have no ids
-    to claim), all in one transaction; a run that applies records each of its own, to claim and mark.
+    All in one transaction. An applying run records a row of its own, to claim and mark, for each action whose key
+    no run has applied (``claims``); the others stay in the plan that runs share, as all of a dry run's do.
     """
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
@@ -180,9 +180,9 @@ def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, Rul
         if not apply:
             ledger.record_dry_run(run_id, findings, skips, actions, judged, judged)
             return []
-        ledger.record_findings(run_id, findings, judged, judged)
-        ledger.record_skips(run_id, skips)
-        return list(zip(ledger.record_actions(run_id, actions), plan.actions, strict=True))
+        to_claim = [a for a in plan.actions if not _applied_before(claims.get(a.key))]
+        return list(zip(ledger.record_applying_run(run_id, findings, skips, actions, to_claim, judged, judged),
+                        to_claim, strict=True))
 
 
 def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session], actions: list[Action],
@@ -204,11 +204,20 @@ def _applied_before(claim: Held | None) -> bool:
     return claim is not None and claim.status is ActionStatus.APPLIED
 
 
-def _applied(ledger: Ledger, pairs: list[tuple[int, Action]]) -> list[ActionOutcome]:
-    """What became of each action of an applying run."""
+def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Action]],
+             claims: Mapping[str, Held]) -> list[ActionOutcome]:
+    """What became of each action of an applying run, in the plan's order; ``pairs``: those it recorded, in order."""
     statuses = ledger.action_statuses([i for i, _ in pairs])
-    return [ActionOutcome(a, *statuses.get(i, (ActionStatus.PLANNED.value, None)))
-            for i, a in pairs]
+    own = iter(pairs)
+    outcomes: list[ActionOutcome] = []
+    for action in actions:
+        held = claims.get(action.key)
+        if held is not None and _applied_before(held):
+            outcomes.append(applied_before(action, held))
+        else:
+            action_id, _ = next(own)
+            outcomes.append(ActionOutcome(action, *statuses.get(action_id, (ActionStatus.PLANNED.value, None))))
+    return outcomes
 
 
 def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.plan import Action, ActionStatus, PlanStatus
-from store.claims import Held
+from store.claims import Held, applied_in
 
 
 @dataclass
@@ -30,6 +30,14 @@ class ActionOutcome:
 def dry_run_outcomes(actions: Sequence[Action], claims: Mapping[str, Held]) -> list[ActionOutcome]:
     """Each action of a dry run with what an apply would do with it, given its key's claim (``Ledger.held_claims``)."""
     return [_judged(action, claims.get(action.key)) for action in actions]
+
+
+def applied_before(action: Action, held: Held) -> ActionOutcome:
+    """An applying run's action whose key a run had already applied (``held``): skipped, as its claim refuses it.
+
+    The run keeps no row of its own for such an action, only the plan's shared one (``Ledger.record_applying_run``).
+    """
+    return ActionOutcome(action, ActionStatus.SKIPPED.value, applied_in(held.run_id))
 
 
 def _judged(action: Action, held: Held | None) -> ActionOutcome:

@@ -69,6 +69,11 @@ class Held:
     """The CRM's words, when it failed."""
 
 
+def applied_in(run_id: str) -> str:
+    """Why an action is not applied again: a run applied its key."""
+    return f"already applied in run {run_id}"
+
+
 def claim_key(connection: str, key: str) -> str:
     """The claim's key of an action keyed ``key`` in ``connection``."""
     return f"{connection}{SEPARATOR}{key}"
@@ -190,7 +195,7 @@ def _refuse_applied(sessions: sessionmaker[Session], action_ids: Sequence[int], 
                 .join(RunRow, RunRow.id == ActionRow.run_id)
                 .join(ClaimRow, ClaimRow.key == claim_key_of(RunRow.connection, ActionRow.key))
                 .where(ActionRow.id.in_(action_ids), ClaimRow.status == ActionStatus.APPLIED.value))
-        refused = {action_id: (holder, f"already applied in run {run_id}")
+        refused = {action_id: (holder, applied_in(run_id))
                    for action_id, holder, run_id in session.execute(stmt)}
         skipped = [{"id": action_id, "status": ActionStatus.SKIPPED.value, "error": reason, "updated_at": now}
                    for action_id, (holder, reason) in refused.items() if holder != action_id]
@@ -236,9 +241,9 @@ def _decide(
     session: Session, held: ClaimRow, action_id: int, run_id: str, now: datetime, lease: timedelta | None
 ) -> Claim:
     if held.status == ActionStatus.APPLIED and held.action_id != action_id:
-        return _refuse(session, action_id, now, f"already applied in run {held.run_id}")
+        return _refuse(session, action_id, now, applied_in(held.run_id))
     if held.status == ActionStatus.APPLIED:
-        return Claim(proceed=False, reason=f"already applied in run {held.run_id}")
+        return Claim(proceed=False, reason=applied_in(held.run_id))
     if held.action_id != action_id and held.status == ActionStatus.PLANNED and _in_progress(session, held, now, lease):
         return _refuse(session, action_id, now, f"being applied by run {held.run_id} since {held.updated_at:%H:%M:%S}")
     held.action_id, held.run_id = action_id, run_id

@@ -139,25 +139,40 @@ class Ledger:
                        rules: Iterable[str] = (), passes: Mapping[str, RulePass] | None = None) -> None:
         """Record a dry run's findings (:meth:`record_findings`), skips and plan for ``rules``, in one transaction.
 
-        The plan is kept as findings are: what is new since the last dry run, what is gone. A dry run's actions
-        are never claimed, so they stay as planned and consecutive dry runs share them; a run that applies records
-        its own (:meth:`record_actions`), which it claims and marks. In one transaction the findings and the plan
-        take one place in the ledger's order, whatever another run of the same rules records meanwhile: recorded
-        apart, a run that landed between them left the plan of one of the two wrong.
+        The plan is kept as findings are: what is new since the last run of its rules, what is gone; runs share its
+        rows, which are never claimed. In one transaction the findings and the plan take one place in the ledger's
+        order, whatever another run of the same rules records meanwhile: recorded apart, a run that landed between
+        them left the plan of one of the two wrong.
         """
-        rules = list(rules)
+        self._record_run(run_id, findings, skips, actions, (), list(rules), passes or {})
+
+    def record_applying_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip],
+                            actions: Iterable[Action], to_claim: Iterable[Action], rules: Iterable[str] = (),
+                            passes: Mapping[str, RulePass] | None = None) -> list[int]:
+        """Record an applying run as a dry run, with a row of its own, to claim and mark, for each of ``to_claim``.
+
+        Returns the ids of those rows, in the order given.
+
+        ``to_claim``: the actions no run has applied yet. A scheduled run carries forward hundreds of thousands of
+        actions that earlier runs applied: they stay in the shared plan, not recorded and refused again every run.
+        """
+        return self._record_run(run_id, findings, skips, actions, to_claim, list(rules), passes or {})
+
+    def _record_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip], actions: Iterable[Action],
+                    to_claim: Iterable[Action], rules: list[str], passes: Mapping[str, RulePass]) -> list[int]:
         with self._sessions.begin() as session:
-            _record_findings(session, run_id, findings, rules, passes or {})
+            _record_findings(session, run_id, findings, rules, passes)
             _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
-            self._record_dry_plan(session, run_id, actions, rules, passes or {})
+            self._record_plan(session, run_id, actions, rules, passes)
+            return self._record_own_actions(session, run_id, to_claim)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
         """Store a run's skips through the driver, as its findings."""
         with self._sessions.begin() as session:
             _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
 
-    def _record_dry_plan(self, session: Session, run_id: str, actions: Iterable[Action], rules: Iterable[str],
-                         passes: Mapping[str, RulePass]) -> None:
+    def _record_plan(self, session: Session, run_id: str, actions: Iterable[Action], rules: Iterable[str],
+                     passes: Mapping[str, RulePass]) -> None:
         at = stored_datetime(session.get_bind().dialect.name)(self._clock())
         _record_changes(session, ActionRow, run_id, rules, passes, _Kept(
             "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
@@ -165,22 +180,25 @@ class Ledger:
                        a.requires, ActionStatus.PLANNED.value, at, at)), actions)
 
     def record_actions(self, run_id: str, actions: Iterable[Action]) -> list[int]:
-        """Record the plan (status ``planned``); returns the action ids in the order given.
-
-        Written through the driver as findings are: a scheduled run at full size records every action its
-        rules carry forward, and SQLAlchemy's insert returning each id took minutes for them on PostgreSQL.
-        The ids are read back as the run's newest rows: ids grow in the order rows are written (the
-        rowid on SQLite, the id sequence on PostgreSQL, whatever other runs write meanwhile).
-        """
+        """Record actions of the run's own (status ``planned``), to claim and mark; their ids in the order given."""
         with self._sessions.begin() as session:
-            at = stored_datetime(session.get_bind().dialect.name)(self._clock())
-            rows = ((run_id, a.key, a.kind.value, a.object.value, a.record_id, a.rule, a.reason, json.dumps(a.payload),
-                     ActionStatus.PLANNED.value, at, at, a.requires) for a in actions)
-            written = _append_all(session, ActionRow, _ACTION_COLUMNS, rows)
-            if not written:
-                return []
-            newest = select(ActionRow.id).where(ActionRow.run_id == run_id).order_by(ActionRow.id.desc()).limit(written)
-            return list(reversed(session.scalars(newest).all()))
+            return self._record_own_actions(session, run_id, actions)
+
+    def _record_own_actions(self, session: Session, run_id: str, actions: Iterable[Action]) -> list[int]:
+        """Written through the driver as findings are, the ids read back as the run's newest rows.
+
+        SQLAlchemy's insert returning each id took minutes for a full plan on PostgreSQL. Ids grow in the order rows
+        are written (the rowid on SQLite, the id sequence on PostgreSQL, whatever other runs write meanwhile).
+        """
+        at = stored_datetime(session.get_bind().dialect.name)(self._clock())
+        rows = ((run_id, a.key, a.kind.value, a.object.value, a.record_id, a.rule, a.reason, json.dumps(a.payload),
+                 ActionStatus.PLANNED.value, at, at, a.requires) for a in actions)
+        written = _append_all(session, ActionRow, _ACTION_COLUMNS, rows)
+        if not written:
+            return []
+        own = ActionRow.run_id == run_id, ActionRow.opened.is_(None)
+        newest = select(ActionRow.id).where(*own).order_by(ActionRow.id.desc()).limit(written)
+        return list(reversed(session.scalars(newest).all()))
 
     def claim(self, action_id: int) -> Claim:
         """The exactly-once gate: call before the CRM; proceed only if the claim says so."""
@@ -328,7 +346,7 @@ def _append_all(session: Session, model: type[Any], names: Sequence[str], rows: 
 
 @dataclass(frozen=True)
 class _Kept(Generic[Ruled]):
-    """What a run keeps as intervals of ``model`` rows (findings, or a dry run's plan), and how to write them."""
+    """What a run keeps as intervals of ``model`` rows (findings, or the plan), and how to write them."""
 
     name: str
     """As ``RecordedPassRow.kept`` names it."""

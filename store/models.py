@@ -235,7 +235,7 @@ class RunRow(Base):
     recorded: Mapped[int | None]
     """The run's place in the ledger's order of recording (None: it recorded no findings nor plan)."""
     rules: Mapped[list[str] | None] = mapped_column(JSON)
-    """The rules whose findings (and a dry run's plan) the run recorded; a rule missing had no say (it failed)."""
+    """The rules whose findings (and plan) the run recorded; a rule missing had no say (it failed)."""
 
 
 def _run_id() -> Mapped[str]:
@@ -294,9 +294,10 @@ class SkipRow(Base):
 class ActionRow(Base):
     """An action a run planned, with what became of it.
 
-    A run that applies records its own rows, which it claims and marks. A dry run's plan is kept as
-    findings are (``FindingRow``): one row while an action stays planned the same, from the dry run that
-    first planned it (``opened``) to the first dry run of its rule without it (``closed``).
+    Every run's plan is kept as findings are (``FindingRow``): one row, shared by the runs of its rule,
+    while an action stays planned the same, from the run that first planned it (``opened``) to the first
+    run of its rule without it (``closed``); these rows are never claimed. A run that applies also records
+    a row of its own (no ``opened``) for each action no run has applied yet, which it claims and marks.
     """
 
     __tablename__ = "actions"
@@ -305,7 +306,7 @@ class ActionRow(Base):
                       _open_by_record("actions"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
-    """The run that planned it (for a dry run's plan, the first that did)."""
+    """The run that planned it (for the shared plan, the first that did)."""
     key: Mapped[str] = mapped_column(index=True)
     kind: Mapped[str]
     object: Mapped[str]
@@ -322,7 +323,7 @@ class ActionRow(Base):
     requires: Mapped[str | None]
     """Key of the action that must be applied first (``Action.requires``), so a resumed run knows."""
     connection: Mapped[str | None]
-    """A dry run's plan only (None: the row is its run's own), as are the three below."""
+    """The shared plan only (None: the row is its run's own), as are the three below."""
     fingerprint: Mapped[str | None]
     opened: Mapped[int | None]
     closed: Mapped[int | None]
@@ -436,7 +437,7 @@ class RecordedPassRow(Base):
     connection: Mapped[str] = mapped_column(primary_key=True)
     rule: Mapped[str] = mapped_column(primary_key=True)
     kept: Mapped[str] = mapped_column(primary_key=True)
-    """``findings``, or ``plan`` for a dry run's planned actions."""
+    """``findings``, or ``plan`` for the planned actions."""
     pass_id: Mapped[str]
     run_id: Mapped[str] = _run_id()
 

@@ -1,4 +1,4 @@
-"""Which ledger rows are a run's: kept as intervals, a finding or a dry run's planned action is shared by runs.
+"""Which ledger rows are a run's: kept as intervals, a finding or a planned action is shared by runs.
 
 A row of a run's rules belongs to every run whose place in the order of recording (``RunRow.recorded``)
 lies from the row's ``opened`` up to, not including, its ``closed`` (``store.models.FindingRow``).
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, and_, false, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from store.models import ActionRow, FindingRow, RunRow
 
@@ -30,6 +30,12 @@ def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
 
 
 def planned_by(run: RunRow) -> ColumnElement[bool]:
-    """The actions ``run`` planned: its own rows and, for a dry run, its plan as kept across dry runs."""
+    """The actions ``run`` planned: its own rows, and its plan as kept across runs less what it has own rows for.
+
+    A dry run has no rows of its own; an applying run has them for the actions it claimed, which the kept plan also
+    holds, and for these its own row says what became of them.
+    """
     own = and_(ActionRow.run_id == run.id, ActionRow.opened.is_(None))
-    return or_(own, recorded_by(ActionRow, run)) if run.dry_run else own
+    mine = aliased(ActionRow)
+    claimed = select(mine.key).where(mine.run_id == run.id, mine.opened.is_(None))
+    return or_(own, and_(recorded_by(ActionRow, run), ActionRow.key.not_in(claimed)))

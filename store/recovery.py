@@ -20,7 +20,7 @@ from store.models import ActionRow, ClaimRow, RunRow
 
 PLANNED = ActionStatus.PLANNED.value
 _own = ActionRow.opened.is_(None)
-"""A run's own actions: a dry run's plan, kept across dry runs (``ActionRow``), is never applied nor settled."""
+"""A run's own actions: the plan runs share (``ActionRow``) is never applied nor settled."""
 
 
 def jobs_to_settle(sessions: sessionmaker[Session], connection: str) -> set[str]:

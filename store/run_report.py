@@ -50,6 +50,9 @@ class ActionEntry:
     result_id: str | None
     created_at: datetime
     updated_at: datetime
+    shared: bool
+    """A row of the plan that runs share, not the run's own: an applying run keeps no row of its own for an action
+    whose key a run had already applied, so its status here is not what became of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +98,5 @@ def _action_entry(row: ActionRow) -> ActionEntry:
     return ActionEntry(
         row.id, row.key, ActionKind(row.kind), ObjectType(row.object), row.record_id, row.rule, row.reason,
         row.payload, ActionStatus(row.status), row.error, row.result_id, row.created_at, row.updated_at,
+        row.opened is not None,
     )

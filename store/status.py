@@ -17,7 +17,7 @@ from store.models import ActionRow, ClaimRow, RunRow
 class Activity:
     api_calls: int
     pending_actions: int
-    """Planned by an applying run, not yet done."""
+    """Planned by an applying run, not yet done (of its own rows: the plan runs share is never done)."""
     pending_digests: int
     """The latest sending digest run did not deliver them."""
 
@@ -31,7 +31,7 @@ def connection_activity(sessions: sessionmaker[Session], connection: str, since:
         .select_from(ActionRow)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, RunRow.dry_run.is_(False), RunRow.job != digest_job,
-               ActionRow.status == ActionStatus.PLANNED.value)
+               ActionRow.status == ActionStatus.PLANNED.value, ActionRow.opened.is_(None))
     )
     with sessions() as session:
         calls = sum(int((s or {}).get("api_calls", {}).get("total", 0)) for s in session.scalars(today))

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bench import rules
 from store.db import make_engine
-from store.models import ActionRow, FindingRow, RunRow
+from store.models import ActionRow, ClaimRow, FindingRow, RunRow
 
 
 def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
@@ -37,8 +37,16 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
                       r"(\d+\.\d\d) s: .*goal < 5 s", out)
     assert whole and int(whole[3].replace(",", "")) > 0
     assert abs(float(whole[1]) + float(whole[2]) + float(whole[4]) - float(whole[5])) <= 0.02
+    applying = re.search(r"the same run applying, after a run applied all the full pass planned: its ledger's share "
+                         r"\(claims looked up, findings, skips and plan recorded, ([\d,]+) actions of its own claimed "
+                         r"and read back\) (\d+\.\d\d) s; rules \+ ledger = \d+\.\d\d s: .*goal < 5 s", out)
+    before = re.search(r"its actions as an applying run recorded them before \(each of the ([\d,]+) a row of its own, "
+                       r"claimed, the applied ones refused\): \d+\.\d\d s for the actions alone, \d+\.\dx", out)
+    assert applying and before
+    own, every = (int(found[1].replace(",", "")) for found in (applying, before))
+    assert 0 <= own < every  # the actions a run applied are not recorded again, measured beside the way before
     engine = make_engine(url)
     with engine.connect() as connection:  # a kept org does not grow by a run's ledger on every rerun
-        assert [connection.scalar(select(func.count()).select_from(row)) for row in (RunRow, FindingRow, ActionRow)] \
-            == [0, 0, 0]
+        assert [connection.scalar(select(func.count()).select_from(row))
+                for row in (RunRow, FindingRow, ActionRow, ClaimRow)] == [0, 0, 0, 0]
     engine.dispose()

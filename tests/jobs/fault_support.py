@@ -96,7 +96,7 @@ def setup(tmp_path: Path, seeded: Path, database_url: str, engine: Engine) -> Se
 def applied_keys(engine: Engine) -> Counter[str]:
     with session_factory(engine)() as session:
         stmt = select(ActionRow.key).join(RunRow, RunRow.id == ActionRow.run_id).where(
-            RunRow.dry_run.is_(False), ActionRow.status == ActionStatus.APPLIED.value)
+            RunRow.dry_run.is_(False), ActionRow.opened.is_(None), ActionRow.status == ActionStatus.APPLIED.value)
         return Counter(session.scalars(stmt))
 
 
@@ -109,7 +109,8 @@ def assert_settled(engine: Engine) -> Counter[str]:
         running = session.scalars(select(RunRow.id).where(RunRow.status == "running")).all()
         planned = session.scalars(
             select(ActionRow.key).join(RunRow, RunRow.id == ActionRow.run_id)
-            .where(RunRow.dry_run.is_(False), ActionRow.status == ActionStatus.PLANNED.value)).all()
+            .where(RunRow.dry_run.is_(False), ActionRow.opened.is_(None),  # the runs' own: the shared plan is never
+                   ActionRow.status == ActionStatus.PLANNED.value)).all()  # applied nor settled
     assert not running, f"runs left running: {running}"
     assert not planned, f"actions left planned: {planned}"
     return applied

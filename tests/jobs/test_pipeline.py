@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -6,18 +7,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from rich.console import Console
 from sqlalchemy import Engine, select
 
 from config.policy import Policy
 from config.policy_file import parse_policy
 from connectors.local import LocalCRM
 from domain.connector import RecordUpdate, WriteResult
-from domain.records import ObjectType, Opportunity, Owner, Task, TaskStatus
+from domain.records import ObjectType, Opportunity, Owner, Task, TaskPriority, TaskStatus, TaskType
+from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
+from notify.collect import open_findings
 from store import ledger as ledger_module
 from store.db import session_factory
 from store.ledger import Ledger
-from store.models import SnapshotRow
+from store.models import ActionRow, SnapshotRow
 
 NY = ZoneInfo("America/New_York")
 CREATED = datetime(2026, 10, 19, 10, 0, tzinfo=NY).astimezone(UTC)
@@ -214,3 +218,41 @@ def test_two_dry_runs_at_once_each_read_back_their_own_findings_and_plan(
             (f.record_id, f.reason) for f in result.findings)
         assert sorted(a.key for a in report.actions) == sorted(a.action.key for a in result.actions)
     assert {f.record_id for f in later.findings} > {f.record_id for f in results[0].findings}  # o9 is late by then
+
+
+def test_an_applying_run_adds_no_row_for_what_a_run_applied_yet_says_so_everywhere(
+        crm: LocalCRM, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scheduled applying run carries forward the actions earlier runs applied (hundreds of thousands at full size):
+    it records and claims only the rest, yet its output, `ledger show` and the digest still say of each carried
+    action that a run applied it."""
+    policy = parse_policy(POLICY + "  - {id: overdue-tasks, kind: overdue, manager_after_days: 3}\n")
+    crm.refused = "none"
+    due = (NOW - timedelta(days=5)).date()
+    crm.insert_records([Task(f"t{i}", f"Call {i}", "u-a", TaskStatus.OPEN, TaskType.CALL, TaskPriority.NORMAL,
+                             CREATED, CREATED, due_date=due) for i in range(1, 3)])
+    first = run(crm, engine, policy, apply=True)
+    later = NOW + timedelta(minutes=15)
+    crm.insert_records([Opportunity("o4", "Deal 4", None, "u-a", "Discovery", CREATED, later - timedelta(minutes=5),
+                                    stage_changed_at=CREATED)])
+    sessions = session_factory(engine)
+    second = run_job("all", connector=crm, connection="local", policy=policy, sessions=sessions, now=later,
+                     apply=True)
+    carried = [a for a in second.actions if a.action.rule == "overdue-tasks"]
+    assert len(carried) >= 2 and {(a.status, a.error) for a in carried} == {
+        ("skipped", f"already applied in run {first.run_id}")}
+    assert {a.status for a in second.actions if a.action.record_id == "o4"} == {"applied"}
+    with sessions() as session:
+        own = session.scalars(select(ActionRow.record_id).where(ActionRow.run_id == second.run_id,
+                                                                ActionRow.opened.is_(None))).all()
+    assert sorted(own) == ["o4", "o4"]  # the new deal's reassignment and task, nothing carried
+
+    capsys.readouterr()
+    assert print_ledger_run(sessions, second.run_id, Console(), json_output=True)
+    listed = json.loads(capsys.readouterr().out)["actions"]
+    assert sorted((a["key"], a["status"], a["error"]) for a in listed) == sorted(
+        (a.action.key, a.status, a.error) for a in second.actions)
+
+    with sessions() as session:
+        done = {f.finding.record_id: f.done for f in open_findings(session, "local", policy, later)}
+    assert {done[t] for t in ("t1", "t2")} == {("owner or manager alerted",)}
+    assert done["o4"] == ("reassigned", "follow-up task created")
