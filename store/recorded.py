@@ -32,10 +32,13 @@ def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
 def planned_by(run: RunRow) -> ColumnElement[bool]:
     """The actions ``run`` planned: its own rows, and its plan as kept across runs less what it has own rows for.
 
-    A dry run has no rows of its own; an applying run has them for the actions it claimed, which the kept plan also
-    holds, and for these its own row says what became of them.
+    A dry run has no rows of its own. An applying run has them for the actions it claimed, which the kept plan also
+    holds: for these its own row says what became of them (asked row by row, so PostgreSQL anti-joins rather than
+    hashing the run's own keys, which a first run at full size has by the hundred thousand).
     """
     own = and_(ActionRow.run_id == run.id, ActionRow.opened.is_(None))
+    if run.dry_run:
+        return or_(own, recorded_by(ActionRow, run))
     mine = aliased(ActionRow)
-    claimed = select(mine.key).where(mine.run_id == run.id, mine.opened.is_(None))
-    return or_(own, and_(recorded_by(ActionRow, run), ActionRow.key.not_in(claimed)))
+    claimed = select(mine.id).where(mine.key == ActionRow.key, mine.run_id == run.id, mine.opened.is_(None))
+    return or_(own, and_(recorded_by(ActionRow, run), ~claimed.exists()))
