@@ -143,10 +143,10 @@ def _run(
     gathered = _evaluate(result, policy, sessions, full, progress)
     plan = gathered.plan
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
-    recorded = _record(result.run_id, ledger, plan, gathered.passes, claims, progress, apply=apply)
+    unapplied = [a for a in plan.actions if not _applied_before(claims.get(a.key))]
+    recorded = _record(result.run_id, ledger, plan, gathered.passes, unapplied, progress, apply=apply)
     result.findings, result.skips = plan.findings, plan.skips
-    pairs = _limit(result, ledger, policy, sessions, plan.actions, recorded, claims, apply=apply,
-                   allow_large=allow_large)
+    pairs = _limit(result, ledger, policy, sessions, unapplied, recorded, apply=apply, allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
     if refusal is not None:
         result.errors.append(refusal)
@@ -165,12 +165,12 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], claims: Mapping[str, Held],
+def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], unapplied: list[Action],
             progress: Progress, *, apply: bool) -> list[tuple[int, Action]]:
     """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
 
     All in one transaction. An applying run records a row of its own, to claim and mark, for each action whose key
-    no run has applied (``claims``); the others stay in the plan that runs share, as all of a dry run's do.
+    no run has applied (``unapplied``); the others stay in the plan that runs share, as all of a dry run's do.
     """
     before_actions = len(plan.findings) + len(plan.skips)
     with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
@@ -180,16 +180,18 @@ def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, Rul
         if not apply:
             ledger.record_dry_run(run_id, findings, skips, actions, judged, judged)
             return []
-        to_claim = [a for a in plan.actions if not _applied_before(claims.get(a.key))]
-        return list(zip(ledger.record_applying_run(run_id, findings, skips, actions, to_claim, judged, judged),
-                        to_claim, strict=True))
+        return list(zip(ledger.record_applying_run(run_id, findings, skips, actions, unapplied, judged, judged),
+                        unapplied, strict=True))
 
 
-def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session], actions: list[Action],
-           pairs: list[tuple[int, Action]], claims: Mapping[str, Held], *, apply: bool,
+def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],
+           unapplied: list[Action], pairs: list[tuple[int, Action]], *, apply: bool,
            allow_large: bool) -> list[tuple[int, Action]]:
-    """Which rules' plans are above their limits, and the pairs to apply: none of those rules' (they are skipped)."""
-    fresh = Counter(a.rule for a in actions if not _applied_before(claims.get(a.key)))
+    """Which rules' plans are above their limits, and the pairs to apply: none of those rules' (they are skipped).
+
+    A plan's size is what it would change: its ``unapplied`` actions, those whose key no run has applied.
+    """
+    fresh = Counter(a.rule for a in unapplied)
     history = recent_plan_sizes(sessions, result.connection, fresh)
     result.held = {} if allow_large else held_rules(policy, fresh, history)
     result.plan_sizes = {rule: n for rule, n in fresh.items() if rule not in result.held}

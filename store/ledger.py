@@ -37,6 +37,7 @@ from store.claims import Claim, Held
 from store.db import one_at_a_time
 from store.ingest import append_rows, driver_one_of, driver_rows, stored_datetime
 from store.models import OPEN_ROWS, ActionRow, ClaimRow, FindingRow, RecordedPassRow, RunRow, SkipRow, SnapshotRow
+from store.recorded import OWN_ACTIONS
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
 BATCH = 1000
@@ -196,8 +197,8 @@ class Ledger:
         written = _append_all(session, ActionRow, _ACTION_COLUMNS, rows)
         if not written:
             return []
-        own = ActionRow.run_id == run_id, ActionRow.opened.is_(None)
-        newest = select(ActionRow.id).where(*own).order_by(ActionRow.id.desc()).limit(written)
+        newest = (select(ActionRow.id).where(ActionRow.run_id == run_id, OWN_ACTIONS)
+                  .order_by(ActionRow.id.desc()).limit(written))
         return list(reversed(session.scalars(newest).all()))
 
     def claim(self, action_id: int) -> Claim:

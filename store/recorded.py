@@ -13,6 +13,9 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from store.models import ActionRow, FindingRow, RunRow
 
+OWN_ACTIONS = ActionRow.opened.is_(None)
+"""The action rows a run records of its own, to claim and mark: not the plan runs share, never applied nor settled."""
+
 
 def open_at(model: type[FindingRow | ActionRow],
             place: int | ColumnElement[int | None] | InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
@@ -36,7 +39,7 @@ def planned_by(run: RunRow) -> ColumnElement[bool]:
     holds: for these its own row says what became of them (asked row by row, so PostgreSQL anti-joins rather than
     hashing the run's own keys, which a first run at full size has by the hundred thousand).
     """
-    own = and_(ActionRow.run_id == run.id, ActionRow.opened.is_(None))
+    own = and_(ActionRow.run_id == run.id, OWN_ACTIONS)
     if run.dry_run:
         return or_(own, recorded_by(ActionRow, run))
     mine = aliased(ActionRow)

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.plan import Action, ActionKind, ActionStatus
 from domain.records import ObjectType
 from store.models import ActionRow, ClaimRow, RunRow
+from store.recorded import OWN_ACTIONS
 
 PLANNED = ActionStatus.PLANNED.value
-_own = ActionRow.opened.is_(None)
-"""A run's own actions: the plan runs share (``ActionRow``) is never applied nor settled."""
 
 
 def jobs_to_settle(sessions: sessionmaker[Session], connection: str) -> set[str]:
@@ -59,7 +58,7 @@ def planned_dependents(sessions: sessionmaker[Session], run_ids: Sequence[str]) 
     A rerun of the rule would not plan them again once the prerequisite is applied (the record has
     its new owner), so without them the new owner would never learn why the record is theirs.
     """
-    stmt = (select(ActionRow).where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, _own,
+    stmt = (select(ActionRow).where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, OWN_ACTIONS,
                                     ActionRow.requires.is_not(None)).order_by(ActionRow.id))
     with sessions() as session:
         return [(a.id, _action(a)) for a in session.scalars(stmt)]
@@ -75,7 +74,7 @@ def skip_unattempted(sessions: sessionmaker[Session], run_ids: Sequence[str], re
     """
     held = select(ClaimRow.action_id).where(ClaimRow.status == PLANNED)
     stmt = (update(ActionRow)
-            .where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, _own, ActionRow.id.not_in(held),
+            .where(ActionRow.run_id.in_(run_ids), ActionRow.status == PLANNED, OWN_ACTIONS, ActionRow.id.not_in(held),
                    ActionRow.requires.is_(None) | ActionRow.rule.not_in(list(waiting)))
             .values(status=ActionStatus.SKIPPED.value, error=reason, updated_at=now))
     with sessions.begin() as session:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.plan import ActionStatus
 from store.claims import claim_key_of
 from store.models import ActionRow, ClaimRow, RunRow
+from store.recorded import OWN_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def connection_activity(sessions: sessionmaker[Session], connection: str, since:
         .select_from(ActionRow)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, RunRow.dry_run.is_(False), RunRow.job != digest_job,
-               ActionRow.status == ActionStatus.PLANNED.value, ActionRow.opened.is_(None))
+               ActionRow.status == ActionStatus.PLANNED.value, OWN_ACTIONS)
     )
     with sessions() as session:
         calls = sum(int((s or {}).get("api_calls", {}).get("total", 0)) for s in session.scalars(today))
