@@ -240,6 +240,8 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
           f"up, findings, skips and plan recorded, {applying.rows:,} actions of its own claimed and read back) "
           f"{applying.seconds:.2f} s; rules + ledger = {compared.incremental_seconds + applying.seconds:.2f} s: "
           f"{_against(compared.incremental_seconds + applying.seconds, INCREMENTAL_GOAL_SECONDS, scale)}")
+    print(f"the run before it, the first after the worker started, looked up all its keys' claims: "
+          f"{applying.first_lookup:.2f} s (a long-lived worker then asks only about keys it has not seen applied)")
     print(f"its actions as an applying run recorded them before (each of the {applying.old_rows:,} a row of its own, "
           f"claimed, the applied ones refused): {applying.old_seconds:.2f} s for the actions alone, "
           f"{applying.old_seconds / max(applying.seconds, 1e-9):.1f}x the whole ledger share now")

@@ -223,6 +223,9 @@ class Applying:
     back what became of it, as a run does now."""
     rows: int
     """Action rows of its own it recorded (to claim and mark)."""
+    first_lookup: float
+    """Looking up the claims of the run before it, the first of a restarted worker: every key asked of the ledger
+    (a long-lived worker then asks only about keys it has not seen applied)."""
     old_seconds: float
     """Its actions as a run recorded them before: every action a row of its own, claimed (the applied ones refused
     a batch at a time) and read back; its findings and skips left out (they are recorded alike both ways)."""
@@ -230,8 +233,9 @@ class Applying:
 
 
 def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: list[str], now: datetime) -> Applying:
-    """Record ``first`` at ``now`` as an applying run that applied all it planned, then ``planned`` after ``LATER``
-    as an applying run does now, and again after ``2 * LATER`` as runs did before; the runs are deleted afterwards.
+    """Record ``first`` at ``now`` as an applying run that applied all it planned, and look up its keys' claims as
+    the worker's next run did; then ``planned`` after ``LATER`` as an applying run does now, and again after
+    ``2 * LATER`` as runs did before; the runs are deleted afterwards.
 
     What the CRM would be sent is left out: in a steady state it is the few actions no run applied yet.
     """
@@ -241,6 +245,9 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     setup = ledger.start_run("all", CONNECTION, dry_run=False, now=now)
     ids = ledger.record_applying_run(setup, plan.findings, plan.skips, plan.actions, plan.actions, rules, first.passes)
     _applied_by(sessions, setup, ids, plan.actions, now)
+    started = time.perf_counter()
+    ledger.held_claims(CONNECTION, {a.key for a in plan.actions})  # the run before, in the same worker
+    first_lookup = time.perf_counter() - started
     plan = planned.plan
     keys = {a.key for a in plan.actions}
     current = ledger.start_run("all", CONNECTION, dry_run=False, now=now + LATER)
@@ -264,7 +271,7 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     old_seconds = time.perf_counter() - started
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_([setup, current, before])))
-    return Applying(seconds, len(ids), old_seconds, len(old_ids))
+    return Applying(seconds, len(ids), first_lookup, old_seconds, len(old_ids))
 
 
 def _applied_by(sessions: sessionmaker[Session], run_id: str, ids: list[int], actions: list[Action],

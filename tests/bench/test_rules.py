@@ -43,6 +43,8 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
     before = re.search(r"its actions as an applying run recorded them before \(each of the ([\d,]+) a row of its own, "
                        r"claimed, the applied ones refused\): \d+\.\d\d s for the actions alone, \d+\.\dx", out)
     assert applying and before
+    assert re.search(r"the run before it, the first after the worker started, looked up all its keys' claims: "
+                     r"\d+\.\d\d s", out)  # what a long-lived worker no longer pays every run, shown beside it
     own, every = (int(found[1].replace(",", "")) for found in (applying, before))
     assert 0 <= own < every  # the actions a run applied are not recorded again, measured beside the way before
     engine = make_engine(url)

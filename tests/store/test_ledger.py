@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, delete, event, func, select
+from sqlalchemy.orm import Session
 
 from domain.plan import Action, ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
+from store import claims
 from store.claims import UnknownActionError
 from store.db import make_engine, session_factory
 from store.ledger import Ledger
-from store.models import ActionRow, FindingRow
+from store.models import ActionRow, FindingRow, RunRow
 from store.run_report import UnknownRunError
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
@@ -369,6 +372,49 @@ def test_held_claims_of_a_plan_of_many_keys_find_each_claimed_one_whichever_look
     held = ledger.held_claims("local", [a.key for a in reversed(plan)])
     assert sorted(held) == sorted(a.key for a in claimed)
     assert {(h.status, h.run_id) for h in held.values()} == {(ActionStatus.APPLIED, run_id)}
+
+
+def test_held_claims_ask_the_ledger_again_only_about_keys_not_seen_applied(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long-lived worker looks up a million keys every run, nearly all applied long ago: once it has seen a key
+    applied it does not ask the ledger about it again, while keys that failed or nobody claimed are read afresh."""
+    asked: list[str] = []
+    real = claims.driver_rows
+
+    def spying(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        asked.extend(str(p) for p in params)
+        return real(session, sql, params)
+
+    monkeypatch.setattr(claims, "driver_rows", spying)
+    plan = [reassign(f"006{n:03d}") for n in range(40)]
+    crowd = [reassign(f"007{n:03d}") for n in range(60)]  # more claims than keys: the keys are looked up
+    _, ids = planned(ledger, *plan[:10], *crowd)
+    ledger.claim_all(ids)
+    ledger.mark_all_applied(ids[:9] + ids[10:])
+    ledger.mark_failed(ids[9], "UNABLE_TO_LOCK_ROW")
+    keys = [a.key for a in plan]
+    first = ledger.held_claims("local", keys)
+    asked.clear()
+    retry_run, (retried,) = planned(ledger, plan[9])
+    ledger.claim_all([retried])
+    ledger.mark_applied(retried)
+    second = ledger.held_claims("local", keys)
+    assert not any(a.key in p for a in plan[:9] for p in asked)
+    assert any(plan[9].key in p for p in asked) and any(plan[20].key in p for p in asked)
+    assert {k: (h.status, h.run_id) for k, h in second.items()} == {
+        **{k: (h.status, h.run_id) for k, h in first.items()}, plan[9].key: (ActionStatus.APPLIED, retry_run)}
+
+
+def test_applied_claims_seen_before_are_forgotten_once_their_run_is_gone(ledger: Ledger, engine: Engine) -> None:
+    """A ledger emptied or replaced under a running worker (a restored database, a test) holds none of the claims
+    the worker saw applied: it must not answer from memory that they were."""
+    run_id, ids = planned(ledger, reassign("006A"))
+    ledger.claim_all(ids)
+    ledger.mark_all_applied(ids)
+    assert set(ledger.held_claims("local", [reassign("006A").key])) == {reassign("006A").key}
+    with engine.begin() as connection:
+        connection.execute(delete(RunRow).where(RunRow.id == run_id))
+    assert ledger.held_claims("local", [reassign("006A").key]) == {}
 
 
 def test_runs_recording_the_same_rule_at_once_each_read_back_what_they_found(
