@@ -14,6 +14,7 @@ the claim is older than a lease, so a dead sender does not block them for good.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,6 +101,8 @@ class _Applied:
     runs: set[str] = field(default_factory=set)
 
 
+_REMEMBERING = threading.Lock()
+"""Held while :data:`_APPLIED` is read or changed: a worker may run jobs on threads (Celery's thread pool)."""
 _APPLIED: dict[tuple[str, str], _Applied] = {}
 """Per store and connection. An applied claim never changes hands and goes only with its run, so a long-lived
 worker asks the ledger only about the keys it has not seen applied: a scheduled run at full size plans about a
@@ -125,21 +128,26 @@ def held(sessions: sessionmaker[Session], connection: str, keys: Collection[str]
     its own (its status, its time read back) took most of a lookup that a run applying at full size makes."""
     columns = f"SELECT key, status, run_id, updated_at, action_id FROM {ClaimRow.__tablename__}"
     with sessions() as session:
-        applied = _applied_known(session, str(sessions.kw["bind"].url), connection)
-        seen = applied.held
-        found = _among(seen, wanted)
+        with _REMEMBERING:
+            applied = _applied_known(session, str(sessions.kw["bind"].url), connection)
+            found = _among(applied.held, wanted)
+            asking = wanted - applied.held.keys() if applied.held else wanted
+        newly: dict[str, Held] = {}
+        runs: set[str] = set()
         as_read = _time_as_read(session.get_bind().dialect)
-        for key, status, run_id, at, action_id in _claims_among(session, columns, prefix,
-                                                                wanted - seen.keys() if seen else wanted):
+        for key, status, run_id, at, action_id in _claims_among(session, columns, prefix, asking):
             state = alike.get((status, run_id, at))
             if state is None:
                 state = alike[(status, run_id, at)] = Held(ActionStatus(status), run_id, as_read(at), None)
             found[key[start:]] = state
             if status == ActionStatus.APPLIED.value:
-                applied.held[key[start:]] = state
-                applied.runs.add(run_id)
+                newly[key[start:]] = state
+                runs.add(run_id)
             elif status == ActionStatus.FAILED.value:
                 failed[action_id] = key[start:]
+        with _REMEMBERING:
+            applied.held.update(newly)
+            applied.runs.update(runs)
         failed_ids = sorted(failed)
         for start in range(0, len(failed_ids), KEYS_PER_LOOKUP):
             for action_id, error in session.execute(select(ActionRow.id, ActionRow.error).where(
