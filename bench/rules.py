@@ -233,7 +233,7 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     total = compared.incremental_seconds + recording + claims
     print(f"the scheduled run as a dry run makes it, after its sync: rules {compared.incremental_seconds:.2f} s + "
           f"recording {recording:.2f} s + looking up the claims of its {len({a.key for a in plan.actions}):,} keys "
-          f"among the ledger's {held:,} {claims:.2f} s = {total:.2f} s: "
+          f"among the ledger's {held:,} and telling each action's outcome {claims:.2f} s = {total:.2f} s: "
           f"{_against(total, INCREMENTAL_GOAL_SECONDS, scale)}")
     applying = apply_in_ledger(engine, first_planned, planned, rules, later + 2 * LATER)
     print(f"the same run applying, after a run applied all the full pass planned: its ledger's share (claims looked "

@@ -27,6 +27,7 @@ from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
+from jobs.plan_outcome import dry_run_outcomes
 from jobs.rule_passes import Gathered
 from store import mirror
 from store.claims import claim_key
@@ -205,10 +206,12 @@ def _noting_start(items: Iterable[T], at: list[float]) -> Iterator[T]:
 
 
 def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
-    """Seconds to look up the claim of every planned key, as a run does to say what an apply would do; and how
-    many claims the ledger holds (the lookup reads them all when they are no more than the keys)."""
+    """Seconds to look up the claim of every planned key and tell each action what an apply would do with it, as a
+    dry run does; and how many claims the ledger holds (the lookup reads them all when they are no more than the
+    keys)."""
     started = time.perf_counter()
-    Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})
+    held = Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})
+    dry_run_outcomes(planned.plan.actions, held)
     seconds = time.perf_counter() - started
     with session_factory(engine)() as session:
         return seconds, session.scalar(select(func.count()).select_from(ClaimRow)) or 0

@@ -33,6 +33,7 @@ from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes
 from store import mirror, statistics
 from store.activities import sync_activities
 from store.claims import Held
+from store.collector import collections_every
 from store.history import load_history
 from store.ledger import Ledger
 from store.plan_history import recent_plan_sizes
@@ -212,13 +213,14 @@ def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Actio
     statuses = ledger.action_statuses([i for i, _ in pairs])
     own = iter(pairs)
     outcomes: list[ActionOutcome] = []
-    for action in actions:
-        held = claims.get(action.key)
-        if held is not None and _applied_before(held):
-            outcomes.append(applied_before(action, held))
-        else:
-            action_id, _ = next(own)
-            outcomes.append(ActionOutcome(action, *statuses.get(action_id, (ActionStatus.PLANNED.value, None))))
+    with collections_every(rule_passes.OBJECTS_BETWEEN_COLLECTIONS):  # a million at full size, as dry_run_outcomes
+        for action in actions:
+            held = claims.get(action.key)
+            if held is not None and _applied_before(held):
+                outcomes.append(applied_before(action, held))
+            else:
+                action_id, _ = next(own)
+                outcomes.append(ActionOutcome(action, *statuses.get(action_id, (ActionStatus.PLANNED.value, None))))
     return outcomes
 
 

@@ -33,7 +33,7 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
                      r"comparing all it carries .*: \d+\.\d\d s, \d+\.\dx", out)  # beside the way before, same run
     whole = re.search(r"the scheduled run as a dry run makes it, after its sync: rules (\d+\.\d\d) s \+ recording "
                       r"(\d+\.\d\d) s \+ looking up the claims of its ([\d,]+) keys among the ledger's [\d,]+ "
-                      r"(\d+\.\d\d) s = "
+                      r"and telling each action's outcome (\d+\.\d\d) s = "
                       r"(\d+\.\d\d) s: .*goal < 5 s", out)
     assert whole and int(whole[3].replace(",", "")) > 0
     assert abs(float(whole[1]) + float(whole[2]) + float(whole[4]) - float(whole[5])) <= 0.02
