@@ -257,7 +257,7 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     started = time.perf_counter()
     held = ledger.held_claims(CONNECTION, keys)
     to_claim = [a for a in plan.actions
-                if (claim := held.get(a.key)) is None or claim.status is not ActionStatus.APPLIED]
+                if (claim := held.get(a.key)) is None or not claim.applied]
     ids = ledger.record_applying_run(current, plan.findings, plan.skips, plan.actions, to_claim, rules,
                                      planned.passes)
     ledger.claim_all(ids)

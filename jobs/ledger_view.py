@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.plan import Action, ActionStatus
+from domain.plan import Action
 from jobs.pipeline import RunResult
 from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes
 from jobs.report import as_json, print_run
@@ -52,7 +52,7 @@ def print_ledger_run(sessions: sessionmaker[Session], run_id: str, console: Cons
     elif shared := {entry.key for entry in report.actions if entry.shared}:  # applied by an earlier run
         held = ledger.held_claims(result.connection, shared)
         result.actions = [applied_before(outcome.action, claim)
-                          if entry.shared and (claim := held.get(entry.key)) and claim.status is ActionStatus.APPLIED
+                          if entry.shared and (claim := held.get(entry.key)) and claim.applied
                           else outcome for entry, outcome in zip(report.actions, result.actions, strict=True)]
     if json_output:
         sys.stdout.write(as_json(result) + "\n")

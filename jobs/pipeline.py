@@ -204,7 +204,7 @@ def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionm
 
 
 def _applied_before(claim: Held | None) -> bool:
-    return claim is not None and claim.status is ActionStatus.APPLIED
+    return claim is not None and claim.applied
 
 
 def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Action]],

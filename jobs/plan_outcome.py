@@ -50,7 +50,7 @@ def applied_before(action: Action, held: Held) -> ActionOutcome:
 def _judged(action: Action, held: Held | None) -> ActionOutcome:
     if held is None:
         return ActionOutcome(action, PlanStatus.WOULD_APPLY.value)
-    if held.status is ActionStatus.APPLIED:
+    if held.applied:
         return ActionOutcome(action, PlanStatus.ALREADY_APPLIED.value, applied_by=held.run_id, applied_at=held.at)
     if held.status is ActionStatus.FAILED:
         return ActionOutcome(action, PlanStatus.WOULD_RETRY.value, held.error)

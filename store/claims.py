@@ -69,6 +69,11 @@ class Held:
     error: str | None
     """The CRM's words, when it failed."""
 
+    @property
+    def applied(self) -> bool:
+        """Whether a run applied the key: for good, as an applied claim never changes hands."""
+        return self.status is ActionStatus.APPLIED
+
 
 def applied_in(run_id: str) -> str:
     """Why an action is not applied again: a run applied its key."""

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.connector import Connector
 from domain.invocation import warden_command
-from domain.plan import Action, ActionKind, ActionStatus, Skip
+from domain.plan import Action, ActionKind, Skip
 from domain.record_values import field_values, json_value
 from domain.records import ObjectType, Record, Task, TaskStatus
 from jobs.apply.actions import ApplyOutcome, apply_actions
@@ -77,7 +77,7 @@ def plan_revert(run_id: str, connector: Connector, sessions: sessionmaker[Sessio
     todo: list[AppliedChange] = []
     for change in _collapsed(changes):
         held = claims.get(revert_key(run.id, change.key))
-        if held is not None and held.status is ActionStatus.APPLIED:
+        if held is not None and held.applied:
             plan.reverted.append((_action(run, change, ActionKind.UPDATE, {}), held))
         else:
             todo.append(change)
