@@ -22,6 +22,7 @@ from jobs.job_runner import JobOutcome, JobRunner
 from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
 from jobs.schedule import Decision, decide
+from store import collector
 from store.heartbeats import Heartbeat
 from store.run_report import RunInfo
 from store.runs import latest_runs
@@ -40,6 +41,8 @@ class Worker:
     on_progress: Callable[[bool, ScheduledJob | None], None] = lambda _policy_ok, _job: None
     """Called at each job start, every ``idle_seconds`` during a job and at each pass end, with whether
     the latest policy edit loaded and the job running (None at a pass end)."""
+    settle: Callable[[], None] = collector.settle
+    """Run after a pass that ran jobs, before the worker idles (``store.collector.settle``)."""
     _seen: set[str] = field(default_factory=set, init=False)
 
     def tick(self) -> list[JobOutcome]:
@@ -63,6 +66,8 @@ class Worker:
                                           fresh_since=began)
             self.on_outcome(outcome)
             outcomes.append(outcome)
+        if outcomes:
+            self.settle()
         self._beat("stopping" if self.runner.shutdown.requested else "idle")
         self.on_progress(self.keeper.error is None, None)
         return outcomes

@@ -6,6 +6,7 @@ dropped afterwards), so parallel runs do not meet; ``engine`` empties every tabl
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,13 @@ from store.models import Base
 POSTGRES_URL = os.environ.get(
     "WARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(autouse=True)
+def unfrozen() -> Iterator[None]:
+    """Whatever a test's worker froze between passes (``store.collector.settle``) is collected as usual afterwards."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

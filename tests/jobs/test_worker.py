@@ -171,3 +171,18 @@ def test_status_shows_last_and_next_runs_budget_and_heartbeat(
     assert connection.pending_actions == 0  # a dry run plans, it leaves nothing pending
     (beat,) = report.workers
     assert beat.state == "idle" and beat.heartbeat_age_seconds == 120
+
+
+def test_the_worker_settles_its_memory_after_a_pass_that_ran_jobs_not_after_an_idle_one(
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """A full garbage collection falls between passes, not inside a scheduled run (``store.collector.settle``)."""
+    clock = FakeClock()
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
+    settled: list[int] = []
+    worker.settle = lambda: settled.append(1)
+    assert worker.tick()
+    assert len(settled) == 1
+    clock.advance(minutes=1)
+    assert worker.tick() == []
+    assert len(settled) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from domain.records import ObjectType, Record
 from store import mirror
-from store.collector import collections_every
+from store.collector import collections_every, settle
 from tests.store.fake_reader import FakeReader, task
 
 
@@ -86,3 +87,28 @@ def test_overlapping_syncs_in_threads_restore_the_threshold_once_the_last_ends(o
         thread.join()
     assert seen == [(50_000, 11, 12)]
     assert gc.get_threshold() == own_threshold
+
+
+class Cycle:
+    """Garbage only the cyclic collector frees: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_settling_collects_garbage_and_keeps_what_survives_out_of_later_collections() -> None:
+    """Between runs: a full collection now, then the survivors (a worker's kept judgments) are left out of the next
+    run's collections; garbage among them is collected by the settle after."""
+    dead = Cycle()
+    gone = weakref.ref(dead)
+    del dead
+    kept = Cycle()
+    settle()
+    assert gone() is None
+    assert gc.get_freeze_count() > 0
+    held = weakref.ref(kept)
+    del kept
+    gc.collect()
+    assert held() is not None  # frozen: no collection walks it while the next run goes on
+    settle()
+    assert held() is None
