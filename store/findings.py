@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from domain.plan import ActionKind, ActionStatus, Finding
 from domain.records import ObjectType
 from store.claims import claim_key_of
-from store.models import ActionRow, ClaimRow, FindingRow, RunRow
+from store.models import ActionRow, ClaimRow, FindingRow, RunRow, applied_actions
 from store.recorded import planned_by, recorded_by
 
 SETTLED_RUNS = ("finished", "stopped")
@@ -106,7 +106,7 @@ def assigned_since(session: Session, connection: str, owner_id: str, since: date
         select(ActionRow.object, ActionRow.record_id, ActionRow.reason, ActionRow.updated_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value)
-        .where(ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since, new_owner == owner_id)
+        .where(applied_actions(), ActionRow.updated_at >= since, new_owner == owner_id)
         .order_by(ActionRow.updated_at, ActionRow.record_id)
     )
     return [Assignment(ObjectType(obj), rid, reason, at) for obj, rid, reason, at in session.execute(stmt)]
@@ -129,7 +129,7 @@ def reminders_applied(session: Session, connection: str, since: datetime) -> lis
         select(ActionRow.key, ActionRow.payload, ActionRow.reason)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.CREATE_TASK.value,
-               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.updated_at >= since,
+               applied_actions(), ActionRow.updated_at >= since,
                ActionRow.key.endswith(REMINDER_SUFFIX))
         .order_by(ActionRow.updated_at, ActionRow.id)
     )

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.org import History
-from domain.plan import ActionKind, ActionStatus
+from domain.plan import ActionKind
 from store.merge_history import taken_apart
-from store.models import ActionRow, RunRow
+from store.models import ActionRow, RunRow, applied_actions
 
 
 def load_history(
@@ -32,7 +32,7 @@ def load_history(
                RunRow.started_at)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
-               ActionRow.status == ActionStatus.APPLIED.value)
+               applied_actions())
     )
     window_start = window_start or day_start
     counts: Counter[tuple[str, str]] = Counter()
@@ -43,7 +43,7 @@ def load_history(
         select(ActionRow.key, ActionRow.result_id)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.CREATE_LEAD.value,
-               ActionRow.status == ActionStatus.APPLIED.value)
+               applied_actions())
     )
     with sessions() as session:
         created_leads = {key: result_id or "" for key, result_id in session.execute(created)}

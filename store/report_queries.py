@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.plan import ActionKind, ActionStatus
+from domain.plan import ActionKind
 from domain.records import Lead, ObjectType, Opportunity, TaskStatus
 from store.mirror import iter_records
-from store.models import ActionRow, FindingRow, LeadRow, OpportunityRow, RunRow, TaskRow
+from store.models import ActionRow, FindingRow, LeadRow, OpportunityRow, RunRow, TaskRow, applied_actions
 from store.recorded import open_at
 
 
@@ -53,7 +53,7 @@ def sla_reassignments(
         .join(FindingRow, (FindingRow.connection == RunRow.connection) & (FindingRow.rule == ActionRow.rule)
               & (FindingRow.record_id == ActionRow.record_id) & open_at(FindingRow, RunRow.recorded))
         .where(RunRow.connection == connection, ActionRow.kind == ActionKind.REASSIGN.value,
-               ActionRow.status == ActionStatus.APPLIED.value, ActionRow.rule.in_(list(rules)))
+               applied_actions(), ActionRow.rule.in_(list(rules)))
         .order_by(ActionRow.updated_at)
     )
     return [(obj, record_id, owner_id, at) for obj, record_id, owner_id, at in session.execute(stmt)]

@@ -1,14 +1,18 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from config.policy import CalendarPolicy
 from domain.plan import Action, ActionKind
 from domain.records import ObjectType
 from enforcement.calendar import BusinessCalendar
-from store.db import session_factory
+from store.db import make_engine, migrate, session_factory
+from store.findings import assigned_since, reminders_applied
 from store.history import load_history
 from store.ledger import Ledger
+from store.report_queries import sla_reassignments
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # 10:00 in New York
 CALENDAR = BusinessCalendar(CalendarPolicy(time_zone="America/New_York"))
@@ -78,3 +82,34 @@ def test_a_run_as_of_another_moment_dates_its_assignments_in_its_own_time(engine
     assert history.assigned_today == {}
     assert history.assigned_recently == {"005B": 1}
     assert history.last_reassigned[("route-leads", "006A")] == T0 - timedelta(days=3)
+
+
+def test_what_runs_applied_is_read_through_its_own_index_not_by_walking_the_whole_ledger(tmp_path: Path) -> None:
+    """Every run reads the reassignments and leads applied so far (a digest, the reminders and reassignments since):
+    a ledger of millions of planned rows must not be walked for the few applied (SQLite's plan names the index)."""
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(sqlite_engine)
+    applied(sqlite_engine, T0, reassign("006A"))
+    heard: list[tuple[str, Any]] = []
+
+    def hear(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        heard.append((statement, parameters))
+
+    sessions = session_factory(sqlite_engine)
+    event.listen(sqlite_engine, "before_cursor_execute", hear)
+    try:
+        load_history(sessions, "local", CALENDAR.start_of_day(T0))
+        with sessions() as session:
+            assigned_since(session, "local", "005B", T0 - timedelta(days=1))
+            reminders_applied(session, "local", T0 - timedelta(days=1))
+            sla_reassignments(session, "local", ["opp-sla"])
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", hear)
+    reads = [(statement, parameters) for statement, parameters in heard
+             if "FROM actions" in statement and "status" in statement]
+    assert len(reads) == 5
+    with sqlite_engine.connect() as connection:
+        for statement, parameters in reads:
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                              parameters))
+            assert "ix_actions_applied" in plan, f"{statement}\n{plan}"
