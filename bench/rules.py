@@ -37,6 +37,7 @@ from bench.rules_incremental import (
     compare,
     first_pass,
     record_in_ledger,
+    worker_run,
 )
 from bench.rules_org import CONNECTION, Size, build
 from config.policy import (
@@ -245,6 +246,13 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     print(f"its actions as an applying run recorded them before (each of the {applying.old_rows:,} a row of its own, "
           f"claimed, the applied ones refused): {applying.old_seconds:.2f} s for the actions alone, "
           f"{applying.old_seconds / max(applying.seconds, 1e-9):.1f}x the whole ledger share now")
+    run = worker_run(engine, policy, size, later + 4 * LATER, share)
+    print(f"the scheduled run as the worker makes it, end to end (jobs.pipeline.run_job, a dry run of "
+          f"{run.actions:,} actions and {run.findings:,} findings, after another {share:.0%} changed and was synced, "
+          f"the worker having settled while idle in {run.settled:.2f} s): rules with the ledger's history "
+          f"{run.rules:.2f} s + recording {run.recording:.2f} s + claims, outcomes, limits and summary "
+          f"{run.rest:.2f} s = {run.seconds:.2f} s: {_against(run.seconds, INCREMENTAL_GOAL_SECONDS, scale)} "
+          f"(garbage collector {run.collector.total:.2f} s: {run.collector.full})")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from bench.collector_time import CollectorTime, collector_time
 from bench.rules_org import CONNECTION, LEAD_STATUSES, OPEN_STAGES, Size
 from config.policy import Policy
+from domain.connector import ApiUsage
 from domain.org import History
 from domain.plan import Action, ActionStatus, RuleResult
 from domain.records import Account, Lead, ObjectType, Opportunity, Owner, Record, Task, TaskStatus
@@ -27,11 +29,12 @@ from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
 from jobs import rule_passes
+from jobs.pipeline import run_job
 from jobs.plan_outcome import dry_run_outcomes
 from jobs.rule_passes import Gathered
 from store import mirror
 from store.claims import claim_key
-from store.collector import collections_every
+from store.collector import collections_every, settle
 from store.db import session_factory
 from store.ingest import append_rows, stored_datetime
 from store.ledger import Ledger
@@ -290,3 +293,99 @@ def _applied_by(sessions: sessionmaker[Session], run_id: str, ids: list[int], ac
                     [(key, action_id, ActionStatus.APPLIED.value, run_id, stamp) for key, action_id in first.items()])
         session.execute(update(ActionRow).where(ActionRow.run_id == run_id, ActionRow.opened.is_(None))
                         .values(status=ActionStatus.APPLIED.value))
+
+
+class _Unchanged:
+    """A CRM in which nothing changed since the mirror's last sync: the same owners, no record changed."""
+
+    name = "bench"
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.usage = ApiUsage()
+        with sessions() as session:
+            self._owners = list(mirror.owners(session, CONNECTION).values())
+
+    def iter_changed(self, object_type: ObjectType, since: datetime | None) -> Iterator[Record]:
+        return iter(())
+
+    def owners(self) -> list[Owner]:
+        return self._owners
+
+
+@dataclass
+class PhaseTimes:
+    """A run's progress (``domain.progress.Progress``) heard as the seconds each of its phases took."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def phase(self, name: str, *, total: int | None = None, unit: str = "records") -> _TimedPhase:
+        return _TimedPhase(self.seconds, name)
+
+
+class _TimedPhase:
+    def __init__(self, seconds: dict[str, float], name: str) -> None:
+        self._seconds, self._name, self._started = seconds, name, 0.0
+
+    def update(self, done: int, **counts: int) -> None:
+        pass
+
+    def __enter__(self) -> _TimedPhase:
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._seconds[self._name] = self._seconds.get(self._name, 0.0) + time.perf_counter() - self._started
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """A worker's scheduled dry run after some of the org changed, end to end (``jobs.pipeline.run_job``)."""
+
+    seconds: float
+    """From the run's start to its end, after the changes were synced: every step the worker's run takes."""
+    rules: float
+    """Its rules, with the ledger's history they read."""
+    recording: float
+    settled: float
+    """The worker's settle while idle before it (``store.collector.settle``), not counted in the run."""
+    actions: int
+    findings: int
+    collector: CollectorTime
+
+    @property
+    def rest(self) -> float:
+        """Looking up the claims, telling each action's outcome, the plan's limits, the run's summary and its end."""
+        return self.seconds - self.rules - self.recording
+
+
+def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: float) -> WorkerRun:
+    """The worker's run at ``at + LATER`` after ``share`` of the org changed, as ``warden worker`` makes it.
+
+    The worker's run before it, at ``at``, records the rules' judgments in the ledger (the bench's runs before were
+    deleted); after it, the worker settles while idle, as after every pass. Both runs are deleted afterwards.
+    """
+    sessions = session_factory(engine)
+    crm = _Unchanged(sessions)
+    with capture_logs():  # the runs' log lines, kept from the bench's output
+        return _worker_run(sessions, crm, engine, policy, size, at, share)
+
+
+def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine, policy: Policy, size: Size,
+                at: datetime, share: float) -> WorkerRun:
+    before = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions, now=at,
+                     apply=False)
+    synced = datetime.now(UTC)
+    change_share(engine, size, at + LATER, share)
+    started = time.perf_counter()
+    settle()
+    settled = time.perf_counter() - started
+    times = PhaseTimes()
+    with collector_time() as collected:
+        started = time.perf_counter()
+        run = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions,
+                      now=at + LATER, apply=False, fresh_since=synced, progress=times)
+        seconds = time.perf_counter() - started
+    with sessions.begin() as session:
+        session.execute(delete(RunRow).where(RunRow.id.in_([before.run_id, run.run_id])))
+    return WorkerRun(seconds, times.seconds.get("rules", 0.0), times.seconds.get("record plan", 0.0), settled,
+                     len(run.actions), len(run.findings), collected)

@@ -46,6 +46,13 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
     assert re.search(r"the run before it, the first after the worker started, looked up all its keys' claims: "
                      r"\d+\.\d\d s", out)  # what a long-lived worker no longer pays every run, shown beside it
     own, every = (int(found[1].replace(",", "")) for found in (applying, before))
+    worker = re.search(r"the scheduled run as the worker makes it, end to end \(jobs.pipeline.run_job, a dry run of "
+                       r"([\d,]+) actions and ([\d,]+) findings, after another 1% changed and was synced, the worker "
+                       r"having settled while idle in \d+\.\d\d s\): rules with the ledger's history (\d+\.\d\d) s "
+                       r"\+ recording (\d+\.\d\d) s \+ claims, outcomes, limits and summary (\d+\.\d\d) s = "
+                       r"(\d+\.\d\d) s: .*goal < 5 s.* \(garbage collector \d+\.\d\d s: \d+ full", out)
+    assert worker and int(worker[1].replace(",", "")) > 0 and int(worker[2].replace(",", "")) > 0
+    assert abs(sum(float(worker[n]) for n in (3, 4, 5)) - float(worker[6])) <= 0.02
     assert 0 <= own < every  # the actions a run applied are not recorded again, measured beside the way before
     engine = make_engine(url)
     with engine.connect() as connection:  # a kept org does not grow by a run's ledger on every rerun
