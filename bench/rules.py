@@ -250,7 +250,7 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     print(f"the scheduled run as the worker makes it, end to end (jobs.pipeline.run_job, a dry run of "
           f"{run.actions:,} actions and {run.findings:,} findings, after another {share:.0%} changed and was synced, "
           f"the worker having settled while idle in {run.settled:.2f} s): rules with the ledger's history "
-          f"{run.rules:.2f} s + recording {run.recording:.2f} s + claims, outcomes, limits and summary "
+          f"{run.rules:.2f} s + recording {run.recording:.2f} s + claims, outcomes counted, limits and summary "
           f"{run.rest:.2f} s = {run.seconds:.2f} s: {_against(run.seconds, INCREMENTAL_GOAL_SECONDS, scale)} "
           f"(garbage collector {run.collector.total:.2f} s: {run.collector.full})")
 

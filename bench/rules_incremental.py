@@ -354,7 +354,7 @@ class WorkerRun:
 
     @property
     def rest(self) -> float:
-        """Looking up the claims, telling each action's outcome, the plan's limits, the run's summary and its end."""
+        """Looking up the claims, counting the actions' outcomes, the plan's limits, the run's summary and its end."""
         return self.seconds - self.rules - self.recording
 
 
@@ -373,7 +373,7 @@ def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: 
 def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine, policy: Policy, size: Size,
                 at: datetime, share: float) -> WorkerRun:
     before = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions, now=at,
-                     apply=False)
+                     apply=False, outcomes=False)
     synced = datetime.now(UTC)
     change_share(engine, size, at + LATER, share)
     started = time.perf_counter()
@@ -383,9 +383,9 @@ def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine
     with collector_time() as collected:
         started = time.perf_counter()
         run = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions,
-                      now=at + LATER, apply=False, fresh_since=synced, progress=times)
+                      now=at + LATER, apply=False, fresh_since=synced, outcomes=False, progress=times)
         seconds = time.perf_counter() - started
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_([before.run_id, run.run_id])))
     return WorkerRun(seconds, times.seconds.get("rules", 0.0), times.seconds.get("record plan", 0.0), settled,
-                     len(run.actions), len(run.findings), collected)
+                     sum((run.tally or {}).values()), len(run.findings), collected)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,7 +133,7 @@ class JobRunner:
             self._recover(job, connection.name, connector, policy, now)
             result = run_job(job, connector=connector, connection=connection.name,
                              policy=policy, sessions=self.sessions, now=now, apply=self.apply,
-                             fresh_since=fresh_since, progress=self.progress)
+                             fresh_since=fresh_since, outcomes=False, progress=self.progress)
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it
@@ -144,7 +143,7 @@ class JobRunner:
             _close(inner)
         status = "stopped" if result.stopped else "failed" if result.errors else "finished"
         return JobOutcome(connection.name, job, status, result.run_id, result.stopped or "; ".join(result.errors),
-                          findings=len(result.findings), actions=dict(Counter(a.status for a in result.actions)),
+                          findings=len(result.findings), actions=result.summary()["actions_by_status"],
                           api_calls=result.api_calls.get("total", 0), api_calls_left=inner.usage.daily_remaining)
 
     def _run_digest(self, connection: ConnectionPolicy, policy: Policy, now: datetime) -> JobOutcome:

@@ -29,7 +29,7 @@ from enforcement.registry import rules_for
 from jobs import rule_passes
 from jobs.aliases import with_aliases
 from jobs.apply.actions import ApplyOutcome, apply_actions
-from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes
+from jobs.plan_outcome import ActionOutcome, applied_before, dry_run_outcomes, dry_run_tally
 from store import mirror, statistics
 from store.activities import sync_activities
 from store.claims import Held
@@ -59,9 +59,12 @@ class RunResult:
     """Rule id -> why its plan was too large to apply (blast-radius limits); nothing of it was applied."""
     plan_sizes: dict[str, int] = field(default_factory=dict)
     """Rule id -> changes planned that no run had applied yet, for rules not held: their usual size."""
+    tally: Counter[tuple[str, str]] | None = None
+    """(rule, status) -> actions, when the run told no action's outcome (``actions`` is empty): a worker's dry run."""
 
     def summary(self) -> dict[str, Any]:
-        counted = Counter((a.action.rule, a.status) for a in self.actions)  # one walk over a million at full size
+        counted = (self.tally if self.tally is not None  # else one walk over a million at full size
+                   else Counter((a.action.rule, a.status) for a in self.actions))
         by_rule: dict[str, dict[str, int]] = {}
         by_status: Counter[str] = Counter()
         for (rule, status), n in counted.items():
@@ -92,6 +95,7 @@ def run_job(
     full: bool = False,
     fresh_since: datetime | None = None,
     allow_large: bool = False,
+    outcomes: bool = True,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Run ``job`` (a rule family or ``all``) once against one CRM connection.
@@ -100,7 +104,9 @@ def run_job(
     ``fresh_since``: the sync skips the object types a sync that started since then has covered (the
     jobs of a worker pass or a Celery flow share one sync; ``store.sync_marks``).
     A rule whose plan is above its blast-radius limits applies nothing unless ``allow_large``
-    (``enforcement.limits``). ``progress`` hears of the sync of each object, the rules and the apply.
+    (``enforcement.limits``). ``outcomes``: tell each planned action's outcome (``RunResult.actions``); without, a
+    dry run only counts them (``RunResult.tally``), as a worker does: a scheduled run plans about a million at full
+    size, an object each. ``progress`` hears of the sync of each object, the rules and the apply.
     """
     connector = with_aliases(connector, policy)
     ledger = Ledger(sessions)
@@ -109,7 +115,7 @@ def run_job(
     result = RunResult(run_id, job, connection, not apply, now)
     try:
         _run(result, connector, ledger, policy, sessions, apply, full=full, fresh_since=fresh_since,
-             allow_large=allow_large, progress=progress)
+             allow_large=allow_large, outcomes=outcomes, progress=progress)
     except Exception as exc:
         ledger.finish_run(run_id, "failed", result.summary(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -131,6 +137,7 @@ def _run(
     full: bool,
     fresh_since: datetime | None,
     allow_large: bool,
+    outcomes: bool,
     progress: Progress,
 ) -> None:
     try:
@@ -157,8 +164,12 @@ def _run(
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
     outcome = apply_actions(connector, ledger, pairs, progress) if ready else None
-    result.actions = (_applied(ledger, plan.actions, recorded, claims) if apply
-                      else dry_run_outcomes(plan.actions, claims))
+    if apply:
+        result.actions = _applied(ledger, plan.actions, recorded, claims)
+    elif outcomes:
+        result.actions = dry_run_outcomes(plan.actions, claims)
+    else:
+        result.tally = dry_run_tally(plan.actions, claims)
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)

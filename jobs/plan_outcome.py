@@ -8,6 +8,7 @@ flight) ``would_retry``, and only the rest ``would_apply``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,12 +46,22 @@ def dry_run_outcomes(actions: Sequence[Action], claims: Mapping[str, Held]) -> l
                 else _judged(action, held) for action in actions]
 
 
+def dry_run_tally(actions: Sequence[Action], claims: Mapping[str, Held]) -> Counter[tuple[str, str]]:
+    """What ``dry_run_outcomes`` tells, counted by rule and status, without an object per action (a worker's run)."""
+    return Counter((action.rule, _WOULD_APPLY if (held := claims.get(action.key)) is None else _judged_status(held))
+                   for action in actions)
+
+
 def applied_before(action: Action, held: Held) -> ActionOutcome:
     """An applying run's action whose key a run had already applied (``held``): skipped, as its claim refuses it.
 
     The run keeps no row of its own for such an action, only the plan's shared one (``Ledger.record_applying_run``).
     """
     return ActionOutcome(action, _SKIPPED, applied_in(held.run_id))
+
+
+def _judged_status(held: Held) -> str:
+    return _ALREADY_APPLIED if held.applied else _WOULD_RETRY
 
 
 def _judged(action: Action, held: Held) -> ActionOutcome:

@@ -139,6 +139,20 @@ def test_dry_run_after_apply_tells_applied_retried_and_new_apart(
     assert dry.summary()["actions_by_status"].get("would_apply", 0) <= 1  # o2's task, after its retried reassignment
 
 
+def test_a_run_that_tells_no_outcomes_counts_them_as_one_that_does(crm: LocalCRM, engine: Engine,
+                                                                    policy: Policy) -> None:
+    """A worker's dry run only counts what an apply would do (a million outcomes at full size): the same counts, by
+    rule and by status, as the run that tells each action's outcome; applied, retried and new told apart."""
+    run(crm, engine, policy, apply=True)  # o1 applied, o2 failed: every status a dry run tells
+    told = run(crm, engine, policy, apply=False)
+    counted = run_job("all", connector=crm, connection="local", policy=policy, sessions=session_factory(engine),
+                      now=NOW, apply=False, outcomes=False)
+    assert counted.actions == []
+    assert {"would_apply", "would_retry"} <= set(told.summary()["actions_by_status"])
+    assert counted.summary()["actions"] == told.summary()["actions"]
+    assert counted.summary()["actions_by_status"] == told.summary()["actions_by_status"]
+
+
 def test_each_field_write_has_its_before_image_in_the_ledger_before_the_crm_is_called(
     crm: LocalCRM, engine: Engine, policy: Policy
 ) -> None:
