@@ -113,8 +113,7 @@ class JobRunner:
         except BudgetExhausted as exc:  # a shutdown too: the next sync resumes from the watermark
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # like a job's failure: logged, and the worker goes on
-            log.exception("job.failed", job=job, connection=connection.name)
-            return JobOutcome(connection.name, job, "failed", error=f"{type(exc).__name__}: {exc}")
+            return _failed(connection.name, job, exc)
         finally:
             _close(inner)
         return JobOutcome(connection.name, job, "finished")
@@ -137,8 +136,7 @@ class JobRunner:
         except ShutdownRequested as exc:
             return JobOutcome(connection.name, job, "stopped", error=str(exc))
         except Exception as exc:  # one job's failure must not stop the worker; run_job recorded it
-            log.exception("job.failed", job=job, connection=connection.name)
-            return JobOutcome(connection.name, job, "failed", error=f"{type(exc).__name__}: {exc}")
+            return _failed(connection.name, job, exc)
         finally:
             _close(inner)
         status = "stopped" if result.stopped else "failed" if result.errors else "finished"
@@ -151,8 +149,7 @@ class JobRunner:
         try:
             run = digests.run(connection, policy, now, apply=self.apply)
         except Exception as exc:  # like a rule job's failure: logged, recorded, and the worker goes on
-            log.exception("job.failed", job=DIGEST_JOB, connection=connection.name)
-            return JobOutcome(connection.name, DIGEST_JOB, "failed", error=f"{type(exc).__name__}: {exc}")
+            return _failed(connection.name, DIGEST_JOB, exc)
         return JobOutcome(connection.name, DIGEST_JOB, run.status, run.run_id, run.error)
 
     def _recover(self, job: str, connection: str, connector: Connector, policy: Policy, now: datetime) -> None:
@@ -162,6 +159,13 @@ class JobRunner:
         if settled.runs:
             log.info("job.resumed", job=job, connection=connection, closed=closed, runs=settled.runs,
                      found_applied=settled.shown, applied=settled.applied, failed=settled.failed)
+
+
+def _failed(connection: str, job: str, exc: Exception) -> JobOutcome:
+    """A job that raised: logged with what went wrong in words (a JSON log line shows no traceback), and its outcome."""
+    said = f"{type(exc).__name__}: {exc}"
+    log.exception("job.failed", job=job, connection=connection, error=said)
+    return JobOutcome(connection, job, "failed", error=said)
 
 
 def _close(connector: Connector) -> None:
