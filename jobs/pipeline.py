@@ -60,7 +60,7 @@ class RunResult:
     plan_sizes: dict[str, int] = field(default_factory=dict)
     """Rule id -> changes planned that no run had applied yet, for rules not held: their usual size."""
     tally: Counter[tuple[str, str]] | None = None
-    """(rule, status) -> actions, when the run told no action's outcome (``actions`` is empty): a worker's dry run."""
+    """(rule, status) -> actions, when the run told no action's outcome (``actions`` is empty): a worker's run."""
 
     def summary(self) -> dict[str, Any]:
         counted = (self.tally if self.tally is not None  # else one walk over a million at full size
@@ -104,8 +104,8 @@ def run_job(
     ``fresh_since``: the sync skips the object types a sync that started since then has covered (the
     jobs of a worker pass or a Celery flow share one sync; ``store.sync_marks``).
     A rule whose plan is above its blast-radius limits applies nothing unless ``allow_large``
-    (``enforcement.limits``). ``outcomes``: tell each planned action's outcome (``RunResult.actions``); without, a
-    dry run only counts them (``RunResult.tally``), as a worker does: a scheduled run plans about a million at full
+    (``enforcement.limits``). ``outcomes``: tell each planned action's outcome (``RunResult.actions``); without, the
+    run only counts them (``RunResult.tally``), as a worker does: a scheduled run plans about a million at full
     size, an object each. ``progress`` hears of the sync of each object, the rules and the apply.
     """
     connector = with_aliases(connector, policy)
@@ -164,8 +164,10 @@ def _run(
         log.error("apply.refused", reason=refusal)
     ready = apply and refusal is None
     outcome = apply_actions(connector, ledger, pairs, progress) if ready else None
-    if apply:
+    if apply and outcomes:
         result.actions = _applied(ledger, plan.actions, recorded, claims)
+    elif apply:
+        result.tally = _applied_tally(ledger, plan.actions, recorded)
     elif outcomes:
         result.actions = dry_run_outcomes(plan.actions, claims)
     else:
@@ -236,6 +238,20 @@ def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Actio
                 action_id, _ = next(own)
                 outcomes.append(ActionOutcome(action, *statuses.get(action_id, (ActionStatus.PLANNED.value, None))))
     return outcomes
+
+
+def _applied_tally(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Action]]) -> Counter[tuple[str, str]]:
+    """What ``_applied`` tells, counted by rule and status.
+
+    The run's own actions (``pairs``) count by their status in the ledger; every other action is skipped, a run
+    having applied its key.
+    """
+    statuses = ledger.action_statuses([i for i, _ in pairs])
+    tally = Counter((a.rule, statuses.get(i, (ActionStatus.PLANNED.value, None))[0]) for i, a in pairs)
+    skipped = Counter(a.rule for a in actions)
+    skipped.subtract(a.rule for _, a in pairs)
+    tally.update({(rule, ActionStatus.SKIPPED.value): n for rule, n in skipped.items() if n})
+    return tally
 
 
 def _task_key_problem(connector: Connector, plan: RuleResult) -> str | None:

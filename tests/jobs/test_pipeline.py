@@ -1,6 +1,7 @@
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,6 +152,29 @@ def test_a_run_that_tells_no_outcomes_counts_them_as_one_that_does(crm: LocalCRM
     assert {"would_apply", "would_retry"} <= set(told.summary()["actions_by_status"])
     assert counted.summary()["actions"] == told.summary()["actions"]
     assert counted.summary()["actions_by_status"] == told.summary()["actions_by_status"]
+
+
+def test_an_applying_run_that_tells_no_outcomes_counts_what_ledger_show_tells(
+    crm: LocalCRM, engine: Engine, policy: Policy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An applying worker only counts what became of its actions: applied, failed, skipped as applied before, in
+    the numbers `warden ledger show` tells of the same run, action by action."""
+    policy = parse_policy(POLICY + "  - {id: overdue-tasks, kind: overdue, manager_after_days: 3}\n")
+    due = (NOW - timedelta(days=5)).date()
+    crm.insert_records([Task("t1", "Call", "u-a", TaskStatus.OPEN, TaskType.CALL, TaskPriority.NORMAL, CREATED,
+                             CREATED, due_date=due)])
+    run(crm, engine, policy, apply=True)  # o1 reassigned, o2 refused, t1's owner alerted (carried from now on)
+    crm.refused = "none"
+    sessions = session_factory(engine)
+    counted = run_job("all", connector=crm, connection="local", policy=policy, sessions=sessions, now=NOW,
+                      apply=True, outcomes=False)
+    assert counted.actions == []
+    capsys.readouterr()
+    assert print_ledger_run(sessions, counted.run_id, Console(), json_output=True)
+    shown = json.loads(capsys.readouterr().out)
+    assert {"applied", "skipped"} <= {a["status"] for a in shown["actions"]}
+    assert counted.summary()["actions_by_status"] == dict(Counter(a["status"] for a in shown["actions"]))
+    assert counted.summary()["actions"] == shown["summary"]["actions"]  # by rule, from each action shown
 
 
 def test_each_field_write_has_its_before_image_in_the_ledger_before_the_crm_is_called(
