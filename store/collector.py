@@ -47,9 +47,8 @@ def settle() -> None:
 
     For a long-lived process, while it is idle (the worker between passes). It keeps every rule's judgments from one
     run to the next: tens of millions of objects at full size, which every full collection walks, wherever one happens
-    to fall (one that fell inside a scheduled run made it 2.6 s longer, ``bench/rules``). Frozen
-    objects are still freed as soon as nothing refers to them; the next settle unfreezes them first, so any cyclic
-    garbage among them is collected then.
+    to fall (one that fell inside a scheduled run made it 2.6 s longer). Frozen objects are still freed as soon as
+    nothing refers to them; the next settle unfreezes them first, so any cyclic garbage among them is collected then.
     """
     gc.unfreeze()
     gc.collect()
