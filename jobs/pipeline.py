@@ -219,6 +219,10 @@ def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionm
     return [(i, a) for i, a in pairs if a.rule not in result.held]
 
 
+_UNANSWERED = (ActionStatus.PLANNED.value, None)
+"""The status and error of an own action the ledger has no answer for: still planned."""
+
+
 def _applied_before(claim: Held | None) -> bool:
     return claim is not None and claim.applied
 
@@ -236,7 +240,7 @@ def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Actio
                 outcomes.append(applied_before(action, held))
             else:
                 action_id, _ = next(own)
-                outcomes.append(ActionOutcome(action, *statuses.get(action_id, (ActionStatus.PLANNED.value, None))))
+                outcomes.append(ActionOutcome(action, *statuses.get(action_id, _UNANSWERED)))
     return outcomes
 
 
@@ -247,7 +251,7 @@ def _applied_tally(ledger: Ledger, actions: list[Action], pairs: list[tuple[int,
     having applied its key.
     """
     statuses = ledger.action_statuses([i for i, _ in pairs])
-    tally = Counter((a.rule, statuses.get(i, (ActionStatus.PLANNED.value, None))[0]) for i, a in pairs)
+    tally = Counter((a.rule, statuses.get(i, _UNANSWERED)[0]) for i, a in pairs)
     skipped = Counter(a.rule for a in actions)
     skipped.subtract(a.rule for _, a in pairs)
     tally.update({(rule, ActionStatus.SKIPPED.value): n for rule, n in skipped.items() if n})
