@@ -37,7 +37,9 @@ def _next_step(merge: ProposedMerge, merging: dict[str, ClusterPlan], ctx: RuleC
 
 def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: dict[str, str],
              reasons: list[str], next_step: str) -> Finding:
-    others = [i for i in merge.account_ids if i != account.id]
+    # In id order: the cluster's own order follows the order the mirror read the accounts in, which a sync of an
+    # unrelated change can alter, and a finding must say the same while its accounts stay the same.
+    others = sorted(i for i in merge.account_ids if i != account.id)
     listed = ", ".join(f"{names[i]!r} ({i})" for i in others)
     return Finding(
         rule=rule.id,
@@ -47,7 +49,7 @@ def _finding(rule: DedupeRule, account: Account, merge: ProposedMerge, names: di
         reason=(f"{record_label(account)}, created {account.created_at:%Y-%m-%d}, duplicates {listed} "
                 f"({merge.tier.value} tier): {next_step}"),
         evidence={
-            "cluster": list(merge.account_ids),
+            "cluster": sorted(merge.account_ids),
             "tier": merge.tier.value,
             "reasons": reasons,
             "policy": f"rules[{rule.id}].new_within_days = {rule.new_within_days}",
