@@ -9,10 +9,10 @@ runs incrementally and in full on the same mirror, and the two must find the sam
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, ValuesView
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,7 +42,6 @@ from store.models import ActionRow, ClaimRow, FindingRow, RunRow, WatermarkRow
 
 LATER = timedelta(minutes=15)
 PREFIX = {ObjectType.ACCOUNT: "acc", ObjectType.OPPORTUNITY: "opp", ObjectType.LEAD: "led", ObjectType.TASK: "tsk"}
-T = TypeVar("T")
 
 
 class Edits:
@@ -186,12 +185,11 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     run_ids, seconds = [], []
     for now, planned, say_how in runs:
         run_ids.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
-        plan, passes = planned.plan, planned.passes if say_how else None
-        findings_done: list[float] = []
+        passes = planned.passes if say_how else None
+        plans = _NotingSkips(planned.by_rule)
         started = time.perf_counter()
-        ledger.record_dry_run(run_id, plan.findings, _noting_start(plan.skips, findings_done), plan.actions, rules,
-                              passes)
-        findings = findings_done[0] - started
+        ledger.record_dry_run(run_id, plans, rules, passes)
+        findings = plans.skips_asked_at[0] - started
         rest = time.perf_counter() - started - findings
         with sessions() as session:
             rows = sum(session.scalar(select(func.count()).select_from(model).where(model.run_id == run_id)) or 0
@@ -202,10 +200,16 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     return seconds
 
 
-def _noting_start(items: Iterable[T], at: list[float]) -> Iterator[T]:
-    """``items``, noting in ``at`` when the first is asked for (all before it are recorded by then)."""
-    at.append(time.perf_counter())
-    yield from items
+class _NotingSkips(dict[str, RuleResult]):
+    """A plan by rule noting when its skips are asked for (``values()``): the ledger has recorded its findings then."""
+
+    def __init__(self, plans: dict[str, RuleResult]) -> None:
+        super().__init__(plans)
+        self.skips_asked_at: list[float] = []
+
+    def values(self) -> ValuesView[RuleResult]:
+        self.skips_asked_at.append(time.perf_counter())
+        return super().values()
 
 
 def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
@@ -249,7 +253,7 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     ledger = Ledger(sessions)
     plan = first.plan
     setup = ledger.start_run("all", CONNECTION, dry_run=False, now=now)
-    ids = ledger.record_applying_run(setup, plan.findings, plan.skips, plan.actions, plan.actions, rules, first.passes)
+    ids = ledger.record_applying_run(setup, first.by_rule, plan.actions, rules, first.passes)
     _applied_by(sessions, setup, ids, plan.actions, now)
     started = time.perf_counter()
     ledger.held_claims(CONNECTION, {a.key for a in plan.actions})  # the run before, in the same worker
@@ -261,8 +265,7 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     held = ledger.held_claims(CONNECTION, keys)
     to_claim = [a for a in plan.actions
                 if (claim := held.get(a.key)) is None or not claim.applied]
-    ids = ledger.record_applying_run(current, plan.findings, plan.skips, plan.actions, to_claim, rules,
-                                     planned.passes)
+    ids = ledger.record_applying_run(current, planned.by_rule, to_claim, rules, planned.passes)
     ledger.claim_all(ids)
     ledger.action_statuses(ids)
     seconds = time.perf_counter() - started

@@ -108,6 +108,18 @@ class RuleResult:
             self.recheck[record_id] = at
 
 
+def by_rule(result: RuleResult) -> dict[str, RuleResult]:
+    """``result``'s findings, actions and skips apart by the rule each names (clocks left out), in their order."""
+    plans: dict[str, RuleResult] = {}
+    for item in result.findings:
+        plans.setdefault(item.rule, RuleResult()).findings.append(item)
+    for action in result.actions:
+        plans.setdefault(action.rule, RuleResult()).actions.append(action)
+    for skip in result.skips:
+        plans.setdefault(skip.rule, RuleResult()).skips.append(skip)
+    return plans
+
+
 @dataclass(frozen=True)
 class RulePass:
     """How one rule's plan in a run came about, so the ledger can record only what changed since its last pass.

@@ -7,11 +7,8 @@ few seconds in a worker) is the entry point's choice (``jobs.progress``). Work t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import Protocol, TypeVar
-
-T = TypeVar("T")
+from typing import Protocol
 
 
 class Phase(Protocol):
@@ -57,16 +54,3 @@ class NoProgress:
 
 _SILENT = _Silent()
 NO_PROGRESS: Progress = NoProgress()
-
-
-def counted(items: Iterable[T], phase: Phase, *, start: int = 0, every: int = 1000) -> Iterator[T]:
-    """``items`` unchanged, telling ``phase`` every ``every`` items how many have gone by (counting from ``start``).
-
-    For work that consumes a long sequence in one call (the ledger recording a plan of 100,000 actions).
-    """
-    done = start
-    for done, item in enumerate(items, start=start + 1):
-        if done % every == 0:
-            phase.update(done)
-        yield item
-    phase.update(done)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
 import structlog
@@ -20,8 +21,8 @@ from config.policy import Policy
 from domain.activities import ActivityReader
 from domain.connector import Connector, TaskKeyCheck
 from domain.errors import BudgetExhausted
-from domain.plan import Action, ActionKind, ActionStatus, Finding, RulePass, RuleResult, Skip
-from domain.progress import NO_PROGRESS, Progress, counted
+from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip
+from domain.progress import NO_PROGRESS, Progress
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.limits import held_rules
@@ -154,8 +155,10 @@ def _run(
     gathered = _evaluate(result, policy, sessions, full, progress)
     plan = gathered.plan
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
-    unapplied = [a for a in plan.actions if not _applied_before(claims.get(a.key))]
-    recorded = _record(result.run_id, ledger, plan, gathered.passes, unapplied, progress, apply=apply)
+    actions = {rule: rule_plan.actions for rule, rule_plan in gathered.by_rule.items()}
+    unapplied = _unapplied(actions, claims)
+    recorded = _record(result.run_id, ledger, gathered, list(chain.from_iterable(unapplied.values())), progress,
+                       apply=apply)
     result.findings, result.skips = plan.findings, plan.skips
     pairs = _limit(result, ledger, policy, sessions, unapplied, recorded, apply=apply, allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
@@ -167,11 +170,11 @@ def _run(
     if apply and outcomes:
         result.actions = _applied(ledger, plan.actions, recorded, claims)
     elif apply:
-        result.tally = _applied_tally(ledger, plan.actions, recorded)
+        result.tally = _applied_tally(ledger, actions, recorded)
     elif outcomes:
         result.actions = dry_run_outcomes(plan.actions, claims)
     else:
-        result.tally = dry_run_tally(plan.actions, claims)
+        result.tally = dry_run_tally(actions, claims)
     result.stopped = outcome.stopped if isinstance(outcome, ApplyOutcome) else None
     result.api_calls = connector.usage.as_dict()
     log.info("run.done", findings=len(plan.findings), actions=len(plan.actions), api_calls=result.api_calls)
@@ -182,33 +185,35 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, plan: RuleResult, judged: dict[str, RulePass], unapplied: list[Action],
-            progress: Progress, *, apply: bool) -> list[tuple[int, Action]]:
-    """Record the plan's findings for the rules ``judged``, its skips and actions; an applying run's (id, action) pairs.
+def _record(run_id: str, ledger: Ledger, gathered: rule_passes.Gathered, unapplied: list[Action], progress: Progress,
+            *, apply: bool) -> list[tuple[int, Action]]:
+    """Record the plan's findings, skips and actions for the rules that judged; an applying run's (id, action) pairs.
 
     All in one transaction. An applying run records a row of its own, to claim and mark, for each action whose key
     no run has applied (``unapplied``); the others stay in the plan that runs share, as all of a dry run's do.
+    The phase counts the plan's rows when they are recorded: a rule that carried its judgments forward has only its
+    changed records read, not its whole plan.
     """
-    before_actions = len(plan.findings) + len(plan.skips)
-    with progress.phase("record plan", total=before_actions + len(plan.actions), unit="rows") as phase:
-        findings = counted(plan.findings, phase)
-        skips = counted(plan.skips, phase, start=len(plan.findings))
-        actions = counted(plan.actions, phase, start=before_actions)
+    plan, plans, judged = gathered.plan, gathered.by_rule, gathered.passes
+    rows = len(plan.findings) + len(plan.skips) + len(plan.actions)
+    with progress.phase("record plan", total=rows, unit="rows") as phase:
         if not apply:
-            ledger.record_dry_run(run_id, findings, skips, actions, judged, judged)
+            ledger.record_dry_run(run_id, plans, judged, judged)
+            phase.update(rows)
             return []
-        return list(zip(ledger.record_applying_run(run_id, findings, skips, actions, unapplied, judged, judged),
-                        unapplied, strict=True))
+        ids = ledger.record_applying_run(run_id, plans, unapplied, judged, judged)
+        phase.update(rows)
+        return list(zip(ids, unapplied, strict=True))
 
 
 def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],
-           unapplied: list[Action], pairs: list[tuple[int, Action]], *, apply: bool,
+           unapplied: Mapping[str, list[Action]], pairs: list[tuple[int, Action]], *, apply: bool,
            allow_large: bool) -> list[tuple[int, Action]]:
     """Which rules' plans are above their limits, and the pairs to apply: none of those rules' (they are skipped).
 
     A plan's size is what it would change: its ``unapplied`` actions, those whose key no run has applied.
     """
-    fresh = Counter(a.rule for a in unapplied)
+    fresh = Counter({rule: len(actions) for rule, actions in unapplied.items() if actions})
     history = recent_plan_sizes(sessions, result.connection, fresh)
     result.held = {} if allow_large else held_rules(policy, fresh, history)
     result.plan_sizes = {rule: n for rule, n in fresh.items() if rule not in result.held}
@@ -217,6 +222,13 @@ def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionm
     if apply and result.held:
         ledger.skip_all([(i, f"held: {result.held[a.rule]}") for i, a in pairs if a.rule in result.held])
     return [(i, a) for i, a in pairs if a.rule not in result.held]
+
+
+def _unapplied(actions: Mapping[str, list[Action]], claims: Mapping[str, Held]) -> dict[str, list[Action]]:
+    """Each rule's actions whose key no run has applied: all of them, unwalked, when no run applied any of the keys."""
+    if not any(held.applied for held in claims.values()):
+        return dict(actions)
+    return {rule: [a for a in planned if not _applied_before(claims.get(a.key))] for rule, planned in actions.items()}
 
 
 _UNANSWERED = (ActionStatus.PLANNED.value, None)
@@ -244,15 +256,16 @@ def _applied(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Actio
     return outcomes
 
 
-def _applied_tally(ledger: Ledger, actions: list[Action], pairs: list[tuple[int, Action]]) -> Counter[tuple[str, str]]:
-    """What ``_applied`` tells, counted by rule and status.
+def _applied_tally(ledger: Ledger, actions: Mapping[str, list[Action]],
+                   pairs: list[tuple[int, Action]]) -> Counter[tuple[str, str]]:
+    """What ``_applied`` tells of each rule's ``actions``, counted by rule and status.
 
     The run's own actions (``pairs``) count by their status in the ledger; every other action is skipped, a run
     having applied its key.
     """
     statuses = ledger.action_statuses([i for i, _ in pairs])
     tally = Counter((a.rule, statuses.get(i, _UNANSWERED)[0]) for i, a in pairs)
-    skipped = Counter(a.rule for a in actions)
+    skipped = Counter({rule: len(planned) for rule, planned in actions.items()})
     skipped.subtract(a.rule for _, a in pairs)
     tally.update({(rule, ActionStatus.SKIPPED.value): n for rule, n in skipped.items() if n})
     return tally

@@ -46,10 +46,16 @@ def dry_run_outcomes(actions: Sequence[Action], claims: Mapping[str, Held]) -> l
                 else _judged(action, held) for action in actions]
 
 
-def dry_run_tally(actions: Sequence[Action], claims: Mapping[str, Held]) -> Counter[tuple[str, str]]:
-    """What ``dry_run_outcomes`` tells, counted by rule and status, without an object per action (a worker's run)."""
+def dry_run_tally(plans: Mapping[str, Sequence[Action]], claims: Mapping[str, Held]) -> Counter[tuple[str, str]]:
+    """What ``dry_run_outcomes`` tells of each rule's actions, counted by rule and status (a worker's run).
+
+    Without an object per action. With no claim among the run's keys every action would apply: counted by rule
+    without a walk over the plan, a million actions at full size.
+    """
+    if not claims:
+        return Counter({(rule, _WOULD_APPLY): len(actions) for rule, actions in plans.items() if actions})
     return Counter((action.rule, _WOULD_APPLY if (held := claims.get(action.key)) is None else _judged_status(held))
-                   for action in actions)
+                   for actions in plans.values() for action in actions)
 
 
 def applied_before(action: Action, held: Held) -> ActionOutcome:

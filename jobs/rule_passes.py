@@ -110,11 +110,14 @@ class Gathered:
     """A run's rules' results together, and how each rule's pass made its part (what the ledger records by)."""
 
     plan: RuleResult = field(default_factory=RuleResult)
+    by_rule: dict[str, RuleResult] = field(default_factory=dict)
+    """The plan apart by rule, of the rules that judged (a rule that failed has no say)."""
     passes: dict[str, RulePass] = field(default_factory=dict)
-    """By rule, of the rules that judged (a rule that failed has no say)."""
+    """By rule, of the rules that judged."""
 
     def add(self, rule: str, done: Pass) -> None:
         self.plan.gather(done.result)
+        self.by_rule[rule] = done.result
         self.passes[rule] = done.made
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from domain.connector import Snapshot
-from domain.plan import Action, ActionStatus, Finding, RulePass, RuleResult, Skip
+from domain.plan import Action, ActionStatus, Finding, RulePass, RuleResult, Skip, by_rule
 from domain.records import ObjectType
 from domain.secrets import mask_url_secrets
 from store import claims, statistics
@@ -134,22 +134,23 @@ class Ledger:
         last is recorded from the records whose judgment changed alone, its other findings unread.
         """
         with self._sessions.begin() as session:
-            _record_findings(session, run_id, findings, rules, passes or {})
+            _record_findings(session, run_id, by_rule(RuleResult(findings=list(findings))), rules, passes or {})
 
-    def record_dry_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip], actions: Iterable[Action],
-                       rules: Iterable[str] = (), passes: Mapping[str, RulePass] | None = None) -> None:
-        """Record a dry run's findings (:meth:`record_findings`), skips and plan for ``rules``, in one transaction.
+    def record_dry_run(self, run_id: str, plans: Mapping[str, RuleResult], rules: Iterable[str] = (),
+                       passes: Mapping[str, RulePass] | None = None) -> None:
+        """Record a dry run's ``plans`` (each rule's findings, skips and actions) for ``rules``, in one transaction.
 
-        The plan is kept as findings are: what is new since the last run of its rules, what is gone; runs share its
-        rows, which are never claimed. In one transaction the findings and the plan take one place in the ledger's
-        order, whatever another run of the same rules records meanwhile: recorded apart, a run that landed between
-        them left the plan of one of the two wrong.
+        Findings are recorded as :meth:`record_findings` does. The plan is kept as findings are: what is new since the
+        last run of its rules, what is gone; runs share its rows, which are never claimed. In one transaction the
+        findings and the plan take one place in the ledger's order, whatever another run of the same rules records
+        meanwhile: recorded apart, a run that landed between them left the plan of one of the two wrong. A rule whose
+        pass carried forward the one recorded last has only its changed records read (``passes``): its plan, a
+        million items at full size, is not walked.
         """
-        self._record_run(run_id, findings, skips, actions, (), list(rules), passes or {})
+        self._record_run(run_id, plans, (), list(rules), passes or {})
 
-    def record_applying_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip],
-                            actions: Iterable[Action], to_claim: Iterable[Action], rules: Iterable[str] = (),
-                            passes: Mapping[str, RulePass] | None = None) -> list[int]:
+    def record_applying_run(self, run_id: str, plans: Mapping[str, RuleResult], to_claim: Iterable[Action],
+                            rules: Iterable[str] = (), passes: Mapping[str, RulePass] | None = None) -> list[int]:
         """Record an applying run as a dry run, with a row of its own, to claim and mark, for each of ``to_claim``.
 
         Returns the ids of those rows, in the order given.
@@ -157,14 +158,15 @@ class Ledger:
         ``to_claim``: the actions no run has applied yet. A scheduled run carries forward hundreds of thousands of
         actions that earlier runs applied: they stay in the shared plan, not recorded and refused again every run.
         """
-        return self._record_run(run_id, findings, skips, actions, to_claim, list(rules), passes or {})
+        return self._record_run(run_id, plans, to_claim, list(rules), passes or {})
 
-    def _record_run(self, run_id: str, findings: Iterable[Finding], skips: Iterable[Skip], actions: Iterable[Action],
-                    to_claim: Iterable[Action], rules: list[str], passes: Mapping[str, RulePass]) -> list[int]:
+    def _record_run(self, run_id: str, plans: Mapping[str, RuleResult], to_claim: Iterable[Action], rules: list[str],
+                    passes: Mapping[str, RulePass]) -> list[int]:
         with self._sessions.begin() as session:
-            _record_findings(session, run_id, findings, rules, passes)
+            _record_findings(session, run_id, plans, rules, passes)
+            skips = chain.from_iterable(plan.skips for plan in plans.values())
             _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
-            self._record_plan(session, run_id, actions, rules, passes)
+            self._record_plan(session, run_id, plans, rules, passes)
             return self._record_own_actions(session, run_id, to_claim)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
@@ -172,13 +174,13 @@ class Ledger:
         with self._sessions.begin() as session:
             _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
 
-    def _record_plan(self, session: Session, run_id: str, actions: Iterable[Action], rules: Iterable[str],
+    def _record_plan(self, session: Session, run_id: str, plans: Mapping[str, RuleResult], rules: Iterable[str],
                      passes: Mapping[str, RulePass]) -> None:
         at = stored_datetime(session.get_bind().dialect.name)(self._clock())
         _record_changes(session, ActionRow, run_id, rules, passes, _Kept(
             "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
             lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
-                       a.requires, ActionStatus.PLANNED.value, at, at)), actions)
+                       a.requires, ActionStatus.PLANNED.value, at, at)), plans)
 
     def record_actions(self, run_id: str, actions: Iterable[Action]) -> list[int]:
         """Record actions of the run's own (status ``planned``), to claim and mark; their ids in the order given."""
@@ -360,11 +362,11 @@ class _Kept(Generic[Ruled]):
     """An item's values for ``names``, turned to JSON only for the items written."""
 
 
-def _record_findings(session: Session, run_id: str, findings: Iterable[Finding], rules: Iterable[str],
+def _record_findings(session: Session, run_id: str, plans: Mapping[str, RuleResult], rules: Iterable[str],
                      passes: Mapping[str, RulePass]) -> None:
     _record_changes(session, FindingRow, run_id, rules, passes, _Kept(
         "findings", _FINDING_COLUMNS, lambda result: result.findings, _finding_says,
-        lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))), findings)
+        lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))), plans)
 
 
 def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:
@@ -372,12 +374,12 @@ def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:
 
 
 def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],
-                    passes: Mapping[str, RulePass], kept: _Kept[Ruled], items: Iterable[Ruled]) -> None:
-    """Record a run's ``items`` as rows of ``model``, kept as intervals: write the new, close the gone.
+                    passes: Mapping[str, RulePass], kept: _Kept[Ruled], plans: Mapping[str, RuleResult]) -> None:
+    """Record the items of each rule's plan (``plans``) as rows of ``model``, kept as intervals: new in, gone closed.
 
     Runs record one at a time per database, so each compares with the rows open just before it. A rule
     whose pass carried forward the judgments of the pass that recorded those rows compares the records
-    whose judgment changed alone; any other compares every item it has.
+    whose judgment changed alone, its plan unread; any other compares every item it has.
     """
     run = _take_place(session, run_id)
     assert run.recorded is not None
@@ -392,8 +394,8 @@ def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_i
             before.read_records(rule, carried[rule].records)
         else:
             before.read(rule)
-    compared = chain((item for item in items if item.rule not in carried),
-                     (item for made in carried.values() for item in kept.of(made.changed)))
+    compared = chain(chain.from_iterable(kept.of(plan) for rule, plan in plans.items() if rule not in carried),
+                     chain.from_iterable(kept.of(made.changed) for made in carried.values()))
     fresh = ((run_id, connection, place, fingerprint, *kept.row(item)) for item in compared
              if not before.carries(item.rule, fingerprint := _fingerprint(kept.says(item))))
     written = _append_all(session, model, ("run_id", "connection", "opened", "fingerprint", *kept.names), fresh)

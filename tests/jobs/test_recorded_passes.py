@@ -73,20 +73,20 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
         for _ in range(rng.randint(2, 8) if step else 0):
             org.change()
         mirror.sync(org.reader, sessions, connection)
-        plan, passes = RuleResult(), dict[str, RulePass]()
+        plan, plans, passes = RuleResult(), dict[str, RuleResult](), dict[str, RulePass]()
         with sessions() as session:
             base = mirror.MirrorOrg(session, connection)
             ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), connection)
             for rule, family in rules_for(POLICY, "all"):
                 made = rule_passes.evaluate(rule, family, ctx, base, session, sessions)
                 plan.gather(made.result)
-                passes[rule.id] = made.made
+                plans[rule.id], passes[rule.id] = made.result, made.made
         if fate == "dies":
             continue
         given = {} if fate == "records without passes" else passes
         read_in_full.clear()
         run_id = ledger.start_run("all", connection, dry_run=True, now=org.now)
-        ledger.record_dry_run(run_id, plan.findings, plan.skips, plan.actions, list(passes), given)
+        ledger.record_dry_run(run_id, plans, list(passes), given)
         recorded.append((run_id, plan))
         follows = fate == "records" and step > 0 and FATES[step - 1] == "records"
         judged_all = {rule for rule, made in passes.items() if made.carried_from is None}

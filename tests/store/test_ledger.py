@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, delete, event, func, select
 from sqlalchemy.orm import Session
 
-from domain.plan import Action, ActionKind, ActionStatus, Finding, Skip
+from domain.plan import Action, ActionKind, ActionStatus, Finding, RuleResult, Skip, by_rule
 from domain.records import ObjectType
 from store import claims
 from store.claims import UnknownActionError
@@ -464,13 +464,13 @@ def test_dry_runs_that_plan_the_same_actions_share_them_and_each_reads_back_its_
     before = _action_rows(engine)
     plan = [reassign(f"006{n:03d}") for n in range(100)]
     dry = [ledger.start_run("sla", "local", dry_run=True, now=T0)]
-    ledger.record_dry_run(dry[0], [], [], plan, ["opp-sla"])
+    ledger.record_dry_run(dry[0], by_rule(RuleResult(actions=plan)), ["opp-sla"])
     applying, ids = planned(ledger, *plan[:2])
     assert ledger.claim(ids[0]).proceed
     ledger.mark_applied(ids[0], result_id="006000")
     changed = [*plan[:50], replace(plan[50], payload={"owner_id": "005C"}), *plan[51:]]
     dry.append(ledger.start_run("sla", "local", dry_run=True, now=T0 + timedelta(minutes=15)))
-    ledger.record_dry_run(dry[1], [], [], changed, ["opp-sla"])
+    ledger.record_dry_run(dry[1], by_rule(RuleResult(actions=changed)), ["opp-sla"])
     assert _action_rows(engine) - before == 100 + 2 + 1
     for run_id, actions in zip(dry, (plan, changed), strict=True):
         report = ledger.run_report(run_id).actions

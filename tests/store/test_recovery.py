@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from domain.plan import Action, ActionKind, ActionStatus
+from domain.plan import Action, ActionKind, ActionStatus, RuleResult, by_rule
 from domain.records import ObjectType
 from store.db import session_factory
 from store.ledger import Ledger
@@ -70,9 +70,9 @@ def test_a_dead_dry_run_leaves_the_plan_later_dry_runs_share_as_planned(engine: 
     ledger = Ledger(sessions, clock=lambda: NOW)
     plan = [_reassign("00Q7"), _task_for(_reassign("00Q7"))]
     dead = ledger.start_run("all", "local", dry_run=True, now=NOW)
-    ledger.record_dry_run(dead, [], [], plan)
+    ledger.record_dry_run(dead, by_rule(RuleResult(actions=plan)))
     later = ledger.start_run("all", "local", dry_run=True, now=NOW)
-    ledger.record_dry_run(later, [], [], plan)
+    ledger.record_dry_run(later, by_rule(RuleResult(actions=plan)))
     ledger.finish_run(dead, "failed", {})
     assert planned_dependents(sessions, [dead]) == []
     assert skip_unattempted(sessions, [dead], "not attempted", NOW) == 0
