@@ -26,12 +26,11 @@ class Judgments:
     actions: dict[str, list[Action]] = field(default_factory=dict)
     skips: dict[str, list[Skip]] = field(default_factory=dict)
     recheck: dict[str, datetime] = field(default_factory=dict)
-    whole: bool = True
-    """Whether these are all the store holds for the rule, its clocks included (not when read back from it)."""
+    """All the store holds for the rule: its clocks too, of records it holds nothing else for."""
 
     @classmethod
-    def of(cls, result: RuleResult, *, whole: bool) -> Judgments:
-        judgments = cls(whole=whole)
+    def of(cls, result: RuleResult) -> Judgments:
+        judgments = cls()
         judgments.add(result)
         return judgments
 
@@ -44,10 +43,8 @@ class Judgments:
             self.skips.setdefault(skip.record_id, []).append(skip)
         self.recheck.update(result.recheck)
 
-    def held(self, record_ids: Collection[str]) -> dict[str, Judgment] | None:
-        """What the store holds for each of ``record_ids`` it holds anything for (None: not known here)."""
-        if not self.whole:
-            return None
+    def held(self, record_ids: Collection[str]) -> dict[str, Judgment]:
+        """What the store holds for each of ``record_ids`` it holds anything for."""
         held: dict[str, Judgment] = {}
         for record_id in record_ids:
             findings, actions = self.findings.get(record_id, ()), self.actions.get(record_id, ())

@@ -140,7 +140,7 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
         result = _judge(rule, family, ctx, _whole(rule, ctx, org, session), index)
         now_mark = _next_mark(ctx, changes, fingerprint, ctx.now)
         _save(sessions, connection, rule.id, result, None, now_mark)
-        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result, whole=True))
+        carried.keep(store, connection, rule.id, now_mark, carried.Judgments.of(result))
         lead_index.keep(store, connection, rule.id, now_mark, index.built)
         return Pass(result, True, len(result.recheck), _judged_all(now_mark))
     assert mark is not None
@@ -171,7 +171,7 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
     started = time.perf_counter()
     if judgments is None:  # another process ran the rule last, or this one just started: read them back
         with sessions() as reader:
-            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id), whole=False)
+            judgments = carried.Judgments.of(rule_state.current(reader, connection, rule.id, clocks=True))
     else:
         judgments.forget(judged)
         judgments.add(fresh)

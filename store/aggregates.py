@@ -8,6 +8,7 @@ queries group tasks once per run, and let the database drop the records a rule c
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar, TypeVarTuple
@@ -83,13 +84,16 @@ def id_chunks(ids: Collection[str]) -> Iterator[list[str]]:
 
 def one_of(session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any],
            ids: Sequence[str] | Sequence[int]) -> ColumnElement[bool]:
-    """``column IN ids``; on PostgreSQL as one array parameter, sparing the driver thousands of placeholders to parse.
+    """``column IN ids``, the ids as one parameter: an array on PostgreSQL, a JSON array SQLite splits (``json_each``).
 
-    psycopg rewrites each ``%(name)s`` of a statement in Python, uncached for long ones: 10 ms per 2,000 ids.
+    As thousands of parameters, each is named, rendered and bound in Python every time: psycopg rewrites each
+    ``%(name)s`` of a statement, uncached for long ones (10 ms per 2,000 ids), and SQLAlchemy spent 5 ms rendering a
+    lookup of 5,000 ids on SQLite, 0.4 s of a scheduled run. Both databases still look each id up in the index.
     """
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
-    return column.in_(ids)
+    listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def _execute(session: Session, stmt: TypedReturnsRows[*_Row]) -> Result[*_Row]:

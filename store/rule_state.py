@@ -115,12 +115,16 @@ def _stored(session: Session, connection: str, rule: str,
     return stored
 
 
-def current(session: Session, connection: str, rule: str) -> RuleResult:
-    """Everything the rule currently holds against the connection's records."""
+def current(session: Session, connection: str, rule: str, *, clocks: bool = False) -> RuleResult:
+    """Everything the rule currently holds against the connection's records; with ``clocks``, their clocks too."""
     result = RuleResult()
-    stmt = select(RuleStateRow.result).where(RuleStateRow.connection == connection, RuleStateRow.rule == rule,
-                                             RuleStateRow.result.is_not(None))
-    for found in session.scalars(stmt.execution_options(yield_per=5000)):
+    stmt = select(RuleStateRow.record_id, RuleStateRow.recheck_at, RuleStateRow.result).where(
+        RuleStateRow.connection == connection, RuleStateRow.rule == rule)
+    if not clocks:
+        stmt = stmt.where(RuleStateRow.result.is_not(None))
+    for record_id, recheck, found in session.execute(stmt.execution_options(yield_per=5000)):
+        if clocks and recheck is not None:
+            result.recheck[record_id] = recheck
         if found:
             result.findings.extend(Finding(**{**f, "object": ObjectType(f["object"])}) for f in found.get("f", ()))
             result.actions.extend(_action(a) for a in found.get("a", ()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from domain.records import (
 from enforcement.calendar import BusinessCalendar
 from enforcement.context import RuleContext
 from enforcement.registry import rules_for
-from jobs import rule_passes
+from jobs import carried, rule_passes
 from store import mirror, rule_state
 from store.db import make_engine, migrate, session_factory
 from tests.store.fake_reader import FakeReader
@@ -184,7 +185,30 @@ def test_incremental_passes_agree_on_every_database(engine: Engine, seed: int) -
     passes_agree(engine, seed, steps, f"agree-{seed}-{random.random()}")
 
 
-def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], connection: str) -> None:
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_restarted_worker_reads_the_judgments_back_once_and_then_agrees_with_full_passes(
+        tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that restarts (another process ran the rules) reads each rule's judgments back, clocks included: its
+    passes find what full ones do, and only the first pass after a restart reads the stored judgments to compare."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'restarts.db'}")
+    migrate(engine)
+    compared: list[int] = []
+    stored = rule_state._stored
+    monkeypatch.setattr(rule_state, "_stored", lambda *args: compared.append(len(compared)) or stored(*args))
+    steps = [("minutes", 3, 6), ("hours", 2, 6), ("minutes", 5, 6), ("days", 1, 6), ("minutes", 9, 6)]
+    at_restart: list[int] = []
+    passes_agree(engine, seed, steps, CONNECTION, restarts={1, 3},
+                 stored_reads=lambda step: at_restart.append(step) if compared else None,
+                 before_step=compared.clear)
+    assert at_restart == [1, 3]  # the passes after a restart compared with the store; all others with what they kept
+    engine.dispose()
+
+
+def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], connection: str,
+                 restarts: set[int] = frozenset(), stored_reads: Callable[[int], None] = lambda step: None,
+                 before_step: Callable[[], None] = lambda: None) -> None:
+    """Each step's edits synced, then every rule's incremental pass against a full one. Before a step in ``restarts``
+    the process forgets what it kept, as a restarted worker; ``stored_reads`` hears of each step when it ended."""
     sessions = session_factory(engine)
     org = Org(random.Random(seed), POLICY)
     calendar = BusinessCalendar(POLICY.calendar)
@@ -193,6 +217,9 @@ def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], c
         org.now += moves[unit] * amount
         for _ in range(edits if step else 0):
             org.change()
+        if step in restarts:
+            carried._KEPT.clear()
+        before_step()
         mirror.sync(org.reader, sessions, connection)
         with sessions() as session:
             base = mirror.MirrorOrg(session, connection)
@@ -205,6 +232,7 @@ def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], c
                 assert comparable(incremental.result) == comparable(full), f"{rule.id} at step {step} ({org.now})"
                 stored = rule_state.current(session, connection, rule.id)  # what another process would carry
                 assert comparable(stored) == comparable(full), f"{rule.id} stored at step {step} ({org.now})"
+        stored_reads(step)
 
 
 def _scenario(tmp_path: Path) -> tuple[Engine, sessionmaker[Session], FakeReader]:
