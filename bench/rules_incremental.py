@@ -35,7 +35,7 @@ from jobs.rule_passes import Gathered
 from store import mirror
 from store.claims import claim_key
 from store.collector import collections_every, settle
-from store.db import session_factory
+from store.db import checkpoint, session_factory
 from store.ingest import append_rows, stored_datetime
 from store.ledger import Ledger
 from store.models import ActionRow, ClaimRow, FindingRow, RunRow, WatermarkRow
@@ -350,7 +350,8 @@ class WorkerRun:
     """Its rules, with the ledger's history they read."""
     recording: float
     settled: float
-    """The worker's settle while idle before it (``store.collector.settle``), not counted in the run."""
+    """What the worker does while idle before it (``store.collector.settle``, ``store.db.checkpoint``), not counted in
+    the run."""
     actions: int
     findings: int
     collector: CollectorTime
@@ -365,7 +366,8 @@ def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: 
     """The worker's run at ``at + LATER`` after ``share`` of the org changed, as ``warden worker`` makes it.
 
     The worker's run before it, at ``at``, records the rules' judgments in the ledger (the bench's runs before were
-    deleted); after it, the worker settles while idle, as after every pass. Both runs are deleted afterwards.
+    deleted); after it, the worker settles and copies SQLite's log into the database while idle, as after every pass.
+    Both runs are deleted afterwards.
     """
     sessions = session_factory(engine)
     crm = _Unchanged(sessions)
@@ -381,6 +383,7 @@ def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine
     change_share(engine, size, at + LATER, share)
     started = time.perf_counter()
     settle()
+    checkpoint(engine)
     settled = time.perf_counter() - started
     times = PhaseTimes()
     with collector_time() as collected:

@@ -23,6 +23,7 @@ from jobs.job_table import ScheduledJob
 from jobs.policy_keeper import LoadedPolicy, PolicyKeeper
 from jobs.schedule import Decision, decide
 from store import collector
+from store.db import checkpoint
 from store.heartbeats import Heartbeat
 from store.run_report import RunInfo
 from store.runs import latest_runs
@@ -66,8 +67,9 @@ class Worker:
                                           fresh_since=began)
             self.on_outcome(outcome)
             outcomes.append(outcome)
-        if outcomes:
+        if outcomes:  # what would otherwise fall inside the next run: a full collection, copying SQLite's log
             self.settle()
+            checkpoint(self.runner.sessions.kw["bind"])
         self._beat("stopping" if self.runner.shutdown.requested else "idle")
         self.on_progress(self.keeper.error is None, None)
         return outcomes

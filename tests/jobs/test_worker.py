@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -171,6 +173,20 @@ def test_status_shows_last_and_next_runs_budget_and_heartbeat(
     assert connection.pending_actions == 0  # a dry run plans, it leaves nothing pending
     (beat,) = report.workers
     assert beat.state == "idle" and beat.heartbeat_age_seconds == 120
+
+
+def test_the_pass_reaches_the_database_file_before_the_worker_idles(
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path
+) -> None:
+    """SQLite's write-ahead log is copied into the database after a pass (``store.db.checkpoint``): read without the
+    log, the file holds every run of the pass. Left to SQLite, the copy falls inside a later run."""
+    clock = FakeClock()
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
+    ran = {outcome.run_id for outcome in worker.tick()}
+    assert ran and None not in ran
+    file_alone = f"file:{sqlite_engine.url.database}?immutable=1"
+    with closing(sqlite3.connect(file_alone, uri=True)) as database:
+        assert ran <= {run_id for (run_id,) in database.execute("SELECT id FROM runs")}
 
 
 def test_the_worker_settles_its_memory_after_a_pass_that_ran_jobs_not_after_an_idle_one(
