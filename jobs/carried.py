@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 from domain.plan import Action, Finding, RuleResult, Skip
 from store.rule_state import Judgment, Mark
@@ -61,9 +62,9 @@ class Judgments:
             self.recheck.pop(record_id, None)
 
     def result(self) -> RuleResult:
-        return RuleResult([f for fs in self.findings.values() for f in fs],
-                          [a for acts in self.actions.values() for a in acts],
-                          [s for ss in self.skips.values() for s in ss])
+        return RuleResult(list(chain.from_iterable(self.findings.values())),
+                          list(chain.from_iterable(self.actions.values())),
+                          list(chain.from_iterable(self.skips.values())))
 
 
 _KEPT: dict[tuple[str, str, str], tuple[Mark, Judgments]] = {}
