@@ -69,10 +69,17 @@ class Worker:
             outcomes.append(outcome)
         if outcomes:  # what would otherwise fall inside the next run: a full collection, copying SQLite's log
             self.settle()
-            checkpoint(self.runner.sessions.kw["bind"])
+            self._checkpoint()
         self._beat("stopping" if self.runner.shutdown.requested else "idle")
         self.on_progress(self.keeper.error is None, None)
         return outcomes
+
+    def _checkpoint(self) -> None:
+        """Copy SQLite's log into the database; if the database refuses, SQLite copies it later (nothing is lost)."""
+        try:
+            checkpoint(self.runner.sessions.kw["bind"])
+        except SQLAlchemyError as exc:
+            log.warning("worker.checkpoint_failed", error=str(exc).splitlines()[0])
 
     def run_forever(self) -> None:
         """Tick until SIGTERM; sleep between ticks until the next fire or the heartbeat interval."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
 from config.policy import FieldMaps
@@ -15,6 +16,7 @@ from config.policy_connections import ConnectionPolicy
 from connectors.local import LocalCRM
 from domain.connector import ApiUsage, Connector
 from domain.records import ObjectType
+from jobs import worker as worker_module
 from jobs.job_runner import JobOutcome
 from jobs.status import collect_status
 from store.db import session_factory
@@ -187,6 +189,23 @@ def test_the_pass_reaches_the_database_file_before_the_worker_idles(
     file_alone = f"file:{sqlite_engine.url.database}?immutable=1"
     with closing(sqlite3.connect(file_alone, uri=True)) as database:
         assert ran <= {run_id for (run_id,) in database.execute("SELECT id FROM runs")}
+
+
+def test_a_refused_copy_of_the_log_is_logged_and_the_worker_goes_on(
+    sqlite_engine: Engine, crm_path: Path, policy_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy is only about when SQLite writes what it holds: a database that refuses it (full disk) is a warning."""
+    def refused(_engine: Engine) -> None:
+        raise OperationalError("PRAGMA wal_checkpoint", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(worker_module, "checkpoint", refused)
+    clock = FakeClock()
+    worker = make_worker(sqlite_engine, policy_path, local_connector(crm_path, clock), clock)
+    with capture_logs() as logs:
+        outcomes = worker.tick()
+    assert outcomes and all(o.status == "finished" for o in outcomes)
+    (warning,) = [e for e in logs if e["event"] == "worker.checkpoint_failed"]
+    assert "database or disk is full" in warning["error"]
 
 
 def test_the_worker_settles_its_memory_after_a_pass_that_ran_jobs_not_after_an_idle_one(
