@@ -1,12 +1,17 @@
 import dataclasses
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from domain.records import Lead, ObjectType, Owner, Task, TaskPriority, TaskStatus, TaskType
 from store import mirror
+from store.aggregates import one_of
+from store.db import make_engine, migrate
 from store.mirror import MirrorOrg
+from store.models import OpportunityRow
 from tests.memory_org import InMemoryOrg
 from tests.store.fake_reader import T0, FakeReader, opportunity
 
@@ -159,3 +164,27 @@ def test_records_by_id_find_the_named_records_across_lookup_chunks(engine: Engin
         found = sorted(r.id for r in MirrorOrg(session, "local").records_by_id(ObjectType.OPPORTUNITY, wanted))
     assert found == sorted(d.id for d in deals[::2])
     assert found == sorted(r.id for r in InMemoryOrg(deals).records_by_id(ObjectType.OPPORTUNITY, wanted))
+
+
+def test_a_lookup_by_id_on_sqlite_searches_the_index_for_each_id(tmp_path: Path) -> None:
+    """The ids go as one JSON array (``one_of``): SQLite's plan still finds each through the index, scanning nothing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    migrate(engine)
+    reader = FakeReader()
+    reader.put(*(opportunity(n) for n in range(1, 50)))
+    mirror.sync(reader, engine, "local")
+    heard: list[tuple[str, Any]] = []
+    listen = lambda _c, _cur, statement, parameters, _ctx, _many: heard.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    with Session(engine) as session:
+        stmt = select(OpportunityRow.id).where(OpportunityRow.connection == "local",
+                                               one_of(session, OpportunityRow.id,
+                                                      [opportunity(1).id, opportunity(2).id, "nobody"]))
+        assert len(session.execute(stmt).all()) == 2
+    event.remove(engine, "before_cursor_execute", listen)
+    (statement, parameters), = heard
+    with engine.connect() as connection:
+        plan = [str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert any(step.startswith("SEARCH opportunities USING") and "id=?" in step for step in plan), plan
+    assert not any(step.startswith("SCAN opportunities") for step in plan), plan
+    engine.dispose()
