@@ -157,8 +157,7 @@ def _run(
     claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
     actions = {rule: rule_plan.actions for rule, rule_plan in gathered.by_rule.items()}
     unapplied = _unapplied(actions, claims)
-    recorded = _record(result.run_id, ledger, gathered, list(chain.from_iterable(unapplied.values())), progress,
-                       apply=apply)
+    recorded = _record(result.run_id, ledger, gathered, unapplied, progress, apply=apply)
     result.findings, result.skips = plan.findings, plan.skips
     pairs = _limit(result, ledger, policy, sessions, unapplied, recorded, apply=apply, allow_large=allow_large)
     refusal = _task_key_problem(connector, plan) if apply else None
@@ -185,12 +184,12 @@ def _scores_activity(policy: Policy, job: str) -> bool:
     return any(family.kind == "activity_score" for _, family in rules_for(policy, job))
 
 
-def _record(run_id: str, ledger: Ledger, gathered: rule_passes.Gathered, unapplied: list[Action], progress: Progress,
-            *, apply: bool) -> list[tuple[int, Action]]:
+def _record(run_id: str, ledger: Ledger, gathered: rule_passes.Gathered, unapplied: Mapping[str, list[Action]],
+            progress: Progress, *, apply: bool) -> list[tuple[int, Action]]:
     """Record the plan's findings, skips and actions for the rules that judged; an applying run's (id, action) pairs.
 
     All in one transaction. An applying run records a row of its own, to claim and mark, for each action whose key
-    no run has applied (``unapplied``); the others stay in the plan that runs share, as all of a dry run's do.
+    no run has applied (``unapplied``, by rule); the others stay in the plan that runs share, as all of a dry run's do.
     The phase counts the plan's rows when they are recorded: a rule that carried its judgments forward has only its
     changed records read, not its whole plan.
     """
@@ -201,9 +200,10 @@ def _record(run_id: str, ledger: Ledger, gathered: rule_passes.Gathered, unappli
             ledger.record_dry_run(run_id, plans, judged, judged)
             phase.update(rows)
             return []
-        ids = ledger.record_applying_run(run_id, plans, unapplied, judged, judged)
+        to_claim = list(chain.from_iterable(unapplied.values()))
+        ids = ledger.record_applying_run(run_id, plans, to_claim, judged, judged)
         phase.update(rows)
-        return list(zip(ids, unapplied, strict=True))
+        return list(zip(ids, to_claim, strict=True))
 
 
 def _limit(result: RunResult, ledger: Ledger, policy: Policy, sessions: sessionmaker[Session],
