@@ -145,10 +145,7 @@ def _sync_changes(
         if bulk_indexes.restore(session, table):  # an earlier first sync of the type stopped midway
             stage_history.start_loaded(session, obj)
     counts = ObjectCounts()
-    if since is None:
-        with sessions.begin() as session:  # rules that follow change judge every record of the type again
-            note_everything(session, connection, obj)
-    else:  # its lookups by id, right after a first sync filled the table, need the planner's statistics
+    if since is not None:  # its lookups by id, right after a first sync filled the table, need the planner's statistics
         statistics.refresh(sessions, [table.name])
     changes = reader.iter_changed(obj, since)
     told = SyncProgress(reader, phase)
@@ -164,11 +161,15 @@ def _sync_changes(
         # the reader and SQLite work in this process it would only contend with the writer for the GIL.
         chunks = (chunked(changes, chunk=chunk_size, on_read=told) if in_process
                   else prefetched(changes, chunk=chunk_size, depth=2, on_read=told))
-        for chunk in _waits_timed(chunks, report):
+        for number, chunk in enumerate(_waits_timed(chunks, report)):
             with sessions.begin() as session:
                 if since is not None:
                     note_records(session, connection, obj, _changed_since_read(session, connection, obj, chunk,
                                                                                since))
+                elif number == 0:
+                    # Rules that follow change judge every record of the type again, once the first sync writes
+                    # one: an empty type (synced on its own, it gets no watermark) is read from scratch each time.
+                    note_everything(session, connection, obj)
                 upserted, deleted = _write_chunk(session, writer, chunk)
                 newest = max([r.updated_at for r in chunk if r.updated_at is not None] + ([newest] if newest else []))
                 if resumable:  # records come oldest first: a stop after this chunk resumes from it

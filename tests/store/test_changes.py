@@ -20,10 +20,23 @@ def logged_after(engine: Engine, after: int) -> tuple[dict[str, set[str]], set[s
 def test_a_first_sync_logs_every_record_of_its_types(engine: Engine) -> None:
     """Rules make a full pass after a first sync: the log says every record of each type changed."""
     reader = FakeReader()
-    reader.put(opportunity(1))
+    reader.put(opportunity(1), task(1))
     mirror.sync(reader, engine, "local", [ObjectType.OPPORTUNITY, ObjectType.TASK])
     assert logged_after(engine, 0) == ({}, {ObjectType.OPPORTUNITY.value, ObjectType.TASK.value})
     assert EVERYTHING not in logged_after(engine, 0)[0]
+
+
+def test_a_type_the_crm_holds_none_of_logs_no_change_however_often_it_is_synced(engine: Engine) -> None:
+    """A type synced on its own (a Celery flow syncs each type as a task) that the CRM holds none of gets no
+    watermark, so each of its syncs is a first sync. Before, each logged every record of the type changed, and
+    the rules reading it (dedupe, leads already in the system) judged the whole org again every run."""
+    reader = FakeReader()
+    for _ in range(3):
+        mirror.sync(reader, engine, "local", [ObjectType.TASK])
+    assert logged_after(engine, 0) == ({}, set())
+    reader.put(task(1))
+    mirror.sync(reader, engine, "local", [ObjectType.TASK])
+    assert logged_after(engine, 0) == ({}, {ObjectType.TASK.value})
 
 
 def test_records_read_again_at_the_watermark_are_not_changes_but_edits_and_moved_tasks_are(engine: Engine) -> None:
