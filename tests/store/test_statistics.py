@@ -83,3 +83,35 @@ def test_the_sync_after_a_first_sync_finds_what_changed_by_id(engine: Engine) ->
     assert analyzed
     estimated = int(re.search(r"rows=(\d+)", plan[0])[1])  # type: ignore[index]
     assert estimated <= 2 * len(ids), "\n".join(plan)  # the planner knows the ids are few among many tasks
+
+
+def test_the_rules_judgments_are_analyzed_from_a_small_sample_that_still_plans_lookups_by_record(
+    engine: Engine,
+) -> None:
+    """On PostgreSQL a scheduled run may analyze ``rule_state`` (its rewrites pass the threshold every few runs):
+    it samples at most 3,000 rows (the default samples 30,000, reading most of the table), and the statistics
+    still show each rule's share, so the judgments that changed are deleted by record through the key."""
+    if engine.dialect.name != "postgresql":
+        return
+    with session_factory(engine).begin() as session:
+        for rule, count in (("overdue", 30_000), ("stale", 9_000), ("gates", 1_000)):
+            result = RuleResult([Finding(rule, ObjectType.TASK, f"tsk{n:06d}", "005A", "8 days overdue")
+                                 for n in range(count)])
+            rule_state.replace(session, "sampled", rule, result, None)
+    notices: list[str] = []
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.add_notice_handler(lambda notice: notices.append(notice.message_primary))  # type: ignore[union-attr]
+        connection.exec_driver_sql("ANALYZE VERBOSE rule_state")
+        plan = connection.exec_driver_sql(
+            "EXPLAIN DELETE FROM rule_state WHERE connection = %s AND rule = %s AND record_id = ANY(%s)",
+            ("sampled", "overdue", [f"tsk{n:06d}" for n in range(0, 30_000, 300)])).scalars().all()
+        estimated = connection.exec_driver_sql(
+            "EXPLAIN SELECT record_id FROM rule_state WHERE connection = %s AND rule = %s",
+            ("sampled", "stale")).scalars().first()
+        connection.rollback()
+    (sampled,) = [int(m[1]) for n in notices if (m := re.search(r"(\d+) rows in sample", n))]
+    assert sampled <= 3000
+    assert any("pk_rule_state" in line for line in plan), "\n".join(plan)
+    rows = int(re.search(r"rows=(\d+)", estimated or "")[1])  # type: ignore[index]
+    assert 9_000 * 0.8 <= rows <= 9_000 * 1.2, estimated
