@@ -8,7 +8,6 @@ queries group tasks once per run, and let the database drop the records a rule c
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar, TypeVarTuple
@@ -37,6 +36,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
+from store.json_text import json_text
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
 _YIELD_PER = 2000
@@ -92,7 +92,7 @@ def one_of(session: Session, column: ColumnElement[Any] | InstrumentedAttribute[
     """
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
-    listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String)).table_valued("value")
+    listed = func.json_each(bindparam(None, json_text(list(ids)), type_=String)).table_valued("value")
     return column.in_(select(listed.c.value))
 
 

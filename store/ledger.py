@@ -11,7 +11,6 @@ if it still fails, the claim stays ``planned`` and the next run settles it from 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import uuid
 from collections import defaultdict
@@ -36,6 +35,7 @@ from store.aggregates import id_chunks, one_of
 from store.claims import Claim, Held
 from store.db import one_at_a_time
 from store.ingest import append_rows, driver_one_of, driver_rows, stored_datetime
+from store.json_text import json_text
 from store.models import OPEN_ROWS, ActionRow, ClaimRow, FindingRow, RecordedPassRow, RunRow, SkipRow, SnapshotRow
 from store.recorded import OWN_ACTIONS
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
@@ -179,7 +179,7 @@ class Ledger:
         at = stored_datetime(session.get_bind().dialect.name)(self._clock())
         _record_changes(session, ActionRow, run_id, rules, passes, _Kept(
             "plan", _PLAN_COLUMNS, lambda result: result.actions, _action_says,
-            lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json.dumps(a.payload),
+            lambda a: (a.rule, a.key, a.kind.value, a.object.value, a.record_id, a.reason, json_text(a.payload),
                        a.requires, ActionStatus.PLANNED.value, at, at)), plans)
 
     def record_actions(self, run_id: str, actions: Iterable[Action]) -> list[int]:
@@ -194,7 +194,7 @@ class Ledger:
         are written (the rowid on SQLite, the id sequence on PostgreSQL, whatever other runs write meanwhile).
         """
         at = stored_datetime(session.get_bind().dialect.name)(self._clock())
-        rows = ((run_id, a.key, a.kind.value, a.object.value, a.record_id, a.rule, a.reason, json.dumps(a.payload),
+        rows = ((run_id, a.key, a.kind.value, a.object.value, a.record_id, a.rule, a.reason, json_text(a.payload),
                  ActionStatus.PLANNED.value, at, at, a.requires) for a in actions)
         written = _append_all(session, ActionRow, _ACTION_COLUMNS, rows)
         if not written:
@@ -366,7 +366,7 @@ def _record_findings(session: Session, run_id: str, plans: Mapping[str, RuleResu
                      passes: Mapping[str, RulePass]) -> None:
     _record_changes(session, FindingRow, run_id, rules, passes, _Kept(
         "findings", _FINDING_COLUMNS, lambda result: result.findings, _finding_says,
-        lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json.dumps(f.evidence))), plans)
+        lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json_text(f.evidence))), plans)
 
 
 def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Text, cast, delete, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from domain.plan import Action, ActionKind, Finding, RuleResult, Skip
 from domain.records import ObjectType
 from store.aggregates import one_of
 from store.ingest import append_rows, stored_datetime
+from store.json_text import json_text
 from store.models import RuleMarkRow, RuleStateRow
 
 _IDS_PER_QUERY = 5000
@@ -154,9 +154,9 @@ def _by_record(result: RuleResult) -> dict[str, Judgment]:
 def _as_json(judgment: Judgment) -> str | None:
     """A judgment's findings, actions and skips as the ``result`` column holds them (None: it has none).
 
-    orjson writes the dataclasses field by field, as ``json`` would from a dict of each: a quarter of the time, for
-    the tens of thousands of judgments a scheduled run stores.
+    The dataclasses are written field by field (``store.json_text``): a quarter of the time of ``json`` from a dict
+    of each, for the tens of thousands of judgments a scheduled run stores.
     """
     _, findings, actions, skips = judgment
     kept = {kind: items for kind, items in (("f", findings), ("a", actions), ("s", skips)) if items}
-    return orjson.dumps(kept, option=orjson.OPT_NON_STR_KEYS).decode() if kept else None
+    return json_text(kept) if kept else None
