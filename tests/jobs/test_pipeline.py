@@ -154,6 +154,22 @@ def test_a_run_that_tells_no_outcomes_counts_them_as_one_that_does(crm: LocalCRM
     assert counted.summary()["actions_by_status"] == told.summary()["actions_by_status"]
 
 
+def test_the_summary_counts_each_rules_findings_as_the_findings_themselves_say(crm: LocalCRM, engine: Engine) -> None:
+    """The summary the ledger keeps and the worker logs counts each rule's findings from the rule's own list, not by
+    walking them all (700,000 at full size, twice a worker's pass): the counts the findings give."""
+    policy = parse_policy(POLICY + "  - {id: overdue-tasks, kind: overdue, manager_after_days: 3}\n")
+    due = (NOW - timedelta(days=5)).date()
+    crm.insert_records([Task(f"t{n}", "Call", "u-a", TaskStatus.OPEN, TaskType.CALL, TaskPriority.NORMAL, CREATED,
+                             CREATED, due_date=due) for n in range(1, 4)])
+    result = run_job("all", connector=crm, connection="local", policy=policy, sessions=session_factory(engine),
+                     now=NOW, apply=False, outcomes=False)
+    walked = dict(Counter(f.rule for f in result.findings))
+    assert set(walked) == {"opp-sla", "overdue-tasks"}
+    assert result.summary()["findings"] == walked
+    latest = Ledger(session_factory(engine)).run_report(result.run_id)
+    assert latest.run.summary["findings"] == walked
+
+
 def test_an_applying_run_that_tells_no_outcomes_counts_what_ledger_show_tells(
     crm: LocalCRM, engine: Engine, policy: Policy, capsys: pytest.CaptureFixture[str]
 ) -> None:
