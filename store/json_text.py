@@ -2,7 +2,7 @@
 
 A scheduled run writes thousands of findings' evidence and actions' payloads and binds its id lookups on
 SQLite as JSON arrays: ``json.dumps`` took 0.23-0.28 s of a steady run at a quarter of the bench's org, and
-orjson writes the same values about ten times faster. What orjson refuses (an integer beyond 64 bits, which a
+orjson writes the same values about six times faster. What orjson refuses (an integer beyond 64 bits, which a
 CRM's number field may hold) is written by ``json.dumps``, as before.
 """
 
