@@ -1,4 +1,7 @@
-"""JSON text for the database's JSON columns and JSON parameters, written by orjson.
+"""JSON text for the ledger's and ``rule_state``'s JSON columns and SQLite's JSON parameters, written by orjson.
+
+The mirror's JSON columns keep ``json.dumps`` (``store.ingest``): their bulk-written rows must match SQLAlchemy's
+byte for byte.
 
 A scheduled run writes thousands of findings' evidence and actions' payloads and binds its id lookups on
 SQLite as JSON arrays: ``json.dumps`` took 0.23-0.28 s of a steady run at a quarter of the bench's org, and
