@@ -13,10 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from dedupe.export_text import ExportError
 from jobs.activity_csv import read_activity_csv
 from jobs.inputs import clock_or_exit, crm_or_exit, fail, ledger_failed, open_store, settings_or_exit
+from jobs.usage_errors import OneLineUsageErrors
 from store.activities import save_activities
 
 app = typer.Typer(help="Activities the activity_score rule scores (web visits, downloads, events...).",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  cls=OneLineUsageErrors)
 console = Console()
 
 

@@ -51,13 +51,15 @@ from jobs.progress import progress_on
 from jobs.recovery import locks_of, rule_jobs, settle_interrupted
 from jobs.report import as_json, print_run
 from jobs.schedule import ScheduleError
+from jobs.usage_errors import OneLineUsageErrors
 from notify.digest import DigestConfigError
 from store.locks import LockError, locks_for
 
 app = typer.Typer(help="CRM Warden: keeps a CRM honest. Every command that changes a CRM is a dry run "
-                  "unless given --apply.", no_args_is_help=True, add_completion=False)
-policy_app = typer.Typer(help="Check policy files, or draft one from a live org.", no_args_is_help=True)
-ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True)
+                  "unless given --apply.", no_args_is_help=True, add_completion=False, cls=OneLineUsageErrors)
+policy_app = typer.Typer(help="Check policy files, or draft one from a live org.", no_args_is_help=True,
+                        cls=OneLineUsageErrors)
+ledger_app = typer.Typer(help="Look at what runs found and did.", no_args_is_help=True, cls=OneLineUsageErrors)
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(dedupe_cli.app, name="dedupe")

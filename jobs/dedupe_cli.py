@@ -40,12 +40,14 @@ from jobs.dedupe_source import crm_identity, plan_source
 from jobs.inputs import crm_or_exit, fail, ledger_failed, open_store, policy_or_exit, settings_or_exit
 from jobs.progress import progress_on
 from jobs.recovery import settle_interrupted
+from jobs.usage_errors import OneLineUsageErrors
 from store import mirror
 from store.locks import JobLocks, LockError, locks_for
 from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts, contacts or leads: plan, review the plan, apply it, undo it.",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  cls=OneLineUsageErrors)
 console = Console()
 EXCERPT = 10
 

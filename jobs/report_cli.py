@@ -21,6 +21,7 @@ from jobs.inputs import (
     policy_or_exit,
     settings_or_exit,
 )
+from jobs.usage_errors import OneLineUsageErrors
 from notify.lead_report import LeadReport
 from notify.pipeline_report import PipelineReport
 from notify.report_render import as_json, write_pipeline_html
@@ -28,7 +29,8 @@ from notify.reports import SLA_WINDOW_DAYS, load_lead_report, load_pipeline_repo
 from notify.sla_report import SlaReport
 
 app = typer.Typer(help="Reports for managers: speed-to-lead and SLA health, the pipeline's shape.",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  cls=OneLineUsageErrors)
 console = Console()
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]

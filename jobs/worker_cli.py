@@ -35,13 +35,14 @@ from jobs.progress import progress_on
 from jobs.schedule import ScheduleError
 from jobs.shutdown import ShutdownFlag
 from jobs.status import StatusReport, collect_status
+from jobs.usage_errors import OneLineUsageErrors
 from jobs.worker import Worker
 from jobs.worker_setup import build_runner, policy_keeper, utc_now
 from store.db import schema_revision
 from store.good_policies import last_good_policy
 from store.heartbeats import Heartbeat
 
-app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="The scheduled worker.", no_args_is_help=True, add_completion=False, cls=OneLineUsageErrors)
 console = Console()
 
 PolicyOption = Annotated[Path | None, typer.Option(help="Policy file (default WARDEN_POLICY).")]

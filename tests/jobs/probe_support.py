@@ -27,7 +27,7 @@ class Outcome:
 
 def warden(*args: str, code: int = 2) -> Outcome:
     """Run ``warden ARGS``; assert it ended with ``code``, one line on stderr and no traceback."""
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(app, list(args), prog_name="warden")
     assert result.exception is None or isinstance(result.exception, SystemExit), _crash(result.exception)
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("{")]
     assert result.exit_code == code, f"exit {result.exit_code}, expected {code}:\n{result.output}"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
+from jobs.cli import app
 from tests.jobs.probe_support import NOW, warden
 from tests.servers.hubspot.server import HubSpotServer
 from tests.servers.salesforce.server import FakeSalesforce, serve
@@ -96,3 +98,30 @@ def test_an_unknown_crm_is_named_with_the_choices(probe_env: Path, args: tuple[s
     """--crm with a CRM nobody knows: one line listing the ones that exist, from every command that takes it."""
     line = warden(*args, "--crm", "pipedrive").line
     assert "'pipedrive'" in line and "local, salesforce, hubspot" in line
+
+
+@pytest.mark.parametrize(("args", "command", "culprit"), [
+    (["run", "--job", "sla"], "warden run", "--job"),
+    (["run"], "warden run", "'job'"),
+    (["run", "all", "--now"], "warden run", "--now"),
+    (["run", "nosuchjob"], "warden run", "nosuchjob"),
+    (["--bogus"], "warden", "--bogus"),
+    (["nosuch"], "warden", "'nosuch'"),
+    (["ledger", "show", "latest", "--limit", "5"], "warden ledger show", "--limit"),
+    (["report", "nosuch"], "warden report", "'nosuch'"),
+    (["dedupe", "plan", "--workers", "many"], "warden dedupe plan", "--workers"),
+    (["dedupe", "plan", "--workers", "0"], "warden dedupe plan", "--workers"),
+    (["worker", "--interval", "5"], "warden worker", "--interval"),
+])
+def test_a_usage_mistake_is_one_line_naming_the_command_and_its_help(
+    probe_env: Path, args: list[str], command: str, culprit: str
+) -> None:
+    """An unknown option or command, a missing or mistyped value: one line, not Click's usage box, exit 2."""
+    line = warden(*args).line
+    assert line.startswith(f"{command}: ") and culprit in line and line.endswith(f"see '{command} --help'")
+
+
+def test_a_group_given_no_command_still_shows_its_commands(probe_env: Path) -> None:
+    """``warden ledger`` alone is not a mistake to put on one line: its help lists the commands to choose from."""
+    result = CliRunner().invoke(app, ["ledger"])
+    assert result.exit_code == 2 and "show" in result.output and "Look at what runs found and did." in result.output
