@@ -249,7 +249,8 @@ def _incremental(engine: Engine, policy: Policy, size: Size, share: float, scale
     run = worker_run(engine, policy, size, later + 4 * LATER, share)
     print(f"the scheduled run as the worker makes it, end to end (jobs.pipeline.run_job, a dry run of "
           f"{run.actions:,} actions and {run.findings:,} findings, after another {share:.0%} changed and was synced, "
-          f"the worker having settled while idle in {run.settled:.2f} s): rules with the ledger's history "
+          f"the worker having settled while idle in {run.settled:.2f} s after its first run since it started, "
+          f"{run.first:.2f} s after the same share changed): rules with the ledger's history "
           f"{run.rules:.2f} s + recording {run.recording:.2f} s + claims, outcomes counted, limits and summary "
           f"{run.rest:.2f} s = {run.seconds:.2f} s: {_against(run.seconds, INCREMENTAL_GOAL_SECONDS, scale)} "
           f"(garbage collector {run.collector.total:.2f} s: {run.collector.full})")

@@ -352,6 +352,9 @@ class WorkerRun:
     settled: float
     """What the worker does while idle before it (``store.collector.settle``, ``store.db.checkpoint``), not counted in
     the run."""
+    first: float
+    """The worker's first run after it started, before it (not counted): it reads the rules' judgments back and
+    builds what the process keeps between runs (leads already in the system's index of contacts and accounts)."""
     actions: int
     findings: int
     collector: CollectorTime
@@ -365,9 +368,10 @@ class WorkerRun:
 def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: float) -> WorkerRun:
     """The worker's run at ``at + LATER`` after ``share`` of the org changed, as ``warden worker`` makes it.
 
-    The worker's run before it, at ``at``, records the rules' judgments in the ledger (the bench's runs before were
-    deleted); after it, the worker settles and copies SQLite's log into the database while idle, as after every pass.
-    Both runs are deleted afterwards.
+    The worker's first run after it started, at ``at`` after the same share changed, records the rules' judgments in
+    the ledger (the bench's runs before were deleted) and builds what the process keeps between runs; after it, the
+    worker settles and copies SQLite's log into the database while idle, as after every pass. The run measured is the
+    next one, as every later run of a long-lived worker is. Both runs are deleted afterwards.
     """
     sessions = session_factory(engine)
     crm = _Unchanged(sessions)
@@ -377,8 +381,11 @@ def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: 
 
 def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine, policy: Policy, size: Size,
                 at: datetime, share: float) -> WorkerRun:
+    change_share(engine, size, at, share)
+    started = time.perf_counter()
     before = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions, now=at,
                      apply=False, outcomes=False)
+    first = time.perf_counter() - started
     synced = datetime.now(UTC)
     change_share(engine, size, at + LATER, share)
     started = time.perf_counter()
@@ -393,5 +400,5 @@ def _worker_run(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine
         seconds = time.perf_counter() - started
     with sessions.begin() as session:
         session.execute(delete(RunRow).where(RunRow.id.in_([before.run_id, run.run_id])))
-    return WorkerRun(seconds, times.seconds.get("rules", 0.0), times.seconds.get("record plan", 0.0), settled,
+    return WorkerRun(seconds, times.seconds.get("rules", 0.0), times.seconds.get("record plan", 0.0), settled, first,
                      sum((run.tally or {}).values()), len(run.findings), collected)
