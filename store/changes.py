@@ -136,7 +136,7 @@ def changes_after(session: Session, connection: str, after: int) -> Changes:
     return changes
 
 
-def forget_before(session: Session, connection: str, change_id: int) -> None:
-    """Drop the log up to ``change_id``, which every rule of the connection has seen."""
+def forget_before(session: Session, connection: str, change_id: int, after: int = 0) -> None:
+    """Drop the log from ``after`` (dropped before) up to ``change_id``, which every rule of the connection saw."""
     session.execute(delete(MirrorChangeRow).where(MirrorChangeRow.connection == connection,
-                                                  MirrorChangeRow.id <= change_id))
+                                                  MirrorChangeRow.id > after, MirrorChangeRow.id <= change_id))

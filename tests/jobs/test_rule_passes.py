@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.rules_org import BANT, LEAD_STATUSES, OPEN_STAGES, STAGE_PROBABILITY, owner_rows
@@ -40,6 +40,7 @@ from enforcement.registry import rules_for
 from jobs import carried, rule_passes
 from store import mirror, rule_state
 from store.db import make_engine, migrate, session_factory
+from store.models import MirrorChangeRow, RuleMarkRow
 from tests.store.fake_reader import FakeReader
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -392,3 +393,36 @@ def test_a_rule_that_builds_many_objects_runs_few_garbage_collections(tmp_path: 
     assert len(young) <= 2, f"{len(young)} young collections while the rule built 100,000 objects"
     assert gc.get_threshold() == before
     engine.dispose()
+
+
+def test_a_run_drops_the_change_log_once_up_to_what_every_rule_has_seen(tmp_path: Path) -> None:
+    """Each rule saves its mark, but only the save that moves the oldest mark drops the log: one delete a run, not one
+    per rule; a restarted process still drops everything every rule has seen."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    migrate(engine)
+    deletes: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: deletes.append(statement)
+                 if statement.startswith("DELETE FROM mirror_changes") else None)
+    sessions = session_factory(engine)
+    org = Org(random.Random(7), POLICY)
+    calendar = BusinessCalendar(POLICY.calendar)
+    for step in range(5):
+        if step == 3:
+            rule_passes._FORGOTTEN.clear()  # a restarted worker
+        org.now += timedelta(minutes=20)
+        for _ in range(6 if step else 0):
+            org.change()
+        mirror.sync(org.reader, sessions, CONNECTION)
+        deletes.clear()
+        with sessions() as session:
+            base = mirror.MirrorOrg(session, CONNECTION)
+            ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), CONNECTION)
+            for rule, family in rules_for(POLICY, "all"):
+                rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+        with sessions() as session:
+            seen_by_all = session.scalar(select(func.min(RuleMarkRow.change_id)))
+            kept = session.scalars(select(MirrorChangeRow.id).where(MirrorChangeRow.id <= seen_by_all)).all()
+        assert kept == [], f"step {step}: the log still holds what every rule has seen"
+        at_most = 2 if step == 3 else 1  # a restarted process first drops what every rule had seen before it
+        assert step == 0 or 1 <= len(deletes) <= at_most, f"step {step}: {len(deletes)} deletes of the change log"
