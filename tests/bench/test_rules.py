@@ -48,8 +48,8 @@ def test_benchmark_prints_every_rule_memory_and_the_labelled_naive_estimate(
     own, every = (int(found[1].replace(",", "")) for found in (applying, before))
     worker = re.search(r"the scheduled run as the worker makes it, end to end \(jobs.pipeline.run_job, a dry run of "
                        r"([\d,]+) actions and ([\d,]+) findings, after another 1% changed and was synced, the worker "
-                       r"having settled while idle in \d+\.\d\d s after its first run since it started, \d+\.\d\d s after the "
-                       r"same share changed\): rules with the ledger's history (\d+\.\d\d) s "
+                       r"having settled while idle in \d+\.\d\d s after its first run since it started, "
+                       r"\d+\.\d\d s after the same share changed\): rules with the ledger's history (\d+\.\d\d) s "
                        r"\+ recording (\d+\.\d\d) s \+ claims, outcomes counted, limits and summary (\d+\.\d\d) s = "
                        r"(\d+\.\d\d) s: .*goal < 5 s.* \(garbage collector \d+\.\d\d s: \d+ full", out)
     assert worker and int(worker[1].replace(",", "")) > 0 and int(worker[2].replace(",", "")) > 0
