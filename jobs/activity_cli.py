@@ -17,8 +17,7 @@ from jobs.usage_errors import OneLineUsageErrors
 from store.activities import save_activities
 
 app = typer.Typer(help="Activities the activity_score rule scores (web visits, downloads, events...).",
-                  no_args_is_help=True,
-                  cls=OneLineUsageErrors)
+                  no_args_is_help=True, cls=OneLineUsageErrors)
 console = Console()
 
 

@@ -46,8 +46,7 @@ from store.locks import JobLocks, LockError, locks_for
 from store.merge_history import applied_merges
 
 app = typer.Typer(help="Merge duplicate accounts, contacts or leads: plan, review the plan, apply it, undo it.",
-                  no_args_is_help=True,
-                  cls=OneLineUsageErrors)
+                  no_args_is_help=True, cls=OneLineUsageErrors)
 console = Console()
 EXCERPT = 10
 

@@ -29,8 +29,7 @@ from notify.reports import SLA_WINDOW_DAYS, load_lead_report, load_pipeline_repo
 from notify.sla_report import SlaReport
 
 app = typer.Typer(help="Reports for managers: speed-to-lead and SLA health, the pipeline's shape.",
-                  no_args_is_help=True,
-                  cls=OneLineUsageErrors)
+                  no_args_is_help=True, cls=OneLineUsageErrors)
 console = Console()
 
 CrmOption = Annotated[str | None, typer.Option(help="local, salesforce or hubspot (default WARDEN_CRM).")]
