@@ -46,7 +46,7 @@ APPEND_BATCH = 20_000
 _FINDING_COLUMNS = ("rule", "object", "record_id", "owner_id", "reason", "evidence")
 _PLAN_COLUMNS = ("rule", "key", "kind", "object", "record_id", "reason", "payload", "requires", "status", "created_at",
                  "updated_at")
-_SKIP_COLUMNS = ("run_id", "rule", "object", "record_id", "reason")
+_SKIP_COLUMNS = ("rule", "object", "record_id", "reason")
 _ACTION_COLUMNS = ("run_id", "key", "kind", "object", "record_id", "rule", "reason", "payload", "status",
                    "created_at", "updated_at", "requires")
 RUN_END_STATUSES = ("finished", "failed", "stopped")
@@ -164,15 +164,14 @@ class Ledger:
                     passes: Mapping[str, RulePass]) -> list[int]:
         with self._sessions.begin() as session:
             _record_findings(session, run_id, plans, rules, passes)
-            skips = chain.from_iterable(plan.skips for plan in plans.values())
-            _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
+            _record_skips(session, run_id, plans, rules, passes)
             self._record_plan(session, run_id, plans, rules, passes)
             return self._record_own_actions(session, run_id, to_claim)
 
     def record_skips(self, run_id: str, skips: Iterable[Skip]) -> None:
-        """Store a run's skips through the driver, as its findings."""
+        """Store skips of the run's own (a revert's), through the driver; a run's rules keep theirs as intervals."""
         with self._sessions.begin() as session:
-            _append_all(session, SkipRow, _SKIP_COLUMNS, _skip_rows(run_id, skips))
+            _append_all(session, SkipRow, ("run_id", *_SKIP_COLUMNS), _skip_rows(run_id, skips))
 
     def _record_plan(self, session: Session, run_id: str, plans: Mapping[str, RuleResult], rules: Iterable[str],
                      passes: Mapping[str, RulePass]) -> None:
@@ -369,12 +368,23 @@ def _record_findings(session: Session, run_id: str, plans: Mapping[str, RuleResu
         lambda f: (f.rule, f.object.value, f.record_id, f.owner_id, f.reason, json_text(f.evidence))), plans)
 
 
+def _record_skips(session: Session, run_id: str, plans: Mapping[str, RuleResult], rules: Iterable[str],
+                  passes: Mapping[str, RulePass]) -> None:
+    _record_changes(session, SkipRow, run_id, rules, passes, _Kept(
+        "skips", _SKIP_COLUMNS, lambda result: result.skips, _skip_says, _skip_values), plans)
+
+
+def _skip_values(skip: Skip) -> tuple[Any, ...]:
+    return skip.rule, skip.object.value, skip.record_id, skip.reason
+
+
 def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:
-    return ((run_id, s.rule, s.object.value, s.record_id, s.reason) for s in skips)
+    return ((run_id, *_skip_values(s)) for s in skips)
 
 
-def _record_changes(session: Session, model: type[FindingRow | ActionRow], run_id: str, rules: Iterable[str],
-                    passes: Mapping[str, RulePass], kept: _Kept[Ruled], plans: Mapping[str, RuleResult]) -> None:
+def _record_changes(session: Session, model: type[FindingRow | ActionRow | SkipRow], run_id: str,
+                    rules: Iterable[str], passes: Mapping[str, RulePass], kept: _Kept[Ruled],
+                    plans: Mapping[str, RuleResult]) -> None:
     """Record the items of each rule's plan (``plans``) as rows of ``model``, kept as intervals: new in, gone closed.
 
     Runs record one at a time per database, so each compares with the rows open just before it. A rule
@@ -440,7 +450,7 @@ class _OpenRows:
     A row the run has again is carried (it stays open); what none of the run's rows claimed is gone.
     """
 
-    def __init__(self, session: Session, model: type[FindingRow | ActionRow], connection: str) -> None:
+    def __init__(self, session: Session, model: type[FindingRow | ActionRow | SkipRow], connection: str) -> None:
         self._session, self._table, self._connection = session, model.__tablename__, connection
         self._ids: dict[str, dict[str | None, int]] = {}
         self._copies: dict[str, dict[str | None, list[int]]] = {}
@@ -493,6 +503,10 @@ class _OpenRows:
 def _finding_says(finding: Finding) -> str:
     f = finding
     return f"{f.object.value}\x1f{f.record_id}\x1f{f.owner_id!r}\x1f{f.reason}\x1f{f.evidence!r}"
+
+
+def _skip_says(skip: Skip) -> str:
+    return f"{skip.object.value}\x1f{skip.record_id}\x1f{skip.reason}"
 
 
 def _action_says(action: Action) -> str:

@@ -298,13 +298,27 @@ class FindingRow(Base):
 
 
 class SkipRow(Base):
+    """A record a rule could not judge, and why: kept as findings are (``FindingRow``), one row while it stays so.
+
+    A run that reverts merges records rows of its own (no ``opened``), as rows recorded before skips were kept as
+    intervals are.
+    """
+
     __tablename__ = "skips"
+    __table_args__ = (Index("ix_skips_connection_rule_closed", "connection", "rule", "closed"),
+                      _open_by_record("skips"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = _run_id()
+    """The run that first recorded the skip."""
     rule: Mapped[str]
     object: Mapped[str]
     record_id: Mapped[str]
     reason: Mapped[str] = mapped_column(Text)
+    connection: Mapped[str | None]
+    """The kept rows only (None: the row is its run's own), as are the three below."""
+    fingerprint: Mapped[str | None]
+    opened: Mapped[int | None]
+    closed: Mapped[int | None]
 
 
 class ActionRow(Base):

@@ -1,4 +1,4 @@
-"""Which ledger rows are a run's: kept as intervals, a finding or a planned action is shared by runs.
+"""Which ledger rows are a run's: kept as intervals, a finding, a skip or a planned action is shared by runs.
 
 A row of a run's rules belongs to every run whose place in the order of recording (``RunRow.recorded``)
 lies from the row's ``opened`` up to, not including, its ``closed`` (``store.models.FindingRow``).
@@ -11,19 +11,19 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from store.models import ActionRow, FindingRow, RunRow
+from store.models import ActionRow, FindingRow, RunRow, SkipRow
 
 OWN_ACTIONS = ActionRow.opened.is_(None)
 """The action rows a run records of its own, to claim and mark: not the plan runs share, never applied nor settled."""
 
 
-def open_at(model: type[FindingRow | ActionRow],
+def open_at(model: type[FindingRow | ActionRow | SkipRow],
             place: int | ColumnElement[int | None] | InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
     """The rows of ``model`` open at ``place`` in the order of recording (a run's ``recorded``, or its column)."""
     return and_(model.opened <= place, or_(model.closed.is_(None), model.closed > place))
 
 
-def recorded_by(model: type[FindingRow | ActionRow], run: RunRow,
+def recorded_by(model: type[FindingRow | ActionRow | SkipRow], run: RunRow,
                 rules: Collection[str] | None = None) -> ColumnElement[bool]:
     """The rows of ``model`` open at ``run``'s place, of the rules it recorded (and of ``rules`` only, if given)."""
     judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)

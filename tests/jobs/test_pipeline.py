@@ -226,7 +226,7 @@ def test_a_scheduled_dry_run_records_only_what_changed_and_reads_back_everything
 
     monkeypatch.setattr(ledger_module._OpenRows, "read", noted)
     run(crm, engine, policy, apply=False)
-    assert read_in_full == ["opp-sla", "opp-sla"]  # findings, then the plan: nothing recorded to build on
+    assert read_in_full == ["opp-sla"] * 3  # findings, skips, then the plan: nothing recorded to build on
     read_in_full.clear()
     later = NOW + timedelta(minutes=15)
     crm.insert_records([Opportunity("o4", "Deal 4", None, "u-a", "Discovery", CREATED, later - timedelta(minutes=5),
@@ -251,7 +251,7 @@ def test_two_dry_runs_at_once_each_read_back_their_own_findings_and_plan(
 
     def slow_second_place(session: object, run_id: str) -> object:
         places_taken.append(run_id)
-        if run_id == places_taken[0] and places_taken.count(run_id) == 2:  # the first run, between findings and plan
+        if run_id == places_taken[0] and places_taken.count(run_id) == 2:  # the first run, after its findings
             other_done.wait(timeout=3)  # the other run records all it found now, if the ledger lets it
         return take_place(session, run_id)  # type: ignore[arg-type]
 

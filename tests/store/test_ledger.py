@@ -16,7 +16,7 @@ from store import claims
 from store.claims import UnknownActionError
 from store.db import make_engine, session_factory
 from store.ledger import Ledger
-from store.models import ActionRow, FindingRow, RunRow
+from store.models import ActionRow, FindingRow, RunRow, SkipRow
 from store.run_report import UnknownRunError
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
@@ -93,6 +93,34 @@ def test_a_run_that_carries_its_findings_forward_writes_only_those_that_changed(
     assert sorted(ledger.run_report(runs[2]).findings, key=lambda f: f.record_id) == first
     assert sorted(ledger.run_report(runs[1]).findings, key=lambda f: f.record_id) == second
     assert _finding_rows(engine) - before == 201 + 1 + 3 + 2  # 00T150 as it was, 00T199 back
+
+
+def _skip_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(SkipRow)).scalar_one()
+
+
+def test_skips_a_run_carries_forward_are_kept_once_and_each_run_reads_back_its_own(
+        ledger: Ledger, engine: Engine, clock: Clock) -> None:
+    """Records a rule cannot judge stay so from run to run: the ledger keeps each once, not once per run; a skip that
+    goes away is closed, a new one added, and every run's report still lists exactly the skips it had."""
+    before = _skip_rows(engine)
+    skips = [Skip("overdue-tasks", ObjectType.TASK, f"00T{n:03d}", f"cannot read due date {n}/13/2026")
+             for n in range(50)]
+    finding = Finding("overdue-tasks", ObjectType.TASK, "00T999", "005A", "overdue", {})
+    reports: list[tuple[str, list[Skip]]] = []
+    for step, held in enumerate((skips, skips, [*skips[1:], replace(skips[0], reason="no due date")], skips[1:])):
+        clock.now = T0 + timedelta(minutes=15 * step)
+        run_id = ledger.start_run("tasks", "local", dry_run=True, now=clock.now)
+        ledger.record_dry_run(run_id, {"overdue-tasks": RuleResult([finding], [], held)}, ["overdue-tasks"])
+        reports.append((run_id, held))
+    assert _skip_rows(engine) - before == 50 + 1  # 00T000's new reason; gone in the last run, closed, not deleted
+    for run_id, held in reports:
+        assert sorted(ledger.run_report(run_id).skips, key=lambda s: s.record_id) == \
+            sorted(held, key=lambda s: s.record_id)
+    revert = ledger.start_run("revert", "local", dry_run=False, now=clock.now)
+    ledger.record_skips(revert, skips[:2])  # a revert's skips are its own rows, read back by its id
+    assert ledger.run_report(revert).skips == skips[:2]
 
 
 def test_each_action_id_names_the_action_given_in_its_place_whoever_else_records(ledger: Ledger, clock: Clock) -> None:
