@@ -91,7 +91,8 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
         follows = fate == "records" and step > 0 and FATES[step - 1] == "records"
         judged_all = {rule for rule, made in passes.items() if made.carried_from is None}
         expected = judged_all if follows else set(passes)
-        assert Counter(read_in_full) == Counter({rule: 3 for rule in expected}), f"step {step}: {fate}"  # findings, skips, plan
+        read_per_rule = 3  # its findings, skips and plan
+        assert Counter(read_in_full) == Counter({rule: read_per_rule for rule in expected}), f"step {step}: {fate}"
     for run_id, plan in recorded:
         report = ledger.run_report(run_id)
         assert _said(report.findings) == _said(plan.findings)
