@@ -9,7 +9,7 @@ runs incrementally and in full on the same mirror, and the two must find the sam
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, ValuesView
+from collections.abc import ItemsView, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -186,10 +186,10 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     for now, planned, say_how in runs:
         run_ids.append(run_id := ledger.start_run("all", CONNECTION, dry_run=True, now=now))
         passes = planned.passes if say_how else None
-        plans = _NotingSkips(planned.by_rule)
+        plans = _NotingWalks(planned.by_rule)
         started = time.perf_counter()
         ledger.record_dry_run(run_id, plans, rules, passes)
-        findings = plans.skips_asked_at[0] - started
+        findings = plans.walked_at[1] - started
         rest = time.perf_counter() - started - findings
         with sessions() as session:
             rows = sum(session.scalar(select(func.count()).select_from(model).where(model.run_id == run_id)) or 0
@@ -200,16 +200,17 @@ def record_in_ledger(engine: Engine, runs: list[tuple[datetime, Gathered, bool]]
     return seconds
 
 
-class _NotingSkips(dict[str, RuleResult]):
-    """A plan by rule noting when its skips are asked for (``values()``): the ledger has recorded its findings then."""
+class _NotingWalks(dict[str, RuleResult]):
+    """A plan by rule noting each time the ledger starts to walk it (``items()``): for its findings, then its skips,
+    then its actions; when the second walk starts, the ledger has recorded the findings."""
 
     def __init__(self, plans: dict[str, RuleResult]) -> None:
         super().__init__(plans)
-        self.skips_asked_at: list[float] = []
+        self.walked_at: list[float] = []
 
-    def values(self) -> ValuesView[RuleResult]:
-        self.skips_asked_at.append(time.perf_counter())
-        return super().values()
+    def items(self) -> ItemsView[str, RuleResult]:
+        self.walked_at.append(time.perf_counter())
+        return super().items()
 
 
 def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
