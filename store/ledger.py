@@ -36,7 +36,17 @@ from store.claims import Claim, Held
 from store.db import one_at_a_time
 from store.ingest import append_rows, driver_one_of, driver_rows, stored_datetime
 from store.json_text import json_text
-from store.models import OPEN_ROWS, ActionRow, ClaimRow, FindingRow, RecordedPassRow, RunRow, SkipRow, SnapshotRow
+from store.models import (
+    OPEN_ROWS,
+    ActionRow,
+    ClaimRow,
+    FindingRow,
+    IntervalRow,
+    RecordedPassRow,
+    RunRow,
+    SkipRow,
+    SnapshotRow,
+)
 from store.recorded import OWN_ACTIONS
 from store.run_report import RunInfo, RunReport, load_latest_runs, load_run_report
 
@@ -382,9 +392,8 @@ def _skip_rows(run_id: str, skips: Iterable[Skip]) -> Iterator[tuple[Any, ...]]:
     return ((run_id, *_skip_values(s)) for s in skips)
 
 
-def _record_changes(session: Session, model: type[FindingRow | ActionRow | SkipRow], run_id: str,
-                    rules: Iterable[str], passes: Mapping[str, RulePass], kept: _Kept[Ruled],
-                    plans: Mapping[str, RuleResult]) -> None:
+def _record_changes(session: Session, model: type[IntervalRow], run_id: str, rules: Iterable[str],
+                    passes: Mapping[str, RulePass], kept: _Kept[Ruled], plans: Mapping[str, RuleResult]) -> None:
     """Record the items of each rule's plan (``plans``) as rows of ``model``, kept as intervals: new in, gone closed.
 
     Runs record one at a time per database, so each compares with the rows open just before it. A rule
@@ -450,7 +459,7 @@ class _OpenRows:
     A row the run has again is carried (it stays open); what none of the run's rows claimed is gone.
     """
 
-    def __init__(self, session: Session, model: type[FindingRow | ActionRow | SkipRow], connection: str) -> None:
+    def __init__(self, session: Session, model: type[IntervalRow], connection: str) -> None:
         self._session, self._table, self._connection = session, model.__tablename__, connection
         self._ids: dict[str, dict[str | None, int]] = {}
         self._copies: dict[str, dict[str | None, list[int]]] = {}

@@ -370,6 +370,10 @@ def applied_actions() -> ColumnElement[bool]:
     return ActionRow.status == literal_column("'applied'")
 
 
+IntervalRow = FindingRow | ActionRow | SkipRow
+"""The ledger's rows kept as intervals (``opened`` to ``closed``), shared by the runs between them."""
+
+
 class ClaimRow(Base):
     """One row per idempotency key: whichever action holds it is the only one allowed to apply it."""
 

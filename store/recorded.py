@@ -11,25 +11,33 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from store.models import ActionRow, FindingRow, RunRow, SkipRow
+from store.models import ActionRow, IntervalRow, RunRow
 
 OWN_ACTIONS = ActionRow.opened.is_(None)
 """The action rows a run records of its own, to claim and mark: not the plan runs share, never applied nor settled."""
 
 
-def open_at(model: type[FindingRow | ActionRow | SkipRow],
+def open_at(model: type[IntervalRow],
             place: int | ColumnElement[int | None] | InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
     """The rows of ``model`` open at ``place`` in the order of recording (a run's ``recorded``, or its column)."""
     return and_(model.opened <= place, or_(model.closed.is_(None), model.closed > place))
 
 
-def recorded_by(model: type[FindingRow | ActionRow | SkipRow], run: RunRow,
+def recorded_by(model: type[IntervalRow], run: RunRow,
                 rules: Collection[str] | None = None) -> ColumnElement[bool]:
     """The rows of ``model`` open at ``run``'s place, of the rules it recorded (and of ``rules`` only, if given)."""
     judged = set(run.rules or ()) if rules is None else set(run.rules or ()) & set(rules)
     if run.recorded is None or not judged:
         return false()
     return and_(model.connection == run.connection, model.rule.in_(sorted(judged)), open_at(model, run.recorded))
+
+
+def own_rows(model: type[IntervalRow], run: RunRow) -> ColumnElement[bool]:
+    """The rows of ``model`` that ``run`` recorded of its own, outside any interval.
+
+    An applying run's actions to claim, a revert's skips, and rows recorded before the table kept intervals.
+    """
+    return and_(model.run_id == run.id, model.opened.is_(None))
 
 
 def planned_by(run: RunRow) -> ColumnElement[bool]:
@@ -39,7 +47,7 @@ def planned_by(run: RunRow) -> ColumnElement[bool]:
     holds: for these its own row says what became of them (asked row by row, so PostgreSQL anti-joins rather than
     hashing the run's own keys, which a first run at full size has by the hundred thousand).
     """
-    own = and_(ActionRow.run_id == run.id, OWN_ACTIONS)
+    own = own_rows(ActionRow, run)
     if run.dry_run:
         return or_(own, recorded_by(ActionRow, run))
     mine = aliased(ActionRow)

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain.plan import ActionKind, ActionStatus, Finding, Skip
 from domain.records import ObjectType
 from store.models import ActionRow, FindingRow, RunRow, SkipRow
-from store.recorded import planned_by, recorded_by
+from store.recorded import own_rows, planned_by, recorded_by
 
 
 class UnknownRunError(LookupError):
@@ -70,8 +70,8 @@ def load_run_report(session: Session, run_id: str) -> RunReport:
         raise UnknownRunError(f"no run with id {run_id!r} in the ledger: list recent runs to find the id")
     findings = session.scalars(select(FindingRow).where(recorded_by(FindingRow, run)).order_by(FindingRow.id))
     actions = session.scalars(select(ActionRow).where(planned_by(run)).order_by(ActionRow.id))
-    own_skips = and_(SkipRow.run_id == run_id, SkipRow.opened.is_(None))
-    skips = session.scalars(select(SkipRow).where(or_(own_skips, recorded_by(SkipRow, run))).order_by(SkipRow.id))
+    skips = session.scalars(select(SkipRow).where(or_(own_rows(SkipRow, run), recorded_by(SkipRow, run)))
+                            .order_by(SkipRow.id))
     return RunReport(
         run=run_info(run),
         findings=[
