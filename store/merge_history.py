@@ -14,6 +14,7 @@ from domain.connector import Snapshot
 from domain.plan import ActionKind, ActionStatus
 from domain.records import ObjectType
 from store.models import ActionRow, RunRow, SnapshotRow
+from store.recorded import OWN_ACTIONS
 
 MERGE_RULE = "dedupe.merge"
 """The rule of merges an admin applied with ``warden dedupe apply`` (scheduled merges carry their rule's id)."""
@@ -42,7 +43,7 @@ def applied_merges(sessions: sessionmaker[Session], run_or_key: str) -> list[App
                ActionRow.reason, ActionRow.object)
         .join(RunRow, RunRow.id == ActionRow.run_id)
         .where(ActionRow.kind == ActionKind.MERGE.value, ActionRow.key.startswith("merge:"))
-        .where(ActionRow.status == ActionStatus.APPLIED.value)
+        .where(ActionRow.status == ActionStatus.APPLIED.value, OWN_ACTIONS)  # applied: a run's own (its key indexed)
         .where((ActionRow.run_id == run_or_key) | (ActionRow.key == run_or_key))
         .order_by(ActionRow.id.desc())
     )
@@ -87,7 +88,7 @@ def times_undone(sessions: sessionmaker[Session], master_ids: Collection[str]) -
             batch = masters[start : start + BATCH]
             stmt = select(ActionRow.payload).where(
                 ActionRow.rule == UNDO_RULE, ActionRow.record_id.in_(batch),
-                ActionRow.status == ActionStatus.APPLIED.value,
+                ActionRow.status == ActionStatus.APPLIED.value, OWN_ACTIONS,
             )
             undone.update(payload["cluster_key"] for payload in session.scalars(stmt))
     return undone
@@ -98,7 +99,7 @@ def taken_apart(sessions: sessionmaker[Session], connection: str) -> frozenset[s
     stmt = (
         select(ActionRow.payload)
         .join(RunRow, RunRow.id == ActionRow.run_id)
-        .where(RunRow.connection == connection, ActionRow.rule == UNDO_RULE)
+        .where(RunRow.connection == connection, ActionRow.rule == UNDO_RULE, OWN_ACTIONS)  # undos: applying runs' own
     )
     with sessions() as session:
         return frozenset(account for payload in session.scalars(stmt) for account in payload["accounts"])

@@ -1,3 +1,5 @@
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -5,13 +7,14 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from config.policy import CalendarPolicy
-from domain.plan import Action, ActionKind
+from domain.plan import Action, ActionKind, RuleResult
 from domain.records import ObjectType
 from enforcement.calendar import BusinessCalendar
 from store.db import make_engine, migrate, session_factory
 from store.findings import assigned_since, reminders_applied
 from store.history import load_history
 from store.ledger import Ledger
+from store.merge_history import UNDO_RULE, applied_merges, taken_apart, times_undone
 from store.report_queries import sla_reassignments
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # 10:00 in New York
@@ -113,3 +116,45 @@ def test_what_runs_applied_is_read_through_its_own_index_not_by_walking_the_whol
             plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
                                                                               parameters))
             assert "ix_actions_applied" in plan, f"{statement}\n{plan}"
+
+
+def test_merges_and_their_undos_are_read_through_the_indexes_of_runs_own_actions(tmp_path: Path) -> None:
+    """Undo finds a merge by its key, and every run asks which merges were taken apart: reads among runs' own
+    action rows, through the indexes that hold them alone, not among the millions of the plan runs share (which
+    those indexes leave out, so that writing the plan stays cheap)."""
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(sqlite_engine)
+    sessions = session_factory(sqlite_engine)
+    merge = Action(ActionKind.MERGE, ObjectType.ACCOUNT, "001A", "merge:local:001A:001B", "same name", "dedupe",
+                   {"losers": ["001B"], "cluster_key": "acme"})
+    undo = Action(ActionKind.MERGE, ObjectType.ACCOUNT, "001A", "undo:merge:local:001A:001B", "undo", UNDO_RULE,
+                  {"undoes": merge.key, "cluster_key": "acme", "accounts": ["001A", "001B"]})
+    applied(sqlite_engine, T0, merge)
+    applied(sqlite_engine, T0 + timedelta(hours=1), undo)
+    plan = Ledger(sessions)
+    plan.record_dry_run(plan.start_run("dedupe", "local", dry_run=True, now=T0), {"dedupe": RuleResult(
+        actions=[replace(merge, key=f"merge:local:001{n}:001Z") for n in range(3)])}, ["dedupe"])
+    heard: list[tuple[str, Any]] = []
+
+    def hear(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        heard.append((statement, parameters))
+
+    event.listen(sqlite_engine, "before_cursor_execute", hear)
+    try:
+        assert [m.key for m in applied_merges(sessions, merge.key)] == [merge.key]
+        assert times_undone(sessions, ["001A"]) == {"acme": 1}
+        assert taken_apart(sessions, "local") == {"001A", "001B"}
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", hear)
+    reads = [(statement, parameters) for statement, parameters in heard if "FROM actions" in statement]
+    assert len(reads) == 3
+    with sqlite_engine.connect() as connection:
+        for statement, parameters in reads:
+            plan_text = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters))
+            # through an index of runs' own rows, or of the applied ones (a few, read whole): never every row
+            assert re.search(r"(SEARCH|SCAN) actions USING INDEX ix_actions_(own_|applied)", plan_text), \
+                f"{statement}\n{plan_text}"
+        indexed = connection.exec_driver_sql("SELECT count(*) FROM actions INDEXED BY ix_actions_own_key "
+                                             "WHERE opened IS NULL AND key LIKE 'merge:%'").scalar()
+    assert indexed == 1  # the three planned merges the dry run keeps are not in it
