@@ -64,16 +64,16 @@ def test_findings_come_back_exactly_as_recorded_whatever_their_text(ledger: Ledg
     assert ledger.run_report(run_id).findings == findings
 
 
-def _finding_rows(engine: Engine) -> int:
+def _rows(engine: Engine, model: type[FindingRow | SkipRow]) -> int:
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(FindingRow)).scalar_one()
+        return connection.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def test_a_run_that_carries_its_findings_forward_writes_only_those_that_changed(
         ledger: Ledger, engine: Engine, clock: Clock) -> None:
     """A scheduled run finds what the last one found but for one record: the ledger grows by that one finding,
     and each run still reads back exactly what it found, in its own connection and rules."""
-    before = _finding_rows(engine)
+    before = _rows(engine, FindingRow)
     first = [Finding("overdue-tasks", ObjectType.TASK, f"00T{n:03d}", "005A", f"Task {n} is overdue", {"days": n})
              for n in range(200)]
     other_rule = [Finding("stale-deals", ObjectType.OPPORTUNITY, "006A", "005B", "no activity", {})]
@@ -84,7 +84,7 @@ def test_a_run_that_carries_its_findings_forward_writes_only_those_that_changed(
     ledger.record_findings(runs[1], second)
     sandbox = ledger.start_run("tasks", "sandbox", dry_run=True, now=T0 + timedelta(minutes=15))
     ledger.record_findings(sandbox, first[:3])
-    assert _finding_rows(engine) - before == 201 + 1 + 3
+    assert _rows(engine, FindingRow) - before == 201 + 1 + 3
     assert ledger.run_report(runs[0]).findings == first + other_rule
     assert sorted(ledger.run_report(runs[1]).findings, key=lambda f: f.record_id) == second
     assert ledger.run_report(sandbox).findings == first[:3]
@@ -92,19 +92,14 @@ def test_a_run_that_carries_its_findings_forward_writes_only_those_that_changed(
     ledger.record_findings(runs[2], first, ["overdue-tasks", "stale-deals"])
     assert sorted(ledger.run_report(runs[2]).findings, key=lambda f: f.record_id) == first
     assert sorted(ledger.run_report(runs[1]).findings, key=lambda f: f.record_id) == second
-    assert _finding_rows(engine) - before == 201 + 1 + 3 + 2  # 00T150 as it was, 00T199 back
-
-
-def _skip_rows(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(SkipRow)).scalar_one()
+    assert _rows(engine, FindingRow) - before == 201 + 1 + 3 + 2  # 00T150 as it was, 00T199 back
 
 
 def test_skips_a_run_carries_forward_are_kept_once_and_each_run_reads_back_its_own(
         ledger: Ledger, engine: Engine, clock: Clock) -> None:
     """Records a rule cannot judge stay so from run to run: the ledger keeps each once, not once per run; a skip that
     goes away is closed, a new one added, and every run's report still lists exactly the skips it had."""
-    before = _skip_rows(engine)
+    before = _rows(engine, SkipRow)
     skips = [Skip("overdue-tasks", ObjectType.TASK, f"00T{n:03d}", f"cannot read due date {n}/13/2026")
              for n in range(50)]
     finding = Finding("overdue-tasks", ObjectType.TASK, "00T999", "005A", "overdue", {})
@@ -114,7 +109,7 @@ def test_skips_a_run_carries_forward_are_kept_once_and_each_run_reads_back_its_o
         run_id = ledger.start_run("tasks", "local", dry_run=True, now=clock.now)
         ledger.record_dry_run(run_id, {"overdue-tasks": RuleResult([finding], [], held)}, ["overdue-tasks"])
         reports.append((run_id, held))
-    assert _skip_rows(engine) - before == 50 + 1  # 00T000's new reason; gone in the last run, closed, not deleted
+    assert _rows(engine, SkipRow) - before == 50 + 1  # 00T000's new reason; gone in the last run, closed, not deleted
     for run_id, held in reports:
         assert sorted(ledger.run_report(run_id).skips, key=lambda s: s.record_id) == \
             sorted(held, key=lambda s: s.record_id)
@@ -511,11 +506,11 @@ def test_dry_runs_that_plan_the_same_actions_share_them_and_each_reads_back_its_
 def test_a_finding_found_twice_is_kept_as_often_as_each_run_found_it(ledger: Ledger, engine: Engine) -> None:
     """The same finding twice in one run, once in the next, twice again: each run reads back its own count."""
     twice = Finding("lead-gates", ObjectType.LEAD, "00Q9", "005A", "missing Industry", {"fields": ["Industry"]})
-    before = _finding_rows(engine)
+    before = _rows(engine, FindingRow)
     counts = (2, 1, 2)
     runs = []
     for n in counts:
         runs.append(ledger.start_run("gates", "local", dry_run=True, now=T0))
         ledger.record_findings(runs[-1], [twice] * n)
     assert [len(ledger.run_report(run_id).findings) for run_id in runs] == list(counts)
-    assert _finding_rows(engine) - before == 3
+    assert _rows(engine, FindingRow) - before == 3
