@@ -20,8 +20,6 @@ down_revision: str | None = "0019"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-
-
 _OWN_ROWS = "opened IS NULL"
 
 
