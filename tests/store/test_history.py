@@ -1,4 +1,6 @@
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,29 +95,41 @@ def test_what_runs_applied_is_read_through_its_own_index_not_by_walking_the_whol
     sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
     migrate(sqlite_engine)
     applied(sqlite_engine, T0, reassign("006A"))
-    heard: list[tuple[str, Any]] = []
-
-    def hear(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        heard.append((statement, parameters))
-
     sessions = session_factory(sqlite_engine)
-    event.listen(sqlite_engine, "before_cursor_execute", hear)
-    try:
+    with _heard(sqlite_engine) as heard:
         load_history(sessions, "local", CALENDAR.start_of_day(T0))
         with sessions() as session:
             assigned_since(session, "local", "005B", T0 - timedelta(days=1))
             reminders_applied(session, "local", T0 - timedelta(days=1))
             sla_reassignments(session, "local", ["opp-sla"])
-    finally:
-        event.remove(sqlite_engine, "before_cursor_execute", hear)
     reads = [(statement, parameters) for statement, parameters in heard
              if "FROM actions" in statement and "status" in statement]
     assert len(reads) == 5
-    with sqlite_engine.connect() as connection:
-        for statement, parameters in reads:
-            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
-                                                                              parameters))
-            assert "ix_actions_applied" in plan, f"{statement}\n{plan}"
+    for statement, parameters in reads:
+        plan = _query_plan(sqlite_engine, statement, parameters)
+        assert "ix_actions_applied" in plan, f"{statement}\n{plan}"
+
+
+@contextmanager
+def _heard(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement ``engine`` runs inside the block, with its parameters."""
+    heard: list[tuple[str, Any]] = []
+
+    def hear(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        heard.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", hear)
+    try:
+        yield heard
+    finally:
+        event.remove(engine, "before_cursor_execute", hear)
+
+
+def _query_plan(engine: Engine, statement: str, parameters: Any) -> str:
+    """SQLite's plan for ``statement``, its steps on one line."""
+    with engine.connect() as connection:
+        return " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                          parameters))
 
 
 def test_merges_and_their_undos_are_read_through_the_indexes_of_runs_own_actions(tmp_path: Path) -> None:
@@ -134,27 +148,18 @@ def test_merges_and_their_undos_are_read_through_the_indexes_of_runs_own_actions
     plan = Ledger(sessions)
     plan.record_dry_run(plan.start_run("dedupe", "local", dry_run=True, now=T0), {"dedupe": RuleResult(
         actions=[replace(merge, key=f"merge:local:001{n}:001Z") for n in range(3)])}, ["dedupe"])
-    heard: list[tuple[str, Any]] = []
-
-    def hear(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        heard.append((statement, parameters))
-
-    event.listen(sqlite_engine, "before_cursor_execute", hear)
-    try:
+    with _heard(sqlite_engine) as heard:
         assert [m.key for m in applied_merges(sessions, merge.key)] == [merge.key]
         assert times_undone(sessions, ["001A"]) == {"acme": 1}
         assert taken_apart(sessions, "local") == {"001A", "001B"}
-    finally:
-        event.remove(sqlite_engine, "before_cursor_execute", hear)
     reads = [(statement, parameters) for statement, parameters in heard if "FROM actions" in statement]
     assert len(reads) == 3
+    for statement, parameters in reads:
+        plan_text = _query_plan(sqlite_engine, statement, parameters)
+        # through an index of runs' own rows, or of the applied ones (a few, read whole): never every row
+        assert re.search(r"(SEARCH|SCAN) actions USING INDEX ix_actions_(own_|applied)", plan_text), \
+            f"{statement}\n{plan_text}"
     with sqlite_engine.connect() as connection:
-        for statement, parameters in reads:
-            plan_text = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {statement}", parameters))
-            # through an index of runs' own rows, or of the applied ones (a few, read whole): never every row
-            assert re.search(r"(SEARCH|SCAN) actions USING INDEX ix_actions_(own_|applied)", plan_text), \
-                f"{statement}\n{plan_text}"
         indexed = connection.exec_driver_sql("SELECT count(*) FROM actions INDEXED BY ix_actions_own_key "
                                              "WHERE opened IS NULL AND key LIKE 'merge:%'").scalar()
     assert indexed == 1  # the three planned merges the dry run keeps are not in it
