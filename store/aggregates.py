@@ -15,14 +15,17 @@ from typing import Any, TypeVar, TypeVarTuple
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Integer,
     Result,
     String,
     and_,
     any_,
     bindparam,
     case,
+    cast,
     exists,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -91,9 +94,28 @@ def one_of(session: Session, column: ColumnElement[Any] | InstrumentedAttribute[
     lookup of 5,000 ids on SQLite, 0.4 s of a scheduled run. Both databases still look each id up in the index.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+        return column == any_(_postgres_array(column, ids))
     listed = func.json_each(bindparam(None, json_text(list(ids)), type_=String)).table_valued("value")
     return column.in_(select(listed.c.value))
+
+
+_SEPARATOR = "\x1f"
+
+
+def _postgres_array(column: ColumnElement[Any] | InstrumentedAttribute[Any],
+                    ids: Sequence[str] | Sequence[int]) -> ColumnElement[Any]:
+    """``ids`` as one array parameter, sent as one text that the server casts (integers) or splits (texts).
+
+    psycopg dumps a list element by element in Python: a third of a second of a scheduled run at the bench's full
+    size, for the ids of the records that changed and of the ledger's rows it closed. Texts holding the separator go
+    as a list.
+    """
+    if isinstance(column.type, Integer) and all(type(i) is int for i in ids):
+        return cast(bindparam(None, "{" + ",".join(map(str, ids)) + "}", type_=String), ARRAY(Integer))
+    if not isinstance(column.type, Integer) and all(type(i) is str and _SEPARATOR not in i for i in ids):
+        return func.string_to_array(bindparam(None, _SEPARATOR.join(map(str, ids)), type_=String),
+                                    literal(_SEPARATOR, String), type_=ARRAY(String))
+    return bindparam(None, list(ids), type_=ARRAY(column.type))
 
 
 def _execute(session: Session, stmt: TypedReturnsRows[*_Row]) -> Result[*_Row]:

@@ -11,7 +11,7 @@ from store import mirror
 from store.aggregates import one_of
 from store.db import make_engine, migrate
 from store.mirror import MirrorOrg
-from store.models import OpportunityRow
+from store.models import MirrorChangeRow, OpportunityRow
 from tests.memory_org import InMemoryOrg
 from tests.store.fake_reader import T0, FakeReader, opportunity
 
@@ -188,3 +188,29 @@ def test_a_lookup_by_id_on_sqlite_searches_the_index_for_each_id(tmp_path: Path)
     assert any(step.startswith("SEARCH opportunities USING") and "id=?" in step for step in plan), plan
     assert not any(step.startswith("SCAN opportunities") for step in plan), plan
     engine.dispose()
+
+
+def test_a_lookup_by_ids_finds_exactly_those_ids_whatever_they_hold(engine: Engine) -> None:
+    """``one_of`` sends the ids as one text (split by the server on PostgreSQL): ids holding its separator, quotes,
+    commas, braces or backslashes, an empty list and integer ids all find exactly their rows."""
+    odd = ["o,1", 'o"2', "o\\3", "o{4}", "o\x1f5", "o 6", "ö7", "NULL"]
+    reader = FakeReader()
+    reader.put(*(dataclasses.replace(opportunity(n), id=i) for n, i in enumerate(odd, start=1)))
+    mirror.sync(reader, engine, "local")
+    reader.put(*(dataclasses.replace(opportunity(n), id=i, name="Renamed") for n, i in enumerate(odd, start=1)))
+    mirror.sync(reader, engine, "local")
+    with Session(engine) as session:
+        def ids_among(wanted: list[str]) -> list[str]:
+            return sorted(session.scalars(select(OpportunityRow.id).where(
+                OpportunityRow.connection == "local", one_of(session, OpportunityRow.id, wanted))))
+
+        assert ids_among([*odd, "nobody"]) == sorted(odd)
+        assert ids_among([i for i in odd if "\x1f" not in i]) == sorted(i for i in odd if "\x1f" not in i)
+        assert ids_among(["o", "1", "o,1,"]) == []
+        assert ids_among([]) == []
+        logged = sorted(session.scalars(select(MirrorChangeRow.id)))
+        assert len(logged) > 2
+        some = logged[::2]
+        assert sorted(session.scalars(select(MirrorChangeRow.id).where(
+            one_of(session, MirrorChangeRow.id, some)))) == some
+        assert list(session.scalars(select(MirrorChangeRow.id).where(one_of(session, MirrorChangeRow.id, [])))) == []
