@@ -39,6 +39,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
+from store.ingest import ID_SEPARATOR, splittable
 from store.json_text import json_text
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
@@ -99,22 +100,19 @@ def one_of(session: Session, column: ColumnElement[Any] | InstrumentedAttribute[
     return column.in_(select(listed.c.value))
 
 
-_SEPARATOR = "\x1f"
-
-
 def _postgres_array(column: ColumnElement[Any] | InstrumentedAttribute[Any],
                     ids: Sequence[str] | Sequence[int]) -> ColumnElement[Any]:
     """``ids`` as one array parameter, sent as one text that the server casts (integers) or splits (texts).
 
     psycopg dumps a list element by element in Python: a third of a second of a scheduled run at the bench's full
-    size, for the ids of the records that changed and of the ledger's rows it closed. Texts holding the separator go
-    as a list.
+    size, for the ids of the records that changed and of the ledger's rows it closed. Texts the server could not
+    split back (``store.ingest.splittable``) go as a list.
     """
     if isinstance(column.type, Integer) and all(type(i) is int for i in ids):
         return cast(bindparam(None, "{" + ",".join(map(str, ids)) + "}", type_=String), ARRAY(Integer))
-    if not isinstance(column.type, Integer) and all(type(i) is str and _SEPARATOR not in i for i in ids):
-        return func.string_to_array(bindparam(None, _SEPARATOR.join(map(str, ids)), type_=String),
-                                    literal(_SEPARATOR, String), type_=ARRAY(String))
+    if not isinstance(column.type, Integer) and splittable(ids):
+        return func.string_to_array(bindparam(None, ID_SEPARATOR.join(map(str, ids)), type_=String),
+                                    literal(ID_SEPARATOR, String), type_=ARRAY(String))
     return bindparam(None, list(ids), type_=ARRAY(column.type))
 
 

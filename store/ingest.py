@@ -291,7 +291,13 @@ def driver_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple
         cursor.close()
 
 
-_SEPARATOR = "\x1f"
+ID_SEPARATOR = "\x1f"
+"""Between the ids of a lookup sent to PostgreSQL as one text the server splits (``string_to_array``)."""
+
+
+def splittable(values: Sequence[str] | Sequence[int]) -> bool:
+    """Whether ``values`` go to PostgreSQL as one text split at ``ID_SEPARATOR``: texts, none empty nor holding it."""
+    return all(type(v) is str and v and ID_SEPARATOR not in v for v in values)
 
 
 def driver_one_of(session: Session, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
@@ -299,13 +305,13 @@ def driver_one_of(session: Session, column: str, values: Sequence[str]) -> tuple
 
     SQLite takes one placeholder a value. PostgreSQL takes them as one text the server splits: psycopg's
     array of a million texts spends a second quoting them in Python (a regular expression each), the split
-    a tenth of that. A value holding the separator goes as an array instead.
+    a tenth of that. Values it cannot split back (``splittable``) go as an array instead.
     """
     if _dialect(session) != "postgresql":
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-    if any(_SEPARATOR in value for value in values):
+    if not splittable(values):
         return f"{column} = ANY(?)", [list(values)]
-    return f"{column} = ANY(string_to_array(?, E'\\x1f'))", [_SEPARATOR.join(values)]
+    return f"{column} = ANY(string_to_array(?, E'\\x1f'))", [ID_SEPARATOR.join(values)]
 
 
 def rows_by_id(
