@@ -311,7 +311,7 @@ def driver_one_of(session: Session, column: str, values: Sequence[str]) -> tuple
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
     if not splittable(values):
         return f"{column} = ANY(?)", [list(values)]
-    return f"{column} = ANY(string_to_array(?, E'\\x1f'))", [ID_SEPARATOR.join(values)]
+    return f"{column} = ANY(string_to_array(?, ?))", [ID_SEPARATOR.join(values), ID_SEPARATOR]
 
 
 def rows_by_id(
