@@ -368,9 +368,8 @@ class WorkerRun:
         return self.seconds - self.rules - self.recording
 
 
-def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: float,
-               runs: int = WORKER_RUNS) -> list[WorkerRun]:
-    """The worker's next ``runs`` runs from ``at + LATER``, each after another ``share`` of the org changed, as
+def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: float) -> list[WorkerRun]:
+    """The worker's next ``WORKER_RUNS`` runs from ``at + LATER``, each after another ``share`` of the org changed, as
     ``warden worker`` makes them, ``LATER`` apart.
 
     The worker's first run after it started, at ``at`` after the same share changed, records the rules' judgments in
@@ -382,18 +381,18 @@ def worker_run(engine: Engine, policy: Policy, size: Size, at: datetime, share: 
     sessions = session_factory(engine)
     crm = _Unchanged(sessions)
     with capture_logs():  # the runs' log lines, kept from the bench's output
-        return _worker_runs(sessions, crm, engine, policy, size, at, share, runs)
+        return _worker_runs(sessions, crm, engine, policy, size, at, share)
 
 
 def _worker_runs(sessions: sessionmaker[Session], crm: _Unchanged, engine: Engine, policy: Policy, size: Size,
-                 at: datetime, share: float, runs: int) -> list[WorkerRun]:
+                 at: datetime, share: float) -> list[WorkerRun]:
     change_share(engine, size, at, share)
     started = time.perf_counter()
     before = run_job("all", connector=crm, connection=CONNECTION, policy=policy, sessions=sessions, now=at,
                      apply=False, outcomes=False)
     first = time.perf_counter() - started
     run_ids, measured = [before.run_id], []
-    for step in range(1, runs + 1):
+    for step in range(1, WORKER_RUNS + 1):
         synced = datetime.now(UTC)
         change_share(engine, size, at + step * LATER, share)
         started = time.perf_counter()
