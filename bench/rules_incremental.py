@@ -220,7 +220,7 @@ def claims_lookup(engine: Engine, planned: Gathered) -> tuple[float, int]:
     dry run does; and how many claims the ledger holds (the lookup reads them all when they are no more than the
     keys)."""
     started = time.perf_counter()
-    held = Ledger(session_factory(engine)).held_claims(CONNECTION, {a.key for a in planned.plan.actions})
+    held = Ledger(session_factory(engine)).held_claims(CONNECTION, [a.key for a in planned.plan.actions])
     dry_run_outcomes(planned.plan.actions, held)
     seconds = time.perf_counter() - started
     with session_factory(engine)() as session:
@@ -259,10 +259,10 @@ def apply_in_ledger(engine: Engine, first: Gathered, planned: Gathered, rules: l
     ids = ledger.record_applying_run(setup, first.by_rule, plan.actions, rules, first.passes)
     _applied_by(sessions, setup, ids, plan.actions, now)
     started = time.perf_counter()
-    ledger.held_claims(CONNECTION, {a.key for a in plan.actions})  # the run before, in the same worker
+    ledger.held_claims(CONNECTION, [a.key for a in plan.actions])  # the run before, in the same worker
     first_lookup = time.perf_counter() - started
     plan = planned.plan
-    keys = {a.key for a in plan.actions}
+    keys = [a.key for a in plan.actions]
     current = ledger.start_run("all", CONNECTION, dry_run=False, now=now + LATER)
     started = time.perf_counter()
     held = ledger.held_claims(CONNECTION, keys)

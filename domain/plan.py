@@ -137,3 +137,6 @@ class RulePass:
     """Carried forward: the findings, actions and skips now of the records whose judgment changed."""
     records: frozenset[str] = frozenset()
     """Carried forward: the records whose judgment changed (some now hold nothing)."""
+    was: RuleResult | None = None
+    """Carried forward, when this process knows it: the findings, actions and skips of those records in the pass
+    carried from. The ledger then reads back a record's open rows of a kind only if it held something of it."""

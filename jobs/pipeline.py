@@ -157,7 +157,7 @@ def _run(
         return
     gathered = _evaluate(result, policy, sessions, full, progress)
     plan = gathered.plan
-    claims = ledger.held_claims(result.connection, {a.key for a in plan.actions})
+    claims = ledger.held_claims(result.connection, [a.key for a in plan.actions])
     actions = {rule: rule_plan.actions for rule, rule_plan in gathered.by_rule.items()}
     unapplied = _unapplied(actions, claims)
     recorded = _record(result.run_id, ledger, gathered, unapplied, progress, apply=apply)

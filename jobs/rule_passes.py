@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,7 +167,8 @@ def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessi
     now_mark = _next_mark(ctx, changes, fingerprint, mark.full_at)
     judgments = carried.kept(store, connection, rule.id, mark)
     held = judgments.held(judged) if judgments is not None else None  # spares reading the stored ones back
-    made = _carried_forward(mark, now_mark, fresh, _save(sessions, connection, rule.id, fresh, judged, now_mark, held))
+    differing = _save(sessions, connection, rule.id, fresh, judged, now_mark, held)
+    made = _carried_forward(mark, now_mark, fresh, differing, held)
     lead_index.keep(store, connection, rule.id, now_mark, index.built)
     started = time.perf_counter()
     if judgments is None:  # another process ran the rule last, or this one just started: read them back
@@ -208,14 +210,30 @@ def _judged_all(mark: rule_state.Mark) -> RulePass:
     return RulePass(mark.pass_id)
 
 
-def _carried_forward(since: rule_state.Mark, mark: rule_state.Mark, fresh: RuleResult,
-                     changed: set[str] | None) -> RulePass:
-    """A pass that carried ``since``'s judgments forward, with ``fresh``'s of the ``changed`` records."""
+def _carried_forward(since: rule_state.Mark, mark: rule_state.Mark, fresh: RuleResult, changed: set[str] | None,
+                     held: Mapping[str, rule_state.Judgment] | None = None) -> RulePass:
+    """A pass that carried ``since``'s judgments forward, with ``fresh``'s of the ``changed`` records.
+
+    ``held``: what ``since`` held of the records judged, when this process knows it.
+    """
     assert mark.pass_id is not None and changed is not None
     now = RuleResult([f for f in fresh.findings if f.record_id in changed],
                      [a for a in fresh.actions if a.record_id in changed],
                      [s for s in fresh.skips if s.record_id in changed])
-    return RulePass(mark.pass_id, since.pass_id, now, frozenset(changed))
+    return RulePass(mark.pass_id, since.pass_id, now, frozenset(changed),
+                    None if held is None else _held_of(held, changed))
+
+
+def _held_of(held: Mapping[str, rule_state.Judgment], records: set[str]) -> RuleResult:
+    """The findings, actions and skips ``held`` of ``records``."""
+    was = RuleResult()
+    for record_id in records:
+        judgment = held.get(record_id)
+        if judgment is not None:
+            was.findings.extend(judgment[1])
+            was.actions.extend(judgment[2])
+            was.skips.extend(judgment[3])
+    return was
 
 
 def _needs_full(rule: Any, ctx: RuleContext, mark: rule_state.Mark | None, changes: Changes, fingerprint: str,

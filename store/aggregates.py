@@ -39,7 +39,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.org import Calls
 from domain.records import Lead, ObjectType, Opportunity, Task, TaskStatus, TaskType
-from store.ingest import ID_SEPARATOR, splittable
+from store.ingest import ID_SEPARATOR, split_text
 from store.json_text import json_text
 from store.models import LeadRow, MirrorRow, OpportunityRow, TaskRow
 
@@ -106,13 +106,14 @@ def _postgres_array(column: ColumnElement[Any] | InstrumentedAttribute[Any],
 
     psycopg dumps a list element by element in Python: a third of a second of a scheduled run at the bench's full
     size, for the ids of the records that changed and of the ledger's rows it closed. Texts the server could not
-    split back (``store.ingest.splittable``) go as a list.
+    split back (``store.ingest.split_text``) go as a list.
     """
     if isinstance(column.type, Integer) and all(type(i) is int for i in ids):
         return cast(bindparam(None, "{" + ",".join(map(str, ids)) + "}", type_=String), ARRAY(Integer))
-    if not isinstance(column.type, Integer) and splittable(ids):
-        return func.string_to_array(bindparam(None, ID_SEPARATOR.join(map(str, ids)), type_=String),
-                                    literal(ID_SEPARATOR, String), type_=ARRAY(String))
+    joined = None if isinstance(column.type, Integer) else split_text(ids)
+    if joined is not None:
+        return func.string_to_array(bindparam(None, joined, type_=String), literal(ID_SEPARATOR, String),
+                                    type_=ARRAY(String))
     return bindparam(None, list(ids), type_=ARRAY(column.type))
 
 

@@ -72,9 +72,12 @@ class _HasRule(Protocol):
     @property
     def rule(self) -> str: ...
 
+    @property
+    def record_id(self) -> str: ...
+
 
 Ruled = TypeVar("Ruled", bound=_HasRule)
-"""A finding or a planned action: what a run records as intervals."""
+"""A finding, a planned action or a skip: what a run records as intervals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +401,8 @@ def _record_changes(session: Session, model: type[IntervalRow], run_id: str, rul
 
     Runs record one at a time per database, so each compares with the rows open just before it. A rule
     whose pass carried forward the judgments of the pass that recorded those rows compares the records
-    whose judgment changed alone, its plan unread; any other compares every item it has.
+    whose judgment changed alone, its plan unread (and of those, when the pass says what they held, only
+    the ones that held items of the kind have open rows to read back); any other compares every item it has.
     """
     run = _take_place(session, run_id)
     assert run.recorded is not None
@@ -410,7 +414,8 @@ def _record_changes(session: Session, model: type[IntervalRow], run_id: str, rul
     before = _OpenRows(session, model, connection)
     for rule in rules:
         if rule in carried:
-            before.read_records(rule, carried[rule].records)
+            made = carried[rule]
+            before.read_records(rule, made.records if made.was is None else {i.record_id for i in kept.of(made.was)})
         else:
             before.read(rule)
     compared = chain(chain.from_iterable(kept.of(plan) for rule, plan in plans.items() if rule not in carried),

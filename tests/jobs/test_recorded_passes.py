@@ -52,7 +52,8 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
     """Dry runs after random edits, one of which dies between its rules and its recording, and one of which does not
     say how its rules made the plan: each run reads back exactly its findings and plan. A run reads a rule's whole
     set of open rows only when it cannot build on what the ledger holds: after a full pass, after the run that died
-    and after the run that did not say; otherwise only the rows of the records judged differently."""
+    and after the run that did not say; otherwise only the rows of the records judged differently, of each kind
+    (findings, plan, skips) those that held some."""
     read_in_full: list[str] = []
     read = ledger_module._OpenRows.read
 
@@ -61,6 +62,14 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
         return read(self, rule)
 
     monkeypatch.setattr(ledger_module._OpenRows, "read", noted)
+    read_back: list[int] = []
+    read_records = ledger_module._OpenRows.read_records
+
+    def counted(self: Any, rule: str, record_ids: Any) -> None:
+        read_back.append(len(record_ids))
+        read_records(self, rule, record_ids)
+
+    monkeypatch.setattr(ledger_module._OpenRows, "read_records", counted)
     connection = f"passes-{seed}-{random.random()}"
     sessions = session_factory(engine)
     ledger = Ledger(sessions)
@@ -85,6 +94,7 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
             continue
         given = {} if fate == "records without passes" else passes
         read_in_full.clear()
+        read_back.clear()
         run_id = ledger.start_run("all", connection, dry_run=True, now=org.now)
         ledger.record_dry_run(run_id, plans, list(passes), given)
         recorded.append((run_id, plan))
@@ -93,6 +103,9 @@ def test_runs_that_record_only_what_changed_read_back_everything_they_found(
         expected = judged_all if follows else set(passes)
         read_per_rule = 3  # its findings, skips and plan
         assert Counter(read_in_full) == Counter({rule: read_per_rule for rule in expected}), f"step {step}: {fate}"
+        changed = sum(len(made.records) for rule, made in passes.items() if rule not in expected)
+        if follows and changed:  # of each kind, only the changed records that held some are read back
+            assert sum(read_back) < read_per_rule * changed, f"step {step}"
     for run_id, plan in recorded:
         report = ledger.run_report(run_id)
         assert _said(report.findings) == _said(plan.findings)

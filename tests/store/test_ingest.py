@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from domain.records import ObjectType, Record
 from store.db import NaiveDatetimeError, UTCDateTime, session_factory
-from store.ingest import COLUMNS, MirrorWriter, stored_datetime, table_of
+from store.ingest import COLUMNS, ID_SEPARATOR, MirrorWriter, split_text, stored_datetime, table_of
 from tests.store.fake_reader import OBJECT_OF, one_of_each, owners, task
 
 
@@ -62,3 +62,18 @@ def test_any_aware_datetime_goes_to_sqlite_as_sqlalchemy_would_store_it(moment: 
     orm = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     assert orm is not None
     assert stored_datetime("sqlite")(moment) == orm(moment)
+
+
+@given(st.lists(st.text(alphabet=["a", "7", ID_SEPARATOR, ",", "{", '"'], max_size=4), max_size=6))
+def test_ids_go_as_one_text_only_when_splitting_it_gives_them_back(ids: list[str]) -> None:
+    """Ids sent to PostgreSQL as one text are split back by the server at the separator: only ids that survive that
+    unchanged go so (none empty, none holding it); the others go as an array."""
+    joined = split_text(ids)
+    if all(i and ID_SEPARATOR not in i for i in ids):
+        assert joined is not None and (joined.split(ID_SEPARATOR) if ids else []) == ids
+    else:
+        assert joined is None
+
+
+def test_numbers_never_go_as_one_text() -> None:
+    assert split_text([1, 2]) is None

@@ -372,7 +372,7 @@ def test_held_claims_say_who_applied_a_key_when_and_what_failed(ledger: Ledger, 
     clock.now += timedelta(minutes=5)
     ledger.mark_applied(applied)
     ledger.mark_failed(failed, "UNABLE_TO_LOCK_ROW on 006B")
-    held = ledger.held_claims("local", [reassign(r).key for r in ("006A", "006B", "006C")])
+    held = ledger.held_claims("local", [reassign(r).key for r in ("006A", "006B", "006C", "006A")])  # a key twice
     assert set(held) == {reassign("006A").key, reassign("006B").key}
     first, second = held[reassign("006A").key], held[reassign("006B").key]
     assert (first.status, first.run_id, first.at, first.error) == (ActionStatus.APPLIED, applied_run, clock.now, None)
