@@ -8,7 +8,7 @@ CRM (the connector does).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
@@ -296,20 +296,41 @@ def _evaluate(result: RunResult, policy: Policy, sessions: sessionmaker[Session]
     rules = rules_for(policy, result.job)
     if analyzed := statistics.refresh(sessions):
         log.info("statistics.refreshed", tables=analyzed)
-    with sessions() as session, progress.phase("rules", total=len(rules), unit="rules") as phase:
+    with (sessions() as session, rule_passes.saving(sessions) as saves,
+          progress.phase("rules", total=len(rules), unit="rules") as phase):
         org = mirror.MirrorOrg(session, result.connection)
         window_start = result.now - timedelta(days=policy.rotation.window_days)
         history = load_history(sessions, result.connection, calendar.start_of_day(result.now), window_start)
         ctx = RuleContext(policy, calendar, result.now, org.owners(), history, result.connection)
+        storing: tuple[str, Callable[[], rule_passes.Pass]] | None = None
         for done, (rule, family) in enumerate(rules, start=1):
             try:
-                judged = rule_passes.evaluate(rule, family, ctx, org, session, sessions, full=full)
-                found = judged.result
-                log.info("rule.done", rule=rule.id, full=judged.full, judged=judged.judged,
-                         findings=len(found.findings))
-                gathered.add(rule.id, judged)
+                started = rule_passes.start(rule, family, ctx, org, session, sessions, full=full, saves=saves)
             except Exception as exc:  # a broken rule must not stop the others
-                log.exception("rule.failed", rule=rule.id)
-                result.errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
+                _rule_failed(result, rule.id, exc)
+                started = None
+            if storing is not None:  # the rule before stored its judgments while this one judged
+                _gather(result, gathered, *storing)
+            storing = None if started is None else (rule.id, started)
             phase.update(done, findings=len(plan.findings), actions=len(plan.actions))
+        if storing is not None:
+            _gather(result, gathered, *storing)
+            phase.update(len(rules), findings=len(plan.findings), actions=len(plan.actions))
     return gathered
+
+
+def _gather(result: RunResult, gathered: rule_passes.Gathered, rule: str,
+            stored: Callable[[], rule_passes.Pass]) -> None:
+    """Add the rule's pass to ``gathered`` once its judgments are stored, or note that it failed."""
+    try:
+        judged = stored()
+    except Exception as exc:
+        _rule_failed(result, rule, exc)
+        return
+    log.info("rule.done", rule=rule, full=judged.full, judged=judged.judged, findings=len(judged.result.findings))
+    gathered.add(rule, judged)
+
+
+def _rule_failed(result: RunResult, rule: str, exc: Exception) -> None:
+    log.error("rule.failed", rule=rule, exc_info=exc)
+    result.errors.append(f"rule {rule} failed: {type(exc).__name__}: {exc}")

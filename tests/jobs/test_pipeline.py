@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from config.policy import Policy
 from config.policy_file import parse_policy
@@ -20,6 +22,7 @@ from jobs.ledger_view import print_ledger_run
 from jobs.pipeline import RunResult, run_job
 from notify.collect import open_findings
 from store import ledger as ledger_module
+from store import rule_state
 from store.db import session_factory
 from store.ledger import Ledger
 from store.models import ActionRow, SnapshotRow
@@ -310,3 +313,37 @@ def test_an_applying_run_adds_no_row_for_what_a_run_applied_yet_says_so_everywhe
         done = {f.finding.record_id: f.done for f in open_findings(session, "local", policy, later)}
     assert {done[t] for t in ("t1", "t2")} == {("owner or manager alerted",)}
     assert done["o4"] == ("reassigned", "follow-up task created")
+
+
+def test_a_rule_whose_judgments_cannot_be_stored_fails_alone_and_the_next_run_finds_all(
+        crm: LocalCRM, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database refuses to store one rule's judgments (on PostgreSQL while the next rule already judges): that
+    rule fails alone, the other's findings stand, and the next run finds everything, the refused rule's too."""
+    policy = parse_policy(POLICY + """\
+  - id: opp-sla-slow
+    kind: sla
+    object: opportunity
+    within: {business_days: 5}
+    reassign_to: {kind: round_robin}
+    task: {subject: Act on it now, due_in_business_days: 1}
+""")
+    run(crm, engine, policy, apply=False)
+    crm.insert_records([Opportunity("o4", "Deal 4", None, "u-a", "Discovery", CREATED, NOW - timedelta(hours=1),
+                                    stage_changed_at=CREATED)])
+    real = rule_state.set_mark
+
+    def refusing(session: Session, connection: str, rule: str, mark: rule_state.Mark) -> None:
+        if rule == "opp-sla":
+            raise OperationalError("UPDATE rule_marks", {}, Exception("could not extend file: No space left"))
+        real(session, connection, rule, mark)
+
+    monkeypatch.setattr(rule_state, "set_mark", refusing)
+    refused = run(crm, engine, policy, apply=False)
+    assert len(refused.errors) == 1 and refused.errors[0].startswith("rule opp-sla failed: OperationalError")
+    assert sorted(f.record_id for f in refused.findings) == ["o1", "o2", "o3", "o4"]
+    assert {f.rule for f in refused.findings} == {"opp-sla-slow"}
+    monkeypatch.setattr(rule_state, "set_mark", real)
+    again = run(crm, engine, policy, apply=False)
+    assert not again.errors
+    assert sorted((f.rule, f.record_id) for f in again.findings) == [
+        (rule, f"o{n}") for rule in ("opp-sla", "opp-sla-slow") for n in range(1, 5)]

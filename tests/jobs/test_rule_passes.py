@@ -181,9 +181,10 @@ def test_incremental_passes_give_the_full_passes_findings(tmp_path: Path, seed: 
 
 @pytest.mark.parametrize("seed", [5, 8])
 def test_incremental_passes_agree_on_every_database(engine: Engine, seed: int) -> None:
-    """The same on SQLite and PostgreSQL (by-id lookups bind their ids differently), one connection per seed."""
+    """The same on SQLite and PostgreSQL (by-id lookups bind their ids differently), one connection per seed, the
+    rules' judgments stored as a run stores them (on PostgreSQL while the next rules judge), across a restart."""
     steps = [("minutes", 2, 8), ("hours", 3, 8), ("days", 1, 8), ("minutes", 1, 8)]
-    passes_agree(engine, seed, steps, f"agree-{seed}-{random.random()}")
+    passes_agree(engine, seed, steps, f"agree-{seed}-{random.random()}", restarts={2}, as_a_run=True)
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -207,9 +208,10 @@ def test_a_restarted_worker_reads_the_judgments_back_once_and_then_agrees_with_f
 
 def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], connection: str,
                  restarts: set[int] = frozenset(), stored_reads: Callable[[int], None] = lambda step: None,
-                 before_step: Callable[[], None] = lambda: None) -> None:
+                 before_step: Callable[[], None] = lambda: None, as_a_run: bool = False) -> None:
     """Each step's edits synced, then every rule's incremental pass against a full one. Before a step in ``restarts``
-    the process forgets what it kept, as a restarted worker; ``stored_reads`` hears of each step when it ended."""
+    the process forgets what it kept, as a restarted worker; ``stored_reads`` hears of each step when it ended.
+    ``as_a_run``: every rule judges before any pass is taken, its judgments stored as a run stores them."""
     sessions = session_factory(engine)
     org = Org(random.Random(seed), POLICY)
     calendar = BusinessCalendar(POLICY.calendar)
@@ -225,8 +227,15 @@ def passes_agree(engine: Engine, seed: int, steps: list[tuple[str, int, int]], c
         with sessions() as session:
             base = mirror.MirrorOrg(session, connection)
             ctx = RuleContext(POLICY, calendar, org.now, base.owners(), History(), connection)
-            for rule, family in rules_for(POLICY, "all"):
-                incremental = rule_passes.evaluate(rule, family, ctx, base, session, sessions)
+            rules = rules_for(POLICY, "all")
+            if as_a_run:
+                with rule_passes.saving(sessions) as saves:
+                    started = [rule_passes.start(rule, family, ctx, base, session, sessions, saves=saves)
+                               for rule, family in rules]
+                    passes = [finish() for finish in started]
+            else:
+                passes = [rule_passes.evaluate(rule, family, ctx, base, session, sessions) for rule, family in rules]
+            for (rule, family), incremental in zip(rules, passes, strict=True):
                 judged_in_full = ("dedupe", "existing_lead", *rule_passes.ALWAYS_FULL)
                 assert incremental.full is (step == 0) or rule.kind in judged_in_full, rule.id
                 full = family.evaluate(rule, ctx, base)
