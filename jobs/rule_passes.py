@@ -209,9 +209,9 @@ def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgDat
         result = family.evaluate(rule, ctx, org)
         saved = _save_through(saves, sessions, ctx.connection, rule.id, result, None, now_mark)
         return _once(saved, lambda _: Pass(result, False, len(result.recheck), _judged_all(now_mark)))
-    held = rule_state.current(session, ctx.connection, rule.id)
+    current = rule_state.current(session, ctx.connection, rule.id)  # storing the new mark leaves it as it is
     saved = _save_through(saves, sessions, ctx.connection, rule.id, RuleResult(), set(), now_mark)
-    return _once(saved, lambda _: Pass(held, False, 0, _carried_forward(mark, now_mark, RuleResult(), set())))
+    return _once(saved, lambda _: Pass(current, False, 0, _carried_forward(mark, now_mark, RuleResult(), set())))
 
 
 def _next_mark(ctx: RuleContext, changes: Changes, fingerprint: str, full_at: datetime) -> rule_state.Mark:
