@@ -131,7 +131,8 @@ def evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, sessio
 
 
 def start(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
-          sessions: sessionmaker[Session], *, full: bool = False, saves: Saves | None = None) -> Callable[[], Pass]:
+          sessions: sessionmaker[Session], *, full: bool = False,
+          saves: ThreadPoolExecutor | None = None) -> Callable[[], Pass]:
     """:func:`evaluate`, its judgments stored through ``saves`` (at once without): call the result for the pass.
 
     The call waits for the judgments to be stored, and raises what storing them raised.
@@ -141,7 +142,7 @@ def start(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: 
 
 
 def _evaluate(rule: Any, family: Family, ctx: RuleContext, org: MirrorOrg, session: Session,
-              sessions: sessionmaker[Session], *, full: bool, saves: Saves | None) -> Callable[[], Pass]:
+              sessions: sessionmaker[Session], *, full: bool, saves: ThreadPoolExecutor | None) -> Callable[[], Pass]:
     connection = ctx.connection
     mark = rule_state.mark_of(session, connection, rule.id)
     store = str(sessions.kw["bind"].url)
@@ -203,7 +204,7 @@ def _judge(rule: Any, family: Family, ctx: RuleContext, org: OrgData, index: lea
 
 def _whole_org_by_clock(rule: Any, family: Family, ctx: RuleContext, org: OrgData, session: Session,
                         sessions: sessionmaker[Session], mark: rule_state.Mark, changes: Changes, fingerprint: str,
-                        due: set[str], saves: Saves | None) -> Callable[[], Pass]:
+                        due: set[str], saves: ThreadPoolExecutor | None) -> Callable[[], Pass]:
     now_mark = _next_mark(ctx, changes, fingerprint, mark.full_at)
     if due:
         result = family.evaluate(rule, ctx, org)
@@ -341,8 +342,11 @@ the other passes of a run found nothing to drop, and on PostgreSQL each such del
 of the rows dropped before (17 ms a delete at full size, a dozen a run). A restarted process drops from the start."""
 
 
-class Saves:
-    """Stores a run's rules' judgments one after another on a thread of its own, while the next rules judge.
+@contextmanager
+def saving(sessions: sessionmaker[Session]) -> Iterator[ThreadPoolExecutor | None]:
+    """On PostgreSQL, a thread that stores a run's rules' judgments one after another while the next rules judge.
+
+    All are stored on leaving. None on SQLite, whose one writer works in this process: rules store as they go.
 
     On PostgreSQL the server writes them on the other core as this process judges on: at the bench's full size a
     scheduled run's rules took 3.0 s against 3.8 s storing as they went (alternate runs of one worker, ``bench/rules``
@@ -350,39 +354,19 @@ class Saves:
     pass that fails to store them leaves its rule's mark where it was, so what this process kept under the new mark
     is never used.
     """
-
-    def __init__(self) -> None:
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-saves")
-
-    def submit(self, save: Callable[[], set[str] | None]) -> Future[set[str] | None]:
-        return self._thread.submit(save)
-
-    def close(self) -> None:
-        self._thread.shutdown(wait=True)
-
-
-@contextmanager
-def saving(sessions: sessionmaker[Session]) -> Iterator[Saves | None]:
-    """``Saves`` for a run's rules on PostgreSQL, closed (all stored) on leaving.
-
-    None on SQLite, whose one writer works in this process: its rules store their judgments as they go.
-    """
     if sessions.kw["bind"].dialect.name != "postgresql":
         yield None
         return
-    saves = Saves()
-    try:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-saves") as saves:
         yield saves
-    finally:
-        saves.close()
 
 
-def _save_through(saves: Saves | None, sessions: sessionmaker[Session], connection: str, rule_id: str,
+def _save_through(saves: ThreadPoolExecutor | None, sessions: sessionmaker[Session], connection: str, rule_id: str,
                   result: RuleResult, judged: set[str] | None, mark: rule_state.Mark,
                   held: dict[str, rule_state.Judgment] | None = None) -> Future[set[str] | None]:
     """:func:`_save` through ``saves``, or at once."""
     if saves is not None:
-        return saves.submit(lambda: _save(sessions, connection, rule_id, result, judged, mark, held))
+        return saves.submit(_save, sessions, connection, rule_id, result, judged, mark, held)
     done: Future[set[str] | None] = Future()
     done.set_result(_save(sessions, connection, rule_id, result, judged, mark, held))
     return done
